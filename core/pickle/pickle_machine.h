@@ -1,0 +1,107 @@
+#pragma once
+
+// The unpickling machine: mirrors CPython's _Unpickler for protocols 0-5, but never imports or
+// calls anything. Globals become symbols; REDUCE/NEWOBJ/BUILD on them become inert objects that
+// keep callable, args, kwargs, state and items. Known reconstructors (OrderedDict, set,
+// _codecs.encode, copyreg._reconstructor, ...) become typed values. One flat loop, one switch,
+// every stack access through one checking helper.
+
+#include "core/result.h"
+#include "core/value/value_graph.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace core {
+
+// How Python 2 str payloads (STRING, BINSTRING, SHORT_BINSTRING) are decoded, as
+// pickle.load(encoding=...) does: ASCII (default), latin1, or kept as bytes.
+enum class Py2Encoding : std::uint8_t { Ascii, Latin1, Bytes, Utf8 };
+
+struct LoadLimits {
+    std::size_t maxStackDepth = std::size_t(1) << 26; // items on the stack + marks
+    std::size_t maxMemoEntries = std::size_t(1) << 26;
+    std::size_t maxValues = std::size_t(1) << 30; // values in the graph (all pickles)
+    std::uint64_t maxMaterializedBytes = std::uint64_t(8) << 30; // decoded text/bytes copied
+};
+
+struct LoadOptions {
+    Py2Encoding encoding = Py2Encoding::Ascii;
+    bool fixImports = true;
+    LoadLimits limits;
+};
+
+// Polled every few thousand opcodes by long-running loads.
+class LoadObserver {
+public:
+    virtual ~LoadObserver() = default;
+    virtual bool isCancelled() const = 0;
+    virtual void progress(std::uint64_t done, std::uint64_t total) = 0;
+};
+
+// Extension points, as gopickle's Unpickler has them. Each may be empty: the default keeps an
+// inert symbol (Global / Persistent / Extension / Buffer value) so that nothing is lost.
+struct MachineHooks {
+    // GLOBAL, STACK_GLOBAL, INST: module and name after fix_imports. Return kNullValue to get
+    // the default Global value.
+    std::function<Result<ValueId>(std::string_view module, std::string_view name, std::uint64_t offset)>
+        findClass;
+    std::function<Result<ValueId>(ValueId pid, std::uint64_t offset)> persistentLoad;
+    std::function<Result<ValueId>(std::int64_t code, std::uint64_t offset)> getExtension;
+    std::function<Result<ValueId>(std::uint64_t offset)> nextBuffer;
+    std::function<Result<ValueId>(ValueId obj, std::uint64_t offset)> makeReadOnly;
+    // REDUCE / NEWOBJ / NEWOBJ_EX with a Global callable the core does not know: return a typed
+    // value (tensor, ndarray, ...) or kNullValue to get the default Object.
+    std::function<Result<ValueId>(const GlobalRecord& callable, ValueId callableId, ValueId args,
+        ValueId kwargs, ObjectVia via, std::uint64_t offset)>
+        reduce;
+    // BUILD on a typed value (tensor, ndarray, ...): return true when handled.
+    std::function<Result<bool>(ValueId target, ValueId state, std::uint64_t offset)> build;
+};
+
+class PickleMachine {
+public:
+    PickleMachine(ValueGraph& graph, LoadOptions options = {});
+    ~PickleMachine();
+
+    MachineHooks& hooks() { return m_hooks; }
+    void setObserver(LoadObserver* observer) { m_observer = observer; }
+
+    // Runs one pickle program from `data` (whose first byte is at absolute file offset
+    // `baseOffset`) until STOP. On success `consumed` is the number of bytes read, STOP included.
+    // The memo is kept across calls (as CPython's load() does); stack, marks and proto are reset.
+    Result<ValueId> load(std::span<const std::byte> data, std::uint64_t baseOffset = 0);
+
+    std::size_t consumed() const { return m_consumed; }
+    int protocol() const { return m_proto; } // last PROTO seen (0 if none)
+    int highestProtocol() const { return m_highestProto; }
+    // Values left on the stack under the result at STOP (CPython ignores them).
+    std::size_t leftoverItems() const { return m_leftover; }
+
+private:
+    struct Impl;
+    ValueGraph& m_graph;
+    LoadOptions m_options;
+    MachineHooks m_hooks;
+    LoadObserver* m_observer = nullptr;
+    std::unordered_map<std::uint64_t, ValueId> m_memo;
+    std::size_t m_consumed = 0;
+    int m_proto = 0;
+    int m_highestProto = 0;
+    std::size_t m_leftover = 0;
+    std::uint64_t m_materialized = 0;
+};
+
+// Python 2 module/name renames (CPython's _compat_pickle NAME_MAPPING and IMPORT_MAPPING).
+// Returns false when nothing applies.
+bool fixImportName(std::string_view module, std::string_view name, std::string& outModule,
+    std::string& outName);
+
+} // namespace core

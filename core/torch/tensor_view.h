@@ -1,0 +1,62 @@
+#pragma once
+
+// Reads a tensor's (or ndarray's) logical elements from the document's bytes, lazily and in
+// chunks: elements as float64 (complex: real part, see elementComplex), statistics streamed with
+// progress and cancel, 2-D slices for the preview pane, export to .npy.
+
+#include "core/pickle/pickle_machine.h"
+#include "core/result.h"
+#include "core/value/document.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace core::torch {
+
+struct TensorStats {
+    std::uint64_t count = 0; // logical elements
+    double min = 0, max = 0, sum = 0, mean = 0, stddev = 0;
+    std::uint64_t nanCount = 0, infCount = 0, zeroCount = 0;
+    std::vector<double> first; // up to 16 values, row-major
+};
+
+class TensorView {
+public:
+    // For a Tensor or NdArray value of `doc`. Errors: not a tensor, storage missing, bytes short,
+    // strides pointing past the storage, element count overflow.
+    static Result<TensorView> open(std::shared_ptr<const Document> doc, ValueId id);
+
+    DType dtype() const { return m_dtype; }
+    const std::vector<std::int64_t>& shape() const { return m_shape; }
+    const std::vector<std::int64_t>& stride() const { return m_stride; }
+    std::uint64_t numel() const { return m_numel; }
+
+    // Element at a row-major logical index (0 <= i < numel()), as float64 (bool -> 0/1,
+    // quantized -> dequantized, complex -> real part).
+    double element(std::uint64_t index) const;
+    // Element at N-D coordinates.
+    double elementAt(std::span<const std::int64_t> coords) const;
+    // Reads `count` elements starting at logical index `first` into out (fast path for chunks).
+    void read(std::uint64_t first, std::size_t count, double* out) const;
+
+    // Streamed statistics; polls the observer every chunk. Cancelled -> Error{Cancelled}.
+    Result<TensorStats> stats(LoadObserver* observer = nullptr) const;
+
+    // Writes the logical tensor as a C-order .npy file (numpy format 1.0).
+    Result<void> writeNpy(const std::string& path) const;
+
+private:
+    std::shared_ptr<const Document> m_doc;
+    DType m_dtype = DType::Unknown;
+    std::vector<std::int64_t> m_shape, m_stride;
+    std::int64_t m_offset = 0;
+    std::uint64_t m_numel = 0;
+    std::span<const std::byte> m_bytes; // the storage's bytes
+    bool m_swap = false; // big-endian data
+    double m_scale = 1.0;
+    std::int64_t m_zeroPoint = 0;
+};
+
+} // namespace core::torch

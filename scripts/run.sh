@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up, builds and starts PickleScope. With no FILE it opens the bundled sample checkpoint.
+# Usage: scripts/run.sh [FILE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh gui
+scripts/build.sh dev
+app=build/dev/app/picklescope
+if [ ! -x "$app" ]; then
+  echo "run: the GUI was not built; showing the sample with picklescope-cli instead" >&2
+  exec build/dev/app/picklescope-cli info "${1:-resources/samples/sample_checkpoint.pt}"
+fi
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "run: no display found; starting under Xvfb and saving a screenshot to build/picklescope-shot.png" >&2
+  xvfb-run -a -s "-screen 0 1400x900x24" bash -c "
+    $app $* & pid=\$!; sleep 4; import -window root build/picklescope-shot.png; kill \$pid"
+  exit 0
+fi
+exec "$app" "$@"

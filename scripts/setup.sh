@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages PickleScope needs. Usage: scripts/setup.sh [build|gui|test|fixtures|all]
+#   build    compiler, CMake, Ninja, Qt 6, QuaZip (always)
+#   gui      + Xvfb, xdotool, ImageMagick (screenshots, GUI under a virtual display)
+#   test     + clang and its sanitizer/fuzzer runtime, Xvfb
+#   fixtures + python3-torch, python3-numpy (regenerating fixtures, benchmarks)
+set -euo pipefail
+what="${1:-build}"
+pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev python3 ccache)
+case "$what" in
+  build) ;;
+  gui) pkgs+=(xvfb xauth xdotool imagemagick) ;;
+  test) pkgs+=(clang libclang-rt-14-dev xvfb xauth imagemagick) ;;
+  fixtures) pkgs+=(python3-torch python3-numpy) ;;
+  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy) ;;
+  *) echo "usage: $0 [build|gui|test|fixtures|all]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,11 +1,13 @@
 #pragma once
 
-// picklescope-cli: one file per command (cmd_<name>.cpp), a shared argument parser and the
-// exit codes of DESIGN.md.
+// picklescope-cli: one file per command (cmd_<name>.cpp) that registers itself with
+// PS_CLI_COMMAND; a shared argument parser; the exit codes of DESIGN.md.
 
 #include "core/loader.h"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,20 +25,36 @@ struct Args {
     std::string get(const std::string& name, const std::string& fallback = {}) const;
 };
 
+struct Command {
+    std::string name;
+    std::string synopsis; // "info FILE [--stats]"
+    std::string summary; // one line for --help
+    std::vector<std::string> valueOptions; // options that take a value ("--depth", "-o")
+    std::function<int(const Args&)> run;
+};
+
+bool registerCommand(Command command);
+const std::map<std::string, Command>& commands();
+
 // Load options shared by every command: --encoding ASCII|latin1|bytes, --no-fix-imports,
-// --max-stack, --max-memo, --max-values, --max-bytes. Returns false (and prints) on a bad value.
+// --max-stack N, --max-memo N, --max-values N, --max-bytes N. Returns false (after printing
+// the problem) on a bad value.
 bool loadOptionsFrom(const Args& args, core::LoadOptions& out);
+// The value options every command accepts (for the parser).
+const std::vector<std::string>& commonValueOptions();
 
-// Loads FILE (the first positional) or prints the one-line error. Returns nullptr on failure,
-// with `exitCode` set. A document with `error` set is returned (partial graph) and the caller
-// decides; printDocumentError() prints it.
+// Loads FILE (the first positional). Returns nullptr (after printing one line, exitCode set)
+// when it cannot be opened. A document with `error` set is returned with its partial graph;
+// printDocumentError() prints that error as one line on stderr.
 std::shared_ptr<core::Document> openDocument(const Args& args, int& exitCode);
-void printDocumentError(const core::Document& doc, const std::string& path);
-
-int cmdInfo(const Args& args);
-int cmdDis(const Args& args);
-int cmdJson(const Args& args);
-int cmdScan(const Args& args);
-int cmdTree(const Args& args);
+void printDocumentError(const core::Document& doc);
 
 } // namespace cli
+
+#define PS_CLI_CONCAT_INNER(a, b) a##b
+#define PS_CLI_CONCAT(a, b) PS_CLI_CONCAT_INNER(a, b)
+#define PS_CLI_COMMAND(...)                                                                        \
+    namespace {                                                                                    \
+    [[maybe_unused]] const bool PS_CLI_CONCAT(registered_, __LINE__)                               \
+        = ::cli::registerCommand(__VA_ARGS__);                                                     \
+    }

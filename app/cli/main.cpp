@@ -1,0 +1,82 @@
+// picklescope-cli: look inside pickles and PyTorch checkpoints without running Python.
+
+#include "app/cli/cli_command.h"
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+namespace {
+
+void printUsage(std::FILE* out)
+{
+    std::fprintf(out, "usage: picklescope-cli COMMAND FILE [options]\n\ncommands:\n");
+    for (const auto& [name, command] : cli::commands())
+        std::fprintf(out, "  %-48s %s\n", command.synopsis.c_str(), command.summary.c_str());
+    std::fprintf(out,
+        "\nload options (every command):\n"
+        "  --encoding ASCII|latin1|bytes   how Python 2 str payloads are decoded (default ASCII)\n"
+        "  --no-fix-imports                keep Python 2 module names as written\n"
+        "  --max-stack N, --max-memo N, --max-values N, --max-bytes N   load limits\n"
+        "\nexit codes: 0 success, 1 malformed or unsupported input, 2 usage error,\n"
+        "            3 (scan) dangerous content found\n");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+        printUsage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? cli::ExitUsage : cli::ExitOk;
+    }
+    if (std::strcmp(argv[1], "--version") == 0) {
+        std::printf("picklescope-cli %s\n", PICKLESCOPE_VERSION);
+        return cli::ExitOk;
+    }
+    const auto& table = cli::commands();
+    const auto found = table.find(argv[1]);
+    if (found == table.end()) {
+        std::fprintf(stderr, "picklescope-cli: unknown command '%s' (see --help)\n", argv[1]);
+        return cli::ExitUsage;
+    }
+    const cli::Command& command = found->second;
+    cli::Args args;
+    args.command = command.name;
+    auto takesValue = [&](const std::string& name) {
+        for (const auto& list : { command.valueOptions, cli::commonValueOptions() })
+            for (const auto& option : list)
+                if (option == name)
+                    return true;
+        return false;
+    };
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::printf("usage: picklescope-cli %s\n  %s\n", command.synopsis.c_str(), command.summary.c_str());
+            return cli::ExitOk;
+        }
+        if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+            std::string value;
+            const auto eq = arg.find('=');
+            if (eq != std::string::npos) {
+                value = arg.substr(eq + 1);
+                arg = arg.substr(0, eq);
+            } else if (takesValue(arg)) {
+                if (i + 1 >= argc) {
+                    std::fprintf(stderr, "picklescope-cli %s: option %s needs a value\n", command.name.c_str(), arg.c_str());
+                    return cli::ExitUsage;
+                }
+                value = argv[++i];
+            }
+            args.options[arg] = value;
+        } else {
+            args.positionals.push_back(arg);
+        }
+    }
+    if (args.positionals.empty()) {
+        std::fprintf(stderr, "usage: picklescope-cli %s\n", command.synopsis.c_str());
+        return cli::ExitUsage;
+    }
+    return command.run(args);
+}

@@ -91,7 +91,11 @@ private:
     LoadOptions m_options;
     MachineHooks m_hooks;
     LoadObserver* m_observer = nullptr;
-    std::unordered_map<std::uint64_t, ValueId> m_memo;
+    // The memo: dense for the small indices pickles use (MEMOIZE counts up from 0), a hash map
+    // for sparse large ones (LONG_BINPUT 0xffffffff must not allocate 2^32 slots).
+    std::vector<ValueId> m_memoDense;
+    std::unordered_map<std::uint64_t, ValueId> m_memoSparse;
+    std::size_t m_memoCount = 0;
     std::size_t m_consumed = 0;
     int m_proto = 0;
     int m_highestProto = 0;

@@ -1256,9 +1256,12 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
     // regrow (and copy) while loading. Pages never touched are never resident.
     m_graph.reserve(m_graph.size() + data.size() / 6, data.size() / 32);
     Impl impl(*this, data, baseOffset);
+    m_stackAtError.clear();
     auto result = impl.run();
-    if (!result.ok())
+    if (!result.ok()) {
         m_consumed = impl.r.pos();
+        m_stackAtError = std::move(impl.stack);
+    }
     return result;
 }
 

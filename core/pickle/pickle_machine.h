@@ -84,6 +84,9 @@ public:
     int highestProtocol() const { return m_highestProto; }
     // Values left on the stack under the result at STOP (CPython ignores them).
     std::size_t leftoverItems() const { return m_leftover; }
+    // After a failed load: what was on the stack when it failed (bottom first), for showing a
+    // partial result.
+    const std::vector<ValueId>& stackAtError() const { return m_stackAtError; }
 
 private:
     struct Impl;
@@ -100,6 +103,7 @@ private:
     int m_proto = 0;
     int m_highestProto = 0;
     std::size_t m_leftover = 0;
+    std::vector<ValueId> m_stackAtError;
     std::uint64_t m_materialized = 0;
 };
 

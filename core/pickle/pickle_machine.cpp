@@ -4,6 +4,7 @@
 #include "core/pickle/opcodes.h"
 #include "core/pickle/text_decoding.h"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -197,6 +198,8 @@ struct PickleMachine::Impl {
             return true;
         const Value& va = g.at(a);
         const Value& vb = g.at(b);
+        if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.ref != vb.ref)
+            return false; // inline payloads: ref is the length
         auto numeric = [](ValueKind k) { return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float; };
         if (numeric(va.kind) && numeric(vb.kind)) {
             if (va.kind == ValueKind::Float || vb.kind == ValueKind::Float) {
@@ -714,6 +717,9 @@ struct PickleMachine::Impl {
 
 Result<ValueId> PickleMachine::Impl::run()
 {
+    std::array<const OpcodeInfo*, 256> byByte {};
+    for (const OpcodeInfo& info : kOpcodes)
+        byByte[static_cast<std::uint8_t>(info.op)] = &info;
     std::uint32_t untilPoll = kPollEvery;
     for (;;) {
         if (--untilPoll == 0) {
@@ -738,7 +744,7 @@ Result<ValueId> PickleMachine::Impl::run()
                 return makeError(ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
             }
         }
-        const OpcodeInfo* info = opcodeInfo(code);
+        const OpcodeInfo* info = byByte[code];
         if (info == nullptr) {
             opName = "";
             const char c = static_cast<char>(code);

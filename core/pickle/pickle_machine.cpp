@@ -506,6 +506,13 @@ struct PickleMachine::Impl {
 
     Result<ValueId> call(ValueId callable, ValueId args, ValueId kwargs, ObjectVia via)
     {
+        // CPython's own checks: call arguments must be a tuple, NEWOBJ_EX keywords a dict.
+        if (g.kind(args) != ValueKind::Tuple)
+            return fail(ErrorCode::BadValue,
+                std::string(via == ObjectVia::Reduce ? "argument list must be a tuple" : "args argument must be a tuple")
+                    + ", not " + std::string(valueKindName(g.kind(args))));
+        if (via == ObjectVia::NewObjEx && g.kind(kwargs) != ValueKind::Dict)
+            return fail(ErrorCode::BadValue, "NEWOBJ_EX kwargs argument must be a dict, not " + std::string(valueKindName(g.kind(kwargs))));
         PS_ASSIGN(const ValueId typed, typedCall(callable, args, kwargs, via));
         if (!isNull(typed))
             return typed;
@@ -573,6 +580,11 @@ struct PickleMachine::Impl {
             digits.remove_suffix(1);
         if (digits.find('\0') != std::string_view::npos)
             return fail(ErrorCode::BadArgument, "NUL byte in an integer literal");
+        // CPython refuses decimal text over 4300 digits (int_max_str_digits); decimal parsing is
+        // quadratic, so the same bound keeps a hostile LONG from hanging the load.
+        if (digits.size() > 4300 + 8)
+            return fail(ErrorCode::LimitExceeded, "Exceeds the limit (4300 digits) for integer string conversion: value has "
+                    + std::to_string(digits.size()) + " characters");
         const ValueId id = g.addIntFromDecimal(digits, opOffset);
         if (isNull(id))
             return fail(ErrorCode::BadArgument, "invalid literal for int() with base 10: '" + printable(text) + "'");

@@ -29,6 +29,14 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
         if (!result.ok()) {
             if (index == 0) {
                 doc.error = result.takeError();
+                // Show what was built before the error: the stack at that moment, as a tuple.
+                const auto& partial = machine.stackAtError();
+                if (!partial.empty()) {
+                    doc.root = doc.graph.addContainer(ValueKind::Tuple, doc.error->offset, partial);
+                    doc.diagnostics.push_back({ Severity::Error, doc.error->offset,
+                        "partial result: the " + std::to_string(partial.size())
+                            + " value(s) on the unpickling stack when loading stopped" });
+                }
             } else {
                 doc.diagnostics.push_back({ Severity::Warning, pos,
                     "bytes after the first pickle do not form another pickle (" + result.error().toString() + ")" });

@@ -4,6 +4,7 @@
 #include "core/pickle/opcodes.h"
 #include "core/pickle/text_decoding.h"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -197,6 +198,8 @@ struct PickleMachine::Impl {
             return true;
         const Value& va = g.at(a);
         const Value& vb = g.at(b);
+        if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.ref != vb.ref)
+            return false; // inline payloads: ref is the length
         auto numeric = [](ValueKind k) { return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float; };
         if (numeric(va.kind) && numeric(vb.kind)) {
             if (va.kind == ValueKind::Float || vb.kind == ValueKind::Float) {
@@ -229,6 +232,10 @@ struct PickleMachine::Impl {
     // CPython refuses unhashable keys and set members (TypeError: unhashable type).
     Result<void> checkHashable(ValueId id) const
     {
+        const ValueKind first = g.kind(id);
+        if (first != ValueKind::Tuple && first != ValueKind::List && first != ValueKind::Dict && first != ValueKind::Set
+            && first != ValueKind::ByteArray)
+            return {};
         std::vector<ValueId> work { id };
         std::size_t budget = 100000; // tuples nest; bounded walk
         while (!work.empty() && budget-- > 0) {
@@ -249,16 +256,13 @@ struct PickleMachine::Impl {
     {
         const auto& items = g.items(container);
         const std::size_t count = items.size() / stride;
-        const KeyOf k = keyOf(key);
         if (count < kDictIndexThreshold) {
-            for (std::size_t i = 0; i < count; ++i) {
-                const ValueId other = items[i * stride];
-                const KeyOf ko = keyOf(other);
-                if (ko.cls == k.cls && ko.hash == k.hash && keysEqual(other, key))
+            for (std::size_t i = 0; i < count; ++i)
+                if (keysEqual(items[i * stride], key))
                     return static_cast<std::int64_t>(i);
-            }
             return -1;
         }
+        const KeyOf k = keyOf(key);
         auto& index = keyIndex[indexOf(container)];
         if (index.size() != count) {
             index.clear();
@@ -595,21 +599,41 @@ struct PickleMachine::Impl {
         return static_cast<std::uint64_t>(v);
     }
 
+    ValueId* memoSlot(std::uint64_t index)
+    {
+        if (index < m.m_memoDense.size())
+            return isNull(m.m_memoDense[index]) ? nullptr : &m.m_memoDense[index];
+        const auto it = m.m_memoSparse.find(index);
+        return it == m.m_memoSparse.end() ? nullptr : &it->second;
+    }
+
     Result<void> memoPut(std::uint64_t index)
     {
         PS_TRY(need(1));
-        if (m.m_memo.size() >= m.m_options.limits.maxMemoEntries && m.m_memo.find(index) == m.m_memo.end())
+        if (ValueId* slot = memoSlot(index)) {
+            *slot = stack.back();
+            return {};
+        }
+        if (m.m_memoCount >= m.m_options.limits.maxMemoEntries)
             return fail(ErrorCode::LimitExceeded, "memo larger than the limit of " + std::to_string(m.m_options.limits.maxMemoEntries));
-        m.m_memo[index] = stack.back();
+        ++m.m_memoCount;
+        // Dense while the index stays near the filled part (bounded by entries, not by the index).
+        if (index < m.m_memoDense.size() + 4096 && index < 2 * m.m_memoCount + 4096) {
+            if (index >= m.m_memoDense.size())
+                m.m_memoDense.resize(static_cast<std::size_t>(index) + 1, kNullValue);
+            m.m_memoDense[index] = stack.back();
+        } else {
+            m.m_memoSparse[index] = stack.back();
+        }
         return {};
     }
 
     Result<void> memoGet(std::uint64_t index)
     {
-        const auto it = m.m_memo.find(index);
-        if (it == m.m_memo.end())
+        const ValueId* slot = memoSlot(index);
+        if (slot == nullptr)
             return fail(ErrorCode::MemoMiss, "Memo value not found at index " + std::to_string(index));
-        return push(it->second);
+        return push(*slot);
     }
 
     Result<void> appendItems(ValueId target, std::vector<ValueId> items)
@@ -617,7 +641,10 @@ struct PickleMachine::Impl {
         const ValueKind k = g.kind(target);
         if (k == ValueKind::List) {
             auto& list = g.mutableItems(target);
-            list.insert(list.end(), items.begin(), items.end());
+            if (list.empty())
+                list = std::move(items);
+            else
+                list.insert(list.end(), items.begin(), items.end());
             return {};
         }
         if (k == ValueKind::Object) {
@@ -628,12 +655,31 @@ struct PickleMachine::Impl {
         return fail(ErrorCode::BadValue, std::string("cannot append to a ") + std::string(valueKindName(k)));
     }
 
-    Result<void> setItems(ValueId target, const std::vector<ValueId>& items)
+    Result<void> setItems(ValueId target, std::vector<ValueId>&& items)
     {
         if (items.size() % 2 != 0)
             return fail(ErrorCode::BadValue, std::string("odd number of items for ") + opName);
         const ValueKind k = g.kind(target);
         if (k == ValueKind::Dict) {
+            auto& existing = g.mutableItems(target);
+            if (existing.empty() && items.size() <= 2 * kDictIndexThreshold) {
+                // The common case: one batch into a new dict. Keep the batch's storage when its keys
+                // are distinct (checked pairwise: small).
+                bool distinct = true;
+                for (std::size_t i = 0; i < items.size() && distinct; i += 2) {
+                    PS_TRY(checkHashable(items[i]));
+                    for (std::size_t j = 0; j < i; j += 2)
+                        if (keysEqual(items[j], items[i])) {
+                            distinct = false;
+                            break;
+                        }
+                }
+                if (distinct) {
+                    existing = std::move(items);
+                    return {};
+                }
+            }
+            existing.reserve(existing.size() + items.size());
             for (std::size_t i = 0; i < items.size(); i += 2)
                 PS_TRY(dictSet(target, items[i], items[i + 1]));
             return {};
@@ -671,6 +717,9 @@ struct PickleMachine::Impl {
 
 Result<ValueId> PickleMachine::Impl::run()
 {
+    std::array<const OpcodeInfo*, 256> byByte {};
+    for (const OpcodeInfo& info : kOpcodes)
+        byByte[static_cast<std::uint8_t>(info.op)] = &info;
     std::uint32_t untilPoll = kPollEvery;
     for (;;) {
         if (--untilPoll == 0) {
@@ -695,7 +744,7 @@ Result<ValueId> PickleMachine::Impl::run()
                 return makeError(ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
             }
         }
-        const OpcodeInfo* info = opcodeInfo(code);
+        const OpcodeInfo* info = byByte[code];
         if (info == nullptr) {
             opName = "";
             const char c = static_cast<char>(code);
@@ -921,7 +970,7 @@ Result<ValueId> PickleMachine::Impl::run()
             if (items.size() % 2 != 0)
                 return fail(ErrorCode::BadValue, "odd number of items for DICT");
             const ValueId dict = g.addContainer(ValueKind::Dict, opOffset);
-            PS_TRY(setItems(dict, items));
+            PS_TRY(setItems(dict, std::move(items)));
             PS_TRY(push(dict));
             break;
         }
@@ -951,7 +1000,7 @@ Result<ValueId> PickleMachine::Impl::run()
             if (info->op == Op::Appends) {
                 PS_TRY(appendItems(target, std::move(items)));
             } else if (info->op == Op::SetItems) {
-                PS_TRY(setItems(target, items));
+                PS_TRY(setItems(target, std::move(items)));
             } else {
                 const ValueKind k = g.kind(target);
                 if (k == ValueKind::Set) {
@@ -970,7 +1019,7 @@ Result<ValueId> PickleMachine::Impl::run()
             PS_TRY(need(3));
             std::vector<ValueId> kv { stack[stack.size() - 2], stack.back() };
             stack.resize(stack.size() - 2);
-            PS_TRY(setItems(stack.back(), kv));
+            PS_TRY(setItems(stack.back(), std::move(kv)));
             break;
         }
 
@@ -1008,7 +1057,7 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::Memoize:
-            PS_TRY(memoPut(m.m_memo.size()));
+            PS_TRY(memoPut(m.m_memoCount));
             break;
 
         // ---- globals, calls, objects
@@ -1209,10 +1258,16 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
     m_proto = 0;
     m_leftover = 0;
     m_consumed = 0;
+    // Roughly one value per 6 bytes of input in typical pickles: reserve so the arena does not
+    // regrow (and copy) while loading. Pages never touched are never resident.
+    m_graph.reserve(m_graph.size() + data.size() / 6, data.size() / 32);
     Impl impl(*this, data, baseOffset);
+    m_stackAtError.clear();
     auto result = impl.run();
-    if (!result.ok())
+    if (!result.ok()) {
         m_consumed = impl.r.pos();
+        m_stackAtError = std::move(impl.stack);
+    }
     return result;
 }
 

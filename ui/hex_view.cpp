@@ -142,6 +142,13 @@ void HexView::mousePressEvent(QMouseEvent* event)
         QAbstractScrollArea::mousePressEvent(event);
         return;
     }
+    clickOffset(offset);
+}
+
+void HexView::clickOffset(std::uint64_t offset)
+{
+    if (!m_file.index)
+        return;
     Selection sel;
     sel.pickle = m_pickle;
     const int row = m_file.index->opcodeRowAt(m_pickle, offset);

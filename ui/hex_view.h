@@ -28,6 +28,8 @@ public:
 
     // The absolute offset under a viewport point, or Selection::kNoOffset.
     std::uint64_t offsetAt(const QPoint& viewportPos) const;
+    // What a click on the byte at an absolute offset does: highlight its opcode, ask for it.
+    void clickOffset(std::uint64_t offset);
     // Scrolls so that the row holding the absolute offset is visible.
     void scrollToOffset(std::uint64_t offset);
 

@@ -6,7 +6,7 @@ Writes tests/data/ui/:
   shared_cycle.json  what CPython says about it: every opcode (offset, name) and where 'hello' is
   tensors.pt         torch.save of a 3-D, a 1-D, a 0-d and an empty tensor
   tensors.json       their shapes and values as torch reports them
-  truncated.pkl      shared_cycle.pkl cut short (a load error with a partial graph)
+  truncated.pkl      the same dict at protocol 2, cut short (a load error with a partial graph)
 """
 import json
 import os
@@ -32,13 +32,15 @@ root = {
 data = pickle.dumps(root, protocol=4)
 with open(os.path.join(out, "shared_cycle.pkl"), "wb") as f:
     f.write(data)
+data2 = pickle.dumps(root, protocol=2)
 ops = [[pos, op.name] for op, arg, pos in pickletools.genops(data)]
 hello = [pos for op, arg, pos in pickletools.genops(data) if arg == "hello"][0]
 with open(os.path.join(out, "shared_cycle.json"), "w") as f:
     json.dump({"opcodes": ops, "hello_offset": hello, "big_len": len(root["big"]),
-               "size": len(data)}, f)
+               "size": len(data), "truncated_size": len(data2) * 2 // 3}, f)
+# Protocol 2 has no frames, so the machine gets two thirds of the way before the bytes run out.
 with open(os.path.join(out, "truncated.pkl"), "wb") as f:
-    f.write(data[: len(data) * 2 // 3])
+    f.write(data2[: len(data2) * 2 // 3])
 
 tensors = {
     "w": torch.arange(24, dtype=torch.float32).reshape(2, 3, 4),

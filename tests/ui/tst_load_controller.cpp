@@ -124,7 +124,8 @@ private Q_SLOTS:
         QVERIFY(file.doc);
         QVERIFY(file.doc->error.has_value());
         QVERIFY(file.doc->error->offset > 0);
-        QVERIFY(file.doc->error->offset <= 4898); // the truncated file's size
+        const auto size = uitest::readJson(QStringLiteral("shared_cycle.json")).value(QStringLiteral("truncated_size")).toInteger();
+        QVERIFY(qint64(file.doc->error->offset) <= size);
         QVERIFY(file.doc->graph.size() > 0);
     }
 

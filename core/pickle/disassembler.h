@@ -3,6 +3,11 @@
 // Walks a pickle program opcode by opcode without building objects: one OpRecord per opcode.
 // Drives `picklescope-cli dis` (text byte-identical to `python3 -m pickletools FILE`) and the
 // GUI's opcode trace pane.
+//
+// The walk mirrors pickletools.dis(): it decodes every argument the way pickletools' readers do
+// (so protocol-0 text forms are checked: quotes, escapes, int()/float() syntax), emulates its
+// stack of "any object"/MARK and its memo, and stops where pickletools raises. No frame
+// enforcement (pickletools has none); the machine enforces frames.
 
 #include "core/pickle/opcodes.h"
 #include "core/result.h"
@@ -15,33 +20,52 @@
 
 namespace core {
 
+// OpRecord::markAt when the opcode needed a MARK and none was open (pickletools prints
+// "no MARK exists on stack" on that line, then fails).
+inline constexpr std::int64_t kMarkMissing = -2;
+
 struct OpRecord {
     std::uint64_t offset = 0; // absolute file offset of the opcode byte
     std::uint32_t length = 0; // opcode + argument bytes
     const OpcodeInfo* info = nullptr;
     std::int32_t stackDepth = 0; // items on the (simulated) stack before the opcode, marks excluded
-    std::int32_t markDepth = 0; // open marks before the opcode
-    std::int64_t memoIndex = -1; // PUT/GET/MEMOIZE slot, else -1
-    std::int64_t markAt = -1; // for ops that pop to a mark: offset of that MARK
+    std::int32_t markDepth = 0; // open marks before the opcode (pickletools' indent level)
+    std::int64_t memoIndex = -1; // PUT/GET/MEMOIZE slot, else -1 (also -1 for slots beyond int64)
+    std::int64_t markAt = -1; // for ops that pop to a mark: offset of that MARK; kMarkMissing
     // Argument, decoded for display (pickletools' repr of it) and raw where useful.
     std::string argText; // what pickletools prints after the name ("'abc'", "4", "'torch FloatStorage'")
     std::uint64_t argOffset = 0; // absolute offset of the argument's payload (strings/bytes)
     std::uint64_t argLength = 0;
+
+    bool hasArg() const { return info != nullptr && info->arg != ArgKind::None; }
 };
 
 struct Disassembly {
     std::vector<OpRecord> records;
-    int highestProtocol = 0;
+    int highestProtocol = -1; // max OpcodeInfo::proto over the records (pickletools' maxproto)
+    bool stopped = false; // STOP was reached: the "highest protocol" line is part of the text
     std::optional<Error> error; // set when the program is malformed: records hold what came before
     std::uint64_t endOffset = 0; // absolute offset just past STOP (or where it failed)
+    // pickletools had already printed this opcode's "%5d: " prefix when it failed (its own
+    // IndexError on a MARK consumed as an item, or repr() of an int over 4300 digits): the
+    // text ends with that prefix and no newline.
+    std::optional<std::uint64_t> danglingOffset;
 };
 
-// Disassembles one pickle program starting at bytes[0] (absolute offset `baseOffset`).
+// Disassembles one pickle program starting at bytes[0] (absolute offset `baseOffset`). Reads
+// through the first STOP; bytes after it are ignored (as pickletools does).
 Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset = 0);
 
 // pickletools.dis text: one line per opcode, indentation under MARK, "(MARK at N)", MEMOIZE
 // "(as N)", then "highest protocol among opcodes = N". Offsets printed relative to baseOffset
 // (as pickletools does for a stream). On error the text holds the lines printed before it.
 std::string renderPickletools(const Disassembly& dis, std::uint64_t baseOffset = 0);
+// Appends one record's line (with its '\n') to `out`.
+void appendPickletoolsLine(std::string& out, const OpRecord& record, std::uint64_t baseOffset = 0);
+
+// Python's repr() of a float (shortest round trip: "1.0", "1e+16", "inf", "nan", "-0.0").
+std::string pythonFloatRepr(double value);
+// Whether Python's str.isprintable() holds for one code point (repr() leaves it unescaped).
+bool pythonIsPrintable(char32_t codePoint);
 
 } // namespace core

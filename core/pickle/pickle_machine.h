@@ -84,6 +84,9 @@ public:
     int highestProtocol() const { return m_highestProto; }
     // Values left on the stack under the result at STOP (CPython ignores them).
     std::size_t leftoverItems() const { return m_leftover; }
+    // After a failed load: what was on the stack when it failed (bottom first), for showing a
+    // partial result.
+    const std::vector<ValueId>& stackAtError() const { return m_stackAtError; }
 
 private:
     struct Impl;
@@ -91,11 +94,16 @@ private:
     LoadOptions m_options;
     MachineHooks m_hooks;
     LoadObserver* m_observer = nullptr;
-    std::unordered_map<std::uint64_t, ValueId> m_memo;
+    // The memo: dense for the small indices pickles use (MEMOIZE counts up from 0), a hash map
+    // for sparse large ones (LONG_BINPUT 0xffffffff must not allocate 2^32 slots).
+    std::vector<ValueId> m_memoDense;
+    std::unordered_map<std::uint64_t, ValueId> m_memoSparse;
+    std::size_t m_memoCount = 0;
     std::size_t m_consumed = 0;
     int m_proto = 0;
     int m_highestProto = 0;
     std::size_t m_leftover = 0;
+    std::vector<ValueId> m_stackAtError;
     std::uint64_t m_materialized = 0;
 };
 

@@ -106,7 +106,30 @@ std::string decimalFromLimbs(std::vector<std::uint32_t> limbs, bool negative)
     return out;
 }
 
+// Str/Bytes/ByteArray/BigInt payloads live inline in the Value: pointer in num.u, length in
+// ref. Payloads of 4 GiB or more go to the blob table (ref = kBlobTable, num.u = index).
+constexpr std::uint32_t kBlobTable = 0xFFFFFFFFu;
+
 } // namespace
+
+void ValueGraph::setBlob(Value& v, std::span<const std::byte> bytes)
+{
+    if (bytes.size() < kBlobTable) {
+        v.num.u = reinterpret_cast<std::uint64_t>(bytes.data());
+        v.ref = static_cast<std::uint32_t>(bytes.size());
+    } else {
+        m_blobs.push_back(bytes);
+        v.ref = kBlobTable;
+        v.num.u = m_blobs.size() - 1;
+    }
+}
+
+std::span<const std::byte> ValueGraph::blobOf(const Value& v) const
+{
+    if (v.ref == kBlobTable)
+        return m_blobs[v.num.u];
+    return { reinterpret_cast<const std::byte*>(v.num.u), v.ref };
+}
 
 ValueGraph::ValueGraph()
     : m_arena(std::make_unique<Arena>())
@@ -170,11 +193,10 @@ ValueId ValueGraph::addLong(std::span<const std::byte> bytes, std::uint64_t offs
     }
     char* copy = m_arena->allocate(n);
     std::memcpy(copy, bytes.data(), n);
-    m_blobs.emplace_back(reinterpret_cast<const std::byte*>(copy), n);
     Value v;
     v.kind = ValueKind::BigInt;
     v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_blobs.size() - 1);
+    setBlob(v, { reinterpret_cast<const std::byte*>(copy), n });
     return push(v);
 }
 
@@ -258,12 +280,11 @@ ValueId ValueGraph::addStrView(std::string_view utf8, std::uint64_t offset, std:
 ValueId ValueGraph::addBytesView(
     std::span<const std::byte> bytes, ValueKind kind, std::uint64_t offset, std::uint8_t flags)
 {
-    m_blobs.push_back(bytes);
     Value v;
     v.kind = kind;
     v.flags = flags;
     v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_blobs.size() - 1);
+    setBlob(v, bytes);
     return push(v);
 }
 
@@ -375,6 +396,12 @@ ValueId ValueGraph::addNdArray(NdArrayRecord record, std::uint64_t offset)
     return push(v);
 }
 
+void ValueGraph::reserve(std::size_t values, std::size_t containers)
+{
+    m_values.reserve(values);
+    m_lists.reserve(containers);
+}
+
 void ValueGraph::retypeAsTensor(ValueId id, TensorRecord record)
 {
     m_tensors.push_back(std::move(record));
@@ -415,12 +442,11 @@ void ValueGraph::retypeAsContainer(ValueId id, ValueKind kind, std::vector<Value
 void ValueGraph::retypeAsBytes(ValueId id, ValueKind kind, std::string_view bytes)
 {
     const std::string_view kept = intern(bytes);
-    m_blobs.emplace_back(reinterpret_cast<const std::byte*>(kept.data()), kept.size());
     Value& v = at(id);
     v.kind = kind;
     v.sub = 0;
     v.flags = 0;
-    v.ref = static_cast<std::uint32_t>(m_blobs.size() - 1);
+    setBlob(v, { reinterpret_cast<const std::byte*>(kept.data()), kept.size() });
 }
 
 void ValueGraph::retypeAsComplex(ValueId id, double real, double imag)
@@ -439,14 +465,14 @@ std::string_view ValueGraph::text(ValueId id) const
     const Value& v = at(id);
     if (!isBlob(v.kind))
         return {};
-    const auto span = m_blobs[v.ref];
+    const auto span = blobOf(v);
     return { reinterpret_cast<const char*>(span.data()), span.size() };
 }
 
 std::span<const std::byte> ValueGraph::bytes(ValueId id) const
 {
     const Value& v = at(id);
-    return isBlob(v.kind) ? m_blobs[v.ref] : std::span<const std::byte>();
+    return isBlob(v.kind) ? blobOf(v) : std::span<const std::byte>();
 }
 
 std::span<const std::byte> ValueGraph::bigIntBytes(ValueId id) const { return bytes(id); }
@@ -459,7 +485,7 @@ std::string ValueGraph::intDecimal(ValueId id) const
     if (v.kind != ValueKind::BigInt)
         return {};
     bool negative = false;
-    auto limbs = limbsFromTwosComplement(m_blobs[v.ref], negative);
+    auto limbs = limbsFromTwosComplement(blobOf(v), negative);
     return decimalFromLimbs(std::move(limbs), negative);
 }
 

@@ -69,12 +69,12 @@ struct Value {
     ValueKind kind = ValueKind::None;
     std::uint8_t flags = 0;
     std::uint16_t sub = 0; // ObjectVia for Object, DictClass for Dict
-    std::uint32_t ref = 0; // index into the side table of this kind
+    std::uint32_t ref = 0; // index into the side table of this kind (Str/Bytes: length)
     std::uint64_t offset = 0; // absolute file offset of the opcode that created the value
     union {
         std::int64_t i;
         double f;
-        std::uint64_t u;
+        std::uint64_t u; // Str/Bytes/ByteArray/BigInt: payload address
     } num { 0 };
 };
 
@@ -245,8 +245,13 @@ public:
     // Approximate heap bytes used by the graph (for benchmarks and limits).
     std::size_t memoryUsage() const;
 
+    // Capacity hints from the input size (avoids regrowth copies of the arena while loading).
+    void reserve(std::size_t values, std::size_t containers);
+
 private:
     ValueId push(Value v);
+    void setBlob(Value& v, std::span<const std::byte> bytes);
+    std::span<const std::byte> blobOf(const Value& v) const;
 
     std::vector<Value> m_values;
     std::vector<std::vector<ValueId>> m_lists; // containers' items

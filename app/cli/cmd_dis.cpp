@@ -1,0 +1,159 @@
+// picklescope-cli dis FILE [--member NAME] [--json]: the opcode listing of a pickle, as
+// `python3 -m pickletools FILE` prints it (byte-identical for valid pickles), or as JSON.
+
+#include "app/cli/cli_command.h"
+#include "core/pickle/disassembler.h"
+#include "core/value/byte_source.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+// Torch archives hold their pickles inside a container; plain pickles are dis'd in place.
+bool looksLikeArchive(std::span<const std::byte> bytes)
+{
+    auto at = [&](std::size_t i) { return i < bytes.size() ? static_cast<unsigned char>(bytes[i]) : 0u; };
+    if (at(0) == 'P' && at(1) == 'K' && (at(2) == 3 || at(2) == 5) && (at(3) == 4 || at(3) == 6))
+        return true; // zip (torch.save since 1.6, TorchScript)
+    if (bytes.size() > 262 && std::memcmp(bytes.data() + 257, "ustar", 5) == 0)
+        return true; // tar (torch < 0.4)
+    // Legacy torch.save: the first pickle is the magic number 0x1950a86a20f9469cfc6c (LONG1).
+    static const unsigned char legacy[] = { 0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8,
+        0x50, 0x19 };
+    return bytes.size() > sizeof legacy && std::memcmp(bytes.data(), legacy, sizeof legacy) == 0;
+}
+
+void appendJsonString(std::string& out, std::string_view text)
+{
+    static const char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else if (ch == '\t') {
+            out += "\\t";
+        } else if (ch == '\r') {
+            out += "\\r";
+        } else if (c < 0x20) {
+            out += "\\u00";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xF]);
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out.push_back('"');
+}
+
+void appendJsonRecord(std::string& out, const core::OpRecord& rec, bool first)
+{
+    out += first ? "\n  {" : ",\n  {";
+    out += "\"offset\": " + std::to_string(rec.offset);
+    out += ", \"length\": " + std::to_string(rec.length);
+    out += ", \"opcode\": " + std::to_string(static_cast<unsigned>(rec.info->op));
+    out += ", \"name\": \"";
+    out += rec.info->name;
+    out += "\", \"arg\": ";
+    if (rec.hasArg())
+        appendJsonString(out, rec.argText);
+    else
+        out += "null";
+    out += ", \"stack_depth\": " + std::to_string(rec.stackDepth);
+    out += ", \"mark_depth\": " + std::to_string(rec.markDepth);
+    out += ", \"memo\": ";
+    out += rec.memoIndex >= 0 ? std::to_string(rec.memoIndex) : std::string("null");
+    if (rec.markAt >= 0)
+        out += ", \"mark_at\": " + std::to_string(rec.markAt);
+    out.push_back('}');
+}
+
+void writeAll(const std::string& text)
+{
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+}
+
+int runDis(const cli::Args& args)
+{
+    const std::string& path = args.positionals.front();
+    auto mapped = core::ByteSource::mapFile(path);
+    if (!mapped.ok()) {
+        std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), mapped.error().toString().c_str());
+        return cli::ExitMalformed;
+    }
+    std::shared_ptr<core::ByteSource> source = mapped.value();
+    std::span<const std::byte> bytes = source->bytes();
+    std::uint64_t base = 0; // absolute offset of the program in the file
+    std::string streamName = path;
+    std::shared_ptr<core::Document> doc;
+
+    if (args.has("--member") || looksLikeArchive(bytes)) {
+        int exitCode = cli::ExitOk;
+        doc = cli::openDocument(args, exitCode);
+        if (!doc)
+            return exitCode;
+        const core::PickleStream* stream = nullptr;
+        if (args.has("--member")) {
+            const std::string wanted = args.get("--member");
+            for (const auto& candidate : doc->pickles) {
+                const auto slash = candidate.name.rfind('/');
+                const std::string tail = slash == std::string::npos ? candidate.name : candidate.name.substr(slash + 1);
+                if (candidate.name == wanted || tail == wanted) {
+                    stream = &candidate;
+                    break;
+                }
+            }
+            if (stream == nullptr) {
+                std::fprintf(stderr, "picklescope-cli dis: %s: no pickle named '%s' (pickles:", path.c_str(),
+                    wanted.c_str());
+                for (const auto& candidate : doc->pickles)
+                    std::fprintf(stderr, " %s", candidate.name.c_str());
+                std::fprintf(stderr, ")\n");
+                return cli::ExitUsage;
+            }
+        } else if (!doc->pickles.empty() && doc->mainPickle < doc->pickles.size()) {
+            stream = &doc->pickles[doc->mainPickle];
+        }
+        if (stream == nullptr) {
+            if (doc->error)
+                cli::printDocumentError(*doc);
+            else
+                std::fprintf(stderr, "picklescope-cli dis: %s: no pickle found in the file\n", path.c_str());
+            return cli::ExitMalformed;
+        }
+        bytes = stream->bytes;
+        base = stream->inflated ? 0 : stream->offset;
+        streamName = stream->name;
+    }
+
+    const core::Disassembly dis = core::disassemble(bytes, base);
+    if (args.has("--json")) {
+        std::string out = "[";
+        bool first = true;
+        for (const auto& rec : dis.records) {
+            appendJsonRecord(out, rec, first);
+            first = false;
+        }
+        out += first ? "]\n" : "\n]\n";
+        writeAll(out);
+    } else {
+        writeAll(core::renderPickletools(dis, base));
+    }
+    if (dis.error) {
+        std::fprintf(stderr, "picklescope-cli dis: %s: %s\n", streamName.c_str(), dis.error->toString().c_str());
+        return cli::ExitMalformed;
+    }
+    return cli::ExitOk;
+}
+
+} // namespace
+
+PS_CLI_COMMAND({ "dis", "dis FILE [--member NAME] [--json]",
+    "opcode listing, as python3 -m pickletools prints it (--json: one object per opcode)", { "--member" },
+    runDis })

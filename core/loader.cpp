@@ -1,0 +1,119 @@
+#include "core/loader.h"
+
+#include "core/torch/torch_reader.h"
+
+#include <new>
+
+namespace core {
+
+namespace {
+
+std::string baseName(const std::string& path)
+{
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// A plain pickle file: one program, or several back to back (each gets its own stream; the
+// first is the main one, as pickle.load reads it). Bytes after the last STOP are reported.
+void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* observer)
+{
+    const auto bytes = doc.source->bytes();
+    PickleMachine machine(doc.graph, options);
+    machine.setObserver(observer);
+    std::uint64_t pos = 0;
+    int index = 0;
+    while (pos < bytes.size()) {
+        std::string name = index == 0 ? "pickle" : "pickle " + std::to_string(index + 1);
+        auto result = runPickle(doc, machine, std::move(name), bytes.subspan(pos), pos);
+        if (!result.ok()) {
+            if (index == 0) {
+                doc.error = result.takeError();
+                // Show what was built before the error: the stack at that moment, as a tuple.
+                const auto& partial = machine.stackAtError();
+                if (!partial.empty()) {
+                    doc.root = doc.graph.addContainer(ValueKind::Tuple, doc.error->offset, partial);
+                    doc.diagnostics.push_back({ Severity::Error, doc.error->offset,
+                        "partial result: the " + std::to_string(partial.size())
+                            + " value(s) on the unpickling stack when loading stopped" });
+                }
+            } else {
+                doc.diagnostics.push_back({ Severity::Warning, pos,
+                    "bytes after the first pickle do not form another pickle (" + result.error().toString() + ")" });
+                doc.pickles.pop_back();
+            }
+            break;
+        }
+        if (index == 0) {
+            doc.root = result.value();
+            doc.protocol = doc.pickles.front().protocol;
+        }
+        pos += machine.consumed();
+        ++index;
+        if (index >= 64 && pos < bytes.size()) {
+            doc.diagnostics.push_back({ Severity::Warning, pos, "more than 64 pickles in one file: the rest is not read" });
+            break;
+        }
+    }
+    if (bytes.empty())
+        doc.error = makeError(ErrorCode::EndOfInput, 0, "the file is empty");
+    if (index > 1)
+        doc.diagnostics.push_back({ Severity::Info, 0,
+            std::to_string(index) + " pickles in one file; pickle.load reads only the first" });
+}
+
+} // namespace
+
+Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name, std::span<const std::byte> bytes,
+    std::uint64_t offset, bool inflated)
+{
+    torch::installValueHooks(machine.hooks(), doc);
+    PickleStream stream;
+    stream.name = std::move(name);
+    stream.offset = offset;
+    stream.inflated = inflated;
+    auto result = machine.load(bytes, offset);
+    stream.bytes = bytes.first(result.ok() ? machine.consumed() : bytes.size());
+    stream.protocol = machine.highestProtocol();
+    if (result.ok()) {
+        stream.root = result.value();
+        if (machine.leftoverItems() > 0)
+            doc.diagnostics.push_back({ Severity::Warning, offset + machine.consumed() - 1,
+                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in " + stream.name });
+    }
+    doc.pickles.push_back(std::move(stream));
+    return result;
+}
+
+Result<std::shared_ptr<Document>> loadSource(
+    std::shared_ptr<ByteSource> source, const LoadOptions& options, LoadObserver* observer)
+{
+    auto doc = std::make_shared<Document>();
+    doc->fileName = baseName(source->path());
+    doc->source = std::move(source);
+    try {
+        const auto format = torch::detectFormat(doc->source->bytes());
+        if (format) {
+            doc->format = *format;
+            auto loaded = torch::loadArchive(*doc, *format, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+        } else {
+            doc->format = FileFormat::Pickle;
+            loadPlainPickle(*doc, options, observer);
+        }
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::LimitExceeded, 0, "out of memory while loading");
+    }
+    if (doc->error && doc->error->code == ErrorCode::Cancelled)
+        return *doc->error;
+    return doc;
+}
+
+Result<std::shared_ptr<Document>> loadFile(const std::string& path, const LoadOptions& options, LoadObserver* observer)
+{
+    PS_ASSIGN(auto source, ByteSource::mapFile(path));
+    return loadSource(std::move(source), options, observer);
+}
+
+} // namespace core

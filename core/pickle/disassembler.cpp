@@ -1,0 +1,1250 @@
+#include "core/pickle/disassembler.h"
+
+#include "core/pickle/byte_reader.h"
+
+#include <QChar>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_set>
+
+namespace core {
+
+namespace {
+
+// Python refuses int <-> decimal string conversions of more digits than this (3.11's default
+// sys.get_int_max_str_digits()).
+constexpr std::size_t kMaxStrDigits = 4300;
+
+constexpr char kHex[] = "0123456789abcdef";
+
+bool isPySpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
+}
+
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void appendDecimal(std::string& out, std::uint64_t value)
+{
+    char buf[24];
+    const auto result = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, result.ptr);
+}
+
+void appendSigned(std::string& out, std::int64_t value)
+{
+    char buf[24];
+    const auto result = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, result.ptr);
+}
+
+void appendUtf8(std::string& out, char32_t c)
+{
+    if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+}
+
+void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits)
+{
+    out.push_back('\\');
+    out.push_back(prefix);
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+        out.push_back(kHex[(value >> shift) & 0xF]);
+}
+
+// repr() of a str given as code points.
+void appendStrRepr(std::string& out, std::u32string_view text)
+{
+    bool single = false, dbl = false;
+    for (char32_t c : text) {
+        single |= c == '\'';
+        dbl |= c == '"';
+    }
+    const char quote = (single && !dbl) ? '"' : '\'';
+    out.push_back(quote);
+    for (char32_t c : text) {
+        if (c == static_cast<char32_t>(quote) || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+        } else if (c == '\t') {
+            out.append("\\t");
+        } else if (c == '\n') {
+            out.append("\\n");
+        } else if (c == '\r') {
+            out.append("\\r");
+        } else if (c < 0x20 || c == 0x7F) {
+            appendHexEscape(out, 'x', c, 2);
+        } else if (c < 0x7F) {
+            out.push_back(static_cast<char>(c));
+        } else if (pythonIsPrintable(c)) {
+            appendUtf8(out, c);
+        } else if (c <= 0xFF) {
+            appendHexEscape(out, 'x', c, 2);
+        } else if (c <= 0xFFFF) {
+            appendHexEscape(out, 'u', c, 4);
+        } else {
+            appendHexEscape(out, 'U', c, 8);
+        }
+    }
+    out.push_back(quote);
+}
+
+// repr() of a str made of printable ASCII only (the common case): no decoding needed.
+bool appendPlainAsciiRepr(std::string& out, std::string_view text)
+{
+    bool single = false, dbl = false;
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7F || c == '\\')
+            return false;
+        single |= c == '\'';
+        dbl |= c == '"';
+    }
+    if (single && dbl)
+        return false;
+    const char quote = single ? '"' : '\'';
+    out.push_back(quote);
+    out.append(text);
+    out.push_back(quote);
+    return true;
+}
+
+// repr() of bytes: b'...' (prefix "b" is appended by the caller's choice of `prefix`).
+void appendBytesRepr(std::string& out, std::string_view data)
+{
+    bool single = false, dbl = false;
+    for (char c : data) {
+        single |= c == '\'';
+        dbl |= c == '"';
+    }
+    const char quote = (single && !dbl) ? '"' : '\'';
+    out.push_back('b');
+    out.push_back(quote);
+    for (char ch : data) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == quote || ch == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (ch == '\t') {
+            out.append("\\t");
+        } else if (ch == '\n') {
+            out.append("\\n");
+        } else if (ch == '\r') {
+            out.append("\\r");
+        } else if (c < 0x20 || c >= 0x7F) {
+            appendHexEscape(out, 'x', c, 2);
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out.push_back(quote);
+}
+
+struct Failure {
+    ErrorCode code = ErrorCode::Ok;
+    std::string message;
+};
+
+// UTF-8 with CPython's 'surrogatepass' (encoded surrogates accepted).
+bool decodeUtf8(std::string_view data, std::u32string& out, Failure& failure)
+{
+    out.clear();
+    const auto* s = reinterpret_cast<const unsigned char*>(data.data());
+    const std::size_t n = data.size();
+    std::size_t i = 0;
+    auto fail = [&](std::size_t pos, const char* why) {
+        std::string message = "'utf-8' codec can't decode byte 0x";
+        message.push_back(kHex[s[pos] >> 4]);
+        message.push_back(kHex[s[pos] & 0xF]);
+        message += " in position " + std::to_string(pos) + ": " + why;
+        failure = { ErrorCode::BadArgument, std::move(message) };
+        return false;
+    };
+    auto cont = [&](std::size_t pos) { return pos < n && (s[pos] & 0xC0) == 0x80; };
+    while (i < n) {
+        const unsigned char c = s[i];
+        if (c < 0x80) {
+            out.push_back(c);
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            if (c == 0xF4)
+                hi = 0x8F;
+        } else
+            return fail(i, "invalid start byte");
+        if (i + 1 >= n)
+            return fail(i, "unexpected end of data");
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return fail(i, "invalid continuation byte");
+        for (std::size_t k = 2; k < len; ++k) {
+            if (i + k >= n)
+                return fail(i, "unexpected end of data");
+            if (!cont(i + k))
+                return fail(i, "invalid continuation byte");
+        }
+        char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < len; ++k)
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        out.push_back(cp);
+        i += len;
+    }
+    return true;
+}
+
+// codecs.raw_unicode_escape_decode: \uXXXX and \UXXXXXXXX after an odd run of backslashes.
+bool decodeRawUnicodeEscape(std::string_view data, std::u32string& out, Failure& failure)
+{
+    out.clear();
+    std::size_t i = 0;
+    const std::size_t n = data.size();
+    while (i < n) {
+        const char c = data[i];
+        if (c != '\\') {
+            out.push_back(static_cast<unsigned char>(c));
+            ++i;
+            continue;
+        }
+        std::size_t run = 0;
+        while (i + run < n && data[i + run] == '\\')
+            ++run;
+        const bool escape = (run % 2 == 1) && i + run < n && (data[i + run] == 'u' || data[i + run] == 'U');
+        const std::size_t literal = escape ? run - 1 : run;
+        for (std::size_t k = 0; k < literal; ++k)
+            out.push_back('\\');
+        i += run;
+        if (!escape)
+            continue;
+        const bool big = data[i] == 'U';
+        const std::size_t count = big ? 8 : 4;
+        ++i;
+        char32_t value = 0;
+        for (std::size_t k = 0; k < count; ++k) {
+            const int h = i + k < n ? hexValue(data[i + k]) : -1;
+            if (h < 0) {
+                failure = { ErrorCode::BadArgument,
+                    big ? "'rawunicodeescape' codec can't decode: truncated \\UXXXXXXXX escape"
+                        : "'rawunicodeescape' codec can't decode: truncated \\uXXXX escape" };
+                return false;
+            }
+            value = (value << 4) | static_cast<char32_t>(h);
+        }
+        if (value > 0x10FFFF) {
+            failure = { ErrorCode::BadArgument, "'rawunicodeescape' codec can't decode: \\Uxxxxxxxx out of range" };
+            return false;
+        }
+        out.push_back(value);
+        i += count;
+    }
+    return true;
+}
+
+// codecs.escape_decode followed by .decode("ascii"), as pickletools' read_stringnl does.
+bool escapeDecodeAscii(std::string_view data, std::u32string& out, Failure& failure)
+{
+    out.clear();
+    const std::size_t n = data.size();
+    std::size_t i = 0;
+    auto push = [&](unsigned value, std::size_t position) {
+        if (value >= 0x80) {
+            std::string message = "'ascii' codec can't decode byte 0x";
+            message.push_back(kHex[(value >> 4) & 0xF]);
+            message.push_back(kHex[value & 0xF]);
+            message += " in position " + std::to_string(position) + ": ordinal not in range(128)";
+            failure = { ErrorCode::BadArgument, std::move(message) };
+            return false;
+        }
+        out.push_back(value);
+        return true;
+    };
+    while (i < n) {
+        const char c = data[i];
+        if (c != '\\') {
+            if (!push(static_cast<unsigned char>(c), out.size()))
+                return false;
+            ++i;
+            continue;
+        }
+        const std::size_t start = i;
+        ++i;
+        if (i >= n) {
+            failure = { ErrorCode::BadArgument, "Trailing \\ in string" };
+            return false;
+        }
+        const char e = data[i++];
+        unsigned value = 0;
+        switch (e) {
+        case '\n': continue;
+        case '\\': value = '\\'; break;
+        case '\'': value = '\''; break;
+        case '"': value = '"'; break;
+        case 'b': value = '\b'; break;
+        case 'f': value = '\f'; break;
+        case 't': value = '\t'; break;
+        case 'n': value = '\n'; break;
+        case 'r': value = '\r'; break;
+        case 'v': value = '\v'; break;
+        case 'a': value = '\a'; break;
+        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+            value = static_cast<unsigned>(e - '0');
+            for (int k = 0; k < 2 && i < n && data[i] >= '0' && data[i] <= '7'; ++k)
+                value = value * 8 + static_cast<unsigned>(data[i++] - '0');
+            value &= 0xFF;
+            break;
+        }
+        case 'x': {
+            const int h1 = i < n ? hexValue(data[i]) : -1;
+            const int h2 = i + 1 < n ? hexValue(data[i + 1]) : -1;
+            if (h1 < 0 || h2 < 0) {
+                failure = { ErrorCode::BadArgument, "invalid \\x escape at position " + std::to_string(start) };
+                return false;
+            }
+            value = static_cast<unsigned>(h1 * 16 + h2);
+            i += 2;
+            break;
+        }
+        default:
+            if (!push('\\', out.size()))
+                return false;
+            value = static_cast<unsigned char>(e);
+            break;
+        }
+        if (!push(value, out.size()))
+            return false;
+    }
+    return true;
+}
+
+std::string bytesReprText(std::string_view data)
+{
+    std::string out;
+    appendBytesRepr(out, data);
+    return out;
+}
+
+// int(data) for bytes, base 10, normalised to Python's repr. Fails as int() does.
+bool parsePythonInt(std::string_view data, std::string& out, Failure& failure)
+{
+    auto invalid = [&] {
+        failure = { ErrorCode::BadArgument, "invalid literal for int() with base 10: " + bytesReprText(data) };
+        return false;
+    };
+    std::size_t b = 0, e = data.size();
+    while (b < e && isPySpace(data[b]))
+        ++b;
+    while (e > b && isPySpace(data[e - 1]))
+        --e;
+    bool negative = false;
+    if (b < e && (data[b] == '+' || data[b] == '-')) {
+        negative = data[b] == '-';
+        ++b;
+    }
+    if (b >= e || !isDigit(data[b]) || !isDigit(data[e - 1]))
+        return invalid();
+    std::string digits;
+    digits.reserve(e - b);
+    for (std::size_t i = b; i < e; ++i) {
+        const char c = data[i];
+        if (isDigit(c))
+            digits.push_back(c);
+        else if (c == '_' && isDigit(data[i - 1]) && i + 1 < e && isDigit(data[i + 1]))
+            continue;
+        else
+            return invalid();
+    }
+    if (digits.size() > kMaxStrDigits) {
+        failure = { ErrorCode::LimitExceeded,
+            "Exceeds the limit (4300 digits) for integer string conversion: value has " + std::to_string(digits.size())
+                + " digits" };
+        return false;
+    }
+    std::size_t first = digits.find_first_not_of('0');
+    out.clear();
+    if (first == std::string::npos) {
+        out = "0";
+        return true;
+    }
+    if (negative)
+        out.push_back('-');
+    out.append(digits, first, std::string::npos);
+    return true;
+}
+
+// The integer value of a normalised decimal text when it fits int64.
+bool smallInt(const std::string& text, std::int64_t& value)
+{
+    const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
+    return result.ec == std::errc() && result.ptr == text.data() + text.size();
+}
+
+bool equalsNoCase(std::string_view text, std::string_view lower)
+{
+    if (text.size() != lower.size())
+        return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+        if (c != lower[i])
+            return false;
+    }
+    return true;
+}
+
+// float(data) for bytes.
+bool parsePythonFloat(std::string_view data, double& value, Failure& failure)
+{
+    auto invalid = [&] {
+        failure = { ErrorCode::BadArgument, "could not convert string to float: " + bytesReprText(data) };
+        return false;
+    };
+    std::size_t b = 0, e = data.size();
+    while (b < e && isPySpace(data[b]))
+        ++b;
+    while (e > b && isPySpace(data[e - 1]))
+        --e;
+    std::string text;
+    text.reserve(e - b);
+    for (std::size_t i = b; i < e; ++i) {
+        const char c = data[i];
+        if (c == '_') {
+            if (i == b || i + 1 >= e || !isDigit(data[i - 1]) || !isDigit(data[i + 1]))
+                return invalid();
+            continue;
+        }
+        text.push_back(c);
+    }
+    bool negative = false;
+    std::string_view body = text;
+    if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+        negative = body[0] == '-';
+        body.remove_prefix(1);
+    }
+    if (equalsNoCase(body, "inf") || equalsNoCase(body, "infinity")) {
+        value = negative ? -HUGE_VAL : HUGE_VAL;
+        return true;
+    }
+    if (equalsNoCase(body, "nan")) {
+        value = std::nan("");
+        return true;
+    }
+    // digits [. digits] [e [sign] digits], at least one mantissa digit.
+    std::size_t i = 0, mantissaDigits = 0;
+    long long leadingExponent = 0; // decimal magnitude of the mantissa
+    bool seenNonZero = false;
+    while (i < body.size() && isDigit(body[i])) {
+        if (body[i] != '0')
+            seenNonZero = true;
+        if (seenNonZero)
+            ++leadingExponent;
+        ++mantissaDigits;
+        ++i;
+    }
+    if (i < body.size() && body[i] == '.') {
+        ++i;
+        while (i < body.size() && isDigit(body[i])) {
+            if (!seenNonZero) {
+                if (body[i] != '0')
+                    seenNonZero = true;
+                else
+                    --leadingExponent;
+            }
+            ++mantissaDigits;
+            ++i;
+        }
+    }
+    if (mantissaDigits == 0)
+        return invalid();
+    long long exponent = 0;
+    if (i < body.size() && (body[i] == 'e' || body[i] == 'E')) {
+        ++i;
+        bool expNegative = false;
+        if (i < body.size() && (body[i] == '+' || body[i] == '-')) {
+            expNegative = body[i] == '-';
+            ++i;
+        }
+        if (i >= body.size() || !isDigit(body[i]))
+            return invalid();
+        while (i < body.size() && isDigit(body[i])) {
+            if (exponent < 100000000)
+                exponent = exponent * 10 + (body[i] - '0');
+            ++i;
+        }
+        if (expNegative)
+            exponent = -exponent;
+    }
+    if (i != body.size())
+        return invalid();
+    double parsed = 0;
+    const auto result = std::from_chars(body.data(), body.data() + body.size(), parsed, std::chars_format::general);
+    if (result.ec == std::errc::result_out_of_range) {
+        parsed = (seenNonZero && leadingExponent + exponent > 0) ? HUGE_VAL : 0.0;
+    } else if (result.ec != std::errc() || result.ptr != body.data() + body.size()) {
+        return invalid();
+    }
+    value = negative ? -parsed : parsed;
+    return true;
+}
+
+// pickle.decode_long: little-endian two's complement to decimal text.
+bool decodeLong(std::string_view data, std::string& out, Failure& failure)
+{
+    out.clear();
+    if (data.empty()) {
+        out = "0";
+        return true;
+    }
+    const auto* s = reinterpret_cast<const unsigned char*>(data.data());
+    const bool negative = (s[data.size() - 1] & 0x80) != 0;
+    // Drop sign-extension bytes.
+    std::size_t n = data.size();
+    const unsigned char fill = negative ? 0xFF : 0x00;
+    while (n > 1 && s[n - 1] == fill && ((s[n - 2] & 0x80) == (fill & 0x80)))
+        --n;
+    if (n > 1800) { // at least 2^14392: beyond 4300 decimal digits
+        failure = { ErrorCode::LimitExceeded,
+            "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to "
+            "increase the limit" };
+        return false;
+    }
+    // Magnitude as 32-bit limbs (little-endian).
+    std::vector<std::uint32_t> limbs((n + 3) / 4 + 1, 0);
+    for (std::size_t i = 0; i < n; ++i)
+        limbs[i / 4] |= static_cast<std::uint32_t>(s[i]) << (8 * (i % 4));
+    if (negative) {
+        // Sign-extend the top limb, then negate (two's complement).
+        for (std::size_t i = n; i < limbs.size() * 4; ++i)
+            limbs[i / 4] |= 0xFFu << (8 * (i % 4));
+        std::uint64_t carry = 1;
+        for (auto& limb : limbs) {
+            const std::uint64_t v = static_cast<std::uint64_t>(static_cast<std::uint32_t>(~limb)) + carry;
+            limb = static_cast<std::uint32_t>(v);
+            carry = v >> 32;
+        }
+    }
+    while (limbs.size() > 1 && limbs.back() == 0)
+        limbs.pop_back();
+    std::vector<std::uint32_t> chunks; // base 1e9, little-endian
+    while (!(limbs.size() == 1 && limbs[0] == 0)) {
+        std::uint64_t rem = 0;
+        for (std::size_t i = limbs.size(); i-- > 0;) {
+            const std::uint64_t cur = (rem << 32) | limbs[i];
+            limbs[i] = static_cast<std::uint32_t>(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        chunks.push_back(static_cast<std::uint32_t>(rem));
+        while (limbs.size() > 1 && limbs.back() == 0)
+            limbs.pop_back();
+    }
+    if (chunks.empty()) {
+        out = "0";
+        return true;
+    }
+    std::string digits;
+    appendDecimal(digits, chunks.back());
+    for (std::size_t i = chunks.size() - 1; i-- > 0;) {
+        char buf[16];
+        const auto r = std::to_chars(buf, buf + sizeof buf, chunks[i]);
+        digits.append(9 - static_cast<std::size_t>(r.ptr - buf), '0');
+        digits.append(buf, r.ptr);
+    }
+    if (digits.size() > kMaxStrDigits) {
+        failure = { ErrorCode::LimitExceeded,
+            "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to "
+            "increase the limit" };
+        return false;
+    }
+    if (negative)
+        out.push_back('-');
+    out += digits;
+    return true;
+}
+
+// pickletools' memo: keys are ints (bools fold onto 0 and 1); big keys kept as text.
+class Memo {
+public:
+    bool contains(std::int64_t key) const
+    {
+        if (key >= 0 && static_cast<std::uint64_t>(key) < m_dense.size())
+            return m_dense[static_cast<std::size_t>(key)] != 0;
+        return m_sparse.count(key) != 0;
+    }
+    void insert(std::int64_t key)
+    {
+        if (key >= 0 && key < kDenseLimit) {
+            if (static_cast<std::size_t>(key) >= m_dense.size())
+                m_dense.resize(std::max<std::size_t>(static_cast<std::size_t>(key) + 1, m_dense.size() * 2), 0);
+            m_dense[static_cast<std::size_t>(key)] = 1;
+        } else {
+            m_sparse.insert(key);
+        }
+        ++m_size;
+    }
+    bool containsBig(const std::string& key) const { return m_big.count(key) != 0; }
+    void insertBig(const std::string& key)
+    {
+        m_big.insert(key);
+        ++m_size;
+    }
+    std::size_t size() const { return m_size; }
+
+private:
+    static constexpr std::int64_t kDenseLimit = 1 << 20;
+    std::vector<std::uint8_t> m_dense;
+    std::unordered_set<std::int64_t> m_sparse;
+    std::unordered_set<std::string> m_big;
+    std::size_t m_size = 0;
+};
+
+struct ArgResult {
+    bool isInt = false; // integer argument (memo key for PUT/GET)
+    bool bigInt = false; // isInt, but beyond int64: key in `text` form
+    std::int64_t intValue = 0;
+};
+
+class Walker {
+public:
+    Walker(std::span<const std::byte> bytes, std::uint64_t base)
+        : m_reader(bytes, base)
+        , m_base(base)
+    {
+    }
+
+    Disassembly run();
+
+private:
+    bool readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failure);
+    bool readCounted(std::size_t n, std::string_view& out, const char* kind, OpRecord& rec, Failure& failure);
+    bool readLine(std::string_view& out, const char* what, Failure& failure);
+    std::string_view view(std::span<const std::byte> s) const
+    {
+        return { reinterpret_cast<const char*>(s.data()), s.size() };
+    }
+
+    ByteReader m_reader;
+    std::uint64_t m_base;
+    std::u32string m_scratch;
+    std::string m_text;
+};
+
+bool Walker::readLine(std::string_view& out, const char* what, Failure& failure)
+{
+    if (m_reader.line(out) != ReadStatus::Ok) {
+        failure = { ErrorCode::Truncated, std::string("no newline found when trying to read ") + what };
+        return false;
+    }
+    return true;
+}
+
+bool Walker::readCounted(std::size_t n, std::string_view& out, const char* kind, OpRecord& rec, Failure& failure)
+{
+    std::span<const std::byte> payload;
+    if (m_reader.bytes(n, payload) != ReadStatus::Ok) {
+        failure = { ErrorCode::Truncated,
+            "expected " + std::to_string(n) + " bytes in a " + kind + ", but only " + std::to_string(m_reader.remaining())
+                + " remain" };
+        return false;
+    }
+    rec.argOffset = m_reader.absolute(m_reader.pos() - n);
+    rec.argLength = n;
+    out = view(payload);
+    return true;
+}
+
+bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failure)
+{
+    std::string& text = rec.argText;
+    auto notEnough = [&](const char* name) {
+        failure = { ErrorCode::Truncated, std::string("not enough data in stream to read ") + name };
+        return false;
+    };
+    auto setInt = [&](std::int64_t v) {
+        arg.isInt = true;
+        arg.intValue = v;
+        appendSigned(text, v);
+        return true;
+    };
+    switch (kind) {
+    case ArgKind::None: return true;
+    case ArgKind::Uint1: {
+        std::uint8_t v = 0;
+        return m_reader.u8(v) == ReadStatus::Ok ? setInt(v) : notEnough("uint1");
+    }
+    case ArgKind::Uint2: {
+        std::uint16_t v = 0;
+        return m_reader.littleEndian(v) == ReadStatus::Ok ? setInt(v) : notEnough("uint2");
+    }
+    case ArgKind::Int4: {
+        std::int32_t v = 0;
+        return m_reader.littleEndian(v) == ReadStatus::Ok ? setInt(v) : notEnough("int4");
+    }
+    case ArgKind::Uint4: {
+        std::uint32_t v = 0;
+        return m_reader.littleEndian(v) == ReadStatus::Ok ? setInt(v) : notEnough("uint4");
+    }
+    case ArgKind::Uint8: {
+        std::uint64_t v = 0;
+        if (m_reader.littleEndian(v) != ReadStatus::Ok)
+            return notEnough("uint8");
+        arg.isInt = true;
+        arg.intValue = v > static_cast<std::uint64_t>(INT64_MAX) ? -1 : static_cast<std::int64_t>(v);
+        appendDecimal(text, v);
+        return true;
+    }
+    case ArgKind::Float8: {
+        double v = 0;
+        if (m_reader.float64BigEndian(v) != ReadStatus::Ok)
+            return notEnough("float8");
+        text = pythonFloatRepr(v);
+        return true;
+    }
+    case ArgKind::DecimalnlShort:
+    case ArgKind::DecimalnlLong: {
+        std::string_view line;
+        if (!readLine(line, "stringnl", failure))
+            return false;
+        if (kind == ArgKind::DecimalnlShort && (line == "00" || line == "01")) {
+            arg.isInt = true;
+            arg.intValue = line == "01" ? 1 : 0;
+            text = line == "01" ? "True" : "False";
+            return true;
+        }
+        if (kind == ArgKind::DecimalnlLong && !line.empty() && line.back() == 'L')
+            line.remove_suffix(1);
+        if (!parsePythonInt(line, m_text, failure))
+            return false;
+        arg.isInt = true;
+        arg.bigInt = !smallInt(m_text, arg.intValue);
+        text = m_text;
+        return true;
+    }
+    case ArgKind::Floatnl: {
+        std::string_view line;
+        if (!readLine(line, "stringnl", failure))
+            return false;
+        double v = 0;
+        if (!parsePythonFloat(line, v, failure))
+            return false;
+        text = pythonFloatRepr(v);
+        return true;
+    }
+    case ArgKind::Stringnl: {
+        std::string_view line;
+        if (!readLine(line, "stringnl", failure))
+            return false;
+        bool quoted = false;
+        for (const char q : { '"', '\'' }) {
+            if (!line.empty() && line.front() == q) {
+                if (line.back() != q) {
+                    std::string qs(1, q);
+                    failure = { ErrorCode::BadArgument,
+                        "strinq quote " + bytesReprText(qs) + " not found at both ends of " + bytesReprText(line) };
+                    return false;
+                }
+                line = line.size() >= 2 ? line.substr(1, line.size() - 2) : std::string_view {};
+                quoted = true;
+                break;
+            }
+        }
+        if (!quoted) {
+            failure = { ErrorCode::BadArgument, "no string quotes around " + bytesReprText(line) };
+            return false;
+        }
+        if (!escapeDecodeAscii(line, m_scratch, failure))
+            return false;
+        appendStrRepr(text, m_scratch);
+        return true;
+    }
+    case ArgKind::StringnlNoescape: {
+        std::string_view line;
+        if (!readLine(line, "stringnl", failure))
+            return false;
+        if (line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, line))
+            return true;
+        if (!escapeDecodeAscii(line, m_scratch, failure))
+            return false;
+        appendStrRepr(text, m_scratch);
+        return true;
+    }
+    case ArgKind::StringnlNoescapePair: {
+        std::string_view first, second;
+        if (!readLine(first, "stringnl", failure))
+            return false;
+        std::u32string joined;
+        if (!escapeDecodeAscii(first, joined, failure))
+            return false;
+        if (!readLine(second, "stringnl", failure))
+            return false;
+        if (!escapeDecodeAscii(second, m_scratch, failure))
+            return false;
+        joined.push_back(' ');
+        joined += m_scratch;
+        appendStrRepr(text, joined);
+        return true;
+    }
+    case ArgKind::String1:
+    case ArgKind::String4:
+    case ArgKind::Bytes1:
+    case ArgKind::Bytes4:
+    case ArgKind::Bytes8:
+    case ArgKind::Bytearray8:
+    case ArgKind::Unicodestring1:
+    case ArgKind::Unicodestring4:
+    case ArgKind::Unicodestring8: {
+        const char* name = argKindName(kind).data();
+        std::uint64_t n = 0;
+        const char* sizeName = "uint1";
+        ReadStatus status = ReadStatus::Ok;
+        if (kind == ArgKind::String1 || kind == ArgKind::Bytes1 || kind == ArgKind::Unicodestring1) {
+            std::uint8_t v = 0;
+            status = m_reader.u8(v);
+            n = v;
+        } else if (kind == ArgKind::String4) {
+            std::int32_t v = 0;
+            sizeName = "int4";
+            status = m_reader.littleEndian(v);
+            if (status == ReadStatus::Ok && v < 0) {
+                failure = { ErrorCode::BadArgument, "string4 byte count < 0: " + std::to_string(v) };
+                return false;
+            }
+            n = static_cast<std::uint64_t>(v);
+        } else if (kind == ArgKind::Bytes4 || kind == ArgKind::Unicodestring4) {
+            std::uint32_t v = 0;
+            sizeName = "uint4";
+            status = m_reader.littleEndian(v);
+            n = v;
+        } else {
+            sizeName = "uint8";
+            status = m_reader.littleEndian(n);
+            if (status == ReadStatus::Ok && n > static_cast<std::uint64_t>(INT64_MAX)) {
+                failure = { ErrorCode::BadArgument, std::string(name) + " byte count > sys.maxsize: " + std::to_string(n) };
+                return false;
+            }
+        }
+        if (status != ReadStatus::Ok)
+            return notEnough(sizeName);
+        std::string_view payload;
+        if (!readCounted(static_cast<std::size_t>(std::min<std::uint64_t>(n, SIZE_MAX)), payload, name, rec, failure))
+            return false;
+        switch (kind) {
+        case ArgKind::String1:
+        case ArgKind::String4: // latin-1 decoded
+            if (!appendPlainAsciiRepr(text, payload)) {
+                m_scratch.clear();
+                for (char c : payload)
+                    m_scratch.push_back(static_cast<unsigned char>(c));
+                appendStrRepr(text, m_scratch);
+            }
+            return true;
+        case ArgKind::Bytes1:
+        case ArgKind::Bytes4:
+        case ArgKind::Bytes8: appendBytesRepr(text, payload); return true;
+        case ArgKind::Bytearray8:
+            text = "bytearray(";
+            appendBytesRepr(text, payload);
+            text.push_back(')');
+            return true;
+        default:
+            if (appendPlainAsciiRepr(text, payload))
+                return true;
+            if (!decodeUtf8(payload, m_scratch, failure))
+                return false;
+            appendStrRepr(text, m_scratch);
+            return true;
+        }
+    }
+    case ArgKind::Unicodestringnl: {
+        std::string_view line;
+        if (m_reader.line(line) != ReadStatus::Ok) {
+            failure = { ErrorCode::Truncated, "no newline found when trying to read unicodestringnl" };
+            return false;
+        }
+        if (line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, line))
+            return true;
+        if (!decodeRawUnicodeEscape(line, m_scratch, failure))
+            return false;
+        appendStrRepr(text, m_scratch);
+        return true;
+    }
+    case ArgKind::Long1:
+    case ArgKind::Long4: {
+        std::uint64_t n = 0;
+        if (kind == ArgKind::Long1) {
+            std::uint8_t v = 0;
+            if (m_reader.u8(v) != ReadStatus::Ok)
+                return notEnough("uint1");
+            n = v;
+        } else {
+            std::int32_t v = 0;
+            if (m_reader.littleEndian(v) != ReadStatus::Ok)
+                return notEnough("int4");
+            if (v < 0) {
+                failure = { ErrorCode::BadArgument, "long4 byte count < 0: " + std::to_string(v) };
+                return false;
+            }
+            n = static_cast<std::uint64_t>(v);
+        }
+        std::span<const std::byte> payload;
+        if (m_reader.bytes(static_cast<std::size_t>(n), payload) != ReadStatus::Ok)
+            return notEnough(kind == ArgKind::Long1 ? "long1" : "long4");
+        rec.argOffset = m_reader.absolute(m_reader.pos() - n);
+        rec.argLength = n;
+        if (!decodeLong(view(payload), m_text, failure))
+            return false;
+        text = m_text;
+        return true;
+    }
+    }
+    return true;
+}
+
+bool isPut(Op op) { return op == Op::Put || op == Op::BinPut || op == Op::LongBinPut; }
+bool isGet(Op op) { return op == Op::Get || op == Op::BinGet || op == Op::LongBinGet; }
+
+Disassembly Walker::run()
+{
+    Disassembly d;
+    std::vector<std::uint8_t> stack; // 1 = markobject
+    std::size_t marksInStack = 0;
+    std::vector<std::uint64_t> markstack;
+    Memo memo;
+    int maxproto = -1;
+    d.records.reserve(std::min<std::size_t>(m_reader.size() / 3 + 8, 1 << 20));
+
+    auto fail = [&](ErrorCode code, std::uint64_t offset, std::string message) {
+        d.error = makeError(code, offset, std::move(message));
+    };
+
+    for (;;) {
+        const std::size_t pos = m_reader.pos();
+        const std::uint64_t at = m_reader.absolute(pos);
+        std::uint8_t byte = 0;
+        if (m_reader.u8(byte) != ReadStatus::Ok) {
+            fail(ErrorCode::EndOfInput, at, "pickle exhausted before seeing STOP");
+            break;
+        }
+        const OpcodeInfo* info = opcodeInfo(byte);
+        if (info == nullptr) {
+            std::string code = "b'";
+            if (byte >= 0x20 && byte < 0x7F && byte != '\\' && byte != '\'')
+                code.push_back(static_cast<char>(byte));
+            else if (byte == '\\' || byte == '\'') {
+                code.push_back('\\');
+                code.push_back(static_cast<char>(byte));
+            } else if (byte == '\t' || byte == '\n' || byte == '\r')
+                code += byte == '\t' ? "\\t" : byte == '\n' ? "\\n" : "\\r";
+            else
+                appendHexEscape(code, 'x', byte, 2);
+            code.push_back('\'');
+            fail(ErrorCode::UnknownOpcode, at, "opcode " + code + " unknown");
+            break;
+        }
+        OpRecord rec;
+        rec.offset = at;
+        rec.info = info;
+        rec.stackDepth = static_cast<std::int32_t>(stack.size() - marksInStack);
+        rec.markDepth = static_cast<std::int32_t>(markstack.size());
+        ArgResult arg;
+        Failure failure;
+        if (!readArg(info->arg, rec, arg, failure)) {
+            if (failure.code == ErrorCode::LimitExceeded && (info->arg == ArgKind::Long1 || info->arg == ArgKind::Long4))
+                d.danglingOffset = at; // pickletools read the int, then repr() refused it
+            fail(failure.code, at, std::string(info->name) + ": " + failure.message);
+            break;
+        }
+        rec.length = static_cast<std::uint32_t>(std::min<std::size_t>(m_reader.pos() - pos, UINT32_MAX));
+        maxproto = std::max<int>(maxproto, info->proto);
+        const Op op = info->op;
+
+        // MARK handling, as pickletools: ops that pop to a mark, and POP of a mark.
+        std::size_t numtopop = static_cast<std::size_t>(info->stack.pops);
+        const char* errormsg = nullptr;
+        ErrorCode errorCode = ErrorCode::Ok;
+        if (info->stack.popsMark || (op == Op::Pop && !stack.empty() && stack.back() == 1)) {
+            if (!markstack.empty()) {
+                rec.markAt = static_cast<std::int64_t>(markstack.back());
+                markstack.pop_back();
+                while (!stack.empty() && stack.back() != 1)
+                    stack.pop_back();
+                if (stack.empty()) {
+                    // pickletools' own IndexError: its MARK was consumed as an ordinary item.
+                    d.danglingOffset = at;
+                    fail(ErrorCode::MarkError, at,
+                        std::string(info->name) + ": the MARK at " + std::to_string(rec.markAt)
+                            + " is no longer on the stack (list index out of range)");
+                    break;
+                }
+                stack.pop_back();
+                --marksInStack;
+                numtopop = info->stack.popsMark ? static_cast<std::size_t>(info->stack.pops) : 0;
+            } else {
+                rec.markAt = kMarkMissing;
+                errormsg = "no MARK exists on stack";
+                errorCode = ErrorCode::MarkError;
+            }
+        }
+
+        // Memo checks.
+        std::string memoMessage;
+        if (isPut(op) || op == Op::Memoize) {
+            bool defined;
+            if (op == Op::Memoize) {
+                rec.memoIndex = static_cast<std::int64_t>(memo.size());
+                defined = memo.contains(rec.memoIndex);
+            } else {
+                rec.memoIndex = arg.bigInt ? -1 : arg.intValue;
+                defined = arg.bigInt ? memo.containsBig(rec.argText) : memo.contains(arg.intValue);
+            }
+            if (defined) {
+                memoMessage = "memo key " + (op == Op::Memoize ? std::string("None") : rec.argText) + " already defined";
+                errorCode = ErrorCode::BadArgument;
+            } else if (stack.empty()) {
+                errormsg = "stack is empty -- can't store into memo";
+                errorCode = ErrorCode::StackUnderflow;
+            } else if (stack.back() == 1) {
+                errormsg = "can't store markobject in the memo";
+                errorCode = ErrorCode::MarkError;
+            } else if (op == Op::Memoize || !arg.bigInt) {
+                memo.insert(op == Op::Memoize ? rec.memoIndex : arg.intValue);
+            } else {
+                memo.insertBig(rec.argText);
+            }
+        } else if (isGet(op)) {
+            rec.memoIndex = arg.bigInt ? -1 : arg.intValue;
+            const bool found = arg.bigInt ? memo.containsBig(rec.argText) : memo.contains(arg.intValue);
+            if (!found) {
+                memoMessage = "memo key " + rec.argText + " has never been stored into";
+                errorCode = ErrorCode::MemoMiss;
+            }
+        }
+
+        d.records.push_back(std::move(rec));
+        const OpRecord& last = d.records.back();
+        if (errormsg != nullptr || !memoMessage.empty()) {
+            fail(errorCode, at, std::string(info->name) + ": " + (errormsg != nullptr ? std::string(errormsg) : memoMessage));
+            break;
+        }
+        if (stack.size() < numtopop) {
+            fail(ErrorCode::StackUnderflow, at,
+                std::string(info->name) + ": tries to pop " + std::to_string(numtopop) + " items from stack with only "
+                    + std::to_string(stack.size()) + " items");
+            break;
+        }
+        for (std::size_t i = 0; i < numtopop; ++i) {
+            marksInStack -= stack.back();
+            stack.pop_back();
+        }
+        if (info->stack.pushesMark) {
+            markstack.push_back(last.offset);
+            stack.push_back(1);
+            ++marksInStack;
+        } else {
+            for (int i = 0; i < info->stack.pushes; ++i)
+                stack.push_back(0);
+        }
+        if (op == Op::Stop) {
+            d.stopped = true;
+            if (!stack.empty())
+                fail(ErrorCode::BadValue, at,
+                    "STOP: stack not empty after STOP: " + std::to_string(stack.size() - marksInStack) + " item(s) and "
+                        + std::to_string(marksInStack) + " MARK(s) left");
+            break;
+        }
+    }
+    d.highestProtocol = maxproto;
+    d.endOffset = m_reader.absolute(m_reader.pos());
+    return d;
+}
+
+} // namespace
+
+bool pythonIsPrintable(char32_t c)
+{
+    if (c == ' ')
+        return true;
+    if (c < 0x7F)
+        return c > 0x20;
+    if (c > 0x10FFFF)
+        return false;
+    switch (QChar::category(static_cast<char32_t>(c))) {
+    case QChar::Other_Control:
+    case QChar::Other_Format:
+    case QChar::Other_Surrogate:
+    case QChar::Other_PrivateUse:
+    case QChar::Other_NotAssigned:
+    case QChar::Separator_Line:
+    case QChar::Separator_Paragraph:
+    case QChar::Separator_Space: return false;
+    default: return true;
+    }
+}
+
+std::string pythonFloatRepr(double value)
+{
+    if (std::isnan(value))
+        return "nan";
+    if (std::isinf(value))
+        return value > 0 ? "inf" : "-inf";
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+    std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
+    std::string out;
+    if (!sci.empty() && sci[0] == '-') {
+        out.push_back('-');
+        sci.remove_prefix(1);
+    }
+    const std::size_t ePos = sci.find('e');
+    std::string digits;
+    for (char c : sci.substr(0, ePos))
+        if (c != '.')
+            digits.push_back(c);
+    int exponent = 0;
+    std::string_view expText = sci.substr(ePos + 1);
+    if (!expText.empty() && expText[0] == '+')
+        expText.remove_prefix(1);
+    std::from_chars(expText.data(), expText.data() + expText.size(), exponent);
+    while (digits.size() > 1 && digits.back() == '0')
+        digits.pop_back();
+    const int decpt = exponent + 1; // value = 0.DIGITS * 10^decpt
+    const int ndigits = static_cast<int>(digits.size());
+    if (decpt <= -4 || decpt > 16) {
+        out.push_back(digits[0]);
+        if (ndigits > 1) {
+            out.push_back('.');
+            out.append(digits, 1, std::string::npos);
+        }
+        out.push_back('e');
+        const int e = decpt - 1;
+        out.push_back(e < 0 ? '-' : '+');
+        const int mag = e < 0 ? -e : e;
+        if (mag < 10)
+            out.push_back('0');
+        out += std::to_string(mag);
+    } else if (decpt <= 0) {
+        out += "0.";
+        out.append(static_cast<std::size_t>(-decpt), '0');
+        out += digits;
+    } else if (decpt >= ndigits) {
+        out += digits;
+        out.append(static_cast<std::size_t>(decpt - ndigits), '0');
+        out += ".0";
+    } else {
+        out.append(digits, 0, static_cast<std::size_t>(decpt));
+        out.push_back('.');
+        out.append(digits, static_cast<std::size_t>(decpt), std::string::npos);
+    }
+    return out;
+}
+
+Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset)
+{
+    Walker walker(bytes, baseOffset);
+    return walker.run();
+}
+
+void appendPickletoolsLine(std::string& out, const OpRecord& rec, std::uint64_t baseOffset)
+{
+    char buf[32];
+    // "%5d: "
+    const auto r = std::to_chars(buf, buf + sizeof buf, rec.offset - baseOffset);
+    const auto len = static_cast<std::size_t>(r.ptr - buf);
+    if (len < 5)
+        out.append(5 - len, ' ');
+    out.append(buf, len);
+    out.append(": ");
+    // "%-4s " of repr(opcode.code)[1:-1]
+    const auto code = static_cast<std::uint8_t>(rec.info->op);
+    if (code >= 0x20 && code < 0x7F) {
+        out.push_back(static_cast<char>(code));
+        out.append("    ");
+    } else {
+        appendHexEscape(out, 'x', code, 2);
+        out.push_back(' ');
+    }
+    out.append(static_cast<std::size_t>(rec.markDepth) * 4, ' ');
+    const std::string_view name = rec.info->name;
+    out.append(name);
+    const bool hasArg = rec.info->arg != ArgKind::None;
+    const bool memoize = rec.info->op == Op::Memoize;
+    const bool markMsg = rec.markAt != -1 || memoize;
+    if (hasArg || markMsg) {
+        if (name.size() < 10)
+            out.append(10 - name.size(), ' ');
+        if (hasArg) {
+            out.push_back(' ');
+            out.append(rec.argText);
+        }
+        if (memoize) {
+            out.append(" (as ");
+            appendSigned(out, rec.memoIndex);
+            out.push_back(')');
+        } else if (rec.markAt == kMarkMissing) {
+            out.append(" no MARK exists on stack");
+        } else if (rec.markAt >= 0) {
+            out.append(" (MARK at ");
+            appendDecimal(out, static_cast<std::uint64_t>(rec.markAt) - baseOffset);
+            out.push_back(')');
+        }
+    }
+    out.push_back('\n');
+}
+
+std::string renderPickletools(const Disassembly& dis, std::uint64_t baseOffset)
+{
+    std::string out;
+    out.reserve(dis.records.size() * 40 + 64);
+    for (const OpRecord& rec : dis.records)
+        appendPickletoolsLine(out, rec, baseOffset);
+    if (dis.danglingOffset) {
+        const std::string number = std::to_string(*dis.danglingOffset - baseOffset);
+        if (number.size() < 5)
+            out.append(5 - number.size(), ' ');
+        out += number + ": ";
+    }
+    if (dis.stopped) {
+        out.append("highest protocol among opcodes = ");
+        out += std::to_string(dis.highestProtocol);
+        out.push_back('\n');
+    }
+    return out;
+}
+
+} // namespace core

@@ -1,0 +1,1274 @@
+#include "core/pickle/pickle_machine.h"
+
+#include "core/pickle/byte_reader.h"
+#include "core/pickle/opcodes.h"
+#include "core/pickle/text_decoding.h"
+
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace core {
+
+namespace {
+
+constexpr std::uint32_t kPollEvery = 4096;
+constexpr std::size_t kDictIndexThreshold = 16;
+
+std::string hexByte(std::uint8_t b)
+{
+    static const char* digits = "0123456789abcdef";
+    std::string out = "0x";
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 15]);
+    return out;
+}
+
+// Python's equality for hashable scalars, so repeated dict keys and set members collapse as
+// they do in CPython ({1: 'a', 1.0: 'b', True: 'c'} is {1: 'c'}). Kinds compared by identity
+// (tuples, objects, globals) hash by id.
+struct KeyOf {
+    std::uint64_t hash = 0;
+    std::uint8_t cls = 0; // 0 numeric, 1 str, 2 bytes, 3 none, 4 identity
+};
+
+} // namespace
+
+struct PickleMachine::Impl {
+    PickleMachine& m;
+    ValueGraph& g;
+    ByteReader r;
+    std::vector<ValueId> stack;
+    std::vector<std::size_t> marks;
+    std::uint64_t opOffset = 0; // absolute offset of the current opcode
+    const char* opName = "";
+    std::int64_t bufferCount = 0;
+    // Per-container key index for large dicts/sets (dedupe on insert), dropped after load.
+    std::unordered_map<std::uint32_t, std::unordered_multimap<std::uint64_t, std::uint32_t>> keyIndex;
+
+    Impl(PickleMachine& machine, std::span<const std::byte> data, std::uint64_t base)
+        : m(machine)
+        , g(machine.m_graph)
+        , r(data, base)
+    {
+    }
+
+    // ---- errors ------------------------------------------------------------------------------
+    Error fail(ErrorCode code, std::string message) const
+    {
+        return makeError(code, opOffset, std::string(opName) + ": " + std::move(message));
+    }
+
+    Error readFailure(ReadStatus status, const char* what) const
+    {
+        switch (status) {
+        case ReadStatus::CrossesFrame:
+            return fail(ErrorCode::Truncated, std::string(what) + " runs past the end of its frame (pickle exhausted before end of frame)");
+        case ReadStatus::NoNewline:
+            return fail(ErrorCode::Truncated, std::string(what) + ": no newline before the end of the data (pickle data was truncated)");
+        default:
+            return fail(ErrorCode::Truncated,
+                std::string(what) + " runs past the end of the data, " + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");
+        }
+    }
+
+    // ---- the one checking helper for the stack -------------------------------------------------
+    std::size_t fence() const { return marks.empty() ? 0 : marks.back(); }
+
+    Error underflow() const
+    {
+        return marks.empty() || marks.back() != stack.size()
+            ? fail(ErrorCode::StackUnderflow, "unpickling stack underflow")
+            : fail(ErrorCode::MarkError, "unexpected MARK found");
+    }
+
+    // Requires n items above the fence.
+    Result<void> need(std::size_t n) const
+    {
+        if (stack.size() < fence() + n)
+            return underflow();
+        return {};
+    }
+
+    Result<void> push(ValueId id)
+    {
+        if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth)
+            return fail(ErrorCode::LimitExceeded, "stack deeper than the limit of " + std::to_string(m.m_options.limits.maxStackDepth));
+        stack.push_back(id);
+        return {};
+    }
+
+    Result<std::size_t> popMark()
+    {
+        if (marks.empty())
+            return fail(ErrorCode::MarkError, "could not find MARK");
+        const std::size_t begin = marks.back();
+        marks.pop_back();
+        return begin;
+    }
+
+    std::vector<ValueId> takeFrom(std::size_t begin)
+    {
+        std::vector<ValueId> items(stack.begin() + static_cast<std::ptrdiff_t>(begin), stack.end());
+        stack.resize(begin);
+        return items;
+    }
+
+    Result<void> checkValueLimit() const
+    {
+        if (g.size() >= m.m_options.limits.maxValues)
+            return fail(ErrorCode::LimitExceeded, "more values than the limit of " + std::to_string(m.m_options.limits.maxValues));
+        return {};
+    }
+
+    Result<void> materialize(std::uint64_t n)
+    {
+        m.m_materialized += n;
+        if (m.m_materialized > m.m_options.limits.maxMaterializedBytes)
+            return fail(ErrorCode::LimitExceeded, "decoded text beyond the limit of " + std::to_string(m.m_options.limits.maxMaterializedBytes) + " bytes");
+        return {};
+    }
+
+    // ---- argument readers ----------------------------------------------------------------------
+    template <typename T>
+    Result<T> readLE(const char* what)
+    {
+        T v {};
+        const ReadStatus s = r.littleEndian(v);
+        if (s != ReadStatus::Ok)
+            return readFailure(s, what);
+        return v;
+    }
+
+    Result<std::span<const std::byte>> readPayload(std::uint64_t n, const char* what)
+    {
+        if (n > r.remaining())
+            return fail(ErrorCode::Truncated, std::string(what) + " of " + std::to_string(n) + " bytes runs past the end of the data, "
+                    + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");
+        std::span<const std::byte> out;
+        const ReadStatus s = r.bytes(static_cast<std::size_t>(n), out);
+        if (s != ReadStatus::Ok)
+            return readFailure(s, what);
+        return out;
+    }
+
+    Result<std::string_view> readLine(const char* what)
+    {
+        std::string_view line;
+        const ReadStatus s = r.line(line);
+        if (s != ReadStatus::Ok)
+            return readFailure(s, what);
+        return line;
+    }
+
+    // ---- keys, hashing and dedupe --------------------------------------------------------------
+    KeyOf keyOf(ValueId id) const
+    {
+        const Value& v = g.at(id);
+        switch (v.kind) {
+        case ValueKind::Int:
+        case ValueKind::Bool:
+            return { static_cast<std::uint64_t>(v.num.i), 0 };
+        case ValueKind::Float: {
+            const double f = v.num.f;
+            if (std::isfinite(f) && f == std::floor(f) && std::fabs(f) < 9.2e18)
+                return { static_cast<std::uint64_t>(static_cast<std::int64_t>(f)), 0 };
+            return { std::bit_cast<std::uint64_t>(f == 0.0 ? 0.0 : f) ^ 0x9e3779b97f4a7c15ull, 0 };
+        }
+        case ValueKind::BigInt:
+        case ValueKind::Str:
+        case ValueKind::Bytes: {
+            std::uint64_t h = 1469598103934665603ull;
+            for (std::byte b : g.bytes(id))
+                h = (h ^ static_cast<std::uint8_t>(b)) * 1099511628211ull;
+            return { h, static_cast<std::uint8_t>(v.kind == ValueKind::Str ? 1 : v.kind == ValueKind::Bytes ? 2 : 5) };
+        }
+        case ValueKind::None:
+            return { 0, 3 };
+        default:
+            return { indexOf(id), 4 };
+        }
+    }
+
+    bool keysEqual(ValueId a, ValueId b) const
+    {
+        if (a == b)
+            return true;
+        const Value& va = g.at(a);
+        const Value& vb = g.at(b);
+        if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.ref != vb.ref)
+            return false; // inline payloads: ref is the length
+        auto numeric = [](ValueKind k) { return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float; };
+        if (numeric(va.kind) && numeric(vb.kind)) {
+            if (va.kind == ValueKind::Float || vb.kind == ValueKind::Float) {
+                const double x = va.kind == ValueKind::Float ? va.num.f : static_cast<double>(va.num.i);
+                const double y = vb.kind == ValueKind::Float ? vb.num.f : static_cast<double>(vb.num.i);
+                if (va.kind != ValueKind::Float && static_cast<std::int64_t>(x) != va.num.i)
+                    return false;
+                if (vb.kind != ValueKind::Float && static_cast<std::int64_t>(y) != vb.num.i)
+                    return false;
+                return x == y;
+            }
+            return va.num.i == vb.num.i;
+        }
+        if (va.kind != vb.kind)
+            return false;
+        switch (va.kind) {
+        case ValueKind::Str:
+        case ValueKind::Bytes:
+        case ValueKind::BigInt: {
+            const auto x = g.bytes(a), y = g.bytes(b);
+            return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size()) == 0);
+        }
+        case ValueKind::None:
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    // CPython refuses unhashable keys and set members (TypeError: unhashable type).
+    Result<void> checkHashable(ValueId id) const
+    {
+        const ValueKind first = g.kind(id);
+        if (first != ValueKind::Tuple && first != ValueKind::List && first != ValueKind::Dict && first != ValueKind::Set
+            && first != ValueKind::ByteArray)
+            return {};
+        std::vector<ValueId> work { id };
+        std::size_t budget = 100000; // tuples nest; bounded walk
+        while (!work.empty() && budget-- > 0) {
+            const ValueId cur = work.back();
+            work.pop_back();
+            const ValueKind k = g.kind(cur);
+            if (k == ValueKind::List || k == ValueKind::Dict || k == ValueKind::Set || k == ValueKind::ByteArray)
+                return fail(ErrorCode::BadValue, std::string("unhashable type: '") + std::string(valueKindName(k)) + "'");
+            if (k == ValueKind::Tuple)
+                for (ValueId child : g.items(cur))
+                    work.push_back(child);
+        }
+        return {};
+    }
+
+    // Finds an equal key among a dict's keys (stride 2) or a set's members (stride 1).
+    std::int64_t findKey(ValueId container, ValueId key, std::size_t stride)
+    {
+        const auto& items = g.items(container);
+        const std::size_t count = items.size() / stride;
+        if (count < kDictIndexThreshold) {
+            for (std::size_t i = 0; i < count; ++i)
+                if (keysEqual(items[i * stride], key))
+                    return static_cast<std::int64_t>(i);
+            return -1;
+        }
+        const KeyOf k = keyOf(key);
+        auto& index = keyIndex[indexOf(container)];
+        if (index.size() != count) {
+            index.clear();
+            index.reserve(count * 2);
+            for (std::size_t i = 0; i < count; ++i)
+                index.emplace(keyOf(items[i * stride]).hash, static_cast<std::uint32_t>(i));
+        }
+        const auto range = index.equal_range(k.hash);
+        for (auto it = range.first; it != range.second; ++it) {
+            const ValueId other = items[it->second * stride];
+            if (keyOf(other).cls == k.cls && keysEqual(other, key))
+                return it->second;
+        }
+        return -1;
+    }
+
+    void noteInserted(ValueId container, ValueId key, std::size_t position)
+    {
+        const auto it = keyIndex.find(indexOf(container));
+        if (it != keyIndex.end())
+            it->second.emplace(keyOf(key).hash, static_cast<std::uint32_t>(position));
+    }
+
+    Result<void> dictSet(ValueId dict, ValueId key, ValueId value)
+    {
+        PS_TRY(checkHashable(key));
+        const std::int64_t found = findKey(dict, key, 2);
+        auto& items = g.mutableItems(dict);
+        if (found >= 0) {
+            items[static_cast<std::size_t>(found) * 2 + 1] = value;
+            return {};
+        }
+        items.push_back(key);
+        items.push_back(value);
+        noteInserted(dict, key, items.size() / 2 - 1);
+        return {};
+    }
+
+    Result<void> setAdd(ValueId set, ValueId item)
+    {
+        PS_TRY(checkHashable(item));
+        if (findKey(set, item, 1) >= 0)
+            return {};
+        auto& items = g.mutableItems(set);
+        items.push_back(item);
+        noteInserted(set, item, items.size() - 1);
+        return {};
+    }
+
+    // ---- globals -------------------------------------------------------------------------------
+    Result<ValueId> makeGlobal(std::string_view module, std::string_view name)
+    {
+        std::string fixedModule, fixedName;
+        std::string_view useModule = module, useName = name;
+        if (m.m_options.fixImports && m.m_proto < 3 && fixImportName(module, name, fixedModule, fixedName)) {
+            useModule = g.intern(fixedModule);
+            useName = g.intern(fixedName);
+        }
+        if (m.m_hooks.findClass) {
+            PS_ASSIGN(const ValueId found, m.m_hooks.findClass(useModule, useName, opOffset));
+            if (!isNull(found))
+                return found;
+        }
+        return g.addGlobal(useModule, useName, module, name, opOffset);
+    }
+
+    // ---- typed reconstructors (REDUCE/NEWOBJ with a known global) ------------------------------
+    static bool is(const GlobalRecord& gl, std::string_view module, std::string_view name)
+    {
+        return gl.module == module && gl.name == name;
+    }
+
+    // Items of a list/tuple argument, or nullptr.
+    const std::vector<ValueId>* sequenceItems(ValueId id) const
+    {
+        const ValueKind k = g.kind(id);
+        return (k == ValueKind::List || k == ValueKind::Tuple) ? &g.items(id) : nullptr;
+    }
+
+    // Returns kNullValue when the call is not one the core types.
+    Result<ValueId> typedCall(ValueId callable, ValueId args, ValueId kwargs, ObjectVia via)
+    {
+        if (g.kind(callable) != ValueKind::Global)
+            return kNullValue;
+        const GlobalRecord gl = g.global(callable);
+        // A copy: adding containers below may move the graph's item lists.
+        std::vector<ValueId> argv;
+        if (g.kind(args) == ValueKind::Tuple)
+            argv = g.items(args);
+        const std::vector<ValueId>* a = g.kind(args) == ValueKind::Tuple ? &argv : nullptr;
+        if (a != nullptr && via == ObjectVia::Reduce) {
+            const std::size_t n = a->size();
+            if (gl.module == "collections" && (gl.name == "OrderedDict" || gl.name == "Counter" || gl.name == "defaultdict")) {
+                const DictClass cls = gl.name == "OrderedDict" ? DictClass::OrderedDict
+                    : gl.name == "Counter"                     ? DictClass::Counter
+                                                               : DictClass::DefaultDict;
+                ValueId factory = kNullValue;
+                ValueId initial = kNullValue;
+                if (cls == DictClass::DefaultDict) {
+                    if (n > 2)
+                        return kNullValue;
+                    if (n >= 1)
+                        factory = (*a)[0];
+                    if (n == 2)
+                        initial = (*a)[1];
+                } else {
+                    if (n > 1)
+                        return kNullValue;
+                    if (n == 1)
+                        initial = (*a)[0];
+                }
+                const ValueId dict = g.addContainer(ValueKind::Dict, opOffset);
+                g.at(dict).sub = static_cast<std::uint16_t>(cls);
+                if (!isNull(factory))
+                    g.setDefaultFactory(dict, factory);
+                if (!isNull(initial)) {
+                    if (g.kind(initial) == ValueKind::Dict) {
+                        const auto items = g.items(initial);
+                        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+                            PS_TRY(dictSet(dict, items[i], items[i + 1]));
+                    } else if (const auto* pairs = sequenceItems(initial)) {
+                        const auto copy = *pairs;
+                        for (ValueId pair : copy) {
+                            const auto* kv = sequenceItems(pair);
+                            if (kv == nullptr || kv->size() != 2)
+                                return fail(ErrorCode::BadValue, std::string(gl.name) + " argument items must be pairs");
+                            PS_TRY(dictSet(dict, (*kv)[0], (*kv)[1]));
+                        }
+                    } else {
+                        return kNullValue;
+                    }
+                }
+                return dict;
+            }
+            if (gl.module == "builtins" && (gl.name == "set" || gl.name == "frozenset")) {
+                if (n > 1)
+                    return kNullValue;
+                const ValueId set = g.addContainer(gl.name == "set" ? ValueKind::Set : ValueKind::FrozenSet, opOffset);
+                if (n == 1) {
+                    const auto* items = sequenceItems((*a)[0]);
+                    if (items == nullptr) {
+                        if (g.kind((*a)[0]) != ValueKind::Set && g.kind((*a)[0]) != ValueKind::FrozenSet)
+                            return kNullValue;
+                        items = &g.items((*a)[0]);
+                    }
+                    const auto copy = *items;
+                    for (ValueId item : copy)
+                        PS_TRY(setAdd(set, item));
+                }
+                return set;
+            }
+            if (gl.module == "builtins" && (gl.name == "bytearray" || gl.name == "bytes")) {
+                const ValueKind kind = gl.name == "bytes" ? ValueKind::Bytes : ValueKind::ByteArray;
+                if (n == 0)
+                    return g.addBytesCopy({}, kind, opOffset);
+                const ValueId first = (*a)[0];
+                const ValueKind fk = g.kind(first);
+                if (n == 1 && (fk == ValueKind::Bytes || fk == ValueKind::ByteArray)) {
+                    const auto b = g.bytes(first);
+                    return g.addBytesView(b, kind, opOffset);
+                }
+                if (n == 2 && fk == ValueKind::Str && g.kind((*a)[1]) == ValueKind::Str) {
+                    std::string out;
+                    if (encodeLatin1(g.text(first), g.text((*a)[1]), out))
+                        return g.addBytesCopy(out, kind, opOffset);
+                    return kNullValue;
+                }
+                if (n == 1 && fk == ValueKind::List) {
+                    std::string out;
+                    for (ValueId item : g.items(first)) {
+                        if (g.kind(item) != ValueKind::Int || g.intValue(item) < 0 || g.intValue(item) > 255)
+                            return kNullValue;
+                        out.push_back(static_cast<char>(g.intValue(item)));
+                    }
+                    return g.addBytesCopy(out, kind, opOffset);
+                }
+                return kNullValue;
+            }
+            if ((gl.module == "_codecs" || gl.module == "codecs") && gl.name == "encode") {
+                if ((n == 1 || n == 2) && g.kind((*a)[0]) == ValueKind::Str
+                    && (n == 1 || g.kind((*a)[1]) == ValueKind::Str)) {
+                    std::string out;
+                    const std::string_view encoding = n == 2 ? g.text((*a)[1]) : std::string_view("utf-8");
+                    if (encodeLatin1(g.text((*a)[0]), encoding, out))
+                        return g.addBytesCopy(out, ValueKind::Bytes, opOffset);
+                }
+                return kNullValue;
+            }
+            if (gl.module == "builtins" && gl.name == "complex") {
+                auto number = [&](ValueId id, double& out) {
+                    const ValueKind k = g.kind(id);
+                    if (k == ValueKind::Float)
+                        out = g.floatValue(id);
+                    else if (k == ValueKind::Int || k == ValueKind::Bool)
+                        out = static_cast<double>(g.intValue(id));
+                    else
+                        return false;
+                    return true;
+                };
+                double re = 0, im = 0;
+                if (n >= 1 && n <= 2 && number((*a)[0], re) && (n == 1 || number((*a)[1], im)))
+                    return g.addComplex(re, im, opOffset);
+                return kNullValue;
+            }
+            if (gl.module == "copyreg" && gl.name == "_reconstructor" && n == 3) {
+                ObjectRecord record;
+                record.via = ObjectVia::NewObj;
+                record.callable = (*a)[0];
+                const ValueId base = (*a)[1];
+                const bool plainObject = g.kind(base) == ValueKind::Global && is(g.global(base), "builtins", "object");
+                if (!plainObject)
+                    record.base = base;
+                std::vector<ValueId> ctor;
+                if (!plainObject && g.kind((*a)[2]) != ValueKind::None)
+                    ctor.push_back((*a)[2]);
+                record.args = g.addContainer(ValueKind::Tuple, opOffset, std::move(ctor));
+                return g.addObject(std::move(record), opOffset);
+            }
+            if (gl.module == "copyreg" && gl.name == "__newobj__" && n >= 1) {
+                ObjectRecord record;
+                record.via = ObjectVia::NewObj;
+                record.callable = (*a)[0];
+                record.args = g.addContainer(ValueKind::Tuple, opOffset, std::vector<ValueId>(a->begin() + 1, a->end()));
+                return g.addObject(std::move(record), opOffset);
+            }
+            if (gl.module == "copyreg" && gl.name == "__newobj_ex__" && n == 3) {
+                ObjectRecord record;
+                record.via = ObjectVia::NewObjEx;
+                record.callable = (*a)[0];
+                record.args = (*a)[1];
+                record.kwargs = (*a)[2];
+                return g.addObject(std::move(record), opOffset);
+            }
+        }
+        if (m.m_hooks.reduce) {
+            PS_ASSIGN(const ValueId typed, m.m_hooks.reduce(gl, callable, args, kwargs, via, opOffset));
+            return typed;
+        }
+        return kNullValue;
+    }
+
+    Result<ValueId> call(ValueId callable, ValueId args, ValueId kwargs, ObjectVia via)
+    {
+        PS_ASSIGN(const ValueId typed, typedCall(callable, args, kwargs, via));
+        if (!isNull(typed))
+            return typed;
+        ObjectRecord record;
+        record.via = via;
+        record.callable = callable;
+        record.args = args;
+        record.kwargs = kwargs;
+        return g.addObject(std::move(record), opOffset);
+    }
+
+    // ---- text decoding -------------------------------------------------------------------------
+    Result<ValueId> py2String(std::span<const std::byte> raw, std::uint64_t offset, bool copy)
+    {
+        const std::string_view bytes(reinterpret_cast<const char*>(raw.data()), raw.size());
+        switch (m.m_options.encoding) {
+        case Py2Encoding::Bytes:
+            return copy ? g.addBytesCopy(bytes, ValueKind::Bytes, offset, FlagPy2String)
+                        : g.addBytesView(raw, ValueKind::Bytes, offset, FlagPy2String);
+        case Py2Encoding::Ascii:
+            for (std::size_t i = 0; i < bytes.size(); ++i)
+                if (static_cast<unsigned char>(bytes[i]) >= 0x80)
+                    return fail(ErrorCode::BadArgument,
+                        "'ascii' codec can't decode byte " + hexByte(static_cast<std::uint8_t>(bytes[i])) + " in position "
+                            + std::to_string(i) + ": ordinal not in range(128) (load with encoding latin1 or bytes)");
+            return copy ? g.addStrCopy(bytes, offset, FlagPy2String) : g.addStrView(bytes, offset, FlagPy2String);
+        case Py2Encoding::Latin1: {
+            std::string out;
+            decodeLatin1(bytes, out);
+            PS_TRY(materialize(out.size()));
+            return g.addStrCopy(out, offset, FlagPy2String);
+        }
+        case Py2Encoding::Utf8: {
+            bool surrogates = false;
+            std::size_t bad = 0;
+            if (!validateUtf8(bytes, false, surrogates, bad))
+                return fail(ErrorCode::BadArgument, "'utf-8' codec can't decode byte at position " + std::to_string(bad));
+            return copy ? g.addStrCopy(bytes, offset, FlagPy2String) : g.addStrView(bytes, offset, FlagPy2String);
+        }
+        }
+        return kNullValue;
+    }
+
+    Result<ValueId> utf8String(std::span<const std::byte> raw, std::uint64_t offset)
+    {
+        const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
+        bool surrogates = false;
+        std::size_t bad = 0;
+        if (!validateUtf8(text, true, surrogates, bad))
+            return fail(ErrorCode::BadArgument,
+                "'utf-8' codec can't decode byte " + hexByte(static_cast<std::uint8_t>(text[bad])) + " in position "
+                    + std::to_string(bad) + ": invalid UTF-8");
+        return g.addStrView(text, offset, surrogates ? FlagLoneSurrogate : 0);
+    }
+
+    // ---- opcodes with some logic ---------------------------------------------------------------
+    Result<void> loadInt(std::string_view text, bool isLong)
+    {
+        if (!isLong && text == "00")
+            return push(g.addBool(false, opOffset));
+        if (!isLong && text == "01")
+            return push(g.addBool(true, opOffset));
+        std::string_view digits = text;
+        if (isLong && !digits.empty() && digits.back() == 'L')
+            digits.remove_suffix(1);
+        if (digits.find('\0') != std::string_view::npos)
+            return fail(ErrorCode::BadArgument, "NUL byte in an integer literal");
+        const ValueId id = g.addIntFromDecimal(digits, opOffset);
+        if (isNull(id))
+            return fail(ErrorCode::BadArgument, "invalid literal for int() with base 10: '" + printable(text) + "'");
+        return push(id);
+    }
+
+    Result<void> loadFloat(std::string_view text)
+    {
+        double value = 0;
+        if (!parsePythonFloat(text, value))
+            return fail(ErrorCode::BadArgument, "could not convert string to float: '" + printable(text) + "'");
+        return push(g.addFloat(value, opOffset));
+    }
+
+    Result<std::uint64_t> decimalIndex(std::string_view text, const char* what)
+    {
+        const ValueId id = g.addIntFromDecimal(text, opOffset);
+        // The temporary value is harmless; memo indices are rarely text (protocol 0 only).
+        if (isNull(id) || g.kind(id) != ValueKind::Int)
+            return fail(ErrorCode::BadArgument, std::string("invalid ") + what + " index '" + printable(text) + "'");
+        const std::int64_t v = g.intValue(id);
+        if (v < 0)
+            return fail(ErrorCode::BadArgument, std::string("negative ") + what + " argument");
+        return static_cast<std::uint64_t>(v);
+    }
+
+    ValueId* memoSlot(std::uint64_t index)
+    {
+        if (index < m.m_memoDense.size())
+            return isNull(m.m_memoDense[index]) ? nullptr : &m.m_memoDense[index];
+        const auto it = m.m_memoSparse.find(index);
+        return it == m.m_memoSparse.end() ? nullptr : &it->second;
+    }
+
+    Result<void> memoPut(std::uint64_t index)
+    {
+        PS_TRY(need(1));
+        if (ValueId* slot = memoSlot(index)) {
+            *slot = stack.back();
+            return {};
+        }
+        if (m.m_memoCount >= m.m_options.limits.maxMemoEntries)
+            return fail(ErrorCode::LimitExceeded, "memo larger than the limit of " + std::to_string(m.m_options.limits.maxMemoEntries));
+        ++m.m_memoCount;
+        // Dense while the index stays near the filled part (bounded by entries, not by the index).
+        if (index < m.m_memoDense.size() + 4096 && index < 2 * m.m_memoCount + 4096) {
+            if (index >= m.m_memoDense.size())
+                m.m_memoDense.resize(static_cast<std::size_t>(index) + 1, kNullValue);
+            m.m_memoDense[index] = stack.back();
+        } else {
+            m.m_memoSparse[index] = stack.back();
+        }
+        return {};
+    }
+
+    Result<void> memoGet(std::uint64_t index)
+    {
+        const ValueId* slot = memoSlot(index);
+        if (slot == nullptr)
+            return fail(ErrorCode::MemoMiss, "Memo value not found at index " + std::to_string(index));
+        return push(*slot);
+    }
+
+    Result<void> appendItems(ValueId target, std::vector<ValueId> items)
+    {
+        const ValueKind k = g.kind(target);
+        if (k == ValueKind::List) {
+            auto& list = g.mutableItems(target);
+            if (list.empty())
+                list = std::move(items);
+            else
+                list.insert(list.end(), items.begin(), items.end());
+            return {};
+        }
+        if (k == ValueKind::Object) {
+            auto& list = g.object(target).listItems;
+            list.insert(list.end(), items.begin(), items.end());
+            return {};
+        }
+        return fail(ErrorCode::BadValue, std::string("cannot append to a ") + std::string(valueKindName(k)));
+    }
+
+    Result<void> setItems(ValueId target, std::vector<ValueId>&& items)
+    {
+        if (items.size() % 2 != 0)
+            return fail(ErrorCode::BadValue, std::string("odd number of items for ") + opName);
+        const ValueKind k = g.kind(target);
+        if (k == ValueKind::Dict) {
+            auto& existing = g.mutableItems(target);
+            if (existing.empty() && items.size() <= 2 * kDictIndexThreshold) {
+                // The common case: one batch into a new dict. Keep the batch's storage when its keys
+                // are distinct (checked pairwise: small).
+                bool distinct = true;
+                for (std::size_t i = 0; i < items.size() && distinct; i += 2) {
+                    PS_TRY(checkHashable(items[i]));
+                    for (std::size_t j = 0; j < i; j += 2)
+                        if (keysEqual(items[j], items[i])) {
+                            distinct = false;
+                            break;
+                        }
+                }
+                if (distinct) {
+                    existing = std::move(items);
+                    return {};
+                }
+            }
+            existing.reserve(existing.size() + items.size());
+            for (std::size_t i = 0; i < items.size(); i += 2)
+                PS_TRY(dictSet(target, items[i], items[i + 1]));
+            return {};
+        }
+        if (k == ValueKind::Object) {
+            auto& list = g.object(target).dictItems;
+            list.insert(list.end(), items.begin(), items.end());
+            return {};
+        }
+        return fail(ErrorCode::BadValue, std::string("cannot set items on a ") + std::string(valueKindName(k)));
+    }
+
+    Result<void> build()
+    {
+        PS_TRY(need(2));
+        const ValueId state = stack.back();
+        stack.pop_back();
+        const ValueId target = stack.back();
+        if (m.m_hooks.build) {
+            PS_ASSIGN(const bool handled, m.m_hooks.build(target, state, opOffset));
+            if (handled)
+                return {};
+        }
+        if (g.kind(target) == ValueKind::Object) {
+            ObjectRecord& o = g.object(target);
+            o.state = state;
+            return {};
+        }
+        g.setExtraState(target, state);
+        return {};
+    }
+
+    Result<ValueId> run();
+};
+
+Result<ValueId> PickleMachine::Impl::run()
+{
+    std::array<const OpcodeInfo*, 256> byByte {};
+    for (const OpcodeInfo& info : kOpcodes)
+        byByte[static_cast<std::uint8_t>(info.op)] = &info;
+    std::uint32_t untilPoll = kPollEvery;
+    for (;;) {
+        if (--untilPoll == 0) {
+            untilPoll = kPollEvery;
+            if (m.m_observer != nullptr) {
+                if (m.m_observer->isCancelled())
+                    return makeError(ErrorCode::Cancelled, r.absolute(r.pos()), "loading cancelled");
+                m.m_observer->progress(r.pos(), r.size());
+            }
+        }
+        opOffset = r.absolute(r.pos());
+        std::uint8_t code = 0;
+        {
+            const ReadStatus s = r.u8(code);
+            if (s == ReadStatus::Truncated) {
+                opName = "";
+                return makeError(ErrorCode::EndOfInput, opOffset,
+                    r.size() == 0 ? "empty input: no pickle opcode (Ran out of input)" : "ran out of input before STOP");
+            }
+            if (s != ReadStatus::Ok) {
+                opName = "";
+                return makeError(ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
+            }
+        }
+        const OpcodeInfo* info = byByte[code];
+        if (info == nullptr) {
+            opName = "";
+            const char c = static_cast<char>(code);
+            std::string shown = (code >= 0x20 && code < 0x7f && c != '\'' && c != '\\') ? std::string(1, c) : "\\x" + hexByte(code).substr(2);
+            return makeError(ErrorCode::UnknownOpcode, opOffset, "invalid load key, '" + shown + "' (unknown opcode " + hexByte(code) + ")");
+        }
+        opName = info->name.data();
+        if (m.m_highestProto < info->proto)
+            m.m_highestProto = info->proto;
+        PS_TRY(checkValueLimit());
+
+        switch (info->op) {
+        case Op::Mark:
+            if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth)
+                return fail(ErrorCode::LimitExceeded, "stack deeper than the limit");
+            marks.push_back(stack.size());
+            break;
+        case Op::Stop: {
+            PS_TRY(need(1));
+            const ValueId result = stack.back();
+            stack.pop_back();
+            m.m_leftover = stack.size();
+            m.m_consumed = r.pos();
+            return result;
+        }
+        case Op::Pop:
+            if (!marks.empty() && marks.back() == stack.size()) {
+                marks.pop_back();
+            } else {
+                PS_TRY(need(1));
+                stack.pop_back();
+            }
+            break;
+        case Op::PopMark: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            stack.resize(begin);
+            break;
+        }
+        case Op::Dup:
+            PS_TRY(need(1));
+            PS_TRY(push(stack.back()));
+            break;
+
+        // ---- numbers
+        case Op::Int: {
+            PS_ASSIGN(const std::string_view line, readLine("INT argument"));
+            if (line.empty())
+                return fail(ErrorCode::BadArgument, "empty integer literal");
+            PS_TRY(loadInt(line, false));
+            break;
+        }
+        case Op::Long: {
+            PS_ASSIGN(const std::string_view line, readLine("LONG argument"));
+            if (line.empty())
+                return fail(ErrorCode::BadArgument, "empty integer literal");
+            PS_TRY(loadInt(line, true));
+            break;
+        }
+        case Op::BinInt: {
+            PS_ASSIGN(const std::int32_t v, readLE<std::int32_t>("BININT argument"));
+            PS_TRY(push(g.addInt(v, opOffset)));
+            break;
+        }
+        case Op::BinInt1: {
+            PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("BININT1 argument"));
+            PS_TRY(push(g.addInt(v, opOffset)));
+            break;
+        }
+        case Op::BinInt2: {
+            PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("BININT2 argument"));
+            PS_TRY(push(g.addInt(v, opOffset)));
+            break;
+        }
+        case Op::Long1: {
+            PS_ASSIGN(const std::uint8_t n, readLE<std::uint8_t>("LONG1 length"));
+            PS_ASSIGN(const auto payload, readPayload(n, "LONG1 payload"));
+            PS_TRY(push(g.addLong(payload, opOffset)));
+            break;
+        }
+        case Op::Long4: {
+            PS_ASSIGN(const std::int32_t n, readLE<std::int32_t>("LONG4 length"));
+            if (n < 0)
+                return fail(ErrorCode::BadArgument, "LONG pickle has negative byte count");
+            PS_ASSIGN(const auto payload, readPayload(static_cast<std::uint64_t>(n), "LONG4 payload"));
+            PS_TRY(materialize(payload.size()));
+            PS_TRY(push(g.addLong(payload, opOffset)));
+            break;
+        }
+        case Op::Float: {
+            PS_ASSIGN(const std::string_view line, readLine("FLOAT argument"));
+            PS_TRY(loadFloat(line));
+            break;
+        }
+        case Op::BinFloat: {
+            double v = 0;
+            const ReadStatus s = r.float64BigEndian(v);
+            if (s != ReadStatus::Ok)
+                return readFailure(s, "BINFLOAT argument");
+            PS_TRY(push(g.addFloat(v, opOffset)));
+            break;
+        }
+        case Op::None:
+            PS_TRY(push(g.addNone(opOffset)));
+            break;
+        case Op::NewTrue:
+            PS_TRY(push(g.addBool(true, opOffset)));
+            break;
+        case Op::NewFalse:
+            PS_TRY(push(g.addBool(false, opOffset)));
+            break;
+
+        // ---- strings and bytes
+        case Op::String: {
+            PS_ASSIGN(const std::string_view line, readLine("STRING argument"));
+            std::string decoded;
+            std::string problem;
+            if (!decodeStringLiteral(line, decoded, problem))
+                return fail(ErrorCode::BadArgument, problem);
+            PS_TRY(materialize(decoded.size()));
+            const auto raw = std::span<const std::byte>(reinterpret_cast<const std::byte*>(decoded.data()), decoded.size());
+            PS_ASSIGN(const ValueId id, py2String(raw, opOffset, true));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::BinString: {
+            PS_ASSIGN(const std::int32_t n, readLE<std::int32_t>("BINSTRING length"));
+            if (n < 0)
+                return fail(ErrorCode::BadArgument, "BINSTRING pickle has negative byte count");
+            PS_ASSIGN(const auto payload, readPayload(static_cast<std::uint64_t>(n), "BINSTRING payload"));
+            PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::ShortBinString: {
+            PS_ASSIGN(const std::uint8_t n, readLE<std::uint8_t>("SHORT_BINSTRING length"));
+            PS_ASSIGN(const auto payload, readPayload(n, "SHORT_BINSTRING payload"));
+            PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::BinBytes:
+        case Op::ShortBinBytes:
+        case Op::BinBytes8:
+        case Op::ByteArray8: {
+            std::uint64_t n = 0;
+            if (info->op == Op::ShortBinBytes) {
+                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("length"));
+                n = v;
+            } else if (info->op == Op::BinBytes) {
+                PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("length"));
+                n = v;
+            } else {
+                PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("length"));
+                n = v;
+            }
+            PS_ASSIGN(const auto payload, readPayload(n, "payload"));
+            PS_TRY(push(g.addBytesView(payload, info->op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
+            break;
+        }
+        case Op::Unicode: {
+            PS_ASSIGN(const std::string_view line, readLine("UNICODE argument"));
+            std::string decoded;
+            std::string problem;
+            bool surrogates = false;
+            if (!decodeRawUnicodeEscape(line, decoded, surrogates, problem))
+                return fail(ErrorCode::BadArgument, problem);
+            PS_TRY(materialize(decoded.size()));
+            PS_TRY(push(g.addStrCopy(decoded, opOffset, surrogates ? FlagLoneSurrogate : 0)));
+            break;
+        }
+        case Op::ShortBinUnicode:
+        case Op::BinUnicode:
+        case Op::BinUnicode8: {
+            std::uint64_t n = 0;
+            if (info->op == Op::ShortBinUnicode) {
+                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("length"));
+                n = v;
+            } else if (info->op == Op::BinUnicode) {
+                PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("length"));
+                n = v;
+            } else {
+                PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("length"));
+                n = v;
+            }
+            PS_ASSIGN(const auto payload, readPayload(n, "payload"));
+            PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
+            PS_TRY(push(id));
+            break;
+        }
+
+        // ---- containers
+        case Op::EmptyList:
+            PS_TRY(push(g.addContainer(ValueKind::List, opOffset)));
+            break;
+        case Op::EmptyTuple:
+            PS_TRY(push(g.addContainer(ValueKind::Tuple, opOffset)));
+            break;
+        case Op::EmptyDict:
+            PS_TRY(push(g.addContainer(ValueKind::Dict, opOffset)));
+            break;
+        case Op::EmptySet:
+            PS_TRY(push(g.addContainer(ValueKind::Set, opOffset)));
+            break;
+        case Op::List:
+        case Op::Tuple: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            auto items = takeFrom(begin);
+            PS_TRY(push(g.addContainer(info->op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, std::move(items))));
+            break;
+        }
+        case Op::Tuple1:
+        case Op::Tuple2:
+        case Op::Tuple3: {
+            const std::size_t n = info->op == Op::Tuple1 ? 1 : info->op == Op::Tuple2 ? 2 : 3;
+            PS_TRY(need(n));
+            auto items = takeFrom(stack.size() - n);
+            PS_TRY(push(g.addContainer(ValueKind::Tuple, opOffset, std::move(items))));
+            break;
+        }
+        case Op::Dict: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            auto items = takeFrom(begin);
+            if (items.size() % 2 != 0)
+                return fail(ErrorCode::BadValue, "odd number of items for DICT");
+            const ValueId dict = g.addContainer(ValueKind::Dict, opOffset);
+            PS_TRY(setItems(dict, std::move(items)));
+            PS_TRY(push(dict));
+            break;
+        }
+        case Op::FrozenSet: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            auto items = takeFrom(begin);
+            const ValueId set = g.addContainer(ValueKind::FrozenSet, opOffset);
+            for (ValueId item : items)
+                PS_TRY(setAdd(set, item));
+            PS_TRY(push(set));
+            break;
+        }
+        case Op::Append: {
+            PS_TRY(need(2));
+            const ValueId item = stack.back();
+            stack.pop_back();
+            PS_TRY(appendItems(stack.back(), { item }));
+            break;
+        }
+        case Op::Appends:
+        case Op::SetItems:
+        case Op::AddItems: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            auto items = takeFrom(begin);
+            PS_TRY(need(1));
+            const ValueId target = stack.back();
+            if (info->op == Op::Appends) {
+                PS_TRY(appendItems(target, std::move(items)));
+            } else if (info->op == Op::SetItems) {
+                PS_TRY(setItems(target, std::move(items)));
+            } else {
+                const ValueKind k = g.kind(target);
+                if (k == ValueKind::Set) {
+                    for (ValueId item : items)
+                        PS_TRY(setAdd(target, item));
+                } else if (k == ValueKind::Object) {
+                    auto& list = g.object(target).listItems;
+                    list.insert(list.end(), items.begin(), items.end());
+                } else {
+                    return fail(ErrorCode::BadValue, std::string("cannot add items to a ") + std::string(valueKindName(k)));
+                }
+            }
+            break;
+        }
+        case Op::SetItem: {
+            PS_TRY(need(3));
+            std::vector<ValueId> kv { stack[stack.size() - 2], stack.back() };
+            stack.resize(stack.size() - 2);
+            PS_TRY(setItems(stack.back(), std::move(kv)));
+            break;
+        }
+
+        // ---- memo
+        case Op::Get: {
+            PS_ASSIGN(const std::string_view line, readLine("GET argument"));
+            PS_ASSIGN(const std::uint64_t index, decimalIndex(line, "GET"));
+            PS_TRY(memoGet(index));
+            break;
+        }
+        case Op::BinGet: {
+            PS_ASSIGN(const std::uint8_t index, readLE<std::uint8_t>("BINGET argument"));
+            PS_TRY(memoGet(index));
+            break;
+        }
+        case Op::LongBinGet: {
+            PS_ASSIGN(const std::uint32_t index, readLE<std::uint32_t>("LONG_BINGET argument"));
+            PS_TRY(memoGet(index));
+            break;
+        }
+        case Op::Put: {
+            PS_ASSIGN(const std::string_view line, readLine("PUT argument"));
+            PS_ASSIGN(const std::uint64_t index, decimalIndex(line, "PUT"));
+            PS_TRY(memoPut(index));
+            break;
+        }
+        case Op::BinPut: {
+            PS_ASSIGN(const std::uint8_t index, readLE<std::uint8_t>("BINPUT argument"));
+            PS_TRY(memoPut(index));
+            break;
+        }
+        case Op::LongBinPut: {
+            PS_ASSIGN(const std::uint32_t index, readLE<std::uint32_t>("LONG_BINPUT argument"));
+            PS_TRY(memoPut(index));
+            break;
+        }
+        case Op::Memoize:
+            PS_TRY(memoPut(m.m_memoCount));
+            break;
+
+        // ---- globals, calls, objects
+        case Op::Global: {
+            PS_ASSIGN(const std::string_view module, readLine("GLOBAL module name"));
+            PS_ASSIGN(const std::string_view name, readLine("GLOBAL attribute name"));
+            if (module.empty() || name.empty())
+                return fail(ErrorCode::BadArgument, "empty module or attribute name");
+            bool s1 = false, s2 = false;
+            std::size_t bad = 0;
+            if (!validateUtf8(module, false, s1, bad) || !validateUtf8(name, false, s2, bad))
+                return fail(ErrorCode::BadArgument, "GLOBAL names are not valid UTF-8");
+            PS_ASSIGN(const ValueId id, makeGlobal(module, name));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::StackGlobal: {
+            PS_TRY(need(2));
+            const ValueId nameId = stack.back();
+            const ValueId moduleId = stack[stack.size() - 2];
+            if (g.kind(nameId) != ValueKind::Str || g.kind(moduleId) != ValueKind::Str)
+                return fail(ErrorCode::BadValue, "STACK_GLOBAL requires str");
+            stack.resize(stack.size() - 2);
+            if (g.text(moduleId).empty())
+                return fail(ErrorCode::BadValue, "Empty module name");
+            PS_ASSIGN(const ValueId id, makeGlobal(g.text(moduleId), g.text(nameId)));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::Reduce: {
+            PS_TRY(need(2));
+            const ValueId args = stack.back();
+            const ValueId callable = stack[stack.size() - 2];
+            stack.resize(stack.size() - 2);
+            PS_ASSIGN(const ValueId id, call(callable, args, kNullValue, ObjectVia::Reduce));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::NewObj: {
+            PS_TRY(need(2));
+            const ValueId args = stack.back();
+            const ValueId cls = stack[stack.size() - 2];
+            stack.resize(stack.size() - 2);
+            PS_ASSIGN(const ValueId id, call(cls, args, kNullValue, ObjectVia::NewObj));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::NewObjEx: {
+            PS_TRY(need(3));
+            const ValueId kwargs = stack.back();
+            const ValueId args = stack[stack.size() - 2];
+            const ValueId cls = stack[stack.size() - 3];
+            stack.resize(stack.size() - 3);
+            PS_ASSIGN(const ValueId id, call(cls, args, kwargs, ObjectVia::NewObjEx));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::Build:
+            PS_TRY(build());
+            break;
+        case Op::Inst: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            PS_ASSIGN(const std::string_view module, readLine("INST module name"));
+            PS_ASSIGN(const std::string_view name, readLine("INST class name"));
+            if (module.empty() || name.empty())
+                return fail(ErrorCode::BadArgument, "empty module or class name");
+            auto items = takeFrom(begin);
+            PS_ASSIGN(const ValueId cls, makeGlobal(module, name));
+            const ValueId args = g.addContainer(ValueKind::Tuple, opOffset, std::move(items));
+            PS_ASSIGN(const ValueId id, call(cls, args, kNullValue, ObjectVia::Inst));
+            PS_TRY(push(id));
+            break;
+        }
+        case Op::Obj: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            auto items = takeFrom(begin);
+            if (items.empty())
+                return fail(ErrorCode::StackUnderflow, "OBJ needs a class after the MARK");
+            const ValueId cls = items.front();
+            const ValueId args = g.addContainer(ValueKind::Tuple, opOffset, std::vector<ValueId>(items.begin() + 1, items.end()));
+            PS_ASSIGN(const ValueId id, call(cls, args, kNullValue, ObjectVia::Obj));
+            PS_TRY(push(id));
+            break;
+        }
+
+        // ---- persistent ids, extensions, buffers
+        case Op::PersId: {
+            PS_ASSIGN(const std::string_view line, readLine("PERSID argument"));
+            for (char c : line)
+                if (static_cast<unsigned char>(c) >= 0x80)
+                    return fail(ErrorCode::BadArgument, "persistent IDs in protocol 0 must be ASCII strings");
+            const ValueId pid = g.addStrView(line, opOffset);
+            if (m.m_hooks.persistentLoad) {
+                PS_ASSIGN(const ValueId id, m.m_hooks.persistentLoad(pid, opOffset));
+                PS_TRY(push(isNull(id) ? g.addPersistent(pid, opOffset) : id));
+            } else {
+                PS_TRY(push(g.addPersistent(pid, opOffset)));
+            }
+            break;
+        }
+        case Op::BinPersId: {
+            PS_TRY(need(1));
+            const ValueId pid = stack.back();
+            stack.pop_back();
+            if (m.m_hooks.persistentLoad) {
+                PS_ASSIGN(const ValueId id, m.m_hooks.persistentLoad(pid, opOffset));
+                PS_TRY(push(isNull(id) ? g.addPersistent(pid, opOffset) : id));
+            } else {
+                PS_TRY(push(g.addPersistent(pid, opOffset)));
+            }
+            break;
+        }
+        case Op::Ext1:
+        case Op::Ext2:
+        case Op::Ext4: {
+            std::int64_t codeValue = 0;
+            if (info->op == Op::Ext1) {
+                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("EXT1 code"));
+                codeValue = v;
+            } else if (info->op == Op::Ext2) {
+                PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("EXT2 code"));
+                codeValue = v;
+            } else {
+                PS_ASSIGN(const std::int32_t v, readLE<std::int32_t>("EXT4 code"));
+                codeValue = v;
+            }
+            if (codeValue <= 0)
+                return fail(ErrorCode::BadArgument, "EXT specifies code <= 0");
+            if (m.m_hooks.getExtension) {
+                PS_ASSIGN(const ValueId id, m.m_hooks.getExtension(codeValue, opOffset));
+                PS_TRY(push(isNull(id) ? g.addExtension(codeValue, opOffset) : id));
+            } else {
+                PS_TRY(push(g.addExtension(codeValue, opOffset)));
+            }
+            break;
+        }
+        case Op::NextBuffer: {
+            if (m.m_hooks.nextBuffer) {
+                PS_ASSIGN(const ValueId id, m.m_hooks.nextBuffer(opOffset));
+                PS_TRY(push(isNull(id) ? g.addBuffer(bufferCount, opOffset) : id));
+            } else {
+                PS_TRY(push(g.addBuffer(bufferCount, opOffset)));
+            }
+            ++bufferCount;
+            break;
+        }
+        case Op::ReadOnlyBuffer: {
+            PS_TRY(need(1));
+            const ValueId top = stack.back();
+            if (m.m_hooks.makeReadOnly) {
+                PS_ASSIGN(const ValueId id, m.m_hooks.makeReadOnly(top, opOffset));
+                if (!isNull(id))
+                    stack.back() = id;
+            } else {
+                const ValueKind k = g.kind(top);
+                if (k == ValueKind::Buffer || k == ValueKind::ByteArray)
+                    g.at(top).flags |= FlagReadOnly;
+                else if (k != ValueKind::Bytes)
+                    return fail(ErrorCode::BadValue, "memoryview: a bytes-like object is required");
+            }
+            break;
+        }
+
+        // ---- protocol and framing
+        case Op::Proto: {
+            PS_ASSIGN(const std::uint8_t proto, readLE<std::uint8_t>("PROTO argument"));
+            if (proto > 5)
+                return fail(ErrorCode::Unsupported, "unsupported pickle protocol: " + std::to_string(proto));
+            m.m_proto = proto;
+            if (m.m_highestProto < proto)
+                m.m_highestProto = proto;
+            break;
+        }
+        case Op::Frame: {
+            if (r.inFrame())
+                return fail(ErrorCode::BadArgument, "beginning of a new frame before end of current frame");
+            PS_ASSIGN(const std::uint64_t length, readLE<std::uint64_t>("FRAME length"));
+            if (length > r.remaining())
+                return fail(ErrorCode::Truncated, "frame of " + std::to_string(length) + " bytes runs past the end of the data, "
+                        + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");
+            r.beginFrame(static_cast<std::size_t>(length));
+            break;
+        }
+        }
+    }
+}
+
+PickleMachine::PickleMachine(ValueGraph& graph, LoadOptions options)
+    : m_graph(graph)
+    , m_options(options)
+{
+}
+
+PickleMachine::~PickleMachine() = default;
+
+Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64_t baseOffset)
+{
+    m_proto = 0;
+    m_leftover = 0;
+    m_consumed = 0;
+    // Roughly one value per 6 bytes of input in typical pickles: reserve so the arena does not
+    // regrow (and copy) while loading. Pages never touched are never resident.
+    m_graph.reserve(m_graph.size() + data.size() / 6, data.size() / 32);
+    Impl impl(*this, data, baseOffset);
+    m_stackAtError.clear();
+    auto result = impl.run();
+    if (!result.ok()) {
+        m_consumed = impl.r.pos();
+        m_stackAtError = std::move(impl.stack);
+    }
+    return result;
+}
+
+} // namespace core

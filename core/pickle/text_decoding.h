@@ -1,0 +1,40 @@
+#pragma once
+
+// The text codecs the unpickling machine needs, as CPython applies them: UTF-8 with
+// surrogatepass, Latin-1, Python 2 string literals (escape_decode), raw-unicode-escape, float
+// literals. Output text is UTF-8 (WTF-8 when lone surrogates occur).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace core {
+
+// Valid UTF-8 (no overlongs, <= U+10FFFF). With allowSurrogates, encoded U+D800..U+DFFF pass
+// (and set `surrogates`). On failure `badPos` is the offending byte.
+bool validateUtf8(std::string_view text, bool allowSurrogates, bool& surrogates, std::size_t& badPos);
+
+// Latin-1 bytes -> UTF-8.
+void decodeLatin1(std::string_view bytes, std::string& out);
+
+// _codecs.encode(text, encoding) for latin-1 family / utf-8 / ascii; false when the encoding is
+// not one of these or a character does not fit.
+bool encodeLatin1(std::string_view utf8, std::string_view encoding, std::string& out);
+
+// STRING's argument: a quoted Python 2 literal ('...' or "..."), escapes decoded to bytes.
+bool decodeStringLiteral(std::string_view line, std::string& out, std::string& problem);
+
+// UNICODE's argument: raw-unicode-escape (\uXXXX, \UXXXXXXXX; other bytes are Latin-1).
+bool decodeRawUnicodeEscape(std::string_view line, std::string& out, bool& surrogates, std::string& problem);
+
+// FLOAT's argument as _pickle.c parses it: no surrounding blanks, no '_', inf/nan accepted,
+// overflow refused.
+bool parsePythonFloat(std::string_view text, double& out);
+
+// Short printable rendering of raw argument bytes for error messages.
+std::string printable(std::string_view text, std::size_t maxChars = 40);
+
+// Appends code point cp as UTF-8 (surrogates as 3-byte WTF-8).
+void appendUtf8(std::string& out, char32_t cp);
+
+} // namespace core

@@ -106,7 +106,11 @@ std::optional<DTypeInfo> dtypeInfo(const ValueGraph& g, ValueId id)
         }
         // datetime64/timedelta64 metadata: (unit, num, den, events)
         if ((kind == 'M' || kind == 'm') && st->size() > 8) {
-            if (const auto* meta = seqOf(g, (*st)[8]); meta != nullptr && !meta->empty()) {
+            const auto* meta = seqOf(g, (*st)[8]);
+            // numpy writes (metadata dict, (unit, num, den, events)); older ones the bare tuple
+            if (meta != nullptr && meta->size() == 2 && seqOf(g, (*meta)[1]) != nullptr)
+                meta = seqOf(g, (*meta)[1]);
+            if (meta != nullptr && !meta->empty()) {
                 if (const auto u = textOf(g, (*meta)[0]))
                     unit = std::string(*u);
                 const auto num = meta->size() > 1 ? intOf(g, (*meta)[1]) : std::nullopt;

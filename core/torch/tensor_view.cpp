@@ -75,7 +75,10 @@ Result<TensorView> TensorView::open(std::shared_ptr<const Document> doc, ValueId
         view.m_stride = t.stride;
         view.m_offset = t.storageOffset;
         view.m_swap = s.bigEndian;
-        PS_ASSIGN(view.m_bytes, storageBytes(*doc, s));
+        auto bytes = storageBytes(*doc, s);
+        if (!bytes.ok())
+            return viewError(bytes.error().code, graph, bytes.error().offset ? id : t.storage, bytes.error().message);
+        view.m_bytes = bytes.value();
         if (t.layout == TensorLayout::Quantized) {
             view.m_quantized = true;
             view.m_scale = t.scale;

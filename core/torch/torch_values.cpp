@@ -287,28 +287,36 @@ Result<ValueId> loadFromBytes(Document& doc, ValueId args)
     return result.value();
 }
 
-} // namespace
+// The hooks as named functors, so that installing them twice on one machine (runPickle does it
+// for every program) does not stack a second copy.
+struct ValueReduceHook {
+    Document* doc;
+    std::function<Result<ValueId>(const GlobalRecord&, ValueId, ValueId, ValueId, ObjectVia, std::uint64_t)> previous;
 
-void installValueHooks(MachineHooks& hooks, Document& doc)
-{
-    auto previousReduce = hooks.reduce;
-    hooks.reduce = [&doc, previousReduce](const GlobalRecord& callable, ValueId callableId, ValueId args, ValueId kwargs,
-                       ObjectVia via, std::uint64_t offset) -> Result<ValueId> {
+    Result<ValueId> operator()(const GlobalRecord& callable, ValueId callableId, ValueId args, ValueId kwargs, ObjectVia via,
+        std::uint64_t offset) const
+    {
         ValueId typed = kNullValue;
         if (isRebuildModule(callable.module)) {
-            PS_ASSIGN(typed, rebuild(doc, Call { callable.name, callableId, args, kwargs, via, offset }, 0));
+            PS_ASSIGN(typed, rebuild(*doc, Call { callable.name, callableId, args, kwargs, via, offset }, 0));
         } else if (callable.module == "torch.storage" && callable.name == "_load_from_bytes") {
-            PS_ASSIGN(typed, loadFromBytes(doc, args));
+            PS_ASSIGN(typed, loadFromBytes(*doc, args));
         } else if (callable.module.rfind("numpy", 0) == 0) {
-            PS_ASSIGN(typed, numpy::reduce(doc.graph, callable, callableId, args, kwargs, via, offset));
+            PS_ASSIGN(typed, numpy::reduce(doc->graph, callable, callableId, args, kwargs, via, offset));
         }
-        if (!isNull(typed) || !previousReduce)
+        if (!isNull(typed) || !previous)
             return typed;
-        return previousReduce(callable, callableId, args, kwargs, via, offset);
-    };
-    auto previousBuild = hooks.build;
-    hooks.build = [&doc, previousBuild](ValueId target, ValueId state, std::uint64_t offset) -> Result<bool> {
-        ValueGraph& g = doc.graph;
+        return previous(callable, callableId, args, kwargs, via, offset);
+    }
+};
+
+struct ValueBuildHook {
+    Document* doc;
+    std::function<Result<bool>(ValueId, ValueId, std::uint64_t)> previous;
+
+    Result<bool> operator()(ValueId target, ValueId state, std::uint64_t offset) const
+    {
+        ValueGraph& g = doc->graph;
         if (g.valid(target)) {
             if (g.kind(target) == ValueKind::NdArray)
                 return numpy::build(g, target, state, offset);
@@ -317,8 +325,18 @@ void installValueHooks(MachineHooks& hooks, Document& doc)
                 return true;
             }
         }
-        return previousBuild ? previousBuild(target, state, offset) : Result<bool>(false);
-    };
+        return previous ? previous(target, state, offset) : Result<bool>(false);
+    }
+};
+
+} // namespace
+
+void installValueHooks(MachineHooks& hooks, Document& doc)
+{
+    if (const auto* installed = hooks.reduce.target<ValueReduceHook>(); installed == nullptr || installed->doc != &doc)
+        hooks.reduce = ValueReduceHook { &doc, hooks.reduce };
+    if (const auto* installed = hooks.build.target<ValueBuildHook>(); installed == nullptr || installed->doc != &doc)
+        hooks.build = ValueBuildHook { &doc, hooks.build };
 }
 
 } // namespace core::torch

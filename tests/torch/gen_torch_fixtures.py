@@ -76,7 +76,7 @@ def tensor_record(path, t, groups):
         rec["stride"] = list(t.stride())
         rec["storage_offset"] = int(t.storage_offset())
         st = t.storage()
-        key = (st.data_ptr(), st.dtype)
+        key = st._storage._cdata  # the StorageImpl: shared exactly when torch shares it
         rec["storage_group"] = groups.setdefault(key, len(groups))
         rec["storage_numel"] = int(st.size())
         rec.update(stats_of(values_f64(t)))
@@ -309,6 +309,20 @@ class Scripted(nn.Module):
 torch.jit.save(torch.jit.script(Scripted()), path_of("scripted.pt"))
 expect["scripted.pt"] = {"format": "torchscript", "tensors": []}
 
+
+class Traced(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc(x) * torch.tensor([2.0, -1.0])  # a tensor constant: constants.pkl
+
+
+torch.jit.save(torch.jit.trace(Traced(), torch.ones(1, 3)), path_of("traced.pt"))
+traced_consts = torch.jit.load(path_of("traced.pt")).code  # loads: the archive is valid
+expect["traced.pt"] = {"format": "torchscript", "tensors": []}
+
 # --- numpy in a checkpoint ---------------------------------------------------------------------
 save({"array": np.arange(6, dtype=np.float32).reshape(2, 3), "t": torch.ones(2)}, "numpy_zip.pt")
 capture("numpy_zip.pt", "torch-zip")
@@ -479,7 +493,10 @@ for proto in (2, 4, 5):
     with open(path_of(name), "rb") as f:
         back = pickle.load(f)
     scal = {k: fnum(v) for k, v in back.items() if isinstance(v, np.generic)}
-    expect[name] = {"format": "pickle", "tensors": walk(back), "scalars": scal}
+    recs = walk(back)
+    for r in recs:  # numpy turns non-native byte orders native on load: keep the pickled dtype
+        r["dtype"] = arrays[r["path"][0]].dtype.str
+    expect[name] = {"format": "pickle", "tensors": recs, "scalars": scal}
 
 # --- tensors in a plain pickle (torch.storage._load_from_bytes) ---------------------------
 with open(path_of("plain_pickle_tensor.pkl"), "wb") as f:

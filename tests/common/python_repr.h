@@ -37,8 +37,8 @@ inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string&
     };
     const bool container = kind == ValueKind::List || kind == ValueKind::Dict || kind == ValueKind::Set
         || kind == ValueKind::FrozenSet || kind == ValueKind::Tuple;
-    if (container && kind != ValueKind::Tuple && active.count(core::indexOf(id))) {
-        out += kind == ValueKind::List ? "[...]" : kind == ValueKind::Dict ? "{...}" : "...";
+    if (container && active.count(core::indexOf(id))) {
+        out += kind == ValueKind::List ? "[...]" : kind == ValueKind::Dict ? "{...}" : kind == ValueKind::Tuple ? "(...)" : "...";
         return true;
     }
     if (container)

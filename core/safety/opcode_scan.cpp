@@ -28,7 +28,12 @@ constexpr std::size_t kMaxUsesKept = 16;
 constexpr std::size_t kMaxNameBytes = 4096; // longer strings are kept truncated (never a real name)
 constexpr std::size_t kMaxNotes = 256; // findings/anomalies kept per stream
 
-enum class Kind : std::uint8_t { Other, Str, Global, Call };
+enum class Kind : std::uint8_t { Other, Str, Global, Call, Tuple };
+
+// Call items: ref 0 = an ordinary result; kNewAccessor + g = cls.__new__ of global g (from
+// getattr); kKnownCall = a call whose meaning is known (the NEWOBJ_EX fallback partial).
+constexpr std::uint32_t kKnownCall = 0xFFFFFFFFu;
+constexpr std::uint32_t kNewAccessor = 1;
 
 struct Item {
     Kind kind = Kind::Other;
@@ -240,7 +245,52 @@ private:
     }
     void push(Kind kind, std::uint8_t op, std::uint64_t offset, std::uint32_t ref = 0)
     {
-        m_stack.push_back(Item { kind, op, ref, offset });
+        pushItem(Item { kind, op, ref, offset });
+    }
+    void pushItem(const Item& item)
+    {
+        if (item.kind == Kind::Global)
+            ++m_out.globals[item.ref].pushes;
+        m_stack.push_back(item);
+    }
+    bool isGlobal(const Item& item, std::initializer_list<std::string_view> modules, std::string_view name) const
+    {
+        if (item.kind != Kind::Global)
+            return false;
+        const RawGlobal& g = m_out.globals[item.ref];
+        if (g.name != name)
+            return false;
+        for (std::string_view m : modules)
+            if (g.module == m)
+                return true;
+        return false;
+    }
+    // REDUCE of a callable whose meaning is known from its arguments. Returns the ref of the
+    // call result (see kKnownCall), or 0.
+    std::uint32_t recognise(const Item& callable, const Item& args)
+    {
+        if (args.kind != Kind::Tuple)
+            return 0;
+        const std::vector<Item>& t = m_tuples[args.ref];
+        if (isGlobal(callable, { "builtins", "__builtin__" }, "getattr") && t.size() == 2
+            && t[0].kind == Kind::Global && t[1].kind == Kind::Str) {
+            RawGlobal& g = m_out.globals[callable.ref];
+            const RawGlobal& target = m_out.globals[t[0].ref];
+            const std::string& attr = m_texts[t[1].ref];
+            ++g.recognisedCalls;
+            if (g.staticTargets.size() < kMaxUsesKept)
+                g.staticTargets.emplace_back(target.module, target.name + "." + attr);
+            return attr == "__new__" ? kNewAccessor + t[0].ref : 0;
+        }
+        if (isGlobal(callable, { "functools", "_functools" }, "partial") && t.size() == 1 && t[0].kind == Kind::Call
+            && t[0].ref != 0 && t[0].ref != kKnownCall) {
+            RawGlobal& g = m_out.globals[callable.ref];
+            ++g.recognisedCalls;
+            if (g.staticTargets.size() < kMaxUsesKept)
+                g.staticTargets.emplace_back("", "cls.__new__");
+            return kKnownCall;
+        }
+        return 0;
     }
     std::uint32_t addText(std::string text)
     {
@@ -264,7 +314,7 @@ private:
             use(callable, offset);
             return;
         }
-        if (callable.kind == Kind::Call)
+        if (callable.kind == Kind::Call && callable.ref != kKnownCall)
             finding(offset,
                 std::string(opName(op)) + " calls a value computed by " + std::string(opName(callable.op))
                     + " at byte " + std::to_string(callable.offset) + " (a callable fetched at load time)");
@@ -299,7 +349,8 @@ private:
             return "the global " + g.module + "." + g.name;
         }
         case Kind::Call: return "a call result (" + std::string(opName(item.op)) + ")";
-        case Kind::Other: return "a " + std::string(opName(item.op)) + " value";
+        case Kind::Other:
+        case Kind::Tuple: return "a " + std::string(opName(item.op)) + " value";
         }
         return "a value";
     }
@@ -310,6 +361,7 @@ private:
     std::vector<Item> m_stack;
     std::vector<std::size_t> m_marks;
     std::vector<std::string> m_texts;
+    std::vector<std::vector<Item>> m_tuples; // tuples of up to 3 items
     std::unordered_map<std::uint64_t, MemoSlot> m_memo;
     int m_protoCount = 0;
 };
@@ -511,7 +563,7 @@ OpcodeScan Scanner::run()
             if (m_stack.size() <= floor())
                 underflow();
             else
-                m_stack.push_back(m_stack.back());
+                pushItem(Item(m_stack.back()));
             break;
         // Strings (possible STACK_GLOBAL operands).
         case Op::ShortBinUnicode:
@@ -564,9 +616,9 @@ OpcodeScan Scanner::run()
             finding(offset,
                 std::string(opName(op)) + " " + std::to_string(number)
                     + " imports whatever copyreg's extension registry maps the code to (not visible in the file)");
-            push(Kind::Global, op, offset, static_cast<std::uint32_t>(m_out.globals.size()));
             addGlobal("copyreg", "_extension_registry[" + std::to_string(number) + "]", GlobalOpcode::Ext,
                 offset, false, "extension code " + std::to_string(number));
+            push(Kind::Global, op, offset, static_cast<std::uint32_t>(m_out.globals.size() - 1));
             break;
         case Op::ReadOnlyBuffer:
             if (m_stack.size() <= floor())
@@ -580,6 +632,15 @@ OpcodeScan Scanner::run()
             break;
         // Containers.
         case Op::Tuple:
+            if (!popMark(&items)) {
+                noMark();
+            } else if (items.size() <= 3) {
+                m_tuples.push_back(std::move(items));
+                push(Kind::Tuple, op, offset, static_cast<std::uint32_t>(m_tuples.size() - 1));
+            } else {
+                push(Kind::Other, op, offset);
+            }
+            break;
         case Op::List:
         case Op::Dict:
         case Op::FrozenSet:
@@ -591,14 +652,15 @@ OpcodeScan Scanner::run()
         case Op::Tuple1:
         case Op::Tuple2:
         case Op::Tuple3: {
-            const int n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1 : op == static_cast<std::uint8_t>(Op::Tuple2) ? 2 : 3;
-            bool ok = true;
-            for (int i = 0; i < n && ok; ++i)
-                ok = pop(a);
-            if (!ok)
+            const std::size_t n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1 : op == static_cast<std::uint8_t>(Op::Tuple2) ? 2 : 3;
+            if (m_stack.size() < floor() + n) {
                 underflow();
-            else
-                push(Kind::Other, op, offset);
+                break;
+            }
+            std::vector<Item> tuple(m_stack.end() - static_cast<std::ptrdiff_t>(n), m_stack.end());
+            m_stack.resize(m_stack.size() - n);
+            m_tuples.push_back(std::move(tuple));
+            push(Kind::Tuple, op, offset, static_cast<std::uint32_t>(m_tuples.size() - 1));
             break;
         }
         case Op::Append:
@@ -661,7 +723,7 @@ OpcodeScan Scanner::run()
                 break;
             }
             it->second.read = true;
-            m_stack.push_back(it->second.item);
+            pushItem(it->second.item);
             break;
         }
         // Globals and calls.
@@ -712,14 +774,16 @@ OpcodeScan Scanner::run()
             push(Kind::Call, op, offset);
             break;
         }
-        case Op::Reduce:
+        case Op::Reduce: {
             if (!pop(b) || !pop(a)) {
                 underflow();
                 break;
             }
             callOn(a, op, offset);
-            push(Kind::Call, op, offset);
+            const std::uint32_t known = recognise(a, b);
+            push(Kind::Call, op, offset, known);
             break;
+        }
         case Op::NewObj:
             if (!pop(b) || !pop(a)) {
                 underflow();

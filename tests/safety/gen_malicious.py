@@ -218,7 +218,7 @@ def main():
     bad("obj_subprocess_popen_memo.pkl", b"csubprocess\nPopen\np0\n0(g0\nS'id'\no.", "subprocess.Popen")
     # Python 2 spellings.
     bad("py2_builtin_eval.pkl", b"c__builtin__\neval\n(S'1+1'\ntR.", "builtins.eval")
-    bad("py2_builtin_getattr.pkl", b"c__builtin__\ngetattr\n(c__builtin__\nobject\nS'x'\ntR.", "builtins.getattr")
+    bad("py2_builtin_getattr.pkl", b"c__builtin__\ngetattr\n(c__builtin__\nobject\nS'__subclasses__'\ntR)R.", "builtins.getattr")
     bad("py2_posix_system.pkl", b"cposix\nsystem\n(S'echo pwned'\ntR.", "posix.system")
     bad("py2_commands_getoutput.pkl", b"ccommands\ngetoutput\n(S'id'\ntR.", "subprocess.getoutput")
     bad("py2_cpickle_loads.pkl", b"ccPickle\nloads\n(S'N.'\ntR.", "pickle.loads")

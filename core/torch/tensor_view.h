@@ -56,7 +56,9 @@ public:
     std::string npyDescr() const;
 
     // Logical elements per chunk in stats() and writeNpy().
-    static constexpr std::size_t kChunk = 1u << 16;
+    static constexpr std::size_t kChunk = 1u << 14;
+    // Elements mapped ahead at once by stats() on large contiguous tensors (a multiple of kChunk).
+    static constexpr std::size_t kPrefetch = 1u << 22;
 
 private:
     // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.

@@ -216,8 +216,9 @@ private Q_SLOTS:
 
     void cancelsStatisticsPromptly()
     {
-        Fixture f(iota(int(TensorView::kChunk) * 4), DType::Float32);
-        auto view = TensorView::open(f.doc, f.tensor({ std::int64_t(TensorView::kChunk) * 4 }, { 1 }));
+        const int n = int(TensorView::kChunk) * 16 * 4; // progress is polled every 16 chunks
+        Fixture f(iota(n), DType::Float32);
+        auto view = TensorView::open(f.doc, f.tensor({ n }, { 1 }));
         QVERIFY(view.ok());
         CancelAfter observer(2);
         auto st = view->stats(&observer);

@@ -1046,7 +1046,7 @@ Disassembly Walker::run(const OpRecordSink* sink)
     Memo memo;
     int maxproto = -1;
     if (sink == nullptr)
-        d.records.reserve(std::min<std::size_t>(m_reader.size() / 4 + 8, 1 << 16));
+        d.records.reserve(std::min<std::size_t>(m_reader.size() / 4 + 8, 1024));
 
     auto fail = [&](ErrorCode code, std::uint64_t offset, std::string message) {
         d.error = makeError(code, offset, std::move(message));

@@ -247,6 +247,55 @@ double TensorView::elementAt(std::span<const std::int64_t> coords) const
     return decodeAt(pos, index);
 }
 
+std::pair<double, double> TensorView::elementComplex(std::uint64_t index) const
+{
+    const double re = element(index);
+    if (index >= m_numel || (m_dtype != DType::Complex32 && m_dtype != DType::Complex64 && m_dtype != DType::Complex128))
+        return { re, 0.0 };
+    const std::uint64_t pos = position(index);
+    const std::uint32_t half = m_elemSize / 2;
+    const DType part = m_dtype == DType::Complex32 ? DType::Float16 : (m_dtype == DType::Complex64 ? DType::Float32 : DType::Float64);
+    return { re, decodeElement(part, m_bytes.data() + pos * m_elemSize + half, m_swap) };
+}
+
+Result<std::vector<double>> TensorView::slice2D(std::span<const std::int64_t> coords, std::size_t rowAxis, std::size_t colAxis,
+    std::int64_t rowStart, std::int64_t rows, std::int64_t colStart, std::int64_t cols) const
+{
+    const std::size_t rank = m_shape.size();
+    if (coords.size() != rank)
+        return makeError(ErrorCode::BadValue, 0, "slice: coordinates do not match the rank");
+    if (rank == 0) {
+        if (rows != 1 || cols != 1 || rowStart != 0 || colStart != 0)
+            return makeError(ErrorCode::BadValue, 0, "slice: a 0-d tensor has one element");
+        return std::vector<double> { element(0) };
+    }
+    if (rowAxis >= rank || colAxis >= rank)
+        return makeError(ErrorCode::BadValue, 0, "slice: axis out of range");
+    const bool oneD = rowAxis == colAxis;
+    const std::int64_t rowSize = oneD ? 1 : m_shape[rowAxis];
+    if (rows < 0 || cols < 0 || rowStart < 0 || colStart < 0 || rowStart > rowSize - rows || colStart > m_shape[colAxis] - cols)
+        return makeError(ErrorCode::BadValue, 0, "slice: window outside the tensor");
+    if (static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols) > (std::uint64_t(1) << 26))
+        return makeError(ErrorCode::LimitExceeded, 0, "slice: window too large");
+    for (std::size_t k = 0; k < rank; ++k) {
+        const bool free = k == colAxis || (!oneD && k == rowAxis);
+        if (!free && (coords[k] < 0 || coords[k] >= m_shape[k]))
+            return makeError(ErrorCode::BadValue, 0, "slice: coordinate out of range");
+    }
+    std::vector<double> out;
+    out.reserve(static_cast<std::size_t>(rows * cols));
+    std::vector<std::int64_t> at(coords.begin(), coords.end());
+    for (std::int64_t r = 0; r < rows; ++r) {
+        if (!oneD)
+            at[rowAxis] = rowStart + r;
+        for (std::int64_t c = 0; c < cols; ++c) {
+            at[colAxis] = colStart + c;
+            out.push_back(elementAt(at));
+        }
+    }
+    return out;
+}
+
 void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
 {
     if (first >= m_numel)

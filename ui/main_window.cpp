@@ -290,8 +290,13 @@ void MainWindow::createCentralWidget()
     layout->addWidget(m_stack, 1);
     setCentralWidget(central);
 
+    m_statusPath = new QLabel(this);
+    m_statusPath->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_statusPath->setToolTip(tr("Access path of the selected value (Ctrl+Shift+C copies it)"));
+    statusBar()->addWidget(m_statusPath, 1);
     m_statusFile = new QLabel(this);
-    statusBar()->addWidget(m_statusFile, 1);
+    m_statusFile->setStyleSheet(QStringLiteral("color: #4b5563; padding-right: 6px;"));
+    statusBar()->addPermanentWidget(m_statusFile);
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, LoadController::kProgressMax);
     m_progress->setMaximumWidth(220);
@@ -347,6 +352,18 @@ void MainWindow::connectPanes()
         m_progress->setTextVisible(true);
     });
     connect(m_loader, &LoadController::loaded, this, &MainWindow::showDocument);
+    connect(m_loader, &LoadController::tracesReady, this, [this](const LoadedFile& file) {
+        if (file.doc != m_file.doc)
+            return;
+        const Selection current = m_selection;
+        m_trace->setDocument(m_file);
+        m_hex->setDocument(m_file);
+        if (current.hasOffset()) {
+            m_trace->setSelection(current);
+            m_hex->setSelection(current);
+        }
+        Q_EMIT tracesReady();
+    });
     connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
         m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
         showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
@@ -389,8 +406,7 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
         const core::ValueKind kind = m_file.doc->graph.kind(selection.value);
         if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
             m_details->setCurrentWidget(m_tensor);
-        const QString path = m_tree->currentAccessPath();
-        statusBar()->showMessage(path, 0);
+        m_statusPath->setText(m_tree->currentAccessPath());
     }
     Q_EMIT selectionChanged(selection);
 }
@@ -459,6 +475,7 @@ void MainWindow::closeFile()
     m_banner->hide();
     hideMessage();
     m_statusFile->clear();
+    m_statusPath->clear();
     setWindowTitle(tr("PickleScope"));
     m_start->setRecentFiles(recentFiles());
     m_stack->setCurrentWidget(m_start);
@@ -477,6 +494,7 @@ void MainWindow::showDocument(const LoadedFile& file)
     updateFileInfo();
     updateSafetyBanner();
     m_stack->setCurrentWidget(m_mainSplitter);
+    m_statusPath->clear();
     const QString name = QFileInfo(file.path).fileName();
     setWindowTitle(tr("%1 — PickleScope").arg(name));
     const core::Document& doc = *file.doc;

@@ -553,6 +553,66 @@ def write_printable():
             f.write("%x\t%x\n" % (a, b))
 
 
+def pickletools_text(data):
+    out = io.StringIO()
+    try:
+        pickletools.dis(io.BytesIO(data), out)
+    except Exception:
+        pass
+    return out.getvalue()
+
+
+def write_archives():
+    """Small torch archives for `dis` on archives: archives/NAME.pt and, per pickle member,
+    archives/NAME.MEMBER.dis (pickletools' text of that member on its own). Legacy files get
+    NAME.main.dis for the main pickle (the fourth program in the file)."""
+    import zipfile
+    import torch
+
+    directory = os.path.join(OUT, "archives")
+    os.makedirs(directory, exist_ok=True)
+    for f in os.listdir(directory):
+        os.remove(os.path.join(directory, f))
+    torch.manual_seed(0)
+    value = {"w": torch.arange(4.0), "n": 3, "name": "tiny"}
+
+    path = os.path.join(directory, "zip_small.pt")
+    torch.save(value, path)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = 2.5
+
+        def forward(self, x):
+            return x * self.scale + torch.tensor([1.0, 2.0])
+
+    torch.jit.save(torch.jit.script(Tiny()), os.path.join(directory, "scripted_small.pt"))
+    for name in ("zip_small", "scripted_small"):
+        with zipfile.ZipFile(os.path.join(directory, name + ".pt")) as z:
+            for info in z.infolist():
+                if info.filename.endswith(".pkl"):
+                    member = info.filename.rsplit("/", 1)[-1]
+                    with open(os.path.join(directory, "%s.%s.dis" % (name, member)), "w") as out:
+                        out.write(pickletools_text(z.read(info)))
+
+    for name, protocol in (("legacy_small", 2), ("legacy_small_p4", 4)):
+        path = os.path.join(directory, name + ".pt")
+        torch.save(value, path, _use_new_zipfile_serialization=False, pickle_protocol=protocol)
+        with open(path, "rb") as f:
+            for _ in range(4):  # magic number, protocol version, sys info, main pickle
+                start = f.tell()
+                pickle.Unpickler(f).load() if _ < 3 else None
+            main_start = f.tell()
+            end = None
+            for op, arg, pos in pickletools.genops(f):
+                end = f.tell()
+            f.seek(main_start)
+            data = f.read(end - main_start)
+        with open(os.path.join(directory, name + ".main.dis"), "w") as out:
+            out.write(pickletools_text(data))
+
+
 def main():
     os.makedirs(os.path.join(OUT, "bad"), exist_ok=True)
     clean(OUT, (".pkl", ".dis", ".err", ".repr"))
@@ -561,6 +621,7 @@ def main():
     build_bad()
     write_opcodes()
     write_printable()
+    write_archives()
     rows = []
     for name, data, proto, desc, encoding, fix in FIXTURES:
         path = os.path.join(OUT, name + ".pkl")

@@ -498,12 +498,14 @@ void MainWindow::showDocument(const LoadedFile& file)
     const QString name = QFileInfo(file.path).fileName();
     setWindowTitle(tr("%1 — PickleScope").arg(name));
     const core::Document& doc = *file.doc;
-    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5 ms")
+    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
                               .arg(name)
                               .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())))
                               .arg(doc.protocol)
                               .arg(doc.graph.size())
-                              .arg(qRound(file.loadMs + file.indexMs + file.safetyMs)));
+                              .arg(file.loadMs + file.indexMs + file.safetyMs < 1
+                                      ? tr("< 1 ms")
+                                      : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
     if (doc.error) {
         showMessage(tr("Loading stopped at byte %1: %2. Showing what was read before it.")
                         .arg(doc.error->offset)
@@ -648,7 +650,7 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     }
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
-    m_exporter->start(m_file.path, output, options);
+    m_exporter->start(m_file.doc, m_file.path, output, options);
 }
 
 // --- recent files, settings -----------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDragEnterEvent>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -355,6 +356,8 @@ void MainWindow::connectPanes()
     connect(m_loader, &LoadController::tracesReady, this, [this](const LoadedFile& file) {
         if (file.doc != m_file.doc)
             return;
+        QElapsedTimer timer;
+        timer.start();
         const Selection current = m_selection;
         m_trace->setDocument(m_file);
         m_hex->setDocument(m_file);
@@ -362,6 +365,8 @@ void MainWindow::connectPanes()
             m_trace->setSelection(current);
             m_hex->setSelection(current);
         }
+        if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+            qInfo("traces shown in %lld ms", timer.elapsed());
         Q_EMIT tracesReady();
     });
     connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
@@ -484,6 +489,8 @@ void MainWindow::closeFile()
 
 void MainWindow::showDocument(const LoadedFile& file)
 {
+    QElapsedTimer timer;
+    timer.start();
     m_file = file;
     m_selection = Selection {};
     m_tree->setDocument(file);
@@ -520,6 +527,8 @@ void MainWindow::showDocument(const LoadedFile& file)
             : static_cast<QWidget*>(m_tensor));
     updateActions();
     m_tree->view()->setFocus();
+    if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+        qInfo("document shown in %lld ms", timer.elapsed());
     Q_EMIT documentShown(file);
 }
 

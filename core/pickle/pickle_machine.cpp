@@ -142,6 +142,38 @@ struct PickleMachine::Impl {
         return v;
     }
 
+    // The length or index argument of an opcode, by its argument kind (u8/u16/u32/u64 LE, or
+    // a decimal line for GET/PUT).
+    Result<std::uint64_t> readUnsigned(const OpcodeInfo& info)
+    {
+        switch (info.arg) {
+        case ArgKind::Uint1:
+        case ArgKind::Bytes1:
+        case ArgKind::Unicodestring1: {
+            PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("argument"));
+            return std::uint64_t(v);
+        }
+        case ArgKind::Uint2: {
+            PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("argument"));
+            return std::uint64_t(v);
+        }
+        case ArgKind::Uint4:
+        case ArgKind::Bytes4:
+        case ArgKind::Unicodestring4: {
+            PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("argument"));
+            return std::uint64_t(v);
+        }
+        case ArgKind::DecimalnlShort: {
+            PS_ASSIGN(const std::string_view line, readLine("argument"));
+            return decimalIndex(line, opName);
+        }
+        default: {
+            PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("argument"));
+            return v;
+        }
+        }
+    }
+
     Result<std::span<const std::byte>> readPayload(std::uint64_t n, const char* what)
     {
         if (n > r.remaining())
@@ -901,17 +933,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::ShortBinBytes:
         case Op::BinBytes8:
         case Op::ByteArray8: {
-            std::uint64_t n = 0;
-            if (info->op == Op::ShortBinBytes) {
-                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("length"));
-                n = v;
-            } else if (info->op == Op::BinBytes) {
-                PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("length"));
-                n = v;
-            } else {
-                PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("length"));
-                n = v;
-            }
+            PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
             PS_ASSIGN(const auto payload, readPayload(n, "payload"));
             PS_TRY(push(g.addBytesView(payload, info->op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
             break;
@@ -930,17 +952,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::ShortBinUnicode:
         case Op::BinUnicode:
         case Op::BinUnicode8: {
-            std::uint64_t n = 0;
-            if (info->op == Op::ShortBinUnicode) {
-                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("length"));
-                n = v;
-            } else if (info->op == Op::BinUnicode) {
-                PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("length"));
-                n = v;
-            } else {
-                PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("length"));
-                n = v;
-            }
+            PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
             PS_ASSIGN(const auto payload, readPayload(n, "payload"));
             PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
             PS_TRY(push(id));
@@ -1036,35 +1048,17 @@ Result<ValueId> PickleMachine::Impl::run()
         }
 
         // ---- memo
-        case Op::Get: {
-            PS_ASSIGN(const std::string_view line, readLine("GET argument"));
-            PS_ASSIGN(const std::uint64_t index, decimalIndex(line, "GET"));
-            PS_TRY(memoGet(index));
-            break;
-        }
-        case Op::BinGet: {
-            PS_ASSIGN(const std::uint8_t index, readLE<std::uint8_t>("BINGET argument"));
-            PS_TRY(memoGet(index));
-            break;
-        }
+        case Op::Get:
+        case Op::BinGet:
         case Op::LongBinGet: {
-            PS_ASSIGN(const std::uint32_t index, readLE<std::uint32_t>("LONG_BINGET argument"));
+            PS_ASSIGN(const std::uint64_t index, readUnsigned(*info));
             PS_TRY(memoGet(index));
             break;
         }
-        case Op::Put: {
-            PS_ASSIGN(const std::string_view line, readLine("PUT argument"));
-            PS_ASSIGN(const std::uint64_t index, decimalIndex(line, "PUT"));
-            PS_TRY(memoPut(index));
-            break;
-        }
-        case Op::BinPut: {
-            PS_ASSIGN(const std::uint8_t index, readLE<std::uint8_t>("BINPUT argument"));
-            PS_TRY(memoPut(index));
-            break;
-        }
+        case Op::Put:
+        case Op::BinPut:
         case Op::LongBinPut: {
-            PS_ASSIGN(const std::uint32_t index, readLE<std::uint32_t>("LONG_BINPUT argument"));
+            PS_ASSIGN(const std::uint64_t index, readUnsigned(*info));
             PS_TRY(memoPut(index));
             break;
         }

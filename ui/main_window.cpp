@@ -17,6 +17,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDragEnterEvent>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -355,6 +356,8 @@ void MainWindow::connectPanes()
     connect(m_loader, &LoadController::tracesReady, this, [this](const LoadedFile& file) {
         if (file.doc != m_file.doc)
             return;
+        QElapsedTimer timer;
+        timer.start();
         const Selection current = m_selection;
         m_trace->setDocument(m_file);
         m_hex->setDocument(m_file);
@@ -362,6 +365,8 @@ void MainWindow::connectPanes()
             m_trace->setSelection(current);
             m_hex->setSelection(current);
         }
+        if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+            qInfo("traces shown in %lld ms", timer.elapsed());
         Q_EMIT tracesReady();
     });
     connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
@@ -484,6 +489,8 @@ void MainWindow::closeFile()
 
 void MainWindow::showDocument(const LoadedFile& file)
 {
+    QElapsedTimer timer;
+    timer.start();
     m_file = file;
     m_selection = Selection {};
     m_tree->setDocument(file);
@@ -498,12 +505,14 @@ void MainWindow::showDocument(const LoadedFile& file)
     const QString name = QFileInfo(file.path).fileName();
     setWindowTitle(tr("%1 — PickleScope").arg(name));
     const core::Document& doc = *file.doc;
-    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5 ms")
+    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
                               .arg(name)
                               .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())))
                               .arg(doc.protocol)
                               .arg(doc.graph.size())
-                              .arg(qRound(file.loadMs + file.indexMs + file.safetyMs)));
+                              .arg(file.loadMs + file.indexMs + file.safetyMs < 1
+                                      ? tr("< 1 ms")
+                                      : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
     if (doc.error) {
         showMessage(tr("Loading stopped at byte %1: %2. Showing what was read before it.")
                         .arg(doc.error->offset)
@@ -518,6 +527,8 @@ void MainWindow::showDocument(const LoadedFile& file)
             : static_cast<QWidget*>(m_tensor));
     updateActions();
     m_tree->view()->setFocus();
+    if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+        qInfo("document shown in %lld ms", timer.elapsed());
     Q_EMIT documentShown(file);
 }
 
@@ -648,7 +659,7 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     }
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
-    m_exporter->start(m_file.path, output, options);
+    m_exporter->start(m_file.doc, m_file.path, output, options);
 }
 
 // --- recent files, settings -----------------------------------------------------------------

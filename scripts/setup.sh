@@ -6,7 +6,7 @@
 #   fixtures + python3-torch, python3-numpy (regenerating fixtures, benchmarks)
 set -euo pipefail
 what="${1:-build}"
-pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev python3 ccache)
+pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev libqt6svg6 python3 ccache)
 case "$what" in
   build) ;;
   gui) pkgs+=(xvfb xauth xdotool imagemagick) ;;

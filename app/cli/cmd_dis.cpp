@@ -5,9 +5,14 @@
 #include "core/pickle/disassembler.h"
 #include "core/value/byte_source.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -73,10 +78,20 @@ void appendJsonRecord(std::string& out, const core::OpRecord& rec, bool first)
     out.push_back('}');
 }
 
-void writeAll(const std::string& text)
+void writeAll(std::string_view text)
 {
-    std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
+    const char* p = text.data();
+    std::size_t left = text.size();
+    while (left > 0) {
+        const ssize_t n = ::write(STDOUT_FILENO, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; // closed pipe (dis FILE | head): nothing more to do
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
 }
 
 int runDis(const cli::Args& args)
@@ -132,19 +147,44 @@ int runDis(const cli::Args& args)
         streamName = stream->name;
     }
 
-    const core::Disassembly dis = core::disassemble(bytes, base);
-    if (args.has("--json")) {
-        std::string out = "[";
-        bool first = true;
-        for (const auto& rec : dis.records) {
+    // Streamed: records are rendered as they come into a fixed buffer written out when full, so
+    // memory stays flat whatever the size of the program.
+    const bool json = args.has("--json");
+    constexpr std::size_t kChunk = 1 << 20;
+    std::string out;
+    std::vector<char> buffer(kChunk);
+    std::size_t used = 0;
+    auto flush = [&] {
+        writeAll({ buffer.data(), used });
+        used = 0;
+    };
+    bool first = true;
+    if (json)
+        out = "[";
+    const core::Disassembly dis = core::disassemble(bytes, base, [&](const core::OpRecord& rec) {
+        if (json) {
             appendJsonRecord(out, rec, first);
-            first = false;
+            if (out.size() >= kChunk) {
+                writeAll(out);
+                out.clear();
+            }
+        } else {
+            const std::size_t bound = core::pickletoolsLineBound(rec);
+            if (kChunk - used < bound) {
+                flush();
+                if (bound > buffer.size())
+                    buffer.resize(bound);
+            }
+            used = static_cast<std::size_t>(core::writePickletoolsLine(buffer.data() + used, rec, base) - buffer.data());
         }
+        first = false;
+    });
+    flush();
+    if (json)
         out += first ? "]\n" : "\n]\n";
-        writeAll(out);
-    } else {
-        writeAll(core::renderPickletools(dis, base));
-    }
+    else
+        core::appendPickletoolsTrailer(out, dis, base);
+    writeAll(out);
     if (dis.error) {
         std::fprintf(stderr, "picklescope-cli dis: %s: %s\n", streamName.c_str(), dis.error->toString().c_str());
         return cli::ExitMalformed;

@@ -5,6 +5,7 @@
 #include <QChar>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -136,35 +137,119 @@ bool appendPlainAsciiRepr(std::string& out, std::string_view text)
     return true;
 }
 
-// repr() of bytes: b'...' (prefix "b" is appended by the caller's choice of `prefix`).
+// repr() of bytes: b'...'.
 void appendBytesRepr(std::string& out, std::string_view data)
 {
-    bool single = false, dbl = false;
-    for (char c : data) {
-        single |= c == '\'';
-        dbl |= c == '"';
-    }
+    const bool single = data.find('\'') != std::string_view::npos;
+    const bool dbl = single && data.find('"') != std::string_view::npos;
     const char quote = (single && !dbl) ? '"' : '\'';
-    out.push_back('b');
-    out.push_back(quote);
+    const std::size_t old = out.size();
+    out.resize(old + data.size() * 4 + 3);
+    char* const begin = out.data() + old;
+    char* p = begin;
+    *p++ = 'b';
+    *p++ = quote;
     for (char ch : data) {
         const auto c = static_cast<unsigned char>(ch);
-        if (ch == quote || ch == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
+        if (c >= 0x20 && c < 0x7F) {
+            if (ch == quote || ch == '\\')
+                *p++ = '\\';
+            *p++ = ch;
         } else if (ch == '\t') {
-            out.append("\\t");
+            *p++ = '\\';
+            *p++ = 't';
         } else if (ch == '\n') {
-            out.append("\\n");
+            *p++ = '\\';
+            *p++ = 'n';
         } else if (ch == '\r') {
-            out.append("\\r");
-        } else if (c < 0x20 || c >= 0x7F) {
-            appendHexEscape(out, 'x', c, 2);
+            *p++ = '\\';
+            *p++ = 'r';
         } else {
-            out.push_back(ch);
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = kHex[c >> 4];
+            *p++ = kHex[c & 0xF];
         }
     }
-    out.push_back(quote);
+    *p++ = quote;
+    out.resize(old + static_cast<std::size_t>(p - begin));
+}
+
+// Python's repr(float): shortest round-trip digits, exponent form when the decimal point
+// position is <= -4 or > 16 (float_repr_style 'short').
+void appendFloatRepr(std::string& out, double value)
+{
+    if (std::isnan(value)) {
+        out += "nan";
+        return;
+    }
+    if (std::isinf(value)) {
+        out += value > 0 ? "inf" : "-inf";
+        return;
+    }
+    char sci[40];
+    const auto r = std::to_chars(sci, sci + sizeof sci, value, std::chars_format::scientific);
+    const char* s = sci;
+    char buf[48];
+    char* p = buf;
+    if (*s == '-') {
+        *p++ = '-';
+        ++s;
+    }
+    char digits[24];
+    int ndigits = 0;
+    while (s < r.ptr && *s != 'e') {
+        if (*s != '.')
+            digits[ndigits++] = *s;
+        ++s;
+    }
+    int exponent = 0;
+    ++s; // 'e'
+    const bool negativeExp = s < r.ptr && *s == '-';
+    if (s < r.ptr && (*s == '-' || *s == '+'))
+        ++s;
+    std::from_chars(s, r.ptr, exponent);
+    if (negativeExp)
+        exponent = -exponent;
+    while (ndigits > 1 && digits[ndigits - 1] == '0')
+        --ndigits;
+    const int decpt = exponent + 1; // value = 0.DIGITS * 10^decpt
+    if (decpt <= -4 || decpt > 16) {
+        *p++ = digits[0];
+        if (ndigits > 1) {
+            *p++ = '.';
+            std::memcpy(p, digits + 1, static_cast<std::size_t>(ndigits - 1));
+            p += ndigits - 1;
+        }
+        *p++ = 'e';
+        const int e = decpt - 1;
+        *p++ = e < 0 ? '-' : '+';
+        const int mag = e < 0 ? -e : e;
+        if (mag < 10)
+            *p++ = '0';
+        p = std::to_chars(p, buf + sizeof buf, mag).ptr;
+    } else if (decpt <= 0) {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -decpt; ++i)
+            *p++ = '0';
+        std::memcpy(p, digits, static_cast<std::size_t>(ndigits));
+        p += ndigits;
+    } else if (decpt >= ndigits) {
+        std::memcpy(p, digits, static_cast<std::size_t>(ndigits));
+        p += ndigits;
+        for (int i = ndigits; i < decpt; ++i)
+            *p++ = '0';
+        *p++ = '.';
+        *p++ = '0';
+    } else {
+        std::memcpy(p, digits, static_cast<std::size_t>(decpt));
+        p += decpt;
+        *p++ = '.';
+        std::memcpy(p, digits + decpt, static_cast<std::size_t>(ndigits - decpt));
+        p += ndigits - decpt;
+    }
+    out.append(buf, p);
 }
 
 struct Failure {
@@ -640,6 +725,17 @@ struct ArgResult {
     std::int64_t intValue = 0;
 };
 
+const OpcodeInfo* const* opcodeTable()
+{
+    static const auto table = [] {
+        std::array<const OpcodeInfo*, 256> built {};
+        for (int b = 0; b < 256; ++b)
+            built[static_cast<std::size_t>(b)] = opcodeInfo(static_cast<std::uint8_t>(b));
+        return built;
+    }();
+    return table.data();
+}
+
 class Walker {
 public:
     Walker(std::span<const std::byte> bytes, std::uint64_t base)
@@ -648,7 +744,7 @@ public:
     {
     }
 
-    Disassembly run();
+    Disassembly run(const OpRecordSink* sink);
 
 private:
     bool readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failure);
@@ -661,6 +757,7 @@ private:
 
     ByteReader m_reader;
     std::uint64_t m_base;
+    const OpcodeInfo* const* m_table = opcodeTable();
     std::u32string m_scratch;
     std::string m_text;
 };
@@ -733,7 +830,7 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
         double v = 0;
         if (m_reader.float64BigEndian(v) != ReadStatus::Ok)
             return notEnough("float8");
-        text = pythonFloatRepr(v);
+        appendFloatRepr(text, v);
         return true;
     }
     case ArgKind::DecimalnlShort:
@@ -763,7 +860,7 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
         double v = 0;
         if (!parsePythonFloat(line, v, failure))
             return false;
-        text = pythonFloatRepr(v);
+        appendFloatRepr(text, v);
         return true;
     }
     case ArgKind::Stringnl: {
@@ -939,15 +1036,17 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
 bool isPut(Op op) { return op == Op::Put || op == Op::BinPut || op == Op::LongBinPut; }
 bool isGet(Op op) { return op == Op::Get || op == Op::BinGet || op == Op::LongBinGet; }
 
-Disassembly Walker::run()
+Disassembly Walker::run(const OpRecordSink* sink)
 {
     Disassembly d;
+    OpRecord rec; // reused: its argText keeps its capacity from one opcode to the next
     std::vector<std::uint8_t> stack; // 1 = markobject
     std::size_t marksInStack = 0;
     std::vector<std::uint64_t> markstack;
     Memo memo;
     int maxproto = -1;
-    d.records.reserve(std::min<std::size_t>(m_reader.size() / 3 + 8, 1 << 20));
+    if (sink == nullptr)
+        d.records.reserve(std::min<std::size_t>(m_reader.size() / 4 + 8, 1024));
 
     auto fail = [&](ErrorCode code, std::uint64_t offset, std::string message) {
         d.error = makeError(code, offset, std::move(message));
@@ -961,7 +1060,7 @@ Disassembly Walker::run()
             fail(ErrorCode::EndOfInput, at, "pickle exhausted before seeing STOP");
             break;
         }
-        const OpcodeInfo* info = opcodeInfo(byte);
+        const OpcodeInfo* info = m_table[byte];
         if (info == nullptr) {
             std::string code = "b'";
             if (byte >= 0x20 && byte < 0x7F && byte != '\\' && byte != '\'')
@@ -977,9 +1076,13 @@ Disassembly Walker::run()
             fail(ErrorCode::UnknownOpcode, at, "opcode " + code + " unknown");
             break;
         }
-        OpRecord rec;
         rec.offset = at;
         rec.info = info;
+        rec.memoIndex = -1;
+        rec.markAt = -1;
+        rec.argText.clear();
+        rec.argOffset = 0;
+        rec.argLength = 0;
         rec.stackDepth = static_cast<std::int32_t>(stack.size() - marksInStack);
         rec.markDepth = static_cast<std::int32_t>(markstack.size());
         ArgResult arg;
@@ -1056,8 +1159,10 @@ Disassembly Walker::run()
             }
         }
 
-        d.records.push_back(std::move(rec));
-        const OpRecord& last = d.records.back();
+        if (sink != nullptr)
+            (*sink)(rec);
+        else
+            d.records.push_back(rec);
         if (errormsg != nullptr || !memoMessage.empty()) {
             fail(errorCode, at, std::string(info->name) + ": " + (errormsg != nullptr ? std::string(errormsg) : memoMessage));
             break;
@@ -1073,7 +1178,7 @@ Disassembly Walker::run()
             stack.pop_back();
         }
         if (info->stack.pushesMark) {
-            markstack.push_back(last.offset);
+            markstack.push_back(rec.offset);
             stack.push_back(1);
             ++marksInStack;
         } else {
@@ -1119,120 +1224,133 @@ bool pythonIsPrintable(char32_t c)
 
 std::string pythonFloatRepr(double value)
 {
-    if (std::isnan(value))
-        return "nan";
-    if (std::isinf(value))
-        return value > 0 ? "inf" : "-inf";
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-    std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
     std::string out;
-    if (!sci.empty() && sci[0] == '-') {
-        out.push_back('-');
-        sci.remove_prefix(1);
-    }
-    const std::size_t ePos = sci.find('e');
-    std::string digits;
-    for (char c : sci.substr(0, ePos))
-        if (c != '.')
-            digits.push_back(c);
-    int exponent = 0;
-    std::string_view expText = sci.substr(ePos + 1);
-    if (!expText.empty() && expText[0] == '+')
-        expText.remove_prefix(1);
-    std::from_chars(expText.data(), expText.data() + expText.size(), exponent);
-    while (digits.size() > 1 && digits.back() == '0')
-        digits.pop_back();
-    const int decpt = exponent + 1; // value = 0.DIGITS * 10^decpt
-    const int ndigits = static_cast<int>(digits.size());
-    if (decpt <= -4 || decpt > 16) {
-        out.push_back(digits[0]);
-        if (ndigits > 1) {
-            out.push_back('.');
-            out.append(digits, 1, std::string::npos);
-        }
-        out.push_back('e');
-        const int e = decpt - 1;
-        out.push_back(e < 0 ? '-' : '+');
-        const int mag = e < 0 ? -e : e;
-        if (mag < 10)
-            out.push_back('0');
-        out += std::to_string(mag);
-    } else if (decpt <= 0) {
-        out += "0.";
-        out.append(static_cast<std::size_t>(-decpt), '0');
-        out += digits;
-    } else if (decpt >= ndigits) {
-        out += digits;
-        out.append(static_cast<std::size_t>(decpt - ndigits), '0');
-        out += ".0";
-    } else {
-        out.append(digits, 0, static_cast<std::size_t>(decpt));
-        out.push_back('.');
-        out.append(digits, static_cast<std::size_t>(decpt), std::string::npos);
-    }
+    appendFloatRepr(out, value);
     return out;
 }
 
 Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset)
 {
     Walker walker(bytes, baseOffset);
-    return walker.run();
+    return walker.run(nullptr);
+}
+
+Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink)
+{
+    Walker walker(bytes, baseOffset);
+    return walker.run(&sink);
+}
+
+std::size_t pickletoolsLineBound(const OpRecord& rec)
+{
+    return 80 + static_cast<std::size_t>(rec.markDepth) * 4 + rec.info->name.size() + rec.argText.size();
 }
 
 void appendPickletoolsLine(std::string& out, const OpRecord& rec, std::uint64_t baseOffset)
 {
-    char buf[32];
-    // "%5d: "
-    const auto r = std::to_chars(buf, buf + sizeof buf, rec.offset - baseOffset);
-    const auto len = static_cast<std::size_t>(r.ptr - buf);
-    if (len < 5)
-        out.append(5 - len, ' ');
-    out.append(buf, len);
-    out.append(": ");
+    const std::size_t old = out.size();
+    out.resize(old + pickletoolsLineBound(rec));
+    char* const end = writePickletoolsLine(out.data() + old, rec, baseOffset);
+    out.resize(static_cast<std::size_t>(end - out.data()));
+}
+
+namespace {
+
+// Small copies inline: most pieces of a line are a few bytes, where a libc call costs more than
+// the copy.
+inline char* copyInto(char* p, const char* src, std::size_t n)
+{
+    if (n > 32) {
+        std::memcpy(p, src, n);
+        return p + n;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        p[i] = src[i];
+    return p + n;
+}
+
+constexpr char kDigitPairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                               "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                               "8081828384858687888990919293949596979899";
+
+// Decimal digits of v at p, right-aligned in `width` columns (spaces before).
+inline char* writeDecimal(char* p, std::uint64_t v, std::size_t width = 0)
+{
+    char tmp[20];
+    std::size_t pos = sizeof tmp;
+    while (v >= 100) {
+        const std::size_t pair = static_cast<std::size_t>(v % 100) * 2;
+        v /= 100;
+        tmp[--pos] = kDigitPairs[pair + 1];
+        tmp[--pos] = kDigitPairs[pair];
+    }
+    if (v >= 10) {
+        const std::size_t pair = static_cast<std::size_t>(v) * 2;
+        tmp[--pos] = kDigitPairs[pair + 1];
+        tmp[--pos] = kDigitPairs[pair];
+    } else {
+        tmp[--pos] = static_cast<char>('0' + v);
+    }
+    const std::size_t n = sizeof tmp - pos;
+    for (std::size_t i = n; i < width; ++i)
+        *p++ = ' ';
+    for (std::size_t i = pos; i < sizeof tmp; ++i)
+        *p++ = tmp[i];
+    return p;
+}
+
+} // namespace
+
+char* writePickletoolsLine(char* p, const OpRecord& rec, std::uint64_t baseOffset)
+{
+    // The hot loop of `picklescope-cli dis`: raw pointer writes into reserved space.
+    const std::string_view name = rec.info->name;
+    const std::size_t indent = static_cast<std::size_t>(rec.markDepth) * 4;
+    p = writeDecimal(p, rec.offset - baseOffset, 5); // "%5d: "
+    *p++ = ':';
+    *p++ = ' ';
     // "%-4s " of repr(opcode.code)[1:-1]
     const auto code = static_cast<std::uint8_t>(rec.info->op);
     if (code >= 0x20 && code < 0x7F) {
-        out.push_back(static_cast<char>(code));
-        out.append("    ");
+        *p++ = static_cast<char>(code);
+        p = copyInto(p, "    ", 4);
     } else {
-        appendHexEscape(out, 'x', code, 2);
-        out.push_back(' ');
+        *p++ = '\\';
+        *p++ = 'x';
+        *p++ = kHex[code >> 4];
+        *p++ = kHex[code & 0xF];
+        *p++ = ' ';
     }
-    out.append(static_cast<std::size_t>(rec.markDepth) * 4, ' ');
-    const std::string_view name = rec.info->name;
-    out.append(name);
+    for (std::size_t i = 0; i < indent; ++i)
+        *p++ = ' ';
+    p = copyInto(p, name.data(), name.size());
     const bool hasArg = rec.info->arg != ArgKind::None;
     const bool memoize = rec.info->op == Op::Memoize;
-    const bool markMsg = rec.markAt != -1 || memoize;
-    if (hasArg || markMsg) {
-        if (name.size() < 10)
-            out.append(10 - name.size(), ' ');
+    if (hasArg || memoize || rec.markAt != -1) {
+        for (std::size_t i = name.size(); i < 10; ++i)
+            *p++ = ' ';
         if (hasArg) {
-            out.push_back(' ');
-            out.append(rec.argText);
+            *p++ = ' ';
+            p = copyInto(p, rec.argText.data(), rec.argText.size());
         }
         if (memoize) {
-            out.append(" (as ");
-            appendSigned(out, rec.memoIndex);
-            out.push_back(')');
+            p = copyInto(p, " (as ", 5);
+            p = writeDecimal(p, static_cast<std::uint64_t>(rec.memoIndex));
+            *p++ = ')';
         } else if (rec.markAt == kMarkMissing) {
-            out.append(" no MARK exists on stack");
+            p = copyInto(p, " no MARK exists on stack", 24);
         } else if (rec.markAt >= 0) {
-            out.append(" (MARK at ");
-            appendDecimal(out, static_cast<std::uint64_t>(rec.markAt) - baseOffset);
-            out.push_back(')');
+            p = copyInto(p, " (MARK at ", 10);
+            p = writeDecimal(p, static_cast<std::uint64_t>(rec.markAt) - baseOffset);
+            *p++ = ')';
         }
     }
-    out.push_back('\n');
+    *p++ = '\n';
+    return p;
 }
 
-std::string renderPickletools(const Disassembly& dis, std::uint64_t baseOffset)
+void appendPickletoolsTrailer(std::string& out, const Disassembly& dis, std::uint64_t baseOffset)
 {
-    std::string out;
-    out.reserve(dis.records.size() * 40 + 64);
-    for (const OpRecord& rec : dis.records)
-        appendPickletoolsLine(out, rec, baseOffset);
     if (dis.danglingOffset) {
         const std::string number = std::to_string(*dis.danglingOffset - baseOffset);
         if (number.size() < 5)
@@ -1244,6 +1362,15 @@ std::string renderPickletools(const Disassembly& dis, std::uint64_t baseOffset)
         out += std::to_string(dis.highestProtocol);
         out.push_back('\n');
     }
+}
+
+std::string renderPickletools(const Disassembly& dis, std::uint64_t baseOffset)
+{
+    std::string out;
+    out.reserve(dis.records.size() * 40 + 64);
+    for (const OpRecord& rec : dis.records)
+        appendPickletoolsLine(out, rec, baseOffset);
+    appendPickletoolsTrailer(out, dis, baseOffset);
     return out;
 }
 

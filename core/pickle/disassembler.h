@@ -13,6 +13,7 @@
 #include "core/result.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,12 +57,24 @@ struct Disassembly {
 // through the first STOP; bytes after it are ignored (as pickletools does).
 Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset = 0);
 
+// Streaming form for large programs: each record goes to `sink` (valid only during the call)
+// instead of being stored, so memory stays flat; the returned Disassembly has no records.
+using OpRecordSink = std::function<void(const OpRecord&)>;
+Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink);
+
 // pickletools.dis text: one line per opcode, indentation under MARK, "(MARK at N)", MEMOIZE
 // "(as N)", then "highest protocol among opcodes = N". Offsets printed relative to baseOffset
 // (as pickletools does for a stream). On error the text holds the lines printed before it.
 std::string renderPickletools(const Disassembly& dis, std::uint64_t baseOffset = 0);
 // Appends one record's line (with its '\n') to `out`.
 void appendPickletoolsLine(std::string& out, const OpRecord& record, std::uint64_t baseOffset = 0);
+// The same line written at `dest`, which has room for pickletoolsLineBound(record) bytes; returns
+// the end of what was written.
+std::size_t pickletoolsLineBound(const OpRecord& record);
+char* writePickletoolsLine(char* dest, const OpRecord& record, std::uint64_t baseOffset = 0);
+// Appends what pickletools prints after the last record: the dangling "%5d: " of a failed opcode
+// and/or the "highest protocol among opcodes = N" line.
+void appendPickletoolsTrailer(std::string& out, const Disassembly& dis, std::uint64_t baseOffset = 0);
 
 // Python's repr() of a float (shortest round trip: "1.0", "1e+16", "inf", "nan", "-0.0").
 std::string pythonFloatRepr(double value);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct TensorStats {
     std::uint64_t nanCount = 0, infCount = 0, zeroCount = 0;
     std::vector<double> first; // up to 16 values, row-major
 };
+
+// The bytes of a storage record inside doc (mapped in place, or an inflated zip entry kept by
+// the source). Error when the range is missing or outside the file.
+Result<std::span<const std::byte>> storageBytes(const Document& doc, const StorageRecord& storage);
 
 class TensorView {
 public:
@@ -44,10 +49,22 @@ public:
     // Streamed statistics; polls the observer every chunk. Cancelled -> Error{Cancelled}.
     Result<TensorStats> stats(LoadObserver* observer = nullptr) const;
 
-    // Writes the logical tensor as a C-order .npy file (numpy format 1.0).
+    // Writes the logical tensor as a C-order .npy file (numpy format 1.0). Numeric dtypes keep
+    // their type (little-endian); bfloat16/float8/quantized are written as float32 values.
     Result<void> writeNpy(const std::string& path) const;
+    // The numpy descr writeNpy uses: "<f4", "|b1", "<c8", ...
+    std::string npyDescr() const;
+
+    // Logical elements per chunk in stats() and writeNpy().
+    static constexpr std::size_t kChunk = 1u << 16;
 
 private:
+    // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.
+    std::uint64_t position(std::uint64_t index) const;
+    double decodeAt(std::uint64_t position, std::uint64_t index) const;
+    // Quantization: scale/zero point of the element at `index` (per channel: along m_axis).
+    double dequantize(double q, std::uint64_t index) const;
+
     std::shared_ptr<const Document> m_doc;
     DType m_dtype = DType::Unknown;
     std::vector<std::int64_t> m_shape, m_stride;
@@ -57,6 +74,12 @@ private:
     bool m_swap = false; // big-endian data
     double m_scale = 1.0;
     std::int64_t m_zeroPoint = 0;
+    bool m_quantized = false;
+    std::int64_t m_axis = -1;
+    std::vector<double> m_scales, m_zeroPoints; // per channel
+    std::uint32_t m_elemSize = 0; // bytes per stored element (packed: 1)
+    std::uint32_t m_perByte = 1; // packed elements per byte (quint4x2: 2, quint2x4: 4)
+    bool m_contiguous = false; // row-major contiguous
 };
 
 } // namespace core::torch

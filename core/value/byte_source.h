@@ -31,6 +31,7 @@ public:
     // Extra owned buffers (inflated zip entries) whose views live as long as this source.
     std::span<const std::byte> keep(std::vector<std::byte> bytes);
     std::span<const std::byte> kept(std::size_t index) const;
+    std::size_t keptCount() const { return m_kept.size(); }
 
 private:
     ByteSource() = default;

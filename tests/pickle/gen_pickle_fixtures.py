@@ -5,7 +5,8 @@ For every fixture NAME:
   NAME.pkl       the pickle bytes (made by CPython's pickler, or written by hand for opcodes
                  the pickler never emits)
   NAME.dis       exact stdout of `/usr/bin/python3 -m pickletools NAME.pkl`
-  NAME.dis.err   only when pickletools raises: the last line of its traceback
+  NAME.dis.err   only when pickletools raises: the last line of its traceback, then
+                 "offset: N", the offset of the opcode it was handling
   NAME.repr      repr(pickle.loads(data, **options)) when it loads in a fresh interpreter
 MANIFEST.tsv     name, protocol, encoding, fix_imports, loads (yes / exception), description
 bad/*.pkl        malformed inputs, with bad/MANIFEST.tsv: name, exception type, message,
@@ -450,6 +451,33 @@ def build_bad():
 # ---------------------------------------------------------------- writing
 
 
+def pickletools_error_offset(data):
+    """Offset of the opcode pickletools was handling when it raised (None if it did not)."""
+    state = {"pos": 0, "last": 0}
+    original = pickletools.genops
+
+    def tracking(f):
+        gen = original(f)
+        while True:
+            state["pos"] = f.tell()
+            try:
+                item = next(gen)
+            except StopIteration:
+                state["pos"] = state["last"]
+                return
+            state["pos"] = state["last"] = item[2]
+            yield item
+
+    pickletools.genops = tracking
+    try:
+        pickletools.dis(io.BytesIO(data), io.StringIO())
+        return None
+    except Exception:
+        return state["pos"]
+    finally:
+        pickletools.genops = original
+
+
 def run_pickletools(path):
     r = subprocess.run([PY, "-m", "pickletools", path], capture_output=True,
                        env=dict(os.environ, PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8"))
@@ -457,6 +485,9 @@ def run_pickletools(path):
     if r.returncode != 0:
         lines = [l for l in r.stderr.decode("utf-8", "replace").splitlines() if l.strip()]
         err = lines[-1] if lines else "exit %d" % r.returncode
+        with open(path, "rb") as f:
+            offset = pickletools_error_offset(f.read())
+        err += "\noffset: %s" % offset
     return r.stdout, err
 
 

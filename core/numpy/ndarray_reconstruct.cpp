@@ -1,0 +1,283 @@
+#include "core/numpy/ndarray_reconstruct.h"
+
+#include "core/torch/element_decode.h"
+#include "core/torch/value_access.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace core::numpy {
+
+using core::torch::intListOf;
+using core::torch::intOf;
+using core::torch::objectCallable;
+using core::torch::seqOf;
+using core::torch::textOf;
+
+namespace {
+
+bool isNumpyModule(std::string_view module, std::string_view leaf)
+{
+    // numpy.core.<leaf>, numpy._core.<leaf>
+    return module == std::string("numpy.core.") + std::string(leaf) || module == std::string("numpy._core.") + std::string(leaf);
+}
+
+DType typeFromCode(char kind, std::uint32_t size)
+{
+    switch (kind) {
+    case 'b': return size == 1 ? DType::Bool : DType::Other;
+    case 'i':
+        switch (size) {
+        case 1: return DType::Int8;
+        case 2: return DType::Int16;
+        case 4: return DType::Int32;
+        case 8: return DType::Int64;
+        default: return DType::Other;
+        }
+    case 'u':
+        switch (size) {
+        case 1: return DType::UInt8;
+        case 2: return DType::UInt16;
+        case 4: return DType::UInt32;
+        case 8: return DType::UInt64;
+        default: return DType::Other;
+        }
+    case 'f':
+        switch (size) {
+        case 2: return DType::Float16;
+        case 4: return DType::Float32;
+        case 8: return DType::Float64;
+        case 16: return DType::LongDouble;
+        default: return DType::Other;
+        }
+    case 'c':
+        switch (size) {
+        case 8: return DType::Complex64;
+        case 16: return DType::Complex128;
+        default: return DType::Other;
+        }
+    case 'O': return DType::Object;
+    default: return DType::Other;
+    }
+}
+
+bool isDTypeObject(const ValueGraph& g, ValueId id)
+{
+    const GlobalRecord* c = objectCallable(g, id);
+    return c != nullptr && (c->module == "numpy" || c->module == "numpy.core.multiarray" || c->module == "numpy._core.multiarray")
+        && c->name == "dtype";
+}
+
+} // namespace
+
+std::optional<DTypeInfo> dtypeInfo(const ValueGraph& g, ValueId id)
+{
+    if (!isDTypeObject(g, id))
+        return std::nullopt;
+    const ObjectRecord& o = g.object(id);
+    const auto* args = seqOf(g, o.args);
+    if (args == nullptr || args->empty())
+        return std::nullopt;
+    const auto code = textOf(g, (*args)[0]);
+    if (!code || code->empty())
+        return std::nullopt;
+    DTypeInfo info;
+    const char kind = (*code)[0];
+    std::uint32_t size = 0;
+    std::string_view digits = code->substr(1);
+    std::from_chars(digits.data(), digits.data() + digits.size(), size);
+    if (kind == 'M' || kind == 'm')
+        size = 8;
+    if (kind == 'O')
+        size = 8;
+    if (kind == 'b' && size == 0)
+        size = 1;
+    char order = '|';
+    std::string unit;
+    if (const auto* st = seqOf(g, o.state); st != nullptr) {
+        if (st->size() > 1) {
+            if (const auto bo = textOf(g, (*st)[1]); bo && bo->size() == 1)
+                order = (*bo)[0];
+        }
+        if (st->size() > 5) {
+            if (const auto elsize = intOf(g, (*st)[5]); elsize && *elsize > 0 && *elsize < (1 << 30))
+                size = static_cast<std::uint32_t>(*elsize);
+        }
+        // datetime64/timedelta64 metadata: (unit, num, den, events)
+        if ((kind == 'M' || kind == 'm') && st->size() > 8) {
+            const auto* meta = seqOf(g, (*st)[8]);
+            // numpy writes (metadata dict, (unit, num, den, events)); older ones the bare tuple
+            if (meta != nullptr && meta->size() == 2 && seqOf(g, (*meta)[1]) != nullptr)
+                meta = seqOf(g, (*meta)[1]);
+            if (meta != nullptr && !meta->empty()) {
+                if (const auto u = textOf(g, (*meta)[0]))
+                    unit = std::string(*u);
+                const auto num = meta->size() > 1 ? intOf(g, (*meta)[1]) : std::nullopt;
+                if (num && *num != 1)
+                    unit = std::to_string(*num) + unit;
+            }
+        }
+    }
+    if (order == '=')
+        order = '<';
+    info.itemSize = size;
+    info.type = typeFromCode(kind, size);
+    if (kind == 'V' || kind == 'S' || kind == 'U' || kind == 'M' || kind == 'm')
+        info.type = DType::Other;
+    if (info.itemSize <= 1 && kind != 'U')
+        order = '|';
+    info.byteOrder = order;
+    if (kind == 'O') {
+        info.text = "|O";
+        info.byteOrder = '|';
+    } else if (kind == 'M' || kind == 'm') {
+        info.text = std::string(1, order) + kind + "8" + (unit.empty() ? "" : "[" + unit + "]");
+    } else {
+        info.text = std::string(1, order) + kind + std::to_string(size);
+    }
+    return info;
+}
+
+namespace {
+
+// Fills rec from (shape, dtype, fortran, data); false when the pieces do not fit.
+bool fillArray(const ValueGraph& g, NdArrayRecord& rec, ValueId shape, ValueId dtype, bool fortran, ValueId data)
+{
+    const auto info = dtypeInfo(g, dtype);
+    if (!info)
+        return false;
+    std::vector<std::int64_t> dims;
+    if (!intListOf(g, shape, dims)) {
+        const auto one = intOf(g, shape); // a bare int shape
+        if (!one)
+            return false;
+        dims = { *one };
+    }
+    rec.dtype = info->type;
+    rec.byteOrder = info->byteOrder;
+    rec.itemSize = info->itemSize;
+    rec.shape = std::move(dims);
+    rec.fortranOrder = fortran;
+    rec.data = data;
+    rec.dtypeValue = dtype;
+    return true;
+}
+
+} // namespace
+
+Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId callableId, ValueId args, ValueId kwargs,
+    ObjectVia via, std::uint64_t offset)
+{
+    if (isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") {
+        // The array is empty until BUILD fills it.
+        NdArrayRecord rec;
+        ObjectRecord call;
+        call.via = via;
+        call.callable = callableId;
+        call.args = args;
+        call.kwargs = kwargs;
+        rec.rebuild = g.addObject(std::move(call), offset);
+        rec.dtypeText = g.intern("?");
+        return g.addNdArray(std::move(rec), offset);
+    }
+    if (isNumpyModule(callable.module, "numeric") && callable.name == "_frombuffer") {
+        const auto* a = seqOf(g, args);
+        if (a == nullptr || a->size() < 3)
+            return kNullValue;
+        bool fortran = false;
+        if (a->size() > 3) {
+            if (const auto order = textOf(g, (*a)[3]))
+                fortran = *order == "F";
+        }
+        NdArrayRecord rec;
+        if (!fillArray(g, rec, (*a)[2], (*a)[1], fortran, (*a)[0]))
+            return kNullValue;
+        if (const auto info = dtypeInfo(g, (*a)[1]))
+            rec.dtypeText = g.intern(info->text);
+        ObjectRecord call;
+        call.via = via;
+        call.callable = callableId;
+        call.args = args;
+        call.kwargs = kwargs;
+        rec.rebuild = g.addObject(std::move(call), offset);
+        return g.addNdArray(std::move(rec), offset);
+    }
+    return kNullValue;
+}
+
+Result<bool> build(ValueGraph& g, ValueId target, ValueId state, std::uint64_t /*offset*/)
+{
+    if (!g.valid(target) || g.kind(target) != ValueKind::NdArray)
+        return false;
+    NdArrayRecord& rec = g.ndarray(target);
+    if (!isNull(rec.rebuild) && g.kind(rec.rebuild) == ValueKind::Object)
+        g.object(rec.rebuild).state = state; // lossless: the state as pickled
+    const auto* st = seqOf(g, state);
+    if (st == nullptr)
+        return true;
+    // (version, shape, dtype, is_fortran, data) or the old 4-tuple without version
+    std::size_t base = st->size() == 5 ? 1 : 0;
+    if (st->size() != 4 && st->size() != 5)
+        return true;
+    const auto fortran = core::torch::boolOf(g, (*st)[base + 2]);
+    NdArrayRecord filled = rec;
+    if (fillArray(g, filled, (*st)[base], (*st)[base + 1], fortran.value_or(false), (*st)[base + 3])) {
+        if (const auto info = dtypeInfo(g, (*st)[base + 1]))
+            filled.dtypeText = g.intern(info->text);
+        rec = std::move(filled);
+    }
+    return true;
+}
+
+std::optional<double> scalarValue(const ValueGraph& g, ValueId id)
+{
+    const GlobalRecord* c = objectCallable(g, id);
+    if (c == nullptr || !isNumpyModule(c->module, "multiarray") || c->name != "scalar")
+        return std::nullopt;
+    const auto* a = seqOf(g, g.object(id).args);
+    if (a == nullptr || a->size() < 2)
+        return std::nullopt;
+    const auto info = dtypeInfo(g, (*a)[0]);
+    if (!info || info->type == DType::Object || info->type == DType::Other)
+        return std::nullopt;
+    const ValueId data = (*a)[1];
+    if (!g.valid(data) || (g.kind(data) != ValueKind::Bytes && g.kind(data) != ValueKind::ByteArray))
+        return std::nullopt;
+    const auto bytes = g.bytes(data);
+    if (bytes.size() != info->itemSize || info->itemSize == 0)
+        return std::nullopt;
+    return core::torch::decodeElement(info->type, bytes.data(), info->byteOrder == '>');
+}
+
+std::optional<std::string> describeScalar(const ValueGraph& g, ValueId id)
+{
+    const auto v = scalarValue(g, id);
+    if (!v)
+        return std::nullopt;
+    const auto* a = seqOf(g, g.object(id).args);
+    const auto info = dtypeInfo(g, (*a)[0]);
+    const DType t = info->type;
+    if (t == DType::Bool)
+        return std::string(*v != 0 ? "True" : "False");
+    if (t == DType::Float16 || t == DType::Float32 || t == DType::Float64 || t == DType::LongDouble
+        || t == DType::Complex64 || t == DType::Complex128) {
+        if (std::isnan(*v))
+            return std::string("nan");
+        if (std::isinf(*v))
+            return std::string(*v > 0 ? "inf" : "-inf");
+        char buf[64];
+        // shortest round-trip text for the value's own precision
+        const auto res = t == DType::Float32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(*v))
+                                             : std::to_chars(buf, buf + sizeof buf, *v);
+        std::string s(buf, res.ptr);
+        if (s.find_first_of(".eEn") == std::string::npos)
+            s += ".0";
+        return s;
+    }
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(*v));
+    return std::string(buf, res.ptr);
+}
+
+} // namespace core::numpy

@@ -1,0 +1,770 @@
+#include "core/safety/opcode_scan.h"
+
+#include "core/pickle/byte_reader.h"
+#include "core/pickle/opcodes.h"
+#include "core/safety/global_rules.h"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace core::safety {
+
+std::string_view globalOpcodeName(GlobalOpcode op)
+{
+    switch (op) {
+    case GlobalOpcode::Global: return "GLOBAL";
+    case GlobalOpcode::StackGlobal: return "STACK_GLOBAL";
+    case GlobalOpcode::Inst: return "INST";
+    case GlobalOpcode::Ext: return "EXT";
+    }
+    return "GLOBAL";
+}
+
+namespace {
+
+constexpr std::size_t kMaxUsesKept = 16;
+constexpr std::size_t kMaxNameBytes = 4096; // longer strings are kept truncated (never a real name)
+constexpr std::size_t kMaxNotes = 256; // findings/anomalies kept per stream
+
+enum class Kind : std::uint8_t { Other, Str, Global, Call };
+
+struct Item {
+    Kind kind = Kind::Other;
+    std::uint8_t op = 0; // opcode that made it
+    std::uint32_t ref = 0; // Str: index into texts; Global: index into globals
+    std::uint64_t offset = 0; // absolute offset of that opcode
+};
+
+struct MemoSlot {
+    Item item;
+    bool read = false;
+};
+
+std::string_view opName(std::uint8_t byte)
+{
+    const OpcodeInfo* info = opcodeInfo(byte);
+    return info != nullptr ? info->name : std::string_view("?");
+}
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void appendUtf8(std::string& out, std::uint32_t cp)
+{
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | ((cp >> 18) & 0x07)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+// UNICODE's raw-unicode-escape: only \uXXXX and \UXXXXXXXX (after an odd run of backslashes)
+// are escapes; every other byte is a Latin-1 code point.
+std::string decodeRawUnicodeEscape(std::string_view in)
+{
+    std::string out;
+    std::size_t backslashes = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c == '\\') {
+            ++backslashes;
+            appendUtf8(out, 0x5C);
+            continue;
+        }
+        if ((c == 'u' || c == 'U') && backslashes % 2 == 1) {
+            const std::size_t digits = c == 'u' ? 4 : 8;
+            std::uint32_t cp = 0;
+            bool ok = in.size() - i - 1 >= digits;
+            for (std::size_t k = 0; ok && k < digits; ++k) {
+                const int h = hexValue(in[i + 1 + k]);
+                ok = h >= 0;
+                cp = (cp << 4) | static_cast<std::uint32_t>(h < 0 ? 0 : h);
+            }
+            if (ok && cp <= 0x10FFFF) {
+                out.pop_back(); // the backslash that started the escape
+                appendUtf8(out, cp);
+                i += digits;
+                backslashes = 0;
+                continue;
+            }
+        }
+        backslashes = 0;
+        appendUtf8(out, static_cast<unsigned char>(c));
+    }
+    return out;
+}
+
+// STRING's argument: a quoted Python 2 str repr decoded with codecs.escape_decode. Returns false
+// when it is not quoted.
+bool decodeQuotedString(std::string_view in, std::string& out)
+{
+    if (in.size() < 2 || in.front() != in.back() || (in.front() != '\'' && in.front() != '"'))
+        return false;
+    in = in.substr(1, in.size() - 2);
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c != '\\' || i + 1 >= in.size()) {
+            out.push_back(c);
+            continue;
+        }
+        const char e = in[++i];
+        switch (e) {
+        case '\n': break;
+        case '\\': out.push_back('\\'); break;
+        case '\'': out.push_back('\''); break;
+        case '"': out.push_back('"'); break;
+        case 'a': out.push_back('\a'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'v': out.push_back('\v'); break;
+        case 'x': {
+            const int h1 = i + 1 < in.size() ? hexValue(in[i + 1]) : -1;
+            const int h2 = i + 2 < in.size() ? hexValue(in[i + 2]) : -1;
+            if (h1 < 0 || h2 < 0)
+                return false; // escape_decode raises "invalid \x escape"
+            out.push_back(static_cast<char>(h1 * 16 + h2));
+            i += 2;
+            break;
+        }
+        default:
+            if (e >= '0' && e <= '7') {
+                int value = e - '0';
+                for (int k = 0; k < 2 && i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '7'; ++k)
+                    value = value * 8 + (in[++i] - '0');
+                out.push_back(static_cast<char>(value & 0xFF));
+            } else {
+                out.push_back('\\');
+                out.push_back(e);
+            }
+        }
+    }
+    return true;
+}
+
+std::string_view asText(std::span<const std::byte> bytes)
+{
+    return { reinterpret_cast<const char*>(bytes.data()), bytes.size() };
+}
+
+std::string quoteForMessage(std::string_view text)
+{
+    std::string out = "'";
+    for (const char c : text.substr(0, 64)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) {
+            static const char* digits = "0123456789abcdef";
+            out += "\\x";
+            out.push_back(digits[u >> 4]);
+            out.push_back(digits[u & 15]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    if (text.size() > 64)
+        out += "...";
+    out += "'";
+    return out;
+}
+
+class Scanner {
+public:
+    Scanner(std::span<const std::byte> bytes, std::uint64_t base)
+        : m_reader(bytes, base)
+    {
+    }
+
+    OpcodeScan run();
+
+private:
+    void fail(ErrorCode code, std::uint64_t offset, std::uint8_t op, std::string message)
+    {
+        if (m_out.error)
+            return;
+        std::string text = std::string(opName(op)) + ": " + message;
+        m_out.error = makeError(code, offset, std::move(text));
+    }
+    void finding(std::uint64_t offset, std::string message, Verdict verdict = Verdict::Unknown)
+    {
+        if (m_out.findings.size() < kMaxNotes)
+            m_out.findings.push_back({ verdict, offset, std::move(message) });
+    }
+    void anomaly(std::uint64_t offset, std::string message)
+    {
+        if (m_out.anomalies.size() < kMaxNotes)
+            m_out.anomalies.push_back({ Verdict::Unknown, offset, std::move(message) });
+    }
+
+    std::size_t floor() const { return m_marks.empty() ? 0 : m_marks.back(); }
+    bool pop(Item& out)
+    {
+        if (m_stack.size() <= floor())
+            return false;
+        out = m_stack.back();
+        m_stack.pop_back();
+        return true;
+    }
+    bool popMark(std::vector<Item>* items)
+    {
+        if (m_marks.empty())
+            return false;
+        const std::size_t mark = m_marks.back();
+        m_marks.pop_back();
+        if (items != nullptr)
+            items->assign(m_stack.begin() + static_cast<std::ptrdiff_t>(mark), m_stack.end());
+        m_stack.resize(mark);
+        return true;
+    }
+    void push(Kind kind, std::uint8_t op, std::uint64_t offset, std::uint32_t ref = 0)
+    {
+        m_stack.push_back(Item { kind, op, ref, offset });
+    }
+    std::uint32_t addText(std::string text)
+    {
+        if (text.size() > kMaxNameBytes)
+            text.resize(kMaxNameBytes);
+        m_texts.push_back(std::move(text));
+        return static_cast<std::uint32_t>(m_texts.size() - 1);
+    }
+    void use(const Item& item, std::uint64_t offset)
+    {
+        if (item.kind != Kind::Global)
+            return;
+        auto& uses = m_out.globals[item.ref].uses;
+        if (uses.size() < kMaxUsesKept)
+            uses.push_back(offset);
+    }
+    // A callable that is not a global: something computed (getattr chains and the like).
+    void callOn(const Item& callable, std::uint8_t op, std::uint64_t offset)
+    {
+        if (callable.kind == Kind::Global) {
+            use(callable, offset);
+            return;
+        }
+        if (callable.kind == Kind::Call)
+            finding(offset,
+                std::string(opName(op)) + " calls a value computed by " + std::string(opName(callable.op))
+                    + " at byte " + std::to_string(callable.offset) + " (a callable fetched at load time)");
+        else if (callable.kind == Kind::Str)
+            finding(offset, std::string(opName(op)) + " calls a string: the pickle would fail here");
+    }
+    void discard(const Item& item, std::uint64_t offset, std::string_view how)
+    {
+        if (item.kind == Kind::Call)
+            anomaly(offset,
+                "result of " + std::string(opName(item.op)) + " at byte " + std::to_string(item.offset) + " is "
+                    + std::string(how) + ": a call made only for its side effects (typical of injected payloads)");
+    }
+    void addGlobal(std::string module, std::string name, GlobalOpcode op, std::uint64_t offset, bool resolved,
+        std::string why)
+    {
+        RawGlobal g;
+        g.module = std::move(module);
+        g.name = std::move(name);
+        g.opcode = op;
+        g.offset = offset;
+        g.resolved = resolved;
+        g.unresolvedWhy = std::move(why);
+        m_out.globals.push_back(std::move(g));
+    }
+    std::string describe(const Item& item) const
+    {
+        switch (item.kind) {
+        case Kind::Str: return "the string " + quoteForMessage(m_texts[item.ref]);
+        case Kind::Global: {
+            const RawGlobal& g = m_out.globals[item.ref];
+            return "the global " + g.module + "." + g.name;
+        }
+        case Kind::Call: return "a call result (" + std::string(opName(item.op)) + ")";
+        case Kind::Other: return "a " + std::string(opName(item.op)) + " value";
+        }
+        return "a value";
+    }
+    bool readLength(ArgKind kind, std::uint64_t& length, std::uint64_t opOffset, std::uint8_t op);
+
+    ByteReader m_reader;
+    OpcodeScan m_out;
+    std::vector<Item> m_stack;
+    std::vector<std::size_t> m_marks;
+    std::vector<std::string> m_texts;
+    std::unordered_map<std::uint64_t, MemoSlot> m_memo;
+    int m_protoCount = 0;
+};
+
+bool Scanner::readLength(ArgKind kind, std::uint64_t& length, std::uint64_t opOffset, std::uint8_t op)
+{
+    ReadStatus status = ReadStatus::Ok;
+    switch (kind) {
+    case ArgKind::String1:
+    case ArgKind::Bytes1:
+    case ArgKind::Unicodestring1:
+    case ArgKind::Long1: {
+        std::uint8_t n = 0;
+        status = m_reader.u8(n);
+        length = n;
+        break;
+    }
+    case ArgKind::String4:
+    case ArgKind::Long4: {
+        std::int32_t n = 0;
+        status = m_reader.littleEndian(n);
+        if (status == ReadStatus::Ok && n < 0) {
+            fail(ErrorCode::BadArgument, opOffset, op, "negative length " + std::to_string(n));
+            return false;
+        }
+        length = static_cast<std::uint64_t>(n);
+        break;
+    }
+    case ArgKind::Bytes4:
+    case ArgKind::Unicodestring4: {
+        std::uint32_t n = 0;
+        status = m_reader.littleEndian(n);
+        length = n;
+        break;
+    }
+    default: {
+        std::uint64_t n = 0;
+        status = m_reader.littleEndian(n);
+        length = n;
+        break;
+    }
+    }
+    if (status != ReadStatus::Ok) {
+        fail(ErrorCode::Truncated, opOffset, op, "length prefix runs past the end");
+        return false;
+    }
+    if (length > m_reader.remaining()) {
+        fail(ErrorCode::Truncated, opOffset, op,
+            "length " + std::to_string(length) + " runs past the end (" + std::to_string(m_reader.remaining())
+                + " bytes left)");
+        return false;
+    }
+    return true;
+}
+
+OpcodeScan Scanner::run()
+{
+    auto noteWeightsOnly = [this](std::uint8_t op, std::uint64_t offset) {
+        auto record = [&](std::vector<std::pair<std::uint8_t, std::uint64_t>>& list, TorchVersion version) {
+            if (weightsOnlyAcceptsOpcode(op, version))
+                return;
+            for (const auto& [seen, at] : list)
+                if (seen == op)
+                    return;
+            list.emplace_back(op, offset);
+        };
+        record(m_out.weightsOnlyRejected2, TorchVersion::V2);
+        record(m_out.weightsOnlyRejected113, TorchVersion::V1_13);
+    };
+
+    while (!m_out.error) {
+        const std::size_t pos = m_reader.pos();
+        const std::uint64_t offset = m_reader.absolute(pos);
+        std::uint8_t op = 0;
+        if (m_reader.u8(op) != ReadStatus::Ok) {
+            m_out.error = makeError(ErrorCode::EndOfInput, offset, "pickle ends without STOP");
+            break;
+        }
+        const OpcodeInfo* info = opcodeInfo(op);
+        if (info == nullptr) {
+            m_out.error = makeError(ErrorCode::UnknownOpcode, offset,
+                "unknown opcode 0x" + std::string(1, "0123456789abcdef"[op >> 4])
+                    + std::string(1, "0123456789abcdef"[op & 15]));
+            break;
+        }
+        ++m_out.opcodeCount;
+        noteWeightsOnly(op, offset);
+
+        // Read the argument.
+        std::string_view line, line2;
+        std::span<const std::byte> payload;
+        std::uint64_t number = 0;
+        switch (info->arg) {
+        case ArgKind::None: break;
+        case ArgKind::Uint1: {
+            std::uint8_t v = 0;
+            if (m_reader.u8(v) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
+            number = v;
+            break;
+        }
+        case ArgKind::Uint2: {
+            std::uint16_t v = 0;
+            if (m_reader.littleEndian(v) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
+            number = v;
+            break;
+        }
+        case ArgKind::Int4:
+        case ArgKind::Uint4: {
+            std::uint32_t v = 0;
+            if (m_reader.littleEndian(v) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
+            number = v;
+            break;
+        }
+        case ArgKind::Uint8:
+        case ArgKind::Float8: {
+            std::uint64_t v = 0;
+            if (m_reader.littleEndian(v) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
+            number = v;
+            break;
+        }
+        case ArgKind::DecimalnlShort:
+        case ArgKind::DecimalnlLong:
+        case ArgKind::Floatnl:
+        case ArgKind::Stringnl:
+        case ArgKind::StringnlNoescape:
+        case ArgKind::Unicodestringnl:
+            if (m_reader.line(line) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "argument has no terminating newline");
+            break;
+        case ArgKind::StringnlNoescapePair:
+            if (m_reader.line(line) != ReadStatus::Ok || m_reader.line(line2) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "module and name lines are not both terminated");
+            break;
+        default: {
+            std::uint64_t length = 0;
+            if (readLength(info->arg, length, offset, op)
+                && m_reader.bytes(static_cast<std::size_t>(length), payload) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "payload runs past the end");
+            break;
+        }
+        }
+        if (m_out.error)
+            break;
+
+        auto underflow = [&] { fail(ErrorCode::StackUnderflow, offset, op, "stack underflow"); };
+        auto noMark = [&] { fail(ErrorCode::MarkError, offset, op, "no MARK to pop to"); };
+        Item a, b, c;
+        std::vector<Item> items;
+
+        switch (static_cast<Op>(op)) {
+        case Op::Proto:
+            ++m_protoCount;
+            m_out.protocol = std::max(m_out.protocol, static_cast<int>(number));
+            if (m_protoCount > 1)
+                anomaly(offset, "duplicate PROTO (PROTO " + std::to_string(number) + "): the stream was edited");
+            else if (pos != 0)
+                anomaly(offset, "misplaced PROTO (not the first opcode): the stream was edited");
+            break;
+        case Op::Frame: break;
+        case Op::Stop: {
+            if (!m_marks.empty())
+                anomaly(offset, std::to_string(m_marks.size()) + " MARK(s) still open at STOP");
+            if (m_stack.empty()) {
+                fail(ErrorCode::StackUnderflow, offset, op, "STOP with an empty stack");
+                break;
+            }
+            if (m_stack.size() > 1) {
+                anomaly(offset,
+                    std::to_string(m_stack.size() - 1)
+                        + " value(s) left on the stack under the result at STOP (Python ignores them)");
+                for (std::size_t i = 0; i + 1 < m_stack.size(); ++i)
+                    discard(m_stack[i], offset, "left on the stack at STOP");
+            }
+            m_out.stopped = true;
+            break;
+        }
+        case Op::Mark: m_marks.push_back(m_stack.size()); break;
+        case Op::Pop:
+            if (m_stack.size() > floor()) {
+                pop(a);
+                discard(a, offset, "discarded by POP");
+            } else if (!m_marks.empty()) {
+                m_marks.pop_back();
+            } else {
+                underflow();
+            }
+            break;
+        case Op::PopMark:
+            if (!popMark(&items))
+                noMark();
+            for (const Item& item : items)
+                discard(item, offset, "discarded by POP_MARK");
+            break;
+        case Op::Dup:
+            if (m_stack.size() <= floor())
+                underflow();
+            else
+                m_stack.push_back(m_stack.back());
+            break;
+        // Strings (possible STACK_GLOBAL operands).
+        case Op::ShortBinUnicode:
+        case Op::BinUnicode:
+        case Op::BinUnicode8:
+            push(Kind::Str, op, offset, addText(std::string(asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
+            break;
+        case Op::ShortBinString:
+        case Op::BinString:
+            push(Kind::Str, op, offset, addText(std::string(asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
+            break;
+        case Op::Unicode: push(Kind::Str, op, offset, addText(decodeRawUnicodeEscape(line.substr(0, kMaxNameBytes * 2)))); break;
+        case Op::String: {
+            std::string text;
+            if (!decodeQuotedString(line, text)) {
+                fail(ErrorCode::BadArgument, offset, op, "argument is not a quoted string");
+                break;
+            }
+            push(Kind::Str, op, offset, addText(std::move(text)));
+            break;
+        }
+        // Plain values.
+        case Op::None:
+        case Op::NewTrue:
+        case Op::NewFalse:
+        case Op::Int:
+        case Op::BinInt:
+        case Op::BinInt1:
+        case Op::BinInt2:
+        case Op::Long:
+        case Op::Long1:
+        case Op::Long4:
+        case Op::Float:
+        case Op::BinFloat:
+        case Op::BinBytes:
+        case Op::ShortBinBytes:
+        case Op::BinBytes8:
+        case Op::ByteArray8:
+        case Op::EmptyTuple:
+        case Op::EmptyList:
+        case Op::EmptyDict:
+        case Op::EmptySet:
+        case Op::PersId:
+        case Op::NextBuffer:
+            push(Kind::Other, op, offset);
+            break;
+        case Op::Ext1:
+        case Op::Ext2:
+        case Op::Ext4:
+            finding(offset,
+                std::string(opName(op)) + " " + std::to_string(number)
+                    + " imports whatever copyreg's extension registry maps the code to (not visible in the file)");
+            push(Kind::Global, op, offset, static_cast<std::uint32_t>(m_out.globals.size()));
+            addGlobal("copyreg", "_extension_registry[" + std::to_string(number) + "]", GlobalOpcode::Ext,
+                offset, false, "extension code " + std::to_string(number));
+            break;
+        case Op::ReadOnlyBuffer:
+            if (m_stack.size() <= floor())
+                underflow();
+            break;
+        case Op::BinPersId:
+            if (!pop(a))
+                underflow();
+            else
+                push(Kind::Other, op, offset);
+            break;
+        // Containers.
+        case Op::Tuple:
+        case Op::List:
+        case Op::Dict:
+        case Op::FrozenSet:
+            if (!popMark(nullptr))
+                noMark();
+            else
+                push(Kind::Other, op, offset);
+            break;
+        case Op::Tuple1:
+        case Op::Tuple2:
+        case Op::Tuple3: {
+            const int n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1 : op == static_cast<std::uint8_t>(Op::Tuple2) ? 2 : 3;
+            bool ok = true;
+            for (int i = 0; i < n && ok; ++i)
+                ok = pop(a);
+            if (!ok)
+                underflow();
+            else
+                push(Kind::Other, op, offset);
+            break;
+        }
+        case Op::Append:
+            if (!pop(a) || m_stack.size() <= floor())
+                underflow();
+            break;
+        case Op::SetItem:
+            if (!pop(a) || !pop(b) || m_stack.size() <= floor())
+                underflow();
+            break;
+        case Op::Appends:
+        case Op::SetItems:
+        case Op::AddItems:
+            if (!popMark(nullptr))
+                noMark();
+            else if (m_stack.size() <= floor())
+                underflow();
+            break;
+        // Memo.
+        case Op::Put:
+        case Op::BinPut:
+        case Op::LongBinPut:
+        case Op::Memoize: {
+            if (m_stack.size() <= floor()) {
+                underflow();
+                break;
+            }
+            std::uint64_t index = number;
+            if (static_cast<Op>(op) == Op::Put) {
+                const auto parsed = std::find_if_not(line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+                if (line.empty() || parsed != line.end() || line.size() > 19) {
+                    fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
+                    break;
+                }
+                index = std::stoull(std::string(line));
+            } else if (static_cast<Op>(op) == Op::Memoize) {
+                index = m_memo.size();
+            }
+            MemoSlot& slot = m_memo[index];
+            slot.item = m_stack.back();
+            slot.read = false;
+            ++m_out.memoWrites;
+            break;
+        }
+        case Op::Get:
+        case Op::BinGet:
+        case Op::LongBinGet: {
+            std::uint64_t index = number;
+            if (static_cast<Op>(op) == Op::Get) {
+                const auto parsed = std::find_if_not(line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+                if (line.empty() || parsed != line.end() || line.size() > 19) {
+                    fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
+                    break;
+                }
+                index = std::stoull(std::string(line));
+            }
+            const auto it = m_memo.find(index);
+            if (it == m_memo.end()) {
+                fail(ErrorCode::MemoMiss, offset, op, "memo key " + std::to_string(index) + " was never stored");
+                break;
+            }
+            it->second.read = true;
+            m_stack.push_back(it->second.item);
+            break;
+        }
+        // Globals and calls.
+        case Op::Global: {
+            const auto index = static_cast<std::uint32_t>(m_out.globals.size());
+            addGlobal(std::string(line), std::string(line2), GlobalOpcode::Global, offset, true, {});
+            push(Kind::Global, op, offset, index);
+            break;
+        }
+        case Op::StackGlobal: {
+            if (!pop(b) || !pop(a)) {
+                underflow();
+                break;
+            }
+            const auto index = static_cast<std::uint32_t>(m_out.globals.size());
+            if (a.kind == Kind::Str && b.kind == Kind::Str) {
+                addGlobal(m_texts[a.ref], m_texts[b.ref], GlobalOpcode::StackGlobal, offset, true, {});
+            } else {
+                const std::string why = "module is " + describe(a) + ", name is " + describe(b);
+                finding(offset, "STACK_GLOBAL with operands that are not plain strings: " + why, Verdict::Dangerous);
+                addGlobal(a.kind == Kind::Str ? m_texts[a.ref] : std::string("?"),
+                    b.kind == Kind::Str ? m_texts[b.ref] : std::string("?"), GlobalOpcode::StackGlobal, offset, false,
+                    why);
+            }
+            push(Kind::Global, op, offset, index);
+            break;
+        }
+        case Op::Inst: {
+            if (!popMark(nullptr)) {
+                noMark();
+                break;
+            }
+            addGlobal(std::string(line), std::string(line2), GlobalOpcode::Inst, offset, true, {});
+            m_out.globals.back().uses.push_back(offset);
+            push(Kind::Call, op, offset);
+            break;
+        }
+        case Op::Obj: {
+            if (!popMark(&items)) {
+                noMark();
+                break;
+            }
+            if (items.empty()) {
+                fail(ErrorCode::StackUnderflow, offset, op, "OBJ with nothing after its MARK");
+                break;
+            }
+            callOn(items.front(), op, offset);
+            push(Kind::Call, op, offset);
+            break;
+        }
+        case Op::Reduce:
+            if (!pop(b) || !pop(a)) {
+                underflow();
+                break;
+            }
+            callOn(a, op, offset);
+            push(Kind::Call, op, offset);
+            break;
+        case Op::NewObj:
+            if (!pop(b) || !pop(a)) {
+                underflow();
+                break;
+            }
+            callOn(a, op, offset);
+            push(Kind::Call, op, offset);
+            break;
+        case Op::NewObjEx:
+            if (!pop(c) || !pop(b) || !pop(a)) {
+                underflow();
+                break;
+            }
+            callOn(a, op, offset);
+            push(Kind::Call, op, offset);
+            break;
+        case Op::Build:
+            if (!pop(a) || m_stack.size() <= floor()) {
+                underflow();
+                break;
+            }
+            if (m_stack.back().kind == Kind::Global) {
+                use(m_stack.back(), offset);
+                finding(offset, "BUILD sets attributes directly on " + describe(m_stack.back())
+                        + " (changes a class or module at load time)");
+            }
+            break;
+        }
+        if (m_out.stopped)
+            break;
+    }
+
+    m_out.endOffset = m_reader.absolute(m_reader.pos());
+    for (const auto& [index, slot] : m_memo)
+        if (!slot.read)
+            ++m_out.memoUnread;
+    return std::move(m_out);
+}
+
+} // namespace
+
+OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset)
+{
+    Scanner scanner(bytes, baseOffset);
+    return scanner.run();
+}
+
+} // namespace core::safety

@@ -1,0 +1,60 @@
+#pragma once
+
+// A walk over one pickle program's opcodes, independent of the unpickling machine: a simulated
+// stack, mark stack and memo that only know "a string", "a global", "a call result" or "something
+// else". Enough to resolve STACK_GLOBAL operands (also through the memo), to see which globals are
+// called, and to notice tampering (extra PROTO, values left at STOP, discarded call results).
+// Malformed input stops the walk with `error` set; what was seen before is kept.
+
+#include "core/result.h"
+#include "core/safety/safety_report.h"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace core::safety {
+
+enum class GlobalOpcode : std::uint8_t { Global, StackGlobal, Inst, Ext };
+std::string_view globalOpcodeName(GlobalOpcode op); // "GLOBAL", "STACK_GLOBAL", "INST", "EXT"
+
+struct RawGlobal {
+    std::string module; // as pickled
+    std::string name;
+    GlobalOpcode opcode = GlobalOpcode::Global;
+    std::uint64_t offset = 0; // absolute offset of the opcode
+    bool resolved = true; // false: STACK_GLOBAL operands were not both strings
+    std::string unresolvedWhy; // what the operands were
+    // Offsets of the opcodes that called or instantiated it (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ,
+    // BUILD, INST itself), first few only.
+    std::vector<std::uint64_t> uses;
+};
+
+struct ScanNote {
+    Verdict verdict = Verdict::Unknown; // for findings
+    std::uint64_t offset = 0;
+    std::string message;
+};
+
+struct OpcodeScan {
+    std::vector<RawGlobal> globals;
+    std::vector<ScanNote> findings; // security-relevant: computed callables, EXT codes, ...
+    std::vector<ScanNote> anomalies; // tampering signs: PROTO, leftovers, discarded results
+    // Opcodes torch's weights-only unpickler would refuse, first offset of each distinct one.
+    std::vector<std::pair<std::uint8_t, std::uint64_t>> weightsOnlyRejected2; // torch 2.x
+    std::vector<std::pair<std::uint8_t, std::uint64_t>> weightsOnlyRejected113; // torch 1.13
+    int protocol = 0; // highest PROTO argument seen
+    std::uint64_t endOffset = 0; // absolute offset just past STOP, or where the walk stopped
+    bool stopped = false; // reached STOP
+    std::optional<Error> error;
+    std::size_t opcodeCount = 0;
+    std::size_t memoWrites = 0;
+    std::size_t memoUnread = 0; // memo entries never fetched by a GET
+};
+
+// Walks one program from bytes[0] (absolute offset `baseOffset`) up to and including STOP.
+OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset = 0);
+
+} // namespace core::safety

@@ -1,0 +1,556 @@
+#include "core/safety/safety_report.h"
+
+#include "core/pickle/opcodes.h"
+#include "core/safety/global_rules.h"
+#include "core/safety/opcode_scan.h"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace core::safety {
+
+std::string_view verdictName(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::Safe: return "safe";
+    case Verdict::Unknown: return "unknown";
+    case Verdict::Dangerous: return "dangerous";
+    }
+    return "unknown";
+}
+
+namespace {
+
+Verdict worst(Verdict a, Verdict b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
+
+// ---- paths in the value graph --------------------------------------------------------------
+
+enum class Edge : std::uint8_t {
+    Item,
+    DictValue,
+    DictKey,
+    DefaultFactory,
+    Callable,
+    Args,
+    Kwargs,
+    State,
+    Base,
+    ListItem,
+    DictItemValue,
+    DictItemKey,
+    Pid,
+    Storage,
+    Scales,
+    ZeroPoints,
+    Components,
+    Data,
+    Rebuild,
+    DTypeValue,
+    ExtraState,
+};
+
+struct ParentLink {
+    std::uint32_t parent = 0xFFFFFFFFu;
+    std::uint32_t index = 0;
+    Edge edge = Edge::Item;
+};
+
+// Children with the edge that leads to them, in display order. Iterative callers only.
+template <typename Visit>
+void enumerateChildren(const ValueGraph& g, ValueId id, Visit&& visit)
+{
+    auto maybe = [&](ValueId child, Edge edge) {
+        if (!isNull(child) && g.valid(child))
+            visit(child, edge, 0u);
+    };
+    const Value& v = g.at(id);
+    switch (v.kind) {
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet: {
+        const auto& items = g.items(id);
+        for (std::size_t i = 0; i < items.size(); ++i)
+            if (g.valid(items[i]))
+                visit(items[i], Edge::Item, static_cast<std::uint32_t>(i));
+        break;
+    }
+    case ValueKind::Dict: {
+        const auto& items = g.items(id);
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+            if (g.valid(items[i + 1]))
+                visit(items[i + 1], Edge::DictValue, static_cast<std::uint32_t>(i / 2));
+            if (g.valid(items[i]))
+                visit(items[i], Edge::DictKey, static_cast<std::uint32_t>(i / 2));
+        }
+        maybe(g.defaultFactory(id), Edge::DefaultFactory);
+        break;
+    }
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        maybe(o.callable, Edge::Callable);
+        maybe(o.args, Edge::Args);
+        maybe(o.kwargs, Edge::Kwargs);
+        maybe(o.state, Edge::State);
+        maybe(o.base, Edge::Base);
+        for (std::size_t i = 0; i < o.listItems.size(); ++i)
+            if (g.valid(o.listItems[i]))
+                visit(o.listItems[i], Edge::ListItem, static_cast<std::uint32_t>(i));
+        for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
+            if (g.valid(o.dictItems[i + 1]))
+                visit(o.dictItems[i + 1], Edge::DictItemValue, static_cast<std::uint32_t>(i / 2));
+            if (g.valid(o.dictItems[i]))
+                visit(o.dictItems[i], Edge::DictItemKey, static_cast<std::uint32_t>(i / 2));
+        }
+        break;
+    }
+    case ValueKind::Persistent: maybe(g.persistentId(id), Edge::Pid); break;
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        maybe(t.storage, Edge::Storage);
+        maybe(t.scales, Edge::Scales);
+        maybe(t.zeroPoints, Edge::ZeroPoints);
+        maybe(t.components, Edge::Components);
+        maybe(t.rebuild, Edge::Rebuild);
+        break;
+    }
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        maybe(a.data, Edge::Data);
+        maybe(a.dtypeValue, Edge::DTypeValue);
+        maybe(a.rebuild, Edge::Rebuild);
+        break;
+    }
+    default: break;
+    }
+    if (v.kind != ValueKind::Object)
+        maybe(g.extraState(id), Edge::ExtraState);
+}
+
+std::string keyText(const ValueGraph& g, ValueId key)
+{
+    if (!g.valid(key))
+        return "?";
+    switch (g.kind(key)) {
+    case ValueKind::Str: {
+        std::string_view text = g.text(key);
+        std::string out = "'";
+        for (const char c : text.substr(0, 48))
+            out.push_back(c == '\'' ? '"' : (static_cast<unsigned char>(c) < 0x20 ? '?' : c));
+        if (text.size() > 48)
+            out += "...";
+        return out + "'";
+    }
+    case ValueKind::Int: return std::to_string(g.intValue(key));
+    case ValueKind::Bool: return g.boolValue(key) ? "True" : "False";
+    case ValueKind::None: return "None";
+    default: return "<" + std::string(valueKindName(g.kind(key))) + ">";
+    }
+}
+
+std::string edgeLabel(const ValueGraph& g, ValueId parent, Edge edge, std::uint32_t index)
+{
+    switch (edge) {
+    case Edge::Item:
+    case Edge::ListItem: return "[" + std::to_string(index) + "]";
+    case Edge::DictValue: return "[" + keyText(g, g.items(parent)[std::size_t(index) * 2]) + "]";
+    case Edge::DictItemValue: return "[" + keyText(g, g.object(parent).dictItems[std::size_t(index) * 2]) + "]";
+    case Edge::DictKey:
+    case Edge::DictItemKey: return ".keys()[" + std::to_string(index) + "]";
+    case Edge::DefaultFactory: return ".default_factory";
+    case Edge::Callable: return ".__callable__";
+    case Edge::Args: return ".__args__";
+    case Edge::Kwargs: return ".__kwargs__";
+    case Edge::State:
+    case Edge::ExtraState: return ".__state__";
+    case Edge::Base: return ".__base__";
+    case Edge::Pid: return ".__pid__";
+    case Edge::Storage: return ".storage";
+    case Edge::Scales: return ".q_scales";
+    case Edge::ZeroPoints: return ".q_zero_points";
+    case Edge::Components: return ".__components__";
+    case Edge::Data: return ".data";
+    case Edge::Rebuild: return ".__rebuild__";
+    case Edge::DTypeValue: return ".dtype";
+    }
+    return "?";
+}
+
+// Breadth-first walk from a root: the first (shortest) parent link of every reachable value,
+// and the first reachable value created at each opcode offset.
+struct Reach {
+    std::unordered_map<std::uint32_t, ParentLink> parent; // reachable value -> link (root: none)
+    std::unordered_map<std::uint64_t, ValueId> byOffset;
+};
+
+Reach walk(const ValueGraph& g, ValueId root)
+{
+    Reach reach;
+    if (isNull(root) || !g.valid(root))
+        return reach;
+    std::deque<ValueId> queue;
+    reach.parent.emplace(indexOf(root), ParentLink {});
+    reach.byOffset.emplace(g.offset(root), root);
+    queue.push_back(root);
+    while (!queue.empty()) {
+        const ValueId id = queue.front();
+        queue.pop_front();
+        enumerateChildren(g, id, [&](ValueId child, Edge edge, std::uint32_t index) {
+            if (!reach.parent.emplace(indexOf(child), ParentLink { indexOf(id), index, edge }).second)
+                return;
+            reach.byOffset.emplace(g.offset(child), child);
+            queue.push_back(child);
+        });
+    }
+    return reach;
+}
+
+std::string pathOf(const ValueGraph& g, const Reach& reach, ValueId id)
+{
+    constexpr std::size_t kMaxSegments = 48;
+    std::vector<std::string> segments;
+    std::uint32_t current = indexOf(id);
+    std::size_t depth = 0;
+    bool truncated = false;
+    while (true) {
+        const auto it = reach.parent.find(current);
+        if (it == reach.parent.end() || it->second.parent == 0xFFFFFFFFu)
+            break;
+        if (segments.size() < kMaxSegments)
+            segments.push_back(edgeLabel(g, ValueId { it->second.parent }, it->second.edge, it->second.index));
+        else
+            truncated = true;
+        current = it->second.parent;
+        ++depth;
+    }
+    std::string path;
+    if (truncated)
+        path = "…(" + std::to_string(depth - segments.size()) + " more levels)";
+    for (auto it = segments.rbegin(); it != segments.rend(); ++it)
+        path += *it;
+    return path;
+}
+
+// ---- assembling the report -----------------------------------------------------------------
+
+struct Builder {
+    SafetyReport report;
+    std::unordered_map<std::string, Classification> cache;
+    std::set<std::string> findingKeys; // dedupe per (pickle, message)
+
+    const Classification& classify(const std::string& module, const std::string& name)
+    {
+        std::string key = module;
+        key.push_back('\n');
+        key += name;
+        auto it = cache.find(key);
+        if (it == cache.end())
+            it = cache.emplace(std::move(key), classifyGlobal(module, name)).first;
+        return it->second;
+    }
+
+    void addFinding(Verdict verdict, const std::string& pickle, std::uint64_t offset, const std::string& message)
+    {
+        if (!findingKeys.insert(pickle + '\n' + message).second)
+            return;
+        report.findingDetails.push_back({ verdict, pickle, offset, message });
+        report.findings.push_back(pickle + " at byte " + std::to_string(offset) + ": " + message + " ("
+            + std::string(verdictName(verdict)) + ")");
+        report.verdict = worst(report.verdict, verdict);
+    }
+
+    void addAnomaly(Severity severity, const std::string& pickle, std::uint64_t offset, const std::string& message)
+    {
+        report.anomalies.push_back({ severity, offset, pickle + ": " + message });
+    }
+
+    void addStream(const std::string& pickle, const OpcodeScan& scan, bool weightsOnlyRelevant)
+    {
+        ++report.picklesScanned;
+        for (const RawGlobal& raw : scan.globals) {
+            GlobalUse use;
+            use.pickledModule = raw.module;
+            use.pickledName = raw.name;
+            use.opcode = std::string(globalOpcodeName(raw.opcode));
+            use.pickle = pickle;
+            use.offset = raw.offset;
+            use.useOffsets = raw.uses;
+            use.calledOrInstantiated = !raw.uses.empty();
+            if (raw.opcode == GlobalOpcode::Ext) {
+                use.module = raw.module;
+                use.name = raw.name;
+                use.verdict = Verdict::Unknown;
+                use.reason = "imports through copyreg's extension registry (" + raw.unresolvedWhy + ")";
+            } else if (!raw.resolved) {
+                use.module = raw.module;
+                use.name = raw.name;
+                use.verdict = Verdict::Dangerous;
+                use.reason = "import target hidden from static analysis: " + raw.unresolvedWhy;
+            } else {
+                normaliseGlobal(raw.module, raw.name, use.module, use.name);
+                const Classification& c = classify(use.module, use.name);
+                use.verdict = c.verdict;
+                use.reason = c.reason;
+                if (!c.finding.empty())
+                    addFinding(c.verdict == Verdict::Dangerous ? Verdict::Dangerous : Verdict::Unknown, pickle,
+                        raw.offset, use.module + "." + use.name + ": " + c.finding);
+                if (use.module != raw.module || use.name != raw.name) {
+                    const Classification& asWritten = classify(raw.module, raw.name);
+                    if (asWritten.verdict == Verdict::Dangerous && use.verdict != Verdict::Dangerous) {
+                        use.verdict = Verdict::Dangerous;
+                        use.reason = asWritten.reason + " (as written: " + raw.module + "." + raw.name + ")";
+                    }
+                }
+                use.weightsOnlyAllowed = weightsOnlyAllows(use.module, use.name, TorchVersion::V2);
+                use.weightsOnly113Allowed = weightsOnlyAllows(raw.module, raw.name, TorchVersion::V1_13);
+            }
+            (void)weightsOnlyRelevant;
+            report.verdict = worst(report.verdict, use.verdict);
+            report.globals.push_back(std::move(use));
+        }
+        for (const ScanNote& note : scan.findings)
+            addFinding(note.verdict, pickle, note.offset, note.message);
+        for (const ScanNote& note : scan.anomalies)
+            addAnomaly(Severity::Warning, pickle, note.offset, note.message);
+        if (scan.memoUnread > 0 && scan.memoWrites > 0)
+            addAnomaly(Severity::Info, pickle, 0,
+                std::to_string(scan.memoUnread) + " of " + std::to_string(scan.memoWrites)
+                    + " memo entries are never read back (normal for CPython's pickler; pickletools.optimize drops them)");
+        if (scan.error)
+            report.errors.push_back(pickle + ": " + scan.error->toString());
+        if (weightsOnlyRelevant) {
+            for (const auto& [op, at] : scan.weightsOnlyRejected2) {
+                const OpcodeInfo* info = opcodeInfo(op);
+                report.weightsOnlyNotes.push_back(pickle + ": opcode " + std::string(info ? info->name : "?")
+                    + " (first at byte " + std::to_string(at)
+                    + ") is not implemented by torch 2.x's weights-only unpickler: \"Unsupported operand "
+                    + std::to_string(op) + "\"");
+            }
+            for (const auto& [op, at] : scan.weightsOnlyRejected113) {
+                if (!weightsOnlyAcceptsOpcode(op, TorchVersion::V2))
+                    continue; // already named for 2.x
+                const OpcodeInfo* info = opcodeInfo(op);
+                report.weightsOnlyNotes.push_back(pickle + ": torch 1.13 only: opcode "
+                    + std::string(info ? info->name : "?") + " (first at byte " + std::to_string(at)
+                    + ") is refused (1.13 has no BINFLOAT: any Python float fails)");
+            }
+        }
+    }
+
+    void finish()
+    {
+        std::set<std::string> blockers, blockers113, safeBlockers;
+        std::vector<std::string> ordered, ordered113, safeOrdered;
+        for (GlobalUse& use : report.globals) {
+            switch (use.verdict) {
+            case Verdict::Safe: ++report.safeCount; break;
+            case Verdict::Unknown: ++report.unknownCount; break;
+            case Verdict::Dangerous: ++report.dangerousCount; break;
+            }
+            const std::string qualified = torchQualifiedName(use.module, use.name);
+            if (!use.weightsOnlyAllowed && blockers.insert(qualified).second) {
+                ordered.push_back(qualified);
+                if (use.verdict == Verdict::Safe && safeBlockers.insert(qualified).second)
+                    safeOrdered.push_back(qualified);
+            }
+            const std::string qualified113 = use.pickledModule + "." + use.pickledName;
+            if (!use.weightsOnly113Allowed && blockers113.insert(qualified113).second)
+                ordered113.push_back(qualified113);
+        }
+        report.weightsOnlyBlockers = std::move(ordered);
+        report.weightsOnlyBlockers113 = std::move(ordered113);
+        if (!safeOrdered.empty()) {
+            std::string line = "torch.serialization.add_safe_globals([";
+            for (std::size_t i = 0; i < safeOrdered.size(); ++i)
+                line += (i == 0 ? "" : ", ") + safeOrdered[i];
+            report.addSafeGlobalsLine = line + "])";
+        }
+    }
+};
+
+// Scans `bytes` as one or more pickles one after another (a plain pickle file, or what follows
+// the main pickle), adding each to the builder. Returns the offset where scanning stopped.
+void scanStacked(Builder& b, std::span<const std::byte> bytes, std::uint64_t base, const std::string& name,
+    bool firstIsMain, bool weightsOnlyRelevant)
+{
+    std::size_t pos = 0;
+    int index = 0;
+    while (pos < bytes.size()) {
+        const std::span<const std::byte> rest = bytes.subspan(pos);
+        OpcodeScan scan = scanOpcodes(rest, base + pos);
+        const bool main = index == 0 && firstIsMain;
+        const std::string label = main ? name : name + " (pickle #" + std::to_string(index + 1) + " at byte " + std::to_string(base + pos) + ")";
+        if (!main && scan.error && scan.globals.empty() && scan.opcodeCount < 8) {
+            b.addAnomaly(Severity::Warning, name, base + pos,
+                std::to_string(rest.size()) + " byte(s) after STOP that are not a pickle");
+            break;
+        }
+        if (!main)
+            b.addAnomaly(Severity::Warning, name, base + pos,
+                "another pickle follows STOP (a reader that calls pickle.load() again would run it)");
+        b.addStream(label, scan, weightsOnlyRelevant && main);
+        if (!scan.stopped)
+            break;
+        const std::size_t consumed = static_cast<std::size_t>(scan.endOffset - (base + pos));
+        if (consumed == 0)
+            break;
+        pos += consumed;
+        ++index;
+    }
+}
+
+bool startsWith(std::string_view text, std::string_view prefix)
+{
+    return text.size() >= prefix.size() && text.substr(0, prefix.size()) == prefix;
+}
+
+} // namespace
+
+SafetyReport scanBytes(std::span<const std::byte> bytes, const std::string& name)
+{
+    Builder b;
+    scanStacked(b, bytes, 0, name, true, true);
+    b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
+        "scanned as a plain pickle: torch.load reads torch.save archives; a plain pickle fails its magic-number check");
+    b.finish();
+    return std::move(b.report);
+}
+
+SafetyReport scan(const Document& doc)
+{
+    Builder b;
+    const ValueGraph& g = doc.graph;
+    const bool torchStreams = doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchLegacy;
+
+    std::vector<std::pair<std::size_t, std::size_t>> streamGlobals; // per stream: [begin, end) in globals
+    for (std::size_t s = 0; s < doc.pickles.size(); ++s) {
+        const PickleStream& stream = doc.pickles[s];
+        const std::size_t begin = b.report.globals.size();
+        const bool main = s == doc.mainPickle;
+        bool relevant = torchStreams && (doc.format == FileFormat::TorchLegacy || main);
+        if (doc.format == FileFormat::Pickle && main) {
+            // The whole rest of the file: the main pickle and anything stacked after it.
+            const auto all = doc.source ? doc.source->bytes() : std::span<const std::byte>();
+            if (!stream.inflated && stream.offset < all.size())
+                scanStacked(b, all.subspan(static_cast<std::size_t>(stream.offset)), stream.offset, stream.name, true, false);
+            else
+                scanStacked(b, stream.bytes, stream.offset, stream.name, true, false);
+        } else {
+            OpcodeScan result = scanOpcodes(stream.bytes, stream.offset);
+            if (result.stopped && result.endOffset < stream.offset + stream.bytes.size())
+                b.addAnomaly(Severity::Warning, stream.name, result.endOffset,
+                    std::to_string(stream.offset + stream.bytes.size() - result.endOffset)
+                        + " byte(s) after STOP inside the pickle's record");
+            b.addStream(stream.name, result, relevant);
+        }
+        streamGlobals.emplace_back(begin, b.report.globals.size());
+    }
+
+    // Paths: the value each global builds, per stream, from that stream's root.
+    for (std::size_t s = 0; s < doc.pickles.size(); ++s) {
+        const auto [begin, end] = streamGlobals[s];
+        if (begin == end || isNull(doc.pickles[s].root))
+            continue;
+        const Reach reach = walk(g, doc.pickles[s].root);
+        for (std::size_t i = begin; i < end; ++i) {
+            GlobalUse& use = b.report.globals[i];
+            ValueId found = kNullValue;
+            for (const std::uint64_t at : use.useOffsets) {
+                const auto it = reach.byOffset.find(at);
+                if (it != reach.byOffset.end()) {
+                    found = it->second;
+                    break;
+                }
+            }
+            if (isNull(found)) {
+                const auto it = reach.byOffset.find(use.offset);
+                if (it != reach.byOffset.end())
+                    found = it->second;
+            }
+            if (!isNull(found)) {
+                use.value = found;
+                use.reachable = true;
+                use.path = pathOf(g, reach, found);
+            }
+        }
+    }
+
+    // Archive anomalies: storages shorter than declared, data/ records nothing references.
+    std::unordered_set<std::string> keys;
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        const ValueId id { static_cast<std::uint32_t>(i) };
+        if (g.kind(id) != ValueKind::Storage)
+            continue;
+        const StorageRecord& st = g.storage(id);
+        keys.emplace(st.key);
+        const std::uint32_t size = dtypeSize(st.dtype);
+        const bool packed = st.dtype == DType::QUInt4x2 || st.dtype == DType::QUInt2x4 || st.dtype == DType::Bits8
+            || st.dtype == DType::Bits16;
+        if (!st.bytesFound) {
+            if (st.numel > 0 && (doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchScript))
+                b.addAnomaly(Severity::Warning, "storage " + std::string(st.key), g.offset(id),
+                    "the record of storage '" + std::string(st.key) + "' is missing");
+        } else if (size > 0 && !packed && st.numel <= UINT64_MAX / size && st.bytes.length < st.numel * size) {
+            b.addAnomaly(Severity::Warning, "storage " + std::string(st.key), st.bytes.offset,
+                "storage '" + std::string(st.key) + "' holds " + std::to_string(st.bytes.length) + " bytes but declares "
+                    + std::to_string(st.numel) + " x " + std::to_string(size) + " bytes");
+        }
+    }
+    if (doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchScript) {
+        for (const ArchiveEntry& entry : doc.entries) {
+            const std::size_t at = entry.name.find("/data/");
+            const bool dataRecord = at != std::string::npos || startsWith(entry.name, "data/");
+            if (!dataRecord)
+                continue;
+            const std::string key = entry.name.substr(at != std::string::npos ? at + 6 : 5);
+            if (key.empty() || key.find('/') != std::string::npos)
+                continue;
+            if (keys.count(key) == 0)
+                b.addAnomaly(Severity::Warning, "archive", entry.offset,
+                    "zip entry '" + entry.name + "' is not referenced by data.pkl");
+        }
+    }
+
+    // weights_only notes at the format level.
+    switch (doc.format) {
+    case FileFormat::Pickle:
+        b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
+            "plain pickle: torch.load expects a torch.save archive (it would fail its magic-number check)");
+        break;
+    case FileFormat::TorchScript:
+        b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
+            "TorchScript archive: torch.load(weights_only=True) refuses it (use torch.jit.load)");
+        break;
+    case FileFormat::TorchTar:
+        b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
+            "legacy tar checkpoint: torch.load(weights_only=True) refuses it");
+        break;
+    default: break;
+    }
+    b.finish();
+    return std::move(b.report);
+}
+
+bool isDangerousValue(const Document& doc, const SafetyReport& report, ValueId id)
+{
+    if (isNull(id) || !doc.graph.valid(id))
+        return false;
+    const std::uint64_t offset = doc.graph.offset(id);
+    for (const GlobalUse& use : report.globals) {
+        if (use.verdict != Verdict::Dangerous)
+            continue;
+        if (use.value == id || use.offset == offset)
+            return true;
+        for (const std::uint64_t at : use.useOffsets)
+            if (at == offset)
+                return true;
+    }
+    return false;
+}
+
+} // namespace core::safety

@@ -1,0 +1,491 @@
+#include "core/torch/tensor_view.h"
+
+#include "core/torch/element_decode.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace core::torch {
+
+namespace {
+
+constexpr std::size_t kMaxRank = 64;
+
+bool mulOverflow(std::uint64_t a, std::uint64_t b, std::uint64_t& out)
+{
+    return __builtin_mul_overflow(a, b, &out);
+}
+
+Error viewError(ErrorCode code, const ValueGraph& graph, ValueId id, std::string message)
+{
+    return makeError(code, graph.valid(id) ? graph.offset(id) : 0, std::move(message));
+}
+
+// Reads a small 1-D tensor (per-channel scales / zero points) fully.
+Result<std::vector<double>> readAll(std::shared_ptr<const Document> doc, ValueId id)
+{
+    PS_ASSIGN(auto view, TensorView::open(std::move(doc), id));
+    if (view.numel() > (1u << 24))
+        return makeError(ErrorCode::LimitExceeded, 0, "per-channel quantization parameters too large");
+    std::vector<double> out(view.numel());
+    view.read(0, out.size(), out.data());
+    return out;
+}
+
+} // namespace
+
+Result<std::span<const std::byte>> storageBytes(const Document& doc, const StorageRecord& storage)
+{
+    if (!storage.bytesFound)
+        return makeError(ErrorCode::Format, storage.bytes.offset,
+            "storage '" + std::string(storage.key) + "' has no data record in the file");
+    std::span<const std::byte> whole;
+    if (storage.bytes.inflatedEntry >= 0)
+        whole = doc.source ? doc.source->kept(static_cast<std::size_t>(storage.bytes.inflatedEntry)) : whole;
+    else if (doc.source)
+        whole = doc.source->bytes();
+    const auto& r = storage.bytes;
+    if (r.offset > whole.size() || r.length > whole.size() - r.offset)
+        return makeError(ErrorCode::Truncated, r.offset,
+            "storage '" + std::string(storage.key) + "': " + std::to_string(r.length) + " bytes at offset "
+                + std::to_string(r.offset) + " run past the end of the data");
+    return whole.subspan(r.offset, r.length);
+}
+
+Result<TensorView> TensorView::open(std::shared_ptr<const Document> doc, ValueId id)
+{
+    if (!doc)
+        return makeError(ErrorCode::BadValue, 0, "no document");
+    const ValueGraph& graph = doc->graph;
+    if (!graph.valid(id))
+        return makeError(ErrorCode::BadValue, 0, "no such value");
+    TensorView view;
+    const ValueKind kind = graph.kind(id);
+    if (kind == ValueKind::Tensor) {
+        const TensorRecord& t = graph.tensor(id);
+        if (t.layout != TensorLayout::Strided && t.layout != TensorLayout::Quantized)
+            return viewError(ErrorCode::Unsupported, graph, id, "tensor has no strided data (sparse, meta or nested)");
+        if (isNull(t.storage) || !graph.valid(t.storage) || graph.kind(t.storage) != ValueKind::Storage)
+            return viewError(ErrorCode::BadValue, graph, id, "tensor has no storage");
+        const StorageRecord& s = graph.storage(t.storage);
+        view.m_dtype = t.dtype == DType::Unknown ? s.dtype : t.dtype;
+        view.m_shape = t.shape;
+        view.m_stride = t.stride;
+        view.m_offset = t.storageOffset;
+        view.m_swap = s.bigEndian;
+        auto bytes = storageBytes(*doc, s);
+        if (!bytes.ok())
+            return viewError(bytes.error().code, graph, bytes.error().offset ? id : t.storage, bytes.error().message);
+        view.m_bytes = bytes.value();
+        if (t.layout == TensorLayout::Quantized) {
+            view.m_quantized = true;
+            view.m_scale = t.scale;
+            view.m_zeroPoint = t.zeroPoint;
+            view.m_axis = t.axis;
+            if (!isNull(t.scales)) {
+                PS_ASSIGN(view.m_scales, readAll(doc, t.scales));
+                if (!isNull(t.zeroPoints)) {
+                    PS_ASSIGN(view.m_zeroPoints, readAll(doc, t.zeroPoints));
+                }
+                if (t.axis < 0 || static_cast<std::size_t>(t.axis) >= t.shape.size()
+                    || view.m_scales.size() != static_cast<std::uint64_t>(t.shape[static_cast<std::size_t>(t.axis)])
+                    || (!view.m_zeroPoints.empty() && view.m_zeroPoints.size() != view.m_scales.size()))
+                    return viewError(ErrorCode::BadValue, graph, id, "per-channel quantization parameters do not match the shape");
+            }
+        }
+    } else if (kind == ValueKind::NdArray) {
+        const NdArrayRecord& a = graph.ndarray(id);
+        if (a.dtype == DType::Object || a.dtype == DType::Other || a.dtype == DType::Unknown)
+            return viewError(ErrorCode::Unsupported, graph, id, "array dtype " + std::string(a.dtypeText) + " is not numeric");
+        if (isNull(a.data) || !graph.valid(a.data)
+            || (graph.kind(a.data) != ValueKind::Bytes && graph.kind(a.data) != ValueKind::ByteArray))
+            return viewError(ErrorCode::BadValue, graph, id, "array has no raw data");
+        view.m_dtype = a.dtype;
+        view.m_shape = a.shape;
+        view.m_bytes = graph.bytes(a.data);
+        view.m_swap = a.byteOrder == '>';
+        // element strides, C or Fortran order
+        view.m_stride.assign(a.shape.size(), 1);
+        std::int64_t step = 1;
+        for (std::size_t k = 0; k < a.shape.size(); ++k) {
+            const std::size_t axis = a.fortranOrder ? k : a.shape.size() - 1 - k;
+            view.m_stride[axis] = step;
+            const std::int64_t dim = std::max<std::int64_t>(a.shape[axis], 1);
+            if (__builtin_mul_overflow(step, dim, &step))
+                return viewError(ErrorCode::LimitExceeded, graph, id, "array element count overflows");
+        }
+    } else {
+        return viewError(ErrorCode::BadValue, graph, id, "not a tensor or array");
+    }
+    view.m_doc = std::move(doc);
+
+    // Shape, strides, bounds.
+    if (view.m_shape.size() != view.m_stride.size())
+        return viewError(ErrorCode::BadValue, graph, id, "shape and stride ranks differ");
+    if (view.m_shape.size() > kMaxRank)
+        return viewError(ErrorCode::LimitExceeded, graph, id, "rank " + std::to_string(view.m_shape.size()) + " is over 64");
+    if (view.m_offset < 0)
+        return viewError(ErrorCode::BadValue, graph, id, "negative storage offset");
+    view.m_elemSize = dtypeSize(view.m_dtype);
+    if (view.m_elemSize == 0)
+        return viewError(ErrorCode::Unsupported, graph, id, "dtype " + std::string(dtypeName(view.m_dtype)) + " has no element size");
+    if (view.m_dtype == DType::QUInt4x2)
+        view.m_perByte = 2;
+    else if (view.m_dtype == DType::QUInt2x4)
+        view.m_perByte = 4;
+    std::uint64_t numel = 1;
+    std::uint64_t extent = 0; // sum (size-1)*stride
+    bool empty = false;
+    for (std::size_t k = 0; k < view.m_shape.size(); ++k) {
+        const std::int64_t size = view.m_shape[k];
+        const std::int64_t stride = view.m_stride[k];
+        if (size < 0)
+            return viewError(ErrorCode::BadValue, graph, id, "negative size in shape");
+        if (stride < 0)
+            return viewError(ErrorCode::BadValue, graph, id, "negative stride");
+        if (size == 0)
+            empty = true;
+        if (mulOverflow(numel, static_cast<std::uint64_t>(size), numel))
+            return viewError(ErrorCode::LimitExceeded, graph, id, "element count of the shape overflows 64 bits");
+    }
+    if (empty)
+        numel = 0;
+    const std::uint64_t storageElems = view.m_bytes.size() / view.m_elemSize * view.m_perByte;
+    if (!empty) {
+        for (std::size_t k = 0; k < view.m_shape.size(); ++k) {
+            std::uint64_t span = 0;
+            if (mulOverflow(static_cast<std::uint64_t>(view.m_shape[k] - 1), static_cast<std::uint64_t>(view.m_stride[k]), span)
+                || __builtin_add_overflow(extent, span, &extent))
+                return viewError(ErrorCode::LimitExceeded, graph, id, "strides times sizes overflow 64 bits");
+        }
+        std::uint64_t last = 0;
+        if (__builtin_add_overflow(extent, static_cast<std::uint64_t>(view.m_offset), &last) || last >= storageElems)
+            return viewError(ErrorCode::Format, graph, id,
+                "tensor needs storage element " + std::to_string(last) + " but its storage holds "
+                    + std::to_string(storageElems) + " elements (strides or offset past the storage, or storage too short)");
+    } else if (static_cast<std::uint64_t>(view.m_offset) > storageElems) {
+        return viewError(ErrorCode::Format, graph, id, "storage offset past the end of the storage");
+    }
+    view.m_numel = numel;
+    // row-major contiguous?
+    bool contiguous = true;
+    std::int64_t expect = 1;
+    for (std::size_t k = view.m_shape.size(); k-- > 0;) {
+        if (view.m_shape[k] != 1 && view.m_stride[k] != expect)
+            contiguous = false;
+        expect *= std::max<std::int64_t>(view.m_shape[k], 1);
+    }
+    view.m_contiguous = contiguous;
+    return view;
+}
+
+std::uint64_t TensorView::position(std::uint64_t index) const
+{
+    std::uint64_t pos = static_cast<std::uint64_t>(m_offset);
+    for (std::size_t k = m_shape.size(); k-- > 0;) {
+        const auto size = static_cast<std::uint64_t>(m_shape[k]);
+        pos += (index % size) * static_cast<std::uint64_t>(m_stride[k]);
+        index /= size;
+    }
+    return pos;
+}
+
+double TensorView::dequantize(double q, std::uint64_t index) const
+{
+    if (m_scales.empty())
+        return (q - static_cast<double>(m_zeroPoint)) * m_scale;
+    // channel = coordinate along m_axis
+    std::uint64_t inner = 1;
+    for (std::size_t k = static_cast<std::size_t>(m_axis) + 1; k < m_shape.size(); ++k)
+        inner *= static_cast<std::uint64_t>(m_shape[k]);
+    const std::uint64_t channel = (index / inner) % static_cast<std::uint64_t>(m_shape[static_cast<std::size_t>(m_axis)]);
+    const double zp = m_zeroPoints.empty() ? 0.0 : m_zeroPoints[channel];
+    return (q - zp) * m_scales[channel];
+}
+
+double TensorView::decodeAt(std::uint64_t pos, std::uint64_t index) const
+{
+    double v;
+    if (m_perByte > 1) {
+        const unsigned byte = std::to_integer<unsigned>(m_bytes[pos / m_perByte]);
+        const unsigned bits = 8 / m_perByte;
+        v = static_cast<double>((byte >> ((pos % m_perByte) * bits)) & ((1u << bits) - 1));
+    } else {
+        v = decodeElement(m_dtype, m_bytes.data() + pos * m_elemSize, m_swap);
+    }
+    return m_quantized ? dequantize(v, index) : v;
+}
+
+double TensorView::element(std::uint64_t index) const
+{
+    if (index >= m_numel)
+        return std::numeric_limits<double>::quiet_NaN();
+    return decodeAt(position(index), index);
+}
+
+double TensorView::elementAt(std::span<const std::int64_t> coords) const
+{
+    if (coords.size() != m_shape.size())
+        return std::numeric_limits<double>::quiet_NaN();
+    std::uint64_t pos = static_cast<std::uint64_t>(m_offset);
+    std::uint64_t index = 0;
+    for (std::size_t k = 0; k < coords.size(); ++k) {
+        if (coords[k] < 0 || coords[k] >= m_shape[k])
+            return std::numeric_limits<double>::quiet_NaN();
+        pos += static_cast<std::uint64_t>(coords[k]) * static_cast<std::uint64_t>(m_stride[k]);
+        index = index * static_cast<std::uint64_t>(m_shape[k]) + static_cast<std::uint64_t>(coords[k]);
+    }
+    return decodeAt(pos, index);
+}
+
+void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
+{
+    if (first >= m_numel)
+        return;
+    count = static_cast<std::size_t>(std::min<std::uint64_t>(count, m_numel - first));
+    if (count == 0)
+        return;
+    // Fast paths: contiguous, native order, plain types.
+    if (m_contiguous && !m_swap && !m_quantized && m_perByte == 1) {
+        const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        switch (m_dtype) {
+        case DType::Float32: {
+            const float* f = reinterpret_cast<const float*>(p);
+            if (reinterpret_cast<std::uintptr_t>(p) % alignof(float) == 0) {
+                for (std::size_t i = 0; i < count; ++i)
+                    out[i] = f[i];
+                return;
+            }
+            break;
+        }
+        case DType::Float64:
+            std::memcpy(out, p, count * sizeof(double));
+            return;
+        case DType::Float16: {
+            const auto& table = halfTable();
+            for (std::size_t i = 0; i < count; ++i)
+                out[i] = table[loadAs<std::uint16_t>(p + 2 * i, false)];
+            return;
+        }
+        case DType::BFloat16:
+            for (std::size_t i = 0; i < count; ++i)
+                out[i] = bfloat16ToFloat(loadAs<std::uint16_t>(p + 2 * i, false));
+            return;
+        default:
+            break;
+        }
+    }
+    // General path: an odometer over the coordinates.
+    const std::size_t rank = m_shape.size();
+    std::vector<std::uint64_t> coord(rank, 0);
+    std::uint64_t rest = first;
+    std::uint64_t pos = static_cast<std::uint64_t>(m_offset);
+    for (std::size_t k = rank; k-- > 0;) {
+        const auto size = static_cast<std::uint64_t>(m_shape[k]);
+        coord[k] = rest % size;
+        rest /= size;
+        pos += coord[k] * static_cast<std::uint64_t>(m_stride[k]);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        out[i] = decodeAt(pos, first + i);
+        for (std::size_t k = rank; k-- > 0;) {
+            pos += static_cast<std::uint64_t>(m_stride[k]);
+            if (++coord[k] < static_cast<std::uint64_t>(m_shape[k]))
+                break;
+            pos -= coord[k] * static_cast<std::uint64_t>(m_stride[k]);
+            coord[k] = 0;
+        }
+    }
+}
+
+Result<TensorStats> TensorView::stats(LoadObserver* observer) const
+{
+    TensorStats st;
+    st.count = m_numel;
+    std::vector<double> buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1))));
+    double mn = std::numeric_limits<double>::infinity();
+    double mx = -std::numeric_limits<double>::infinity();
+    double total = 0; // sum of non-NaN values
+    double mean = 0, m2 = 0; // Chan's parallel combination over chunks (non-NaN, finite or not)
+    std::uint64_t counted = 0;
+    std::uint64_t nan = 0, inf = 0, zero = 0;
+    for (std::uint64_t first = 0; first < m_numel; first += kChunk) {
+        if (observer != nullptr) {
+            if (observer->isCancelled())
+                return makeError(ErrorCode::Cancelled, 0, "statistics cancelled");
+            observer->progress(first, m_numel);
+        }
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, m_numel - first));
+        read(first, n, buf.data());
+        if (first == 0)
+            st.first.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, 16)));
+        // pass 1: counts, min/max, sum (four accumulators, NaN skipped branch-free)
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double lo = mn, hi = mx;
+        std::uint64_t cNan = 0, cInf = 0, cZero = 0;
+        std::size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            const double a = buf[i], b = buf[i + 1], c = buf[i + 2], d = buf[i + 3];
+            cNan += (a != a) + (b != b) + (c != c) + (d != d);
+            cZero += (a == 0) + (b == 0) + (c == 0) + (d == 0);
+            cInf += (std::fabs(a) == std::numeric_limits<double>::infinity()) + (std::fabs(b) == std::numeric_limits<double>::infinity())
+                + (std::fabs(c) == std::numeric_limits<double>::infinity()) + (std::fabs(d) == std::numeric_limits<double>::infinity());
+            s0 += a == a ? a : 0.0;
+            s1 += b == b ? b : 0.0;
+            s2 += c == c ? c : 0.0;
+            s3 += d == d ? d : 0.0;
+            lo = std::min(lo, std::min(a == a ? a : lo, b == b ? b : lo));
+            lo = std::min(lo, std::min(c == c ? c : lo, d == d ? d : lo));
+            hi = std::max(hi, std::max(a == a ? a : hi, b == b ? b : hi));
+            hi = std::max(hi, std::max(c == c ? c : hi, d == d ? d : hi));
+        }
+        for (; i < n; ++i) {
+            const double a = buf[i];
+            cNan += a != a;
+            cZero += a == 0;
+            cInf += std::fabs(a) == std::numeric_limits<double>::infinity();
+            if (a == a) {
+                s0 += a;
+                lo = std::min(lo, a);
+                hi = std::max(hi, a);
+            }
+        }
+        mn = lo;
+        mx = hi;
+        nan += cNan;
+        inf += cInf;
+        zero += cZero;
+        const double chunkSum = (s0 + s1) + (s2 + s3);
+        total += chunkSum;
+        const std::uint64_t chunkCount = n - cNan;
+        if (chunkCount == 0)
+            continue;
+        const double chunkMean = chunkSum / static_cast<double>(chunkCount);
+        double q0 = 0, q1 = 0;
+        i = 0;
+        for (; i + 2 <= n; i += 2) {
+            const double a = buf[i] - chunkMean, b = buf[i + 1] - chunkMean;
+            q0 += a == a ? a * a : 0.0;
+            q1 += b == b ? b * b : 0.0;
+        }
+        for (; i < n; ++i) {
+            const double a = buf[i] - chunkMean;
+            q0 += a == a ? a * a : 0.0;
+        }
+        const double chunkM2 = q0 + q1;
+        const double delta = chunkMean - mean;
+        const std::uint64_t merged = counted + chunkCount;
+        mean += delta * static_cast<double>(chunkCount) / static_cast<double>(merged);
+        m2 += chunkM2 + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount) / static_cast<double>(merged);
+        counted = merged;
+    }
+    if (observer != nullptr)
+        observer->progress(m_numel, m_numel);
+    st.nanCount = nan;
+    st.infCount = inf;
+    st.zeroCount = zero;
+    st.sum = total;
+    if (counted > 0) {
+        st.min = mn;
+        st.max = mx;
+        st.mean = total / static_cast<double>(counted);
+        st.stddev = std::sqrt(m2 / static_cast<double>(counted));
+    } else {
+        st.min = st.max = st.mean = st.stddev = std::numeric_limits<double>::quiet_NaN();
+    }
+    return st;
+}
+
+std::string TensorView::npyDescr() const
+{
+    switch (m_quantized ? DType::Float32 : m_dtype) {
+    case DType::Bool: return "|b1";
+    case DType::UInt8: return "|u1";
+    case DType::Int8: return "|i1";
+    case DType::Int16: return "<i2";
+    case DType::Int32: return "<i4";
+    case DType::Int64: return "<i8";
+    case DType::UInt16: return "<u2";
+    case DType::UInt32: return "<u4";
+    case DType::UInt64: return "<u8";
+    case DType::Float16: return "<f2";
+    case DType::Float64: return "<f8";
+    case DType::LongDouble: return "<f16";
+    case DType::Complex64: return "<c8";
+    case DType::Complex128: return "<c16";
+    default: return "<f4"; // float32, bfloat16, float8, complex32 (real part), quantized
+    }
+}
+
+Result<void> TensorView::writeNpy(const std::string& path) const
+{
+    std::string header = "{'descr': '" + npyDescr() + "', 'fortran_order': False, 'shape': (";
+    for (std::size_t k = 0; k < m_shape.size(); ++k)
+        header += std::to_string(m_shape[k]) + (m_shape.size() == 1 ? ",)" : (k + 1 == m_shape.size() ? ")" : ", "));
+    if (m_shape.empty())
+        header += ")";
+    header += ", }";
+    // magic(6) + version(2) + len(2) + header + '\n' is a multiple of 64
+    const std::size_t total = 10 + header.size() + 1;
+    header.append((64 - total % 64) % 64, ' ');
+    header += '\n';
+    if (header.size() > 65535)
+        return makeError(ErrorCode::LimitExceeded, 0, "npy header too long");
+
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr)
+        return makeError(ErrorCode::Io, 0, "cannot write " + path);
+    std::string head = "\x93NUMPY";
+    head += '\x01';
+    head += '\x00';
+    head += static_cast<char>(header.size() & 0xFF);
+    head += static_cast<char>(header.size() >> 8);
+    head += header;
+    bool ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
+
+    const std::string descr = npyDescr();
+    const bool raw = !m_quantized && m_perByte == 1 && descr != "<f4" ? true : (!m_quantized && m_dtype == DType::Float32);
+    const std::uint32_t unit = swapUnit(m_dtype);
+    std::vector<std::byte> out;
+    std::vector<double> vals;
+    const std::size_t rank = m_shape.size();
+    std::vector<std::uint64_t> coord(rank, 0);
+    std::uint64_t pos = static_cast<std::uint64_t>(m_offset);
+    for (std::uint64_t first = 0; ok && first < m_numel; first += kChunk) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, m_numel - first));
+        if (raw) {
+            out.resize(n * m_elemSize);
+            for (std::size_t i = 0; i < n; ++i) {
+                std::byte* dst = out.data() + i * m_elemSize;
+                std::memcpy(dst, m_bytes.data() + pos * m_elemSize, m_elemSize);
+                if (m_swap && unit > 1)
+                    for (std::uint32_t c = 0; c < m_elemSize; c += unit)
+                        std::reverse(dst + c, dst + c + unit);
+                for (std::size_t k = rank; k-- > 0;) {
+                    pos += static_cast<std::uint64_t>(m_stride[k]);
+                    if (++coord[k] < static_cast<std::uint64_t>(m_shape[k]))
+                        break;
+                    pos -= coord[k] * static_cast<std::uint64_t>(m_stride[k]);
+                    coord[k] = 0;
+                }
+            }
+        } else {
+            vals.resize(n);
+            read(first, n, vals.data());
+            out.resize(n * 4);
+            for (std::size_t i = 0; i < n; ++i) {
+                const float v = static_cast<float>(vals[i]);
+                std::memcpy(out.data() + 4 * i, &v, 4);
+            }
+        }
+        ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+    }
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok)
+        return makeError(ErrorCode::Io, 0, "write error on " + path);
+    return {};
+}
+
+} // namespace core::torch

@@ -1,0 +1,25 @@
+// libFuzzer target: the whole loading path from bytes: format detection, then the pickle machine
+// or the torch readers, then the walks every consumer does (children of every value, the safety
+// report with its value paths).
+
+#include "core/loader.h"
+#include "core/safety/safety_report.h"
+#include "core/value/byte_source.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
+    auto loaded = core::loadSource(core::ByteSource::fromBytes(bytes, "fuzz.pt"));
+    if (!loaded.ok())
+        return 0;
+    const core::Document& doc = *loaded.value();
+    std::size_t edges = 0;
+    for (std::size_t i = 0; i < doc.graph.size(); ++i)
+        doc.graph.forEachChild(core::ValueId { static_cast<std::uint32_t>(i) }, [&](core::ValueId) { ++edges; });
+    const core::safety::SafetyReport report = core::safety::scan(doc);
+    return edges + report.globals.size() == SIZE_MAX ? 1 : 0;
+}

@@ -1,0 +1,190 @@
+#include "ui/document_index.h"
+
+#include "core/value/value_text.h"
+
+#include <algorithm>
+
+namespace ui {
+
+std::shared_ptr<DocumentIndex> DocumentIndex::build(
+    std::shared_ptr<const core::Document> docPtr, core::LoadObserver* observer, bool withTraces)
+{
+    auto index = std::make_shared<DocumentIndex>();
+    index->m_doc = docPtr;
+    const core::Document& doc = *docPtr;
+    const core::ValueGraph& graph = doc.graph;
+    auto cancelled = [&] { return observer && observer->isCancelled(); };
+
+    // Opcode traces, one per pickle stream.
+    std::uint64_t totalBytes = 0;
+    for (const core::PickleStream& stream : doc.pickles)
+        totalBytes += stream.bytes.size();
+    std::uint64_t doneBytes = 0;
+    for (const core::PickleStream& stream : doc.pickles) {
+        if (cancelled())
+            return nullptr;
+        if (withTraces) {
+            auto trace = std::make_shared<core::Disassembly>(
+                core::disassemble(stream.bytes, stream.inflated ? 0 : stream.offset));
+            index->m_traces.push_back(std::move(trace));
+        } else {
+            index->m_traces.push_back(nullptr);
+        }
+        if (stream.inflated)
+            index->m_pickleRanges.emplace_back(1, 0);
+        else
+            index->m_pickleRanges.emplace_back(stream.offset, stream.offset + stream.bytes.size());
+        doneBytes += stream.bytes.size();
+        if (observer)
+            observer->progress(doneBytes, totalBytes * 2 + 1);
+    }
+
+    // Offset -> value.
+    const std::size_t n = graph.size();
+    index->m_byOffset.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        index->m_byOffset.emplace_back(graph.offset(core::ValueId(std::uint32_t(i))), std::uint32_t(i));
+    std::stable_sort(index->m_byOffset.begin(), index->m_byOffset.end(),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (cancelled())
+        return nullptr;
+
+    // First appearances: iterative pre-order walk over display children.
+    index->m_first.assign(n, Appearance {});
+    index->m_reached.assign(n, false);
+    if (!core::isNull(doc.root) && graph.valid(doc.root)) {
+        struct Frame {
+            core::ValueId id;
+            std::size_t next;
+            std::size_t count;
+        };
+        std::vector<Frame> stack;
+        index->m_reached[core::indexOf(doc.root)] = true;
+        stack.push_back({ doc.root, 0, core::displayChildCount(graph, doc.root) });
+        std::size_t visited = 0;
+        while (!stack.empty()) {
+            Frame& top = stack.back();
+            if (top.next >= top.count) {
+                stack.pop_back();
+                continue;
+            }
+            const std::size_t i = top.next++;
+            const core::ValueId parent = top.id;
+            const core::ValueId child = core::displayChild(graph, parent, i).child;
+            if (core::isNull(child) || !graph.valid(child) || index->m_reached[core::indexOf(child)])
+                continue;
+            index->m_reached[core::indexOf(child)] = true;
+            index->m_first[core::indexOf(child)] = { core::indexOf(parent), std::uint32_t(i) };
+            stack.push_back({ child, 0, core::displayChildCount(graph, child) });
+            if ((++visited & 0xFFFF) == 0) {
+                if (cancelled())
+                    return nullptr;
+                if (observer)
+                    observer->progress(totalBytes + totalBytes * visited / std::max<std::size_t>(n, 1),
+                        totalBytes * 2 + 1);
+            }
+        }
+    }
+    return index;
+}
+
+std::shared_ptr<const core::Disassembly> DocumentIndex::trace(int pickle) const
+{
+    if (pickle < 0 || pickle >= pickleCount())
+        return nullptr;
+    return m_traces[std::size_t(pickle)];
+}
+
+int DocumentIndex::pickleAt(std::uint64_t offset) const
+{
+    for (std::size_t i = 0; i < m_pickleRanges.size(); ++i) {
+        if (offset >= m_pickleRanges[i].first && offset < m_pickleRanges[i].second)
+            return int(i);
+    }
+    return -1;
+}
+
+int DocumentIndex::opcodeRowAt(int pickle, std::uint64_t offset) const
+{
+    auto t = trace(pickle);
+    if (!t || t->records.empty())
+        return -1;
+    const auto& recs = t->records;
+    auto it = std::upper_bound(recs.begin(), recs.end(), offset,
+        [](std::uint64_t off, const core::OpRecord& r) { return off < r.offset; });
+    if (it == recs.begin())
+        return -1;
+    --it;
+    if (offset >= it->offset + std::max<std::uint32_t>(it->length, 1) && it + 1 == recs.end())
+        return -1;
+    return int(it - recs.begin());
+}
+
+int DocumentIndex::opcodeRowFor(int pickle, std::uint64_t offset) const
+{
+    int row = opcodeRowAt(pickle, offset);
+    if (row < 0 || trace(pickle)->records[std::size_t(row)].offset != offset)
+        return -1;
+    return row;
+}
+
+core::ValueId DocumentIndex::valueAt(std::uint64_t offset) const
+{
+    auto it = std::upper_bound(m_byOffset.begin(), m_byOffset.end(), offset,
+        [](std::uint64_t off, const auto& e) { return off < e.first; });
+    if (it == m_byOffset.begin())
+        return core::kNullValue;
+    --it;
+    if (it->first != offset)
+        return core::kNullValue;
+    // Several values may come from one opcode (a typed tensor and its storage, ...): prefer one
+    // that is shown in the tree, the last created among those.
+    auto last = it;
+    for (auto scan = it;; --scan) {
+        if (scan->first != offset)
+            break;
+        if (reachable(core::ValueId(scan->second)))
+            return core::ValueId(scan->second);
+        if (scan == m_byOffset.begin())
+            break;
+    }
+    return core::ValueId(last->second);
+}
+
+bool DocumentIndex::reachable(core::ValueId id) const
+{
+    return !core::isNull(id) && core::indexOf(id) < m_reached.size() && m_reached[core::indexOf(id)];
+}
+
+DocumentIndex::Appearance DocumentIndex::firstAppearance(core::ValueId id) const
+{
+    if (!reachable(id))
+        return {};
+    return m_first[core::indexOf(id)];
+}
+
+bool DocumentIndex::isFirstAppearance(core::ValueId id, core::ValueId parent, std::size_t index) const
+{
+    if (!reachable(id))
+        return true;
+    const Appearance a = m_first[core::indexOf(id)];
+    if (a.parent == kNoParent)
+        return core::isNull(parent);
+    return !core::isNull(parent) && a.parent == core::indexOf(parent) && a.index == index;
+}
+
+std::vector<std::size_t> DocumentIndex::pathTo(core::ValueId id) const
+{
+    std::vector<std::size_t> path;
+    if (!reachable(id))
+        return path;
+    std::uint32_t cur = core::indexOf(id);
+    while (m_first[cur].parent != kNoParent && path.size() <= m_first.size()) {
+        path.push_back(m_first[cur].index);
+        cur = m_first[cur].parent;
+    }
+    std::reverse(path.begin(), path.end());
+    return path;
+}
+
+} // namespace ui

@@ -1,0 +1,168 @@
+#include "ui/load_controller.h"
+
+#include "core/loader.h"
+
+#include <QElapsedTimer>
+#include <QPromise>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <new>
+
+namespace ui {
+
+namespace {
+
+// Maps the core's (done, total) of each phase onto one 0..kProgressMax bar.
+class PromiseObserver final : public core::LoadObserver {
+public:
+    PromiseObserver(QPromise<LoadOutcome>& promise, int from, int to, QString phase)
+        : m_promise(promise)
+        , m_from(from)
+        , m_to(to)
+        , m_phase(std::move(phase))
+    {
+    }
+    bool isCancelled() const override { return m_promise.isCanceled(); }
+    void progress(std::uint64_t done, std::uint64_t total) override
+    {
+        int value = m_from;
+        if (total > 0)
+            value += int((m_to - m_from) * double(std::min(done, total)) / double(total));
+        if (value != m_last) {
+            m_last = value;
+            m_promise.setProgressValueAndText(value, m_phase);
+        }
+    }
+
+private:
+    QPromise<LoadOutcome>& m_promise;
+    int m_from, m_to, m_last = -1;
+    QString m_phase;
+};
+
+QString errorText(const core::Error& error)
+{
+    return QString::fromStdString(error.toString());
+}
+
+void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
+{
+    promise.setProgressRange(0, LoadController::kProgressMax);
+    LoadOutcome out;
+    out.file.path = path;
+    try {
+        QElapsedTimer timer;
+        timer.start();
+        PromiseObserver loadObserver(promise, 0, 700, QStringLiteral("Reading"));
+        auto result = core::loadFile(path.toStdString(), {}, &loadObserver);
+        out.file.loadMs = double(timer.nsecsElapsed()) / 1e6;
+        if (promise.isCanceled())
+            return;
+        if (!result) {
+            if (result.error().code == core::ErrorCode::Cancelled)
+                return;
+            out.error = errorText(result.error());
+            promise.addResult(std::move(out));
+            return;
+        }
+        std::shared_ptr<const core::Document> doc = std::move(result).value();
+        if (doc->error)
+            out.error = errorText(*doc->error);
+        out.file.doc = doc;
+
+        timer.restart();
+        PromiseObserver indexObserver(promise, 700, 950, QStringLiteral("Indexing"));
+        auto index = DocumentIndex::build(doc, &indexObserver);
+        if (!index || promise.isCanceled())
+            return;
+        out.file.index = index;
+        out.file.indexMs = double(timer.nsecsElapsed()) / 1e6;
+
+        timer.restart();
+        promise.setProgressValueAndText(950, QStringLiteral("Checking safety"));
+        auto report = std::make_shared<core::safety::SafetyReport>(core::safety::scan(*doc));
+        for (const auto& use : report->globals) {
+            if (use.verdict == core::safety::Verdict::Dangerous)
+                out.file.dangerousOffsets.insert(use.offset);
+        }
+        out.file.safety = std::move(report);
+        out.file.safetyMs = double(timer.nsecsElapsed()) / 1e6;
+        promise.setProgressValueAndText(LoadController::kProgressMax, QStringLiteral("Done"));
+    } catch (const std::bad_alloc&) {
+        out.file.doc.reset();
+        out.file.index.reset();
+        out.error = QStringLiteral("Out of memory while loading %1").arg(path);
+    }
+    promise.addResult(std::move(out));
+}
+
+} // namespace
+
+LoadController::LoadController(QObject* parent)
+    : QObject(parent)
+{
+    qRegisterMetaType<ui::LoadedFile>();
+    connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
+    connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
+        [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
+}
+
+LoadController::~LoadController()
+{
+    m_watcher.disconnect(this);
+    m_watcher.cancel();
+    m_watcher.waitForFinished();
+}
+
+void LoadController::load(const QString& path)
+{
+    if (m_busy) {
+        // One load at a time: the running one is abandoned (its result is dropped).
+        m_watcher.disconnect(this);
+        m_watcher.cancel();
+        m_watcher.waitForFinished();
+        connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
+        connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
+            [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
+        const QString old = m_path;
+        Q_EMIT cancelled(old);
+    }
+    m_path = path;
+    setBusy(true);
+    Q_EMIT started(path);
+    Q_EMIT progressChanged(0, QStringLiteral("Opening"));
+    m_watcher.setFuture(QtConcurrent::run(runLoad, path));
+}
+
+void LoadController::cancel()
+{
+    if (m_busy)
+        m_watcher.cancel();
+}
+
+void LoadController::onFinished()
+{
+    const QString path = m_path;
+    QFuture<LoadOutcome> future = m_watcher.future();
+    setBusy(false);
+    if (future.isCanceled() || future.resultCount() == 0) {
+        Q_EMIT cancelled(path);
+        return;
+    }
+    LoadOutcome out = future.result();
+    if (!out.file.doc) {
+        Q_EMIT failed(path, out.error);
+        return;
+    }
+    Q_EMIT loaded(out.file);
+}
+
+void LoadController::setBusy(bool busy)
+{
+    if (m_busy == busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(busy);
+}
+
+} // namespace ui

@@ -1,0 +1,54 @@
+#pragma once
+
+// Loads a file off the UI thread: QtConcurrent::run with a QPromise (progress, cancel) watched by
+// a QFutureWatcher. The core sees only a core::LoadObserver. The finished Document is handed to
+// the UI thread as a ui::LoadedFile (with its DocumentIndex and safety report). One load at a time:
+// starting a new one cancels the running one. Cancels and waits in its destructor.
+
+#include "ui/document_index.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+
+namespace ui {
+
+struct LoadOutcome {
+    LoadedFile file; // file.doc is null when the file could not be opened at all
+    QString error; // the error text (set also when a partial document was loaded)
+    bool cancelled = false;
+};
+
+class LoadController : public QObject {
+    Q_OBJECT
+public:
+    explicit LoadController(QObject* parent = nullptr);
+    ~LoadController() override;
+
+    void load(const QString& path);
+    void cancel();
+    bool isBusy() const { return m_busy; }
+    QString currentPath() const { return m_path; }
+
+    // The progress range reported by progressChanged().
+    static constexpr int kProgressMax = 1000;
+
+Q_SIGNALS:
+    void started(const QString& path);
+    void progressChanged(int value, const QString& phase); // 0..kProgressMax
+    // A document was loaded (doc->error may be set: the graph is partial).
+    void loaded(const ui::LoadedFile& file);
+    void failed(const QString& path, const QString& message);
+    void cancelled(const QString& path);
+    void busyChanged(bool busy);
+
+private:
+    void onFinished();
+    void setBusy(bool busy);
+
+    QFutureWatcher<LoadOutcome> m_watcher;
+    QString m_path;
+    bool m_busy = false;
+};
+
+} // namespace ui

@@ -1,0 +1,755 @@
+#include "ui/main_window.h"
+
+#include "ui/hex_view.h"
+#include "ui/load_controller.h"
+#include "ui/opcode_trace_pane.h"
+#include "ui/resources_init.h"
+#include "ui/safety_pane.h"
+#include "ui/start_page.h"
+#include "ui/tensor_preview.h"
+#include "ui/value_tree_model.h"
+#include "ui/value_tree_pane.h"
+
+#include "core/value/value_text.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QTextBrowser>
+#include <QToolBar>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace ui {
+
+namespace {
+
+const char* const kRecentKey = "recentFiles";
+
+QIcon icon(const char* name)
+{
+    return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name)));
+}
+
+QString localFileFrom(const QMimeData* mime)
+{
+    if (!mime || !mime->hasUrls())
+        return {};
+    for (const QUrl& url : mime->urls()) {
+        if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile())
+            return url.toLocalFile();
+    }
+    return {};
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , m_loader(new LoadController(this))
+    , m_exporter(new JsonExporter(this))
+{
+    initResources();
+    setWindowTitle(tr("PickleScope"));
+    setWindowIcon(icon("picklescope"));
+    setAcceptDrops(true);
+    createActions();
+    createCentralWidget();
+    createMenusAndToolBar();
+    connectPanes();
+    restoreSettings();
+    updateRecentMenu();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+// --- construction ------------------------------------------------------------------------------
+
+void MainWindow::createActions()
+{
+    m_openAction = new QAction(icon("open"), tr("&Open…"), this);
+    m_openAction->setShortcut(QKeySequence::Open);
+    m_openAction->setToolTip(tr("Open a pickle or checkpoint (Ctrl+O)"));
+    connect(m_openAction, &QAction::triggered, this, [this] {
+        const QString dir = recentFiles().isEmpty() ? QDir::homePath() : QFileInfo(recentFiles().front()).absolutePath();
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Pickle or Checkpoint"), dir,
+            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt);;All files (*)"));
+        if (!path.isEmpty())
+            openFile(path);
+    });
+
+    m_sampleAction = new QAction(icon("sample"), tr("Open &Sample Checkpoint"), this);
+    m_sampleAction->setToolTip(tr("Open the small PyTorch checkpoint bundled with PickleScope"));
+    connect(m_sampleAction, &QAction::triggered, this, &MainWindow::openSample);
+
+    m_exportAction = new QAction(icon("export"), tr("&Export JSON…"), this);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setToolTip(tr("Export the open file as JSON (typed or plain) (Ctrl+E)"));
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::askExportJson);
+
+    m_closeAction = new QAction(icon("close"), tr("&Close"), this);
+    m_closeAction->setShortcut(QKeySequence::Close);
+    connect(m_closeAction, &QAction::triggered, this, &MainWindow::closeFile);
+
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_copyPathAction = new QAction(icon("copy"), tr("&Copy Access Path"), this);
+    m_copyPathAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    m_copyPathAction->setToolTip(tr("Copy the selected value's access path, e.g. ckpt['model']['fc.weight'] (Ctrl+Shift+C)"));
+    connect(m_copyPathAction, &QAction::triggered, this, [this] {
+        m_tree->copyAccessPath();
+        const QString path = m_tree->currentAccessPath();
+        if (!path.isEmpty())
+            statusBar()->showMessage(tr("Copied %1").arg(path), 4000);
+    });
+
+    m_findAction = new QAction(icon("find"), tr("&Find…"), this);
+    m_findAction->setShortcut(QKeySequence::Find);
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        m_tree->findBox()->setFocus();
+        m_tree->findBox()->selectAll();
+    });
+
+    m_expandAction = new QAction(icon("expand"), tr("E&xpand All"), this);
+    m_expandAction->setToolTip(tr("Expand everything below the selected row (up to 20,000 rows)"));
+    connect(m_expandAction, &QAction::triggered, this, [this] { m_tree->expandAll(); });
+    m_collapseAction = new QAction(icon("collapse"), tr("Co&llapse All"), this);
+    connect(m_collapseAction, &QAction::triggered, this, [this] { m_tree->collapseAll(); });
+
+    m_cancelAction = new QAction(icon("cancel"), tr("Cancel Loading"), this);
+    m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
+    connect(m_cancelAction, &QAction::triggered, m_loader, &LoadController::cancel);
+
+    m_aboutAction = new QAction(icon("picklescope"), tr("&About PickleScope"), this);
+    m_aboutAction->setMenuRole(QAction::AboutRole);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+}
+
+void MainWindow::createMenusAndToolBar()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(icon("recent"), tr("Open &Recent"));
+    file->addAction(m_sampleAction);
+    file->addSeparator();
+    file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_closeAction);
+    file->addAction(m_quitAction);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_findAction);
+    view->addAction(m_copyPathAction);
+    view->addSeparator();
+    view->addAction(m_expandAction);
+    view->addAction(m_collapseAction);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_aboutAction);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+
+    QToolBar* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setMovable(false);
+    bar->setIconSize(QSize(20, 20));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(m_openAction);
+    bar->addAction(m_exportAction);
+    bar->addSeparator();
+    bar->addAction(m_expandAction);
+    bar->addAction(m_collapseAction);
+    bar->addAction(m_copyPathAction);
+}
+
+void MainWindow::createCentralWidget()
+{
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+
+    // Safety banner.
+    m_banner = new QFrame(central);
+    m_banner->setObjectName(QStringLiteral("safetyBanner"));
+    auto* bannerLayout = new QHBoxLayout(m_banner);
+    bannerLayout->setContentsMargins(12, 6, 12, 6);
+    auto* bannerIcon = new QLabel(m_banner);
+    bannerIcon->setPixmap(icon("warning").pixmap(20, 20));
+    bannerLayout->addWidget(bannerIcon);
+    m_bannerText = new QLabel(m_banner);
+    m_bannerText->setWordWrap(true);
+    bannerLayout->addWidget(m_bannerText, 1);
+    auto* bannerMore = new QToolButton(m_banner);
+    bannerMore->setText(tr("Details"));
+    bannerMore->setAutoRaise(true);
+    connect(bannerMore, &QToolButton::clicked, this, [this] { m_details->setCurrentWidget(m_safety); });
+    bannerLayout->addWidget(bannerMore);
+    m_banner->hide();
+    layout->addWidget(m_banner);
+
+    // Non-modal message area (load errors).
+    m_message = new QFrame(central);
+    m_message->setObjectName(QStringLiteral("messageBar"));
+    auto* messageLayout = new QHBoxLayout(m_message);
+    messageLayout->setContentsMargins(12, 6, 8, 6);
+    m_messageText = new QLabel(m_message);
+    m_messageText->setWordWrap(true);
+    m_messageText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    messageLayout->addWidget(m_messageText, 1);
+    m_messageGoto = new QToolButton(m_message);
+    m_messageGoto->setAutoRaise(true);
+    connect(m_messageGoto, &QToolButton::clicked, this, [this] {
+        if (m_messageOffset == Selection::kNoOffset || !m_file.index)
+            return;
+        Selection sel;
+        sel.offset = m_messageOffset;
+        sel.pickle = m_file.index->pickleAt(m_messageOffset);
+        if (sel.pickle < 0 && m_file.doc)
+            sel.pickle = int(m_file.doc->mainPickle);
+        applySelection(sel, nullptr);
+    });
+    messageLayout->addWidget(m_messageGoto);
+    auto* messageClose = new QToolButton(m_message);
+    messageClose->setIcon(icon("close"));
+    messageClose->setAutoRaise(true);
+    messageClose->setToolTip(tr("Dismiss"));
+    connect(messageClose, &QToolButton::clicked, this, &MainWindow::hideMessage);
+    messageLayout->addWidget(messageClose);
+    m_message->hide();
+    layout->addWidget(m_message);
+
+    m_stack = new QStackedWidget(central);
+    m_start = new StartPage(m_stack);
+    m_start->setSampleAvailable(!samplePath().isEmpty());
+    m_stack->addWidget(m_start);
+
+    // Explorer: (tree | details) over (trace | bytes).
+    m_mainSplitter = new QSplitter(Qt::Vertical, m_stack);
+    m_mainSplitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_topSplitter = new QSplitter(Qt::Horizontal, m_mainSplitter);
+    m_topSplitter->setObjectName(QStringLiteral("topSplitter"));
+    m_bottomSplitter = new QSplitter(Qt::Horizontal, m_mainSplitter);
+    m_bottomSplitter->setObjectName(QStringLiteral("bottomSplitter"));
+    m_tree = new ValueTreePane(m_topSplitter);
+    m_details = new QTabWidget(m_topSplitter);
+    m_details->setDocumentMode(true);
+    m_tensor = new TensorPreview(m_details);
+    m_safety = new SafetyPane(m_details);
+    m_info = new QTextBrowser(m_details);
+    m_info->setOpenLinks(false);
+    m_details->addTab(m_tensor, icon("tensor"), tr("Tensor"));
+    m_details->addTab(m_safety, icon("shield"), tr("Safety"));
+    m_details->addTab(m_info, icon("info"), tr("File"));
+    m_trace = new OpcodeTracePane(m_bottomSplitter);
+    auto* bytesBox = new QWidget(m_bottomSplitter);
+    auto* bytesLayout = new QVBoxLayout(bytesBox);
+    bytesLayout->setContentsMargins(0, 0, 0, 0);
+    bytesLayout->setSpacing(4);
+    auto* bytesTitle = new QLabel(tr("<b>Bytes</b>"), bytesBox);
+    bytesTitle->setContentsMargins(4, 6, 4, 2);
+    bytesLayout->addWidget(bytesTitle);
+    m_hex = new HexView(bytesBox);
+    bytesLayout->addWidget(m_hex, 1);
+    m_topSplitter->setStretchFactor(0, 5);
+    m_topSplitter->setStretchFactor(1, 4);
+    m_bottomSplitter->setStretchFactor(0, 5);
+    m_bottomSplitter->setStretchFactor(1, 4);
+    m_mainSplitter->setStretchFactor(0, 3);
+    m_mainSplitter->setStretchFactor(1, 2);
+    m_topSplitter->setSizes({ 760, 620 });
+    m_bottomSplitter->setSizes({ 760, 620 });
+    m_mainSplitter->setSizes({ 520, 300 });
+    m_stack->addWidget(m_mainSplitter);
+    layout->addWidget(m_stack, 1);
+    setCentralWidget(central);
+
+    m_statusFile = new QLabel(this);
+    statusBar()->addWidget(m_statusFile, 1);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, LoadController::kProgressMax);
+    m_progress->setMaximumWidth(220);
+    m_progress->setMaximumHeight(16);
+    m_progress->hide();
+    statusBar()->addPermanentWidget(m_progress);
+    m_cancelButton = new QToolButton(this);
+    m_cancelButton->setDefaultAction(m_cancelAction);
+    m_cancelButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_cancelButton->setAutoRaise(true);
+    m_cancelButton->hide();
+    statusBar()->addPermanentWidget(m_cancelButton);
+
+    setStyleSheet(QStringLiteral(
+        "QFrame#safetyBanner[verdict=\"dangerous\"] { background: #fee2e2; border-bottom: 1px solid #fca5a5; color: #7f1d1d; }"
+        "QFrame#safetyBanner[verdict=\"unknown\"] { background: #fef3c7; border-bottom: 1px solid #fcd34d; color: #78350f; }"
+        "QFrame#messageBar[kind=\"error\"] { background: #fff1f2; border-bottom: 1px solid #fda4af; color: #881337; }"
+        "QFrame#messageBar[kind=\"info\"] { background: #eff6ff; border-bottom: 1px solid #93c5fd; color: #1e3a8a; }"));
+}
+
+// The one place the panes are wired: each asks for a selection, the window fans it out.
+void MainWindow::connectPanes()
+{
+    connect(m_tree, &ValueTreePane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_tree); });
+    connect(m_trace, &OpcodeTracePane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_trace); });
+    connect(m_hex, &HexView::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_hex); });
+    connect(m_safety, &SafetyPane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_safety); });
+    connect(m_tensor, &TensorPreview::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_tensor); });
+    connect(m_trace, &OpcodeTracePane::pickleChanged, m_hex, [this](int pickle) {
+        if (m_hex->pickle() != pickle)
+            m_hex->setPickle(pickle);
+    });
+    connect(m_tensor, &TensorPreview::tensorExported, this, [this](const QString& path, const QString& error) {
+        if (error.isEmpty())
+            statusBar()->showMessage(tr("Tensor written to %1").arg(path), 6000);
+        else
+            showMessage(tr("Could not export the tensor: %1").arg(error), true);
+    });
+
+    connect(m_loader, &LoadController::started, this, [this](const QString& path) {
+        hideMessage();
+        m_statusFile->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+    });
+    connect(m_loader, &LoadController::busyChanged, this, [this](bool busy) {
+        m_progress->setVisible(busy);
+        m_cancelButton->setVisible(busy);
+        m_progress->setValue(0);
+        updateActions();
+    });
+    connect(m_loader, &LoadController::progressChanged, this, [this](int value, const QString& phase) {
+        m_progress->setValue(value);
+        m_progress->setFormat(phase + QStringLiteral(" %p%"));
+        m_progress->setTextVisible(true);
+    });
+    connect(m_loader, &LoadController::loaded, this, &MainWindow::showDocument);
+    connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
+        m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
+        showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
+    });
+    connect(m_loader, &LoadController::cancelled, this, [this](const QString& path) {
+        m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
+        statusBar()->showMessage(tr("Loading %1 cancelled").arg(QFileInfo(path).fileName()), 5000);
+    });
+
+    connect(m_start, &StartPage::openRequested, m_openAction, &QAction::trigger);
+    connect(m_start, &StartPage::sampleRequested, this, &MainWindow::openSample);
+    connect(m_start, &StartPage::recentRequested, this, &MainWindow::openFile);
+
+    connect(m_exporter, &JsonExporter::finished, this, [this](const QString& path, const QString& error) {
+        m_exportAction->setEnabled(m_file.doc != nullptr);
+        if (error.isEmpty())
+            statusBar()->showMessage(tr("JSON written to %1").arg(path), 6000);
+        else
+            showMessage(tr("JSON export failed: %1").arg(error), true);
+        Q_EMIT jsonExported(path, error);
+    });
+}
+
+void MainWindow::applySelection(const Selection& selection, QObject* source)
+{
+    if (selection == m_selection)
+        return; // an echo
+    m_selection = selection;
+    if (source != m_tree)
+        m_tree->setSelection(selection);
+    if (source != m_trace)
+        m_trace->setSelection(selection);
+    if (source != m_hex)
+        m_hex->setSelection(selection);
+    if (source != m_safety)
+        m_safety->setSelection(selection);
+    if (source != m_tensor)
+        m_tensor->setSelection(selection);
+    if (m_file.doc && selection.hasValue() && m_file.doc->graph.valid(selection.value)) {
+        const core::ValueKind kind = m_file.doc->graph.kind(selection.value);
+        if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
+            m_details->setCurrentWidget(m_tensor);
+        const QString path = m_tree->currentAccessPath();
+        statusBar()->showMessage(path, 0);
+    }
+    Q_EMIT selectionChanged(selection);
+}
+
+// --- documents -------------------------------------------------------------------------------
+
+void MainWindow::openFile(const QString& path)
+{
+    if (path.isEmpty())
+        return;
+    m_loader->load(QFileInfo(path).absoluteFilePath());
+}
+
+void MainWindow::openSample()
+{
+    const QString path = samplePath();
+    if (path.isEmpty()) {
+        showMessage(tr("The sample checkpoint is not available in this build."), true);
+        return;
+    }
+    openFile(path);
+}
+
+QString MainWindow::samplePath()
+{
+    const QString name = QStringLiteral("sample_checkpoint.pt");
+    const QString resource = QStringLiteral(":/samples/") + name;
+    if (QFile::exists(resource)) {
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/picklescope-")
+            + qEnvironmentVariable("USER", QStringLiteral("user"));
+        QDir().mkpath(dir);
+        const QString target = dir + QLatin1Char('/') + name;
+        if (QFileInfo(target).size() != QFileInfo(resource).size()) {
+            QFile::remove(target);
+            QFile::copy(resource, target);
+            QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner);
+        }
+        if (QFileInfo(target).isFile())
+            return target;
+    }
+    const QString app = QCoreApplication::applicationDirPath();
+    const QStringList candidates {
+        app + QStringLiteral("/../../../resources/samples/") + name, // build/dev/app -> source tree
+        app + QStringLiteral("/../../resources/samples/") + name,
+        app + QStringLiteral("/../share/picklescope/samples/") + name,
+        QStringLiteral(PICKLESCOPE_SOURCE_DIR "/resources/samples/") + name,
+    };
+    for (const QString& c : candidates) {
+        if (QFileInfo(c).isFile())
+            return QFileInfo(c).canonicalFilePath();
+    }
+    return {};
+}
+
+void MainWindow::closeFile()
+{
+    m_loader->cancel();
+    m_file = LoadedFile {};
+    m_selection = Selection {};
+    m_tree->setDocument(m_file);
+    m_trace->setDocument(m_file);
+    m_hex->setDocument(m_file);
+    m_tensor->setDocument(m_file);
+    m_safety->setDocument(m_file);
+    m_info->clear();
+    m_banner->hide();
+    hideMessage();
+    m_statusFile->clear();
+    setWindowTitle(tr("PickleScope"));
+    m_start->setRecentFiles(recentFiles());
+    m_stack->setCurrentWidget(m_start);
+    updateActions();
+}
+
+void MainWindow::showDocument(const LoadedFile& file)
+{
+    m_file = file;
+    m_selection = Selection {};
+    m_tree->setDocument(file);
+    m_trace->setDocument(file);
+    m_hex->setDocument(file);
+    m_tensor->setDocument(file);
+    m_safety->setDocument(file);
+    updateFileInfo();
+    updateSafetyBanner();
+    m_stack->setCurrentWidget(m_mainSplitter);
+    const QString name = QFileInfo(file.path).fileName();
+    setWindowTitle(tr("%1 — PickleScope").arg(name));
+    const core::Document& doc = *file.doc;
+    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5 ms")
+                              .arg(name)
+                              .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())))
+                              .arg(doc.protocol)
+                              .arg(doc.graph.size())
+                              .arg(qRound(file.loadMs + file.indexMs + file.safetyMs)));
+    if (doc.error) {
+        showMessage(tr("Loading stopped at byte %1: %2. Showing what was read before it.")
+                        .arg(doc.error->offset)
+                        .arg(QString::fromStdString(doc.error->message)),
+            true, doc.error->offset);
+    } else {
+        hideMessage();
+    }
+    addRecentFile(file.path);
+    m_details->setCurrentWidget(file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
+            ? static_cast<QWidget*>(m_safety)
+            : static_cast<QWidget*>(m_tensor));
+    updateActions();
+    m_tree->view()->setFocus();
+    Q_EMIT documentShown(file);
+}
+
+void MainWindow::updateSafetyBanner()
+{
+    if (!m_file.safety) {
+        m_banner->hide();
+        return;
+    }
+    const QString text = SafetyPane::bannerText(*m_file.safety);
+    if (text.isEmpty() || m_file.safety->verdict == core::safety::Verdict::Safe) {
+        m_banner->hide();
+        return;
+    }
+    m_banner->setProperty("verdict", QString::fromLatin1(core::safety::verdictName(m_file.safety->verdict).data()));
+    m_banner->style()->unpolish(m_banner);
+    m_banner->style()->polish(m_banner);
+    m_bannerText->setText(text);
+    m_banner->show();
+}
+
+void MainWindow::updateFileInfo()
+{
+    if (!m_file.doc) {
+        m_info->clear();
+        return;
+    }
+    const core::Document& doc = *m_file.doc;
+    auto esc = [](const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); };
+    QString html = QStringLiteral("<h3>%1</h3><table cellspacing=4>").arg(QFileInfo(m_file.path).fileName().toHtmlEscaped());
+    auto row = [&](const QString& k, const QString& v) {
+        html += QStringLiteral("<tr><td style='color:#6b7280'>%1</td><td>%2</td></tr>").arg(k, v);
+    };
+    row(tr("Path"), m_file.path.toHtmlEscaped());
+    row(tr("Size"), QLocale::c().formattedDataSize(qint64(doc.source ? doc.source->size() : 0), 1, QLocale::DataSizeTraditionalFormat));
+    row(tr("Format"), QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())));
+    row(tr("Protocol"), QString::number(doc.protocol));
+    row(tr("Values"), QLocale().toString(qulonglong(doc.graph.size())));
+    row(tr("Timings"), tr("load %1 ms · index %2 ms · safety %3 ms").arg(m_file.loadMs, 0, 'f', 1).arg(m_file.indexMs, 0, 'f', 1).arg(m_file.safetyMs, 0, 'f', 1));
+    html += QStringLiteral("</table>");
+    html += tr("<h4>Pickle programs</h4><table cellspacing=4>");
+    for (const core::PickleStream& s : doc.pickles)
+        html += QStringLiteral("<tr><td>%1</td><td>offset %2</td><td>%L3 bytes</td><td>protocol %4</td></tr>")
+                    .arg(esc(s.name))
+                    .arg(s.inflated ? tr("(deflated)") : QString::number(s.offset))
+                    .arg(s.bytes.size())
+                    .arg(s.protocol);
+    html += QStringLiteral("</table>");
+    if (!doc.entries.empty()) {
+        html += tr("<h4>Archive entries</h4><table cellspacing=4>");
+        for (const core::ArchiveEntry& e : doc.entries)
+            html += QStringLiteral("<tr><td>%1</td><td>%L2 bytes</td><td>%3</td></tr>")
+                        .arg(esc(e.name))
+                        .arg(e.size)
+                        .arg(e.compressed ? tr("compressed") : tr("stored"));
+        html += QStringLiteral("</table>");
+    }
+    if (!doc.diagnostics.empty() || doc.error) {
+        html += tr("<h4>Diagnostics</h4><ul>");
+        if (doc.error)
+            html += QStringLiteral("<li style='color:#b91c1c'>%1</li>").arg(esc(doc.error->toString()));
+        for (const core::Diagnostic& d : doc.diagnostics)
+            html += QStringLiteral("<li>%1 at byte %2: %3</li>")
+                        .arg(QString::fromLatin1(core::severityName(d.severity).data(), qsizetype(core::severityName(d.severity).size())))
+                        .arg(d.offset)
+                        .arg(esc(d.message));
+        html += QStringLiteral("</ul>");
+    }
+    m_info->setHtml(html);
+}
+
+void MainWindow::showMessage(const QString& text, bool error, std::uint64_t offset)
+{
+    m_message->setProperty("kind", error ? QStringLiteral("error") : QStringLiteral("info"));
+    m_message->style()->unpolish(m_message);
+    m_message->style()->polish(m_message);
+    m_messageText->setText(text);
+    m_messageOffset = offset;
+    m_messageGoto->setVisible(offset != Selection::kNoOffset);
+    m_messageGoto->setText(tr("Go to byte %1").arg(offset));
+    m_message->show();
+}
+
+void MainWindow::hideMessage()
+{
+    m_message->hide();
+    m_messageOffset = Selection::kNoOffset;
+}
+
+bool MainWindow::isMessageVisible() const
+{
+    return !m_message->isHidden();
+}
+
+QString MainWindow::messageText() const
+{
+    return m_message->isHidden() ? QString() : m_messageText->text();
+}
+
+bool MainWindow::isShowingStartPage() const
+{
+    return m_stack->currentWidget() == m_start;
+}
+
+// --- export --------------------------------------------------------------------------------
+
+void MainWindow::askExportJson()
+{
+    if (!m_file.doc)
+        return;
+    JsonExportDialog dialog(this);
+    dialog.setOptions(m_exportOptions);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_exportOptions = dialog.options();
+    const QString suggested = QFileInfo(m_file.path).completeBaseName() + QStringLiteral(".json");
+    const QString out = QFileDialog::getSaveFileName(this, tr("Export JSON"),
+        QFileInfo(m_file.path).absoluteDir().filePath(suggested), tr("JSON (*.json)"));
+    if (!out.isEmpty())
+        exportJson(out, m_exportOptions);
+}
+
+void MainWindow::exportJson(const QString& output, const JsonExportOptions& options)
+{
+    if (!m_file.doc) {
+        Q_EMIT jsonExported(output, tr("no file is open"));
+        return;
+    }
+    m_exportAction->setEnabled(false);
+    statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
+    m_exporter->start(m_file.path, output, options);
+}
+
+// --- recent files, settings -----------------------------------------------------------------
+
+QStringList MainWindow::recentFiles() const
+{
+    return QSettings().value(QLatin1String(kRecentKey)).toStringList();
+}
+
+void MainWindow::addRecentFile(const QString& path)
+{
+    if (path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/picklescope-")))
+        return; // the extracted sample is not a recent file
+    QStringList files = recentFiles();
+    files.removeAll(path);
+    files.prepend(path);
+    while (files.size() > kMaxRecentFiles)
+        files.removeLast();
+    QSettings().setValue(QLatin1String(kRecentKey), files);
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu()
+{
+    const QStringList files = recentFiles();
+    m_recentMenu->clear();
+    for (int i = 0; i < files.size(); ++i) {
+        QAction* a = m_recentMenu->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(QFileInfo(files[i]).fileName()));
+        a->setToolTip(files[i]);
+        a->setStatusTip(files[i]);
+        const QString path = files[i];
+        connect(a, &QAction::triggered, this, [this, path] { openFile(path); });
+    }
+    if (!files.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(tr("Clear List"), this, [this] {
+            QSettings().remove(QLatin1String(kRecentKey));
+            updateRecentMenu();
+        });
+    }
+    m_recentMenu->setEnabled(!files.isEmpty());
+    m_start->setRecentFiles(files);
+}
+
+void MainWindow::updateActions()
+{
+    const bool open = m_file.doc != nullptr;
+    m_exportAction->setEnabled(open && !m_exporter->isRunning());
+    m_closeAction->setEnabled(open || m_loader->isBusy());
+    m_copyPathAction->setEnabled(open);
+    m_findAction->setEnabled(open);
+    m_expandAction->setEnabled(open);
+    m_collapseAction->setEnabled(open);
+    m_cancelAction->setEnabled(m_loader->isBusy());
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1360, 860);
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
+    m_topSplitter->restoreState(settings.value(QStringLiteral("window/topSplitter")).toByteArray());
+    m_bottomSplitter->restoreState(settings.value(QStringLiteral("window/bottomSplitter")).toByteArray());
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/mainSplitter"), m_mainSplitter->saveState());
+    settings.setValue(QStringLiteral("window/topSplitter"), m_topSplitter->saveState());
+    settings.setValue(QStringLiteral("window/bottomSplitter"), m_bottomSplitter->saveState());
+}
+
+// --- events ----------------------------------------------------------------------------------
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!localFileFrom(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dragMoveEvent(QDragMoveEvent* event)
+{
+    if (!localFileFrom(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QString path = localFileFrom(event->mimeData());
+    if (path.isEmpty())
+        return;
+    event->acceptProposedAction();
+    openFile(path);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    m_loader->cancel();
+    saveSettings();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox box(this);
+    box.setWindowTitle(tr("About PickleScope"));
+    box.setIconPixmap(icon("picklescope").pixmap(64, 64));
+    box.setText(tr("<h3>PickleScope %1</h3>"
+                   "<p>An explorer for Python pickles and PyTorch checkpoints.</p>"
+                   "<p>PickleScope runs its own unpickling machine: it never imports or executes anything "
+                   "from the file. Globals become symbols, calls become inert objects you can inspect.</p>"
+                   "<p>Built with Qt %2.</p>")
+                    .arg(QStringLiteral(PICKLESCOPE_VERSION), QString::fromLatin1(qVersion())));
+    box.exec();
+}
+
+} // namespace ui

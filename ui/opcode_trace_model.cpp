@@ -1,0 +1,196 @@
+#include "ui/opcode_trace_model.h"
+
+#include <QBrush>
+#include <QColor>
+#include <QFont>
+
+namespace ui {
+
+namespace {
+
+enum class OpClass { Plain, Structure, Memo, Global, Call };
+
+OpClass classify(core::Op op)
+{
+    using core::Op;
+    switch (op) {
+    case Op::Mark:
+    case Op::Frame:
+    case Op::Proto:
+    case Op::Stop:
+    case Op::PopMark:
+        return OpClass::Structure;
+    case Op::Put:
+    case Op::BinPut:
+    case Op::LongBinPut:
+    case Op::Memoize:
+    case Op::Get:
+    case Op::BinGet:
+    case Op::LongBinGet:
+        return OpClass::Memo;
+    case Op::Global:
+    case Op::StackGlobal:
+    case Op::Inst:
+        return OpClass::Global;
+    case Op::Reduce:
+    case Op::NewObj:
+    case Op::NewObjEx:
+    case Op::Obj:
+    case Op::Build:
+    case Op::PersId:
+    case Op::BinPersId:
+        return OpClass::Call;
+    default:
+        return OpClass::Plain;
+    }
+}
+
+} // namespace
+
+OpcodeTraceModel::OpcodeTraceModel(QObject* parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+void OpcodeTraceModel::setDocument(const LoadedFile& file, int pickle)
+{
+    beginResetModel();
+    m_file = file;
+    m_pickle = pickle;
+    m_trace = file.index ? file.index->trace(pickle) : nullptr;
+    endResetModel();
+}
+
+int OpcodeTraceModel::rowCount(const QModelIndex& parent) const
+{
+    if (parent.isValid() || !m_trace)
+        return 0;
+    return int(std::min<std::size_t>(m_trace->records.size(), std::size_t(INT_MAX)));
+}
+
+int OpcodeTraceModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant OpcodeTraceModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const core::OpRecord& rec = m_trace->records[std::size_t(index.row())];
+    const core::Op op = rec.info ? rec.info->op : core::Op::Stop;
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case OffsetColumn:
+            return QString::number(rec.offset);
+        case ByteColumn:
+            return QStringLiteral("%1").arg(unsigned(static_cast<std::uint8_t>(op)), 2, 16, QLatin1Char('0'));
+        case NameColumn:
+            return rec.info ? QString::fromLatin1(rec.info->name.data(), qsizetype(rec.info->name.size()))
+                            : QStringLiteral("?");
+        case ArgumentColumn: {
+            QString text = QString::fromStdString(rec.argText);
+            if (text.size() > 200)
+                text = text.left(200) + QStringLiteral("…");
+            if (rec.markAt >= 0)
+                text += (text.isEmpty() ? QString() : QStringLiteral("  ")) + QStringLiteral("(MARK at %1)").arg(rec.markAt);
+            return text;
+        }
+        case StackColumn:
+            return rec.markDepth > 0 ? QStringLiteral("%1 ·%2").arg(rec.stackDepth).arg(rec.markDepth)
+                                     : QString::number(rec.stackDepth);
+        case MemoColumn:
+            return rec.memoIndex >= 0 ? QString::number(rec.memoIndex) : QString();
+        default:
+            return {};
+        }
+    case Qt::ToolTipRole:
+        if (index.column() == NameColumn && rec.info)
+            return QString::fromLatin1(rec.info->doc.data(), qsizetype(rec.info->doc.size()));
+        if (index.column() == ArgumentColumn)
+            return QString::fromStdString(rec.argText).left(4000);
+        if (index.column() == StackColumn)
+            return tr("%1 items on the stack, %2 open marks").arg(rec.stackDepth).arg(rec.markDepth);
+        return {};
+    case Qt::ForegroundRole: {
+        if (m_file.dangerousOffsets.count(rec.offset))
+            return QBrush(QColor(0xb9, 0x1c, 0x1c));
+        switch (classify(op)) {
+        case OpClass::Structure:
+            return QBrush(QColor(0x6b, 0x72, 0x80));
+        case OpClass::Memo:
+            return QBrush(QColor(0x0f, 0x76, 0x6e));
+        case OpClass::Global:
+            return QBrush(QColor(0x1d, 0x4e, 0xd8));
+        case OpClass::Call:
+            return QBrush(QColor(0x7c, 0x3a, 0xed));
+        default:
+            return {};
+        }
+    }
+    case Qt::BackgroundRole:
+        if (m_file.dangerousOffsets.count(rec.offset))
+            return QBrush(QColor(0xfe, 0xe2, 0xe2));
+        if (op == core::Op::Mark || op == core::Op::Frame)
+            return QBrush(QColor(0xf3, 0xf4, 0xf6));
+        return {};
+    case Qt::FontRole:
+        if (index.column() == NameColumn && (classify(op) == OpClass::Global || m_file.dangerousOffsets.count(rec.offset))) {
+            QFont f;
+            f.setBold(true);
+            return f;
+        }
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == OffsetColumn || index.column() == StackColumn || index.column() == MemoColumn)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case OffsetRole:
+        return QVariant::fromValue(quint64(rec.offset));
+    default:
+        return {};
+    }
+}
+
+QVariant OpcodeTraceModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole && section == StackColumn)
+        return tr("Stack depth before the opcode (·N: open marks)");
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case OffsetColumn:
+        return tr("Offset");
+    case ByteColumn:
+        return tr("Op");
+    case NameColumn:
+        return tr("Opcode");
+    case ArgumentColumn:
+        return tr("Argument");
+    case StackColumn:
+        return tr("Stack");
+    case MemoColumn:
+        return tr("Memo");
+    default:
+        return {};
+    }
+}
+
+int OpcodeTraceModel::rowForOffset(std::uint64_t offset) const
+{
+    if (!m_file.index)
+        return -1;
+    return m_file.index->opcodeRowAt(m_pickle, offset);
+}
+
+std::uint64_t OpcodeTraceModel::offsetAt(int row) const
+{
+    if (!m_trace || row < 0 || std::size_t(row) >= m_trace->records.size())
+        return 0;
+    return m_trace->records[std::size_t(row)].offset;
+}
+
+} // namespace ui

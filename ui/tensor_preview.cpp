@@ -1,0 +1,497 @@
+#include "ui/tensor_preview.h"
+
+#include "ui/tensor_charts.h"
+
+#include "core/value/value_text.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFontDatabase>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPromise>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSlider>
+#include <QStackedWidget>
+#include <QTabWidget>
+#include <QTableView>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
+
+namespace ui {
+
+namespace {
+
+class StatsObserver final : public core::LoadObserver {
+public:
+    StatsObserver(QPromise<TensorStatsOutcome>& promise, int from, int to)
+        : m_promise(promise)
+        , m_from(from)
+        , m_to(to)
+    {
+    }
+    bool isCancelled() const override { return m_promise.isCanceled(); }
+    void progress(std::uint64_t done, std::uint64_t total) override
+    {
+        if (total)
+            m_promise.setProgressValue(m_from + int((m_to - m_from) * double(std::min(done, total)) / double(total)));
+    }
+
+private:
+    QPromise<TensorStatsOutcome>& m_promise;
+    int m_from, m_to;
+};
+
+void computeStats(QPromise<TensorStatsOutcome>& promise, core::torch::TensorView view)
+{
+    promise.setProgressRange(0, 1000);
+    TensorStatsOutcome out;
+    StatsObserver observer(promise, 0, 600);
+    auto stats = view.stats(&observer);
+    if (promise.isCanceled())
+        return;
+    if (!stats) {
+        out.error = QString::fromStdString(stats.error().toString());
+        promise.addResult(out);
+        return;
+    }
+    out.stats = stats.value();
+    // Histogram over [min, max] of the finite elements.
+    const double lo = stats->min, hi = stats->max;
+    out.histogram.assign(TensorPreview::kHistogramBins, 0);
+    const std::uint64_t n = view.numel();
+    if (n > 0 && std::isfinite(lo) && std::isfinite(hi)) {
+        const double span = hi > lo ? hi - lo : 1.0;
+        constexpr std::size_t kChunk = 1 << 16;
+        std::vector<double> buf(kChunk);
+        for (std::uint64_t first = 0; first < n; first += kChunk) {
+            if (promise.isCanceled())
+                return;
+            const std::size_t count = std::size_t(std::min<std::uint64_t>(kChunk, n - first));
+            view.read(first, count, buf.data());
+            for (std::size_t i = 0; i < count; ++i) {
+                const double v = buf[i];
+                if (!std::isfinite(v))
+                    continue;
+                int bin = int((v - lo) / span * TensorPreview::kHistogramBins);
+                bin = std::clamp(bin, 0, TensorPreview::kHistogramBins - 1);
+                ++out.histogram[std::size_t(bin)];
+            }
+            promise.setProgressValue(600 + int(400.0 * double(first + count) / double(n)));
+        }
+    }
+    promise.addResult(out);
+}
+
+TensorSliceModel::Format formatFor(core::DType t)
+{
+    switch (t) {
+    case core::DType::Bool:
+        return TensorSliceModel::Format::Bool;
+    case core::DType::UInt8:
+    case core::DType::Int8:
+    case core::DType::Int16:
+    case core::DType::Int32:
+    case core::DType::Int64:
+    case core::DType::UInt16:
+    case core::DType::UInt32:
+    case core::DType::UInt64:
+    case core::DType::Bits8:
+    case core::DType::Bits16:
+    case core::DType::UntypedByte:
+        return TensorSliceModel::Format::Integer;
+    default:
+        return TensorSliceModel::Format::Float;
+    }
+}
+
+QString listText(const std::vector<std::int64_t>& v)
+{
+    QStringList parts;
+    for (auto x : v)
+        parts << QString::number(x);
+    return QStringLiteral("[") + parts.join(QStringLiteral(", ")) + QStringLiteral("]");
+}
+
+QString row(const QString& key, const QString& value)
+{
+    return QStringLiteral("<tr><td style='color:#6b7280; padding-right:12px'>%1</td><td>%2</td></tr>")
+        .arg(key, value.toHtmlEscaped());
+}
+
+} // namespace
+
+TensorPreview::TensorPreview(QWidget* parent)
+    : QWidget(parent)
+    , m_stack(new QStackedWidget(this))
+    , m_placeholder(new QLabel(this))
+    , m_title(new QLabel(this))
+    , m_info(new QLabel(this))
+    , m_stats(new QLabel(this))
+    , m_statsProgress(new QProgressBar(this))
+    , m_export(new QPushButton(QIcon(QStringLiteral(":/icons/save.svg")), tr("Export .npy…"), this))
+    , m_axesBox(new QWidget(this))
+    , m_rowAxis(new QComboBox(this))
+    , m_colAxis(new QComboBox(this))
+    , m_slidersBox(new QWidget(this))
+    , m_slidersLayout(new QGridLayout(m_slidersBox))
+    , m_tabs(new QTabWidget(this))
+    , m_table(new QTableView(this))
+    , m_slice(new TensorSliceModel(this))
+    , m_heatmap(new HeatmapWidget(this))
+    , m_histogram(new HistogramWidget(this))
+{
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(m_stack);
+
+    m_placeholder->setAlignment(Qt::AlignCenter);
+    m_placeholder->setWordWrap(true);
+    m_placeholder->setStyleSheet(QStringLiteral("color: #6b7280; font-size: 11pt; padding: 24px;"));
+    m_placeholder->setText(tr("Select a tensor or ndarray in the tree to preview its values."));
+    m_stack->addWidget(m_placeholder);
+
+    auto* page = new QWidget(this);
+    auto* layout = new QVBoxLayout(page);
+    layout->setContentsMargins(8, 6, 8, 6);
+    layout->setSpacing(6);
+    auto* header = new QHBoxLayout;
+    m_title->setStyleSheet(QStringLiteral("font-size: 12pt; font-weight: 600;"));
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    header->addWidget(m_title, 1);
+    m_export->setToolTip(tr("Write this tensor as a NumPy .npy file (C order)"));
+    header->addWidget(m_export);
+    layout->addLayout(header);
+
+    auto* infoRow = new QHBoxLayout;
+    m_info->setTextFormat(Qt::RichText);
+    m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_info->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_stats->setTextFormat(Qt::RichText);
+    m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stats->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    infoRow->addWidget(m_info, 1);
+    auto* statsCol = new QVBoxLayout;
+    statsCol->addWidget(m_stats);
+    m_statsProgress->setMaximumHeight(14);
+    m_statsProgress->setTextVisible(false);
+    statsCol->addWidget(m_statsProgress);
+    statsCol->addStretch(1);
+    infoRow->addLayout(statsCol, 1);
+    layout->addLayout(infoRow);
+
+    auto* axes = new QHBoxLayout(m_axesBox);
+    axes->setContentsMargins(0, 0, 0, 0);
+    axes->addWidget(new QLabel(tr("Rows:"), m_axesBox));
+    axes->addWidget(m_rowAxis);
+    axes->addSpacing(8);
+    axes->addWidget(new QLabel(tr("Columns:"), m_axesBox));
+    axes->addWidget(m_colAxis);
+    axes->addStretch(1);
+    m_rowAxis->setToolTip(tr("Axis shown down the rows"));
+    m_colAxis->setToolTip(tr("Axis shown across the columns"));
+    layout->addWidget(m_axesBox);
+    m_slidersLayout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_slidersBox);
+
+    m_table->setModel(m_slice);
+    m_table->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->horizontalHeader()->setDefaultSectionSize(92);
+    m_table->verticalHeader()->setDefaultSectionSize(QFontMetrics(m_table->font()).height() + 4);
+    m_tabs->addTab(m_heatmap, QIcon(QStringLiteral(":/icons/heatmap.svg")), tr("Heatmap"));
+    m_tabs->addTab(m_table, QIcon(QStringLiteral(":/icons/table.svg")), tr("Values"));
+    m_tabs->addTab(m_histogram, QIcon(QStringLiteral(":/icons/histogram.svg")), tr("Histogram"));
+    layout->addWidget(m_tabs, 1);
+    m_stack->addWidget(page);
+
+    connect(m_rowAxis, &QComboBox::activated, this, [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
+    connect(m_colAxis, &QComboBox::activated, this, [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
+    connect(m_export, &QPushButton::clicked, this, [this] {
+        QString suggested = m_title->text().section(QLatin1Char(' '), 0, 0);
+        suggested.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export Tensor"),
+            suggested.isEmpty() ? QStringLiteral("tensor.npy") : suggested + QStringLiteral(".npy"),
+            tr("NumPy array (*.npy)"));
+        if (!path.isEmpty())
+            exportNpy(path);
+    });
+    connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::progressValueChanged, m_statsProgress,
+        &QProgressBar::setValue);
+    connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::finished, this, &TensorPreview::onStatsFinished);
+    connect(&m_exportWatcher, &QFutureWatcher<QString>::finished, this, [this] {
+        const QString error = m_exportWatcher.future().resultCount() ? m_exportWatcher.result() : tr("cancelled");
+        m_export->setEnabled(true);
+        Q_EMIT tensorExported(m_exportPath, error);
+    });
+}
+
+TensorPreview::~TensorPreview()
+{
+    m_statsWatcher.cancel();
+    m_statsWatcher.waitForFinished();
+    m_exportWatcher.waitForFinished();
+}
+
+void TensorPreview::setDocument(const LoadedFile& file)
+{
+    m_statsWatcher.cancel();
+    m_file = file;
+    m_value = core::kNullValue;
+    m_view.reset();
+    m_slice->clear();
+    m_heatmap->clear();
+    m_histogram->clear();
+    showMessage(tr("Select a tensor or ndarray in the tree to preview its values."));
+}
+
+void TensorPreview::setSelection(const Selection& selection)
+{
+    if (!selection.hasValue() || !m_file.doc || selection.value == m_value)
+        return;
+    const core::ValueKind kind = m_file.doc->graph.kind(selection.value);
+    if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
+        showValue(selection.value);
+}
+
+void TensorPreview::showMessage(const QString& text)
+{
+    m_placeholder->setText(text);
+    m_stack->setCurrentIndex(0);
+}
+
+bool TensorPreview::showValue(core::ValueId id)
+{
+    m_statsWatcher.cancel();
+    ++m_generation;
+    m_value = id;
+    m_view.reset();
+    m_slice->clear();
+    m_heatmap->clear();
+    m_histogram->clear();
+    if (!m_file.doc || core::isNull(id) || !m_file.doc->graph.valid(id))
+        return false;
+    const core::ValueGraph& graph = m_file.doc->graph;
+    const core::ValueKind kind = graph.kind(id);
+    if (kind != core::ValueKind::Tensor && kind != core::ValueKind::NdArray) {
+        showMessage(tr("Select a tensor or ndarray in the tree to preview its values."));
+        return false;
+    }
+
+    // Metadata straight from the graph (available even when the data cannot be read).
+    QString info = QStringLiteral("<table>");
+    QString path;
+    if (m_file.index) {
+        // The label of the value's first appearance names it.
+        const auto a = m_file.index->firstAppearance(id);
+        if (a.parent != DocumentIndex::kNoParent)
+            path = QString::fromStdString(core::displayChild(graph, core::ValueId(a.parent), a.index).label);
+    }
+    m_title->setText((path.isEmpty() ? QStringLiteral("#%1").arg(core::indexOf(id)) : path) + QStringLiteral("  ·  ")
+        + QString::fromStdString(core::typeLabel(graph, id)));
+    if (kind == core::ValueKind::Tensor) {
+        const core::TensorRecord& t = graph.tensor(id);
+        info += row(tr("dtype"), QString::fromLatin1(core::dtypeName(t.dtype).data(), qsizetype(core::dtypeName(t.dtype).size())));
+        info += row(tr("shape"), listText(t.shape));
+        info += row(tr("stride"), listText(t.stride));
+        info += row(tr("storage offset"), QString::number(t.storageOffset));
+        if (!core::isNull(t.storage) && graph.kind(t.storage) == core::ValueKind::Storage) {
+            const core::StorageRecord& s = graph.storage(t.storage);
+            info += row(tr("storage"), QStringLiteral("key %1 · %2 · %L3 elements · %4")
+                                           .arg(QString::fromUtf8(s.key.data(), qsizetype(s.key.size())))
+                                           .arg(QString::fromLatin1(core::dtypeName(s.dtype).data(), qsizetype(core::dtypeName(s.dtype).size())))
+                                           .arg(s.numel)
+                                           .arg(QString::fromUtf8(s.location.data(), qsizetype(s.location.size()))));
+        }
+        info += row(tr("requires_grad"), t.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
+    } else {
+        const core::NdArrayRecord& a = graph.ndarray(id);
+        info += row(tr("dtype"), QString::fromUtf8(a.dtypeText.data(), qsizetype(a.dtypeText.size())));
+        info += row(tr("shape"), listText(a.shape));
+        info += row(tr("order"), a.fortranOrder ? QStringLiteral("Fortran") : QStringLiteral("C"));
+        info += row(tr("item size"), QString::number(a.itemSize));
+    }
+
+    auto view = core::torch::TensorView::open(m_file.doc, id);
+    if (!view) {
+        info += row(tr("data"), QString::fromStdString(view.error().toString()));
+        info += QStringLiteral("</table>");
+        m_info->setText(info);
+        m_stats->setText(QString());
+        m_statsProgress->hide();
+        m_axesBox->hide();
+        m_slidersBox->hide();
+        m_export->setEnabled(false);
+        m_stack->setCurrentIndex(1);
+        return false;
+    }
+    m_view = std::move(view).value();
+    const double bytes = double(m_view->numel()) * core::dtypeSize(m_view->dtype());
+    info += row(tr("elements"), QLocale().toString(qulonglong(m_view->numel())));
+    info += row(tr("bytes"), QLocale::c().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeTraditionalFormat));
+    info += QStringLiteral("</table>");
+    m_info->setText(info);
+    m_export->setEnabled(true);
+
+    const core::torch::TensorView captured = *m_view;
+    m_slice->setTensor(m_view->shape(),
+        [captured](std::span<const std::int64_t> coords) { return captured.elementAt(coords); },
+        formatFor(m_view->dtype()));
+    rebuildControls();
+    refreshSlice();
+    m_stack->setCurrentIndex(1);
+    startStats();
+    return true;
+}
+
+void TensorPreview::rebuildControls()
+{
+    for (QSlider* s : m_sliders)
+        s->deleteLater();
+    m_sliders.clear();
+    while (QLayoutItem* item = m_slidersLayout->takeAt(0)) {
+        if (item->widget())
+            item->widget()->deleteLater();
+        delete item;
+    }
+    const auto& shape = m_slice->shape();
+    const int rank = int(shape.size());
+    m_rowAxis->clear();
+    m_colAxis->clear();
+    for (int i = 0; i < rank; ++i) {
+        const QString label = tr("dim %1 (%2)").arg(i).arg(shape[std::size_t(i)]);
+        m_rowAxis->addItem(label);
+        m_colAxis->addItem(label);
+    }
+    m_axesBox->setVisible(rank >= 2);
+    if (rank >= 2) {
+        m_rowAxis->setCurrentIndex(m_slice->rowAxis());
+        m_colAxis->setCurrentIndex(m_slice->colAxis());
+    }
+    int gridRow = 0;
+    for (int axis = 0; axis < rank; ++axis) {
+        if (rank >= 2 && (axis == m_slice->rowAxis() || axis == m_slice->colAxis()))
+            continue;
+        if (rank < 2)
+            continue;
+        auto* label = new QLabel(m_slidersBox);
+        auto* slider = new QSlider(Qt::Horizontal, m_slidersBox);
+        slider->setRange(0, int(std::max<std::int64_t>(0, shape[std::size_t(axis)] - 1)));
+        slider->setValue(int(m_slice->fixedCoords()[std::size_t(axis)]));
+        slider->setProperty("axis", axis);
+        slider->setToolTip(tr("Index along dim %1").arg(axis));
+        label->setText(tr("dim %1: %2 / %3").arg(axis).arg(slider->value()).arg(shape[std::size_t(axis)] - 1));
+        connect(slider, &QSlider::valueChanged, this, [this, axis, label, shape](int value) {
+            label->setText(tr("dim %1: %2 / %3").arg(axis).arg(value).arg(shape[std::size_t(axis)] - 1));
+            setFixedIndex(axis, value);
+        });
+        m_slidersLayout->addWidget(label, gridRow, 0);
+        m_slidersLayout->addWidget(slider, gridRow, 1);
+        m_sliders.push_back(slider);
+        ++gridRow;
+    }
+    m_slidersBox->setVisible(gridRow > 0);
+}
+
+void TensorPreview::setAxes(int rowAxis, int colAxis)
+{
+    if (rowAxis == colAxis) {
+        // Swap instead of refusing: picking the other axis's dim exchanges them.
+        if (rowAxis == m_slice->colAxis())
+            colAxis = m_slice->rowAxis();
+        else
+            rowAxis = m_slice->colAxis();
+    }
+    m_slice->setAxes(rowAxis, colAxis);
+    rebuildControls();
+    refreshSlice();
+}
+
+void TensorPreview::setFixedIndex(int axis, std::int64_t index)
+{
+    m_slice->setFixedIndex(axis, index);
+    refreshSlice();
+}
+
+void TensorPreview::refreshSlice()
+{
+    const auto& shape = m_slice->shape();
+    if (!m_view) {
+        m_heatmap->clear();
+        return;
+    }
+    if (shape.size() == 1) {
+        // A vector draws as one strip.
+        m_heatmap->setSlice(1, m_slice->rowCount(), [this](int, int c) { return m_slice->valueAt(c, 0); });
+    } else {
+        m_heatmap->setSlice(m_slice->rowCount(), m_slice->columnCount(),
+            [this](int r, int c) { return m_slice->valueAt(r, c); });
+    }
+}
+
+void TensorPreview::startStats()
+{
+    if (!m_view)
+        return;
+    m_stats->setText(tr("<span style='color:#6b7280'>Computing statistics…</span>"));
+    m_statsProgress->setRange(0, 1000);
+    m_statsProgress->setValue(0);
+    m_statsProgress->show();
+    m_statsWatcher.setFuture(QtConcurrent::run(computeStats, *m_view));
+}
+
+void TensorPreview::onStatsFinished()
+{
+    if (m_statsWatcher.isCanceled() || m_statsWatcher.future().resultCount() == 0)
+        return;
+    m_statsProgress->hide();
+    const TensorStatsOutcome out = m_statsWatcher.result();
+    if (!out.stats) {
+        m_stats->setText(tr("<span style='color:#b91c1c'>Statistics failed: %1</span>").arg(out.error.toHtmlEscaped()));
+        Q_EMIT statsFinished(false);
+        return;
+    }
+    const core::torch::TensorStats& s = *out.stats;
+    auto num = [](double v) { return TensorSliceModel::formatNumber(v, TensorSliceModel::Format::Float); };
+    QString text = QStringLiteral("<table>");
+    if (s.count == 0) {
+        text += row(tr("elements"), tr("none (empty tensor)"));
+    } else {
+        text += row(tr("min"), num(s.min));
+        text += row(tr("max"), num(s.max));
+        text += row(tr("mean"), num(s.mean));
+        text += row(tr("std"), num(s.stddev));
+        text += row(tr("zeros"), QStringLiteral("%L1 (%2%)").arg(s.zeroCount).arg(100.0 * double(s.zeroCount) / double(s.count), 0, 'f', 1));
+        text += row(tr("NaN / Inf"), QStringLiteral("%L1 / %L2").arg(s.nanCount).arg(s.infCount));
+    }
+    text += QStringLiteral("</table>");
+    m_stats->setText(text);
+    if (s.count > 0)
+        m_histogram->setHistogram(out.histogram, s.min, s.max);
+    Q_EMIT statsFinished(true);
+}
+
+void TensorPreview::exportNpy(const QString& path)
+{
+    if (!m_view) {
+        Q_EMIT tensorExported(path, tr("no tensor"));
+        return;
+    }
+    m_export->setEnabled(false);
+    m_exportPath = path;
+    const core::torch::TensorView view = *m_view;
+    m_exportWatcher.setFuture(QtConcurrent::run([view, path]() -> QString {
+        auto r = view.writeNpy(path.toStdString());
+        return r ? QString() : QString::fromStdString(r.error().toString());
+    }));
+}
+
+} // namespace ui

@@ -1,0 +1,101 @@
+#pragma once
+
+// The tensor preview pane for Tensor and NdArray values: dtype, shape, stride, storage and bytes;
+// statistics and a histogram computed off the UI thread with progress; a 2-D slice as a value
+// table (row/column axis pickers, one slider per other axis) and as a heatmap; export to .npy.
+
+#include "ui/document_index.h"
+#include "ui/selection.h"
+#include "ui/tensor_slice_model.h"
+
+#include "core/torch/tensor_view.h"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include <optional>
+
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QStackedWidget;
+class QTabWidget;
+class QTableView;
+class QGridLayout;
+
+namespace ui {
+
+class HeatmapWidget;
+class HistogramWidget;
+
+struct TensorStatsOutcome {
+    std::optional<core::torch::TensorStats> stats;
+    std::vector<std::uint64_t> histogram; // 64 bins over [min, max]
+    QString error;
+};
+
+class TensorPreview : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kHistogramBins = 64;
+
+    explicit TensorPreview(QWidget* parent = nullptr);
+    ~TensorPreview() override;
+
+    void setDocument(const LoadedFile& file);
+    void setSelection(const Selection& selection);
+    // Shows a Tensor/NdArray value; returns false (and shows why) when it cannot be read.
+    bool showValue(core::ValueId id);
+    core::ValueId value() const { return m_value; }
+    bool hasTensor() const { return m_view.has_value(); }
+
+    TensorSliceModel* sliceModel() const { return m_slice; }
+    HeatmapWidget* heatmap() const { return m_heatmap; }
+    void setAxes(int rowAxis, int colAxis);
+    void setFixedIndex(int axis, std::int64_t index);
+    // Writes the shown tensor as .npy (on a worker; tensorExported() tells the outcome).
+    void exportNpy(const QString& path);
+
+Q_SIGNALS:
+    void statsFinished(bool ok);
+    void tensorExported(const QString& path, const QString& error);
+    void selectionRequested(const ui::Selection& selection);
+
+private:
+    void showMessage(const QString& text);
+    void rebuildControls();
+    void refreshSlice();
+    void startStats();
+    void onStatsFinished();
+
+    LoadedFile m_file;
+    core::ValueId m_value = core::kNullValue;
+    std::optional<core::torch::TensorView> m_view;
+    quint64 m_generation = 0;
+
+    QStackedWidget* m_stack;
+    QLabel* m_placeholder;
+    QLabel* m_title;
+    QLabel* m_info;
+    QLabel* m_stats;
+    QProgressBar* m_statsProgress;
+    QPushButton* m_export;
+    QWidget* m_axesBox;
+    QComboBox* m_rowAxis;
+    QComboBox* m_colAxis;
+    QWidget* m_slidersBox;
+    QGridLayout* m_slidersLayout;
+    std::vector<QSlider*> m_sliders;
+    QTabWidget* m_tabs;
+    QTableView* m_table;
+    TensorSliceModel* m_slice;
+    HeatmapWidget* m_heatmap;
+    HistogramWidget* m_histogram;
+    QFutureWatcher<TensorStatsOutcome> m_statsWatcher;
+    QFutureWatcher<QString> m_exportWatcher;
+    QString m_exportPath;
+};
+
+} // namespace ui

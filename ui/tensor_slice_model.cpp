@@ -1,0 +1,156 @@
+#include "ui/tensor_slice_model.h"
+
+#include <QBrush>
+#include <QColor>
+
+#include <cmath>
+#include <limits>
+
+namespace ui {
+
+TensorSliceModel::TensorSliceModel(QObject* parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+void TensorSliceModel::setTensor(std::vector<std::int64_t> shape, Accessor accessor, Format format)
+{
+    beginResetModel();
+    m_shape = std::move(shape);
+    m_coords.assign(m_shape.size(), 0);
+    m_accessor = std::move(accessor);
+    m_format = format;
+    m_rowAxis = 0;
+    m_colAxis = m_shape.size() >= 2 ? 1 : -1;
+    endResetModel();
+}
+
+void TensorSliceModel::clear()
+{
+    setTensor({}, {}, Format::Float);
+}
+
+void TensorSliceModel::setAxes(int rowAxis, int colAxis)
+{
+    const int rank = int(m_shape.size());
+    if (rank < 2 || rowAxis == colAxis || rowAxis < 0 || colAxis < 0 || rowAxis >= rank || colAxis >= rank)
+        return;
+    beginResetModel();
+    m_rowAxis = rowAxis;
+    m_colAxis = colAxis;
+    endResetModel();
+}
+
+void TensorSliceModel::setFixedIndex(int axis, std::int64_t index)
+{
+    if (axis < 0 || std::size_t(axis) >= m_shape.size() || axis == m_rowAxis || axis == m_colAxis)
+        return;
+    if (index < 0 || index >= m_shape[std::size_t(axis)])
+        return;
+    m_coords[std::size_t(axis)] = index;
+    if (rowCount() > 0 && columnCount() > 0)
+        Q_EMIT dataChanged(this->index(0, 0), this->index(rowCount() - 1, columnCount() - 1));
+    Q_EMIT headerDataChanged(Qt::Horizontal, 0, std::max(0, columnCount() - 1));
+}
+
+std::vector<std::int64_t> TensorSliceModel::coordsOf(int row, int column) const
+{
+    std::vector<std::int64_t> c = m_coords;
+    if (m_shape.size() == 1)
+        c[0] = row;
+    else if (m_shape.size() >= 2) {
+        c[std::size_t(m_rowAxis)] = row;
+        c[std::size_t(m_colAxis)] = column;
+    }
+    return c;
+}
+
+double TensorSliceModel::valueAt(int row, int column) const
+{
+    if (!m_accessor)
+        return std::numeric_limits<double>::quiet_NaN();
+    const std::vector<std::int64_t> c = coordsOf(row, column);
+    return m_accessor(c);
+}
+
+int TensorSliceModel::rowCount(const QModelIndex& parent) const
+{
+    if (parent.isValid() || !m_accessor)
+        return 0;
+    if (m_shape.empty())
+        return 1;
+    const std::int64_t n = m_shape.size() == 1 ? m_shape[0] : m_shape[std::size_t(m_rowAxis)];
+    return int(std::min<std::int64_t>(n, std::numeric_limits<int>::max()));
+}
+
+int TensorSliceModel::columnCount(const QModelIndex& parent) const
+{
+    if (parent.isValid() || !m_accessor)
+        return 0;
+    if (m_shape.size() < 2)
+        return 1;
+    // A slice with an empty axis anywhere has no cells.
+    for (auto d : m_shape) {
+        if (d == 0)
+            return 0;
+    }
+    return int(std::min<std::int64_t>(m_shape[std::size_t(m_colAxis)], std::numeric_limits<int>::max()));
+}
+
+QString TensorSliceModel::formatNumber(double v, Format format)
+{
+    if (std::isnan(v))
+        return QStringLiteral("nan");
+    if (std::isinf(v))
+        return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    switch (format) {
+    case Format::Bool:
+        return v != 0 ? QStringLiteral("True") : QStringLiteral("False");
+    case Format::Integer:
+        return QString::number(qint64(v));
+    case Format::Float:
+        return QString::number(v, 'g', 6);
+    }
+    return {};
+}
+
+QVariant TensorSliceModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    switch (role) {
+    case Qt::DisplayRole:
+        return formatNumber(valueAt(index.row(), index.column()), m_format);
+    case NumberRole:
+        return valueAt(index.row(), index.column());
+    case Qt::ToolTipRole: {
+        QStringList parts;
+        for (auto c : coordsOf(index.row(), index.column()))
+            parts << QString::number(c);
+        return QStringLiteral("[%1] = %2")
+            .arg(parts.join(QStringLiteral(", ")))
+            .arg(QString::number(valueAt(index.row(), index.column()), 'g', 17));
+    }
+    case Qt::TextAlignmentRole:
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    case Qt::ForegroundRole: {
+        const double v = valueAt(index.row(), index.column());
+        if (std::isnan(v) || std::isinf(v))
+            return QBrush(QColor(0xdc, 0x26, 0x26));
+        if (v == 0)
+            return QBrush(QColor(0x9c, 0xa3, 0xaf));
+        return {};
+    }
+    default:
+        return {};
+    }
+}
+
+QVariant TensorSliceModel::headerData(int section, Qt::Orientation, int role) const
+{
+    if (role != Qt::DisplayRole)
+        return {};
+    return QString::number(section);
+}
+
+} // namespace ui

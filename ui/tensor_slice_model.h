@@ -1,0 +1,54 @@
+#pragma once
+
+// A 2-D slice of an N-D tensor as a table: which axis runs down the rows, which across the
+// columns, and a fixed index for every other axis. Cells are decoded only when painted.
+
+#include <QAbstractTableModel>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace ui {
+
+class TensorSliceModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    using Accessor = std::function<double(std::span<const std::int64_t> coords)>;
+    enum class Format { Float, Integer, Bool };
+    enum Role { NumberRole = Qt::UserRole + 1 };
+
+    explicit TensorSliceModel(QObject* parent = nullptr);
+
+    // shape.size() == 0: one cell; 1: a column; >= 2: rowAxis x colAxis.
+    void setTensor(std::vector<std::int64_t> shape, Accessor accessor, Format format);
+    void clear();
+    // rowAxis != colAxis; both < rank (for rank >= 2).
+    void setAxes(int rowAxis, int colAxis);
+    void setFixedIndex(int axis, std::int64_t index);
+
+    int rowAxis() const { return m_rowAxis; }
+    int colAxis() const { return m_colAxis; }
+    const std::vector<std::int64_t>& shape() const { return m_shape; }
+    const std::vector<std::int64_t>& fixedCoords() const { return m_coords; }
+    // Coordinates of a cell (the fixed indices with row/col filled in).
+    std::vector<std::int64_t> coordsOf(int row, int column) const;
+    double valueAt(int row, int column) const;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    static QString formatNumber(double v, Format format);
+
+private:
+    std::vector<std::int64_t> m_shape;
+    std::vector<std::int64_t> m_coords;
+    Accessor m_accessor;
+    Format m_format = Format::Float;
+    int m_rowAxis = 0, m_colAxis = 1;
+};
+
+} // namespace ui

@@ -1,0 +1,73 @@
+#pragma once
+
+// The object tree: a row is one appearance of a value under a parent, not the value. Lazy: a
+// container's rows are made when the view asks (canFetchMore/fetchMore, in batches); containers
+// over 1,000 items get range rows ("[0 … 999]"). A value already on the ancestor chain is a leaf
+// "↻ #id"; a value shown elsewhere first is a leaf "↗ #id" that links to its first appearance.
+
+#include "ui/document_index.h"
+
+#include <QAbstractItemModel>
+
+#include <memory>
+#include <vector>
+
+namespace ui {
+
+class ValueTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, TypeColumn, ValueColumn, SizeColumn, ColumnCount };
+    enum Role {
+        ValueIdRole = Qt::UserRole + 1, // quint32 ValueId index (-1 for range rows)
+        AccessPathRole, // QString: ckpt['model']['fc.weight']
+        LinkTargetRole, // quint32 ValueId this row links to (shared/cycle leaves), else invalid
+        IsRangeRole,
+    };
+    static constexpr std::size_t kRangeThreshold = 1000; // more children than this: range rows
+    static constexpr std::size_t kFetchBatch = 1000;
+
+    explicit ValueTreeModel(QObject* parent = nullptr);
+    ~ValueTreeModel() override;
+
+    // Resets the model to a document (null: empty).
+    void setDocument(const LoadedFile& file);
+    const LoadedFile& file() const { return m_file; }
+    QString rootName() const { return m_rootName; }
+
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    bool hasChildren(const QModelIndex& parent = {}) const override;
+    bool canFetchMore(const QModelIndex& parent) const override;
+    void fetchMore(const QModelIndex& parent) override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+
+    core::ValueId valueAt(const QModelIndex& index) const;
+    QString accessPath(const QModelIndex& index) const;
+    // The row of a value's first appearance (fetching rows on the way), or invalid.
+    QModelIndex indexForValue(core::ValueId id);
+    // The row at a path of display-child indices from the root (fetching on the way).
+    QModelIndex indexForPath(const std::vector<std::size_t>& path);
+    // The row for an access path as accessPath() writes it ("ckpt['model']['fc.weight']").
+    QModelIndex indexForAccessPath(const QString& path);
+
+private:
+    struct Node;
+    Node* nodeOf(const QModelIndex& index) const;
+    QModelIndex indexOf(Node* node, int column = 0) const;
+    std::size_t totalRows(Node* node) const;
+    void ensureRows(Node* node, std::size_t rows); // fetches up to `rows` children (with signals)
+    std::unique_ptr<Node> makeChild(Node* parent, std::size_t row) const;
+    bool onAncestorChain(const Node* node, core::ValueId id) const;
+    QString displayText(Node* node, int column) const;
+
+    LoadedFile m_file;
+    std::unique_ptr<Node> m_root; // invisible
+    QString m_rootName;
+};
+
+} // namespace ui

@@ -1,0 +1,339 @@
+#include "ui/value_tree_pane.h"
+
+#include "ui/value_tree_model.h"
+
+#include "core/value/value_text.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPromise>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <deque>
+
+namespace ui {
+
+namespace {
+
+constexpr std::size_t kMaxMatches = 100000;
+
+// Pre-order walk over first appearances; collects values whose label (key, index, attribute) or
+// scalar repr contains `needle` (case-insensitive).
+void findValues(QPromise<std::vector<core::ValueId>>& promise, std::shared_ptr<const core::Document> doc,
+    QString needle)
+{
+    std::vector<core::ValueId> matches;
+    const core::ValueGraph& graph = doc->graph;
+    if (core::isNull(doc->root)) {
+        promise.addResult(matches);
+        return;
+    }
+    auto hit = [&](const std::string& text) {
+        return !text.empty() && QString::fromStdString(text).contains(needle, Qt::CaseInsensitive);
+    };
+    std::vector<bool> seen(graph.size(), false);
+    struct Frame {
+        core::ValueId id;
+        std::size_t next, count;
+    };
+    std::vector<Frame> stack;
+    seen[core::indexOf(doc->root)] = true;
+    stack.push_back({ doc->root, 0, core::displayChildCount(graph, doc->root) });
+    std::size_t steps = 0;
+    while (!stack.empty() && matches.size() < kMaxMatches) {
+        if ((++steps & 0x3FFF) == 0 && promise.isCanceled())
+            return;
+        Frame& top = stack.back();
+        if (top.next >= top.count) {
+            stack.pop_back();
+            continue;
+        }
+        const core::DisplayChild child = core::displayChild(graph, top.id, top.next++);
+        if (core::isNull(child.child) || !graph.valid(child.child) || seen[core::indexOf(child.child)])
+            continue;
+        seen[core::indexOf(child.child)] = true;
+        const std::size_t count = core::displayChildCount(graph, child.child);
+        if (hit(child.label) || (count == 0 && hit(core::summary(graph, child.child, 200))))
+            matches.push_back(child.child);
+        stack.push_back({ child.child, 0, count });
+    }
+    promise.addResult(matches);
+}
+
+} // namespace
+
+ValueTreePane::ValueTreePane(QWidget* parent)
+    : QWidget(parent)
+    , m_model(new ValueTreeModel(this))
+    , m_view(new QTreeView(this))
+    , m_find(new QLineEdit(this))
+    , m_findStatus(new QLabel(this))
+    , m_prev(new QToolButton(this))
+    , m_next(new QToolButton(this))
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(4);
+
+    auto* findRow = new QHBoxLayout;
+    findRow->setContentsMargins(4, 4, 4, 0);
+    m_find->setPlaceholderText(tr("Find key or value…"));
+    m_find->setClearButtonEnabled(true);
+    m_find->setToolTip(tr("Search keys, indices, attribute names and scalar values (Ctrl+F, Enter for next)"));
+    m_find->addAction(QIcon(QStringLiteral(":/icons/find.svg")), QLineEdit::LeadingPosition);
+    m_prev->setIcon(QIcon(QStringLiteral(":/icons/up.svg")));
+    m_prev->setToolTip(tr("Previous match (Shift+Enter)"));
+    m_next->setIcon(QIcon(QStringLiteral(":/icons/down.svg")));
+    m_next->setToolTip(tr("Next match (Enter)"));
+    m_prev->setAutoRaise(true);
+    m_next->setAutoRaise(true);
+    m_findStatus->setMinimumWidth(70);
+    m_findStatus->setStyleSheet(QStringLiteral("color: #6b7280;"));
+    findRow->addWidget(m_find, 1);
+    findRow->addWidget(m_findStatus);
+    findRow->addWidget(m_prev);
+    findRow->addWidget(m_next);
+    layout->addLayout(findRow);
+    layout->addWidget(m_view, 1);
+
+    m_view->setModel(m_model);
+    m_view->setUniformRowHeights(true);
+    m_view->setAlternatingRowColors(true);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_view->header()->setStretchLastSection(false);
+    m_view->header()->setSectionResizeMode(ValueTreeModel::ValueColumn, QHeaderView::Stretch);
+    m_view->setColumnWidth(ValueTreeModel::NameColumn, 260);
+    m_view->setColumnWidth(ValueTreeModel::TypeColumn, 150);
+    m_view->setColumnWidth(ValueTreeModel::SizeColumn, 80);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this](const QModelIndex& current) { onCurrentChanged(current); });
+    connect(m_view, &QTreeView::activated, this, &ValueTreePane::onActivated);
+    connect(m_view, &QTreeView::doubleClicked, this, &ValueTreePane::onActivated);
+    connect(m_view, &QWidget::customContextMenuRequested, this, &ValueTreePane::showContextMenu);
+    connect(m_find, &QLineEdit::returnPressed, this, [this] {
+        findNext(QApplication::keyboardModifiers() & Qt::ShiftModifier);
+    });
+    connect(m_find, &QLineEdit::textChanged, this, [this] {
+        m_matches.clear();
+        m_matchIndex = -1;
+        m_matchText.clear();
+        m_findStatus->clear();
+    });
+    connect(m_next, &QToolButton::clicked, this, [this] { findNext(false); });
+    connect(m_prev, &QToolButton::clicked, this, [this] { findNext(true); });
+    connect(&m_findWatcher, &QFutureWatcher<std::vector<core::ValueId>>::finished, this, [this] {
+        if (m_findWatcher.isCanceled() || m_findWatcher.future().resultCount() == 0)
+            return;
+        m_matches = m_findWatcher.result();
+        m_matchIndex = -1;
+        Q_EMIT findFinished(int(m_matches.size()));
+        if (m_matches.empty()) {
+            m_findStatus->setText(tr("no match"));
+            return;
+        }
+        findNext(false);
+    });
+}
+
+ValueTreePane::~ValueTreePane()
+{
+    m_findWatcher.cancel();
+    m_findWatcher.waitForFinished();
+}
+
+void ValueTreePane::setDocument(const LoadedFile& file)
+{
+    m_findWatcher.cancel();
+    m_file = file;
+    m_matches.clear();
+    m_matchIndex = -1;
+    m_matchText.clear();
+    m_findStatus->clear();
+    m_model->setDocument(file);
+    const QModelIndex root = m_model->index(0, 0);
+    if (root.isValid()) {
+        if (m_model->canFetchMore(root))
+            m_model->fetchMore(root);
+        m_view->expand(root);
+        QSignalBlocker block(this);
+        m_applying = true;
+        m_view->setCurrentIndex(root);
+        m_applying = false;
+    }
+}
+
+void ValueTreePane::setSelection(const Selection& selection)
+{
+    if (!selection.hasValue())
+        return;
+    if (m_model->valueAt(m_view->currentIndex()) == selection.value)
+        return;
+    const QModelIndex index = m_model->indexForValue(selection.value);
+    if (!index.isValid())
+        return;
+    m_applying = true;
+    selectIndex(index, false);
+    m_applying = false;
+}
+
+void ValueTreePane::selectIndex(const QModelIndex& index, bool emitRequest)
+{
+    const bool was = m_applying;
+    m_applying = !emitRequest;
+    for (QModelIndex p = index.parent(); p.isValid(); p = p.parent())
+        m_view->expand(p);
+    m_view->setCurrentIndex(index);
+    m_view->scrollTo(index, QAbstractItemView::PositionAtCenter);
+    m_applying = was;
+}
+
+void ValueTreePane::onCurrentChanged(const QModelIndex& current)
+{
+    if (m_applying || !m_file.doc)
+        return;
+    const core::ValueId id = m_model->valueAt(current);
+    if (core::isNull(id))
+        return;
+    Selection sel;
+    sel.value = id;
+    sel.offset = m_file.doc->graph.offset(id);
+    sel.pickle = m_file.index ? m_file.index->pickleAt(sel.offset) : -1;
+    if (sel.pickle < 0)
+        sel.pickle = int(m_file.doc->mainPickle);
+    Q_EMIT selectionRequested(sel);
+}
+
+void ValueTreePane::onActivated(const QModelIndex& index)
+{
+    const QVariant link = index.siblingAtColumn(0).data(ValueTreeModel::LinkTargetRole);
+    if (!link.isValid())
+        return;
+    const QModelIndex target = m_model->indexForValue(core::ValueId(link.value<quint32>()));
+    if (target.isValid())
+        selectIndex(target, true);
+}
+
+QString ValueTreePane::currentAccessPath() const
+{
+    return m_model->accessPath(m_view->currentIndex());
+}
+
+void ValueTreePane::copyAccessPath()
+{
+    const QString path = currentAccessPath();
+    if (!path.isEmpty())
+        QApplication::clipboard()->setText(path);
+}
+
+void ValueTreePane::expandAll(int maxRows)
+{
+    QModelIndex start = m_view->currentIndex().siblingAtColumn(0);
+    std::deque<QModelIndex> queue;
+    if (start.isValid() && m_model->hasChildren(start))
+        queue.push_back(start);
+    else
+        queue.push_back(m_model->index(0, 0));
+    int rows = 0;
+    while (!queue.empty() && rows < maxRows) {
+        QModelIndex idx = queue.front();
+        queue.pop_front();
+        if (!idx.isValid())
+            continue;
+        while (m_model->canFetchMore(idx) && m_model->rowCount(idx) + rows < maxRows)
+            m_model->fetchMore(idx);
+        m_view->expand(idx);
+        const int n = m_model->rowCount(idx);
+        rows += n;
+        for (int r = 0; r < n; ++r) {
+            QModelIndex child = m_model->index(r, 0, idx);
+            if (m_model->hasChildren(child))
+                queue.push_back(child);
+        }
+    }
+}
+
+void ValueTreePane::collapseAll()
+{
+    m_view->collapseAll();
+    const QModelIndex root = m_model->index(0, 0);
+    if (root.isValid())
+        m_view->expand(root);
+}
+
+bool ValueTreePane::selectAccessPath(const QString& path)
+{
+    const QModelIndex index = m_model->indexForAccessPath(path);
+    if (!index.isValid())
+        return false;
+    selectIndex(index, true);
+    return true;
+}
+
+void ValueTreePane::startFind()
+{
+    const QString text = m_find->text().trimmed();
+    if (text.isEmpty() || !m_file.doc)
+        return;
+    m_findWatcher.cancel();
+    m_matchText = text;
+    m_findStatus->setText(tr("searching…"));
+    m_findWatcher.setFuture(QtConcurrent::run(findValues, m_file.doc, text));
+}
+
+void ValueTreePane::findNext(bool backwards)
+{
+    const QString text = m_find->text().trimmed();
+    if (text.isEmpty())
+        return;
+    if (text != m_matchText) {
+        startFind();
+        return;
+    }
+    if (m_matches.empty())
+        return;
+    const int n = int(m_matches.size());
+    m_matchIndex = backwards ? (m_matchIndex <= 0 ? n - 1 : m_matchIndex - 1) : (m_matchIndex + 1) % n;
+    m_findStatus->setText(QStringLiteral("%1 / %2%3")
+                              .arg(m_matchIndex + 1)
+                              .arg(n)
+                              .arg(std::size_t(n) >= kMaxMatches ? QStringLiteral("+") : QString()));
+    const QModelIndex index = m_model->indexForValue(m_matches[std::size_t(m_matchIndex)]);
+    if (index.isValid())
+        selectIndex(index, true);
+}
+
+void ValueTreePane::showContextMenu(const QPoint& pos)
+{
+    const QModelIndex index = m_view->indexAt(pos);
+    if (!index.isValid())
+        return;
+    QMenu menu(this);
+    menu.addAction(QIcon(QStringLiteral(":/icons/copy.svg")), tr("Copy Access Path"), this, [this, index] {
+        QApplication::clipboard()->setText(m_model->accessPath(index));
+    });
+    menu.addAction(tr("Copy Value"), this, [this, index] {
+        QApplication::clipboard()->setText(
+            index.siblingAtColumn(ValueTreeModel::ValueColumn).data(Qt::ToolTipRole).toString());
+    });
+    if (index.siblingAtColumn(0).data(ValueTreeModel::LinkTargetRole).isValid())
+        menu.addAction(tr("Go to First Appearance"), this, [this, index] { onActivated(index); });
+    menu.addSeparator();
+    menu.addAction(QIcon(QStringLiteral(":/icons/expand.svg")), tr("Expand All Below"), this, [this, index] {
+        m_view->setCurrentIndex(index);
+        expandAll();
+    });
+    menu.exec(m_view->viewport()->mapToGlobal(pos));
+}
+
+} // namespace ui

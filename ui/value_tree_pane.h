@@ -1,0 +1,67 @@
+#pragma once
+
+// The value tree pane: a find box over keys and values, the lazy tree, copy-path and
+// expand/collapse actions. Knows nothing of other panes: setSelection() in, selectionRequested() out.
+
+#include "ui/document_index.h"
+#include "ui/selection.h"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QToolButton;
+class QTreeView;
+
+namespace ui {
+
+class ValueTreeModel;
+
+class ValueTreePane : public QWidget {
+    Q_OBJECT
+public:
+    explicit ValueTreePane(QWidget* parent = nullptr);
+    ~ValueTreePane() override;
+
+    void setDocument(const LoadedFile& file);
+    void setSelection(const Selection& selection);
+
+    ValueTreeModel* model() const { return m_model; }
+    QTreeView* view() const { return m_view; }
+    QLineEdit* findBox() const { return m_find; }
+
+    QString currentAccessPath() const;
+    void copyAccessPath();
+    void expandAll(int maxRows = 20000);
+    void collapseAll();
+    // Selects the row at an access path; returns false when there is none.
+    bool selectAccessPath(const QString& path);
+    void findNext(bool backwards = false);
+
+Q_SIGNALS:
+    void selectionRequested(const ui::Selection& selection);
+    void findFinished(int matches);
+
+private:
+    void onCurrentChanged(const QModelIndex& current);
+    void onActivated(const QModelIndex& index);
+    void startFind();
+    void selectIndex(const QModelIndex& index, bool emitRequest);
+    void showContextMenu(const QPoint& pos);
+
+    LoadedFile m_file;
+    ValueTreeModel* m_model;
+    QTreeView* m_view;
+    QLineEdit* m_find;
+    QLabel* m_findStatus;
+    QToolButton* m_prev;
+    QToolButton* m_next;
+    bool m_applying = false;
+    QFutureWatcher<std::vector<core::ValueId>> m_findWatcher;
+    std::vector<core::ValueId> m_matches;
+    int m_matchIndex = -1;
+    QString m_matchText;
+};
+
+} // namespace ui

@@ -14,11 +14,6 @@
 #include <unordered_set>
 #include <vector>
 
-#if __has_include("core/torch/tensor_view.cpp")
-#define PS_HAVE_TENSOR_VIEW 1
-#else
-#define PS_HAVE_TENSOR_VIEW 0
-#endif
 
 namespace {
 
@@ -228,7 +223,6 @@ int runInfo(const cli::Args& args)
                 static_cast<int>(wType), r.dtype.c_str(), static_cast<int>(wShape), r.shape.c_str(),
                 withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(), r.storage.c_str());
             if (stats) {
-#if PS_HAVE_TENSOR_VIEW
                 auto view = core::torch::TensorView::open(doc, r.id);
                 auto s = view.ok() ? view->stats() : core::Result<core::torch::TensorStats>(view.error());
                 if (s.ok())
@@ -236,9 +230,6 @@ int runInfo(const cli::Args& args)
                         static_cast<unsigned long long>(s->nanCount), static_cast<unsigned long long>(s->infCount));
                 else
                     std::printf("  %-67s", ("(" + s.error().message + ")").c_str());
-#else
-                std::printf("  %-67s", "(statistics not available in this build)");
-#endif
             }
             std::printf("  %s\n", r.sharedWith.c_str());
         }

@@ -12,14 +12,6 @@
 #include <ostream>
 #include <unordered_map>
 
-// TensorView's implementation comes with the torch reader; until it is in the tree, tensor data
-// is reported as unavailable.
-#if __has_include("core/torch/tensor_view.cpp")
-#define PS_HAVE_TENSOR_VIEW 1
-#else
-#define PS_HAVE_TENSOR_VIEW 0
-#endif
-
 namespace core {
 
 bool FileJsonSink::write(std::string_view text)
@@ -924,7 +916,6 @@ private:
     {
         if (m_options.tensorData == TensorDataMode::None)
             return {};
-#if PS_HAVE_TENSOR_VIEW
         auto view = torch::TensorView::open(m_doc, id);
         if (!view.ok()) {
             put(",\"data\":{\"error\":");
@@ -976,14 +967,8 @@ private:
         PS_TRY(fullValues(*view));
         put('}');
         return {};
-#else
-        (void)id;
-        put(",\"data\":{\"error\":\"tensor data is not available in this build\"}");
-        return {};
-#endif
     }
 
-#if PS_HAVE_TENSOR_VIEW
     static bool isIntegral(DType t)
     {
         switch (t) {
@@ -1072,13 +1057,10 @@ private:
             }
             putElement(chunk[static_cast<std::size_t>(at)], integral);
         }
-        if (empty && listDims == 0)
-            put("[]");
         for (std::size_t i = 0; i < listDims; ++i)
             put(']');
         return {};
     }
-#endif
 
     // ---- plain form -----------------------------------------------------------------------------
     Result<void> plainValue(ValueId id, std::uint32_t assigned)

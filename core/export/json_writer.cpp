@@ -196,7 +196,7 @@ const std::string_view kTexts[] = {
 struct Frame {
     std::uint64_t next = 0; // Seq: next index into the vector; Text: unused
     std::uint32_t id = 0; // Value/Seq: the value; Text: TextId
-    std::uint32_t aux = 0; // Text TTensorTail: the tensor value
+    std::uint32_t aux = 0; // Text TTensorTail: the tensor value; Seq: 1 = comma before the first entry
     FrameType type = FrameType::Value;
     Source source = Source::Items;
     SeqMode mode = SeqMode::Values;
@@ -218,6 +218,16 @@ public:
     Result<void> run()
     {
         const Document& d = *m_doc;
+        if (m_options.plain) { // the plain form is the root value alone
+            if (m_g.valid(d.root)) {
+                m_counts = countRefs(m_g, d.root, true);
+                PS_TRY(walk(d.root));
+            } else {
+                put("null");
+            }
+            put('\n');
+            return flush();
+        }
         put("{\"picklescope\":1,\"file\":{\"name\":");
         putString(d.fileName);
         put(",\"size\":");
@@ -571,7 +581,7 @@ private:
         if (f.next + step > items.size())
             return;
         const std::uint64_t i = f.next;
-        if (i > 0)
+        if (i > 0 || f.aux != 0)
             put(',');
         Frame again = f;
         again.next = i + step;
@@ -1065,12 +1075,25 @@ private:
     // ---- plain form -----------------------------------------------------------------------------
     Result<void> plainValue(ValueId id, std::uint32_t assigned)
     {
-        if (assigned != 0) {
-            put("{\"$id\":");
-            putUnsigned(assigned);
-            put(",\"$value\":");
-            pushText(TCloseWrapped);
-        }
+        // A shared value: "$id" as the first member of its JSON object, or a {"$id","$value"}
+        // wrapper around an array.
+        auto open = [&](std::string_view rest) {
+            put('{');
+            if (assigned != 0) {
+                put("\"$id\":");
+                putUnsigned(assigned);
+                put(',');
+            }
+            put(rest);
+        };
+        auto wrap = [&] {
+            if (assigned != 0) {
+                put("{\"$id\":");
+                putUnsigned(assigned);
+                put(",\"$value\":");
+                pushText(TCloseWrapped);
+            }
+        };
         const ValueKind k = m_g.kind(id);
         switch (k) {
         case ValueKind::None: put("null"); return {};
@@ -1080,7 +1103,7 @@ private:
         case ValueKind::Float: putDouble(m_g.floatValue(id)); return {};
         case ValueKind::Complex: {
             const auto [re, im] = m_g.complexValue(id);
-            put("{\"$type\":\"complex\",\"real\":");
+            open("\"$type\":\"complex\",\"real\":");
             putDouble(re);
             put(",\"imag\":");
             putDouble(im);
@@ -1090,7 +1113,7 @@ private:
         case ValueKind::Str: putString(m_g.text(id)); return {};
         case ValueKind::Bytes:
         case ValueKind::ByteArray:
-            put(k == ValueKind::Bytes ? "{\"$type\":\"bytes\",\"base64\":" : "{\"$type\":\"bytearray\",\"base64\":");
+            open(k == ValueKind::Bytes ? "\"$type\":\"bytes\",\"base64\":" : "\"$type\":\"bytearray\",\"base64\":");
             putBase64(m_g.text(id));
             put('}');
             return {};
@@ -1098,6 +1121,7 @@ private:
         case ValueKind::Tuple:
         case ValueKind::Set:
         case ValueKind::FrozenSet:
+            wrap();
             put('[');
             pushText(TCloseArray);
             pushSeq(id, Source::Items, SeqMode::Values);
@@ -1107,19 +1131,31 @@ private:
             const auto& items = m_g.items(id);
             for (std::size_t i = 0; i + 1 < items.size() && strKeys; i += 2)
                 strKeys = m_g.kind(items[i]) == ValueKind::Str;
-            put(strKeys ? '{' : '[');
-            pushText(strKeys ? TClose : TCloseArray);
-            pushSeq(id, Source::Items, strKeys ? SeqMode::Members : SeqMode::Pairs);
+            if (strKeys) {
+                put('{');
+                if (assigned != 0) {
+                    put("\"$id\":");
+                    putUnsigned(assigned);
+                }
+                pushText(TClose);
+                pushSeq(id, Source::Items, SeqMode::Members);
+                m_stack.back().aux = assigned != 0 ? 1 : 0; // members follow "$id"
+            } else {
+                wrap();
+                put('[');
+                pushText(TCloseArray);
+                pushSeq(id, Source::Items, SeqMode::Pairs);
+            }
             return {};
         }
         case ValueKind::Global:
-            put("{\"$type\":\"global\",\"name\":");
+            open("\"$type\":\"global\",\"name\":");
             putString(std::string(m_g.global(id).module) + "." + std::string(m_g.global(id).name));
             put('}');
             return {};
         case ValueKind::Object: {
             const ObjectRecord& o = m_g.object(id);
-            put("{\"$type\":");
+            open("\"$type\":");
             const std::string cls = className(m_g, id);
             putString(cls.empty() ? std::string("object") : cls);
             const std::string display = displayRepr(m_g, id);
@@ -1165,29 +1201,29 @@ private:
             return {};
         }
         case ValueKind::Persistent:
-            put("{\"$type\":\"persistent\",\"pid\":");
+            open("\"$type\":\"persistent\",\"pid\":");
             pushText(TClose);
             pushValue(m_g.persistentId(id));
             return {};
         case ValueKind::Extension:
-            put("{\"$type\":\"extension\",\"code\":");
+            open("\"$type\":\"extension\",\"code\":");
             putSigned(m_g.extensionCode(id));
             put('}');
             return {};
         case ValueKind::Buffer:
-            put("{\"$type\":\"buffer\",\"index\":");
+            open("\"$type\":\"buffer\",\"index\":");
             putSigned(m_g.bufferIndex(id));
             put('}');
             return {};
         case ValueKind::Storage:
-            put("{\"$type\":\"storage\"");
+            open("\"$type\":\"storage\"");
             storageMembers(m_g.storage(id));
             put('}');
             return {};
         case ValueKind::Tensor: {
             const TensorRecord& t = m_g.tensor(id);
-            put(t.cls == TensorClass::Parameter ? "{\"$type\":\"torch.nn.Parameter\",\"dtype\":\""
-                                                : "{\"$type\":\"torch.Tensor\",\"dtype\":\"");
+            open(t.cls == TensorClass::Parameter ? "\"$type\":\"torch.nn.Parameter\",\"dtype\":\""
+                                                 : "\"$type\":\"torch.Tensor\",\"dtype\":\"");
             put(dtypeName(t.dtype));
             put("\",\"shape\":");
             putShape(t.shape);
@@ -1196,7 +1232,7 @@ private:
             return {};
         }
         case ValueKind::NdArray: {
-            put("{\"$type\":\"numpy.ndarray\"");
+            open("\"$type\":\"numpy.ndarray\"");
             ndarrayHeader(m_g.ndarray(id));
             pushText(TClose);
             if (isObjectArray(m_g, id)) {

@@ -1003,8 +1003,6 @@ struct ObjectLayout {
     bool args = false;
     bool kwargs = false;
     bool base = false;
-    ValueId stateDict = kNullValue; // flattened state dict (or the first of a pair)
-    ValueId slotDict = kNullValue; // the second of a (state, slotstate) pair
     bool stateChild = false; // the state as one child
     std::size_t stateCount = 0;
 };
@@ -1019,29 +1017,11 @@ ObjectLayout objectLayout(const ValueGraph& g, ValueId id)
     }
     l.kwargs = g.valid(o.kwargs) && !(g.kind(o.kwargs) == ValueKind::Dict && g.items(o.kwargs).empty());
     l.base = g.valid(o.base);
+    // The BUILD state is one "state" row (its dict entries below it), so that a tree shows
+    // callable arguments and state side by side for classes it does not know.
     if (g.valid(o.state)) {
-        const ValueKind k = g.kind(o.state);
-        if (k == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain && isNull(g.extraState(o.state))) {
-            l.stateDict = o.state;
-            l.stateCount = g.itemCount(o.state);
-        } else if (k == ValueKind::Tuple && g.items(o.state).size() == 2) {
-            const ValueId first = g.items(o.state)[0], second = g.items(o.state)[1];
-            const bool firstOk = g.kind(first) == ValueKind::None
-                || (g.kind(first) == ValueKind::Dict && g.dictClass(first) == DictClass::Plain);
-            const bool secondOk = g.kind(second) == ValueKind::Dict && g.dictClass(second) == DictClass::Plain;
-            if (firstOk && secondOk) {
-                if (g.kind(first) == ValueKind::Dict)
-                    l.stateDict = first;
-                l.slotDict = second;
-                l.stateCount = (isNull(l.stateDict) ? 0 : g.itemCount(first)) + g.itemCount(second);
-            } else {
-                l.stateChild = true;
-                l.stateCount = 1;
-            }
-        } else {
-            l.stateChild = true;
-            l.stateCount = 1;
-        }
+        l.stateChild = true;
+        l.stateCount = 1;
     }
     return l;
 }
@@ -1486,12 +1466,10 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
             --index;
         }
         if (index < l.stateCount) {
-            if (l.stateChild)
-                return field(o.state, "state", ".__state__");
-            const std::size_t first = isNull(l.stateDict) ? 0 : g.itemCount(l.stateDict);
-            if (index < first)
-                return keyedChild(g, g.items(l.stateDict), index, true);
-            return keyedChild(g, g.items(l.slotDict), index - first, true);
+            if (l.stateChild) // obj.__dict__['k'] is obj.k; other states are what __getstate__ gave
+                return field(o.state, "state",
+                    g.kind(o.state) == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain ? ".__dict__"
+                                                                                                  : ".__getstate__()");
         }
         index -= l.stateCount;
         if (index < o.listItems.size())

@@ -47,9 +47,9 @@ struct DisplayChild {
 
 // Children as a tree shows them, made on demand (cheap for huge containers).
 // Dicts: default_factory / state (when present) first, then one child per key (the value,
-// labelled by the key's repr). Objects: args, kwargs, base (when present), the state's
-// attributes (a str-keyed state dict, or CPython's (state, slotstate) pair, is flattened into
-// attributes; any other state is one "state" child), then list items and dict items.
+// labelled by the key's repr). Objects: args (when not empty), kwargs, base (when present),
+// "state" (the BUILD argument; path ".__dict__" for a dict, ".__getstate__()" otherwise), then
+// list items ([i]) and dict items ([key]).
 std::size_t displayChildCount(const ValueGraph& graph, ValueId id);
 DisplayChild displayChild(const ValueGraph& graph, ValueId id, std::size_t index);
 // The child value alone (no label text): for walkers.

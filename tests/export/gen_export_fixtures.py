@@ -250,7 +250,11 @@ class Exporter:
             assigned = 0
         if self.plain:
             v = self.plain_value(obj)
-            return {"$id": assigned, "$value": v} if assigned else v
+            if not assigned:
+                return v
+            if isinstance(v, dict):  # a JSON object: "$id" is its first member
+                return {"$id": assigned, **v}
+            return {"$id": assigned, "$value": v}
         return self.typed_value(obj, assigned)
 
     def typed_value(self, obj, assigned):
@@ -388,8 +392,9 @@ def main():
             file_info = {"name": stem + ".pkl", "size": len(data), "format": "pickle",
                          "protocol": file_protocol(data)}
             for plain in (False, True):
-                doc = {"picklescope": 1, "file": file_info,
-                       "root": Exporter(protocol, plain).export(loaded), "diagnostics": []}
+                root = Exporter(protocol, plain).export(loaded)
+                # The plain form is the root value alone.
+                doc = root if plain else {"picklescope": 1, "file": file_info, "root": root, "diagnostics": []}
                 suffix = ".plain.json" if plain else ".json"
                 with open(os.path.join(OUT, stem + suffix), "w") as f:
                     json.dump(doc, f, separators=(",", ":"), ensure_ascii=True)

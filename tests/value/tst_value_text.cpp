@@ -57,7 +57,7 @@ private Q_SLOTS:
     void reprsMatchPython_data();
     void reprsMatchPython();
     void dictChildrenAreLabelledByKeyRepr();
-    void objectStateBecomesAttributes();
+    void objectStateIsOneRowBesideArgs();
     void reconstructorObjectsNameTheirClass();
     void typeLabelsAndSummaries();
     void longTextIsTruncatedWithEllipsis();
@@ -115,13 +115,15 @@ void TestValueText::dictChildrenAreLabelledByKeyRepr()
     QCOMPARE(displayChild(g, items[7], 1).kind, EdgeKind::Key);
 }
 
-void TestValueText::objectStateBecomesAttributes()
+void TestValueText::objectStateIsOneRowBesideArgs()
 {
     const auto ns = load(kPickleDir + QStringLiteral("namespace_p4.pkl"));
     QVERIFY(ns && !ns->error);
     QCOMPARE(QString::fromStdString(typeLabel(ns->graph, ns->root)), QStringLiteral("argparse.Namespace"));
-    QCOMPARE(childLabels(ns->graph, ns->root), (QStringList { "a .a", "b .b" }));
-    QCOMPARE(displayChild(ns->graph, ns->root, 0).kind, EdgeKind::Attribute);
+    QCOMPARE(childLabels(ns->graph, ns->root), (QStringList { "state .__dict__" }));
+    QCOMPARE(displayChild(ns->graph, ns->root, 0).kind, EdgeKind::Field);
+    const ValueId state = displayChild(ns->graph, ns->root, 0).child;
+    QCOMPARE(childLabels(ns->graph, state), (QStringList { "'a' ['a']", "'b' ['b']" }));
     QCOMPARE(QString::fromStdString(summary(ns->graph, ns->root)), QStringLiteral("argparse.Namespace object"));
 
     const auto deque = load(kExportDir + QStringLiteral("collections_p2.pkl"));

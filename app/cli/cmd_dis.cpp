@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,10 +25,16 @@ bool looksLikeArchive(std::span<const std::byte> bytes)
         return true; // zip (torch.save since 1.6, TorchScript)
     if (bytes.size() > 262 && std::memcmp(bytes.data() + 257, "ustar", 5) == 0)
         return true; // tar (torch < 0.4)
-    // Legacy torch.save: the first pickle is the magic number 0x1950a86a20f9469cfc6c (LONG1).
-    static const unsigned char legacy[] = { 0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8,
-        0x50, 0x19 };
-    return bytes.size() > sizeof legacy && std::memcmp(bytes.data(), legacy, sizeof legacy) == 0;
+    // Legacy torch.save: the first pickle is the magic number 0x1950a86a20f9469cfc6c (LONG1),
+    // right after PROTO (and FRAME at protocol 4+).
+    static const unsigned char magic[] = { 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19 };
+    if (at(0) != 0x80)
+        return false;
+    const std::size_t window = std::min<std::size_t>(bytes.size(), 24);
+    for (std::size_t i = 2; i + sizeof magic <= window; ++i)
+        if (std::memcmp(bytes.data() + i, magic, sizeof magic) == 0)
+            return true;
+    return false;
 }
 
 void appendJsonString(std::string& out, std::string_view text)
@@ -150,7 +157,7 @@ int runDis(const cli::Args& args)
     // Streamed: records are rendered as they come into a fixed buffer written out when full, so
     // memory stays flat whatever the size of the program.
     const bool json = args.has("--json");
-    constexpr std::size_t kChunk = 1 << 20;
+    constexpr std::size_t kChunk = 1 << 16; // stays in L2 between writes
     std::string out;
     std::vector<char> buffer(kChunk);
     std::size_t used = 0;

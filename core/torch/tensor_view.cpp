@@ -7,6 +7,13 @@
 #include <cstdio>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace core::torch {
 
 namespace {
@@ -240,6 +247,55 @@ double TensorView::elementAt(std::span<const std::int64_t> coords) const
     return decodeAt(pos, index);
 }
 
+std::pair<double, double> TensorView::elementComplex(std::uint64_t index) const
+{
+    const double re = element(index);
+    if (index >= m_numel || (m_dtype != DType::Complex32 && m_dtype != DType::Complex64 && m_dtype != DType::Complex128))
+        return { re, 0.0 };
+    const std::uint64_t pos = position(index);
+    const std::uint32_t half = m_elemSize / 2;
+    const DType part = m_dtype == DType::Complex32 ? DType::Float16 : (m_dtype == DType::Complex64 ? DType::Float32 : DType::Float64);
+    return { re, decodeElement(part, m_bytes.data() + pos * m_elemSize + half, m_swap) };
+}
+
+Result<std::vector<double>> TensorView::slice2D(std::span<const std::int64_t> coords, std::size_t rowAxis, std::size_t colAxis,
+    std::int64_t rowStart, std::int64_t rows, std::int64_t colStart, std::int64_t cols) const
+{
+    const std::size_t rank = m_shape.size();
+    if (coords.size() != rank)
+        return makeError(ErrorCode::BadValue, 0, "slice: coordinates do not match the rank");
+    if (rank == 0) {
+        if (rows != 1 || cols != 1 || rowStart != 0 || colStart != 0)
+            return makeError(ErrorCode::BadValue, 0, "slice: a 0-d tensor has one element");
+        return std::vector<double> { element(0) };
+    }
+    if (rowAxis >= rank || colAxis >= rank)
+        return makeError(ErrorCode::BadValue, 0, "slice: axis out of range");
+    const bool oneD = rowAxis == colAxis;
+    const std::int64_t rowSize = oneD ? 1 : m_shape[rowAxis];
+    if (rows < 0 || cols < 0 || rowStart < 0 || colStart < 0 || rowStart > rowSize - rows || colStart > m_shape[colAxis] - cols)
+        return makeError(ErrorCode::BadValue, 0, "slice: window outside the tensor");
+    if (static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols) > (std::uint64_t(1) << 26))
+        return makeError(ErrorCode::LimitExceeded, 0, "slice: window too large");
+    for (std::size_t k = 0; k < rank; ++k) {
+        const bool free = k == colAxis || (!oneD && k == rowAxis);
+        if (!free && (coords[k] < 0 || coords[k] >= m_shape[k]))
+            return makeError(ErrorCode::BadValue, 0, "slice: coordinate out of range");
+    }
+    std::vector<double> out;
+    out.reserve(static_cast<std::size_t>(rows * cols));
+    std::vector<std::int64_t> at(coords.begin(), coords.end());
+    for (std::int64_t r = 0; r < rows; ++r) {
+        if (!oneD)
+            at[rowAxis] = rowStart + r;
+        for (std::int64_t c = 0; c < cols; ++c) {
+            at[colAxis] = colStart + c;
+            out.push_back(elementAt(at));
+        }
+    }
+    return out;
+}
+
 void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
 {
     if (first >= m_numel)
@@ -300,85 +356,187 @@ void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
     }
 }
 
+namespace {
+
+// Asks the kernel to map [p, p+n) ahead of a sequential scan: one call instead of a page fault
+// per 4 KiB (MADV_POPULATE_READ, Linux 5.14+; harmless elsewhere and on heap buffers).
+void prefetchRange(const std::byte* p, std::size_t n)
+{
+#ifdef __linux__
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
+    const auto end = reinterpret_cast<std::uintptr_t>(p) + n;
+    if (end <= begin)
+        return;
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+    if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ) != 0)
+        (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_WILLNEED);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+} // namespace
+
+namespace {
+
+// Statistics of one chunk: NaNs are skipped for sum/min/max/m2 and counted; m2 is the sum of
+// squared deviations from the chunk's own mean (combined across chunks with Chan's formula).
+struct ChunkStats {
+    double sum = 0, min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
+    double m2 = 0;
+    std::uint64_t nan = 0, inf = 0, zero = 0;
+};
+
+#if defined(__SSE2__)
+inline __m128d load2(const double* p) { return _mm_loadu_pd(p); }
+inline __m128d load2(const float* p)
+{
+    const __m128 f = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    return _mm_cvtps_pd(f);
+}
+#endif
+
+// Bits set in a 4-bit mask (no popcnt instruction in the baseline x86-64 target).
+constexpr std::uint8_t kBits4[16] = { 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4 };
+
+template <typename T>
+ChunkStats chunkStats(const T* p, std::size_t n)
+{
+    ChunkStats c;
+    // Shifted sums (origin k = the first finite value) give sum and m2 in one pass, stably.
+    double k = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const double v = static_cast<double>(p[j]);
+        if (std::isfinite(v)) {
+            k = v;
+            break;
+        }
+    }
+    double sd = 0, sq = 0;
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128d inf = _mm_set1_pd(std::numeric_limits<double>::infinity());
+    const __m128d zero = _mm_setzero_pd();
+    const __m128d origin = _mm_set1_pd(k);
+    __m128d s0 = zero, s1 = zero, q0 = zero, q1 = zero, lo0 = inf, lo1 = inf;
+    __m128d hi0 = _mm_set1_pd(-std::numeric_limits<double>::infinity()), hi1 = hi0;
+    __m128i nanCount = _mm_setzero_si128(), zeroCount = nanCount;
+    for (; i + 4 <= n; i += 4) {
+        const __m128d a = load2(p + i), b = load2(p + i + 2);
+        const __m128d ua = _mm_cmpunord_pd(a, a), ub = _mm_cmpunord_pd(b, b);
+        const __m128d da = _mm_andnot_pd(ua, _mm_sub_pd(a, origin)), db = _mm_andnot_pd(ub, _mm_sub_pd(b, origin));
+        s0 = _mm_add_pd(s0, da);
+        s1 = _mm_add_pd(s1, db);
+        q0 = _mm_add_pd(q0, _mm_mul_pd(da, da));
+        q1 = _mm_add_pd(q1, _mm_mul_pd(db, db));
+        lo0 = _mm_min_pd(a, lo0); // a NaN in the first operand yields the second: NaNs skipped
+        lo1 = _mm_min_pd(b, lo1);
+        hi0 = _mm_max_pd(a, hi0);
+        hi1 = _mm_max_pd(b, hi1);
+        // all-ones lanes are -1: subtracting a mask counts
+        nanCount = _mm_sub_epi64(_mm_sub_epi64(nanCount, _mm_castpd_si128(ua)), _mm_castpd_si128(ub));
+        zeroCount = _mm_sub_epi64(_mm_sub_epi64(zeroCount, _mm_castpd_si128(_mm_cmpeq_pd(a, zero))), _mm_castpd_si128(_mm_cmpeq_pd(b, zero)));
+    }
+    double tmp[2];
+    _mm_storeu_pd(tmp, _mm_add_pd(s0, s1));
+    sd = tmp[0] + tmp[1];
+    _mm_storeu_pd(tmp, _mm_add_pd(q0, q1));
+    sq = tmp[0] + tmp[1];
+    _mm_storeu_pd(tmp, _mm_min_pd(lo0, lo1));
+    c.min = std::min(tmp[0], tmp[1]);
+    _mm_storeu_pd(tmp, _mm_max_pd(hi0, hi1));
+    c.max = std::max(tmp[0], tmp[1]);
+    std::int64_t counts[2];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(counts), nanCount);
+    c.nan = static_cast<std::uint64_t>(counts[0] + counts[1]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(counts), zeroCount);
+    c.zero = static_cast<std::uint64_t>(counts[0] + counts[1]);
+    // infinities are rare: counted only when min or max says there are some
+    if (c.max == std::numeric_limits<double>::infinity() || c.min == -std::numeric_limits<double>::infinity())
+        for (std::size_t j = 0; j < i; ++j)
+            c.inf += std::fabs(static_cast<double>(p[j])) == std::numeric_limits<double>::infinity();
+#endif
+    for (; i < n; ++i) {
+        const double a = static_cast<double>(p[i]);
+        if (a != a) {
+            ++c.nan;
+            continue;
+        }
+        const double d = a - k;
+        sd += d;
+        sq += d * d;
+        c.min = std::min(c.min, a);
+        c.max = std::max(c.max, a);
+        c.zero += a == 0;
+        c.inf += std::fabs(a) == std::numeric_limits<double>::infinity();
+    }
+    const std::uint64_t count = n - c.nan;
+    if (count == 0)
+        return c;
+    c.sum = sd + k * static_cast<double>(count);
+    c.m2 = std::max(0.0, sq - sd * sd / static_cast<double>(count));
+    return c;
+}
+
+} // namespace
+
 Result<TensorStats> TensorView::stats(LoadObserver* observer) const
 {
     TensorStats st;
     st.count = m_numel;
-    std::vector<double> buf(static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1))));
+    const std::size_t firstCount = static_cast<std::size_t>(std::min<std::uint64_t>(m_numel, 16));
+    st.first.resize(firstCount);
+    read(0, firstCount, st.first.data());
+    // Raw float32/float64 data is scanned in place; everything else through read().
+    const bool raw = m_contiguous && !m_swap && !m_quantized && m_perByte == 1
+        && (m_dtype == DType::Float32 || m_dtype == DType::Float64);
+    std::vector<double> buf(raw ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1))));
     double mn = std::numeric_limits<double>::infinity();
     double mx = -std::numeric_limits<double>::infinity();
-    double total = 0; // sum of non-NaN values
-    double mean = 0, m2 = 0; // Chan's parallel combination over chunks (non-NaN, finite or not)
-    std::uint64_t counted = 0;
-    std::uint64_t nan = 0, inf = 0, zero = 0;
+    double total = 0, mean = 0, m2 = 0;
+    std::uint64_t counted = 0, nan = 0, inf = 0, zero = 0;
     for (std::uint64_t first = 0; first < m_numel; first += kChunk) {
-        if (observer != nullptr) {
+        if (observer != nullptr && (first % (kChunk * 16)) == 0) {
             if (observer->isCancelled())
                 return makeError(ErrorCode::Cancelled, 0, "statistics cancelled");
             observer->progress(first, m_numel);
         }
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, m_numel - first));
-        read(first, n, buf.data());
-        if (first == 0)
-            st.first.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, 16)));
-        // pass 1: counts, min/max, sum (four accumulators, NaN skipped branch-free)
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        double lo = mn, hi = mx;
-        std::uint64_t cNan = 0, cInf = 0, cZero = 0;
-        std::size_t i = 0;
-        for (; i + 4 <= n; i += 4) {
-            const double a = buf[i], b = buf[i + 1], c = buf[i + 2], d = buf[i + 3];
-            cNan += (a != a) + (b != b) + (c != c) + (d != d);
-            cZero += (a == 0) + (b == 0) + (c == 0) + (d == 0);
-            cInf += (std::fabs(a) == std::numeric_limits<double>::infinity()) + (std::fabs(b) == std::numeric_limits<double>::infinity())
-                + (std::fabs(c) == std::numeric_limits<double>::infinity()) + (std::fabs(d) == std::numeric_limits<double>::infinity());
-            s0 += a == a ? a : 0.0;
-            s1 += b == b ? b : 0.0;
-            s2 += c == c ? c : 0.0;
-            s3 += d == d ? d : 0.0;
-            lo = std::min(lo, std::min(a == a ? a : lo, b == b ? b : lo));
-            lo = std::min(lo, std::min(c == c ? c : lo, d == d ? d : lo));
-            hi = std::max(hi, std::max(a == a ? a : hi, b == b ? b : hi));
-            hi = std::max(hi, std::max(c == c ? c : hi, d == d ? d : hi));
+        if (m_contiguous && m_perByte == 1 && (first % kPrefetch) == 0 && m_numel * m_elemSize > (std::uint64_t(4) << 20)) {
+            // map the next block of a large contiguous tensor in one call
+            const std::uint64_t start = (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+            const std::uint64_t len = std::min<std::uint64_t>(std::uint64_t(kPrefetch) * m_elemSize, m_bytes.size() - start);
+            prefetchRange(m_bytes.data() + start, static_cast<std::size_t>(len));
         }
-        for (; i < n; ++i) {
-            const double a = buf[i];
-            cNan += a != a;
-            cZero += a == 0;
-            cInf += std::fabs(a) == std::numeric_limits<double>::infinity();
-            if (a == a) {
-                s0 += a;
-                lo = std::min(lo, a);
-                hi = std::max(hi, a);
-            }
+        ChunkStats c;
+        if (raw) {
+            const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+            if (m_dtype == DType::Float32)
+                c = chunkStats(reinterpret_cast<const float*>(p), n);
+            else
+                c = chunkStats(reinterpret_cast<const double*>(p), n);
+        } else {
+            read(first, n, buf.data());
+            c = chunkStats(buf.data(), n);
         }
-        mn = lo;
-        mx = hi;
-        nan += cNan;
-        inf += cInf;
-        zero += cZero;
-        const double chunkSum = (s0 + s1) + (s2 + s3);
-        total += chunkSum;
-        const std::uint64_t chunkCount = n - cNan;
+        mn = std::min(mn, c.min);
+        mx = std::max(mx, c.max);
+        nan += c.nan;
+        inf += c.inf;
+        zero += c.zero;
+        total += c.sum;
+        const std::uint64_t chunkCount = n - c.nan;
         if (chunkCount == 0)
             continue;
-        const double chunkMean = chunkSum / static_cast<double>(chunkCount);
-        double q0 = 0, q1 = 0;
-        i = 0;
-        for (; i + 2 <= n; i += 2) {
-            const double a = buf[i] - chunkMean, b = buf[i + 1] - chunkMean;
-            q0 += a == a ? a * a : 0.0;
-            q1 += b == b ? b * b : 0.0;
-        }
-        for (; i < n; ++i) {
-            const double a = buf[i] - chunkMean;
-            q0 += a == a ? a * a : 0.0;
-        }
-        const double chunkM2 = q0 + q1;
+        const double chunkMean = c.sum / static_cast<double>(chunkCount);
         const double delta = chunkMean - mean;
         const std::uint64_t merged = counted + chunkCount;
         mean += delta * static_cast<double>(chunkCount) / static_cast<double>(merged);
-        m2 += chunkM2 + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount) / static_cast<double>(merged);
+        m2 += c.m2 + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount) / static_cast<double>(merged);
         counted = merged;
     }
     if (observer != nullptr)

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ public:
     double elementAt(std::span<const std::int64_t> coords) const;
     // Reads `count` elements starting at logical index `first` into out (fast path for chunks).
     void read(std::uint64_t first, std::size_t count, double* out) const;
+    // Complex dtypes: (real, imag) of an element; others: (element, 0).
+    std::pair<double, double> elementComplex(std::uint64_t index) const;
+    // A 2-D window for the preview pane: rows along `rowAxis`, columns along `colAxis` (may be
+    // equal for 1-D: then one row), every other axis fixed at `coords` (size rank; the entries
+    // for rowAxis/colAxis are ignored). Row-major rows x cols values; out-of-range -> Error.
+    Result<std::vector<double>> slice2D(std::span<const std::int64_t> coords, std::size_t rowAxis, std::size_t colAxis,
+        std::int64_t rowStart, std::int64_t rows, std::int64_t colStart, std::int64_t cols) const;
 
     // Streamed statistics; polls the observer every chunk. Cancelled -> Error{Cancelled}.
     Result<TensorStats> stats(LoadObserver* observer = nullptr) const;
@@ -56,7 +64,9 @@ public:
     std::string npyDescr() const;
 
     // Logical elements per chunk in stats() and writeNpy().
-    static constexpr std::size_t kChunk = 1u << 16;
+    static constexpr std::size_t kChunk = 1u << 14;
+    // Elements mapped ahead at once by stats() on large contiguous tensors (a multiple of kChunk).
+    static constexpr std::size_t kPrefetch = 1u << 22;
 
 private:
     // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.

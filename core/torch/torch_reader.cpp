@@ -53,7 +53,9 @@ struct ZipContext {
     std::string prefix;
     bool bigEndian = false;
     std::uint64_t maxInflate = 0;
-    std::unordered_map<std::string, ValueId> storages; // "<dir>/<key>" -> Storage value
+    // dir ("data", "constants") -> key (a view into the graph) -> Storage value
+    std::unordered_map<std::string, std::unordered_map<std::string_view, ValueId>> storages;
+    std::string name; // scratch for record names
 };
 
 Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, ValueId pid, std::uint64_t offset)
@@ -69,14 +71,16 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
     const auto numel = intOf(g, (*items)[4]);
     if (!key || !numel || *numel < 0)
         return kNullValue;
-    const std::string record = dir + "/" + std::string(*key);
-    if (const auto it = ctx.storages.find(record); it != ctx.storages.end())
+    auto& known = ctx.storages[dir];
+    if (const auto it = known.find(*key); it != known.end())
         return it->second;
-    rec.key = g.text((*items)[2]);
+    rec.key = *key;
+    const std::string record = dir + "/" + std::string(*key);
     rec.location = location ? *location : std::string_view();
     rec.numel = static_cast<std::uint64_t>(*numel);
     rec.bigEndian = ctx.bigEndian;
-    const ZipEntry* entry = ctx.zip.find(ctx.prefix + "/" + record);
+    ctx.name.assign(ctx.prefix).append("/").append(record);
+    const ZipEntry* entry = ctx.zip.find(ctx.name);
     if (entry == nullptr) {
         warn(ctx.doc, offset, "storage '" + std::string(*key) + "' has no record " + record + " in the archive");
     } else if (entry->method == 0) {
@@ -105,7 +109,7 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
             "storage '" + std::string(*key) + "' declares " + std::to_string(rec.numel) + " elements of "
                 + std::string(dtypeName(rec.dtype)) + " but its record holds " + std::to_string(rec.bytes.length) + " bytes");
     const ValueId id = g.addStorage(rec, offset);
-    ctx.storages.emplace(record, id);
+    known.emplace(rec.key, id);
     return id;
 }
 
@@ -141,7 +145,7 @@ Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& option
     if (zip.prefix().empty())
         return makeError(ErrorCode::Format, 0,
             "zip archive: first record '" + zip.entries().front().name + "' is not in a folder (not a torch checkpoint)");
-    ZipContext ctx { doc, zip, zip.prefix(), false, std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 36), {} };
+    ZipContext ctx { doc, zip, zip.prefix(), false, std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 36), {}, {} };
     const ZipEntry* data = zip.find(ctx.prefix + "/data.pkl");
     if (data == nullptr)
         return makeError(ErrorCode::Format, 0, "zip archive has no " + ctx.prefix + "/data.pkl record (not a torch checkpoint)");

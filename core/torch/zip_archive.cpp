@@ -159,7 +159,7 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> file)
 
 const ZipEntry* ZipArchive::find(std::string_view name) const
 {
-    const auto it = m_index.find(std::string(name));
+    const auto it = m_index.find(name);
     return it == m_index.end() ? nullptr : &m_entries[it->second];
 }
 

@@ -30,6 +30,12 @@ struct ZipEntry {
 
 class ZipArchive {
 public:
+    ZipArchive() = default;
+    ZipArchive(ZipArchive&&) noexcept = default; // moving keeps the names' storage, so the index stays valid
+    ZipArchive& operator=(ZipArchive&&) noexcept = default;
+    ZipArchive(const ZipArchive&) = delete;
+    ZipArchive& operator=(const ZipArchive&) = delete;
+
     // Lists the entries of the zip in `file` (absolute offsets into it).
     static Result<ZipArchive> open(std::span<const std::byte> file);
 
@@ -47,7 +53,7 @@ public:
 private:
     std::span<const std::byte> m_file;
     std::vector<ZipEntry> m_entries;
-    std::unordered_map<std::string, std::size_t> m_index;
+    std::unordered_map<std::string_view, std::size_t> m_index; // views into m_entries' names
     std::string m_prefix;
 };
 

@@ -220,7 +220,9 @@ def build_fixtures():
     byts = [b"", b"abc", b"it's", b'"', b"'\"", b"\x00\x01\x7f\x80\xff", bytes(range(256)),
             b"y" * 300]
     add_dumps("bytes", byts, "bytes of every length class")
-    add_dumps("bytearray", [bytearray(b""), bytearray(b"abc\xff"), bytearray(300)], "bytearray")
+    add_dumps("bytearray", [bytearray(b""), bytearray(b"abc\xff"), bytearray(300), bytearray(b"'"),
+                            bytearray(b"\""), bytearray(b"'\""), bytearray(b"'\\")],
+              "bytearray (its repr escapes a single quote even inside double quotes)")
     add_dumps("tuples", [(), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4), ((),)], "tuples of size 0-4")
     add_dumps("lists", [[], [1], [1, 2], [[3]]], "lists")
     add_dumps("batching", [list(range(1005)), {i: None for i in range(1003)}, set(range(1002))],
@@ -553,6 +555,70 @@ def write_printable():
             f.write("%x\t%x\n" % (a, b))
 
 
+def pickletools_text(data):
+    out = io.StringIO()
+    try:
+        pickletools.dis(io.BytesIO(data), out)
+    except Exception:
+        pass
+    return out.getvalue()
+
+
+def write_archives():
+    """Small torch archives for `dis` on archives: archives/NAME.pt and, per pickle member,
+    archives/NAME.MEMBER.dis (pickletools' text of that member on its own). Legacy files get
+    NAME.main.dis for the main pickle (the fourth program in the file).
+    torch.save is not byte-for-byte reproducible (legacy storage keys are object ids), so existing
+    archives are kept unless --archives is given."""
+    import zipfile
+    import torch
+
+    directory = os.path.join(OUT, "archives")
+    os.makedirs(directory, exist_ok=True)
+    if "--archives" not in sys.argv and os.listdir(directory):
+        return
+    for f in os.listdir(directory):
+        os.remove(os.path.join(directory, f))
+    torch.manual_seed(0)
+    value = {"w": torch.arange(4.0), "n": 3, "name": "tiny"}
+
+    path = os.path.join(directory, "zip_small.pt")
+    torch.save(value, path)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = 2.5
+
+        def forward(self, x):
+            return x * self.scale + torch.tensor([1.0, 2.0])
+
+    torch.jit.save(torch.jit.script(Tiny()), os.path.join(directory, "scripted_small.pt"))
+    for name in ("zip_small", "scripted_small"):
+        with zipfile.ZipFile(os.path.join(directory, name + ".pt")) as z:
+            for info in z.infolist():
+                if info.filename.endswith(".pkl"):
+                    member = info.filename.rsplit("/", 1)[-1]
+                    with open(os.path.join(directory, "%s.%s.dis" % (name, member)), "w") as out:
+                        out.write(pickletools_text(z.read(info)))
+
+    for name, protocol in (("legacy_small", 2), ("legacy_small_p4", 4)):
+        path = os.path.join(directory, name + ".pt")
+        torch.save(value, path, _use_new_zipfile_serialization=False, pickle_protocol=protocol)
+        with open(path, "rb") as f:
+            for _ in range(4):  # magic number, protocol version, sys info, main pickle
+                start = f.tell()
+                pickle.Unpickler(f).load() if _ < 3 else None
+            main_start = f.tell()
+            end = None
+            for op, arg, pos in pickletools.genops(f):
+                end = f.tell()
+            f.seek(main_start)
+            data = f.read(end - main_start)
+        with open(os.path.join(directory, name + ".main.dis"), "w") as out:
+            out.write(pickletools_text(data))
+
+
 def main():
     os.makedirs(os.path.join(OUT, "bad"), exist_ok=True)
     clean(OUT, (".pkl", ".dis", ".err", ".repr"))
@@ -561,6 +627,7 @@ def main():
     build_bad()
     write_opcodes()
     write_printable()
+    write_archives()
     rows = []
     for name, data, proto, desc, encoding, fix in FIXTURES:
         path = os.path.join(OUT, name + ".pkl")

@@ -104,6 +104,41 @@ private Q_SLOTS:
         QCOMPARE(records.at(6).toObject().value(QStringLiteral("stack_depth")).toInt(), 2); // TUPLE2
     }
 
+    void disassemblesThePickleInsideAnArchive_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("member");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("zip archive: data.pkl by default") << "zip_small.pt" << "" << "zip_small.data.pkl.dis";
+        QTest::newRow("zip archive: data.pkl named") << "zip_small.pt" << "data.pkl" << "zip_small.data.pkl.dis";
+        QTest::newRow("TorchScript: data.pkl") << "scripted_small.pt" << "" << "scripted_small.data.pkl.dis";
+        QTest::newRow("TorchScript: constants.pkl") << "scripted_small.pt" << "constants.pkl"
+                                                    << "scripted_small.constants.pkl.dis";
+        QTest::newRow("legacy protocol 2: the main pickle") << "legacy_small.pt" << "" << "legacy_small.main.dis";
+        QTest::newRow("legacy protocol 4: the main pickle") << "legacy_small_p4.pt" << "" << "legacy_small_p4.main.dis";
+    }
+    void disassemblesThePickleInsideAnArchive()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, member);
+        QFETCH(QString, expected);
+        const QString dir = dataDir() + QStringLiteral("/archives/");
+        QStringList args { QStringLiteral("dis"), dir + file };
+        if (!member.isEmpty())
+            args << QStringLiteral("--member") << member;
+        const Run run = runCli(args);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(run.out, readAll(dir + expected));
+    }
+
+    void unknownMemberIsAUsageError()
+    {
+        const Run run = runCli({ QStringLiteral("dis"), dataDir() + QStringLiteral("/archives/zip_small.pt"),
+            QStringLiteral("--member"), QStringLiteral("nope.pkl") });
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains("nope.pkl"));
+    }
+
     void missingFileIsAnError()
     {
         const Run run = runCli({ QStringLiteral("dis"), dataDir() + QStringLiteral("/no-such-file.pkl") });

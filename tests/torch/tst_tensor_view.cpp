@@ -216,8 +216,9 @@ private Q_SLOTS:
 
     void cancelsStatisticsPromptly()
     {
-        Fixture f(iota(int(TensorView::kChunk) * 4), DType::Float32);
-        auto view = TensorView::open(f.doc, f.tensor({ std::int64_t(TensorView::kChunk) * 4 }, { 1 }));
+        const int n = int(TensorView::kChunk) * 16 * 4; // progress is polled every 16 chunks
+        Fixture f(iota(n), DType::Float32);
+        auto view = TensorView::open(f.doc, f.tensor({ n }, { 1 }));
         QVERIFY(view.ok());
         CancelAfter observer(2);
         auto st = view->stats(&observer);
@@ -268,6 +269,32 @@ private Q_SLOTS:
         QCOMPARE(packed->element(1), 2.0);
         QCOMPARE(packed->element(2), 3.0);
         QCOMPARE(packed->element(3), 15.0);
+    }
+
+    void slicesTwoDimensionalWindows()
+    {
+        Fixture f(iota(24), DType::Float32);
+        auto view = TensorView::open(f.doc, f.tensor({ 2, 3, 4 }, { 12, 4, 1 }));
+        QVERIFY(view.ok());
+        const std::int64_t coords[3] = { 1, 0, 0 };
+        auto window = view->slice2D(coords, 1, 2, 1, 2, 2, 2); // [1, 1:3, 2:4]
+        QVERIFY(window.ok());
+        QCOMPARE(*window, (std::vector<double> { 18, 19, 22, 23 }));
+        auto column = view->slice2D(coords, 2, 1, 0, 4, 1, 1); // rows along axis 2, column 1 of axis 1
+        QVERIFY(column.ok());
+        QCOMPARE(*column, (std::vector<double> { 16, 17, 18, 19 }));
+        QVERIFY(!view->slice2D(coords, 1, 2, 2, 2, 0, 1).ok()); // rows 2..3 of 3
+    }
+
+    void readsComplexParts()
+    {
+        Fixture f(std::vector<float> { 1.5f, -2.0f, 3.0f, 4.0f }, DType::Complex64);
+        f.doc->graph.storage(f.storage).numel = 2;
+        auto view = TensorView::open(f.doc, f.tensor({ 2 }, { 1 }));
+        QVERIFY(view.ok());
+        QCOMPARE(view->elementComplex(0), (std::pair<double, double> { 1.5, -2.0 }));
+        QCOMPARE(view->elementComplex(1), (std::pair<double, double> { 3.0, 4.0 }));
+        QCOMPARE(view->element(1), 3.0);
     }
 
     void writesNpyFiles()

@@ -5,6 +5,7 @@
 
 #include "core/loader.h"
 #include "core/numpy/ndarray_reconstruct.h"
+#include "core/torch/tensor_table.h"
 #include "core/torch/tensor_view.h"
 #include "core/torch/torch_reader.h"
 
@@ -238,6 +239,47 @@ private Q_SLOTS:
             for (const auto& key : exp["metadata_keys"].toArray())
                 QVERIFY2(doc->graph.valid(step(doc->graph, meta, key)), qPrintable(key.toString()));
         }
+    }
+
+    void listsEveryTensorInTheTable_data() { matchesTorchLoad_data(); }
+    void listsEveryTensorInTheTable()
+    {
+        QFETCH(QString, file);
+        const QJsonObject exp = expectations()[file].toObject();
+        auto doc = load(file);
+        QVERIFY(doc);
+        const TensorTable table = tensorTable(*doc);
+        std::map<int, int> groupSizes;
+        for (const auto& entry : exp["tensors"].toArray())
+            if (entry.toObject().contains("storage_group"))
+                ++groupSizes[entry.toObject()["storage_group"].toInt()];
+        for (const auto& entry : exp["tensors"].toArray()) {
+            const QJsonObject rec = entry.toObject();
+            const ValueId id = walk(*doc, rec["path"].toArray());
+            const auto row = std::find_if(table.rows.begin(), table.rows.end(), [&](const TensorRow& r) { return r.id == id; });
+            QVERIFY2(row != table.rows.end(), qPrintable(describe(rec) + " not in the table"));
+            QCOMPARE(row->shape, ints(rec["shape"]));
+            if (rec.contains("storage_group"))
+                QCOMPARE(!row->sharedWith.empty(), groupSizes[rec["storage_group"].toInt()] > 1);
+        }
+    }
+
+    void namesTablePathsLikePython()
+    {
+        auto doc = load("whole_module_zip.pt");
+        QVERIFY(doc);
+        QStringList paths;
+        for (const auto& row : tensorTable(*doc).rows)
+            paths << QString::fromStdString(row.path);
+        QVERIFY2(paths.contains("$._modules['0']._parameters['weight']"), qPrintable(paths.join(", ")));
+        auto sd = load("state_dict_cnn.pt");
+        QVERIFY(sd);
+        const TensorTable table = tensorTable(*sd);
+        QCOMPARE(QString::fromStdString(table.rows.front().path), QString("$['conv1.weight']"));
+        std::uint64_t elements = 0;
+        for (const auto& entry : expectations()["state_dict_cnn.pt"].toObject()["tensors"].toArray())
+            elements += std::uint64_t(entry.toObject()["count"].toInteger());
+        QCOMPARE(table.totalElements, elements);
     }
 
     void readsFloat16AndBFloat16PatternsThroughTheLoader()

@@ -1,0 +1,176 @@
+#include "core/torch/tensor_table.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace core::torch {
+
+namespace {
+
+void appendKey(std::string& path, const ValueGraph& g, ValueId key)
+{
+    switch (g.kind(key)) {
+    case ValueKind::Str:
+    case ValueKind::Bytes: {
+        path += "['";
+        for (char c : g.text(key)) {
+            if (c == '\'' || c == '\\')
+                path += '\\';
+            path += c;
+        }
+        path += "']";
+        break;
+    }
+    case ValueKind::Int:
+    case ValueKind::BigInt:
+        path += "[" + g.intDecimal(key) + "]";
+        break;
+    case ValueKind::None: path += "[None]"; break;
+    case ValueKind::Bool: path += g.boolValue(key) ? "[True]" : "[False]"; break;
+    default: path += "[?]"; break;
+    }
+}
+
+bool isIdentifier(std::string_view s)
+{
+    if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    return true;
+}
+
+} // namespace
+
+TensorTable tensorTable(const Document& doc)
+{
+    TensorTable table;
+    const ValueGraph& g = doc.graph;
+    if (!g.valid(doc.root))
+        return table;
+    std::vector<std::pair<ValueId, std::string>> stack;
+    std::unordered_set<std::uint32_t> seen;
+    stack.emplace_back(doc.root, "$");
+    while (!stack.empty()) {
+        auto [id, path] = std::move(stack.back());
+        stack.pop_back();
+        if (!g.valid(id))
+            continue;
+        const ValueKind kind = g.kind(id);
+        // a tensor reached twice (tied weights) gets a row per path; containers are walked once
+        if (kind != ValueKind::Tensor && kind != ValueKind::NdArray && !seen.insert(indexOf(id)).second)
+            continue;
+        std::vector<std::pair<ValueId, std::string>> children;
+        switch (kind) {
+        case ValueKind::Tensor: {
+            const TensorRecord& t = g.tensor(id);
+            TensorRow row;
+            row.id = id;
+            row.path = path;
+            row.dtype = std::string(dtypeName(t.dtype));
+            row.shape = t.shape;
+            std::uint64_t n = 1;
+            for (auto s : t.shape)
+                n = s > 0 && !__builtin_mul_overflow(n, static_cast<std::uint64_t>(s), &n) ? n : (s == 0 ? 0 : n);
+            row.elements = n;
+            const std::uint32_t size = dtypeSize(t.dtype);
+            row.bytes = t.dtype == DType::QUInt4x2 ? (n + 1) / 2 : (t.dtype == DType::QUInt2x4 ? (n + 3) / 4 : n * size);
+            row.parameter = t.cls == TensorClass::Parameter;
+            if (g.valid(t.storage) && g.kind(t.storage) == ValueKind::Storage) {
+                row.storage = t.storage;
+                row.storageKey = std::string(g.storage(t.storage).key);
+            }
+            table.rows.push_back(std::move(row));
+            break;
+        }
+        case ValueKind::NdArray: {
+            const NdArrayRecord& a = g.ndarray(id);
+            TensorRow row;
+            row.id = id;
+            row.path = path;
+            row.dtype = std::string(a.dtypeText);
+            row.shape = a.shape;
+            row.ndarray = true;
+            std::uint64_t n = 1;
+            for (auto s : a.shape)
+                n = s > 0 && !__builtin_mul_overflow(n, static_cast<std::uint64_t>(s), &n) ? n : (s == 0 ? 0 : n);
+            row.elements = n;
+            row.bytes = n * a.itemSize;
+            table.rows.push_back(std::move(row));
+            break;
+        }
+        case ValueKind::Dict: {
+            const auto& items = g.items(id);
+            for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                std::string p = path;
+                appendKey(p, g, items[i]);
+                children.emplace_back(items[i + 1], std::move(p));
+            }
+            break;
+        }
+        case ValueKind::List:
+        case ValueKind::Tuple:
+        case ValueKind::Set:
+        case ValueKind::FrozenSet: {
+            const auto& items = g.items(id);
+            for (std::size_t i = 0; i < items.size(); ++i)
+                children.emplace_back(items[i], path + "[" + std::to_string(i) + "]");
+            break;
+        }
+        case ValueKind::Object: {
+            const ObjectRecord& o = g.object(id);
+            if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict) {
+                const auto& items = g.items(o.state);
+                for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                    std::string p = path;
+                    if (g.kind(items[i]) == ValueKind::Str && isIdentifier(g.text(items[i])))
+                        p += "." + std::string(g.text(items[i]));
+                    else
+                        appendKey(p, g, items[i]);
+                    children.emplace_back(items[i + 1], std::move(p));
+                }
+            } else if (g.valid(o.state)) {
+                children.emplace_back(o.state, path + ".__state__");
+            }
+            if (g.valid(o.args))
+                children.emplace_back(o.args, path + ".__args__");
+            for (std::size_t i = 0; i < o.listItems.size(); ++i)
+                children.emplace_back(o.listItems[i], path + "[" + std::to_string(i) + "]");
+            for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
+                std::string p = path;
+                appendKey(p, g, o.dictItems[i]);
+                children.emplace_back(o.dictItems[i + 1], std::move(p));
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        for (auto it = children.rbegin(); it != children.rend(); ++it)
+            stack.push_back(std::move(*it));
+    }
+    std::unordered_map<std::uint32_t, std::size_t> firstOnStorage;
+    for (std::size_t i = 0; i < table.rows.size(); ++i) {
+        TensorRow& row = table.rows[i];
+        table.totalElements += row.elements;
+        table.totalBytes += row.bytes;
+        auto& [elements, bytes] = table.perDtype[row.dtype];
+        elements += row.elements;
+        bytes += row.bytes;
+        if (isNull(row.storage))
+            continue;
+        const auto [it, inserted] = firstOnStorage.emplace(indexOf(row.storage), i);
+        if (inserted) {
+            const StorageRecord& s = g.storage(row.storage);
+            table.storageBytes += s.bytesFound ? s.bytes.length : s.numel * dtypeSize(s.dtype);
+        } else {
+            row.sharedWith = table.rows[it->second].path;
+            if (table.rows[it->second].sharedWith.empty())
+                table.rows[it->second].sharedWith = row.path;
+        }
+    }
+    return table;
+}
+
+} // namespace core::torch

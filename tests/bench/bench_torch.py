@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Torch checkpoint benchmark: picklescope against torch.load on the same files, same run.
+
+Generates its inputs in a temporary folder (nothing is written to the repository):
+  big.pt    a ~1 GiB state dict: 64 x 2048x2048 float32 weights + 64 biases (torch.save zip)
+  tiny.pt   20,000 tiny tensors (8 float32 each) in one state dict
+and reports, best of N runs each, wall time and peak RSS (/usr/bin/time) of
+  ours:        picklescope-cli info FILE            (whole process: open + tensor table)
+  ours stats:  picklescope-cli info --stats FILE    (statistics over every tensor; GB/s)
+  torch.load:  /usr/bin/python3 -c 'import torch; torch.load(F)'
+  import:      /usr/bin/python3 -c 'import torch'   (the floor under torch.load)
+When the CLI has no `info` command yet, tests/bench/torch_info_driver.cpp is compiled against
+the build's libcore.a and used instead (same work: load, tensor table, optional stats).
+
+Usage: tests/bench/bench_torch.py [--cli PATH] [--build DIR] [--runs N] [--keep DIR]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def generate(folder):
+    import torch
+    paths = {}
+    paths["big"] = os.path.join(folder, "big.pt")
+    if not os.path.exists(paths["big"]):
+        torch.manual_seed(0)
+        sd = {}
+        for i in range(64):
+            sd["layer%d.weight" % i] = torch.randn(2048, 2048)
+            sd["layer%d.bias" % i] = torch.randn(2048)
+        torch.save(sd, paths["big"])
+        del sd
+    paths["tiny"] = os.path.join(folder, "tiny.pt")
+    if not os.path.exists(paths["tiny"]):
+        torch.save({"t%05d" % i: torch.full((8,), i / 1000.0) for i in range(20000)}, paths["tiny"])
+    return paths
+
+
+def measure(cmd, runs):
+    best_time, best_rss, out = None, None, ""
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit("command failed: %s\n%s" % (" ".join(cmd), proc.stderr))
+        rss_kb = int(proc.stderr.strip().splitlines()[-1].split()[1])
+        out = proc.stdout
+        best_time = elapsed if best_time is None else min(best_time, elapsed)
+        best_rss = rss_kb / 1024 if best_rss is None else min(best_rss, rss_kb / 1024)
+    return best_time, best_rss, out
+
+
+def cli_has_info(cli):
+    if not os.path.exists(cli):
+        return False
+    proc = subprocess.run([cli, "info", "--help"], capture_output=True, text=True)
+    return proc.returncode in (0, 2) and "unknown command" not in (proc.stdout + proc.stderr).lower()
+
+
+def build_driver(root, build):
+    src = os.path.join(root, "tests", "bench", "torch_info_driver.cpp")
+    lib = os.path.join(build, "core", "libcore.a")
+    out = os.path.join(tempfile.gettempdir(), "picklescope_torch_info_driver")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "Qt6Core"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    subprocess.run(["g++", "-std=c++20", "-O2", "-fPIC", "-I", root, src, lib] + flags
+                   + ["-lquazip1-qt6", "-lz", "-o", out], check=True)
+    return [out], lambda f, stats: [out, f] + (["--stats"] if stats else [])
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli", default=os.path.join(root, "build/ci/app/picklescope-cli"))
+    parser.add_argument("--build", default=os.path.join(root, "build/ci"),
+                        help="build folder whose core/libcore.a the fallback driver links")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", help="folder for the generated inputs (kept)")
+    args = parser.parse_args()
+    folder = args.keep or tempfile.mkdtemp(prefix="picklescope-bench-torch-")
+    os.makedirs(folder, exist_ok=True)
+    paths = generate(folder)
+    if cli_has_info(args.cli):
+        ours = lambda f, stats: [args.cli, "info"] + (["--stats"] if stats else []) + [f]
+        print("ours: %s info" % args.cli)
+    else:
+        _, ours = build_driver(root, args.build)
+        print("ours: tests/bench/torch_info_driver.cpp (picklescope-cli info not built yet)")
+
+    imp_t, imp_m, _ = measure(["/usr/bin/python3", "-c", "import torch"], args.runs)
+    print("import torch alone: %.3f s, %.0f MB" % (imp_t, imp_m))
+    print("%-6s %9s | %8s %8s | %9s %8s | %8s %8s | %8s %8s" % (
+        "input", "size MB", "ours s", "ours MB", "torch s", "torch MB", "time x", "mem x",
+        "x-import", "stats s"))
+    for name, path in paths.items():
+        size = os.path.getsize(path) / 2**20
+        ours_t, ours_m, _ = measure(ours(path, False), args.runs)
+        torch_t, torch_m, _ = measure(
+            ["/usr/bin/python3", "-c", "import sys, torch; torch.load(sys.argv[1])", path], args.runs)
+        stats_t, _, stats_out = measure(ours(path, True), 1 if name == "tiny" else args.runs)
+        # time x: ours / torch.load (whole processes); x-import: ours / (torch.load - import torch)
+        load_only = max(torch_t - imp_t, 1e-3)
+        print("%-6s %9.1f | %8.3f %8.1f | %9.3f %8.1f | %8.3f %8.3f | %8.3f %8.3f" % (
+            name, size, ours_t, ours_m, torch_t, torch_m, ours_t / torch_t, ours_m / torch_m,
+            ours_t / load_only, stats_t))
+        for line in stats_out.splitlines():
+            if "GB/s" in line:
+                print("       stats over every tensor: %s" % line.strip())
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -38,7 +38,8 @@ constexpr std::uint32_t kNewAccessor = 1;
 struct Item {
     Kind kind = Kind::Other;
     std::uint8_t op = 0; // opcode that made it
-    std::uint32_t ref = 0; // Str: index into texts; Global: index into globals
+    std::uint16_t count = 0; // Tuple: number of items
+    std::uint32_t ref = 0; // Str: index into texts; Global: index into globals; Tuple: first of m_tupleItems
     std::uint64_t offset = 0; // absolute offset of that opcode
 };
 
@@ -245,7 +246,7 @@ private:
     }
     void push(Kind kind, std::uint8_t op, std::uint64_t offset, std::uint32_t ref = 0)
     {
-        pushItem(Item { kind, op, ref, offset });
+        pushItem(Item { kind, op, 0, ref, offset });
     }
     void pushItem(const Item& item)
     {
@@ -265,13 +266,28 @@ private:
                 return true;
         return false;
     }
+    // A tuple is remembered only when small and holding what recognise() looks at.
+    void pushTuple(const Item* items, std::size_t n, std::uint8_t op, std::uint64_t offset)
+    {
+        bool worth = n >= 1 && n <= 3;
+        for (std::size_t i = 0; worth && i < n; ++i)
+            worth = items[i].kind == Kind::Global || items[i].kind == Kind::Str || items[i].kind == Kind::Call;
+        if (!worth) {
+            push(Kind::Other, op, offset);
+            return;
+        }
+        const auto start = static_cast<std::uint32_t>(m_tupleItems.size());
+        m_tupleItems.insert(m_tupleItems.end(), items, items + n);
+        pushItem(Item { Kind::Tuple, op, static_cast<std::uint16_t>(n), start, offset });
+    }
+
     // REDUCE of a callable whose meaning is known from its arguments. Returns the ref of the
     // call result (see kKnownCall), or 0.
     std::uint32_t recognise(const Item& callable, const Item& args)
     {
         if (args.kind != Kind::Tuple)
             return 0;
-        const std::vector<Item>& t = m_tuples[args.ref];
+        const std::span<const Item> t(m_tupleItems.data() + args.ref, args.count);
         if (isGlobal(callable, { "builtins", "__builtin__" }, "getattr") && t.size() == 2
             && t[0].kind == Kind::Global && t[1].kind == Kind::Str) {
             RawGlobal& g = m_out.globals[callable.ref];
@@ -361,7 +377,7 @@ private:
     std::vector<Item> m_stack;
     std::vector<std::size_t> m_marks;
     std::vector<std::string> m_texts;
-    std::vector<std::vector<Item>> m_tuples; // tuples of up to 3 items
+    std::vector<Item> m_tupleItems; // items of the small tuples worth remembering, back to back
     std::unordered_map<std::uint64_t, MemoSlot> m_memo;
     int m_protoCount = 0;
 };
@@ -632,14 +648,10 @@ OpcodeScan Scanner::run()
             break;
         // Containers.
         case Op::Tuple:
-            if (!popMark(&items)) {
+            if (!popMark(&items))
                 noMark();
-            } else if (items.size() <= 3) {
-                m_tuples.push_back(std::move(items));
-                push(Kind::Tuple, op, offset, static_cast<std::uint32_t>(m_tuples.size() - 1));
-            } else {
-                push(Kind::Other, op, offset);
-            }
+            else
+                pushTuple(items.data(), items.size(), op, offset);
             break;
         case Op::List:
         case Op::Dict:
@@ -657,10 +669,10 @@ OpcodeScan Scanner::run()
                 underflow();
                 break;
             }
-            std::vector<Item> tuple(m_stack.end() - static_cast<std::ptrdiff_t>(n), m_stack.end());
+            Item tuple[3];
+            std::copy(m_stack.end() - static_cast<std::ptrdiff_t>(n), m_stack.end(), tuple);
             m_stack.resize(m_stack.size() - n);
-            m_tuples.push_back(std::move(tuple));
-            push(Kind::Tuple, op, offset, static_cast<std::uint32_t>(m_tuples.size() - 1));
+            pushTuple(tuple, n, op, offset);
             break;
         }
         case Op::Append:
@@ -742,11 +754,25 @@ OpcodeScan Scanner::run()
             if (a.kind == Kind::Str && b.kind == Kind::Str) {
                 addGlobal(m_texts[a.ref], m_texts[b.ref], GlobalOpcode::StackGlobal, offset, true, {});
             } else {
+                // A value whose type is only known at load time (a call result, a global, a
+                // persistent id) may well be a str: the import target is hidden. A literal of
+                // another type makes CPython refuse ("STACK_GLOBAL requires str").
+                auto hidden = [](const Item& item) {
+                    return item.kind == Kind::Call || item.kind == Kind::Global
+                        || (item.kind == Kind::Other
+                            && (item.op == static_cast<std::uint8_t>(Op::PersId)
+                                || item.op == static_cast<std::uint8_t>(Op::BinPersId)));
+                };
+                const bool isHidden = hidden(a) || hidden(b);
                 const std::string why = "module is " + describe(a) + ", name is " + describe(b);
-                finding(offset, "STACK_GLOBAL with operands that are not plain strings: " + why, Verdict::Dangerous);
+                finding(offset,
+                    "STACK_GLOBAL with operands that are not plain strings: " + why
+                        + (isHidden ? " (the import target is computed at load time)"
+                                    : " (CPython refuses this: STACK_GLOBAL requires str)"),
+                    isHidden ? Verdict::Dangerous : Verdict::Unknown);
                 addGlobal(a.kind == Kind::Str ? m_texts[a.ref] : std::string("?"),
                     b.kind == Kind::Str ? m_texts[b.ref] : std::string("?"), GlobalOpcode::StackGlobal, offset, false,
-                    why);
+                    isHidden ? why : "refused by CPython: " + why);
             }
             push(Kind::Global, op, offset, index);
             break;

@@ -318,8 +318,10 @@ struct Builder {
             } else if (!raw.resolved) {
                 use.module = raw.module;
                 use.name = raw.name;
-                use.verdict = Verdict::Dangerous;
-                use.reason = "import target hidden from static analysis: " + raw.unresolvedWhy;
+                const bool refused = raw.unresolvedWhy.rfind("refused by CPython", 0) == 0;
+                use.verdict = refused ? Verdict::Unknown : Verdict::Dangerous;
+                use.reason = refused ? raw.unresolvedWhy
+                                     : "import target hidden from static analysis: " + raw.unresolvedWhy;
             } else {
                 normaliseGlobal(raw.module, raw.name, use.module, use.name);
                 const Classification& c = classify(use.module, use.name);

@@ -32,6 +32,13 @@ seed() { # seed corpus of a target: fixtures it can make sense of
   echo "$dir"
 }
 
+cpu_seconds() { # user + system CPU of this shell's finished children, whole seconds, into $cpu
+  local f=build/fuzz/logs/.times
+  mkdir -p build/fuzz/logs
+  times >"$f" # a redirected builtin runs in this shell (a $(...) subshell would see no children)
+  cpu=$(tail -1 "$f" | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+}
+
 run() { # target seconds
   local t="$1" secs="$2" corpus
   corpus=$(seed "$t")
@@ -39,12 +46,15 @@ run() { # target seconds
   echo "== $t for ${secs}s (corpus: $(ls "$corpus" | wc -l) files)"
   local dict=()
   [ -f tests/fuzz/pickle.dict ] && [ "$t" != fuzz_archive ] && dict=(-dict=tests/fuzz/pickle.dict)
-  local log="build/fuzz/logs/$t.log" status=0
+  local log="build/fuzz/logs/$t.log" status=0 before after
   mkdir -p build/fuzz/logs
+  cpu_seconds; before=$cpu
   "$bin/$t" "$corpus" "${dict[@]}" -max_total_time="$secs" -timeout=10 \
     -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="build/fuzz/artifacts/$t-" >"$log" 2>&1 || status=$?
+  cpu_seconds; after=$cpu
   grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|ERROR|SUMMARY|Test unit written" "$log" || true
+  echo "cpu_seconds: $((after - before))"
   if [ "$status" -ne 0 ]; then
     echo "fuzz.sh: $t failed (exit $status); reproducers in build/fuzz/artifacts/" >&2
     return 1

@@ -359,8 +359,15 @@ void MainWindow::connectPanes()
         QElapsedTimer timer;
         timer.start();
         const Selection current = m_selection;
+        m_file = file;
         m_trace->setDocument(m_file);
         m_hex->setDocument(m_file);
+        m_safety->setDocument(m_file);
+        m_tree->setSafety(m_file);
+        updateSafetyBanner();
+        updateFileInfo();
+        if (m_file.safety && m_file.safety->verdict == core::safety::Verdict::Dangerous)
+            m_details->setCurrentWidget(m_safety);
         if (current.hasOffset()) {
             m_trace->setSelection(current);
             m_hex->setSelection(current);

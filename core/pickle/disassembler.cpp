@@ -260,7 +260,7 @@ struct Failure {
 };
 
 // UTF-8 with CPython's 'surrogatepass' (encoded surrogates accepted).
-bool decodeUtf8(std::string_view data, std::u32string& out, Failure& failure)
+bool decodeUtf8(std::string_view data, std::u32string& out, Failure& failure, bool store = true)
 {
     out.clear();
     const auto* s = reinterpret_cast<const unsigned char*>(data.data());
@@ -278,7 +278,8 @@ bool decodeUtf8(std::string_view data, std::u32string& out, Failure& failure)
     while (i < n) {
         const unsigned char c = s[i];
         if (c < 0x80) {
-            out.push_back(c);
+            if (store)
+                out.push_back(c);
             ++i;
             continue;
         }
@@ -311,7 +312,8 @@ bool decodeUtf8(std::string_view data, std::u32string& out, Failure& failure)
         char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
         for (std::size_t k = 1; k < len; ++k)
             cp = (cp << 6) | (s[i + k] & 0x3F);
-        out.push_back(cp);
+        if (store)
+            out.push_back(cp);
         i += len;
     }
     return true;
@@ -740,9 +742,10 @@ const OpcodeInfo* const* opcodeTable()
 
 class Walker {
 public:
-    Walker(std::span<const std::byte> bytes, std::uint64_t base)
+    Walker(std::span<const std::byte> bytes, std::uint64_t base, const DisassembleOptions& options = {})
         : m_reader(bytes, base)
         , m_base(base)
+        , m_maxPayload(options.maxArgPayload)
     {
     }
 
@@ -759,6 +762,7 @@ private:
 
     ByteReader m_reader;
     std::uint64_t m_base;
+    std::size_t m_maxPayload = SIZE_MAX;
     const OpcodeInfo* const* m_table = opcodeTable();
     std::u32string m_scratch;
     std::string m_text;
@@ -963,30 +967,53 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
         std::string_view payload;
         if (!readCounted(static_cast<std::size_t>(std::min<std::uint64_t>(n, SIZE_MAX)), payload, name, rec, failure))
             return false;
+        // A payload over maxArgPayload is shown by its start (the walk still checks all of it).
+        const bool shortened = payload.size() > m_maxPayload;
+        const std::size_t fullSize = payload.size();
+        auto note = [&] {
+            if (shortened)
+                text += " ... (" + std::to_string(fullSize) + " bytes)";
+        };
         switch (kind) {
         case ArgKind::String1:
         case ArgKind::String4: // latin-1 decoded
+            if (shortened)
+                payload = payload.substr(0, m_maxPayload);
             if (!appendPlainAsciiRepr(text, payload)) {
                 m_scratch.clear();
                 for (char c : payload)
                     m_scratch.push_back(static_cast<unsigned char>(c));
                 appendStrRepr(text, m_scratch);
             }
+            note();
             return true;
         case ArgKind::Bytes1:
         case ArgKind::Bytes4:
-        case ArgKind::Bytes8: appendBytesRepr(text, payload); return true;
+        case ArgKind::Bytes8:
+            appendBytesRepr(text, shortened ? payload.substr(0, m_maxPayload) : payload);
+            note();
+            return true;
         case ArgKind::Bytearray8:
             text = "bytearray(";
-            appendBytesRepr(text, payload, true);
+            appendBytesRepr(text, shortened ? payload.substr(0, m_maxPayload) : payload, true);
             text.push_back(')');
+            note();
             return true;
         default:
-            if (appendPlainAsciiRepr(text, payload))
-                return true;
-            if (!decodeUtf8(payload, m_scratch, failure))
-                return false;
-            appendStrRepr(text, m_scratch);
+            if (shortened) {
+                if (!decodeUtf8(payload, m_scratch, failure, false))
+                    return false;
+                std::size_t cut = m_maxPayload;
+                while (cut > 0 && (static_cast<unsigned char>(payload[cut]) & 0xC0) == 0x80)
+                    --cut;
+                payload = payload.substr(0, cut);
+            }
+            if (!appendPlainAsciiRepr(text, payload)) {
+                if (!decodeUtf8(payload, m_scratch, failure))
+                    return false;
+                appendStrRepr(text, m_scratch);
+            }
+            note();
             return true;
         }
     }
@@ -1240,6 +1267,13 @@ Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffs
 Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink)
 {
     Walker walker(bytes, baseOffset);
+    return walker.run(&sink);
+}
+
+Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink,
+    const DisassembleOptions& options)
+{
+    Walker walker(bytes, baseOffset, options);
     return walker.run(&sink);
 }
 

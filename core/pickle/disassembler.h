@@ -8,10 +8,16 @@
 // (so protocol-0 text forms are checked: quotes, escapes, int()/float() syntax), emulates its
 // stack of "any object"/MARK and its memo, and stops where pickletools raises. No frame
 // enforcement (pickletools has none); the machine enforces frames.
+//
+// Costs: a record is ~100 bytes plus its argText, which is pickletools' repr of the argument (up
+// to 4x a bytes payload). The text of a line grows with its MARK depth (4 spaces per open MARK),
+// so a whole rendering can be quadratic in hostile input, exactly like pickletools' output: stream
+// it (the sink overload + writePickletoolsLine) rather than renderPickletools() on large input.
 
 #include "core/pickle/opcodes.h"
 #include "core/result.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -61,6 +67,15 @@ Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffs
 // instead of being stored, so memory stays flat; the returned Disassembly has no records.
 using OpRecordSink = std::function<void(const OpRecord&)>;
 Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink);
+
+struct DisassembleOptions {
+    // Display use (the GUI trace): a bytes/str/bytearray payload longer than this is shown by its
+    // first maxArgPayload bytes and " ... (N bytes)" instead of its full repr (up to 4x its size).
+    // The whole payload is still checked (UTF-8). pickletools text needs the default.
+    std::size_t maxArgPayload = SIZE_MAX;
+};
+Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink,
+    const DisassembleOptions& options);
 
 // pickletools.dis text: one line per opcode, indentation under MARK, "(MARK at N)", MEMOIZE
 // "(as N)", then "highest protocol among opcodes = N". Offsets printed relative to baseOffset

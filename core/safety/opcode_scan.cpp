@@ -45,7 +45,57 @@ struct Item {
 
 struct MemoSlot {
     Item item;
+    bool present = false;
     bool read = false;
+};
+
+// The memo: dense slots for the indices picklers use (0, 1, 2, ...), a map for the rest, so that
+// LONG_BINPUT 0xffffffff costs one entry.
+class Memo {
+public:
+    MemoSlot* find(std::uint64_t index)
+    {
+        if (index < m_dense.size())
+            return m_dense[index].present ? &m_dense[index] : nullptr;
+        const auto it = m_sparse.find(index);
+        return it == m_sparse.end() ? nullptr : &it->second;
+    }
+    // `bound`: indices below it may grow the dense part (the number of opcodes read so far).
+    MemoSlot& put(std::uint64_t index, std::uint64_t bound)
+    {
+        MemoSlot* slot = nullptr;
+        if (index < m_dense.size()) {
+            slot = &m_dense[index];
+        } else if (index <= bound && index < m_dense.size() * 2 + 1024) {
+            m_dense.resize(static_cast<std::size_t>(index) + 1);
+            slot = &m_dense[index];
+            if (const auto it = m_sparse.find(index); it != m_sparse.end()) {
+                *slot = it->second;
+                m_sparse.erase(it);
+            }
+        } else {
+            slot = &m_sparse[index];
+        }
+        if (!slot->present)
+            ++m_count;
+        slot->present = true;
+        return *slot;
+    }
+    std::size_t size() const { return m_count; }
+    template <typename F>
+    void forEach(F&& f) const
+    {
+        for (const MemoSlot& slot : m_dense)
+            if (slot.present)
+                f(slot);
+        for (const auto& [index, slot] : m_sparse)
+            f(slot);
+    }
+
+private:
+    std::vector<MemoSlot> m_dense;
+    std::unordered_map<std::uint64_t, MemoSlot> m_sparse;
+    std::size_t m_count = 0;
 };
 
 std::string_view opName(std::uint8_t byte)
@@ -378,7 +428,7 @@ private:
     std::vector<std::size_t> m_marks;
     std::vector<std::string> m_texts;
     std::vector<Item> m_tupleItems; // items of the small tuples worth remembering, back to back
-    std::unordered_map<std::uint64_t, MemoSlot> m_memo;
+    Memo m_memo;
     int m_protoCount = 0;
 };
 
@@ -711,7 +761,7 @@ OpcodeScan Scanner::run()
             } else if (static_cast<Op>(op) == Op::Memoize) {
                 index = m_memo.size();
             }
-            MemoSlot& slot = m_memo[index];
+            MemoSlot& slot = m_memo.put(index, m_out.opcodeCount);
             slot.item = m_stack.back();
             slot.read = false;
             ++m_out.memoWrites;
@@ -729,13 +779,13 @@ OpcodeScan Scanner::run()
                 }
                 index = std::stoull(std::string(line));
             }
-            const auto it = m_memo.find(index);
-            if (it == m_memo.end()) {
+            MemoSlot* slot = m_memo.find(index);
+            if (slot == nullptr) {
                 fail(ErrorCode::MemoMiss, offset, op, "memo key " + std::to_string(index) + " was never stored");
                 break;
             }
-            it->second.read = true;
-            pushItem(it->second.item);
+            slot->read = true;
+            pushItem(Item(slot->item));
             break;
         }
         // Globals and calls.
@@ -843,9 +893,10 @@ OpcodeScan Scanner::run()
     }
 
     m_out.endOffset = m_reader.absolute(m_reader.pos());
-    for (const auto& [index, slot] : m_memo)
+    m_memo.forEach([this](const MemoSlot& slot) {
         if (!slot.read)
             ++m_out.memoUnread;
+    });
     return std::move(m_out);
 }
 

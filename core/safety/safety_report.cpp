@@ -5,7 +5,6 @@
 #include "core/safety/opcode_scan.h"
 
 #include <algorithm>
-#include <deque>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -182,32 +181,50 @@ std::string edgeLabel(const ValueGraph& g, ValueId parent, Edge edge, std::uint3
 }
 
 // Breadth-first walk from a root: the first (shortest) parent link of every reachable value,
-// and the first reachable value created at each opcode offset.
+// and the first reachable value created at each of the `wanted` opcode offsets. One Reach is
+// reused for every stream (its arrays are sized to the graph once).
 struct Reach {
-    std::unordered_map<std::uint32_t, ParentLink> parent; // reachable value -> link (root: none)
+    static constexpr std::uint32_t kUnvisited = 0xFFFFFFFEu;
+    static constexpr std::uint32_t kRoot = 0xFFFFFFFFu;
+    std::vector<ParentLink> parent; // parent.parent: kUnvisited, kRoot or the parent's index
+    std::vector<std::uint32_t> visited; // to reset between walks
     std::unordered_map<std::uint64_t, ValueId> byOffset;
+
+    bool reached(ValueId id) const
+    {
+        return indexOf(id) < parent.size() && parent[indexOf(id)].parent != kUnvisited;
+    }
 };
 
-Reach walk(const ValueGraph& g, ValueId root)
+void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint64_t>& wanted, Reach& reach)
 {
-    Reach reach;
+    for (const std::uint32_t i : reach.visited)
+        reach.parent[i].parent = Reach::kUnvisited;
+    reach.visited.clear();
+    reach.byOffset.clear();
+    if (reach.parent.size() != g.size())
+        reach.parent.assign(g.size(), ParentLink { Reach::kUnvisited, 0, Edge::Item });
     if (isNull(root) || !g.valid(root))
-        return reach;
-    std::deque<ValueId> queue;
-    reach.parent.emplace(indexOf(root), ParentLink {});
-    reach.byOffset.emplace(g.offset(root), root);
-    queue.push_back(root);
-    while (!queue.empty()) {
-        const ValueId id = queue.front();
-        queue.pop_front();
+        return;
+    auto note = [&](ValueId id) {
+        const std::uint64_t at = g.offset(id);
+        if (wanted.count(at) != 0)
+            reach.byOffset.emplace(at, id);
+    };
+    reach.parent[indexOf(root)] = ParentLink { Reach::kRoot, 0, Edge::Item };
+    reach.visited.push_back(indexOf(root));
+    note(root);
+    for (std::size_t head = 0; head < reach.visited.size(); ++head) {
+        const ValueId id { reach.visited[head] };
         enumerateChildren(g, id, [&](ValueId child, Edge edge, std::uint32_t index) {
-            if (!reach.parent.emplace(indexOf(child), ParentLink { indexOf(id), index, edge }).second)
+            ParentLink& link = reach.parent[indexOf(child)];
+            if (link.parent != Reach::kUnvisited)
                 return;
-            reach.byOffset.emplace(g.offset(child), child);
-            queue.push_back(child);
+            link = ParentLink { indexOf(id), index, edge };
+            reach.visited.push_back(indexOf(child));
+            note(child);
         });
     }
-    return reach;
 }
 
 std::string pathOf(const ValueGraph& g, const Reach& reach, ValueId id)
@@ -217,15 +234,15 @@ std::string pathOf(const ValueGraph& g, const Reach& reach, ValueId id)
     std::uint32_t current = indexOf(id);
     std::size_t depth = 0;
     bool truncated = false;
-    while (true) {
-        const auto it = reach.parent.find(current);
-        if (it == reach.parent.end() || it->second.parent == 0xFFFFFFFFu)
+    while (current < reach.parent.size()) {
+        const ParentLink& link = reach.parent[current];
+        if (link.parent == Reach::kRoot || link.parent == Reach::kUnvisited)
             break;
         if (segments.size() < kMaxSegments)
-            segments.push_back(edgeLabel(g, ValueId { it->second.parent }, it->second.edge, it->second.index));
+            segments.push_back(edgeLabel(g, ValueId { link.parent }, link.edge, link.index));
         else
             truncated = true;
-        current = it->second.parent;
+        current = link.parent;
         ++depth;
     }
     std::string path;
@@ -491,6 +508,7 @@ SafetyReport scan(const Document& doc)
     }
 
     // Paths: the value each global builds, per stream, from that stream's root.
+    Reach reach;
     for (std::size_t s = 0; s < doc.pickles.size(); ++s) {
         const auto [begin, end] = streamGlobals[s];
         ValueId root = doc.pickles[s].root;
@@ -498,7 +516,12 @@ SafetyReport scan(const Document& doc)
             root = doc.root; // a failed load keeps its partial result there
         if (begin == end || isNull(root))
             continue;
-        const Reach reach = walk(g, root);
+        std::unordered_set<std::uint64_t> wanted;
+        for (std::size_t i = begin; i < end; ++i) {
+            wanted.insert(b.report.globals[i].offset);
+            wanted.insert(b.report.globals[i].useOffsets.begin(), b.report.globals[i].useOffsets.end());
+        }
+        walk(g, root, wanted, reach);
         for (std::size_t i = begin; i < end; ++i) {
             GlobalUse& use = b.report.globals[i];
             ValueId found = kNullValue;

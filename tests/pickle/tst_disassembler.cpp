@@ -7,6 +7,7 @@
 #include <QSet>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace core;
@@ -175,6 +176,44 @@ private Q_SLOTS:
         const Disassembly second = disassemble(asBytes(data).subspan(dis.endOffset), dis.endOffset);
         QVERIFY(!second.error);
         QCOMPARE(second.records.back().info->op, Op::Stop);
+    }
+
+    void shortensLongPayloadsOnlyWhenAsked()
+    {
+        const QByteArray data = readAll(dataDir() + QStringLiteral("/strings_p4.pkl"));
+        const Disassembly full = disassemble(asBytes(data));
+        std::vector<OpRecord> shortRecords;
+        DisassembleOptions options;
+        options.maxArgPayload = 16;
+        const Disassembly shortened = disassemble(
+            asBytes(data), 0, [&](const OpRecord& rec) { shortRecords.push_back(rec); }, options);
+        QVERIFY(!full.error && !shortened.error);
+        QCOMPARE(shortRecords.size(), full.records.size());
+        int cut = 0;
+        for (std::size_t i = 0; i < full.records.size(); ++i) {
+            const OpRecord& a = full.records[i];
+            const OpRecord& b = shortRecords[i];
+            QCOMPARE(b.offset, a.offset);
+            QCOMPARE(b.stackDepth, a.stackDepth);
+            if (a.argLength > 16) {
+                ++cut;
+                QVERIFY(a.argLength < 64 || b.argText.size() < a.argText.size());
+                QVERIFY(QByteArray::fromStdString(b.argText).endsWith(" bytes)"));
+            } else {
+                QCOMPARE(b.argText, a.argText);
+            }
+        }
+        QVERIFY(cut >= 1); // the 300-character string at least
+        const QByteArray x300 = "'" + QByteArray(16, 'x') + "' ... (300 bytes)";
+        QVERIFY(std::any_of(shortRecords.begin(), shortRecords.end(),
+            [&](const OpRecord& r) { return QByteArray::fromStdString(r.argText) == x300; }));
+
+        // Bad UTF-8 past the shown part still fails the walk.
+        const QByteArray bad = readAll(dataDir() + QStringLiteral("/bad/bad_utf8_binunicode.pkl"));
+        options.maxArgPayload = 1;
+        const Disassembly badShort = disassemble(asBytes(bad), 0, [](const OpRecord&) {}, options);
+        QVERIFY(badShort.error.has_value());
+        QCOMPARE(badShort.error->offset, disassemble(asBytes(bad)).error->offset);
     }
 
     void printableMatchesPython()

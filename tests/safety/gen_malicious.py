@@ -350,6 +350,7 @@ def main():
     good("tensor_plain_pickle_p2.pkl", pickle.dumps({"t": torch.ones(2)}, protocol=2))
 
     write_zip_bombs()
+    write_tampered_archives()
 
     with open(os.path.join(DATA, "malicious.tsv"), "w") as f:
         f.write("# file\texpected dangerous global (normalised module.name, '*' = any)\n")
@@ -374,6 +375,28 @@ def main():
                     verdict = "refused"
             f.write(f"{name}\t{verdict}\t{','.join(sorted(names))}\n")
     print(f"{len(malicious)} malicious, {len(benign)} benign")
+
+
+def write_tampered_archives():
+    """torch.save zips edited after the fact: a storage record cut short, and an extra data/
+    record nothing references (a place to smuggle bytes)."""
+    import zipfile
+    import torch
+
+    folder = os.path.join(DATA, "adversarial")
+    os.makedirs(folder, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(16, dtype=torch.float32)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    for name, edit in (("storage_short.pt", "short"), ("unreferenced_record.pt", "extra")):
+        with zipfile.ZipFile(os.path.join(folder, name), "w", compression=zipfile.ZIP_STORED) as out:
+            for info in src.infolist():
+                data = src.read(info.filename)
+                if edit == "short" and info.filename.endswith("/data/0"):
+                    data = data[:24]  # 6 of the 16 floats
+                out.writestr(info.filename, data)
+            if edit == "extra":
+                out.writestr("archive/data/7", b"#!/bin/sh\necho smuggled\n")
 
 
 def write_zip_bombs():

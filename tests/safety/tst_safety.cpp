@@ -245,6 +245,29 @@ private Q_SLOTS:
         QVERIFY(inSecond);
     }
 
+    void reportsArchiveAnomalies_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("a storage record cut short") << "storage_short.pt" << "holds 24 bytes but declares 16 x 4 bytes";
+        QTest::newRow("a data record nothing references") << "unreferenced_record.pt"
+                                                           << "'archive/data/7' is not referenced by data.pkl";
+    }
+    void reportsArchiveAnomalies()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, needle);
+        std::shared_ptr<core::Document> doc;
+        const SafetyReport report = reportFor(dataDir() + "/adversarial/" + file, &doc);
+        QVERIFY(doc);
+        QCOMPARE(int(doc->format), int(core::FileFormat::TorchZip));
+        QStringList messages;
+        for (const auto& a : report.anomalies)
+            messages << QString::fromStdString(a.message);
+        QVERIFY2(messages.join("\n").contains(needle), qPrintable(messages.join("\n")));
+        QCOMPARE(int(report.verdict), int(Verdict::Safe));
+    }
+
     void flagsEveryMaliciousFile()
     {
         const QList<ManifestRow> rows = readManifest("malicious.tsv");

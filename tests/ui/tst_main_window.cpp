@@ -76,6 +76,23 @@ private Q_SLOTS:
         QVERIFY(window.windowTitle().contains(QStringLiteral("shared_cycle.pkl")));
     }
 
+    void opensTheBundledSample()
+    {
+        if (!QFileInfo::exists(QStringLiteral(PICKLESCOPE_TEST_DATA "/../../resources/samples/sample_checkpoint.pt")))
+            QSKIP("resources/samples/sample_checkpoint.pt is not in this checkout");
+        QVERIFY(!ui::MainWindow::samplePath().isEmpty());
+        UITEST_REQUIRE_LOADER();
+        ui::MainWindow window;
+        QSignalSpy shown(&window, &ui::MainWindow::documentShown);
+        window.openSample();
+        QVERIFY(shown.wait(20000));
+        QVERIFY(window.file().doc);
+        QVERIFY(!window.file().doc->error);
+        QCOMPARE(window.file().doc->format, core::FileFormat::TorchZip);
+        // The extracted copy of the embedded sample is not a recent file.
+        QVERIFY(!window.recentFiles().contains(window.file().path));
+    }
+
     void ignoresADropWithoutAFile()
     {
         ui::MainWindow window;
@@ -177,7 +194,7 @@ private Q_SLOTS:
     void exportsJsonFromTheWindow()
     {
         UITEST_REQUIRE_LOADER();
-        if (ui::JsonExporter::cliPath().isEmpty())
+        if (!ui::JsonExporter::inProcess() && ui::JsonExporter::cliPath().isEmpty())
             QSKIP("picklescope-cli is not built");
         ui::MainWindow window;
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));

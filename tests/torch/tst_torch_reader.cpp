@@ -124,6 +124,8 @@ std::string_view layoutName(TensorLayout l)
     case TensorLayout::SparseCoo: return "sparse_coo";
     case TensorLayout::SparseCsr: return "sparse_csr";
     case TensorLayout::Meta: return "meta";
+    case TensorLayout::Nested: return "nested";
+    case TensorLayout::Other: return "other";
     default: return "strided";
     }
 }

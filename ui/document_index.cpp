@@ -6,6 +6,38 @@
 
 namespace ui {
 
+namespace {
+
+// displayChild(...).child without making labels, for the kinds that hold millions of children;
+// the order is value_text's (items first; a dict's default_factory/state come first when present).
+core::ValueId childAt(const core::ValueGraph& graph, core::ValueId id, std::size_t i)
+{
+    switch (graph.kind(id)) {
+    case core::ValueKind::List:
+    case core::ValueKind::Tuple:
+    case core::ValueKind::Set:
+    case core::ValueKind::FrozenSet: {
+        const auto& items = graph.items(id);
+        if (i < items.size())
+            return items[i];
+        break;
+    }
+    case core::ValueKind::Dict: {
+        if (!core::isNull(graph.defaultFactory(id)) || !core::isNull(graph.extraState(id)))
+            break;
+        const auto& items = graph.items(id);
+        if (2 * i + 1 < items.size())
+            return items[2 * i + 1];
+        break;
+    }
+    default:
+        break;
+    }
+    return core::displayChild(graph, id, i).child;
+}
+
+} // namespace
+
 std::shared_ptr<DocumentIndex> DocumentIndex::build(
     std::shared_ptr<const core::Document> docPtr, core::LoadObserver* observer, bool withTraces)
 {
@@ -15,28 +47,17 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
     const core::ValueGraph& graph = doc.graph;
     auto cancelled = [&] { return observer && observer->isCancelled(); };
 
-    // Opcode traces, one per pickle stream.
-    std::uint64_t totalBytes = 0;
-    for (const core::PickleStream& stream : doc.pickles)
-        totalBytes += stream.bytes.size();
-    std::uint64_t doneBytes = 0;
+    // Opcode traces, one per pickle stream (or later: buildTraces).
     for (const core::PickleStream& stream : doc.pickles) {
-        if (cancelled())
-            return nullptr;
-        if (withTraces) {
-            auto trace = std::make_shared<core::Disassembly>(
-                core::disassemble(stream.bytes, stream.inflated ? 0 : stream.offset));
-            index->m_traces.push_back(std::move(trace));
-        } else {
-            index->m_traces.push_back(nullptr);
-        }
         if (stream.inflated)
             index->m_pickleRanges.emplace_back(1, 0);
         else
             index->m_pickleRanges.emplace_back(stream.offset, stream.offset + stream.bytes.size());
-        doneBytes += stream.bytes.size();
-        if (observer)
-            observer->progress(doneBytes, totalBytes * 2 + 1);
+    }
+    if (withTraces) {
+        index->m_traces = buildTraces(doc, observer);
+        if (index->m_traces.size() != doc.pickles.size())
+            return nullptr;
     }
 
     // Offset -> value.
@@ -70,7 +91,7 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
             }
             const std::size_t i = top.next++;
             const core::ValueId parent = top.id;
-            const core::ValueId child = core::displayChild(graph, parent, i).child;
+            const core::ValueId child = childAt(graph, parent, i);
             if (core::isNull(child) || !graph.valid(child) || index->m_reached[core::indexOf(child)])
                 continue;
             index->m_reached[core::indexOf(child)] = true;
@@ -80,17 +101,30 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
                 if (cancelled())
                     return nullptr;
                 if (observer)
-                    observer->progress(totalBytes + totalBytes * visited / std::max<std::size_t>(n, 1),
-                        totalBytes * 2 + 1);
+                    observer->progress(visited, n);
             }
         }
     }
     return index;
 }
 
-std::shared_ptr<const core::Disassembly> DocumentIndex::trace(int pickle) const
+DocumentIndex::Traces DocumentIndex::buildTraces(const core::Document& doc, const core::LoadObserver* observer)
 {
-    if (pickle < 0 || pickle >= pickleCount())
+    Traces traces;
+    for (const core::PickleStream& stream : doc.pickles) {
+        if (observer && observer->isCancelled())
+            return {};
+        auto trace = OpcodeTrace::build(stream.bytes, stream.inflated ? 0 : stream.offset, observer);
+        if (!trace)
+            return {};
+        traces.push_back(std::move(trace));
+    }
+    return traces;
+}
+
+std::shared_ptr<const OpcodeTrace> DocumentIndex::trace(int pickle) const
+{
+    if (pickle < 0 || std::size_t(pickle) >= m_traces.size())
         return nullptr;
     return m_traces[std::size_t(pickle)];
 }
@@ -107,23 +141,13 @@ int DocumentIndex::pickleAt(std::uint64_t offset) const
 int DocumentIndex::opcodeRowAt(int pickle, std::uint64_t offset) const
 {
     auto t = trace(pickle);
-    if (!t || t->records.empty())
-        return -1;
-    const auto& recs = t->records;
-    auto it = std::upper_bound(recs.begin(), recs.end(), offset,
-        [](std::uint64_t off, const core::OpRecord& r) { return off < r.offset; });
-    if (it == recs.begin())
-        return -1;
-    --it;
-    if (offset >= it->offset + std::max<std::uint32_t>(it->length, 1) && it + 1 == recs.end())
-        return -1;
-    return int(it - recs.begin());
+    return t ? t->rowAt(offset) : -1;
 }
 
 int DocumentIndex::opcodeRowFor(int pickle, std::uint64_t offset) const
 {
     int row = opcodeRowAt(pickle, offset);
-    if (row < 0 || trace(pickle)->records[std::size_t(row)].offset != offset)
+    if (row < 0 || trace(pickle)->row(std::size_t(row)).offset != offset)
         return -1;
     return row;
 }

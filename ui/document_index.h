@@ -5,7 +5,8 @@
 // produced) and each value's first appearance in the tree (parent + display-child index), which
 // gives the path to any value and tells shared appearances from first ones.
 
-#include "core/pickle/disassembler.h"
+#include "ui/opcode_trace.h"
+
 #include "core/pickle/pickle_machine.h"
 #include "core/safety/safety_report.h"
 #include "core/value/document.h"
@@ -29,13 +30,20 @@ public:
         std::uint32_t index = 0; // display-child index under the parent
     };
 
-    // Builds the index; polls `observer` (may be null) and returns null when cancelled.
+    // Builds the index; polls `observer` (may be null) and returns null when cancelled. Without
+    // traces, buildTraces() + installTraces() add them later (the window shows the tree first).
     static std::shared_ptr<DocumentIndex> build(std::shared_ptr<const core::Document> doc,
         core::LoadObserver* observer = nullptr, bool withTraces = true);
+    using Traces = std::vector<std::shared_ptr<const OpcodeTrace>>;
+    // The opcode trace of every pickle stream of `doc`; empty when cancelled.
+    static Traces buildTraces(const core::Document& doc, const core::LoadObserver* observer = nullptr);
+    // Called once, on the thread that owns the index, before anyone reads the traces.
+    void installTraces(Traces traces) { m_traces = std::move(traces); }
+    bool hasTraces() const { return !m_traces.empty(); }
 
-    int pickleCount() const { return static_cast<int>(m_traces.size()); }
+    int pickleCount() const { return static_cast<int>(m_pickleRanges.size()); }
     // Null when traces were not built or the pickle index is out of range.
-    std::shared_ptr<const core::Disassembly> trace(int pickle) const;
+    std::shared_ptr<const OpcodeTrace> trace(int pickle) const;
     // The pickle stream that holds an absolute offset (preferring mapped streams), or -1.
     int pickleAt(std::uint64_t offset) const;
     // Row of the opcode covering `offset` in pickle's trace, or -1.
@@ -57,7 +65,7 @@ public:
 
 private:
     std::shared_ptr<const core::Document> m_doc;
-    std::vector<std::shared_ptr<const core::Disassembly>> m_traces;
+    std::vector<std::shared_ptr<const OpcodeTrace>> m_traces;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> m_pickleRanges; // [begin, end) or {1,0}
     std::vector<std::pair<std::uint64_t, std::uint32_t>> m_byOffset; // sorted (offset, value)
     std::vector<Appearance> m_first;

@@ -74,7 +74,7 @@ void HexView::setSelection(const Selection& selection)
     if (m_file.index) {
         const int row = m_file.index->opcodeRowAt(m_pickle, selection.offset);
         if (row >= 0) {
-            const core::OpRecord& rec = m_file.index->trace(m_pickle)->records[std::size_t(row)];
+            const OpcodeTrace::Row& rec = m_file.index->trace(m_pickle)->row(std::size_t(row));
             m_hlBegin = rec.offset;
             m_hlEnd = rec.offset + std::max<std::uint32_t>(rec.length, 1);
         }
@@ -152,7 +152,7 @@ void HexView::clickOffset(std::uint64_t offset)
     Selection sel;
     sel.pickle = m_pickle;
     const int row = m_file.index->opcodeRowAt(m_pickle, offset);
-    sel.offset = row >= 0 ? m_file.index->trace(m_pickle)->records[std::size_t(row)].offset : offset;
+    sel.offset = row >= 0 ? m_file.index->trace(m_pickle)->row(std::size_t(row)).offset : offset;
     sel.value = m_file.index->valueAt(sel.offset);
     setSelection(sel);
     Q_EMIT selectionRequested(sel);

@@ -1,5 +1,12 @@
 #include "ui/json_export.h"
 
+#if __has_include("core/export/json_writer.h")
+#include "core/export/json_writer.h"
+#define UI_HAS_JSON_WRITER 1
+#else
+#define UI_HAS_JSON_WRITER 0
+#endif
+
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDialogButtonBox>
@@ -10,6 +17,9 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cstdio>
 
 namespace ui {
 
@@ -59,10 +69,20 @@ void JsonExportDialog::setOptions(const JsonExportOptions& options)
 JsonExporter::JsonExporter(QObject* parent)
     : QObject(parent)
 {
+    connect(&m_watcher, &QFutureWatcher<QString>::finished, this, [this] {
+        Q_EMIT finished(m_output, m_watcher.future().resultCount() ? m_watcher.result() : tr("cancelled"));
+    });
+}
+
+bool JsonExporter::inProcess()
+{
+    return UI_HAS_JSON_WRITER;
 }
 
 JsonExporter::~JsonExporter()
 {
+    m_watcher.cancel();
+    m_watcher.waitForFinished();
     if (m_process) {
         m_process->disconnect(this);
         m_process->kill();
@@ -86,11 +106,41 @@ QString JsonExporter::cliPath()
 
 bool JsonExporter::isRunning() const
 {
-    return m_process && m_process->state() != QProcess::NotRunning;
+    return (m_process && m_process->state() != QProcess::NotRunning) || m_watcher.isRunning();
 }
 
-void JsonExporter::start(const QString& input, const QString& output, const JsonExportOptions& options)
+void JsonExporter::start(std::shared_ptr<const core::Document> doc, const QString& input, const QString& output,
+    const JsonExportOptions& options)
 {
+#if UI_HAS_JSON_WRITER
+    if (doc) {
+        if (isRunning()) {
+            Q_EMIT finished(output, tr("an export is already running"));
+            return;
+        }
+        m_output = output;
+        core::JsonExportOptions o;
+        o.plain = options.plain;
+        o.tensorData = options.tensorData == QLatin1String("none") ? core::TensorDataMode::None
+            : options.tensorData == QLatin1String("full")          ? core::TensorDataMode::Full
+                                                                   : core::TensorDataMode::Summary;
+        o.indent = 1;
+        m_watcher.setFuture(QtConcurrent::run([doc, output, o]() -> QString {
+            std::FILE* f = std::fopen(QFile::encodeName(output).constData(), "wb");
+            if (!f)
+                return QObject::tr("cannot write %1").arg(output);
+            core::FileJsonSink sink(f);
+            auto r = core::writeJson(doc, sink, o);
+            const bool closed = std::fclose(f) == 0;
+            if (!r.ok())
+                return QString::fromStdString(r.error().toString());
+            return closed ? QString() : QObject::tr("cannot write %1").arg(output);
+        }));
+        return;
+    }
+#else
+    (void)doc;
+#endif
     const QString cli = cliPath();
     if (cli.isEmpty()) {
         Q_EMIT finished(output, tr("picklescope-cli was not found next to picklescope"));

@@ -1,9 +1,13 @@
 #pragma once
 
-// Export JSON from the window: the options dialog and the export itself, which runs
-// `picklescope-cli json` (the same writer the CLI uses) as a child process, so the UI never blocks.
+// Export JSON from the window: the options dialog and the export itself, on a worker with
+// core::writeJson (the writer `picklescope-cli json` uses). Builds whose core has no JSON writer
+// yet run `picklescope-cli json` as a child process instead. Either way the UI never blocks.
+
+#include "core/value/document.h"
 
 #include <QDialog>
+#include <QFutureWatcher>
 #include <QObject>
 #include <QString>
 
@@ -39,7 +43,10 @@ public:
 
     // The CLI executable: $PICKLESCOPE_CLI, else picklescope-cli next to this executable.
     static QString cliPath();
-    void start(const QString& input, const QString& output, const JsonExportOptions& options);
+    void start(std::shared_ptr<const core::Document> doc, const QString& input, const QString& output,
+        const JsonExportOptions& options);
+    // Whether the JSON writer is linked in (else the CLI is used).
+    static bool inProcess();
     bool isRunning() const;
 
 Q_SIGNALS:
@@ -47,6 +54,7 @@ Q_SIGNALS:
 
 private:
     QProcess* m_process = nullptr;
+    QFutureWatcher<QString> m_watcher;
     QString m_output;
 };
 

@@ -72,7 +72,7 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
 
         timer.restart();
         PromiseObserver indexObserver(promise, 700, 950, QStringLiteral("Indexing"));
-        auto index = DocumentIndex::build(doc, &indexObserver);
+        auto index = DocumentIndex::build(doc, &indexObserver, false);
         if (!index || promise.isCanceled())
             return;
         out.file.index = index;
@@ -105,10 +105,45 @@ LoadController::LoadController(QObject* parent)
     connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
     connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
         [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
+    connect(&m_traceWatcher, &QFutureWatcher<DocumentIndex::Traces>::finished, this, [this] {
+        if (m_traceWatcher.isCanceled() || m_traceWatcher.future().resultCount() == 0 || !m_tracing.index)
+            return;
+        DocumentIndex::Traces traces = m_traceWatcher.result();
+        if (traces.size() != m_tracing.doc->pickles.size())
+            return;
+        // The only writer of the index, on the thread that reads it, before anyone is told.
+        std::const_pointer_cast<DocumentIndex>(m_tracing.index)->installTraces(std::move(traces));
+        const LoadedFile file = m_tracing;
+        m_tracing = LoadedFile {};
+        Q_EMIT tracesReady(file);
+    });
+}
+
+void LoadController::startTraces(const LoadedFile& file)
+{
+    m_tracing = file;
+    std::shared_ptr<const core::Document> doc = file.doc;
+    m_traceWatcher.setFuture(QtConcurrent::run([doc](QPromise<DocumentIndex::Traces>& promise) {
+        struct Observer final : core::LoadObserver {
+            explicit Observer(QPromise<DocumentIndex::Traces>& p)
+                : promise(p)
+            {
+            }
+            bool isCancelled() const override { return promise.isCanceled(); }
+            void progress(std::uint64_t, std::uint64_t) override { }
+            QPromise<DocumentIndex::Traces>& promise;
+        } observer(promise);
+        DocumentIndex::Traces traces = DocumentIndex::buildTraces(*doc, &observer);
+        if (!promise.isCanceled())
+            promise.addResult(std::move(traces));
+    }));
 }
 
 LoadController::~LoadController()
 {
+    m_traceWatcher.disconnect(this);
+    m_traceWatcher.cancel();
+    m_traceWatcher.waitForFinished();
     m_watcher.disconnect(this);
     m_watcher.cancel();
     m_watcher.waitForFinished();
@@ -127,6 +162,8 @@ void LoadController::load(const QString& path)
         const QString old = m_path;
         Q_EMIT cancelled(old);
     }
+    m_traceWatcher.cancel();
+    m_tracing = LoadedFile {};
     m_path = path;
     setBusy(true);
     Q_EMIT started(path);
@@ -154,6 +191,7 @@ void LoadController::onFinished()
         Q_EMIT failed(path, out.error);
         return;
     }
+    startTraces(out.file);
     Q_EMIT loaded(out.file);
 }
 

@@ -36,8 +36,10 @@ public:
 Q_SIGNALS:
     void started(const QString& path);
     void progressChanged(int value, const QString& phase); // 0..kProgressMax
-    // A document was loaded (doc->error may be set: the graph is partial).
+    // A document was loaded (doc->error may be set: the graph is partial). Its opcode traces
+    // follow: tracesReady() once they are installed in file.index.
     void loaded(const ui::LoadedFile& file);
+    void tracesReady(const ui::LoadedFile& file);
     void failed(const QString& path, const QString& message);
     void cancelled(const QString& path);
     void busyChanged(bool busy);
@@ -46,7 +48,11 @@ private:
     void onFinished();
     void setBusy(bool busy);
 
+    void startTraces(const LoadedFile& file);
+
     QFutureWatcher<LoadOutcome> m_watcher;
+    QFutureWatcher<DocumentIndex::Traces> m_traceWatcher;
+    LoadedFile m_tracing; // the file whose traces are being built
     QString m_path;
     bool m_busy = false;
 };

@@ -17,6 +17,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDragEnterEvent>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -290,8 +291,13 @@ void MainWindow::createCentralWidget()
     layout->addWidget(m_stack, 1);
     setCentralWidget(central);
 
+    m_statusPath = new QLabel(this);
+    m_statusPath->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_statusPath->setToolTip(tr("Access path of the selected value (Ctrl+Shift+C copies it)"));
+    statusBar()->addWidget(m_statusPath, 1);
     m_statusFile = new QLabel(this);
-    statusBar()->addWidget(m_statusFile, 1);
+    m_statusFile->setStyleSheet(QStringLiteral("color: #4b5563; padding-right: 6px;"));
+    statusBar()->addPermanentWidget(m_statusFile);
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, LoadController::kProgressMax);
     m_progress->setMaximumWidth(220);
@@ -347,6 +353,22 @@ void MainWindow::connectPanes()
         m_progress->setTextVisible(true);
     });
     connect(m_loader, &LoadController::loaded, this, &MainWindow::showDocument);
+    connect(m_loader, &LoadController::tracesReady, this, [this](const LoadedFile& file) {
+        if (file.doc != m_file.doc)
+            return;
+        QElapsedTimer timer;
+        timer.start();
+        const Selection current = m_selection;
+        m_trace->setDocument(m_file);
+        m_hex->setDocument(m_file);
+        if (current.hasOffset()) {
+            m_trace->setSelection(current);
+            m_hex->setSelection(current);
+        }
+        if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+            qInfo("traces shown in %lld ms", timer.elapsed());
+        Q_EMIT tracesReady();
+    });
     connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
         m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
         showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
@@ -389,8 +411,7 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
         const core::ValueKind kind = m_file.doc->graph.kind(selection.value);
         if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
             m_details->setCurrentWidget(m_tensor);
-        const QString path = m_tree->currentAccessPath();
-        statusBar()->showMessage(path, 0);
+        m_statusPath->setText(m_tree->currentAccessPath());
     }
     Q_EMIT selectionChanged(selection);
 }
@@ -459,6 +480,7 @@ void MainWindow::closeFile()
     m_banner->hide();
     hideMessage();
     m_statusFile->clear();
+    m_statusPath->clear();
     setWindowTitle(tr("PickleScope"));
     m_start->setRecentFiles(recentFiles());
     m_stack->setCurrentWidget(m_start);
@@ -467,6 +489,8 @@ void MainWindow::closeFile()
 
 void MainWindow::showDocument(const LoadedFile& file)
 {
+    QElapsedTimer timer;
+    timer.start();
     m_file = file;
     m_selection = Selection {};
     m_tree->setDocument(file);
@@ -477,15 +501,18 @@ void MainWindow::showDocument(const LoadedFile& file)
     updateFileInfo();
     updateSafetyBanner();
     m_stack->setCurrentWidget(m_mainSplitter);
+    m_statusPath->clear();
     const QString name = QFileInfo(file.path).fileName();
     setWindowTitle(tr("%1 — PickleScope").arg(name));
     const core::Document& doc = *file.doc;
-    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5 ms")
+    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
                               .arg(name)
                               .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())))
                               .arg(doc.protocol)
                               .arg(doc.graph.size())
-                              .arg(qRound(file.loadMs + file.indexMs + file.safetyMs)));
+                              .arg(file.loadMs + file.indexMs + file.safetyMs < 1
+                                      ? tr("< 1 ms")
+                                      : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
     if (doc.error) {
         showMessage(tr("Loading stopped at byte %1: %2. Showing what was read before it.")
                         .arg(doc.error->offset)
@@ -500,6 +527,8 @@ void MainWindow::showDocument(const LoadedFile& file)
             : static_cast<QWidget*>(m_tensor));
     updateActions();
     m_tree->view()->setFocus();
+    if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+        qInfo("document shown in %lld ms", timer.elapsed());
     Q_EMIT documentShown(file);
 }
 
@@ -630,7 +659,7 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     }
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
-    m_exporter->start(m_file.path, output, options);
+    m_exporter->start(m_file.doc, m_file.path, output, options);
 }
 
 // --- recent files, settings -----------------------------------------------------------------

@@ -66,6 +66,8 @@ public:
 
 Q_SIGNALS:
     void documentShown(const ui::LoadedFile& file);
+    // The opcode traces of the shown document are built (the trace pane and byte links work).
+    void tracesReady();
     void selectionChanged(const ui::Selection& selection);
     void jsonExported(const QString& path, const QString& error);
 
@@ -135,6 +137,7 @@ private:
     OpcodeTracePane* m_trace = nullptr;
     HexView* m_hex = nullptr;
     QLabel* m_statusFile = nullptr;
+    QLabel* m_statusPath = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;
 };

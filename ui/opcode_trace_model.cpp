@@ -65,7 +65,7 @@ int OpcodeTraceModel::rowCount(const QModelIndex& parent) const
 {
     if (parent.isValid() || !m_trace)
         return 0;
-    return int(std::min<std::size_t>(m_trace->records.size(), std::size_t(INT_MAX)));
+    return int(std::min<std::size_t>(m_trace->size(), std::size_t(INT_MAX)));
 }
 
 int OpcodeTraceModel::columnCount(const QModelIndex& parent) const
@@ -77,8 +77,10 @@ QVariant OpcodeTraceModel::data(const QModelIndex& index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const core::OpRecord& rec = m_trace->records[std::size_t(index.row())];
-    const core::Op op = rec.info ? rec.info->op : core::Op::Stop;
+    const std::size_t i = std::size_t(index.row());
+    const OpcodeTrace::Row& rec = m_trace->row(i);
+    const core::OpcodeInfo* info = m_trace->info(i);
+    const core::Op op = info ? info->op : core::Op::Stop;
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
@@ -87,14 +89,14 @@ QVariant OpcodeTraceModel::data(const QModelIndex& index, int role) const
         case ByteColumn:
             return QStringLiteral("%1").arg(unsigned(static_cast<std::uint8_t>(op)), 2, 16, QLatin1Char('0'));
         case NameColumn:
-            return rec.info ? QString::fromLatin1(rec.info->name.data(), qsizetype(rec.info->name.size()))
+            return info ? QString::fromLatin1(info->name.data(), qsizetype(info->name.size()))
                             : QStringLiteral("?");
         case ArgumentColumn: {
-            QString text = QString::fromStdString(rec.argText);
+            QString text = QString::fromStdString(m_trace->argText(i));
             if (text.size() > 200)
                 text = text.left(200) + QStringLiteral("…");
-            if (rec.markAt >= 0)
-                text += (text.isEmpty() ? QString() : QStringLiteral("  ")) + QStringLiteral("(MARK at %1)").arg(rec.markAt);
+            if (m_trace->markAt(i) >= 0)
+                text += (text.isEmpty() ? QString() : QStringLiteral("  ")) + QStringLiteral("(MARK at %1)").arg(m_trace->markAt(i));
             return text;
         }
         case StackColumn:
@@ -106,10 +108,10 @@ QVariant OpcodeTraceModel::data(const QModelIndex& index, int role) const
             return {};
         }
     case Qt::ToolTipRole:
-        if (index.column() == NameColumn && rec.info)
-            return QString::fromLatin1(rec.info->doc.data(), qsizetype(rec.info->doc.size()));
+        if (index.column() == NameColumn && info)
+            return QString::fromLatin1(info->doc.data(), qsizetype(info->doc.size()));
         if (index.column() == ArgumentColumn)
-            return QString::fromStdString(rec.argText).left(4000);
+            return QString::fromStdString(m_trace->argText(i)).left(4000);
         if (index.column() == StackColumn)
             return tr("%1 items on the stack, %2 open marks").arg(rec.stackDepth).arg(rec.markDepth);
         return {};
@@ -188,9 +190,9 @@ int OpcodeTraceModel::rowForOffset(std::uint64_t offset) const
 
 std::uint64_t OpcodeTraceModel::offsetAt(int row) const
 {
-    if (!m_trace || row < 0 || std::size_t(row) >= m_trace->records.size())
+    if (!m_trace || row < 0 || std::size_t(row) >= m_trace->size())
         return 0;
-    return m_trace->records[std::size_t(row)].offset;
+    return m_trace->row(std::size_t(row)).offset;
 }
 
 } // namespace ui

@@ -20,7 +20,7 @@ public:
     // Shows pickle `pickle` of `file` (resets the model).
     void setDocument(const LoadedFile& file, int pickle);
     int pickle() const { return m_pickle; }
-    const core::Disassembly* trace() const { return m_trace.get(); }
+    const OpcodeTrace* trace() const { return m_trace.get(); }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -34,7 +34,7 @@ public:
 private:
     LoadedFile m_file;
     int m_pickle = -1;
-    std::shared_ptr<const core::Disassembly> m_trace;
+    std::shared_ptr<const OpcodeTrace> m_trace;
 };
 
 } // namespace ui

@@ -92,15 +92,18 @@ void OpcodeTracePane::setPickle(int pickle)
     if (pickle >= 0 && pickle < m_pickles->count())
         m_pickles->setCurrentIndex(pickle);
     m_applying = was;
-    const core::Disassembly* trace = m_model->trace();
+    const OpcodeTrace* trace = m_model->trace();
     if (!trace) {
-        m_status->clear();
+        if (m_file.index && !m_file.index->hasTraces())
+            m_status->setText(tr("building the opcode trace…"));
+        else
+            m_status->clear();
     } else {
-        QString text = tr("%L1 opcodes · protocol %2").arg(trace->records.size()).arg(trace->highestProtocol);
-        if (trace->error)
-            text += tr(" · stops at byte %1").arg(trace->error->offset);
+        QString text = tr("%L1 opcodes · protocol %2").arg(trace->size()).arg(trace->highestProtocol());
+        if (trace->error())
+            text += tr(" · stops at byte %1").arg(trace->error()->offset);
         m_status->setText(text);
-        m_status->setToolTip(trace->error ? QString::fromStdString(trace->error->toString()) : QString());
+        m_status->setToolTip(trace->error() ? QString::fromStdString(trace->error()->toString()) : QString());
     }
     Q_EMIT pickleChanged(pickle);
 }

@@ -47,12 +47,10 @@ SafetyPane::SafetyPane(QWidget* parent)
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->setColumnWidth(0, 80);
-    m_table->setColumnWidth(1, 240);
-    m_table->setColumnWidth(2, 220);
-    m_table->setColumnWidth(3, 80);
-    m_table->setColumnWidth(4, 70);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_table->setWordWrap(false);
     connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row) {
         if (m_applying || row < 0 || !m_file.safety || !m_file.index)
             return;

@@ -137,9 +137,11 @@ bool appendPlainAsciiRepr(std::string& out, std::string_view text)
     return true;
 }
 
-// repr() of bytes: b'...'.
-void appendBytesRepr(std::string& out, std::string_view data)
+// repr() of bytes: b'...'. bytearray's repr differs in one point: it escapes a single quote even
+// inside double quotes (bytearray(b"\'")).
+void appendBytesRepr(std::string& out, std::string_view data, bool bytearray = false)
 {
+    const char alwaysEscaped = bytearray ? '\'' : '\\';
     const bool single = data.find('\'') != std::string_view::npos;
     const bool dbl = single && data.find('"') != std::string_view::npos;
     const char quote = (single && !dbl) ? '"' : '\'';
@@ -152,7 +154,7 @@ void appendBytesRepr(std::string& out, std::string_view data)
     for (char ch : data) {
         const auto c = static_cast<unsigned char>(ch);
         if (c >= 0x20 && c < 0x7F) {
-            if (ch == quote || ch == '\\')
+            if (ch == quote || ch == '\\' || ch == alwaysEscaped)
                 *p++ = '\\';
             *p++ = ch;
         } else if (ch == '\t') {
@@ -976,7 +978,7 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
         case ArgKind::Bytes8: appendBytesRepr(text, payload); return true;
         case ArgKind::Bytearray8:
             text = "bytearray(";
-            appendBytesRepr(text, payload);
+            appendBytesRepr(text, payload, true);
             text.push_back(')');
             return true;
         default:

@@ -8,6 +8,11 @@
 // (so protocol-0 text forms are checked: quotes, escapes, int()/float() syntax), emulates its
 // stack of "any object"/MARK and its memo, and stops where pickletools raises. No frame
 // enforcement (pickletools has none); the machine enforces frames.
+//
+// Costs: a record is ~100 bytes plus its argText, which is pickletools' repr of the argument (up
+// to 4x a bytes payload). The text of a line grows with its MARK depth (4 spaces per open MARK),
+// so a whole rendering can be quadratic in hostile input, exactly like pickletools' output: stream
+// it (the sink overload + writePickletoolsLine) rather than renderPickletools() on large input.
 
 #include "core/pickle/opcodes.h"
 #include "core/result.h"

@@ -406,6 +406,14 @@ constexpr std::array<std::string_view, 17> kStrongModules { "os", "posix", "nt",
     "builtins", "pty", "socket", "ctypes", "runpy", "importlib", "shutil", "pickle", "_pickle", "marshal",
     "webbrowser", "commands" };
 
+// Attributes that reach code objects, globals, builtins, modules, the class graph or attribute
+// machinery (the modelscan numpy.__builtins__ bypass and the classic sandbox escapes).
+constexpr std::array<std::string_view, 30> kDangerousDunders { "__builtins__", "__builtin__", "__globals__",
+    "__subclasses__", "__import__", "__code__", "__class__", "__bases__", "__base__", "__mro__", "__dict__",
+    "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "__reduce__", "__reduce_ex__", "__call__",
+    "__closure__", "__func__", "__self__", "__loader__", "__spec__", "__file__", "__init_subclass__",
+    "__setstate__", "__set_name__", "__class_getitem__", "__defaults__", "__kwdefaults__" };
+
 // torch 2.x dtypes (str(dtype) of _dtype_to_storage_type_map, _new_dtypes, uint1-7, int1-7).
 constexpr std::array<std::string_view, 32> kTorch2DTypes { "float64", "float32", "float16", "bfloat16",
     "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128", "qint8", "quint8",
@@ -719,14 +727,21 @@ Classification classifyGlobal(std::string_view module, std::string_view name)
         }
     }
 
-    // 3. Dunder and private names.
+    // 3. Dunder and private names. The dunders that lead to code, globals, modules or the class
+    // graph are dangerous; operator methods (int.__add__, pickled by reference) are not.
     for (std::string_view segment : nameParts) {
-        if (isDunder(segment)) {
+        if (!isDunder(segment))
+            continue;
+        bool bad = false;
+        for (std::string_view d : kDangerousDunders)
+            bad = bad || segment == d;
+        if (bad) {
             result.verdict = Verdict::Dangerous;
             result.reason = "dunder attribute reaches interpreter internals";
             result.finding = "dunder name '" + std::string(segment) + "' in " + std::string(name);
             return result;
         }
+        result.finding = "dunder name '" + std::string(segment) + "' in " + std::string(name);
     }
     if (nameParts.size() > 1 && result.finding.empty())
         result.finding = "dotted name '" + std::string(name) + "' walks attributes after import";

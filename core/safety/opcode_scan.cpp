@@ -28,12 +28,18 @@ constexpr std::size_t kMaxUsesKept = 16;
 constexpr std::size_t kMaxNameBytes = 4096; // longer strings are kept truncated (never a real name)
 constexpr std::size_t kMaxNotes = 256; // findings/anomalies kept per stream
 
-enum class Kind : std::uint8_t { Other, Str, Global, Call };
+enum class Kind : std::uint8_t { Other, Str, Global, Call, Tuple };
+
+// Call items: ref 0 = an ordinary result; kNewAccessor + g = cls.__new__ of global g (from
+// getattr); kKnownCall = a call whose meaning is known (the NEWOBJ_EX fallback partial).
+constexpr std::uint32_t kKnownCall = 0xFFFFFFFFu;
+constexpr std::uint32_t kNewAccessor = 1;
 
 struct Item {
     Kind kind = Kind::Other;
     std::uint8_t op = 0; // opcode that made it
-    std::uint32_t ref = 0; // Str: index into texts; Global: index into globals
+    std::uint16_t count = 0; // Tuple: number of items
+    std::uint32_t ref = 0; // Str: index into texts; Global: index into globals; Tuple: first of m_tupleItems
     std::uint64_t offset = 0; // absolute offset of that opcode
 };
 
@@ -240,7 +246,67 @@ private:
     }
     void push(Kind kind, std::uint8_t op, std::uint64_t offset, std::uint32_t ref = 0)
     {
-        m_stack.push_back(Item { kind, op, ref, offset });
+        pushItem(Item { kind, op, 0, ref, offset });
+    }
+    void pushItem(const Item& item)
+    {
+        if (item.kind == Kind::Global)
+            ++m_out.globals[item.ref].pushes;
+        m_stack.push_back(item);
+    }
+    bool isGlobal(const Item& item, std::initializer_list<std::string_view> modules, std::string_view name) const
+    {
+        if (item.kind != Kind::Global)
+            return false;
+        const RawGlobal& g = m_out.globals[item.ref];
+        if (g.name != name)
+            return false;
+        for (std::string_view m : modules)
+            if (g.module == m)
+                return true;
+        return false;
+    }
+    // A tuple is remembered only when small and holding what recognise() looks at.
+    void pushTuple(const Item* items, std::size_t n, std::uint8_t op, std::uint64_t offset)
+    {
+        bool worth = n >= 1 && n <= 3;
+        for (std::size_t i = 0; worth && i < n; ++i)
+            worth = items[i].kind == Kind::Global || items[i].kind == Kind::Str || items[i].kind == Kind::Call;
+        if (!worth) {
+            push(Kind::Other, op, offset);
+            return;
+        }
+        const auto start = static_cast<std::uint32_t>(m_tupleItems.size());
+        m_tupleItems.insert(m_tupleItems.end(), items, items + n);
+        pushItem(Item { Kind::Tuple, op, static_cast<std::uint16_t>(n), start, offset });
+    }
+
+    // REDUCE of a callable whose meaning is known from its arguments. Returns the ref of the
+    // call result (see kKnownCall), or 0.
+    std::uint32_t recognise(const Item& callable, const Item& args)
+    {
+        if (args.kind != Kind::Tuple)
+            return 0;
+        const std::span<const Item> t(m_tupleItems.data() + args.ref, args.count);
+        if (isGlobal(callable, { "builtins", "__builtin__" }, "getattr") && t.size() == 2
+            && t[0].kind == Kind::Global && t[1].kind == Kind::Str) {
+            RawGlobal& g = m_out.globals[callable.ref];
+            const RawGlobal& target = m_out.globals[t[0].ref];
+            const std::string& attr = m_texts[t[1].ref];
+            ++g.recognisedCalls;
+            if (g.staticTargets.size() < kMaxUsesKept)
+                g.staticTargets.emplace_back(target.module, target.name + "." + attr);
+            return attr == "__new__" ? kNewAccessor + t[0].ref : 0;
+        }
+        if (isGlobal(callable, { "functools", "_functools" }, "partial") && t.size() == 1 && t[0].kind == Kind::Call
+            && t[0].ref != 0 && t[0].ref != kKnownCall) {
+            RawGlobal& g = m_out.globals[callable.ref];
+            ++g.recognisedCalls;
+            if (g.staticTargets.size() < kMaxUsesKept)
+                g.staticTargets.emplace_back("", "cls.__new__");
+            return kKnownCall;
+        }
+        return 0;
     }
     std::uint32_t addText(std::string text)
     {
@@ -264,7 +330,7 @@ private:
             use(callable, offset);
             return;
         }
-        if (callable.kind == Kind::Call)
+        if (callable.kind == Kind::Call && callable.ref != kKnownCall)
             finding(offset,
                 std::string(opName(op)) + " calls a value computed by " + std::string(opName(callable.op))
                     + " at byte " + std::to_string(callable.offset) + " (a callable fetched at load time)");
@@ -299,7 +365,8 @@ private:
             return "the global " + g.module + "." + g.name;
         }
         case Kind::Call: return "a call result (" + std::string(opName(item.op)) + ")";
-        case Kind::Other: return "a " + std::string(opName(item.op)) + " value";
+        case Kind::Other:
+        case Kind::Tuple: return "a " + std::string(opName(item.op)) + " value";
         }
         return "a value";
     }
@@ -310,6 +377,7 @@ private:
     std::vector<Item> m_stack;
     std::vector<std::size_t> m_marks;
     std::vector<std::string> m_texts;
+    std::vector<Item> m_tupleItems; // items of the small tuples worth remembering, back to back
     std::unordered_map<std::uint64_t, MemoSlot> m_memo;
     int m_protoCount = 0;
 };
@@ -511,7 +579,7 @@ OpcodeScan Scanner::run()
             if (m_stack.size() <= floor())
                 underflow();
             else
-                m_stack.push_back(m_stack.back());
+                pushItem(Item(m_stack.back()));
             break;
         // Strings (possible STACK_GLOBAL operands).
         case Op::ShortBinUnicode:
@@ -564,9 +632,9 @@ OpcodeScan Scanner::run()
             finding(offset,
                 std::string(opName(op)) + " " + std::to_string(number)
                     + " imports whatever copyreg's extension registry maps the code to (not visible in the file)");
-            push(Kind::Global, op, offset, static_cast<std::uint32_t>(m_out.globals.size()));
             addGlobal("copyreg", "_extension_registry[" + std::to_string(number) + "]", GlobalOpcode::Ext,
                 offset, false, "extension code " + std::to_string(number));
+            push(Kind::Global, op, offset, static_cast<std::uint32_t>(m_out.globals.size() - 1));
             break;
         case Op::ReadOnlyBuffer:
             if (m_stack.size() <= floor())
@@ -580,6 +648,11 @@ OpcodeScan Scanner::run()
             break;
         // Containers.
         case Op::Tuple:
+            if (!popMark(&items))
+                noMark();
+            else
+                pushTuple(items.data(), items.size(), op, offset);
+            break;
         case Op::List:
         case Op::Dict:
         case Op::FrozenSet:
@@ -591,14 +664,15 @@ OpcodeScan Scanner::run()
         case Op::Tuple1:
         case Op::Tuple2:
         case Op::Tuple3: {
-            const int n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1 : op == static_cast<std::uint8_t>(Op::Tuple2) ? 2 : 3;
-            bool ok = true;
-            for (int i = 0; i < n && ok; ++i)
-                ok = pop(a);
-            if (!ok)
+            const std::size_t n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1 : op == static_cast<std::uint8_t>(Op::Tuple2) ? 2 : 3;
+            if (m_stack.size() < floor() + n) {
                 underflow();
-            else
-                push(Kind::Other, op, offset);
+                break;
+            }
+            Item tuple[3];
+            std::copy(m_stack.end() - static_cast<std::ptrdiff_t>(n), m_stack.end(), tuple);
+            m_stack.resize(m_stack.size() - n);
+            pushTuple(tuple, n, op, offset);
             break;
         }
         case Op::Append:
@@ -661,7 +735,7 @@ OpcodeScan Scanner::run()
                 break;
             }
             it->second.read = true;
-            m_stack.push_back(it->second.item);
+            pushItem(it->second.item);
             break;
         }
         // Globals and calls.
@@ -680,11 +754,25 @@ OpcodeScan Scanner::run()
             if (a.kind == Kind::Str && b.kind == Kind::Str) {
                 addGlobal(m_texts[a.ref], m_texts[b.ref], GlobalOpcode::StackGlobal, offset, true, {});
             } else {
+                // A value whose type is only known at load time (a call result, a global, a
+                // persistent id) may well be a str: the import target is hidden. A literal of
+                // another type makes CPython refuse ("STACK_GLOBAL requires str").
+                auto hidden = [](const Item& item) {
+                    return item.kind == Kind::Call || item.kind == Kind::Global
+                        || (item.kind == Kind::Other
+                            && (item.op == static_cast<std::uint8_t>(Op::PersId)
+                                || item.op == static_cast<std::uint8_t>(Op::BinPersId)));
+                };
+                const bool isHidden = hidden(a) || hidden(b);
                 const std::string why = "module is " + describe(a) + ", name is " + describe(b);
-                finding(offset, "STACK_GLOBAL with operands that are not plain strings: " + why, Verdict::Dangerous);
+                finding(offset,
+                    "STACK_GLOBAL with operands that are not plain strings: " + why
+                        + (isHidden ? " (the import target is computed at load time)"
+                                    : " (CPython refuses this: STACK_GLOBAL requires str)"),
+                    isHidden ? Verdict::Dangerous : Verdict::Unknown);
                 addGlobal(a.kind == Kind::Str ? m_texts[a.ref] : std::string("?"),
                     b.kind == Kind::Str ? m_texts[b.ref] : std::string("?"), GlobalOpcode::StackGlobal, offset, false,
-                    why);
+                    isHidden ? why : "refused by CPython: " + why);
             }
             push(Kind::Global, op, offset, index);
             break;
@@ -712,14 +800,16 @@ OpcodeScan Scanner::run()
             push(Kind::Call, op, offset);
             break;
         }
-        case Op::Reduce:
+        case Op::Reduce: {
             if (!pop(b) || !pop(a)) {
                 underflow();
                 break;
             }
             callOn(a, op, offset);
-            push(Kind::Call, op, offset);
+            const std::uint32_t known = recognise(a, b);
+            push(Kind::Call, op, offset, known);
             break;
+        }
         case Op::NewObj:
             if (!pop(b) || !pop(a)) {
                 underflow();

@@ -30,6 +30,14 @@ struct RawGlobal {
     // Offsets of the opcodes that called or instantiated it (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ,
     // BUILD, INST itself), first few only.
     std::vector<std::uint64_t> uses;
+    // How often its value was put on the stack (the opcode itself, memo GETs, DUPs) and how many
+    // of those were consumed by calls whose meaning is known statically: getattr(GLOBAL, 'attr')
+    // (an attribute path, classified as such) and CPython's protocol 2-3 spelling of NEWOBJ_EX,
+    // functools.partial(cls.__new__, cls, ...). When the two counts match, the global never
+    // escapes into anything that could call it otherwise.
+    std::size_t pushes = 0;
+    std::size_t recognisedCalls = 0;
+    std::vector<std::pair<std::string, std::string>> staticTargets; // (module, dotted name) as pickled
 };
 
 struct ScanNote {

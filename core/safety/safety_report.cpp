@@ -269,6 +269,35 @@ struct Builder {
         report.anomalies.push_back({ severity, offset, pickle + ": " + message });
     }
 
+    // getattr(GLOBAL, 'attr') everywhere it appears: the attribute path is what gets imported,
+    // so classify that instead (Python 3.11 pickles enum members this way). The NEWOBJ_EX
+    // fallback partial(cls.__new__, cls, ...) is CPython's own spelling of NEWOBJ_EX.
+    void resolveKnownCalls(GlobalUse& use, const RawGlobal& raw, const std::string& pickle)
+    {
+        if (use.module == "builtins" && use.name == "getattr") {
+            Verdict verdict = Verdict::Safe;
+            std::string targets;
+            for (const auto& [module, dotted] : raw.staticTargets) {
+                std::string m, n;
+                const std::size_t dot = dotted.find('.');
+                normaliseGlobal(module, dotted.substr(0, dot), m, n);
+                n += dotted.substr(dot);
+                targets += (targets.empty() ? "" : ", ") + m + "." + n;
+                if (n.size() > 8 && n.substr(n.size() - 8) == ".__new__" && n.find('.') == n.size() - 8)
+                    continue; // cls.__new__: what NEWOBJ does
+                const Classification& c = classify(m, n);
+                verdict = worst(verdict, c.verdict == Verdict::Safe ? Verdict::Safe : c.verdict);
+                if (c.verdict == Verdict::Dangerous)
+                    addFinding(Verdict::Dangerous, pickle, raw.offset, "getattr reaches " + m + "." + n + ": " + c.reason);
+            }
+            use.verdict = verdict;
+            use.reason = "getattr on a global, resolved statically: " + targets;
+        } else if (use.module == "functools" && use.name == "partial") {
+            use.verdict = Verdict::Safe;
+            use.reason = "partial(cls.__new__, cls, ...): CPython's protocol 2-3 spelling of NEWOBJ_EX";
+        }
+    }
+
     void addStream(const std::string& pickle, const OpcodeScan& scan, bool weightsOnlyRelevant)
     {
         ++report.picklesScanned;
@@ -289,8 +318,10 @@ struct Builder {
             } else if (!raw.resolved) {
                 use.module = raw.module;
                 use.name = raw.name;
-                use.verdict = Verdict::Dangerous;
-                use.reason = "import target hidden from static analysis: " + raw.unresolvedWhy;
+                const bool refused = raw.unresolvedWhy.rfind("refused by CPython", 0) == 0;
+                use.verdict = refused ? Verdict::Unknown : Verdict::Dangerous;
+                use.reason = refused ? raw.unresolvedWhy
+                                     : "import target hidden from static analysis: " + raw.unresolvedWhy;
             } else {
                 normaliseGlobal(raw.module, raw.name, use.module, use.name);
                 const Classification& c = classify(use.module, use.name);
@@ -306,6 +337,8 @@ struct Builder {
                         use.reason = asWritten.reason + " (as written: " + raw.module + "." + raw.name + ")";
                     }
                 }
+                if (raw.pushes > 0 && raw.recognisedCalls == raw.pushes)
+                    resolveKnownCalls(use, raw, pickle);
                 use.weightsOnlyAllowed = weightsOnlyAllows(use.module, use.name, TorchVersion::V2);
                 use.weightsOnly113Allowed = weightsOnlyAllows(raw.module, raw.name, TorchVersion::V1_13);
             }
@@ -433,30 +466,39 @@ SafetyReport scan(const Document& doc)
         const std::size_t begin = b.report.globals.size();
         const bool main = s == doc.mainPickle;
         bool relevant = torchStreams && (doc.format == FileFormat::TorchLegacy || main);
-        if (doc.format == FileFormat::Pickle && main) {
-            // The whole rest of the file: the main pickle and anything stacked after it.
-            const auto all = doc.source ? doc.source->bytes() : std::span<const std::byte>();
-            if (!stream.inflated && stream.offset < all.size())
-                scanStacked(b, all.subspan(static_cast<std::size_t>(stream.offset)), stream.offset, stream.name, true, false);
-            else
-                scanStacked(b, stream.bytes, stream.offset, stream.name, true, false);
-        } else {
-            OpcodeScan result = scanOpcodes(stream.bytes, stream.offset);
-            if (result.stopped && result.endOffset < stream.offset + stream.bytes.size())
-                b.addAnomaly(Severity::Warning, stream.name, result.endOffset,
-                    std::to_string(stream.offset + stream.bytes.size() - result.endOffset)
-                        + " byte(s) after STOP inside the pickle's record");
-            b.addStream(stream.name, result, relevant);
-        }
+        OpcodeScan result = scanOpcodes(stream.bytes, stream.offset);
+        if (result.stopped && result.endOffset < stream.offset + stream.bytes.size())
+            b.addAnomaly(Severity::Warning, stream.name, result.endOffset,
+                std::to_string(stream.offset + stream.bytes.size() - result.endOffset)
+                    + " byte(s) after STOP inside the pickle's record");
+        if (doc.format == FileFormat::Pickle && s > 0)
+            b.addAnomaly(Severity::Warning, stream.name, stream.offset,
+                "another pickle follows STOP (a reader that calls pickle.load() again would run it)");
+        b.addStream(stream.name, result, relevant);
         streamGlobals.emplace_back(begin, b.report.globals.size());
+    }
+
+    // A plain pickle file: whatever follows the last stream the loader kept (junk, or pickles
+    // the machine could not run but that a lenient reader might).
+    if (doc.format == FileFormat::Pickle && doc.source) {
+        const auto all = doc.source->bytes();
+        std::uint64_t end = 0;
+        for (const PickleStream& stream : doc.pickles)
+            if (!stream.inflated)
+                end = std::max<std::uint64_t>(end, stream.offset + stream.bytes.size());
+        if (end < all.size())
+            scanStacked(b, all.subspan(static_cast<std::size_t>(end)), end, "trailing bytes", false, false);
     }
 
     // Paths: the value each global builds, per stream, from that stream's root.
     for (std::size_t s = 0; s < doc.pickles.size(); ++s) {
         const auto [begin, end] = streamGlobals[s];
-        if (begin == end || isNull(doc.pickles[s].root))
+        ValueId root = doc.pickles[s].root;
+        if (isNull(root) && s == doc.mainPickle)
+            root = doc.root; // a failed load keeps its partial result there
+        if (begin == end || isNull(root))
             continue;
-        const Reach reach = walk(g, doc.pickles[s].root);
+        const Reach reach = walk(g, root);
         for (std::size_t i = begin; i < end; ++i) {
             GlobalUse& use = b.report.globals[i];
             ValueId found = kNullValue;

@@ -6,6 +6,7 @@ file with both tools (stdout to /dev/null), best of N wall times, peak RSS of ea
 (/usr/bin/time -f %M, from Debian's "time" package; wait4 as a fallback), and prints the ratios. Target: dis time <= 0.02x pickletools.
 
 usage: /usr/bin/python3 tests/bench/bench_dis.py [--cli PATH] [--records N] [--runs N] [--keep DIR]
+(default CLI: $PICKLESCOPE_CLI, else build/ci/app/picklescope-cli, else build/dev/...)
 """
 
 import argparse
@@ -77,12 +78,15 @@ def best_of(argv, runs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cli", default=os.environ.get("PICKLESCOPE_CLI",
-                                                        os.path.join(ROOT, "build", "dev", "app", "picklescope-cli")))
+    default_cli = os.environ.get("PICKLESCOPE_CLI")
+    if not default_cli:  # the Release build scripts/bench.sh makes, else the dev build
+        candidates = [os.path.join(ROOT, "build", p, "app", "picklescope-cli") for p in ("ci", "dev")]
+        default_cli = next((c for c in candidates if os.access(c, os.X_OK)), candidates[-1])
+    parser.add_argument("--cli", default=default_cli)
     parser.add_argument("--records", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="write the input file into this directory and keep it")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # scripts/bench.sh passes its options to every bench
     if not os.access(args.cli, os.X_OK):
         sys.exit("picklescope-cli not found at %s (build it or pass --cli)" % args.cli)
 

@@ -220,7 +220,9 @@ def build_fixtures():
     byts = [b"", b"abc", b"it's", b'"', b"'\"", b"\x00\x01\x7f\x80\xff", bytes(range(256)),
             b"y" * 300]
     add_dumps("bytes", byts, "bytes of every length class")
-    add_dumps("bytearray", [bytearray(b""), bytearray(b"abc\xff"), bytearray(300)], "bytearray")
+    add_dumps("bytearray", [bytearray(b""), bytearray(b"abc\xff"), bytearray(300), bytearray(b"'"),
+                            bytearray(b"\""), bytearray(b"'\""), bytearray(b"'\\")],
+              "bytearray (its repr escapes a single quote even inside double quotes)")
     add_dumps("tuples", [(), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4), ((),)], "tuples of size 0-4")
     add_dumps("lists", [[], [1], [1, 2], [[3]]], "lists")
     add_dumps("batching", [list(range(1005)), {i: None for i in range(1003)}, set(range(1002))],
@@ -565,12 +567,16 @@ def pickletools_text(data):
 def write_archives():
     """Small torch archives for `dis` on archives: archives/NAME.pt and, per pickle member,
     archives/NAME.MEMBER.dis (pickletools' text of that member on its own). Legacy files get
-    NAME.main.dis for the main pickle (the fourth program in the file)."""
+    NAME.main.dis for the main pickle (the fourth program in the file).
+    torch.save is not byte-for-byte reproducible (legacy storage keys are object ids), so existing
+    archives are kept unless --archives is given."""
     import zipfile
     import torch
 
     directory = os.path.join(OUT, "archives")
     os.makedirs(directory, exist_ok=True)
+    if "--archives" not in sys.argv and os.listdir(directory):
+        return
     for f in os.listdir(directory):
         os.remove(os.path.join(directory, f))
     torch.manual_seed(0)

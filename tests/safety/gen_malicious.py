@@ -218,7 +218,7 @@ def main():
     bad("obj_subprocess_popen_memo.pkl", b"csubprocess\nPopen\np0\n0(g0\nS'id'\no.", "subprocess.Popen")
     # Python 2 spellings.
     bad("py2_builtin_eval.pkl", b"c__builtin__\neval\n(S'1+1'\ntR.", "builtins.eval")
-    bad("py2_builtin_getattr.pkl", b"c__builtin__\ngetattr\n(c__builtin__\nobject\nS'x'\ntR.", "builtins.getattr")
+    bad("py2_builtin_getattr.pkl", b"c__builtin__\ngetattr\n(c__builtin__\nobject\nS'__subclasses__'\ntR)R.", "builtins.getattr")
     bad("py2_posix_system.pkl", b"cposix\nsystem\n(S'echo pwned'\ntR.", "posix.system")
     bad("py2_commands_getoutput.pkl", b"ccommands\ngetoutput\n(S'id'\ntR.", "subprocess.getoutput")
     bad("py2_cpickle_loads.pkl", b"ccPickle\nloads\n(S'N.'\ntR.", "pickle.loads")
@@ -349,6 +349,8 @@ def main():
     good("torch_checkpoint.pt", buf.getvalue())
     good("tensor_plain_pickle_p2.pkl", pickle.dumps({"t": torch.ones(2)}, protocol=2))
 
+    write_zip_bombs()
+
     with open(os.path.join(DATA, "malicious.tsv"), "w") as f:
         f.write("# file\texpected dangerous global (normalised module.name, '*' = any)\n")
         for name, expected in malicious:
@@ -372,6 +374,64 @@ def main():
                     verdict = "refused"
             f.write(f"{name}\t{verdict}\t{','.join(sorted(names))}\n")
     print(f"{len(malicious)} malicious, {len(benign)} benign")
+
+
+def write_zip_bombs():
+    """Torch-style zips whose records inflate to far more than the file: a storage record of
+    256 MiB of zeros (a lazy reader never inflates it while loading), and a data.pkl whose
+    headers declare 64 bytes while its deflate stream expands to 256 MiB (a reader must stop at
+    the declared size). Each file is about 250 KiB."""
+    import zipfile
+    import zlib
+
+    folder = os.path.join(DATA, "adversarial")
+    os.makedirs(folder, exist_ok=True)
+    big = 256 << 20
+    chunk = bytes(1 << 20)
+    # The storage's data.pkl, as torch.save writes it for a 64 Mi-element float tensor.
+    buf = io.BytesIO()
+    import torch
+
+    torch.save(torch.zeros(1), buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        pkl = z.read("archive/data.pkl")
+    big_int = b"J\x00\x00\x00\x04"  # BININT 2**26
+    pkl = pkl.replace(b"K\x01t", big_int + b"t", 1)  # storage numel (last item of the persistent id)
+    pkl = pkl.replace(b"K\x01\x85", big_int + b"\x85", 1)  # shape (the stride (1,) follows, unchanged)
+    path = os.path.join(folder, "zip_bomb_storage.pt")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("archive/data.pkl", pkl, compress_type=zipfile.ZIP_STORED)
+        z.writestr("archive/byteorder", "little", compress_type=zipfile.ZIP_STORED)
+        with z.open("archive/data/0", "w", force_zip64=True) as f:
+            for _ in range(big // len(chunk)):
+                f.write(chunk)
+        z.writestr("archive/version", "3\n", compress_type=zipfile.ZIP_STORED)
+
+    # data.pkl deflated: a valid pickle followed by zeros, headers patched to declare 64 bytes.
+    path = os.path.join(folder, "zip_bomb_lying_size.pt")
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    pickled = b"\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s."
+    deflated = comp.compress(pickled)
+    for _ in range(big // len(chunk)):
+        deflated += comp.compress(chunk)
+    deflated += comp.flush()
+    crc = zlib.crc32(pickled + bytes(64 - len(pickled)))
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/version", "3\n")
+        z.writestr("archive/byteorder", "little")
+    with open(path, "rb") as f:
+        base = f.read()
+    cd_start = base.index(b"PK\x01\x02")
+    name = b"archive/data.pkl"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(deflated), 64, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(deflated), 64,
+                          len(name), 0, 0, 0, 0, 0, cd_start) + name
+    body = base[:cd_start] + local + deflated
+    cd_old = base[cd_start:base.index(b"PK\x05\x06")]
+    cd = cd_old + central
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 3, 3, len(cd), len(body), 0)
+    with open(path, "wb") as f:
+        f.write(body + cd + eocd)
 
 
 def resolving_global(raw, target):

@@ -82,7 +82,10 @@ private Q_SLOTS:
         QVERIFY(!file.doc->error);
         QCOMPARE(file.doc->graph.itemCount(file.doc->root), std::size_t(2'000'000));
         QVERIFY(file.index);
+        QSignalSpy traces(&loader, &ui::LoadController::tracesReady);
+        QVERIFY(traces.wait(60000));
         QVERIFY(file.index->trace(0));
+        QVERIFY(file.index->trace(0)->size() > 2'000'000);
     }
 
     void cancelsWithinAHundredMilliseconds()

@@ -30,8 +30,11 @@ class TestMainWindow : public QObject {
     static bool openAndWait(ui::MainWindow& window, const QString& path)
     {
         QSignalSpy shown(&window, &ui::MainWindow::documentShown);
+        QSignalSpy traces(&window, &ui::MainWindow::tracesReady);
         window.openFile(path);
-        return shown.wait(20000);
+        if (!shown.wait(20000))
+            return false;
+        return !traces.isEmpty() || traces.wait(20000);
     }
 
 private Q_SLOTS:

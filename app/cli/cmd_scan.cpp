@@ -1,0 +1,283 @@
+// picklescope-cli scan FILE [--json]: every global the file imports, classified; anomalies;
+// what torch.load(weights_only=True) would refuse. Exit 0 when nothing dangerous was found
+// (unknown globals are listed), 3 when something dangerous was, 1 when the file is malformed
+// and nothing dangerous was seen before the error.
+
+#include "app/cli/cli_command.h"
+#include "core/safety/safety_report.h"
+#include "core/value/byte_source.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using core::safety::GlobalUse;
+using core::safety::SafetyReport;
+using core::safety::Verdict;
+
+std::string jsonString(std::string_view text)
+{
+    std::string out = "\"";
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (u < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                out += buf;
+            } else {
+                out.push_back(c); // UTF-8 passes through (invalid bytes are the file's own)
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::string jsonList(const std::vector<std::string>& items)
+{
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i)
+        out += (i ? ", " : "") + jsonString(items[i]);
+    return out + "]";
+}
+
+std::string verdictLabel(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::Safe: return "safe";
+    case Verdict::Unknown: return "unknown";
+    case Verdict::Dangerous: return "DANGEROUS";
+    }
+    return "unknown";
+}
+
+std::string printable(std::string_view text)
+{
+    std::string out;
+    for (const char c : text)
+        out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+    return out;
+}
+
+std::string whereText(const GlobalUse& use, bool haveGraph)
+{
+    std::string text = use.pickle + " byte " + std::to_string(use.offset);
+    if (use.reachable)
+        text += "  " + (use.path.empty() ? std::string("(the result itself)") : printable(use.path));
+    else if (haveGraph)
+        text += "  (not part of the result)";
+    if (!use.useOffsets.empty()) {
+        text += "  called at byte";
+        for (std::size_t i = 0; i < use.useOffsets.size() && i < 3; ++i)
+            text += (i ? ", " : " ") + std::to_string(use.useOffsets[i]);
+        if (use.useOffsets.size() > 3)
+            text += ", ...";
+    }
+    return text;
+}
+
+void printText(const std::string& fileName, const core::Document* doc, const SafetyReport& report,
+    const std::string& loadError)
+{
+    std::printf("file: %s", printable(fileName).c_str());
+    if (doc != nullptr)
+        std::printf(" (%s, protocol %d)", std::string(core::fileFormatName(doc->format)).c_str(), doc->protocol);
+    std::printf(", %zu pickle(s) scanned\n", report.picklesScanned);
+    std::printf("verdict: %s: %zu dangerous, %zu unknown, %zu safe global use(s)\n",
+        report.verdict == Verdict::Dangerous ? "DANGEROUS"
+            : report.verdict == Verdict::Unknown ? "unknown content (review)"
+                                                 : "safe",
+        report.dangerousCount, report.unknownCount, report.safeCount);
+    if (!loadError.empty())
+        std::printf("load error: %s\n", printable(loadError).c_str());
+
+    // Group the uses by global, worst first, then by first offset.
+    struct Group {
+        const GlobalUse* first = nullptr;
+        std::vector<const GlobalUse*> uses;
+    };
+    std::map<std::string, Group> groups;
+    std::vector<std::string> order;
+    for (const GlobalUse& use : report.globals) {
+        const std::string key = use.module + "." + use.name;
+        auto [it, fresh] = groups.emplace(key, Group {});
+        if (fresh) {
+            it->second.first = &use;
+            order.push_back(key);
+        }
+        if (use.verdict > it->second.first->verdict)
+            it->second.first = &use;
+        it->second.uses.push_back(&use);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+        return groups[a].first->verdict > groups[b].first->verdict;
+    });
+    if (!order.empty())
+        std::printf("\nglobals:\n");
+    for (const std::string& key : order) {
+        const Group& group = groups[key];
+        const GlobalUse& g = *group.first;
+        std::string written;
+        if (g.pickledModule != g.module || g.pickledName != g.name)
+            written = "  (written as " + printable(g.pickledModule + "." + g.pickledName) + ")";
+        std::printf("  %-9s  %s%s\n", verdictLabel(g.verdict).c_str(), printable(key).c_str(), written.c_str());
+        std::printf("             %s%s\n", printable(g.reason).c_str(),
+            g.weightsOnlyAllowed ? "; torch weights_only allows it" : "");
+        for (std::size_t i = 0; i < group.uses.size() && i < 5; ++i)
+            std::printf("             at %s %s\n", group.uses[i]->opcode.c_str(), whereText(*group.uses[i], doc != nullptr).c_str());
+        if (group.uses.size() > 5)
+            std::printf("             ... and %zu more use(s)\n", group.uses.size() - 5);
+    }
+    if (!report.findings.empty()) {
+        std::printf("\nfindings:\n");
+        for (const std::string& finding : report.findings)
+            std::printf("  %s\n", printable(finding).c_str());
+    }
+    if (!report.anomalies.empty()) {
+        std::printf("\nanomalies:\n");
+        for (const auto& anomaly : report.anomalies)
+            std::printf("  %s: %s\n", std::string(core::severityName(anomaly.severity)).c_str(),
+                printable(anomaly.message).c_str());
+    }
+    if (!report.errors.empty()) {
+        std::printf("\nnot fully read:\n");
+        for (const std::string& error : report.errors)
+            std::printf("  %s\n", printable(error).c_str());
+    }
+    std::printf("\ntorch.load(weights_only=True):\n");
+    if (report.weightsOnlyBlockers.empty()) {
+        std::printf("  every global is on torch 2.x's allowlist\n");
+    } else {
+        std::printf("  would refuse (torch names them one at a time):\n");
+        for (const std::string& blocker : report.weightsOnlyBlockers) {
+            Verdict verdict = Verdict::Unknown;
+            for (const GlobalUse& use : report.globals)
+                if ((use.module == "builtins" ? use.name : use.module + "." + use.name) == blocker)
+                    verdict = std::max(verdict, use.verdict);
+            std::printf("    %-9s  %s\n", verdictLabel(verdict).c_str(), printable(blocker).c_str());
+        }
+    }
+    if (!report.addSafeGlobalsLine.empty())
+        std::printf("  to allow the ones judged safe:\n    %s\n", printable(report.addSafeGlobalsLine).c_str());
+    for (const std::string& note : report.weightsOnlyNotes)
+        std::printf("  note: %s\n", printable(note).c_str());
+    if (!report.weightsOnlyBlockers113.empty()) {
+        std::string list;
+        for (const std::string& b : report.weightsOnlyBlockers113)
+            list += (list.empty() ? "" : ", ") + b;
+        std::printf("  torch 1.13 would refuse: %s\n", printable(list).c_str());
+    }
+}
+
+void printJson(const std::string& fileName, const core::Document* doc, const SafetyReport& report,
+    const std::string& loadError)
+{
+    std::string out = "{\"picklescope\": 1,\n \"file\": {\"name\": " + jsonString(fileName);
+    if (doc != nullptr)
+        out += ", \"format\": " + jsonString(core::fileFormatName(doc->format))
+            + ", \"protocol\": " + std::to_string(doc->protocol);
+    out += "},\n \"verdict\": " + jsonString(core::safety::verdictName(report.verdict));
+    out += ",\n \"counts\": {\"safe\": " + std::to_string(report.safeCount) + ", \"unknown\": "
+        + std::to_string(report.unknownCount) + ", \"dangerous\": " + std::to_string(report.dangerousCount) + "}";
+    out += ",\n \"globals\": [";
+    for (std::size_t i = 0; i < report.globals.size(); ++i) {
+        const GlobalUse& g = report.globals[i];
+        out += i ? ",\n  " : "\n  ";
+        out += "{\"module\": " + jsonString(g.module) + ", \"name\": " + jsonString(g.name)
+            + ", \"pickled\": " + jsonString(g.pickledModule + "." + g.pickledName)
+            + ", \"opcode\": " + jsonString(g.opcode) + ", \"verdict\": " + jsonString(core::safety::verdictName(g.verdict))
+            + ", \"reason\": " + jsonString(g.reason) + ", \"pickle\": " + jsonString(g.pickle)
+            + ", \"offset\": " + std::to_string(g.offset);
+        if (g.reachable)
+            out += ", \"path\": " + jsonString(g.path);
+        out += ", \"called\": " + std::string(g.calledOrInstantiated ? "true" : "false") + ", \"uses\": [";
+        for (std::size_t k = 0; k < g.useOffsets.size(); ++k)
+            out += (k ? ", " : "") + std::to_string(g.useOffsets[k]);
+        out += "], \"weights_only\": " + std::string(g.weightsOnlyAllowed ? "true" : "false")
+            + ", \"weights_only_1_13\": " + std::string(g.weightsOnly113Allowed ? "true" : "false") + "}";
+    }
+    out += report.globals.empty() ? "]" : "\n ]";
+    out += ",\n \"findings\": [";
+    for (std::size_t i = 0; i < report.findingDetails.size(); ++i) {
+        const auto& f = report.findingDetails[i];
+        out += std::string(i ? ",\n  " : "\n  ") + "{\"verdict\": " + jsonString(core::safety::verdictName(f.verdict))
+            + ", \"pickle\": " + jsonString(f.pickle) + ", \"offset\": " + std::to_string(f.offset)
+            + ", \"message\": " + jsonString(f.message) + "}";
+    }
+    out += report.findingDetails.empty() ? "]" : "\n ]";
+    out += ",\n \"anomalies\": [";
+    for (std::size_t i = 0; i < report.anomalies.size(); ++i) {
+        const auto& a = report.anomalies[i];
+        out += std::string(i ? ",\n  " : "\n  ") + "{\"severity\": " + jsonString(core::severityName(a.severity))
+            + ", \"offset\": " + std::to_string(a.offset) + ", \"message\": " + jsonString(a.message) + "}";
+    }
+    out += report.anomalies.empty() ? "]" : "\n ]";
+    out += ",\n \"weights_only\": {\"blockers\": " + jsonList(report.weightsOnlyBlockers)
+        + ", \"add_safe_globals\": " + jsonString(report.addSafeGlobalsLine)
+        + ", \"notes\": " + jsonList(report.weightsOnlyNotes)
+        + ", \"blockers_1_13\": " + jsonList(report.weightsOnlyBlockers113) + "}";
+    out += ",\n \"errors\": " + jsonList(report.errors);
+    if (!loadError.empty())
+        out += ",\n \"load_error\": " + jsonString(loadError);
+    out += "}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+int runScan(const cli::Args& args)
+{
+    core::LoadOptions options;
+    if (!cli::loadOptionsFrom(args, options))
+        return cli::ExitUsage;
+    const std::string& path = args.positionals.front();
+    auto loaded = core::loadFile(path, options);
+    SafetyReport report;
+    std::shared_ptr<core::Document> doc;
+    std::string loadError;
+    std::string fileName = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    if (loaded.ok()) {
+        doc = std::move(loaded).value();
+        report = core::safety::scan(*doc);
+        if (doc->error)
+            loadError = doc->error->toString();
+    } else {
+        if (loaded.error().code == core::ErrorCode::Io) {
+            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), loaded.error().toString().c_str());
+            return cli::ExitMalformed;
+        }
+        // The container could not be read: still walk the raw bytes as pickles, so that
+        // whatever opcodes are there get classified.
+        loadError = loaded.error().toString();
+        auto source = core::ByteSource::mapFile(path);
+        if (!source.ok()) {
+            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), source.error().toString().c_str());
+            return cli::ExitMalformed;
+        }
+        report = core::safety::scanBytes(source.value()->bytes(), fileName);
+    }
+    if (args.has("--json"))
+        printJson(fileName, doc.get(), report, loadError);
+    else
+        printText(fileName, doc.get(), report, loadError);
+    if (report.verdict == Verdict::Dangerous)
+        return cli::ExitDangerous;
+    if (!loadError.empty()) {
+        std::fprintf(stderr, "picklescope-cli: %s: %s\n", fileName.c_str(), loadError.c_str());
+        return cli::ExitMalformed;
+    }
+    return cli::ExitOk;
+}
+
+} // namespace
+
+PS_CLI_COMMAND({ "scan", "scan FILE [--json]",
+    "safety report: every global classified (exit 0 nothing dangerous, 3 dangerous, 1 malformed)", {}, runScan })

@@ -1,0 +1,126 @@
+// picklescope-cli scan: exit codes (0 nothing dangerous, 3 dangerous, 1 malformed and nothing
+// dangerous seen), the text report and the --json form, on files of the safety corpus.
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+QString dataDir() { return QStringLiteral(PICKLESCOPE_TEST_DATA "/safety"); }
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Run runCli(const QStringList& args)
+{
+    Run run;
+    const QString cli = qEnvironmentVariable("PICKLESCOPE_CLI");
+    if (cli.isEmpty())
+        return run;
+    QProcess process;
+    process.start(cli, args);
+    if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit)
+        return run;
+    run.exitCode = process.exitCode();
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+} // namespace
+
+class TestScanCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (qEnvironmentVariable("PICKLESCOPE_CLI").isEmpty())
+            QSKIP("PICKLESCOPE_CLI is not set (run through ctest)");
+    }
+
+    void exitsWithTheVerdict_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("os.system at protocol 0 is dangerous") << "malicious/os_system_p0.pkl" << 3 << "posix.system";
+        QTest::newRow("a getattr chain is dangerous") << "malicious/getattr_chain_p4.pkl" << 3 << "builtins.getattr";
+        QTest::newRow("a payload in a second pickle is dangerous") << "malicious/second_pickle_payload.pkl" << 3
+                                                                   << "another pickle follows STOP";
+        QTest::newRow("plain data at protocol 2 is clean") << "benign/plain_data_p2.pkl" << 0
+                                                           << "written as __builtin__.set";
+        QTest::newRow("numpy arrays are clean, with an add_safe_globals line") << "benign/numpy_p4.pkl" << 0
+                                                                                << "torch.serialization.add_safe_globals([";
+    }
+    void exitsWithTheVerdict()
+    {
+        QFETCH(QString, file);
+        QFETCH(int, exitCode);
+        QFETCH(QString, needle);
+        const Run run = runCli({ "scan", dataDir() + "/" + file });
+        QCOMPARE(run.exitCode, exitCode);
+        QVERIFY2(QString::fromUtf8(run.out).contains(needle), run.out.constData());
+    }
+
+    void reportsAMalformedFileWithExitOne()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("truncated.pkl");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray::fromHex("80027d7100580300")); // PROTO 2, EMPTY_DICT, BINPUT, truncated BINUNICODE
+        file.close();
+        const Run run = runCli({ "scan", path });
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("at byte"), run.err.constData());
+    }
+
+    void stillFlagsAMalformedFileWithADangerousGlobal()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("truncated_payload.pkl");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("cposix\nsystem\nX\xff\x00\x00\x00ab", 20);
+        file.close();
+        const Run run = runCli({ "scan", path });
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY(run.out.contains("posix.system"));
+    }
+
+    void writesJson()
+    {
+        const Run run = runCli({ "scan", dataDir() + "/malicious/nested_state_p4.pkl", "--json" });
+        QCOMPARE(run.exitCode, 3);
+        QJsonParseError error;
+        const QJsonDocument json = QJsonDocument::fromJson(run.out, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        const QJsonObject root = json.object();
+        QCOMPARE(root.value("verdict").toString(), QString("dangerous"));
+        QCOMPARE(root.value("file").toObject().value("format").toString(), QString("pickle"));
+        bool found = false;
+        for (const QJsonValue& value : root.value("globals").toArray()) {
+            const QJsonObject g = value.toObject();
+            if (g.value("module").toString() == "posix" && g.value("name").toString() == "system") {
+                found = true;
+                QCOMPARE(g.value("verdict").toString(), QString("dangerous"));
+                QVERIFY(g.value("called").toBool());
+                QVERIFY(g.value("path").toString().contains("['holder']"));
+                QVERIFY(!g.value("weights_only").toBool());
+            }
+        }
+        QVERIFY(found);
+        QVERIFY(root.value("weights_only").toObject().value("blockers").toArray().contains("posix.system"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestScanCli)
+#include "tst_scan_cli.moc"

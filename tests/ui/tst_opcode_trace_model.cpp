@@ -1,0 +1,89 @@
+// OpcodeTraceModel / OpcodeTrace against what CPython's pickletools says about the same bytes.
+
+#include "ui_test_support.h"
+
+#include "ui/document_index.h"
+#include "ui/opcode_trace.h"
+#include "ui/opcode_trace_model.h"
+
+#include <QAbstractItemModelTester>
+#include <QJsonArray>
+#include <QtTest>
+
+class TestOpcodeTraceModel : public QObject {
+    Q_OBJECT
+
+    static ui::LoadedFile load(const QString& name)
+    {
+        ui::LoadedFile file;
+        auto r = core::loadFile(uitest::dataPath(name).toStdString());
+        if (!r.ok())
+            return file;
+        file.doc = std::move(r).value();
+        file.index = ui::DocumentIndex::build(file.doc);
+        return file;
+    }
+
+private Q_SLOTS:
+    void listsEveryOpcodePickletoolsLists()
+    {
+        UITEST_REQUIRE_LOADER();
+        const ui::LoadedFile file = load(QStringLiteral("shared_cycle.pkl"));
+        QVERIFY(file.doc);
+        ui::OpcodeTraceModel model;
+        model.setDocument(file, 0);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const QJsonArray ops = uitest::readJson(QStringLiteral("shared_cycle.json")).value(QStringLiteral("opcodes")).toArray();
+        QCOMPARE(model.rowCount(), int(ops.size()));
+        for (int r = 0; r < model.rowCount(); ++r) {
+            const QJsonArray op = ops.at(r).toArray();
+            QCOMPARE(model.index(r, ui::OpcodeTraceModel::OffsetColumn).data().toString(), QString::number(op.at(0).toInteger()));
+            QCOMPARE(model.index(r, ui::OpcodeTraceModel::NameColumn).data().toString(), op.at(1).toString());
+            QCOMPARE(model.rowForOffset(quint64(op.at(0).toInteger())), r);
+        }
+    }
+
+    void decodesArgumentsOnDemand()
+    {
+        UITEST_REQUIRE_LOADER();
+        const ui::LoadedFile file = load(QStringLiteral("shared_cycle.pkl"));
+        QVERIFY(file.doc);
+        ui::OpcodeTraceModel model;
+        model.setDocument(file, 0);
+        const auto hello = quint64(uitest::readJson(QStringLiteral("shared_cycle.json")).value(QStringLiteral("hello_offset")).toInteger());
+        const int row = model.rowForOffset(hello);
+        QCOMPARE(model.index(row, ui::OpcodeTraceModel::ArgumentColumn).data().toString(), QStringLiteral("'hello'"));
+        // A byte inside the payload belongs to the same opcode.
+        QCOMPARE(model.rowForOffset(hello + 4), row);
+    }
+
+    void keepsMemoSlotsAndMarks()
+    {
+        // l = [1, 2]; pickle.dumps((l, l), 2), as CPython 3.11 writes it (pickletools.dis:
+        // PROTO, EMPTY_LIST, BINPUT 0, MARK, BININT1 1, BININT1 2, APPENDS (MARK at 5), BINGET 0,
+        // TUPLE2, BINPUT 1, STOP).
+        const QByteArray bytes = QByteArray::fromHex("80025d7100284b014b026568008671012e");
+        auto trace = ui::OpcodeTrace::build(std::as_bytes(std::span(bytes.constData(), std::size_t(bytes.size()))), 100);
+        QVERIFY(trace);
+        QCOMPARE(trace->size(), std::size_t(11));
+        QCOMPARE(trace->row(0).offset, std::uint64_t(100));
+        QCOMPARE(trace->info(2)->name, std::string_view("BINPUT"));
+        QCOMPARE(trace->row(2).memoIndex, 0);
+        QCOMPARE(trace->info(6)->name, std::string_view("APPENDS"));
+        QCOMPARE(trace->markAt(6), std::int64_t(100 + 5));
+        QCOMPARE(trace->info(7)->name, std::string_view("BINGET"));
+        QCOMPARE(trace->argText(7), std::string("0"));
+    }
+
+    void showsNothingWithoutADocument()
+    {
+        ui::OpcodeTraceModel model;
+        model.setDocument(ui::LoadedFile {}, 0);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model.rowCount(), 0);
+        QCOMPARE(model.rowForOffset(0), -1);
+    }
+};
+
+QTEST_MAIN(TestOpcodeTraceModel)
+#include "tst_opcode_trace_model.moc"

@@ -1,0 +1,106 @@
+#include "ui/opcode_trace.h"
+
+#include "core/pickle/pickle_machine.h"
+
+#include <algorithm>
+
+namespace ui {
+
+namespace {
+
+// Ops whose argument text cannot be decoded from their own bytes (pickletools' checks need the
+// stack or the memo): INST pops to a MARK; GET/BINGET/LONG_BINGET need the slot stored.
+bool needsContext(core::Op op)
+{
+    return op == core::Op::Inst || op == core::Op::Get || op == core::Op::BinGet || op == core::Op::LongBinGet;
+}
+
+} // namespace
+
+std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
+    std::span<const std::byte> bytes, std::uint64_t base, const core::LoadObserver* observer)
+{
+    auto trace = std::make_shared<OpcodeTrace>();
+    trace->m_bytes = bytes;
+    trace->m_base = base;
+    trace->m_rows.reserve(bytes.size() / 4 + 16);
+    bool cancelled = false;
+    std::size_t n = 0;
+    const core::Disassembly dis = core::disassemble(bytes, base, [&](const core::OpRecord& rec) {
+        if (cancelled)
+            return;
+        if ((++n & 0xFFFF) == 0 && observer && observer->isCancelled()) {
+            cancelled = true;
+            return;
+        }
+        Row row;
+        row.offset = rec.offset;
+        row.length = rec.length;
+        row.stackDepth = rec.stackDepth;
+        row.markDepth = rec.markDepth;
+        row.memoIndex = rec.memoIndex >= 0 && rec.memoIndex <= INT32_MAX ? std::int32_t(rec.memoIndex) : -1;
+        row.op = rec.info ? static_cast<std::uint8_t>(rec.info->op) : 0;
+        if (rec.markAt >= 0 && std::uint64_t(rec.markAt) <= rec.offset && rec.offset - std::uint64_t(rec.markAt) <= UINT32_MAX)
+            row.markDistance = std::uint32_t(rec.offset - std::uint64_t(rec.markAt));
+        if (rec.info && needsContext(rec.info->op) && !rec.argText.empty())
+            trace->m_storedArgs.emplace(std::uint32_t(trace->m_rows.size()), rec.argText);
+        trace->m_rows.push_back(row);
+    });
+    if (cancelled)
+        return nullptr;
+    trace->m_rows.shrink_to_fit();
+    trace->m_highestProtocol = dis.highestProtocol;
+    trace->m_error = dis.error;
+    return trace;
+}
+
+std::int64_t OpcodeTrace::markAt(std::size_t i) const
+{
+    const Row& r = m_rows[i];
+    return r.markDistance ? std::int64_t(r.offset - r.markDistance) : -1;
+}
+
+std::string OpcodeTrace::argText(std::size_t i) const
+{
+    const Row& r = m_rows[i];
+    const core::OpcodeInfo* op = core::opcodeInfo(r.op);
+    if (!op || op->arg == core::ArgKind::None)
+        return {};
+    if (auto it = m_storedArgs.find(std::uint32_t(i)); it != m_storedArgs.end())
+        return it->second;
+    if (r.offset < m_base || r.offset - m_base >= m_bytes.size())
+        return {};
+    const std::size_t start = std::size_t(r.offset - m_base);
+    const std::size_t len = std::min<std::size_t>(r.length, m_bytes.size() - start);
+    std::string text;
+    bool got = false;
+    core::disassemble(m_bytes.subspan(start, len), r.offset, [&](const core::OpRecord& rec) {
+        if (!got && rec.offset == r.offset) {
+            text = rec.argText;
+            got = true;
+        }
+    });
+    return text;
+}
+
+int OpcodeTrace::rowAt(std::uint64_t offset) const
+{
+    auto it = std::upper_bound(m_rows.begin(), m_rows.end(), offset,
+        [](std::uint64_t off, const Row& r) { return off < r.offset; });
+    if (it == m_rows.begin())
+        return -1;
+    --it;
+    if (it + 1 == m_rows.end() && offset >= it->offset + std::max<std::uint32_t>(it->length, 1))
+        return -1;
+    return int(it - m_rows.begin());
+}
+
+std::size_t OpcodeTrace::memoryUsage() const
+{
+    std::size_t total = m_rows.capacity() * sizeof(Row);
+    for (const auto& [k, v] : m_storedArgs)
+        total += sizeof(k) + v.capacity() + 32;
+    return total;
+}
+
+} // namespace ui

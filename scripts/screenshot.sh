@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${PICKLESCOPE_GUI:-$root/build/dev/app/picklescope}"
-file="${1:-$root/resources/samples/sample_checkpoint.pt}"
+file="${1-$root/resources/samples/sample_checkpoint.pt}"
 select="${2:-}"
 out="${3:-$root/build/screenshot.png}"
 wait_s="${SCREENSHOT_WAIT:-4}"

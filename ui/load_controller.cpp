@@ -78,15 +78,6 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
         out.file.index = index;
         out.file.indexMs = double(timer.nsecsElapsed()) / 1e6;
 
-        timer.restart();
-        promise.setProgressValueAndText(950, QStringLiteral("Checking safety"));
-        auto report = std::make_shared<core::safety::SafetyReport>(core::safety::scan(*doc));
-        for (const auto& use : report->globals) {
-            if (use.verdict == core::safety::Verdict::Dangerous)
-                out.file.dangerousOffsets.insert(use.offset);
-        }
-        out.file.safety = std::move(report);
-        out.file.safetyMs = double(timer.nsecsElapsed()) / 1e6;
         promise.setProgressValueAndText(LoadController::kProgressMax, QStringLiteral("Done"));
     } catch (const std::bad_alloc&) {
         out.file.doc.reset();
@@ -105,14 +96,17 @@ LoadController::LoadController(QObject* parent)
     connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
     connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
         [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
-    connect(&m_traceWatcher, &QFutureWatcher<DocumentIndex::Traces>::finished, this, [this] {
+    connect(&m_traceWatcher, &QFutureWatcher<Analysis>::finished, this, [this] {
         if (m_traceWatcher.isCanceled() || m_traceWatcher.future().resultCount() == 0 || !m_tracing.index)
             return;
-        DocumentIndex::Traces traces = m_traceWatcher.result();
-        if (traces.size() != m_tracing.doc->pickles.size())
+        Analysis analysis = m_traceWatcher.result();
+        if (analysis.traces.size() != m_tracing.doc->pickles.size())
             return;
         // The only writer of the index, on the thread that reads it, before anyone is told.
-        std::const_pointer_cast<DocumentIndex>(m_tracing.index)->installTraces(std::move(traces));
+        std::const_pointer_cast<DocumentIndex>(m_tracing.index)->installTraces(std::move(analysis.traces));
+        m_tracing.safety = analysis.safety;
+        m_tracing.dangerousOffsets = std::move(analysis.dangerousOffsets);
+        m_tracing.safetyMs = analysis.ms;
         const LoadedFile file = m_tracing;
         m_tracing = LoadedFile {};
         Q_EMIT tracesReady(file);
@@ -123,19 +117,35 @@ void LoadController::startTraces(const LoadedFile& file)
 {
     m_tracing = file;
     std::shared_ptr<const core::Document> doc = file.doc;
-    m_traceWatcher.setFuture(QtConcurrent::run([doc](QPromise<DocumentIndex::Traces>& promise) {
+    m_traceWatcher.setFuture(QtConcurrent::run([doc](QPromise<Analysis>& promise) {
         struct Observer final : core::LoadObserver {
-            explicit Observer(QPromise<DocumentIndex::Traces>& p)
+            explicit Observer(QPromise<Analysis>& p)
                 : promise(p)
             {
             }
             bool isCancelled() const override { return promise.isCanceled(); }
             void progress(std::uint64_t, std::uint64_t) override { }
-            QPromise<DocumentIndex::Traces>& promise;
+            QPromise<Analysis>& promise;
         } observer(promise);
-        DocumentIndex::Traces traces = DocumentIndex::buildTraces(*doc, &observer);
+        Analysis analysis;
+        try {
+            QElapsedTimer timer;
+            timer.start();
+            auto report = std::make_shared<core::safety::SafetyReport>(core::safety::scan(*doc));
+            for (const auto& use : report->globals) {
+                if (use.verdict == core::safety::Verdict::Dangerous)
+                    analysis.dangerousOffsets.insert(use.offset);
+            }
+            analysis.safety = std::move(report);
+            analysis.ms = double(timer.nsecsElapsed()) / 1e6;
+            if (promise.isCanceled())
+                return;
+            analysis.traces = DocumentIndex::buildTraces(*doc, &observer);
+        } catch (const std::bad_alloc&) {
+            analysis.traces.clear();
+        }
         if (!promise.isCanceled())
-            promise.addResult(std::move(traces));
+            promise.addResult(std::move(analysis));
     }));
 }
 

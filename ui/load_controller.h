@@ -36,8 +36,9 @@ public:
 Q_SIGNALS:
     void started(const QString& path);
     void progressChanged(int value, const QString& phase); // 0..kProgressMax
-    // A document was loaded (doc->error may be set: the graph is partial). Its opcode traces
-    // follow: tracesReady() once they are installed in file.index.
+    // A document was loaded (doc->error may be set: the graph is partial). Its opcode traces and
+    // safety report follow: tracesReady() once the traces are installed in file.index and
+    // file.safety is set.
     void loaded(const ui::LoadedFile& file);
     void tracesReady(const ui::LoadedFile& file);
     void failed(const QString& path, const QString& message);
@@ -51,7 +52,13 @@ private:
     void startTraces(const LoadedFile& file);
 
     QFutureWatcher<LoadOutcome> m_watcher;
-    QFutureWatcher<DocumentIndex::Traces> m_traceWatcher;
+    struct Analysis {
+        DocumentIndex::Traces traces;
+        std::shared_ptr<const core::safety::SafetyReport> safety;
+        std::unordered_set<std::uint64_t> dangerousOffsets;
+        double ms = 0;
+    };
+    QFutureWatcher<Analysis> m_traceWatcher;
     LoadedFile m_tracing; // the file whose traces are being built
     QString m_path;
     bool m_busy = false;

@@ -359,8 +359,15 @@ void MainWindow::connectPanes()
         QElapsedTimer timer;
         timer.start();
         const Selection current = m_selection;
+        m_file = file;
         m_trace->setDocument(m_file);
         m_hex->setDocument(m_file);
+        m_safety->setDocument(m_file);
+        m_tree->setSafety(m_file);
+        updateSafetyBanner();
+        updateFileInfo();
+        if (m_file.safety && m_file.safety->verdict == core::safety::Verdict::Dangerous)
+            m_details->setCurrentWidget(m_safety);
         if (current.hasOffset()) {
             m_trace->setSelection(current);
             m_hex->setSelection(current);
@@ -659,7 +666,7 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     }
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
-    m_exporter->start(m_file.doc, m_file.path, output, options);
+    m_exporter->start(m_file.doc, output, options);
 }
 
 // --- recent files, settings -----------------------------------------------------------------

@@ -26,6 +26,8 @@ std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
     trace->m_rows.reserve(bytes.size() / 4 + 16);
     bool cancelled = false;
     std::size_t n = 0;
+    core::DisassembleOptions options;
+    options.maxArgPayload = kMaxArgPayload;
     const core::Disassembly dis = core::disassemble(bytes, base, [&](const core::OpRecord& rec) {
         if (cancelled)
             return;
@@ -45,7 +47,7 @@ std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
         if (rec.info && needsContext(rec.info->op) && !rec.argText.empty())
             trace->m_storedArgs.emplace(std::uint32_t(trace->m_rows.size()), rec.argText);
         trace->m_rows.push_back(row);
-    });
+    }, options);
     if (cancelled)
         return nullptr;
     trace->m_rows.shrink_to_fit();
@@ -74,12 +76,14 @@ std::string OpcodeTrace::argText(std::size_t i) const
     const std::size_t len = std::min<std::size_t>(r.length, m_bytes.size() - start);
     std::string text;
     bool got = false;
+    core::DisassembleOptions options;
+    options.maxArgPayload = kMaxArgPayload;
     core::disassemble(m_bytes.subspan(start, len), r.offset, [&](const core::OpRecord& rec) {
         if (!got && rec.offset == r.offset) {
             text = rec.argText;
             got = true;
         }
-    });
+    }, options);
     return text;
 }
 

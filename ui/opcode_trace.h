@@ -22,6 +22,9 @@ namespace ui {
 
 class OpcodeTrace {
 public:
+    // Longer str/bytes arguments are shown by their first bytes and their length.
+    static constexpr std::size_t kMaxArgPayload = 512;
+
     struct Row {
         std::uint64_t offset = 0; // absolute offset of the opcode byte
         std::uint32_t length = 0; // opcode + argument bytes

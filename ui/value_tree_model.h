@@ -33,6 +33,7 @@ public:
     // Resets the model to a document (null: empty).
     void setDocument(const LoadedFile& file);
     const LoadedFile& file() const { return m_file; }
+    void setSafety(std::shared_ptr<const core::safety::SafetyReport> report) { m_file.safety = std::move(report); }
     QString rootName() const { return m_rootName; }
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;

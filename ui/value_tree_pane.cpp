@@ -173,6 +173,13 @@ void ValueTreePane::setDocument(const LoadedFile& file)
     }
 }
 
+void ValueTreePane::setSafety(const LoadedFile& file)
+{
+    m_file = file;
+    m_model->setSafety(file.safety);
+    m_view->viewport()->update();
+}
+
 void ValueTreePane::setSelection(const Selection& selection)
 {
     if (!selection.hasValue())

@@ -26,6 +26,8 @@ public:
 
     void setDocument(const LoadedFile& file);
     void setSelection(const Selection& selection);
+    // The safety report arrived after the document (marks dangerous values red).
+    void setSafety(const LoadedFile& file);
 
     ValueTreeModel* model() const { return m_model; }
     QTreeView* view() const { return m_view; }

@@ -1,12 +1,15 @@
 // picklescope: the explorer window.
 //   picklescope [FILE] [--select PATH]
-//   picklescope --bench-load FILE   (prints load / first-paint / UI-stall timings, then exits)
+//   picklescope --bench-load FILE [--select PATH]
+//       prints load / first-paint / UI-stall timings (and, with --select, the time the tensor
+//       pane takes for that tensor's statistics and histogram), then exits
 
 #include "ui/load_controller.h"
 #include "ui/main_window.h"
 #include "ui/opcode_trace_model.h"
 #include "ui/opcode_trace_pane.h"
 #include "ui/resources_init.h"
+#include "ui/tensor_preview.h"
 #include "ui/value_tree_pane.h"
 
 #include <QApplication>
@@ -23,10 +26,20 @@ namespace {
 // the longest gap between 1 ms timer ticks while the load runs (the worst event-loop stall).
 class LoadBench : public QObject {
 public:
-    LoadBench(ui::MainWindow* window, QString path)
+    LoadBench(ui::MainWindow* window, QString path, QString select)
         : m_window(window)
         , m_path(std::move(path))
+        , m_select(std::move(select))
     {
+        connect(m_window->tensorPreview(), &ui::TensorPreview::statsFinished, this, [this](bool ok) {
+            if (!m_statsStart)
+                return;
+            std::printf("tensor statistics + histogram of %s: %.1f ms (%s)\n", qPrintable(m_select),
+                double(m_clock.nsecsElapsed() - m_statsStart) * 1e-6, ok ? "ok" : "failed");
+            std::printf("longest UI-thread stall while computing them: %.1f ms\n", double(m_maxStall) * 1e-6);
+            std::fflush(stdout);
+            QCoreApplication::exit(ok ? 0 : 1);
+        });
         m_window->treePane()->view()->viewport()->installEventFilter(this);
         connect(&m_tick, &QTimer::timeout, this, [this] {
             const qint64 now = m_clock.nsecsElapsed();
@@ -42,6 +55,7 @@ public:
         });
         connect(m_window, &ui::MainWindow::tracesReady, this, [this] {
             m_tracesAt = m_clock.nsecsElapsed();
+            m_file = m_window->file();
             if (m_painted)
                 QTimer::singleShot(50, this, [this] { report(); });
         });
@@ -86,7 +100,7 @@ private:
         std::printf("values: %zu\n", m_file.doc ? m_file.doc->graph.size() : std::size_t(0));
         std::printf("worker load (core::loadFile): %.1f ms\n", m_file.loadMs);
         std::printf("worker index (traces, offsets, first appearances): %.1f ms\n", m_file.indexMs);
-        std::printf("worker safety scan: %.1f ms\n", m_file.safetyMs);
+        std::printf("worker safety scan (after the tree is shown): %.1f ms\n", m_file.safetyMs);
         std::printf("open -> loaded signal: %.1f ms\n", double(m_loadedAt) * ms);
         std::printf("loaded -> first tree paint: %.1f ms\n", double(m_paintAt - m_loadedAt) * ms);
         std::printf("loaded -> opcode traces installed: %.1f ms\n", double(m_tracesAt - m_loadedAt) * ms);
@@ -96,11 +110,24 @@ private:
         std::printf("longest UI-thread stall up to the first tree paint: %.1f ms\n", double(m_stallBeforePaint) * ms);
         std::printf("longest UI-thread stall until the trace is shown: %.1f ms\n", double(m_maxStall) * ms);
         std::fflush(stdout);
-        QCoreApplication::exit(0);
+        if (m_select.isEmpty()) {
+            QCoreApplication::exit(0);
+            return;
+        }
+        m_maxStall = 0;
+        m_lastTick = -1;
+        m_tick.start(1);
+        m_statsStart = m_clock.nsecsElapsed();
+        if (!m_window->treePane()->selectAccessPath(m_select)) {
+            std::fprintf(stderr, "bench: no value at %s\n", qPrintable(m_select));
+            QCoreApplication::exit(1);
+        }
     }
 
     ui::MainWindow* m_window;
     QString m_path;
+    QString m_select;
+    qint64 m_statsStart = 0;
     ui::LoadedFile m_file;
     QElapsedTimer m_clock;
     QTimer m_tick;
@@ -139,7 +166,7 @@ int main(int argc, char* argv[])
     window.show();
 
     if (parser.isSet(bench)) {
-        auto* b = new LoadBench(&window, parser.value(bench));
+        auto* b = new LoadBench(&window, parser.value(bench), parser.value(select));
         QTimer::singleShot(0, b, [b] { b->start(); });
         return app.exec();
     }

@@ -3,11 +3,14 @@
 // How values read as text: type labels, one-line summaries, Python reprs of known types, and the
 // labelled children a tree shows (dict keys, list indices, object attributes) with the access
 // path of each. Shared by picklescope-cli tree/info, the GUI tree and the JSON "display" field.
+// Everything is computed on demand, in time independent of container sizes (except the text
+// asked for), and never recurses on the graph's depth.
 
 #include "core/value/value_graph.h"
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace core {
 
@@ -16,16 +19,17 @@ namespace core {
 std::string typeLabel(const ValueGraph& graph, ValueId id);
 
 // Qualified class of an Object ("module.Class"): the callable of NEWOBJ/INST/OBJ, the class
-// given to copyreg._reconstructor / __newobj__, or the function for REDUCE. Empty otherwise.
+// given to copyreg._reconstructor / __newobj__ / array._array_reconstructor, or the function
+// for REDUCE. Empty otherwise.
 std::string className(const ValueGraph& graph, ValueId id);
 
 // Python repr of scalars: 42, -1.5, 'abc', b'\x00', None, True, (1+2j). Truncated to maxChars
-// with '…' (0: no limit).
+// with '…' (0: no limit). Empty for values that are not scalars.
 std::string scalarRepr(const ValueGraph& graph, ValueId id, std::size_t maxChars = 0);
 
 // Python's repr of an object the core decodes for display (datetime, date, time, timedelta,
-// Decimal, array.array, numpy scalar, torch.Size/device/dtype, range, slice, ...). Empty when
-// the value is not one of them.
+// timezone, Decimal, array.array, numpy scalar, torch.Size/device, range, slice, UUID, pathlib
+// paths, ...). Empty when the value is not one of them or its arguments do not decode.
 std::string displayRepr(const ValueGraph& graph, ValueId id);
 
 // The one-line summary for a tree's value column: "dict (12 items)", "'abc…'",
@@ -42,7 +46,31 @@ struct DisplayChild {
 };
 
 // Children as a tree shows them, made on demand (cheap for huge containers).
+// Dicts: default_factory / state (when present) first, then one child per key (the value,
+// labelled by the key's repr). Objects: args (when not empty), kwargs, base (when present),
+// "state" (the BUILD argument; path ".__dict__" for a dict, ".__getstate__()" otherwise), then
+// list items ([i]) and dict items ([key]).
 std::size_t displayChildCount(const ValueGraph& graph, ValueId id);
 DisplayChild displayChild(const ValueGraph& graph, ValueId id, std::size_t index);
+// The child value alone (no label text): for walkers.
+ValueId displayChildId(const ValueGraph& graph, ValueId id, std::size_t index);
+
+// Whether a value can be reached more than once as the same object (containers, objects,
+// tensors, arrays, bytearrays...). Scalars, str and bytes are not: they are values, and
+// CPython itself caches some of them. Exports and trees mark sharing only for these.
+bool isIdentityValue(const ValueGraph& graph, ValueId id);
+
+// --- Python text helpers -------------------------------------------------------------------
+
+// repr(str) of UTF-8 (or WTF-8) text; stops after about maxChars output characters and ends
+// with '…' (0: no limit).
+std::string pyStrRepr(std::string_view utf8, std::size_t maxChars = 0);
+// repr(bytes): b'...'.
+std::string pyBytesRepr(std::string_view bytes, std::size_t maxChars = 0);
+// repr(float) / repr(numpy.float32): shortest round trip, Python's layout.
+std::string pyFloatRepr(double value);
+std::string pyFloat32Repr(float value);
+// repr(complex).
+std::string pyComplexRepr(double real, double imag);
 
 } // namespace core

@@ -68,12 +68,24 @@ private Q_SLOTS:
         QApplication::sendEvent(&window, &drop);
         QCOMPARE(started.count(), 1);
         QCOMPARE(started.at(0).at(0).toString(), QFileInfo(path).absoluteFilePath());
-        if (!uitest::loaderBuiltIn())
-            return;
         QSignalSpy shown(&window, &ui::MainWindow::documentShown);
         QVERIFY(shown.wait(20000));
         QVERIFY(!window.isShowingStartPage());
         QVERIFY(window.windowTitle().contains(QStringLiteral("shared_cycle.pkl")));
+    }
+
+    void opensTheBundledSample()
+    {
+        QVERIFY(!ui::MainWindow::samplePath().isEmpty());
+        ui::MainWindow window;
+        QSignalSpy shown(&window, &ui::MainWindow::documentShown);
+        window.openSample();
+        QVERIFY(shown.wait(20000));
+        QVERIFY(window.file().doc);
+        QVERIFY(!window.file().doc->error);
+        QCOMPARE(window.file().doc->format, core::FileFormat::TorchZip);
+        // The extracted copy of the embedded sample is not a recent file.
+        QVERIFY(!window.recentFiles().contains(window.file().path));
     }
 
     void ignoresADropWithoutAFile()
@@ -88,7 +100,6 @@ private Q_SLOTS:
 
     void selectingATreeNodeSelectsItsOpcodeAndBytes()
     {
-        UITEST_REQUIRE_LOADER();
         const QJsonObject facts = uitest::readJson(QStringLiteral("shared_cycle.json"));
         const auto hello = quint64(facts.value(QStringLiteral("hello_offset")).toInteger());
         ui::MainWindow window;
@@ -105,7 +116,6 @@ private Q_SLOTS:
 
     void selectingAnOpcodeSelectsTheValueItProduced()
     {
-        UITEST_REQUIRE_LOADER();
         const QJsonObject facts = uitest::readJson(QStringLiteral("shared_cycle.json"));
         const auto hello = quint64(facts.value(QStringLiteral("hello_offset")).toInteger());
         const QJsonArray ops = facts.value(QStringLiteral("opcodes")).toArray();
@@ -126,7 +136,6 @@ private Q_SLOTS:
 
     void clickingAByteSelectsItsOpcode()
     {
-        UITEST_REQUIRE_LOADER();
         const QJsonObject facts = uitest::readJson(QStringLiteral("shared_cycle.json"));
         const auto hello = quint64(facts.value(QStringLiteral("hello_offset")).toInteger());
         ui::MainWindow window;
@@ -139,7 +148,6 @@ private Q_SLOTS:
 
     void showsALoadErrorWithItsOffsetAndThePartialTree()
     {
-        UITEST_REQUIRE_LOADER();
         ui::MainWindow window;
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("truncated.pkl"))));
         QVERIFY(window.isMessageVisible());
@@ -161,7 +169,6 @@ private Q_SLOTS:
 
     void remembersRecentFiles()
     {
-        UITEST_REQUIRE_LOADER();
         QSettings().clear();
         const QString path = QFileInfo(uitest::dataPath(QStringLiteral("shared_cycle.pkl"))).absoluteFilePath();
         {
@@ -176,9 +183,6 @@ private Q_SLOTS:
 
     void exportsJsonFromTheWindow()
     {
-        UITEST_REQUIRE_LOADER();
-        if (ui::JsonExporter::cliPath().isEmpty())
-            QSKIP("picklescope-cli is not built");
         ui::MainWindow window;
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
         QTemporaryDir dir;
@@ -189,8 +193,6 @@ private Q_SLOTS:
         window.exportJson(out, options);
         QVERIFY(exported.wait(20000));
         const QString error = exported.at(0).at(1).toString();
-        if (error.contains(QStringLiteral("json")) && error.contains(QStringLiteral("unknown"), Qt::CaseInsensitive))
-            QSKIP("picklescope-cli has no json command yet");
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));

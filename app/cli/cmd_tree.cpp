@@ -1,0 +1,176 @@
+// picklescope-cli tree FILE [--depth N] [--max-items N]: the object tree as indented text, as the
+// GUI's value tree shows it: one line per appearance ("label: summary"), values reached more
+// than once marked "#K" where they first appear and "↻ #K" (with the first appearance's path)
+// wherever they appear again, long containers cut after --max-items children.
+
+#include "app/cli/cli_command.h"
+#include "core/value/value_text.h"
+
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr int kMaxIndentLevels = 64;
+
+bool parseCount(const std::string& text, std::uint64_t& out)
+{
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() && !text.empty();
+}
+
+// Identity values reached more than once through display children (iterative).
+std::vector<std::uint8_t> displayCounts(const core::ValueGraph& g, core::ValueId root)
+{
+    std::vector<std::uint8_t> counts(g.size(), 0);
+    std::vector<core::ValueId> stack { root };
+    while (!stack.empty()) {
+        const core::ValueId id = stack.back();
+        stack.pop_back();
+        if (!g.valid(id))
+            continue;
+        if (core::isIdentityValue(g, id)) {
+            auto& c = counts[core::indexOf(id)];
+            if (c >= 1) {
+                c = 2;
+                continue;
+            }
+            c = 1;
+        }
+        const std::size_t n = core::displayChildCount(g, id);
+        for (std::size_t i = 0; i < n; ++i)
+            stack.push_back(core::displayChildId(g, id, i));
+    }
+    return counts;
+}
+
+struct Frame {
+    core::ValueId id;
+    std::size_t next = 0;
+    std::size_t count = 0;
+    std::size_t pathLength = 0; // the path up to (and including) this value
+    int depth = 0;
+};
+
+class TreePrinter {
+public:
+    TreePrinter(const core::ValueGraph& g, std::uint64_t maxDepth, std::uint64_t maxItems)
+        : m_g(g)
+        , m_maxDepth(maxDepth)
+        , m_maxItems(maxItems)
+    {
+    }
+
+    void print(core::ValueId root)
+    {
+        m_counts = displayCounts(m_g, root);
+        m_path = "root";
+        if (!visit(root, "root", 0))
+            return;
+        while (!m_stack.empty()) {
+            Frame& f = m_stack.back();
+            if (f.next >= f.count) {
+                m_stack.pop_back();
+                continue;
+            }
+            if (f.next >= m_maxItems) {
+                line(f.depth + 1, "\xE2\x80\xA6 " + std::to_string(f.count - f.next) + " more");
+                f.next = f.count;
+                continue;
+            }
+            const core::DisplayChild child = core::displayChild(m_g, f.id, f.next++);
+            m_path.resize(f.pathLength);
+            m_path += child.pathSegment;
+            const int depth = f.depth + 1;
+            visit(child.child, child.label + ": ", depth);
+        }
+        std::fflush(stdout);
+    }
+
+private:
+    void line(int depth, const std::string& text)
+    {
+        const int levels = depth < kMaxIndentLevels ? depth : kMaxIndentLevels;
+        m_out.assign(static_cast<std::size_t>(levels) * 2, ' ');
+        if (depth > kMaxIndentLevels)
+            m_out += "(depth " + std::to_string(depth) + ") ";
+        m_out += text;
+        m_out.push_back('\n');
+        std::fwrite(m_out.data(), 1, m_out.size(), stdout);
+    }
+
+    // Prints one appearance; pushes a frame when its children are to be shown.
+    bool visit(core::ValueId id, const std::string& prefix, int depth)
+    {
+        std::string text = depth == 0 ? std::string() : prefix;
+        text += core::summary(m_g, id);
+        const bool shared = m_g.valid(id) && core::isIdentityValue(m_g, id) && m_counts[core::indexOf(id)] >= 2;
+        if (shared) {
+            const auto it = m_seen.find(core::indexOf(id));
+            if (it != m_seen.end()) {
+                text += "  \xE2\x86\xBB #" + std::to_string(it->second.first) + " (" + it->second.second + ")";
+                line(depth, text);
+                return false;
+            }
+            const std::uint32_t number = ++m_next;
+            m_seen.emplace(core::indexOf(id), std::make_pair(number, m_path));
+            text += "  #" + std::to_string(number);
+        }
+        const std::size_t count = core::displayChildCount(m_g, id);
+        if (count > 0 && static_cast<std::uint64_t>(depth) >= m_maxDepth)
+            text += "  \xE2\x80\xA6";
+        line(depth, text);
+        if (count > 0 && static_cast<std::uint64_t>(depth) < m_maxDepth)
+            m_stack.push_back(Frame { id, 0, count, m_path.size(), depth });
+        return true;
+    }
+
+    const core::ValueGraph& m_g;
+    std::uint64_t m_maxDepth;
+    std::uint64_t m_maxItems;
+    std::vector<std::uint8_t> m_counts;
+    std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::string>> m_seen;
+    std::uint32_t m_next = 0;
+    std::vector<Frame> m_stack;
+    std::string m_path;
+    std::string m_out;
+};
+
+int runTree(const cli::Args& args)
+{
+    std::uint64_t depth = ~std::uint64_t(0), maxItems = 100;
+    if (args.has("--depth") && !parseCount(args.get("--depth"), depth)) {
+        std::fprintf(stderr, "picklescope-cli tree: --depth needs a whole number\n");
+        return cli::ExitUsage;
+    }
+    if (args.has("--max-items") && (!parseCount(args.get("--max-items"), maxItems) || maxItems == 0)) {
+        std::fprintf(stderr, "picklescope-cli tree: --max-items needs a positive whole number\n");
+        return cli::ExitUsage;
+    }
+    if (args.positionals.size() != 1) {
+        std::fprintf(stderr, "usage: picklescope-cli tree FILE [--depth N] [--max-items N]\n");
+        return cli::ExitUsage;
+    }
+    int exitCode = cli::ExitOk;
+    const auto doc = cli::openDocument(args, exitCode);
+    if (!doc)
+        return exitCode;
+    if (doc->graph.valid(doc->root)) {
+        TreePrinter printer(doc->graph, depth, maxItems);
+        printer.print(doc->root);
+    }
+    if (doc->error) {
+        cli::printDocumentError(*doc);
+        return cli::ExitMalformed;
+    }
+    return cli::ExitOk;
+}
+
+} // namespace
+
+PS_CLI_COMMAND({ "tree", "tree FILE [--depth N] [--max-items N]",
+    "the object tree as indented text (label: summary), as the GUI shows it",
+    { "--depth", "--max-items" }, runTree })

@@ -1,0 +1,1297 @@
+#include "core/export/json_writer.h"
+
+#include "core/torch/tensor_view.h"
+#include "core/value/value_text.h"
+
+#include <QIODevice>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <ostream>
+#include <unordered_map>
+
+namespace core {
+
+bool FileJsonSink::write(std::string_view text)
+{
+    return text.empty() || std::fwrite(text.data(), 1, text.size(), m_file) == text.size();
+}
+
+bool StreamJsonSink::write(std::string_view text)
+{
+    m_stream.write(text.data(), static_cast<std::streamsize>(text.size()));
+    return static_cast<bool>(m_stream);
+}
+
+bool IoDeviceJsonSink::write(std::string_view text)
+{
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const qint64 n = m_device.write(text.data() + done, static_cast<qint64>(text.size() - done));
+        if (n <= 0)
+            return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+namespace {
+
+constexpr std::size_t kBufferSize = std::size_t(1) << 16;
+constexpr std::uint32_t kPollEvery = 4096;
+constexpr double kTwo53 = 9007199254740992.0;
+
+// ---- export children (what the writer emits as VALUE) --------------------------------------------
+
+bool isTuple(const ValueGraph& g, ValueId id) { return g.valid(id) && g.kind(id) == ValueKind::Tuple; }
+
+bool isObjectArray(const ValueGraph& g, ValueId id)
+{
+    const NdArrayRecord& a = g.ndarray(id);
+    return g.valid(a.data) && (g.kind(a.data) == ValueKind::List || g.kind(a.data) == ValueKind::Tuple);
+}
+
+template <typename Visit>
+void forEachExportChild(const ValueGraph& g, ValueId id, bool plain, Visit&& visit)
+{
+    auto maybe = [&](ValueId child) {
+        if (g.valid(child))
+            visit(child);
+    };
+    const ValueKind k = g.kind(id);
+    switch (k) {
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet:
+    case ValueKind::Dict:
+        if (k == ValueKind::Dict && !plain)
+            maybe(g.defaultFactory(id));
+        for (ValueId child : g.items(id))
+            visit(child);
+        if (!plain)
+            maybe(g.extraState(id));
+        break;
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        if (!plain || displayRepr(g, id).empty()) {
+            if (!plain)
+                maybe(o.callable);
+            if (isTuple(g, o.args)) {
+                for (ValueId child : g.items(o.args))
+                    visit(child);
+            } else {
+                maybe(o.args);
+            }
+            maybe(o.kwargs);
+            maybe(o.state);
+            maybe(o.base);
+            for (ValueId child : o.listItems)
+                visit(child);
+            for (ValueId child : o.dictItems)
+                visit(child);
+        }
+        break;
+    }
+    case ValueKind::Persistent: maybe(g.persistentId(id)); break;
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        maybe(t.scales);
+        maybe(t.zeroPoints);
+        maybe(t.components);
+        break;
+    }
+    case ValueKind::NdArray:
+        if (isObjectArray(g, id))
+            for (ValueId child : g.items(g.ndarray(id).data))
+                visit(child);
+        break;
+    default: break;
+    }
+}
+
+std::vector<std::uint8_t> countRefs(const ValueGraph& g, ValueId root, bool plain)
+{
+    std::vector<std::uint8_t> counts(g.size(), 0);
+    if (!g.valid(root))
+        return counts;
+    std::vector<ValueId> stack { root };
+    while (!stack.empty()) {
+        const ValueId id = stack.back();
+        stack.pop_back();
+        if (!g.valid(id))
+            continue;
+        if (isIdentityValue(g, id)) {
+            std::uint8_t& c = counts[indexOf(id)];
+            if (c >= 1) {
+                c = 2;
+                continue;
+            }
+            c = 1;
+        }
+        forEachExportChild(g, id, plain, [&](ValueId child) { stack.push_back(child); });
+    }
+    return counts;
+}
+
+// ---- the writer -----------------------------------------------------------------------------------
+
+enum class FrameType : std::uint8_t { Value, Text, Seq };
+// Which id vector a Seq frame walks.
+enum class Source : std::uint8_t { Items, ArgsItems, ObjList, ObjDict, NdItems };
+// How a Seq frame writes its entries.
+enum class SeqMode : std::uint8_t { Values, Pairs, Members };
+
+// Closing texts and member keys, by index (a Text frame stores the index).
+enum TextId : std::uint32_t {
+    TClose, // }
+    TCloseArray, // ]
+    TCloseArrayObject, // ]}
+    TComma, // ,
+    TCloseWrapped, // }  (end of {"$id":K,"$value":...})
+    TState, // ,"state":
+    TKwargs, // ,"kwargs":
+    TBase, // ,"base":
+    TListItemsOpen, // ,"listitems":[
+    TDictItemsOpen, // ,"dictitems":[
+    TPid, // ,"pid":
+    TScales, // ,"q_per_channel_scales":
+    TZeroPoints, // ,"q_per_channel_zero_points":
+    TComponents, // ,"components":
+    TArgsOpen, // ,"args":[
+    TArgs, // ,"args":
+    TCallable, // ,"callable":
+    TItemsOpen, // ,"items":[
+    TDefaultFactory, // ,"default_factory":
+    TTensorTail, // a tensor's "data" (id = tensor value)
+    TArgsEmpty, // ,"args":[]
+};
+
+const std::string_view kTexts[] = {
+    "}",
+    "]",
+    "]}",
+    ",",
+    "}",
+    ",\"state\":",
+    ",\"kwargs\":",
+    ",\"base\":",
+    ",\"listitems\":[",
+    ",\"dictitems\":[",
+    ",\"pid\":",
+    ",\"q_per_channel_scales\":",
+    ",\"q_per_channel_zero_points\":",
+    ",\"components\":",
+    ",\"args\":[",
+    ",\"args\":",
+    ",\"callable\":",
+    ",\"items\":[",
+    ",\"default_factory\":",
+    "",
+    ",\"args\":[]",
+};
+
+struct Frame {
+    std::uint64_t next = 0; // Seq: next index into the vector; Text: unused
+    std::uint32_t id = 0; // Value/Seq: the value; Text: TextId
+    std::uint32_t aux = 0; // Text TTensorTail: the tensor value; Seq: 1 = comma before the first entry
+    FrameType type = FrameType::Value;
+    Source source = Source::Items;
+    SeqMode mode = SeqMode::Values;
+};
+
+class Writer {
+public:
+    Writer(const std::shared_ptr<const Document>& doc, JsonSink& sink, const JsonExportOptions& options,
+        LoadObserver* observer)
+        : m_doc(doc)
+        , m_g(doc->graph)
+        , m_sink(sink)
+        , m_options(options)
+        , m_observer(observer)
+    {
+        m_buffer.reserve(kBufferSize + 1024);
+    }
+
+    Result<void> run()
+    {
+        const Document& d = *m_doc;
+        if (m_options.plain) { // the plain form is the root value alone
+            if (m_g.valid(d.root)) {
+                m_counts = countRefs(m_g, d.root, true);
+                PS_TRY(walk(d.root));
+            } else {
+                put("null");
+            }
+            put('\n');
+            return flush();
+        }
+        put("{\"picklescope\":1,\"file\":{\"name\":");
+        putString(d.fileName);
+        put(",\"size\":");
+        putUnsigned(d.source ? d.source->size() : 0);
+        put(",\"format\":\"");
+        put(fileFormatName(d.format));
+        put("\",\"protocol\":");
+        putSigned(d.protocol);
+        put("},\"root\":");
+        if (m_g.valid(d.root)) {
+            m_counts = countRefs(m_g, d.root, m_options.plain);
+            PS_TRY(walk(d.root));
+        } else {
+            put("null");
+        }
+        put(",\"diagnostics\":[");
+        for (std::size_t i = 0; i < d.diagnostics.size(); ++i) {
+            const Diagnostic& diag = d.diagnostics[i];
+            put(i == 0 ? "{\"severity\":\"" : ",{\"severity\":\"");
+            put(severityName(diag.severity));
+            put("\",\"offset\":");
+            putUnsigned(diag.offset);
+            put(",\"message\":");
+            putString(diag.message);
+            put("}");
+        }
+        put("]");
+        if (d.error) {
+            put(",\"error\":{\"code\":\"");
+            put(errorCodeName(d.error->code));
+            put("\",\"offset\":");
+            putUnsigned(d.error->offset);
+            put(",\"message\":");
+            putString(d.error->message);
+            put("}");
+        }
+        put("}\n");
+        return flush();
+    }
+
+private:
+    // ---- output ---------------------------------------------------------------------------------
+    void put(std::string_view s)
+    {
+        m_buffer.append(s);
+        if (m_buffer.size() >= kBufferSize)
+            (void)flush();
+    }
+    void put(char c)
+    {
+        m_buffer.push_back(c);
+        if (m_buffer.size() >= kBufferSize)
+            (void)flush();
+    }
+    Result<void> flush()
+    {
+        if (m_failed)
+            return makeError(ErrorCode::Io, 0, "could not write the JSON output");
+        if (!m_buffer.empty()) {
+            if (!writeOut(m_buffer)) {
+                m_failed = true;
+                return makeError(ErrorCode::Io, 0, "could not write the JSON output");
+            }
+            m_buffer.clear();
+        }
+        return {};
+    }
+
+    // Pretty-printing filter (indent > 0): newlines and indentation around structure, outside
+    // strings; "[]" and "{}" stay together.
+    bool writeOut(std::string_view text)
+    {
+        if (m_options.indent <= 0)
+            return m_sink.write(text);
+        m_pretty.clear();
+        for (char c : text) {
+            if (m_inString) {
+                m_pretty.push_back(c);
+                if (m_escape)
+                    m_escape = false;
+                else if (c == '\\')
+                    m_escape = true;
+                else if (c == '"')
+                    m_inString = false;
+                continue;
+            }
+            if (m_pendingOpen) {
+                m_pendingOpen = false;
+                if (c == ']' || c == '}') {
+                    --m_level;
+                    m_pretty.push_back(c);
+                    continue;
+                }
+                newline();
+            }
+            switch (c) {
+            case '"':
+                m_inString = true;
+                m_pretty.push_back(c);
+                break;
+            case '[':
+            case '{':
+                m_pretty.push_back(c);
+                ++m_level;
+                m_pendingOpen = true;
+                break;
+            case ']':
+            case '}':
+                --m_level;
+                newline();
+                m_pretty.push_back(c);
+                break;
+            case ',':
+                m_pretty.push_back(c);
+                newline();
+                break;
+            case ':':
+                m_pretty += ": ";
+                break;
+            default: m_pretty.push_back(c);
+            }
+        }
+        return m_sink.write(m_pretty);
+    }
+    void newline()
+    {
+        m_pretty.push_back('\n');
+        const int levels = std::min(std::max(m_level, 0), kMaxIndentLevels);
+        m_pretty.append(static_cast<std::size_t>(levels * m_options.indent), ' ');
+    }
+
+    void putUnsigned(std::uint64_t v)
+    {
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        put(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    }
+    void putSigned(std::int64_t v)
+    {
+        char buf[24];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        put(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    }
+    void putDouble(double v)
+    {
+        if (std::isnan(v))
+            put("\"nan\"");
+        else if (std::isinf(v))
+            put(v > 0 ? "\"inf\"" : "\"-inf\"");
+        else
+            put(pyFloatRepr(v));
+    }
+    // An int: a number when |N| < 2^53 (typed) / fits int64 (plain), else a decimal string.
+    void putInt(ValueId id)
+    {
+        if (m_g.kind(id) == ValueKind::Int) {
+            const std::int64_t v = m_g.intValue(id);
+            const bool small = v > -(std::int64_t(1) << 53) && v < (std::int64_t(1) << 53);
+            if (small || m_options.plain) {
+                putSigned(v);
+                return;
+            }
+            put('"');
+            putSigned(v);
+            put('"');
+            return;
+        }
+        put('"');
+        put(m_g.intDecimal(id));
+        put('"');
+    }
+
+    // JSON string of UTF-8 / WTF-8 text: lone surrogates as \udXXX.
+    void putString(std::string_view s)
+    {
+        static constexpr char kHex[] = "0123456789abcdef";
+        put('"');
+        std::size_t run = 0; // start of the pending verbatim run
+        auto flushRun = [&](std::size_t end) {
+            if (end > run)
+                put(s.substr(run, end - run));
+        };
+        for (std::size_t i = 0; i < s.size();) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+                ++i;
+                continue;
+            }
+            if (c >= 0x80) {
+                // Validate one sequence; surrogates (ED A0..BF xx) and bad bytes are escaped.
+                const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+                bool ok = len != 0 && i + len <= s.size();
+                for (std::size_t k = 1; ok && k < len; ++k)
+                    ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+                if (ok && !(c == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0)) {
+                    i += len;
+                    continue;
+                }
+                flushRun(i);
+                std::uint32_t unit = 0xFFFD;
+                std::size_t step = 1;
+                if (ok) { // a surrogate
+                    unit = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
+                        | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+                    step = 3;
+                }
+                char esc[6] = { '\\', 'u', kHex[(unit >> 12) & 0xF], kHex[(unit >> 8) & 0xF], kHex[(unit >> 4) & 0xF],
+                    kHex[unit & 0xF] };
+                put(std::string_view(esc, 6));
+                i += step;
+                run = i;
+                continue;
+            }
+            flushRun(i);
+            switch (c) {
+            case '"': put("\\\""); break;
+            case '\\': put("\\\\"); break;
+            case '\n': put("\\n"); break;
+            case '\r': put("\\r"); break;
+            case '\t': put("\\t"); break;
+            case '\b': put("\\b"); break;
+            case '\f': put("\\f"); break;
+            default: {
+                char esc[6] = { '\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF] };
+                put(std::string_view(esc, 6));
+            }
+            }
+            ++i;
+            run = i;
+        }
+        flushRun(s.size());
+        put('"');
+    }
+
+    void putBase64(std::string_view data)
+    {
+        static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        put('"');
+        char chunk[4];
+        std::size_t i = 0;
+        for (; i + 3 <= data.size(); i += 3) {
+            const std::uint32_t v = (std::uint32_t(static_cast<unsigned char>(data[i])) << 16)
+                | (std::uint32_t(static_cast<unsigned char>(data[i + 1])) << 8) | static_cast<unsigned char>(data[i + 2]);
+            chunk[0] = kB64[(v >> 18) & 63];
+            chunk[1] = kB64[(v >> 12) & 63];
+            chunk[2] = kB64[(v >> 6) & 63];
+            chunk[3] = kB64[v & 63];
+            m_buffer.append(chunk, 4);
+            if (m_buffer.size() >= kBufferSize)
+                (void)flush();
+        }
+        const std::size_t rest = data.size() - i;
+        if (rest > 0) {
+            std::uint32_t v = std::uint32_t(static_cast<unsigned char>(data[i])) << 16;
+            if (rest == 2)
+                v |= std::uint32_t(static_cast<unsigned char>(data[i + 1])) << 8;
+            chunk[0] = kB64[(v >> 18) & 63];
+            chunk[1] = kB64[(v >> 12) & 63];
+            chunk[2] = rest == 2 ? kB64[(v >> 6) & 63] : '=';
+            chunk[3] = '=';
+            put(std::string_view(chunk, 4));
+        }
+        put('"');
+    }
+
+    void putShape(const std::vector<std::int64_t>& dims)
+    {
+        put('[');
+        for (std::size_t i = 0; i < dims.size(); ++i) {
+            if (i > 0)
+                put(',');
+            putSigned(dims[i]);
+        }
+        put(']');
+    }
+
+    // ---- the walk -------------------------------------------------------------------------------
+    void pushText(TextId t, std::uint32_t aux = 0)
+    {
+        Frame f;
+        f.type = FrameType::Text;
+        f.id = t;
+        f.aux = aux;
+        m_stack.push_back(f);
+    }
+    void pushValue(ValueId id)
+    {
+        Frame f;
+        f.type = FrameType::Value;
+        f.id = indexOf(id);
+        m_stack.push_back(f);
+    }
+    void pushSeq(ValueId id, Source source, SeqMode mode)
+    {
+        Frame f;
+        f.type = FrameType::Seq;
+        f.id = indexOf(id);
+        f.source = source;
+        f.mode = mode;
+        m_stack.push_back(f);
+    }
+
+    const std::vector<ValueId>& sequence(const Frame& f) const
+    {
+        const auto id = static_cast<ValueId>(f.id);
+        switch (f.source) {
+        case Source::Items: return m_g.items(id);
+        case Source::ArgsItems: return m_g.items(m_g.object(id).args);
+        case Source::ObjList: return m_g.object(id).listItems;
+        case Source::ObjDict: return m_g.object(id).dictItems;
+        case Source::NdItems: return m_g.items(m_g.ndarray(id).data);
+        }
+        return m_g.items(id);
+    }
+
+    Result<void> walk(ValueId root)
+    {
+        pushValue(root);
+        while (!m_stack.empty()) {
+            const Frame f = m_stack.back();
+            m_stack.pop_back();
+            switch (f.type) {
+            case FrameType::Text:
+                if (f.id == TTensorTail)
+                    PS_TRY(tensorData(static_cast<ValueId>(f.aux)));
+                else
+                    put(kTexts[f.id]);
+                break;
+            case FrameType::Seq: stepSeq(f); break;
+            case FrameType::Value:
+                if (++m_written % kPollEvery == 0) {
+                    if (m_failed)
+                        return flush();
+                    if (m_observer != nullptr) {
+                        if (m_observer->isCancelled())
+                            return makeError(ErrorCode::Cancelled, 0, "export cancelled");
+                        m_observer->progress(m_written, m_g.size());
+                    }
+                }
+                PS_TRY(value(static_cast<ValueId>(f.id)));
+                break;
+            }
+        }
+        return m_failed ? flush() : Result<void>();
+    }
+
+    void stepSeq(Frame f)
+    {
+        const auto& items = sequence(f);
+        const std::size_t step = f.mode == SeqMode::Values ? 1 : 2;
+        if (f.next + step > items.size())
+            return;
+        const std::uint64_t i = f.next;
+        if (i > 0 || f.aux != 0)
+            put(',');
+        Frame again = f;
+        again.next = i + step;
+        m_stack.push_back(again);
+        switch (f.mode) {
+        case SeqMode::Values: pushValue(items[i]); break;
+        case SeqMode::Pairs:
+            put('[');
+            pushText(TCloseArray);
+            pushValue(items[i + 1]);
+            pushText(TComma);
+            pushValue(items[i]);
+            break;
+        case SeqMode::Members:
+            putString(m_g.text(items[i]));
+            put(':');
+            pushValue(items[i + 1]);
+            break;
+        }
+    }
+
+    // Handles "id"/ref for identity values; returns true when a ref was written.
+    // On first occurrence of a shared value, `idText` receives the member/wrapper to add.
+    bool refOrId(ValueId id, std::uint32_t& assigned)
+    {
+        assigned = 0;
+        if (!isIdentityValue(m_g, id) || m_counts[indexOf(id)] < 2)
+            return false;
+        const auto it = m_ids.find(indexOf(id));
+        if (it != m_ids.end()) {
+            if (m_options.plain)
+                put("{\"$ref\":");
+            else
+                put("{\"type\":\"ref\",\"id\":");
+            putUnsigned(it->second);
+            put('}');
+            return true;
+        }
+        assigned = ++m_nextId;
+        m_ids.emplace(indexOf(id), assigned);
+        return false;
+    }
+
+    Result<void> value(ValueId id)
+    {
+        if (!m_g.valid(id)) {
+            put("null");
+            return {};
+        }
+        std::uint32_t assigned = 0;
+        if (refOrId(id, assigned))
+            return {};
+        if (m_options.plain)
+            return plainValue(id, assigned);
+        return typedValue(id, assigned);
+    }
+
+    void openTyped(std::string_view type, std::uint32_t assigned)
+    {
+        put("{\"type\":\"");
+        put(type);
+        put('"');
+        if (assigned != 0) {
+            put(",\"id\":");
+            putUnsigned(assigned);
+        }
+    }
+
+    Result<void> typedValue(ValueId id, std::uint32_t assigned)
+    {
+        const ValueKind k = m_g.kind(id);
+        switch (k) {
+        case ValueKind::None: put("{\"type\":\"none\"}"); return {};
+        case ValueKind::Bool: put(m_g.boolValue(id) ? "{\"type\":\"bool\",\"value\":true}" : "{\"type\":\"bool\",\"value\":false}"); return {};
+        case ValueKind::Int:
+        case ValueKind::BigInt:
+            put("{\"type\":\"int\",\"value\":");
+            putInt(id);
+            put('}');
+            return {};
+        case ValueKind::Float:
+            put("{\"type\":\"float\",\"value\":");
+            putDouble(m_g.floatValue(id));
+            put('}');
+            return {};
+        case ValueKind::Complex: {
+            const auto [re, im] = m_g.complexValue(id);
+            put("{\"type\":\"complex\",\"real\":");
+            putDouble(re);
+            put(",\"imag\":");
+            putDouble(im);
+            put('}');
+            return {};
+        }
+        case ValueKind::Str:
+            put("{\"type\":\"str\",\"value\":");
+            putString(m_g.text(id));
+            put('}');
+            return {};
+        case ValueKind::Bytes:
+        case ValueKind::ByteArray:
+            openTyped(k == ValueKind::Bytes ? "bytes" : "bytearray", assigned);
+            put(",\"base64\":");
+            putBase64(m_g.text(id));
+            put('}');
+            return {};
+        case ValueKind::List:
+        case ValueKind::Tuple:
+        case ValueKind::Set:
+        case ValueKind::FrozenSet:
+        case ValueKind::Dict: {
+            openTyped(valueKindName(k), assigned);
+            const bool dict = k == ValueKind::Dict;
+            if (dict && m_g.dictClass(id) != DictClass::Plain) {
+                put(",\"class\":\"collections.");
+                put(typeLabel(m_g, id));
+                put('"');
+            }
+            const bool factory = dict && m_g.valid(m_g.defaultFactory(id));
+            put(factory ? ",\"default_factory\":" : ",\"items\":[");
+            // Pushed in reverse: [default_factory], items..., [state], close.
+            pushText(TClose);
+            if (m_g.valid(m_g.extraState(id))) {
+                pushValue(m_g.extraState(id));
+                pushText(TState);
+            }
+            pushText(TCloseArray);
+            pushSeq(id, Source::Items, dict ? SeqMode::Pairs : SeqMode::Values);
+            if (factory) {
+                pushText(TItemsOpen);
+                pushValue(m_g.defaultFactory(id));
+            }
+            return {};
+        }
+        case ValueKind::Global: {
+            const GlobalRecord& gl = m_g.global(id);
+            put("{\"type\":\"global\",\"module\":");
+            putString(gl.module);
+            put(",\"name\":");
+            putString(gl.name);
+            if (gl.pickledModule != gl.module || gl.pickledName != gl.name) {
+                put(",\"pickled_module\":");
+                putString(gl.pickledModule);
+                put(",\"pickled_name\":");
+                putString(gl.pickledName);
+            }
+            put('}');
+            return {};
+        }
+        case ValueKind::Object: return typedObject(id, assigned);
+        case ValueKind::Persistent:
+            openTyped("persistent", assigned);
+            put(",\"pid\":");
+            pushText(TClose);
+            pushValue(m_g.persistentId(id));
+            return {};
+        case ValueKind::Extension:
+            put("{\"type\":\"extension\",\"code\":");
+            putSigned(m_g.extensionCode(id));
+            put('}');
+            return {};
+        case ValueKind::Buffer:
+            put("{\"type\":\"buffer\",\"index\":");
+            putSigned(m_g.bufferIndex(id));
+            put((m_g.at(id).flags & FlagReadOnly) != 0 ? ",\"readonly\":true}" : ",\"readonly\":false}");
+            return {};
+        case ValueKind::Storage:
+            openTyped("storage", assigned);
+            storageMembers(m_g.storage(id));
+            put('}');
+            return {};
+        case ValueKind::Tensor: return typedTensor(id, assigned);
+        case ValueKind::NdArray: return typedNdArray(id, assigned);
+        }
+        put("null");
+        return {};
+    }
+
+    void storageMembers(const StorageRecord& s, bool leadingComma = true)
+    {
+        put(leadingComma ? ",\"key\":" : "\"key\":");
+        putString(s.key);
+        put(",\"dtype\":\"");
+        put(dtypeName(s.dtype));
+        put("\",\"numel\":");
+        putUnsigned(s.numel);
+        put(",\"location\":");
+        putString(s.location);
+        if (!s.typeName.empty()) {
+            put(",\"storage_type\":");
+            putString(s.typeName);
+        }
+    }
+
+    Result<void> typedObject(ValueId id, std::uint32_t assigned)
+    {
+        const ObjectRecord& o = m_g.object(id);
+        openTyped("object", assigned);
+        put(",\"via\":\"");
+        put(objectViaName(o.via));
+        put('"');
+        const std::string display = displayRepr(m_g, id);
+        if (!display.empty()) {
+            put(",\"display\":");
+            putString(display);
+        }
+        // Reverse order of: callable, args, kwargs, state, base, listitems, dictitems.
+        pushText(TClose);
+        if (!o.dictItems.empty()) {
+            pushText(TCloseArray);
+            pushSeq(id, Source::ObjDict, SeqMode::Pairs);
+            pushText(TDictItemsOpen);
+        }
+        if (!o.listItems.empty()) {
+            pushText(TCloseArray);
+            pushSeq(id, Source::ObjList, SeqMode::Values);
+            pushText(TListItemsOpen);
+        }
+        if (m_g.valid(o.base)) {
+            pushValue(o.base);
+            pushText(TBase);
+        }
+        if (m_g.valid(o.state)) {
+            pushValue(o.state);
+            pushText(TState);
+        }
+        if (m_g.valid(o.kwargs)) {
+            pushValue(o.kwargs);
+            pushText(TKwargs);
+        }
+        if (isTuple(m_g, o.args)) {
+            pushText(TCloseArray);
+            pushSeq(id, Source::ArgsItems, SeqMode::Values);
+            pushText(TArgsOpen);
+        } else if (m_g.valid(o.args)) {
+            pushValue(o.args);
+            pushText(TArgs);
+        } else {
+            pushText(TArgsEmpty);
+        }
+        if (m_g.valid(o.callable)) {
+            put(",\"callable\":");
+            pushValue(o.callable);
+        } else {
+            put(",\"callable\":null");
+        }
+        return {};
+    }
+
+    Result<void> typedTensor(ValueId id, std::uint32_t assigned)
+    {
+        const TensorRecord& t = m_g.tensor(id);
+        openTyped("tensor", assigned);
+        put(t.cls == TensorClass::Parameter ? ",\"class\":\"torch.nn.Parameter\"" : ",\"class\":\"torch.Tensor\"");
+        put(",\"dtype\":\"");
+        put(dtypeName(t.dtype));
+        put("\",\"shape\":");
+        putShape(t.shape);
+        put(",\"stride\":");
+        putShape(t.stride);
+        put(",\"storage_offset\":");
+        putSigned(t.storageOffset);
+        put(t.requiresGrad ? ",\"requires_grad\":true" : ",\"requires_grad\":false");
+        if (t.layout != TensorLayout::Strided) {
+            static constexpr std::string_view kLayouts[] = { "strided", "sparse_coo", "sparse_csr", "meta", "quantized",
+                "nested", "other" };
+            put(",\"layout\":\"");
+            put(kLayouts[static_cast<int>(t.layout)]);
+            put('"');
+        }
+        if (t.layout == TensorLayout::Quantized && !m_g.valid(t.scales)) {
+            put(",\"q_scale\":");
+            putDouble(t.scale);
+            put(",\"q_zero_point\":");
+            putSigned(t.zeroPoint);
+        }
+        if (t.axis >= 0) {
+            put(",\"q_axis\":");
+            putSigned(t.axis);
+        }
+        put(",\"storage\":");
+        if (m_g.valid(t.storage) && m_g.kind(t.storage) == ValueKind::Storage) {
+            put('{');
+            storageMembers(m_g.storage(t.storage), false);
+            put('}');
+        } else {
+            put("null");
+        }
+        pushText(TClose);
+        pushText(TTensorTail, indexOf(id));
+        if (m_g.valid(t.components)) {
+            pushValue(t.components);
+            pushText(TComponents);
+        }
+        if (m_g.valid(t.zeroPoints)) {
+            pushValue(t.zeroPoints);
+            pushText(TZeroPoints);
+        }
+        if (m_g.valid(t.scales)) {
+            pushValue(t.scales);
+            pushText(TScales);
+        }
+        return {};
+    }
+
+    Result<void> typedNdArray(ValueId id, std::uint32_t assigned)
+    {
+        const NdArrayRecord& a = m_g.ndarray(id);
+        openTyped("ndarray", assigned);
+        ndarrayHeader(a);
+        pushText(TClose);
+        if (isObjectArray(m_g, id)) {
+            pushText(TCloseArray);
+            pushSeq(id, Source::NdItems, SeqMode::Values);
+            pushText(TItemsOpen);
+        } else {
+            pushText(TTensorTail, indexOf(id));
+        }
+        return {};
+    }
+
+    void ndarrayHeader(const NdArrayRecord& a)
+    {
+        put(",\"dtype\":");
+        if (a.dtype == DType::Other || a.dtype == DType::Unknown)
+            putString(a.dtypeText);
+        else
+            putString(dtypeName(a.dtype));
+        put(",\"byteorder\":\"");
+        put(a.byteOrder);
+        put("\",\"shape\":");
+        putShape(a.shape);
+        put(a.fortranOrder ? ",\"fortran_order\":true" : ",\"fortran_order\":false");
+        if (!a.dtypeText.empty()) {
+            put(",\"descr\":");
+            putString(a.dtypeText);
+        }
+    }
+
+    // ",\"data\":{...}" for a tensor or numeric ndarray, per --tensor-data.
+    Result<void> tensorData(ValueId id)
+    {
+        if (m_options.tensorData == TensorDataMode::None)
+            return {};
+        auto view = torch::TensorView::open(m_doc, id);
+        if (!view.ok()) {
+            put(",\"data\":{\"error\":");
+            putString(view.error().message);
+            put('}');
+            return {};
+        }
+        if (m_options.tensorData == TensorDataMode::Summary) {
+            auto stats = view->stats(m_observer);
+            if (!stats.ok()) {
+                if (stats.error().code == ErrorCode::Cancelled)
+                    return stats.takeError();
+                put(",\"data\":{\"error\":");
+                putString(stats.error().message);
+                put('}');
+                return {};
+            }
+            const torch::TensorStats& s = *stats;
+            const bool integral = isIntegral(view->dtype());
+            put(",\"data\":{\"min\":");
+            if (s.count == 0)
+                put("null,\"max\":null");
+            else {
+                putElement(s.min, integral);
+                put(",\"max\":");
+                putElement(s.max, integral);
+            }
+            put(",\"sum\":");
+            putElement(s.sum, integral);
+            put(",\"mean\":");
+            if (s.count == 0)
+                put("null");
+            else
+                putDouble(s.mean);
+            put(",\"nan\":");
+            putUnsigned(s.nanCount);
+            put(",\"inf\":");
+            putUnsigned(s.infCount);
+            put(",\"first\":[");
+            for (std::size_t i = 0; i < s.first.size(); ++i) {
+                if (i > 0)
+                    put(',');
+                putElement(s.first[i], integral);
+            }
+            put("]}");
+            return {};
+        }
+        put(",\"data\":{\"values\":");
+        PS_TRY(fullValues(*view));
+        put('}');
+        return {};
+    }
+
+    static bool isIntegral(DType t)
+    {
+        switch (t) {
+        case DType::Bool:
+        case DType::UInt8:
+        case DType::Int8:
+        case DType::Int16:
+        case DType::Int32:
+        case DType::Int64:
+        case DType::UInt16:
+        case DType::UInt32:
+        case DType::UInt64:
+        case DType::UntypedByte:
+        case DType::Bits8:
+        case DType::Bits16: return true;
+        default: return false;
+        }
+    }
+
+    void putElement(double v, bool integral)
+    {
+        if (integral && std::isfinite(v) && std::fabs(v) < kTwo53 && v == std::floor(v)) {
+            putSigned(static_cast<std::int64_t>(v));
+            return;
+        }
+        putDouble(v);
+    }
+
+    // Nested lists, row-major, read in chunks.
+    Result<void> fullValues(const torch::TensorView& view)
+    {
+        const auto& shape = view.shape();
+        const bool integral = isIntegral(view.dtype());
+        if (shape.empty()) {
+            double v = 0;
+            view.read(0, 1, &v);
+            putElement(v, integral);
+            return {};
+        }
+        // Dimensions up to the first zero-length one are lists; below it, empty lists.
+        std::size_t dims = shape.size();
+        for (std::size_t i = 0; i < shape.size(); ++i)
+            if (shape[i] <= 0) {
+                dims = i + 1;
+                break;
+            }
+        const bool empty = dims < shape.size() || shape[dims - 1] <= 0;
+        std::uint64_t leaves = 1;
+        for (std::size_t i = 0; i + (empty ? 1 : 0) < dims; ++i)
+            leaves *= static_cast<std::uint64_t>(shape[i]);
+        const std::size_t listDims = empty ? dims - 1 : dims;
+        std::vector<std::int64_t> index(listDims, 0);
+        for (std::size_t i = 0; i < listDims; ++i)
+            put('[');
+        std::vector<double> chunk;
+        constexpr std::size_t kChunk = 8192;
+        for (std::uint64_t n = 0; n < leaves; ++n) {
+            if (n > 0) {
+                // Advance the index; close and reopen the dimensions that wrapped.
+                std::size_t wrapped = 0;
+                for (std::size_t d = listDims; d-- > 0;) {
+                    if (++index[d] < shape[d])
+                        break;
+                    index[d] = 0;
+                    ++wrapped;
+                }
+                for (std::size_t w = 0; w < wrapped; ++w)
+                    put(']');
+                put(',');
+                for (std::size_t w = 0; w < wrapped; ++w)
+                    put('[');
+            }
+            if (empty) {
+                put("[]");
+                continue;
+            }
+            const std::uint64_t at = n % kChunk;
+            if (at == 0) {
+                const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, leaves - n));
+                chunk.resize(count);
+                view.read(n, count, chunk.data());
+                if (m_observer != nullptr && m_observer->isCancelled())
+                    return makeError(ErrorCode::Cancelled, 0, "export cancelled");
+                if (m_failed)
+                    return flush();
+            }
+            putElement(chunk[static_cast<std::size_t>(at)], integral);
+        }
+        for (std::size_t i = 0; i < listDims; ++i)
+            put(']');
+        return {};
+    }
+
+    // ---- plain form -----------------------------------------------------------------------------
+    Result<void> plainValue(ValueId id, std::uint32_t assigned)
+    {
+        // A shared value: "$id" as the first member of its JSON object, or a {"$id","$value"}
+        // wrapper around an array.
+        auto open = [&](std::string_view rest) {
+            put('{');
+            if (assigned != 0) {
+                put("\"$id\":");
+                putUnsigned(assigned);
+                put(',');
+            }
+            put(rest);
+        };
+        auto wrap = [&] {
+            if (assigned != 0) {
+                put("{\"$id\":");
+                putUnsigned(assigned);
+                put(",\"$value\":");
+                pushText(TCloseWrapped);
+            }
+        };
+        const ValueKind k = m_g.kind(id);
+        switch (k) {
+        case ValueKind::None: put("null"); return {};
+        case ValueKind::Bool: put(m_g.boolValue(id) ? "true" : "false"); return {};
+        case ValueKind::Int:
+        case ValueKind::BigInt: putInt(id); return {};
+        case ValueKind::Float: putDouble(m_g.floatValue(id)); return {};
+        case ValueKind::Complex: {
+            const auto [re, im] = m_g.complexValue(id);
+            open("\"$type\":\"complex\",\"real\":");
+            putDouble(re);
+            put(",\"imag\":");
+            putDouble(im);
+            put('}');
+            return {};
+        }
+        case ValueKind::Str: putString(m_g.text(id)); return {};
+        case ValueKind::Bytes:
+        case ValueKind::ByteArray:
+            open(k == ValueKind::Bytes ? "\"$type\":\"bytes\",\"base64\":" : "\"$type\":\"bytearray\",\"base64\":");
+            putBase64(m_g.text(id));
+            put('}');
+            return {};
+        case ValueKind::List:
+        case ValueKind::Tuple:
+        case ValueKind::Set:
+        case ValueKind::FrozenSet:
+            wrap();
+            put('[');
+            pushText(TCloseArray);
+            pushSeq(id, Source::Items, SeqMode::Values);
+            return {};
+        case ValueKind::Dict: {
+            bool strKeys = true;
+            const auto& items = m_g.items(id);
+            for (std::size_t i = 0; i + 1 < items.size() && strKeys; i += 2)
+                strKeys = m_g.kind(items[i]) == ValueKind::Str;
+            if (strKeys) {
+                put('{');
+                if (assigned != 0) {
+                    put("\"$id\":");
+                    putUnsigned(assigned);
+                }
+                pushText(TClose);
+                pushSeq(id, Source::Items, SeqMode::Members);
+                m_stack.back().aux = assigned != 0 ? 1 : 0; // members follow "$id"
+            } else {
+                wrap();
+                put('[');
+                pushText(TCloseArray);
+                pushSeq(id, Source::Items, SeqMode::Pairs);
+            }
+            return {};
+        }
+        case ValueKind::Global:
+            open("\"$type\":\"global\",\"name\":");
+            putString(std::string(m_g.global(id).module) + "." + std::string(m_g.global(id).name));
+            put('}');
+            return {};
+        case ValueKind::Object: {
+            const ObjectRecord& o = m_g.object(id);
+            open("\"$type\":");
+            const std::string cls = className(m_g, id);
+            putString(cls.empty() ? std::string("object") : cls);
+            const std::string display = displayRepr(m_g, id);
+            if (!display.empty()) {
+                put(",\"display\":");
+                putString(display);
+                put('}');
+                return {};
+            }
+            pushText(TClose);
+            if (!o.dictItems.empty()) {
+                pushText(TCloseArray);
+                pushSeq(id, Source::ObjDict, SeqMode::Pairs);
+                pushText(TDictItemsOpen);
+            }
+            if (!o.listItems.empty()) {
+                pushText(TCloseArray);
+                pushSeq(id, Source::ObjList, SeqMode::Values);
+                pushText(TListItemsOpen);
+            }
+            if (m_g.valid(o.base)) {
+                pushValue(o.base);
+                pushText(TBase);
+            }
+            if (m_g.valid(o.state)) {
+                pushValue(o.state);
+                pushText(TState);
+            }
+            if (m_g.valid(o.kwargs)) {
+                pushValue(o.kwargs);
+                pushText(TKwargs);
+            }
+            if (isTuple(m_g, o.args)) {
+                if (!m_g.items(o.args).empty()) {
+                    pushText(TCloseArray);
+                    pushSeq(id, Source::ArgsItems, SeqMode::Values);
+                    pushText(TArgsOpen);
+                }
+            } else if (m_g.valid(o.args)) {
+                pushValue(o.args);
+                pushText(TArgs);
+            }
+            return {};
+        }
+        case ValueKind::Persistent:
+            open("\"$type\":\"persistent\",\"pid\":");
+            pushText(TClose);
+            pushValue(m_g.persistentId(id));
+            return {};
+        case ValueKind::Extension:
+            open("\"$type\":\"extension\",\"code\":");
+            putSigned(m_g.extensionCode(id));
+            put('}');
+            return {};
+        case ValueKind::Buffer:
+            open("\"$type\":\"buffer\",\"index\":");
+            putSigned(m_g.bufferIndex(id));
+            put('}');
+            return {};
+        case ValueKind::Storage:
+            open("\"$type\":\"storage\"");
+            storageMembers(m_g.storage(id));
+            put('}');
+            return {};
+        case ValueKind::Tensor: {
+            const TensorRecord& t = m_g.tensor(id);
+            open(t.cls == TensorClass::Parameter ? "\"$type\":\"torch.nn.Parameter\",\"dtype\":\""
+                                                 : "\"$type\":\"torch.Tensor\",\"dtype\":\"");
+            put(dtypeName(t.dtype));
+            put("\",\"shape\":");
+            putShape(t.shape);
+            pushText(TClose);
+            pushText(TTensorTail, indexOf(id));
+            return {};
+        }
+        case ValueKind::NdArray: {
+            open("\"$type\":\"numpy.ndarray\"");
+            ndarrayHeader(m_g.ndarray(id));
+            pushText(TClose);
+            if (isObjectArray(m_g, id)) {
+                pushText(TCloseArray);
+                pushSeq(id, Source::NdItems, SeqMode::Values);
+                pushText(TItemsOpen);
+            } else {
+                pushText(TTensorTail, indexOf(id));
+            }
+            return {};
+        }
+        }
+        put("null");
+        return {};
+    }
+
+    std::shared_ptr<const Document> m_doc;
+    const ValueGraph& m_g;
+    JsonSink& m_sink;
+    JsonExportOptions m_options;
+    LoadObserver* m_observer;
+    std::string m_buffer;
+    std::string m_pretty;
+    bool m_failed = false;
+    // pretty-printer state
+    bool m_inString = false, m_escape = false, m_pendingOpen = false;
+    int m_level = 0;
+    std::vector<Frame> m_stack;
+    std::vector<std::uint8_t> m_counts;
+    std::unordered_map<std::uint32_t, std::uint32_t> m_ids;
+    std::uint32_t m_nextId = 0;
+    std::uint64_t m_written = 0;
+};
+
+} // namespace
+
+std::vector<std::uint8_t> countReferences(const ValueGraph& graph, ValueId root)
+{
+    return countRefs(graph, root, false);
+}
+
+Result<void> writeJson(const std::shared_ptr<const Document>& doc, JsonSink& sink, const JsonExportOptions& options,
+    LoadObserver* observer)
+{
+    if (!doc)
+        return makeError(ErrorCode::BadValue, 0, "no document");
+    try {
+        Writer writer(doc, sink, options, observer);
+        return writer.run();
+    } catch (const std::bad_alloc&) {
+        return makeError(ErrorCode::LimitExceeded, 0, "out of memory while exporting");
+    }
+}
+
+std::string toJson(const std::shared_ptr<const Document>& doc, const JsonExportOptions& options)
+{
+    StringJsonSink sink;
+    (void)writeJson(doc, sink, options);
+    return sink.take();
+}
+
+} // namespace core

@@ -1,0 +1,1509 @@
+#include "core/value/value_text.h"
+
+#include "core/pickle/disassembler.h"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+namespace core {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kEllipsis = "\xE2\x80\xA6"; // …
+
+// ---- UTF-8 / WTF-8 ------------------------------------------------------------------------------
+
+// Next code point of UTF-8 (WTF-8 surrogates decode as themselves); U+FFFD on a bad byte.
+char32_t nextCodePoint(std::string_view s, std::size_t& i)
+{
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+        ++i;
+        return c;
+    }
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (len == 0 || i + len > s.size()) {
+        ++i;
+        return 0xFFFD;
+    }
+    char32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) {
+            ++i;
+            return 0xFFFD;
+        }
+        cp = (cp << 6) | (cc & 0x3F);
+    }
+    i += len;
+    return cp;
+}
+
+void appendUtf8Cp(std::string& out, char32_t c)
+{
+    if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+}
+
+void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits)
+{
+    out.push_back('\\');
+    out.push_back(prefix);
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+        out.push_back(kHex[(value >> shift) & 0xF]);
+}
+
+// Truncates `text` to about maxChars code points, adding '…'.
+std::string truncated(std::string text, std::size_t maxChars)
+{
+    if (maxChars == 0)
+        return text;
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            if (chars == maxChars) {
+                text.resize(i);
+                text += kEllipsis;
+                return text;
+            }
+            ++chars;
+        }
+    }
+    return text;
+}
+
+// ---- floats -------------------------------------------------------------------------------------
+
+// Python's format_float_short in 'r' mode from a shortest scientific rendering "d.ddde±XX".
+std::string formatShort(std::string_view sci, bool addDot0)
+{
+    std::string out;
+    if (!sci.empty() && sci.front() == '-') {
+        out.push_back('-');
+        sci.remove_prefix(1);
+    }
+    const auto e = sci.find('e');
+    std::string digits;
+    for (char c : sci.substr(0, e))
+        if (c != '.')
+            digits.push_back(c);
+    int exp = 0;
+    std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+' ? 1 : 0), sci.data() + sci.size(), exp);
+    const int decpt = exp + 1;
+    const int n = static_cast<int>(digits.size());
+    if (decpt <= -4 || decpt > 16) {
+        out.push_back(digits[0]);
+        if (n > 1) {
+            out.push_back('.');
+            out.append(digits, 1);
+        }
+        out.push_back('e');
+        out.push_back(exp < 0 ? '-' : '+');
+        const int a = exp < 0 ? -exp : exp;
+        if (a < 10)
+            out.push_back('0');
+        out += std::to_string(a);
+    } else if (decpt <= 0) {
+        out += "0.";
+        out.append(static_cast<std::size_t>(-decpt), '0');
+        out += digits;
+    } else if (decpt >= n) {
+        out += digits;
+        out.append(static_cast<std::size_t>(decpt - n), '0');
+        if (addDot0)
+            out += ".0";
+    } else {
+        out.append(digits, 0, static_cast<std::size_t>(decpt));
+        out.push_back('.');
+        out.append(digits, static_cast<std::size_t>(decpt));
+    }
+    return out;
+}
+
+template <typename F>
+std::string floatText(F value, bool addDot0)
+{
+    if (std::isnan(value))
+        return "nan";
+    if (std::isinf(value))
+        return value > 0 ? "inf" : "-inf";
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+    return formatShort(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), addDot0);
+}
+
+// ---- graph access helpers -----------------------------------------------------------------------
+
+bool isScalarKind(ValueKind k)
+{
+    switch (k) {
+    case ValueKind::None:
+    case ValueKind::Bool:
+    case ValueKind::Int:
+    case ValueKind::BigInt:
+    case ValueKind::Float:
+    case ValueKind::Complex:
+    case ValueKind::Str:
+    case ValueKind::Bytes:
+    case ValueKind::ByteArray: return true;
+    default: return false;
+    }
+}
+
+std::string globalName(const ValueGraph& g, ValueId id)
+{
+    const GlobalRecord& gl = g.global(id);
+    std::string out(gl.module);
+    out.push_back('.');
+    out.append(gl.name);
+    return out;
+}
+
+bool isGlobal(const ValueGraph& g, ValueId id, std::string_view module, std::string_view name)
+{
+    if (!g.valid(id) || g.kind(id) != ValueKind::Global)
+        return false;
+    const GlobalRecord& gl = g.global(id);
+    return gl.module == module && gl.name == name;
+}
+
+const std::vector<ValueId>* tupleItems(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return nullptr;
+    const ValueKind k = g.kind(id);
+    return (k == ValueKind::Tuple || k == ValueKind::List) ? &g.items(id) : nullptr;
+}
+
+const std::vector<ValueId>* objectArgs(const ValueGraph& g, ValueId id)
+{
+    return tupleItems(g, g.object(id).args);
+}
+
+std::optional<std::int64_t> intOf(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return std::nullopt;
+    if (g.kind(id) == ValueKind::Int || g.kind(id) == ValueKind::Bool)
+        return g.intValue(id);
+    return std::nullopt;
+}
+
+std::optional<std::string_view> strOf(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id) || g.kind(id) != ValueKind::Str)
+        return std::nullopt;
+    return g.text(id);
+}
+
+// Bytes of a Bytes/ByteArray value, or of a str whose code points all fit in a byte (Python 2
+// and protocol-0 pickles carry binary state as latin-1 text).
+std::optional<std::string> binaryOf(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return std::nullopt;
+    const ValueKind k = g.kind(id);
+    if (k == ValueKind::Bytes || k == ValueKind::ByteArray)
+        return std::string(g.text(id));
+    if (k == ValueKind::Str) {
+        const std::string_view s = g.text(id);
+        std::string out;
+        for (std::size_t i = 0; i < s.size();) {
+            const char32_t c = nextCodePoint(s, i);
+            if (c > 0xFF)
+                return std::nullopt;
+            out.push_back(static_cast<char>(c));
+        }
+        return out;
+    }
+    return std::nullopt;
+}
+
+// The value of key `name` in a str-keyed Dict, or kNullValue.
+ValueId dictGet(const ValueGraph& g, ValueId dict, std::string_view name)
+{
+    if (!g.valid(dict) || g.kind(dict) != ValueKind::Dict)
+        return kNullValue;
+    const auto& items = g.items(dict);
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+        if (g.kind(items[i]) == ValueKind::Str && g.text(items[i]) == name)
+            return items[i + 1];
+    return kNullValue;
+}
+
+// The "instance dict" of an object's state: the dict itself, or the slot dict / dict of a
+// (dict-or-None, slotstate) pair.
+ValueId stateAttribute(const ValueGraph& g, ValueId state, std::string_view name)
+{
+    if (!g.valid(state))
+        return kNullValue;
+    if (g.kind(state) == ValueKind::Dict)
+        return dictGet(g, state, name);
+    if (g.kind(state) == ValueKind::Tuple && g.items(state).size() == 2) {
+        const ValueId found = dictGet(g, g.items(state)[0], name);
+        return isNull(found) ? dictGet(g, g.items(state)[1], name) : found;
+    }
+    return kNullValue;
+}
+
+// ---- datetime -----------------------------------------------------------------------------------
+
+std::string twoArgs(std::string_view cls, std::initializer_list<long> values)
+{
+    std::string out(cls);
+    out.push_back('(');
+    bool first = true;
+    for (long v : values) {
+        if (!first)
+            out += ", ";
+        first = false;
+        out += std::to_string(v);
+    }
+    out.push_back(')');
+    return out;
+}
+
+std::string timedeltaRepr(long days, long seconds, long micros)
+{
+    std::string out = "datetime.timedelta(";
+    std::string parts;
+    auto add = [&](const char* name, long v) {
+        if (v == 0)
+            return;
+        if (!parts.empty())
+            parts += ", ";
+        parts += name;
+        parts.push_back('=');
+        parts += std::to_string(v);
+    };
+    add("days", days);
+    add("seconds", seconds);
+    add("microseconds", micros);
+    out += parts.empty() ? std::string("0") : parts;
+    out.push_back(')');
+    return out;
+}
+
+std::string reprTimedelta(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->size() > 3)
+        return {};
+    long v[3] = { 0, 0, 0 };
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const auto n = intOf(g, (*a)[i]);
+        if (!n)
+            return {};
+        v[i] = static_cast<long>(*n);
+    }
+    // Pickles hold the normalised triple; normalise anyway as the constructor would.
+    if (v[2] < 0 || v[2] >= 1000000 || v[1] < 0 || v[1] >= 86400 || std::labs(v[0]) > 999999999)
+        return {};
+    return timedeltaRepr(v[0], v[1], v[2]);
+}
+
+std::string reprTzinfo(const ValueGraph& g, ValueId id);
+
+std::string reprTimezone(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->empty() || a->size() > 2)
+        return {};
+    const ValueId offset = (*a)[0];
+    if (g.kind(offset) != ValueKind::Object || className(g, offset) != "datetime.timedelta")
+        return {};
+    const std::string delta = reprTimedelta(g, offset);
+    if (delta.empty())
+        return {};
+    if (a->size() == 1) {
+        if (delta == "datetime.timedelta(0)")
+            return "datetime.timezone.utc";
+        return "datetime.timezone(" + delta + ")";
+    }
+    const auto name = strOf(g, (*a)[1]);
+    if (!name)
+        return {};
+    return "datetime.timezone(" + delta + ", " + pyStrRepr(*name) + ")";
+}
+
+std::string reprTzinfo(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id) || g.kind(id) != ValueKind::Object)
+        return {};
+    const std::string cls = className(g, id);
+    if (cls == "datetime.timezone")
+        return reprTimezone(g, id);
+    if (cls == "zoneinfo.ZoneInfo._unpickle") {
+        const auto* a = objectArgs(g, id);
+        if (a != nullptr && !a->empty())
+            if (const auto key = strOf(g, (*a)[0]))
+                return "zoneinfo.ZoneInfo(key=" + pyStrRepr(*key) + ")";
+    }
+    return {};
+}
+
+// Appends ", tzinfo=..." / ", fold=1" as CPython's datetime/time reprs do (fold first).
+bool appendTzFold(const ValueGraph& g, const std::vector<ValueId>& a, bool fold, std::string& out)
+{
+    if (fold)
+        out += ", fold=1";
+    if (a.size() >= 2 && g.kind(a[1]) != ValueKind::None) {
+        const std::string tz = reprTzinfo(g, a[1]);
+        if (tz.empty())
+            return false;
+        out += ", tzinfo=" + tz;
+    }
+    return true;
+}
+
+void appendClock(std::string& out, int hour, int minute, int second, long micros)
+{
+    out += std::to_string(hour) + ", " + std::to_string(minute);
+    if (second != 0 || micros != 0)
+        out += ", " + std::to_string(second);
+    if (micros != 0)
+        out += ", " + std::to_string(micros);
+}
+
+int daysInMonth(int year, int month)
+{
+    static constexpr int kDays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+        return 29;
+    return kDays[month - 1];
+}
+
+std::string reprDateLike(const ValueGraph& g, ValueId id, std::string_view cls)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->empty())
+        return {};
+    const auto state = binaryOf(g, (*a)[0]);
+    if (!state) {
+        // datetime.date(1999, 12, 31) pickled with int arguments (e.g. by hand or other picklers).
+        if (cls == "datetime.date" && a->size() == 3) {
+            const auto y = intOf(g, (*a)[0]), m = intOf(g, (*a)[1]), d = intOf(g, (*a)[2]);
+            if (y && m && d && *m >= 1 && *m <= 12 && *y >= 1 && *y <= 9999 && *d >= 1
+                && *d <= daysInMonth(static_cast<int>(*y), static_cast<int>(*m)))
+                return twoArgs("datetime.date", { static_cast<long>(*y), static_cast<long>(*m), static_cast<long>(*d) });
+        }
+        return {};
+    }
+    const auto* b = reinterpret_cast<const unsigned char*>(state->data());
+    const std::size_t n = state->size();
+    if (cls == "datetime.date") {
+        if (n != 4 || a->size() != 1)
+            return {};
+        const int year = b[0] * 256 + b[1], month = b[2], day = b[3];
+        if (month < 1 || month > 12 || year < 1 || day < 1 || day > daysInMonth(year, month))
+            return {};
+        return twoArgs("datetime.date", { year, month, day });
+    }
+    if (cls == "datetime.datetime") {
+        if (n != 10 || a->size() > 2)
+            return {};
+        const int year = b[0] * 256 + b[1], month = b[2] & 0x7F, day = b[3];
+        const bool fold = (b[2] & 0x80) != 0;
+        const int hour = b[4], minute = b[5], second = b[6];
+        const long micros = (long(b[7]) << 16) | (long(b[8]) << 8) | b[9];
+        if (month < 1 || month > 12 || year < 1 || day < 1 || day > daysInMonth(year, month) || hour > 23
+            || minute > 59 || second > 59 || micros > 999999)
+            return {};
+        std::string out = "datetime.datetime(" + std::to_string(year) + ", " + std::to_string(month) + ", "
+            + std::to_string(day) + ", ";
+        appendClock(out, hour, minute, second, micros);
+        if (!appendTzFold(g, *a, fold, out))
+            return {};
+        out.push_back(')');
+        return out;
+    }
+    if (cls == "datetime.time") {
+        if (n != 6 || a->size() > 2)
+            return {};
+        const int hour = b[0] & 0x7F, minute = b[1], second = b[2];
+        const bool fold = (b[0] & 0x80) != 0;
+        const long micros = (long(b[3]) << 16) | (long(b[4]) << 8) | b[5];
+        if (hour > 23 || minute > 59 || second > 59 || micros > 999999)
+            return {};
+        std::string out = "datetime.time(";
+        appendClock(out, hour, minute, second, micros);
+        if (!appendTzFold(g, *a, fold, out))
+            return {};
+        out.push_back(')');
+        return out;
+    }
+    return {};
+}
+
+// ---- array.array --------------------------------------------------------------------------------
+
+struct MachineFormat {
+    int size;
+    bool isSigned;
+    bool isFloat;
+    bool bigEndian;
+    bool isText;
+};
+
+std::optional<MachineFormat> machineFormat(std::int64_t code)
+{
+    if (code < 0 || code > 21)
+        return std::nullopt;
+    if (code <= 1)
+        return MachineFormat { 1, code == 1, false, false, false };
+    if (code <= 13) {
+        const int group = static_cast<int>((code - 2) / 4); // 0: 16, 1: 32, 2: 64 bits
+        const int within = static_cast<int>((code - 2) % 4);
+        return MachineFormat { 2 << group, within >= 2, false, (within % 2) == 1, false };
+    }
+    if (code <= 17)
+        return MachineFormat { code <= 15 ? 4 : 8, true, true, (code % 2) == 1, false };
+    return MachineFormat { code <= 19 ? 2 : 4, false, false, (code % 2) == 1, true };
+}
+
+// Native (x86-64 Linux) machine format of a typecode, as array pickles them at protocol < 3.
+std::optional<MachineFormat> nativeFormat(char typecode)
+{
+    switch (typecode) {
+    case 'b': return MachineFormat { 1, true, false, false, false };
+    case 'B': return MachineFormat { 1, false, false, false, false };
+    case 'u': return MachineFormat { 4, false, false, false, true };
+    case 'w': return MachineFormat { 4, false, false, false, true };
+    case 'h': return MachineFormat { 2, true, false, false, false };
+    case 'H': return MachineFormat { 2, false, false, false, false };
+    case 'i': return MachineFormat { 4, true, false, false, false };
+    case 'I': return MachineFormat { 4, false, false, false, false };
+    case 'l':
+    case 'q': return MachineFormat { 8, true, false, false, false };
+    case 'L':
+    case 'Q': return MachineFormat { 8, false, false, false, false };
+    case 'f': return MachineFormat { 4, true, true, false, false };
+    case 'd': return MachineFormat { 8, true, true, false, false };
+    default: return std::nullopt;
+    }
+}
+
+constexpr std::size_t kMaxArrayReprItems = 10000;
+
+std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_view data)
+{
+    std::string out = "array('";
+    out.push_back(typecode);
+    out.push_back('\'');
+    if (f.size <= 0 || data.size() % static_cast<std::size_t>(f.size) != 0)
+        return {};
+    const std::size_t count = data.size() / static_cast<std::size_t>(f.size);
+    if (count == 0)
+        return out + ")";
+    auto word = [&](std::size_t i) {
+        std::uint64_t u = 0;
+        for (int k = 0; k < f.size; ++k) {
+            const int byteIndex = f.bigEndian ? k : f.size - 1 - k;
+            u = (u << 8) | static_cast<unsigned char>(data[i * static_cast<std::size_t>(f.size) + static_cast<std::size_t>(byteIndex)]);
+        }
+        return u;
+    };
+    if (f.isText) {
+        std::string text;
+        for (std::size_t i = 0; i < count; ++i) {
+            std::uint64_t cp = word(i);
+            if (f.size == 2 && cp >= 0xD800 && cp < 0xDC00 && i + 1 < count) { // UTF-16 pair
+                const std::uint64_t lo = word(i + 1);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    ++i;
+                }
+            }
+            if (cp > 0x10FFFF)
+                return {};
+            appendUtf8Cp(text, static_cast<char32_t>(cp));
+        }
+        return out + ", " + pyStrRepr(text) + ")";
+    }
+    out += ", [";
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i > 0)
+            out += ", ";
+        if (i == kMaxArrayReprItems) {
+            out += kEllipsis;
+            break;
+        }
+        const std::uint64_t u = word(i);
+        if (f.isFloat) {
+            double v;
+            if (f.size == 4) {
+                float fl;
+                const auto u32 = static_cast<std::uint32_t>(u);
+                std::memcpy(&fl, &u32, 4);
+                v = fl;
+            } else {
+                std::memcpy(&v, &u, 8);
+            }
+            out += pyFloatRepr(v);
+        } else if (f.isSigned) {
+            const int shift = 64 - 8 * f.size;
+            out += std::to_string(static_cast<std::int64_t>(u << shift) >> shift);
+        } else {
+            out += std::to_string(u);
+        }
+    }
+    return out + "])";
+}
+
+std::string reprArray(const ValueGraph& g, ValueId id)
+{
+    const ObjectRecord& o = g.object(id);
+    const auto* a = tupleItems(g, o.args);
+    if (a == nullptr)
+        return {};
+    if (isGlobal(g, o.callable, "array", "_array_reconstructor")) {
+        if (a->size() != 4 || !isGlobal(g, (*a)[0], "array", "array"))
+            return {};
+        const auto tc = strOf(g, (*a)[1]);
+        const auto code = intOf(g, (*a)[2]);
+        const auto data = binaryOf(g, (*a)[3]);
+        if (!tc || tc->size() != 1 || !code || !data)
+            return {};
+        const auto f = machineFormat(*code);
+        if (!f)
+            return {};
+        return arrayFromBytes((*tc)[0], *f, *data);
+    }
+    // array.array(typecode[, list | str | bytes])
+    if (a->empty() || a->size() > 2)
+        return {};
+    const auto tc = strOf(g, (*a)[0]);
+    if (!tc || tc->size() != 1)
+        return {};
+    const char typecode = (*tc)[0];
+    const auto native = nativeFormat(typecode);
+    if (!native)
+        return {};
+    std::string out = "array('";
+    out.push_back(typecode);
+    out.push_back('\'');
+    if (a->size() == 1)
+        return out + ")";
+    const ValueId init = (*a)[1];
+    const ValueKind k = g.kind(init);
+    if (k == ValueKind::Bytes) // Python 2: the machine bytes
+        return arrayFromBytes(typecode, *native, g.text(init));
+    if (k == ValueKind::Str) {
+        if (!native->isText) // py2 str loaded as text: its latin-1 bytes
+            return binaryOf(g, init) ? arrayFromBytes(typecode, *native, *binaryOf(g, init)) : std::string();
+        const std::string_view s = g.text(init);
+        return s.empty() ? out + ")" : out + ", " + pyStrRepr(s) + ")";
+    }
+    if (k != ValueKind::List)
+        return {};
+    const auto& items = g.items(init);
+    if (items.empty())
+        return out + ")";
+    if (native->isText) { // a list of 1-char strings
+        std::string text;
+        for (ValueId item : items) {
+            const auto s = strOf(g, item);
+            if (!s)
+                return {};
+            text += *s;
+        }
+        return out + ", " + pyStrRepr(text) + ")";
+    }
+    out += ", [";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0)
+            out += ", ";
+        if (i == kMaxArrayReprItems) {
+            out += kEllipsis;
+            break;
+        }
+        const ValueKind ik = g.kind(items[i]);
+        if (native->isFloat) {
+            if (ik == ValueKind::Float)
+                out += pyFloatRepr(g.floatValue(items[i]));
+            else if (ik == ValueKind::Int)
+                out += pyFloatRepr(static_cast<double>(g.intValue(items[i])));
+            else
+                return {};
+        } else if (ik == ValueKind::Int || ik == ValueKind::BigInt) {
+            out += g.intDecimal(items[i]);
+        } else {
+            return {};
+        }
+    }
+    return out + "])";
+}
+
+// ---- numpy scalars ------------------------------------------------------------------------------
+
+// numpy.dtype(...) object -> (kind char, size, byteorder char).
+struct NumpyType {
+    char kind = 0; // 'f', 'i', 'u', 'b'
+    int size = 0;
+    char order = '<';
+};
+
+std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id) || g.kind(id) != ValueKind::Object)
+        return std::nullopt;
+    const std::string cls = className(g, id);
+    if (cls != "numpy.dtype")
+        return std::nullopt;
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->empty())
+        return std::nullopt;
+    const auto spec = strOf(g, (*a)[0]);
+    if (!spec || spec->size() < 2)
+        return std::nullopt;
+    NumpyType t;
+    t.kind = (*spec)[0];
+    int size = 0;
+    const auto r = std::from_chars(spec->data() + 1, spec->data() + spec->size(), size);
+    if (r.ec != std::errc() || r.ptr != spec->data() + spec->size())
+        return std::nullopt;
+    t.size = size;
+    const ValueId state = g.object(id).state;
+    if (const auto* s = tupleItems(g, state); s != nullptr && s->size() >= 2)
+        if (const auto order = strOf(g, (*s)[1]); order && order->size() == 1)
+            t.order = (*order)[0];
+    if (t.order == '=')
+        t.order = '<';
+    return t;
+}
+
+std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->size() != 2)
+        return {};
+    const auto t = numpyDtype(g, (*a)[0]);
+    const auto data = binaryOf(g, (*a)[1]);
+    if (!t || !data || static_cast<int>(data->size()) != t->size)
+        return {};
+    std::uint64_t u = 0;
+    for (int k = 0; k < t->size && k < 8; ++k) {
+        const int byteIndex = t->order == '>' ? k : t->size - 1 - k;
+        u = (u << 8) | static_cast<unsigned char>((*data)[static_cast<std::size_t>(byteIndex)]);
+    }
+    switch (t->kind) {
+    case 'b':
+        return t->size == 1 ? (u != 0 ? "True" : "False") : std::string();
+    case 'i':
+        if (t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8) {
+            const int shift = 64 - 8 * t->size;
+            return std::to_string(static_cast<std::int64_t>(u << shift) >> shift);
+        }
+        return {};
+    case 'u':
+        return (t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8) ? std::to_string(u) : std::string();
+    case 'f':
+        if (t->size == 8) {
+            double d;
+            std::memcpy(&d, &u, 8);
+            return pyFloatRepr(d);
+        }
+        if (t->size == 4) {
+            float f;
+            const auto u32 = static_cast<std::uint32_t>(u);
+            std::memcpy(&f, &u32, 4);
+            return pyFloat32Repr(f);
+        }
+        return {};
+    default: return {};
+    }
+}
+
+std::string numpyScalarType(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->size() != 2)
+        return {};
+    const auto t = numpyDtype(g, (*a)[0]);
+    if (!t)
+        return {};
+    switch (t->kind) {
+    case 'b': return "numpy.bool_";
+    case 'i': return "numpy.int" + std::to_string(t->size * 8);
+    case 'u': return "numpy.uint" + std::to_string(t->size * 8);
+    case 'f': return "numpy.float" + std::to_string(t->size * 8);
+    case 'c': return "numpy.complex" + std::to_string(t->size * 8);
+    default: return {};
+    }
+}
+
+bool isNumpyScalarCall(const std::string& cls)
+{
+    return cls == "numpy.core.multiarray.scalar" || cls == "numpy._core.multiarray.scalar";
+}
+
+// ---- others -------------------------------------------------------------------------------------
+
+std::string reprUuid(const ValueGraph& g, ValueId id)
+{
+    const ValueId value = stateAttribute(g, g.object(id).state, "int");
+    if (!g.valid(value))
+        return {};
+    std::array<unsigned char, 16> be {}; // big-endian 128 bits
+    if (g.kind(value) == ValueKind::Int) {
+        if (g.intValue(value) < 0)
+            return {};
+        const auto u = static_cast<std::uint64_t>(g.intValue(value));
+        for (int i = 0; i < 8; ++i)
+            be[static_cast<std::size_t>(15 - i)] = static_cast<unsigned char>(u >> (8 * i));
+    } else if (g.kind(value) == ValueKind::BigInt) {
+        const auto bytes = g.bigIntBytes(value);
+        if (bytes.empty() || (static_cast<unsigned char>(bytes.back()) & 0x80) != 0)
+            return {};
+        for (std::size_t i = 0; i < bytes.size(); ++i) {
+            const auto b = static_cast<unsigned char>(bytes[i]);
+            if (i >= 16) {
+                if (b != 0)
+                    return {};
+                continue;
+            }
+            be[15 - i] = b;
+        }
+    } else {
+        return {};
+    }
+    std::string hex;
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            hex.push_back('-');
+        hex.push_back(kHex[be[i] >> 4]);
+        hex.push_back(kHex[be[i] & 0xF]);
+    }
+    return "UUID('" + hex + "')";
+}
+
+std::string reprPath(const ValueGraph& g, ValueId id, std::string_view cls)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr)
+        return {};
+    const bool windows = cls.find("Windows") != std::string_view::npos;
+    const char sep = windows ? '\\' : '/';
+    std::string joined;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const auto part = strOf(g, (*a)[i]);
+        if (!part)
+            return {};
+        if (!joined.empty() && joined.back() != sep && joined.back() != ':')
+            joined.push_back(sep);
+        joined += *part;
+    }
+    if (joined.empty())
+        joined = ".";
+    if (windows)
+        for (char& c : joined)
+            if (c == '\\')
+                c = '/';
+    const auto dot = cls.rfind('.');
+    return std::string(cls.substr(dot + 1)) + "(" + pyStrRepr(joined) + ")";
+}
+
+// repr of a scalar argument (None, int, str, ...) or empty.
+std::string argRepr(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id) || !isScalarKind(g.kind(id)))
+        return {};
+    return scalarRepr(g, id);
+}
+
+std::string reprRangeSlice(const ValueGraph& g, ValueId id, bool isRange)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->empty() || a->size() > 3)
+        return {};
+    std::vector<std::string> parts;
+    for (ValueId v : *a) {
+        if (isRange && g.kind(v) != ValueKind::Int && g.kind(v) != ValueKind::BigInt && g.kind(v) != ValueKind::Bool)
+            return {};
+        std::string r = argRepr(g, v);
+        if (r.empty())
+            return {};
+        parts.push_back(std::move(r));
+    }
+    if (isRange) {
+        if (parts.size() == 1)
+            parts.insert(parts.begin(), "0");
+        if (parts.size() == 3 && parts[2] == "1")
+            parts.pop_back();
+        return "range(" + parts[0] + ", " + parts[1] + (parts.size() == 3 ? ", " + parts[2] : std::string()) + ")";
+    }
+    while (parts.size() < 3)
+        parts.insert(parts.size() == 1 ? parts.begin() : parts.end(), "None");
+    return "slice(" + parts[0] + ", " + parts[1] + ", " + parts[2] + ")";
+}
+
+std::string reprTorchSize(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->size() != 1)
+        return {};
+    const auto* dims = tupleItems(g, (*a)[0]);
+    if (dims == nullptr)
+        return {};
+    std::string out = "torch.Size([";
+    for (std::size_t i = 0; i < dims->size(); ++i) {
+        const auto n = intOf(g, (*dims)[i]);
+        if (!n)
+            return {};
+        if (i > 0)
+            out += ", ";
+        out += std::to_string(*n);
+    }
+    return out + "])";
+}
+
+std::string reprTorchDevice(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->empty() || a->size() > 2)
+        return {};
+    const auto type = strOf(g, (*a)[0]);
+    if (!type)
+        return {};
+    std::string kind(*type);
+    std::optional<std::int64_t> index;
+    if (a->size() == 2 && g.kind((*a)[1]) != ValueKind::None) {
+        index = intOf(g, (*a)[1]);
+        if (!index)
+            return {};
+    } else if (const auto colon = kind.find(':'); colon != std::string::npos) {
+        std::int64_t n = 0;
+        const auto r = std::from_chars(kind.data() + colon + 1, kind.data() + kind.size(), n);
+        if (r.ec != std::errc() || r.ptr != kind.data() + kind.size())
+            return {};
+        index = n;
+        kind.resize(colon);
+    }
+    std::string out = "device(type=" + pyStrRepr(kind);
+    if (index)
+        out += ", index=" + std::to_string(*index);
+    return out + ")";
+}
+
+std::string reprDecimal(const ValueGraph& g, ValueId id)
+{
+    const auto* a = objectArgs(g, id);
+    if (a == nullptr || a->size() != 1)
+        return {};
+    const auto text = strOf(g, (*a)[0]);
+    if (!text)
+        return {};
+    return "Decimal(" + pyStrRepr(*text) + ")";
+}
+
+std::string countText(std::size_t n, const char* unit = "item")
+{
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+}
+
+std::string shapeText(const std::vector<std::int64_t>& shape, bool tupleStyle)
+{
+    std::string out = tupleStyle ? "(" : "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i > 0)
+            out += ", ";
+        out += std::to_string(shape[i]);
+    }
+    if (tupleStyle && shape.size() == 1)
+        out += ",";
+    out += tupleStyle ? ")" : "]";
+    return out;
+}
+
+std::string_view layoutName(TensorLayout layout)
+{
+    switch (layout) {
+    case TensorLayout::Strided: return "strided";
+    case TensorLayout::SparseCoo: return "sparse_coo";
+    case TensorLayout::SparseCsr: return "sparse_csr";
+    case TensorLayout::Meta: return "meta";
+    case TensorLayout::Quantized: return "quantized";
+    case TensorLayout::Nested: return "nested";
+    case TensorLayout::Other: return "other";
+    }
+    return "other";
+}
+
+bool isIdentifier(std::string_view s)
+{
+    if (s.empty())
+        return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+// A key's text for labels and access paths: repr of scalar keys, tuples of scalars; the summary
+// of anything else.
+std::string keyRepr(const ValueGraph& g, ValueId key, std::size_t maxChars)
+{
+    if (!g.valid(key))
+        return "?";
+    const ValueKind k = g.kind(key);
+    if (isScalarKind(k))
+        return scalarRepr(g, key, maxChars);
+    if (k == ValueKind::Tuple) {
+        const auto& items = g.items(key);
+        if (items.size() <= 8) {
+            std::string out = "(";
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                if (!isScalarKind(g.kind(items[i])))
+                    return summary(g, key, maxChars);
+                if (i > 0)
+                    out += ", ";
+                out += scalarRepr(g, items[i], maxChars);
+            }
+            if (items.size() == 1)
+                out += ",";
+            out += ")";
+            return truncated(std::move(out), maxChars);
+        }
+    }
+    if (k == ValueKind::Global)
+        return globalName(g, key);
+    if (k == ValueKind::Object) {
+        const std::string r = displayRepr(g, key);
+        if (!r.empty())
+            return truncated(r, maxChars);
+    }
+    return summary(g, key, maxChars);
+}
+
+constexpr std::size_t kLabelChars = 60;
+constexpr std::size_t kPathKeyChars = 200;
+
+// Object children layout.
+struct ObjectLayout {
+    bool args = false;
+    bool kwargs = false;
+    bool base = false;
+    bool stateChild = false; // the state as one child
+    std::size_t stateCount = 0;
+};
+
+ObjectLayout objectLayout(const ValueGraph& g, ValueId id)
+{
+    const ObjectRecord& o = g.object(id);
+    ObjectLayout l;
+    if (g.valid(o.args)) {
+        const ValueKind k = g.kind(o.args);
+        l.args = !((k == ValueKind::Tuple || k == ValueKind::List) && g.items(o.args).empty());
+    }
+    l.kwargs = g.valid(o.kwargs) && !(g.kind(o.kwargs) == ValueKind::Dict && g.items(o.kwargs).empty());
+    l.base = g.valid(o.base);
+    // The BUILD state is one "state" row (its dict entries below it), so that a tree shows
+    // callable arguments and state side by side for classes it does not know.
+    if (g.valid(o.state)) {
+        l.stateChild = true;
+        l.stateCount = 1;
+    }
+    return l;
+}
+
+thread_local bool t_withText = true;
+
+DisplayChild keyedChild(const ValueGraph& g, const std::vector<ValueId>& flat, std::size_t pair, bool attribute)
+{
+    DisplayChild c;
+    const ValueId key = flat[pair * 2];
+    c.child = flat[pair * 2 + 1];
+    if (!t_withText)
+        return c;
+    if (attribute && g.kind(key) == ValueKind::Str && isIdentifier(g.text(key))) {
+        c.kind = EdgeKind::Attribute;
+        c.label = std::string(g.text(key));
+        c.pathSegment = "." + c.label;
+        return c;
+    }
+    c.kind = EdgeKind::Key;
+    c.label = keyRepr(g, key, kLabelChars);
+    c.pathSegment = (attribute ? ".__dict__[" : "[") + keyRepr(g, key, kPathKeyChars) + "]";
+    return c;
+}
+
+DisplayChild field(ValueId child, const char* label, const char* segment)
+{
+    DisplayChild c;
+    c.child = child;
+    c.kind = EdgeKind::Field;
+    if (!t_withText)
+        return c;
+    c.label = label;
+    c.pathSegment = segment;
+    return c;
+}
+
+DisplayChild indexChild(ValueId child, std::size_t i)
+{
+    DisplayChild c;
+    c.child = child;
+    c.kind = EdgeKind::Item;
+    if (!t_withText)
+        return c;
+    c.label = "[" + std::to_string(i) + "]";
+    c.pathSegment = c.label;
+    return c;
+}
+
+} // namespace
+
+// ---- Python text helpers ------------------------------------------------------------------------
+
+std::string pyStrRepr(std::string_view s, std::size_t maxChars)
+{
+    bool single = false, dbl = false;
+    for (char c : s) {
+        single |= c == '\'';
+        dbl |= c == '"';
+        if (single && dbl)
+            break;
+    }
+    const char quote = (single && !dbl) ? '"' : '\'';
+    std::string out;
+    out.push_back(quote);
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        if (maxChars != 0 && chars >= maxChars) {
+            out += kEllipsis;
+            return out;
+        }
+        const char32_t c = nextCodePoint(s, i);
+        ++chars;
+        if (c == static_cast<char32_t>(quote) || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c < 0x20 || c == 0x7F) {
+            appendHexEscape(out, 'x', c, 2);
+        } else if (c < 0x7F) {
+            out.push_back(static_cast<char>(c));
+        } else if (pythonIsPrintable(c)) {
+            appendUtf8Cp(out, c);
+        } else if (c <= 0xFF) {
+            appendHexEscape(out, 'x', c, 2);
+        } else if (c <= 0xFFFF) {
+            appendHexEscape(out, 'u', c, 4);
+        } else {
+            appendHexEscape(out, 'U', c, 8);
+        }
+    }
+    out.push_back(quote);
+    return out;
+}
+
+std::string pyBytesRepr(std::string_view data, std::size_t maxChars)
+{
+    bool single = false, dbl = false;
+    for (char c : data) {
+        single |= c == '\'';
+        dbl |= c == '"';
+    }
+    const char quote = (single && !dbl) ? '"' : '\'';
+    std::string out = "b";
+    out.push_back(quote);
+    std::size_t chars = 0;
+    for (char ch : data) {
+        if (maxChars != 0 && chars >= maxChars) {
+            out += kEllipsis;
+            return out;
+        }
+        ++chars;
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == quote || ch == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (ch == '\t') {
+            out += "\\t";
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else if (ch == '\r') {
+            out += "\\r";
+        } else if (c < 0x20 || c >= 0x7F) {
+            appendHexEscape(out, 'x', c, 2);
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out.push_back(quote);
+    return out;
+}
+
+std::string pyFloatRepr(double value) { return floatText(value, true); }
+
+std::string pyFloat32Repr(float value) { return floatText(value, true); }
+
+std::string pyComplexRepr(double real, double imag)
+{
+    auto part = [](double v, bool sign) {
+        std::string s = floatText(v, false);
+        if (sign && s[0] != '-')
+            s.insert(s.begin(), '+');
+        return s;
+    };
+    if (real == 0 && !std::signbit(real))
+        return part(imag, false) + "j";
+    return "(" + part(real, false) + part(imag, true) + "j)";
+}
+
+// ---- public API ---------------------------------------------------------------------------------
+
+bool isIdentityValue(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return false;
+    switch (g.kind(id)) {
+    case ValueKind::ByteArray:
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Dict:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet:
+    case ValueKind::Object:
+    case ValueKind::Persistent:
+    case ValueKind::Storage:
+    case ValueKind::Tensor:
+    case ValueKind::NdArray: return true;
+    default: return false;
+    }
+}
+
+std::string className(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id) || g.kind(id) != ValueKind::Object)
+        return {};
+    const ObjectRecord& o = g.object(id);
+    if (!g.valid(o.callable) || g.kind(o.callable) != ValueKind::Global)
+        return {};
+    const GlobalRecord& gl = g.global(o.callable);
+    // Raw reconstructor forms (when a hook or an odd pickle left them as calls): the class.
+    const bool reconstructor = (gl.module == "copyreg" && (gl.name == "_reconstructor" || gl.name == "__newobj__"
+                                    || gl.name == "__newobj_ex__"))
+        || (gl.module == "array" && gl.name == "_array_reconstructor");
+    if (reconstructor) {
+        const auto* a = tupleItems(g, o.args);
+        if (a != nullptr && !a->empty() && g.kind((*a)[0]) == ValueKind::Global)
+            return globalName(g, (*a)[0]);
+    }
+    return globalName(g, o.callable);
+}
+
+std::string typeLabel(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return "?";
+    switch (g.kind(id)) {
+    case ValueKind::Dict:
+        switch (g.dictClass(id)) {
+        case DictClass::OrderedDict: return "OrderedDict";
+        case DictClass::DefaultDict: return "defaultdict";
+        case DictClass::Counter: return "Counter";
+        case DictClass::Plain: return "dict";
+        }
+        return "dict";
+    case ValueKind::Object: {
+        const std::string cls = className(g, id);
+        if (isNumpyScalarCall(cls)) {
+            const std::string t = numpyScalarType(g, id);
+            if (!t.empty())
+                return t;
+        }
+        return cls.empty() ? std::string("object") : cls;
+    }
+    case ValueKind::Tensor:
+        return g.tensor(id).cls == TensorClass::Parameter ? "torch.nn.Parameter" : "torch.Tensor";
+    case ValueKind::NdArray: return "numpy.ndarray";
+    default: return std::string(valueKindName(g.kind(id)));
+    }
+}
+
+std::string scalarRepr(const ValueGraph& g, ValueId id, std::size_t maxChars)
+{
+    if (!g.valid(id))
+        return {};
+    switch (g.kind(id)) {
+    case ValueKind::None: return "None";
+    case ValueKind::Bool: return g.boolValue(id) ? "True" : "False";
+    case ValueKind::Int: return std::to_string(g.intValue(id));
+    case ValueKind::BigInt: return truncated(g.intDecimal(id), maxChars);
+    case ValueKind::Float: return pyFloatRepr(g.floatValue(id));
+    case ValueKind::Complex: {
+        const auto [re, im] = g.complexValue(id);
+        return pyComplexRepr(re, im);
+    }
+    case ValueKind::Str: return pyStrRepr(g.text(id), maxChars);
+    case ValueKind::Bytes: return pyBytesRepr(g.text(id), maxChars);
+    case ValueKind::ByteArray: {
+        std::string out = "bytearray(" + pyBytesRepr(g.text(id), maxChars) + ")";
+        return out;
+    }
+    default: return {};
+    }
+}
+
+std::string displayRepr(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return {};
+    if (g.kind(id) != ValueKind::Object)
+        return {};
+    const std::string cls = className(g, id);
+    if (cls.empty())
+        return {};
+    if (cls == "datetime.datetime" || cls == "datetime.date" || cls == "datetime.time")
+        return reprDateLike(g, id, cls);
+    if (cls == "datetime.timedelta")
+        return reprTimedelta(g, id);
+    if (cls == "datetime.timezone")
+        return reprTimezone(g, id);
+    if (cls == "decimal.Decimal")
+        return reprDecimal(g, id);
+    if (cls == "array.array")
+        return reprArray(g, id);
+    if (isNumpyScalarCall(cls))
+        return reprNumpyScalar(g, id);
+    if (cls == "builtins.range")
+        return reprRangeSlice(g, id, true);
+    if (cls == "builtins.slice")
+        return reprRangeSlice(g, id, false);
+    if (cls == "uuid.UUID")
+        return reprUuid(g, id);
+    if (cls == "pathlib.PosixPath" || cls == "pathlib.WindowsPath" || cls == "pathlib.PurePosixPath"
+        || cls == "pathlib.PureWindowsPath" || cls == "pathlib.Path")
+        return reprPath(g, id, cls);
+    if (cls == "torch.Size")
+        return reprTorchSize(g, id);
+    if (cls == "torch.device")
+        return reprTorchDevice(g, id);
+    if (cls == "zoneinfo.ZoneInfo._unpickle")
+        return reprTzinfo(g, id);
+    return {};
+}
+
+std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
+{
+    if (!g.valid(id))
+        return "?";
+    const ValueKind k = g.kind(id);
+    switch (k) {
+    case ValueKind::None:
+    case ValueKind::Bool:
+    case ValueKind::Int:
+    case ValueKind::BigInt:
+    case ValueKind::Float:
+    case ValueKind::Complex:
+    case ValueKind::Str:
+    case ValueKind::Bytes:
+    case ValueKind::ByteArray: return truncated(scalarRepr(g, id, maxChars), maxChars);
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet:
+    case ValueKind::Dict: {
+        const std::size_t n = g.itemCount(id);
+        std::string out = typeLabel(g, id) + " (" + (n == 0 ? std::string("empty") : countText(n)) + ")";
+        if (k == ValueKind::Dict && g.dictClass(id) == DictClass::DefaultDict && g.valid(g.defaultFactory(id))
+            && g.kind(g.defaultFactory(id)) == ValueKind::Global)
+            out += ", default " + globalName(g, g.defaultFactory(id));
+        return out;
+    }
+    case ValueKind::Global: {
+        const GlobalRecord& gl = g.global(id);
+        if (gl.module == "builtins" && (gl.name == "Ellipsis" || gl.name == "NotImplemented"))
+            return std::string(gl.name);
+        return truncated(globalName(g, id), maxChars);
+    }
+    case ValueKind::Object: {
+        const std::string r = displayRepr(g, id);
+        if (!r.empty())
+            return truncated(r, maxChars);
+        const std::string cls = className(g, id);
+        return truncated((cls.empty() ? std::string("") : cls + " ") + "object", maxChars);
+    }
+    case ValueKind::Persistent:
+        return truncated("persistent id " + summary(g, g.persistentId(id), maxChars), maxChars);
+    case ValueKind::Extension: return "extension code " + std::to_string(g.extensionCode(id));
+    case ValueKind::Buffer: return "out-of-band buffer " + std::to_string(g.bufferIndex(id));
+    case ValueKind::Storage: {
+        const StorageRecord& s = g.storage(id);
+        return "storage " + std::string(dtypeName(s.dtype)) + " (" + countText(s.numel, "element") + ", key "
+            + std::string(s.key) + ", " + std::string(s.location) + ")";
+    }
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        std::string out = t.cls == TensorClass::Parameter ? "Parameter " : "tensor ";
+        out += std::string(dtypeName(t.dtype)) + " " + shapeText(t.shape, false);
+        if (t.layout != TensorLayout::Strided)
+            out += " " + std::string(layoutName(t.layout));
+        if (t.requiresGrad && t.cls != TensorClass::Parameter)
+            out += " requires_grad";
+        return truncated(out, maxChars);
+    }
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        std::string dt = a.dtype == DType::Other && !a.dtypeText.empty() ? std::string(a.dtypeText)
+                                                                         : std::string(dtypeName(a.dtype));
+        return truncated("ndarray " + dt + " " + shapeText(a.shape, true), maxChars);
+    }
+    }
+    return "?";
+}
+
+std::size_t displayChildCount(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return 0;
+    switch (g.kind(id)) {
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet: return g.items(id).size() + (isNull(g.extraState(id)) ? 0 : 1);
+    case ValueKind::Dict:
+        return g.itemCount(id) + (isNull(g.defaultFactory(id)) ? 0 : 1) + (isNull(g.extraState(id)) ? 0 : 1);
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        const ObjectLayout l = objectLayout(g, id);
+        return (l.args ? 1 : 0) + (l.kwargs ? 1 : 0) + (l.base ? 1 : 0) + l.stateCount + o.listItems.size()
+            + o.dictItems.size() / 2;
+    }
+    case ValueKind::Persistent: return 1;
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        return (g.valid(t.scales) ? 1 : 0) + (g.valid(t.zeroPoints) ? 1 : 0) + (g.valid(t.components) ? 1 : 0);
+    }
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        return (a.dtype == DType::Object && g.valid(a.data)) ? g.items(a.data).size() : 0;
+    }
+    default: return isNull(g.extraState(id)) ? 0 : 1;
+    }
+}
+
+ValueId displayChildId(const ValueGraph& g, ValueId id, std::size_t index)
+{
+    t_withText = false;
+    const ValueId child = displayChild(g, id, index).child;
+    t_withText = true;
+    return child;
+}
+
+DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
+{
+    if (!g.valid(id))
+        return {};
+    switch (g.kind(id)) {
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet: {
+        const auto& items = g.items(id);
+        if (index < items.size())
+            return indexChild(items[index], index);
+        return field(g.extraState(id), "state", ".__state__");
+    }
+    case ValueKind::Dict: {
+        if (!isNull(g.defaultFactory(id))) {
+            if (index == 0)
+                return field(g.defaultFactory(id), "default_factory", ".default_factory");
+            --index;
+        }
+        if (!isNull(g.extraState(id))) {
+            if (index == 0)
+                return field(g.extraState(id), "state", ".__state__");
+            --index;
+        }
+        const auto& items = g.items(id);
+        if (index * 2 + 1 >= items.size())
+            return {};
+        return keyedChild(g, items, index, false);
+    }
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        const ObjectLayout l = objectLayout(g, id);
+        if (l.args) {
+            if (index == 0)
+                return field(o.args, "args", ".__args__");
+            --index;
+        }
+        if (l.kwargs) {
+            if (index == 0)
+                return field(o.kwargs, "kwargs", ".__kwargs__");
+            --index;
+        }
+        if (l.base) {
+            if (index == 0)
+                return field(o.base, "base", ".__base__");
+            --index;
+        }
+        if (index < l.stateCount) {
+            if (l.stateChild) // obj.__dict__['k'] is obj.k; other states are what __getstate__ gave
+                return field(o.state, "state",
+                    g.kind(o.state) == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain ? ".__dict__"
+                                                                                                  : ".__getstate__()");
+        }
+        index -= l.stateCount;
+        if (index < o.listItems.size())
+            return indexChild(o.listItems[index], index);
+        index -= o.listItems.size();
+        if (index * 2 + 1 < o.dictItems.size())
+            return keyedChild(g, o.dictItems, index, false);
+        return {};
+    }
+    case ValueKind::Persistent: return field(g.persistentId(id), "pid", ".__pid__");
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        for (const auto& [child, label, segment] : { std::tuple { t.scales, "scales", ".q_per_channel_scales()" },
+                 std::tuple { t.zeroPoints, "zero_points", ".q_per_channel_zero_points()" },
+                 std::tuple { t.components, "components", ".__components__" } }) {
+            if (!g.valid(child))
+                continue;
+            if (index == 0)
+                return field(child, label, segment);
+            --index;
+        }
+        return {};
+    }
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        if (a.dtype == DType::Object && g.valid(a.data) && index < g.items(a.data).size())
+            return indexChild(g.items(a.data)[index], index);
+        return {};
+    }
+    default:
+        if (index == 0 && !isNull(g.extraState(id)))
+            return field(g.extraState(id), "state", ".__state__");
+        return {};
+    }
+}
+
+} // namespace core

@@ -88,9 +88,14 @@ void HeatmapWidget::paintEvent(QPaintEvent*)
         p.drawText(rect(), Qt::AlignCenter, tr("No slice to draw"));
         return;
     }
-    const int legendWidth = 90;
+    const int legendWidth = 112;
     const QRect area = rect().adjusted(8, 8, -legendWidth, -8);
-    QSize size = m_image.size().scaled(area.size(), Qt::KeepAspectRatio);
+    // Fill the area, but keep cells between 1:4 and 4:1 so a 16 x 3 slice is not a thin line.
+    double cellW = double(area.width()) / m_image.width();
+    double cellH = double(area.height()) / m_image.height();
+    cellW = std::min(cellW, 4 * cellH);
+    cellH = std::min(cellH, 4 * cellW);
+    QSize size(std::max(1, int(cellW * m_image.width())), std::max(1, int(cellH * m_image.height())));
     if (m_image.height() == 1) // a single row: a strip, not a line
         size.setHeight(std::min(area.height(), 48));
     const QRect target(area.topLeft() + QPoint((area.width() - size.width()) / 2, (area.height() - size.height()) / 2), size);

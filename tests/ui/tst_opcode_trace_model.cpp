@@ -7,6 +7,7 @@
 #include "ui/opcode_trace_model.h"
 
 #include <QAbstractItemModelTester>
+#include <QDirIterator>
 #include <QJsonArray>
 #include <QtTest>
 
@@ -27,7 +28,6 @@ class TestOpcodeTraceModel : public QObject {
 private Q_SLOTS:
     void listsEveryOpcodePickletoolsLists()
     {
-        UITEST_REQUIRE_LOADER();
         const ui::LoadedFile file = load(QStringLiteral("shared_cycle.pkl"));
         QVERIFY(file.doc);
         ui::OpcodeTraceModel model;
@@ -45,7 +45,6 @@ private Q_SLOTS:
 
     void decodesArgumentsOnDemand()
     {
-        UITEST_REQUIRE_LOADER();
         const ui::LoadedFile file = load(QStringLiteral("shared_cycle.pkl"));
         QVERIFY(file.doc);
         ui::OpcodeTraceModel model;
@@ -73,6 +72,48 @@ private Q_SLOTS:
         QCOMPARE(trace->markAt(6), std::int64_t(100 + 5));
         QCOMPARE(trace->info(7)->name, std::string_view("BINGET"));
         QCOMPARE(trace->argText(7), std::string("0"));
+    }
+
+    void readsEveryRowOfEveryFixtureFile_data()
+    {
+        QTest::addColumn<QString>("path");
+        for (const char* dir : { "pickle", "torch", "safety", "ui", "fuzz-crashes" }) {
+            QDirIterator it(QStringLiteral(PICKLESCOPE_TEST_DATA "/") + QLatin1String(dir), QDir::Files,
+                QDirIterator::Subdirectories);
+            while (it.hasNext()) {
+                const QString path = it.next();
+                if (path.endsWith(QLatin1String(".dis")) || path.endsWith(QLatin1String(".err"))
+                    || path.endsWith(QLatin1String(".repr")) || path.endsWith(QLatin1String(".json"))
+                    || path.endsWith(QLatin1String(".py")) || path.endsWith(QLatin1String(".tsv")))
+                    continue;
+                QTest::newRow(qPrintable(QDir(QStringLiteral(PICKLESCOPE_TEST_DATA)).relativeFilePath(path))) << path;
+            }
+        }
+    }
+
+    // Valid, broken and hostile files: every pickle stream's trace can be shown and read, and each
+    // row maps back to itself by offset.
+    void readsEveryRowOfEveryFixtureFile()
+    {
+        QFETCH(QString, path);
+        auto r = core::loadFile(path.toStdString());
+        if (!r.ok())
+            return;
+        ui::LoadedFile file;
+        file.doc = std::move(r).value();
+        file.index = ui::DocumentIndex::build(file.doc);
+        QVERIFY(file.index);
+        for (int p = 0; p < file.index->pickleCount(); ++p) {
+            ui::OpcodeTraceModel model;
+            model.setDocument(file, p);
+            QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+            const int rows = std::min(model.rowCount(), 2000);
+            for (int row = 0; row < rows; ++row) {
+                for (int c = 0; c < model.columnCount(); ++c)
+                    model.index(row, c).data();
+                QCOMPARE(model.rowForOffset(model.offsetAt(row)), row);
+            }
+        }
     }
 
     void showsNothingWithoutADocument()

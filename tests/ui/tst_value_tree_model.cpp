@@ -5,7 +5,10 @@
 
 #include "core/value/value_text.h"
 
+#include "ui_test_support.h"
+
 #include <QAbstractItemModelTester>
+#include <QDirIterator>
 #include <QtTest>
 
 using core::ValueId;
@@ -209,6 +212,40 @@ private Q_SLOTS:
             labels << model.index(r, 0, obj).data().toString();
         QVERIFY2(labels.filter(QStringLiteral("args")).size() == 1, qPrintable(labels.join(QLatin1Char(','))));
         QVERIFY2(labels.filter(QStringLiteral("state")).size() == 1, qPrintable(labels.join(QLatin1Char(','))));
+    }
+
+    void passesTheModelTesterOnEveryFixtureFile_data()
+    {
+        QTest::addColumn<QString>("path");
+        for (const char* dir : { "pickle", "torch", "safety", "ui" }) {
+            QDirIterator it(QStringLiteral(PICKLESCOPE_TEST_DATA "/") + QLatin1String(dir),
+                { QStringLiteral("*.pkl"), QStringLiteral("*.pt"), QStringLiteral("*.pth"), QStringLiteral("*.pickle"),
+                    QStringLiteral("*.bin"), QStringLiteral("*.ckpt") },
+                QDir::Files, QDirIterator::Subdirectories);
+            while (it.hasNext()) {
+                const QString path = it.next();
+                QTest::newRow(qPrintable(QDir(QStringLiteral(PICKLESCOPE_TEST_DATA)).relativeFilePath(path))) << path;
+            }
+        }
+    }
+
+    // Every fixture the core suites use (valid, broken, hostile) opens in the tree and every row
+    // up to a budget can be fetched and read.
+    void passesTheModelTesterOnEveryFixtureFile()
+    {
+        QFETCH(QString, path);
+        auto r = core::loadFile(path.toStdString());
+        if (!r.ok())
+            return; // files that cannot be opened at all are the loader's tests' business
+        ui::LoadedFile file;
+        file.doc = std::move(r).value();
+        file.index = ui::DocumentIndex::build(file.doc, nullptr, false);
+        ui::ValueTreeModel model;
+        model.setDocument(file);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        fetchAll(model, {}, 3000);
+        if (!core::isNull(file.doc->root))
+            QVERIFY(model.rowCount() == 1);
     }
 
     void handlesAnEmptyDocument()

@@ -1,8 +1,10 @@
 // picklescope-cli info FILE [--stats]: what a file holds at a glance: format, protocol, value
 // count, pickles, the tensor table (key path, dtype, shape, elements, bytes, storage key, shared
-// with), totals per dtype and the parameter count. Reads no tensor data unless --stats.
+// with), totals per dtype, the parameter count and the safety verdict. Reads no tensor data
+// unless --stats.
 
 #include "app/cli/cli_command.h"
+#include "core/safety/safety_report.h"
 #include "core/torch/tensor_view.h"
 #include "core/value/value_text.h"
 
@@ -198,9 +200,12 @@ int runInfo(const cli::Args& args)
     if (g.valid(doc->root))
         std::printf("root:      %s\n", core::summary(g, doc->root).c_str());
 
-    // ---- safety verdict -------------------------------------------------------------------------
-    // TODO(safety): print `safety:   <verdict> (N globals: x safe, y unknown, z dangerous)` from
-    // core::safety::scan(*doc) once core/safety lands in main.
+    // ---- safety verdict (details: picklescope-cli scan) -----------------------------------------
+    const core::safety::SafetyReport safety = core::safety::scan(*doc);
+    std::printf("safety:    %s (%zu global%s: %zu safe, %zu unknown, %zu dangerous)%s\n",
+        std::string(core::safety::verdictName(safety.verdict)).c_str(), safety.globals.size(),
+        safety.globals.size() == 1 ? "" : "s", safety.safeCount, safety.unknownCount, safety.dangerousCount,
+        safety.verdict == core::safety::Verdict::Safe ? "" : "; see picklescope-cli scan");
 
     const std::vector<TensorRow> rows = findTensors(g, doc->root);
     if (!rows.empty()) {
@@ -273,4 +278,4 @@ int runInfo(const cli::Args& args)
 } // namespace
 
 PS_CLI_COMMAND({ "info", "info FILE [--stats]",
-    "format, protocol, value count, tensor table, totals per dtype, parameter count", {}, runInfo })
+    "format, protocol, value count, tensor table, totals per dtype, parameter count, safety verdict", {}, runInfo })

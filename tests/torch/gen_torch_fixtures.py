@@ -670,7 +670,8 @@ new_expect.append({"path": ["nested"], "kind": "tensor", "class": "torch.Tensor"
 objs["wrapper"] = Call(torch._utils._rebuild_wrapper_subclass,
                        (torch.Tensor, torch.float16, (4, 5), (5, 1), 0, torch.strided, "meta", False))
 new_expect.append({"path": ["wrapper"], "kind": "tensor", "class": "torch.Tensor", "dtype": "float16",
-                   "shape": [4, 5], "requires_grad": False, "layout": "other"})
+                   "shape": [4, 5], "stride": [5, 1], "storage_offset": 0, "requires_grad": False,
+                   "layout": "other"})
 objs["xla"] = Call(torch._utils._rebuild_device_tensor_from_numpy,
                    (np.arange(6, dtype=np.float32).reshape(2, 3), torch.bfloat16, "xla:0", True))
 new_expect.append({"path": ["xla"], "kind": "tensor", "class": "torch.Tensor", "dtype": "bfloat16",

@@ -1122,7 +1122,8 @@ std::string pyStrRepr(std::string_view s, std::size_t maxChars)
     return out;
 }
 
-std::string pyBytesRepr(std::string_view data, std::size_t maxChars)
+// bytearray's repr escapes a single quote even inside double quotes (a CPython quirk).
+std::string pyBytesRepr(std::string_view data, std::size_t maxChars, bool alwaysEscapeSingleQuote)
 {
     bool single = false, dbl = false;
     for (char c : data) {
@@ -1140,7 +1141,7 @@ std::string pyBytesRepr(std::string_view data, std::size_t maxChars)
         }
         ++chars;
         const auto c = static_cast<unsigned char>(ch);
-        if (ch == quote || ch == '\\') {
+        if (ch == quote || ch == '\\' || (alwaysEscapeSingleQuote && ch == '\'')) {
             out.push_back('\\');
             out.push_back(ch);
         } else if (ch == '\t') {
@@ -1264,7 +1265,7 @@ std::string scalarRepr(const ValueGraph& g, ValueId id, std::size_t maxChars)
     case ValueKind::Str: return pyStrRepr(g.text(id), maxChars);
     case ValueKind::Bytes: return pyBytesRepr(g.text(id), maxChars);
     case ValueKind::ByteArray: {
-        std::string out = "bytearray(" + pyBytesRepr(g.text(id), maxChars) + ")";
+        std::string out = "bytearray(" + pyBytesRepr(g.text(id), maxChars, true) + ")";
         return out;
     }
     default: return {};

@@ -5,6 +5,8 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -689,6 +691,45 @@ std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
     return t;
 }
 
+double halfToDouble(std::uint16_t h)
+{
+    const int exponent = (h >> 10) & 0x1F;
+    const int mantissa = h & 0x3FF;
+    double v;
+    if (exponent == 0)
+        v = std::ldexp(mantissa, -24);
+    else if (exponent == 31)
+        v = mantissa == 0 ? INFINITY : NAN;
+    else
+        v = std::ldexp(mantissa + 1024, exponent - 25);
+    return (h & 0x8000) != 0 ? -v : v;
+}
+
+// numpy's repr of a float16: the shortest decimal that rounds back to the same half.
+std::string float16Repr(std::uint16_t h)
+{
+    const double v = halfToDouble(h);
+    if (std::isnan(v) || std::isinf(v) || v == 0)
+        return pyFloatRepr(v);
+    const std::uint16_t magnitude = h & 0x7FFF;
+    const double a = std::fabs(v);
+    const double below = halfToDouble(static_cast<std::uint16_t>(magnitude - 1));
+    const double above = magnitude >= 0x7BFF ? 65520.0 * 2 - a : halfToDouble(static_cast<std::uint16_t>(magnitude + 1));
+    const double lo = (a + below) / 2, hi = (a + above) / 2;
+    const bool even = (magnitude & 1) == 0;
+    for (int digits = 1; digits <= 17; ++digits) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.*e", digits - 1, a);
+        const double candidate = std::strtod(buf, nullptr);
+        if ((candidate > lo && candidate < hi) || (even && (candidate == lo || candidate == hi))) {
+            std::string text = formatShort(buf, true);
+            // %.*e may leave trailing zeros in the mantissa; formatShort keeps digits as given.
+            return (h & 0x8000) != 0 ? "-" + text : text;
+        }
+    }
+    return pyFloatRepr(v);
+}
+
 std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
 {
     const auto* a = objectArgs(g, id);
@@ -726,6 +767,8 @@ std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
             std::memcpy(&f, &u32, 4);
             return pyFloat32Repr(f);
         }
+        if (t->size == 2)
+            return float16Repr(static_cast<std::uint16_t>(u));
         return {};
     default: return {};
     }

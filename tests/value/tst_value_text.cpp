@@ -68,7 +68,7 @@ void TestValueText::reprsMatchPython_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("protocol");
-    for (const char* name : { "scalars", "floats", "strings", "bytes", "datetimes", "decimals", "arrays", "misc" })
+    for (const char* name : { "scalars", "floats", "strings", "bytes", "datetimes", "decimals", "arrays", "misc", "numpy_scalars" })
         for (int p = 0; p <= 5; ++p)
             QTest::addRow("%s at protocol %d", name, p) << QString::fromLatin1(name) << p;
 }

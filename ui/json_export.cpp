@@ -1,11 +1,6 @@
 #include "ui/json_export.h"
 
-#if __has_include("core/export/json_writer.h")
 #include "core/export/json_writer.h"
-#define UI_HAS_JSON_WRITER 1
-#else
-#define UI_HAS_JSON_WRITER 0
-#endif
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -13,7 +8,6 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QProcess>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QVBoxLayout>
@@ -74,103 +68,46 @@ JsonExporter::JsonExporter(QObject* parent)
     });
 }
 
-bool JsonExporter::inProcess()
-{
-    return UI_HAS_JSON_WRITER;
-}
 
 JsonExporter::~JsonExporter()
 {
     m_watcher.cancel();
     m_watcher.waitForFinished();
-    if (m_process) {
-        m_process->disconnect(this);
-        m_process->kill();
-        m_process->waitForFinished(2000);
-    }
-}
-
-QString JsonExporter::cliPath()
-{
-    const QString env = qEnvironmentVariable("PICKLESCOPE_CLI");
-    if (!env.isEmpty() && QFileInfo(env).isExecutable())
-        return env;
-    const QDir dir(QCoreApplication::applicationDirPath());
-    for (const QString& candidate : { dir.filePath(QStringLiteral("picklescope-cli")),
-             dir.filePath(QStringLiteral("../app/picklescope-cli")), dir.filePath(QStringLiteral("../../app/picklescope-cli")) }) {
-        if (QFileInfo(candidate).isExecutable())
-            return QFileInfo(candidate).absoluteFilePath();
-    }
-    return {};
 }
 
 bool JsonExporter::isRunning() const
 {
-    return (m_process && m_process->state() != QProcess::NotRunning) || m_watcher.isRunning();
+    return m_watcher.isRunning();
 }
 
-void JsonExporter::start(std::shared_ptr<const core::Document> doc, const QString& input, const QString& output,
-    const JsonExportOptions& options)
+void JsonExporter::start(std::shared_ptr<const core::Document> doc, const QString& output, const JsonExportOptions& options)
 {
-#if UI_HAS_JSON_WRITER
-    if (doc) {
-        if (isRunning()) {
-            Q_EMIT finished(output, tr("an export is already running"));
-            return;
-        }
-        m_output = output;
-        core::JsonExportOptions o;
-        o.plain = options.plain;
-        o.tensorData = options.tensorData == QLatin1String("none") ? core::TensorDataMode::None
-            : options.tensorData == QLatin1String("full")          ? core::TensorDataMode::Full
-                                                                   : core::TensorDataMode::Summary;
-        o.indent = 1;
-        m_watcher.setFuture(QtConcurrent::run([doc, output, o]() -> QString {
-            std::FILE* f = std::fopen(QFile::encodeName(output).constData(), "wb");
-            if (!f)
-                return QObject::tr("cannot write %1").arg(output);
-            core::FileJsonSink sink(f);
-            auto r = core::writeJson(doc, sink, o);
-            const bool closed = std::fclose(f) == 0;
-            if (!r.ok())
-                return QString::fromStdString(r.error().toString());
-            return closed ? QString() : QObject::tr("cannot write %1").arg(output);
-        }));
-        return;
-    }
-#else
-    (void)doc;
-#endif
-    const QString cli = cliPath();
-    if (cli.isEmpty()) {
-        Q_EMIT finished(output, tr("picklescope-cli was not found next to picklescope"));
+    if (!doc) {
+        Q_EMIT finished(output, tr("no file is open"));
         return;
     }
     if (isRunning()) {
         Q_EMIT finished(output, tr("an export is already running"));
         return;
     }
-    delete m_process;
-    m_process = new QProcess(this);
     m_output = output;
-    QStringList args { QStringLiteral("json"), input, QStringLiteral("-o"), output, QStringLiteral("--tensor-data"),
-        options.tensorData };
-    if (options.plain)
-        args << QStringLiteral("--plain");
-    connect(m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
-        QString error;
-        if (status != QProcess::NormalExit || code != 0) {
-            error = QString::fromUtf8(m_process->readAllStandardError()).trimmed();
-            if (error.isEmpty())
-                error = tr("picklescope-cli json failed (exit code %1)").arg(code);
-        }
-        Q_EMIT finished(m_output, error);
-    });
-    connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
-        if (e == QProcess::FailedToStart)
-            Q_EMIT finished(m_output, tr("could not start picklescope-cli"));
-    });
-    m_process->start(cli, args);
+    core::JsonExportOptions o;
+    o.plain = options.plain;
+    o.tensorData = options.tensorData == QLatin1String("none") ? core::TensorDataMode::None
+        : options.tensorData == QLatin1String("full")          ? core::TensorDataMode::Full
+                                                               : core::TensorDataMode::Summary;
+    o.indent = 1;
+    m_watcher.setFuture(QtConcurrent::run([doc, output, o]() -> QString {
+        std::FILE* f = std::fopen(QFile::encodeName(output).constData(), "wb");
+        if (!f)
+            return QObject::tr("cannot write %1").arg(output);
+        core::FileJsonSink sink(f);
+        auto r = core::writeJson(doc, sink, o);
+        const bool closed = std::fclose(f) == 0;
+        if (!r.ok())
+            return QString::fromStdString(r.error().toString());
+        return closed ? QString() : QObject::tr("cannot write %1").arg(output);
+    }));
 }
 
 } // namespace ui

@@ -666,7 +666,7 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     }
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
-    m_exporter->start(m_file.doc, m_file.path, output, options);
+    m_exporter->start(m_file.doc, output, options);
 }
 
 // --- recent files, settings -----------------------------------------------------------------

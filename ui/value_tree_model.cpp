@@ -5,6 +5,9 @@
 #include <QBrush>
 #include <QColor>
 #include <QFont>
+#include <QIcon>
+
+#include <array>
 #include <QLocale>
 
 #include <algorithm>
@@ -44,6 +47,40 @@ std::size_t rangeSize(std::size_t count)
 QString humanBytes(double bytes)
 {
     return QLocale::c().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeTraditionalFormat);
+}
+
+QIcon kindIcon(core::ValueKind kind)
+{
+    static const auto icons = [] {
+        auto make = [](const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name))); };
+        std::array<QIcon, 32> table;
+        using K = core::ValueKind;
+        auto set = [&](K k, const char* name) { table[std::size_t(k)] = make(name); };
+        set(K::None, "kind-none");
+        set(K::Bool, "kind-bool");
+        set(K::Int, "kind-number");
+        set(K::BigInt, "kind-number");
+        set(K::Float, "kind-number");
+        set(K::Complex, "kind-number");
+        set(K::Str, "kind-str");
+        set(K::Bytes, "kind-bytes");
+        set(K::ByteArray, "kind-bytes");
+        set(K::Buffer, "kind-bytes");
+        set(K::List, "kind-list");
+        set(K::Tuple, "kind-tuple");
+        set(K::Dict, "kind-dict");
+        set(K::Set, "kind-set");
+        set(K::FrozenSet, "kind-set");
+        set(K::Global, "kind-global");
+        set(K::Object, "kind-object");
+        set(K::Persistent, "kind-object");
+        set(K::Extension, "kind-object");
+        set(K::Storage, "kind-storage");
+        set(K::Tensor, "tensor");
+        set(K::NdArray, "tensor");
+        return table;
+    }();
+    return icons[std::size_t(kind) % icons.size()];
 }
 
 } // namespace
@@ -349,6 +386,10 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         return displayText(node, column);
+    case Qt::DecorationRole:
+        if (column == NameColumn && node->kind == Node::Kind::Value && m_file.doc && !core::isNull(node->value))
+            return kindIcon(m_file.doc->graph.kind(node->value));
+        return {};
     case Qt::ToolTipRole:
         if (column == ValueColumn && m_file.doc && node->kind == Node::Kind::Value && !core::isNull(node->value)) {
             QString tip = QString::fromStdString(core::summary(m_file.doc->graph, node->value, 2000));

@@ -25,11 +25,21 @@ std::string jsonString(std::string_view text)
     for (const char c : text) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
         default:
             if (u < 0x20) {
                 char buf[8];
@@ -54,9 +64,12 @@ std::string jsonList(const std::vector<std::string>& items)
 std::string verdictLabel(Verdict verdict)
 {
     switch (verdict) {
-    case Verdict::Safe: return "safe";
-    case Verdict::Unknown: return "unknown";
-    case Verdict::Dangerous: return "DANGEROUS";
+    case Verdict::Safe:
+        return "safe";
+    case Verdict::Unknown:
+        return "unknown";
+    case Verdict::Dangerous:
+        return "DANGEROUS";
     }
     return "unknown";
 }
@@ -73,7 +86,8 @@ std::string whereText(const GlobalUse& use, bool haveGraph)
 {
     std::string text = use.pickle + " byte " + std::to_string(use.offset);
     if (use.reachable)
-        text += "  " + (use.path.empty() ? std::string("(the result itself)") : printable(use.path));
+        text
+            += "  " + (use.path.empty() ? std::string("(the result itself)") : printable(use.path));
     else if (haveGraph)
         text += "  (not part of the result)";
     if (!use.useOffsets.empty()) {
@@ -91,10 +105,11 @@ void printText(const std::string& fileName, const core::Document* doc, const Saf
 {
     std::printf("file: %s", printable(fileName).c_str());
     if (doc != nullptr)
-        std::printf(" (%s, protocol %d)", std::string(core::fileFormatName(doc->format)).c_str(), doc->protocol);
+        std::printf(" (%s, protocol %d)", std::string(core::fileFormatName(doc->format)).c_str(),
+            doc->protocol);
     std::printf(", %zu pickle(s) scanned\n", report.picklesScanned);
     std::printf("verdict: %s: %zu dangerous, %zu unknown, %zu safe global use(s)\n",
-        report.verdict == Verdict::Dangerous ? "DANGEROUS"
+        report.verdict == Verdict::Dangerous     ? "DANGEROUS"
             : report.verdict == Verdict::Unknown ? "unknown content (review)"
                                                  : "safe",
         report.dangerousCount, report.unknownCount, report.safeCount);
@@ -130,11 +145,13 @@ void printText(const std::string& fileName, const core::Document* doc, const Saf
         std::string written;
         if (g.pickledModule != g.module || g.pickledName != g.name)
             written = "  (written as " + printable(g.pickledModule + "." + g.pickledName) + ")";
-        std::printf("  %-9s  %s%s\n", verdictLabel(g.verdict).c_str(), printable(key).c_str(), written.c_str());
+        std::printf("  %-9s  %s%s\n", verdictLabel(g.verdict).c_str(), printable(key).c_str(),
+            written.c_str());
         std::printf("             %s%s\n", printable(g.reason).c_str(),
             g.weightsOnlyAllowed ? "; torch weights_only allows it" : "");
         for (std::size_t i = 0; i < group.uses.size() && i < 5; ++i)
-            std::printf("             at %s %s\n", group.uses[i]->opcode.c_str(), whereText(*group.uses[i], doc != nullptr).c_str());
+            std::printf("             at %s %s\n", group.uses[i]->opcode.c_str(),
+                whereText(*group.uses[i], doc != nullptr).c_str());
         if (group.uses.size() > 5)
             std::printf("             ... and %zu more use(s)\n", group.uses.size() - 5);
     }
@@ -164,11 +181,13 @@ void printText(const std::string& fileName, const core::Document* doc, const Saf
             for (const GlobalUse& use : report.globals)
                 if ((use.module == "builtins" ? use.name : use.module + "." + use.name) == blocker)
                     verdict = std::max(verdict, use.verdict);
-            std::printf("    %-9s  %s\n", verdictLabel(verdict).c_str(), printable(blocker).c_str());
+            std::printf(
+                "    %-9s  %s\n", verdictLabel(verdict).c_str(), printable(blocker).c_str());
         }
     }
     if (!report.addSafeGlobalsLine.empty())
-        std::printf("  to allow the ones judged safe:\n    %s\n", printable(report.addSafeGlobalsLine).c_str());
+        std::printf("  to allow the ones judged safe:\n    %s\n",
+            printable(report.addSafeGlobalsLine).c_str());
     for (const std::string& note : report.weightsOnlyNotes)
         std::printf("  note: %s\n", printable(note).c_str());
     if (!report.weightsOnlyBlockers113.empty()) {
@@ -187,30 +206,35 @@ void printJson(const std::string& fileName, const core::Document* doc, const Saf
         out += ", \"format\": " + jsonString(core::fileFormatName(doc->format))
             + ", \"protocol\": " + std::to_string(doc->protocol);
     out += "},\n \"verdict\": " + jsonString(core::safety::verdictName(report.verdict));
-    out += ",\n \"counts\": {\"safe\": " + std::to_string(report.safeCount) + ", \"unknown\": "
-        + std::to_string(report.unknownCount) + ", \"dangerous\": " + std::to_string(report.dangerousCount) + "}";
+    out += ",\n \"counts\": {\"safe\": " + std::to_string(report.safeCount)
+        + ", \"unknown\": " + std::to_string(report.unknownCount)
+        + ", \"dangerous\": " + std::to_string(report.dangerousCount) + "}";
     out += ",\n \"globals\": [";
     for (std::size_t i = 0; i < report.globals.size(); ++i) {
         const GlobalUse& g = report.globals[i];
         out += i ? ",\n  " : "\n  ";
         out += "{\"module\": " + jsonString(g.module) + ", \"name\": " + jsonString(g.name)
             + ", \"pickled\": " + jsonString(g.pickledModule + "." + g.pickledName)
-            + ", \"opcode\": " + jsonString(g.opcode) + ", \"verdict\": " + jsonString(core::safety::verdictName(g.verdict))
+            + ", \"opcode\": " + jsonString(g.opcode)
+            + ", \"verdict\": " + jsonString(core::safety::verdictName(g.verdict))
             + ", \"reason\": " + jsonString(g.reason) + ", \"pickle\": " + jsonString(g.pickle)
             + ", \"offset\": " + std::to_string(g.offset);
         if (g.reachable)
             out += ", \"path\": " + jsonString(g.path);
-        out += ", \"called\": " + std::string(g.calledOrInstantiated ? "true" : "false") + ", \"uses\": [";
+        out += ", \"called\": " + std::string(g.calledOrInstantiated ? "true" : "false")
+            + ", \"uses\": [";
         for (std::size_t k = 0; k < g.useOffsets.size(); ++k)
             out += (k ? ", " : "") + std::to_string(g.useOffsets[k]);
         out += "], \"weights_only\": " + std::string(g.weightsOnlyAllowed ? "true" : "false")
-            + ", \"weights_only_1_13\": " + std::string(g.weightsOnly113Allowed ? "true" : "false") + "}";
+            + ", \"weights_only_1_13\": " + std::string(g.weightsOnly113Allowed ? "true" : "false")
+            + "}";
     }
     out += report.globals.empty() ? "]" : "\n ]";
     out += ",\n \"findings\": [";
     for (std::size_t i = 0; i < report.findingDetails.size(); ++i) {
         const auto& f = report.findingDetails[i];
-        out += std::string(i ? ",\n  " : "\n  ") + "{\"verdict\": " + jsonString(core::safety::verdictName(f.verdict))
+        out += std::string(i ? ",\n  " : "\n  ")
+            + "{\"verdict\": " + jsonString(core::safety::verdictName(f.verdict))
             + ", \"pickle\": " + jsonString(f.pickle) + ", \"offset\": " + std::to_string(f.offset)
             + ", \"message\": " + jsonString(f.message) + "}";
     }
@@ -218,8 +242,9 @@ void printJson(const std::string& fileName, const core::Document* doc, const Saf
     out += ",\n \"anomalies\": [";
     for (std::size_t i = 0; i < report.anomalies.size(); ++i) {
         const auto& a = report.anomalies[i];
-        out += std::string(i ? ",\n  " : "\n  ") + "{\"severity\": " + jsonString(core::severityName(a.severity))
-            + ", \"offset\": " + std::to_string(a.offset) + ", \"message\": " + jsonString(a.message) + "}";
+        out += std::string(i ? ",\n  " : "\n  ")
+            + "{\"severity\": " + jsonString(core::severityName(a.severity)) + ", \"offset\": "
+            + std::to_string(a.offset) + ", \"message\": " + jsonString(a.message) + "}";
     }
     out += report.anomalies.empty() ? "]" : "\n ]";
     out += ",\n \"weights_only\": {\"blockers\": " + jsonList(report.weightsOnlyBlockers)
@@ -243,7 +268,8 @@ int runScan(const cli::Args& args)
     SafetyReport report;
     std::shared_ptr<core::Document> doc;
     std::string loadError;
-    std::string fileName = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    std::string fileName
+        = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
     if (loaded.ok()) {
         doc = std::move(loaded).value();
         report = core::safety::scan(*doc);
@@ -251,7 +277,8 @@ int runScan(const cli::Args& args)
             loadError = doc->error->toString();
     } else {
         if (loaded.error().code == core::ErrorCode::Io) {
-            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), loaded.error().toString().c_str());
+            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(),
+                loaded.error().toString().c_str());
             return cli::ExitMalformed;
         }
         // The container could not be read: still walk the raw bytes as pickles, so that
@@ -259,7 +286,8 @@ int runScan(const cli::Args& args)
         loadError = loaded.error().toString();
         auto source = core::ByteSource::mapFile(path);
         if (!source.ok()) {
-            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), source.error().toString().c_str());
+            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(),
+                source.error().toString().c_str());
             return cli::ExitMalformed;
         }
         report = core::safety::scanBytes(source.value()->bytes(), fileName);
@@ -280,4 +308,5 @@ int runScan(const cli::Args& args)
 } // namespace
 
 PS_CLI_COMMAND({ "scan", "scan FILE [--json]",
-    "safety report: every global classified (exit 0 nothing dangerous, 3 dangerous, 1 malformed)", {}, runScan })
+    "safety report: every global classified (exit 0 nothing dangerous, 3 dangerous, 1 malformed)",
+    {}, runScan })

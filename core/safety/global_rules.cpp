@@ -276,8 +276,8 @@ constexpr Rule kDangerous[] = {
     { "torch.utils.bottleneck", "*", Verdict::Dangerous, kDebug },
     { "torch.utils._config_module", "*", Verdict::Dangerous, kNested },
     { "torch.utils.data.datapipes.utils.decoder", "*", Verdict::Dangerous, kNested },
-    { "torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression", Verdict::Dangerous,
-        kCode },
+    { "torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression",
+        Verdict::Dangerous, kCode },
     // scanners
     { "fickling", "*", Verdict::Dangerous, kScanner },
     { "picklescan", "*", Verdict::Dangerous, kScanner },
@@ -385,49 +385,51 @@ constexpr Rule kExplicit[] = {
 };
 
 constexpr std::array<std::string_view, 48> kExceptions { "ArithmeticError", "AssertionError",
-    "AttributeError", "BaseException", "BufferError", "BytesWarning", "DeprecationWarning", "EOFError",
-    "EnvironmentError", "Exception", "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError",
-    "ImportError", "ImportWarning", "IndentationError", "IndexError", "KeyError", "KeyboardInterrupt",
-    "LookupError", "MemoryError", "NameError", "NotImplementedError", "OSError", "OverflowError",
-    "PendingDeprecationWarning", "ReferenceError", "RuntimeError", "RuntimeWarning", "StopIteration",
-    "SyntaxError", "SyntaxWarning", "SystemError", "TabError", "TimeoutError", "TypeError",
-    "UnboundLocalError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError",
-    "UnicodeTranslateError", "UnicodeWarning", "UserWarning", "ValueError", "Warning",
-    "ZeroDivisionError", "FileNotFoundError" };
+    "AttributeError", "BaseException", "BufferError", "BytesWarning", "DeprecationWarning",
+    "EOFError", "EnvironmentError", "Exception", "FloatingPointError", "FutureWarning",
+    "GeneratorExit", "IOError", "ImportError", "ImportWarning", "IndentationError", "IndexError",
+    "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError", "NameError",
+    "NotImplementedError", "OSError", "OverflowError", "PendingDeprecationWarning",
+    "ReferenceError", "RuntimeError", "RuntimeWarning", "StopIteration", "SyntaxError",
+    "SyntaxWarning", "SystemError", "TabError", "TimeoutError", "TypeError", "UnboundLocalError",
+    "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError",
+    "UnicodeWarning", "UserWarning", "ValueError", "Warning", "ZeroDivisionError",
+    "FileNotFoundError" };
 
-constexpr std::array<std::string_view, 28> kNumpyScalars { "bool_", "int8", "int16", "int32", "int64",
-    "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "float128", "longdouble",
-    "complex64", "complex128", "complex256", "clongdouble", "str_", "bytes_", "void", "object_",
-    "datetime64", "timedelta64", "intc", "uintc", "longlong", "ulonglong" };
+constexpr std::array<std::string_view, 28> kNumpyScalars { "bool_", "int8", "int16", "int32",
+    "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "float128",
+    "longdouble", "complex64", "complex128", "complex256", "clongdouble", "str_", "bytes_", "void",
+    "object_", "datetime64", "timedelta64", "intc", "uintc", "longlong", "ulonglong" };
 
 // Modules whose appearance anywhere in an attribute path means the path leads there
 // ("torch" + "os.system", "numpy.testing._private.utils.os" + "system").
-constexpr std::array<std::string_view, 17> kStrongModules { "os", "posix", "nt", "subprocess", "sys",
-    "builtins", "pty", "socket", "ctypes", "runpy", "importlib", "shutil", "pickle", "_pickle", "marshal",
-    "webbrowser", "commands" };
+constexpr std::array<std::string_view, 17> kStrongModules { "os", "posix", "nt", "subprocess",
+    "sys", "builtins", "pty", "socket", "ctypes", "runpy", "importlib", "shutil", "pickle",
+    "_pickle", "marshal", "webbrowser", "commands" };
 
 // Attributes that reach code objects, globals, builtins, modules, the class graph or attribute
 // machinery (the modelscan numpy.__builtins__ bypass and the classic sandbox escapes).
-constexpr std::array<std::string_view, 30> kDangerousDunders { "__builtins__", "__builtin__", "__globals__",
-    "__subclasses__", "__import__", "__code__", "__class__", "__bases__", "__base__", "__mro__", "__dict__",
-    "__getattribute__", "__getattr__", "__setattr__", "__delattr__", "__reduce__", "__reduce_ex__", "__call__",
-    "__closure__", "__func__", "__self__", "__loader__", "__spec__", "__file__", "__init_subclass__",
-    "__setstate__", "__set_name__", "__class_getitem__", "__defaults__", "__kwdefaults__" };
+constexpr std::array<std::string_view, 30> kDangerousDunders { "__builtins__", "__builtin__",
+    "__globals__", "__subclasses__", "__import__", "__code__", "__class__", "__bases__", "__base__",
+    "__mro__", "__dict__", "__getattribute__", "__getattr__", "__setattr__", "__delattr__",
+    "__reduce__", "__reduce_ex__", "__call__", "__closure__", "__func__", "__self__", "__loader__",
+    "__spec__", "__file__", "__init_subclass__", "__setstate__", "__set_name__",
+    "__class_getitem__", "__defaults__", "__kwdefaults__" };
 
 // torch 2.x dtypes (str(dtype) of _dtype_to_storage_type_map, _new_dtypes, uint1-7, int1-7).
-constexpr std::array<std::string_view, 32> kTorch2DTypes { "float64", "float32", "float16", "bfloat16",
-    "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128", "qint8", "quint8",
-    "qint32", "quint4x2", "quint2x4", "float8_e5m2", "float8_e4m3fn", "float8_e5m2fnuz", "float8_e4m3fnuz",
-    "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2", "complex32", "uint16", "uint32", "uint64",
-    "float8_e8m0fnu", "float4_e2m1fn_x2" };
+constexpr std::array<std::string_view, 32> kTorch2DTypes { "float64", "float32", "float16",
+    "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128",
+    "qint8", "quint8", "qint32", "quint4x2", "quint2x4", "float8_e5m2", "float8_e4m3fn",
+    "float8_e5m2fnuz", "float8_e4m3fnuz", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
+    "complex32", "uint16", "uint32", "uint64", "float8_e8m0fnu", "float4_e2m1fn_x2" };
 constexpr std::array<std::string_view, 10> kTorch113DTypes { "complex32", "complex64", "complex128",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64" };
 
-constexpr std::array<std::string_view, 10> kTensorTypes { "Double", "Float", "Half", "BFloat16", "Byte",
-    "Char", "Short", "Int", "Long", "Bool" };
-constexpr std::array<std::string_view, 17> kStorageTypes { "Double", "Float", "Half", "BFloat16", "Byte",
-    "Char", "Short", "Int", "Long", "Bool", "ComplexDouble", "ComplexFloat", "QUInt8", "QInt8", "QInt32",
-    "QUInt4x2", "QUInt2x4" };
+constexpr std::array<std::string_view, 10> kTensorTypes { "Double", "Float", "Half", "BFloat16",
+    "Byte", "Char", "Short", "Int", "Long", "Bool" };
+constexpr std::array<std::string_view, 17> kStorageTypes { "Double", "Float", "Half", "BFloat16",
+    "Byte", "Char", "Short", "Int", "Long", "Bool", "ComplexDouble", "ComplexFloat", "QUInt8",
+    "QInt8", "QInt32", "QUInt4x2", "QUInt2x4" };
 constexpr std::array<std::string_view, 5> kQSchemes { "per_tensor_affine", "per_tensor_symmetric",
     "per_channel_affine", "per_channel_symmetric", "per_channel_affine_float_qparams" };
 constexpr std::array<std::string_view, 12> kTorch2Rebuild { "_rebuild_parameter",
@@ -435,9 +437,9 @@ constexpr std::array<std::string_view, 12> kTorch2Rebuild { "_rebuild_parameter"
     "_rebuild_tensor_v3", "_rebuild_sparse_tensor", "_rebuild_meta_tensor_no_storage",
     "_rebuild_nested_tensor", "_rebuild_wrapper_subclass", "_rebuild_device_tensor_from_numpy",
     "_rebuild_device_tensor_from_cpu_tensor" };
-constexpr std::array<std::string_view, 6> kTorch113Rebuild { "_rebuild_parameter", "_rebuild_tensor",
-    "_rebuild_tensor_v2", "_rebuild_sparse_tensor", "_rebuild_meta_tensor_no_storage",
-    "_rebuild_sparse_csr_tensor" };
+constexpr std::array<std::string_view, 6> kTorch113Rebuild { "_rebuild_parameter",
+    "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_sparse_tensor",
+    "_rebuild_meta_tensor_no_storage", "_rebuild_sparse_csr_tensor" };
 
 std::string key(std::string_view module, std::string_view name)
 {
@@ -465,9 +467,10 @@ std::unordered_set<std::string> makeWeightsOnly(TorchVersion version)
              "torch.serialization._get_layout", "torch.Size", "torch.Tensor" })
         set.emplace(name);
     if (v2)
-        for (const char* name : { "collections.Counter", "torch.device", "_codecs.encode", "builtins.bytearray",
-                 "builtins.set", "builtins.complex", "torch.storage.TypedStorage", "torch.storage.UntypedStorage",
-                 "torch._tensor._rebuild_from_type_v2" })
+        for (const char* name :
+            { "collections.Counter", "torch.device", "_codecs.encode", "builtins.bytearray",
+                "builtins.set", "builtins.complex", "torch.storage.TypedStorage",
+                "torch.storage.UntypedStorage", "torch._tensor._rebuild_from_type_v2" })
             set.emplace(name);
     if (v2) {
         for (std::string_view d : kTorch2DTypes)
@@ -541,10 +544,14 @@ const Tables& tables()
 
 bool isDunder(std::string_view segment)
 {
-    return segment.size() > 4 && segment.substr(0, 2) == "__" && segment.substr(segment.size() - 2) == "__";
+    return segment.size() > 4 && segment.substr(0, 2) == "__"
+        && segment.substr(segment.size() - 2) == "__";
 }
 
-bool isPrivate(std::string_view segment) { return !segment.empty() && segment[0] == '_' && !isDunder(segment); }
+bool isPrivate(std::string_view segment)
+{
+    return !segment.empty() && segment[0] == '_' && !isDunder(segment);
+}
 
 bool isIdentifierPath(std::string_view text)
 {
@@ -559,7 +566,8 @@ bool isIdentifierPath(std::string_view text)
             segmentStart = true;
             continue;
         }
-        const bool letter = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_' || u >= 0x80;
+        const bool letter
+            = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_' || u >= 0x80;
         const bool digit = u >= '0' && u <= '9';
         if (!letter && !(digit && !segmentStart))
             return false;
@@ -719,8 +727,8 @@ Classification classifyGlobal(std::string_view module, std::string_view name)
             const Rule* candidate = lookup(candidateModule, candidateName);
             if (candidate != nullptr && candidate->verdict == Verdict::Dangerous) {
                 result.verdict = Verdict::Dangerous;
-                result.reason = std::string(candidate->reason) + " (reached as " + candidateModule + "."
-                    + candidateName + ")";
+                result.reason = std::string(candidate->reason) + " (reached as " + candidateModule
+                    + "." + candidateName + ")";
                 result.finding = "attribute path reaches " + candidateModule + "." + candidateName;
                 return result;
             }
@@ -758,7 +766,8 @@ Classification classifyGlobal(std::string_view module, std::string_view name)
 
 bool weightsOnlyAllows(std::string_view module, std::string_view name, TorchVersion version)
 {
-    if (version == TorchVersion::V2 && (module == "sys" || module == "os" || module == "posix" || module == "nt"))
+    if (version == TorchVersion::V2
+        && (module == "sys" || module == "os" || module == "posix" || module == "nt"))
         return false;
     return weightsOnlySet(version).count(dotted(module, name)) != 0;
 }

@@ -26,8 +26,8 @@ Classification classifyGlobal(std::string_view module, std::string_view name);
 
 // Python 2 -> 3 renames (CPython's _compat_pickle, through core::fixImportName). Returns the
 // names unchanged when no rename applies.
-void normaliseGlobal(std::string_view module, std::string_view name, std::string& outModule,
-    std::string& outName);
+void normaliseGlobal(
+    std::string_view module, std::string_view name, std::string& outModule, std::string& outName);
 
 enum class TorchVersion : std::uint8_t { V2, V1_13 };
 

@@ -14,10 +14,14 @@ namespace core::safety {
 std::string_view globalOpcodeName(GlobalOpcode op)
 {
     switch (op) {
-    case GlobalOpcode::Global: return "GLOBAL";
-    case GlobalOpcode::StackGlobal: return "STACK_GLOBAL";
-    case GlobalOpcode::Inst: return "INST";
-    case GlobalOpcode::Ext: return "EXT";
+    case GlobalOpcode::Global:
+        return "GLOBAL";
+    case GlobalOpcode::StackGlobal:
+        return "STACK_GLOBAL";
+    case GlobalOpcode::Inst:
+        return "INST";
+    case GlobalOpcode::Ext:
+        return "EXT";
     }
     return "GLOBAL";
 }
@@ -39,7 +43,8 @@ struct Item {
     Kind kind = Kind::Other;
     std::uint8_t op = 0; // opcode that made it
     std::uint16_t count = 0; // Tuple: number of items
-    std::uint32_t ref = 0; // Str: index into texts; Global: index into globals; Tuple: first of m_tupleItems
+    std::uint32_t ref
+        = 0; // Str: index into texts; Global: index into globals; Tuple: first of m_tupleItems
     std::uint64_t offset = 0; // absolute offset of that opcode
 };
 
@@ -82,8 +87,7 @@ public:
         return *slot;
     }
     std::size_t size() const { return m_count; }
-    template <typename F>
-    void forEach(F&& f) const
+    template <typename F> void forEach(F&& f) const
     {
         for (const MemoSlot& slot : m_dense)
             if (slot.present)
@@ -186,17 +190,38 @@ bool decodeQuotedString(std::string_view in, std::string& out)
         }
         const char e = in[++i];
         switch (e) {
-        case '\n': break;
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
+        case '\n':
+            break;
+        case '\\':
+            out.push_back('\\');
+            break;
+        case '\'':
+            out.push_back('\'');
+            break;
+        case '"':
+            out.push_back('"');
+            break;
+        case 'a':
+            out.push_back('\a');
+            break;
+        case 'b':
+            out.push_back('\b');
+            break;
+        case 'f':
+            out.push_back('\f');
+            break;
+        case 'n':
+            out.push_back('\n');
+            break;
+        case 'r':
+            out.push_back('\r');
+            break;
+        case 't':
+            out.push_back('\t');
+            break;
+        case 'v':
+            out.push_back('\v');
+            break;
         case 'x': {
             const int h1 = i + 1 < in.size() ? hexValue(in[i + 1]) : -1;
             const int h2 = i + 2 < in.size() ? hexValue(in[i + 2]) : -1;
@@ -209,7 +234,8 @@ bool decodeQuotedString(std::string_view in, std::string& out)
         default:
             if (e >= '0' && e <= '7') {
                 int value = e - '0';
-                for (int k = 0; k < 2 && i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '7'; ++k)
+                for (int k = 0; k < 2 && i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '7';
+                     ++k)
                     value = value * 8 + (in[++i] - '0');
                 out.push_back(static_cast<char>(value & 0xFF));
             } else {
@@ -304,7 +330,8 @@ private:
             ++m_out.globals[item.ref].pushes;
         m_stack.push_back(item);
     }
-    bool isGlobal(const Item& item, std::initializer_list<std::string_view> modules, std::string_view name) const
+    bool isGlobal(const Item& item, std::initializer_list<std::string_view> modules,
+        std::string_view name) const
     {
         if (item.kind != Kind::Global)
             return false;
@@ -321,7 +348,8 @@ private:
     {
         bool worth = n >= 1 && n <= 3;
         for (std::size_t i = 0; worth && i < n; ++i)
-            worth = items[i].kind == Kind::Global || items[i].kind == Kind::Str || items[i].kind == Kind::Call;
+            worth = items[i].kind == Kind::Global || items[i].kind == Kind::Str
+                || items[i].kind == Kind::Call;
         if (!worth) {
             push(Kind::Other, op, offset);
             return;
@@ -348,8 +376,8 @@ private:
                 g.staticTargets.emplace_back(target.module, target.name + "." + attr);
             return attr == "__new__" ? kNewAccessor + t[0].ref : 0;
         }
-        if (isGlobal(callable, { "functools", "_functools" }, "partial") && t.size() == 1 && t[0].kind == Kind::Call
-            && t[0].ref != 0 && t[0].ref != kKnownCall) {
+        if (isGlobal(callable, { "functools", "_functools" }, "partial") && t.size() == 1
+            && t[0].kind == Kind::Call && t[0].ref != 0 && t[0].ref != kKnownCall) {
             RawGlobal& g = m_out.globals[callable.ref];
             ++g.recognisedCalls;
             if (g.staticTargets.size() < kMaxUsesKept)
@@ -382,20 +410,23 @@ private:
         }
         if (callable.kind == Kind::Call && callable.ref != kKnownCall)
             finding(offset,
-                std::string(opName(op)) + " calls a value computed by " + std::string(opName(callable.op))
-                    + " at byte " + std::to_string(callable.offset) + " (a callable fetched at load time)");
+                std::string(opName(op)) + " calls a value computed by "
+                    + std::string(opName(callable.op)) + " at byte "
+                    + std::to_string(callable.offset) + " (a callable fetched at load time)");
         else if (callable.kind == Kind::Str)
-            finding(offset, std::string(opName(op)) + " calls a string: the pickle would fail here");
+            finding(
+                offset, std::string(opName(op)) + " calls a string: the pickle would fail here");
     }
     void discard(const Item& item, std::uint64_t offset, std::string_view how)
     {
         if (item.kind == Kind::Call)
             anomaly(offset,
-                "result of " + std::string(opName(item.op)) + " at byte " + std::to_string(item.offset) + " is "
-                    + std::string(how) + ": a call made only for its side effects (typical of injected payloads)");
+                "result of " + std::string(opName(item.op)) + " at byte "
+                    + std::to_string(item.offset) + " is " + std::string(how)
+                    + ": a call made only for its side effects (typical of injected payloads)");
     }
-    void addGlobal(std::string module, std::string name, GlobalOpcode op, std::uint64_t offset, bool resolved,
-        std::string why)
+    void addGlobal(std::string module, std::string name, GlobalOpcode op, std::uint64_t offset,
+        bool resolved, std::string why)
     {
         RawGlobal g;
         g.module = std::move(module);
@@ -409,14 +440,17 @@ private:
     std::string describe(const Item& item) const
     {
         switch (item.kind) {
-        case Kind::Str: return "the string " + quoteForMessage(m_texts[item.ref]);
+        case Kind::Str:
+            return "the string " + quoteForMessage(m_texts[item.ref]);
         case Kind::Global: {
             const RawGlobal& g = m_out.globals[item.ref];
             return "the global " + g.module + "." + g.name;
         }
-        case Kind::Call: return "a call result (" + std::string(opName(item.op)) + ")";
+        case Kind::Call:
+            return "a call result (" + std::string(opName(item.op)) + ")";
         case Kind::Other:
-        case Kind::Tuple: return "a " + std::string(opName(item.op)) + " value";
+        case Kind::Tuple:
+            return "a " + std::string(opName(item.op)) + " value";
         }
         return "a value";
     }
@@ -432,7 +466,8 @@ private:
     int m_protoCount = 0;
 };
 
-bool Scanner::readLength(ArgKind kind, std::uint64_t& length, std::uint64_t opOffset, std::uint8_t op)
+bool Scanner::readLength(
+    ArgKind kind, std::uint64_t& length, std::uint64_t opOffset, std::uint8_t op)
 {
     ReadStatus status = ReadStatus::Ok;
     switch (kind) {
@@ -476,8 +511,8 @@ bool Scanner::readLength(ArgKind kind, std::uint64_t& length, std::uint64_t opOf
     }
     if (length > m_reader.remaining()) {
         fail(ErrorCode::Truncated, opOffset, op,
-            "length " + std::to_string(length) + " runs past the end (" + std::to_string(m_reader.remaining())
-                + " bytes left)");
+            "length " + std::to_string(length) + " runs past the end ("
+                + std::to_string(m_reader.remaining()) + " bytes left)");
         return false;
     }
     return true;
@@ -486,14 +521,15 @@ bool Scanner::readLength(ArgKind kind, std::uint64_t& length, std::uint64_t opOf
 OpcodeScan Scanner::run()
 {
     auto noteWeightsOnly = [this](std::uint8_t op, std::uint64_t offset) {
-        auto record = [&](std::vector<std::pair<std::uint8_t, std::uint64_t>>& list, TorchVersion version) {
-            if (weightsOnlyAcceptsOpcode(op, version))
-                return;
-            for (const auto& [seen, at] : list)
-                if (seen == op)
-                    return;
-            list.emplace_back(op, offset);
-        };
+        auto record
+            = [&](std::vector<std::pair<std::uint8_t, std::uint64_t>>& list, TorchVersion version) {
+                  if (weightsOnlyAcceptsOpcode(op, version))
+                      return;
+                  for (const auto& [seen, at] : list)
+                      if (seen == op)
+                          return;
+                  list.emplace_back(op, offset);
+              };
         record(m_out.weightsOnlyRejected2, TorchVersion::V2);
         record(m_out.weightsOnlyRejected113, TorchVersion::V1_13);
     };
@@ -521,7 +557,8 @@ OpcodeScan Scanner::run()
         std::span<const std::byte> payload;
         std::uint64_t number = 0;
         switch (info->arg) {
-        case ArgKind::None: break;
+        case ArgKind::None:
+            break;
         case ArgKind::Uint1: {
             std::uint8_t v = 0;
             if (m_reader.u8(v) != ReadStatus::Ok)
@@ -563,7 +600,8 @@ OpcodeScan Scanner::run()
             break;
         case ArgKind::StringnlNoescapePair:
             if (m_reader.line(line) != ReadStatus::Ok || m_reader.line(line2) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "module and name lines are not both terminated");
+                fail(ErrorCode::Truncated, offset, op,
+                    "module and name lines are not both terminated");
             break;
         default: {
             std::uint64_t length = 0;
@@ -586,11 +624,14 @@ OpcodeScan Scanner::run()
             ++m_protoCount;
             m_out.protocol = std::max(m_out.protocol, static_cast<int>(number));
             if (m_protoCount > 1)
-                anomaly(offset, "duplicate PROTO (PROTO " + std::to_string(number) + "): the stream was edited");
+                anomaly(offset,
+                    "duplicate PROTO (PROTO " + std::to_string(number)
+                        + "): the stream was edited");
             else if (pos != 0)
                 anomaly(offset, "misplaced PROTO (not the first opcode): the stream was edited");
             break;
-        case Op::Frame: break;
+        case Op::Frame:
+            break;
         case Op::Stop: {
             if (!m_marks.empty())
                 anomaly(offset, std::to_string(m_marks.size()) + " MARK(s) still open at STOP");
@@ -601,14 +642,17 @@ OpcodeScan Scanner::run()
             if (m_stack.size() > 1) {
                 anomaly(offset,
                     std::to_string(m_stack.size() - 1)
-                        + " value(s) left on the stack under the result at STOP (Python ignores them)");
+                        + " value(s) left on the stack under the result at STOP (Python ignores "
+                          "them)");
                 for (std::size_t i = 0; i + 1 < m_stack.size(); ++i)
                     discard(m_stack[i], offset, "left on the stack at STOP");
             }
             m_out.stopped = true;
             break;
         }
-        case Op::Mark: m_marks.push_back(m_stack.size()); break;
+        case Op::Mark:
+            m_marks.push_back(m_stack.size());
+            break;
         case Op::Pop:
             if (m_stack.size() > floor()) {
                 pop(a);
@@ -635,13 +679,20 @@ OpcodeScan Scanner::run()
         case Op::ShortBinUnicode:
         case Op::BinUnicode:
         case Op::BinUnicode8:
-            push(Kind::Str, op, offset, addText(std::string(asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
+            push(Kind::Str, op, offset,
+                addText(std::string(
+                    asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
             break;
         case Op::ShortBinString:
         case Op::BinString:
-            push(Kind::Str, op, offset, addText(std::string(asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
+            push(Kind::Str, op, offset,
+                addText(std::string(
+                    asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
             break;
-        case Op::Unicode: push(Kind::Str, op, offset, addText(decodeRawUnicodeEscape(line.substr(0, kMaxNameBytes * 2)))); break;
+        case Op::Unicode:
+            push(Kind::Str, op, offset,
+                addText(decodeRawUnicodeEscape(line.substr(0, kMaxNameBytes * 2))));
+            break;
         case Op::String: {
             std::string text;
             if (!decodeQuotedString(line, text)) {
@@ -681,9 +732,10 @@ OpcodeScan Scanner::run()
         case Op::Ext4:
             finding(offset,
                 std::string(opName(op)) + " " + std::to_string(number)
-                    + " imports whatever copyreg's extension registry maps the code to (not visible in the file)");
-            addGlobal("copyreg", "_extension_registry[" + std::to_string(number) + "]", GlobalOpcode::Ext,
-                offset, false, "extension code " + std::to_string(number));
+                    + " imports whatever copyreg's extension registry maps the code to (not "
+                      "visible in the file)");
+            addGlobal("copyreg", "_extension_registry[" + std::to_string(number) + "]",
+                GlobalOpcode::Ext, offset, false, "extension code " + std::to_string(number));
             push(Kind::Global, op, offset, static_cast<std::uint32_t>(m_out.globals.size() - 1));
             break;
         case Op::ReadOnlyBuffer:
@@ -714,7 +766,9 @@ OpcodeScan Scanner::run()
         case Op::Tuple1:
         case Op::Tuple2:
         case Op::Tuple3: {
-            const std::size_t n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1 : op == static_cast<std::uint8_t>(Op::Tuple2) ? 2 : 3;
+            const std::size_t n = op == static_cast<std::uint8_t>(Op::Tuple1) ? 1
+                : op == static_cast<std::uint8_t>(Op::Tuple2)                 ? 2
+                                                                              : 3;
             if (m_stack.size() < floor() + n) {
                 underflow();
                 break;
@@ -752,7 +806,8 @@ OpcodeScan Scanner::run()
             }
             std::uint64_t index = number;
             if (static_cast<Op>(op) == Op::Put) {
-                const auto parsed = std::find_if_not(line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+                const auto parsed = std::find_if_not(
+                    line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
                 if (line.empty() || parsed != line.end() || line.size() > 19) {
                     fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
                     break;
@@ -772,7 +827,8 @@ OpcodeScan Scanner::run()
         case Op::LongBinGet: {
             std::uint64_t index = number;
             if (static_cast<Op>(op) == Op::Get) {
-                const auto parsed = std::find_if_not(line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+                const auto parsed = std::find_if_not(
+                    line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
                 if (line.empty() || parsed != line.end() || line.size() > 19) {
                     fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
                     break;
@@ -781,7 +837,8 @@ OpcodeScan Scanner::run()
             }
             MemoSlot* slot = m_memo.find(index);
             if (slot == nullptr) {
-                fail(ErrorCode::MemoMiss, offset, op, "memo key " + std::to_string(index) + " was never stored");
+                fail(ErrorCode::MemoMiss, offset, op,
+                    "memo key " + std::to_string(index) + " was never stored");
                 break;
             }
             slot->read = true;
@@ -791,7 +848,8 @@ OpcodeScan Scanner::run()
         // Globals and calls.
         case Op::Global: {
             const auto index = static_cast<std::uint32_t>(m_out.globals.size());
-            addGlobal(std::string(line), std::string(line2), GlobalOpcode::Global, offset, true, {});
+            addGlobal(
+                std::string(line), std::string(line2), GlobalOpcode::Global, offset, true, {});
             push(Kind::Global, op, offset, index);
             break;
         }
@@ -802,7 +860,8 @@ OpcodeScan Scanner::run()
             }
             const auto index = static_cast<std::uint32_t>(m_out.globals.size());
             if (a.kind == Kind::Str && b.kind == Kind::Str) {
-                addGlobal(m_texts[a.ref], m_texts[b.ref], GlobalOpcode::StackGlobal, offset, true, {});
+                addGlobal(
+                    m_texts[a.ref], m_texts[b.ref], GlobalOpcode::StackGlobal, offset, true, {});
             } else {
                 // A value whose type is only known at load time (a call result, a global, a
                 // persistent id) may well be a str: the import target is hidden. A literal of
@@ -821,7 +880,8 @@ OpcodeScan Scanner::run()
                                     : " (CPython refuses this: STACK_GLOBAL requires str)"),
                     isHidden ? Verdict::Dangerous : Verdict::Unknown);
                 addGlobal(a.kind == Kind::Str ? m_texts[a.ref] : std::string("?"),
-                    b.kind == Kind::Str ? m_texts[b.ref] : std::string("?"), GlobalOpcode::StackGlobal, offset, false,
+                    b.kind == Kind::Str ? m_texts[b.ref] : std::string("?"),
+                    GlobalOpcode::StackGlobal, offset, false,
                     isHidden ? why : "refused by CPython: " + why);
             }
             push(Kind::Global, op, offset, index);
@@ -883,7 +943,8 @@ OpcodeScan Scanner::run()
             }
             if (m_stack.back().kind == Kind::Global) {
                 use(m_stack.back(), offset);
-                finding(offset, "BUILD sets attributes directly on " + describe(m_stack.back())
+                finding(offset,
+                    "BUILD sets attributes directly on " + describe(m_stack.back())
                         + " (changes a class or module at load time)");
             }
             break;

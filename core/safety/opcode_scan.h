@@ -37,7 +37,8 @@ struct RawGlobal {
     // escapes into anything that could call it otherwise.
     std::size_t pushes = 0;
     std::size_t recognisedCalls = 0;
-    std::vector<std::pair<std::string, std::string>> staticTargets; // (module, dotted name) as pickled
+    std::vector<std::pair<std::string, std::string>>
+        staticTargets; // (module, dotted name) as pickled
 };
 
 struct ScanNote {

@@ -16,16 +16,22 @@ namespace core::safety {
 std::string_view verdictName(Verdict verdict)
 {
     switch (verdict) {
-    case Verdict::Safe: return "safe";
-    case Verdict::Unknown: return "unknown";
-    case Verdict::Dangerous: return "dangerous";
+    case Verdict::Safe:
+        return "safe";
+    case Verdict::Unknown:
+        return "unknown";
+    case Verdict::Dangerous:
+        return "dangerous";
     }
     return "unknown";
 }
 
 namespace {
 
-Verdict worst(Verdict a, Verdict b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
+Verdict worst(Verdict a, Verdict b)
+{
+    return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
 
 // ---- paths in the value graph --------------------------------------------------------------
 
@@ -60,8 +66,7 @@ struct ParentLink {
 };
 
 // Children with the edge that leads to them, in display order. Iterative callers only.
-template <typename Visit>
-void enumerateChildren(const ValueGraph& g, ValueId id, Visit&& visit)
+template <typename Visit> void enumerateChildren(const ValueGraph& g, ValueId id, Visit&& visit)
 {
     auto maybe = [&](ValueId child, Edge edge) {
         if (!isNull(child) && g.valid(child))
@@ -108,7 +113,9 @@ void enumerateChildren(const ValueGraph& g, ValueId id, Visit&& visit)
         }
         break;
     }
-    case ValueKind::Persistent: maybe(g.persistentId(id), Edge::Pid); break;
+    case ValueKind::Persistent:
+        maybe(g.persistentId(id), Edge::Pid);
+        break;
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
         maybe(t.storage, Edge::Storage);
@@ -125,7 +132,8 @@ void enumerateChildren(const ValueGraph& g, ValueId id, Visit&& visit)
         maybe(a.rebuild, Edge::Rebuild);
         break;
     }
-    default: break;
+    default:
+        break;
     }
     if (v.kind != ValueKind::Object)
         maybe(g.extraState(id), Edge::ExtraState);
@@ -145,10 +153,14 @@ std::string keyText(const ValueGraph& g, ValueId key)
             out += "...";
         return out + "'";
     }
-    case ValueKind::Int: return std::to_string(g.intValue(key));
-    case ValueKind::Bool: return g.boolValue(key) ? "True" : "False";
-    case ValueKind::None: return "None";
-    default: return "<" + std::string(valueKindName(g.kind(key))) + ">";
+    case ValueKind::Int:
+        return std::to_string(g.intValue(key));
+    case ValueKind::Bool:
+        return g.boolValue(key) ? "True" : "False";
+    case ValueKind::None:
+        return "None";
+    default:
+        return "<" + std::string(valueKindName(g.kind(key))) + ">";
     }
 }
 
@@ -156,26 +168,44 @@ std::string edgeLabel(const ValueGraph& g, ValueId parent, Edge edge, std::uint3
 {
     switch (edge) {
     case Edge::Item:
-    case Edge::ListItem: return "[" + std::to_string(index) + "]";
-    case Edge::DictValue: return "[" + keyText(g, g.items(parent)[std::size_t(index) * 2]) + "]";
-    case Edge::DictItemValue: return "[" + keyText(g, g.object(parent).dictItems[std::size_t(index) * 2]) + "]";
+    case Edge::ListItem:
+        return "[" + std::to_string(index) + "]";
+    case Edge::DictValue:
+        return "[" + keyText(g, g.items(parent)[std::size_t(index) * 2]) + "]";
+    case Edge::DictItemValue:
+        return "[" + keyText(g, g.object(parent).dictItems[std::size_t(index) * 2]) + "]";
     case Edge::DictKey:
-    case Edge::DictItemKey: return ".keys()[" + std::to_string(index) + "]";
-    case Edge::DefaultFactory: return ".default_factory";
-    case Edge::Callable: return ".__callable__";
-    case Edge::Args: return ".__args__";
-    case Edge::Kwargs: return ".__kwargs__";
+    case Edge::DictItemKey:
+        return ".keys()[" + std::to_string(index) + "]";
+    case Edge::DefaultFactory:
+        return ".default_factory";
+    case Edge::Callable:
+        return ".__callable__";
+    case Edge::Args:
+        return ".__args__";
+    case Edge::Kwargs:
+        return ".__kwargs__";
     case Edge::State:
-    case Edge::ExtraState: return ".__state__";
-    case Edge::Base: return ".__base__";
-    case Edge::Pid: return ".__pid__";
-    case Edge::Storage: return ".storage";
-    case Edge::Scales: return ".q_scales";
-    case Edge::ZeroPoints: return ".q_zero_points";
-    case Edge::Components: return ".__components__";
-    case Edge::Data: return ".data";
-    case Edge::Rebuild: return ".__rebuild__";
-    case Edge::DTypeValue: return ".dtype";
+    case Edge::ExtraState:
+        return ".__state__";
+    case Edge::Base:
+        return ".__base__";
+    case Edge::Pid:
+        return ".__pid__";
+    case Edge::Storage:
+        return ".storage";
+    case Edge::Scales:
+        return ".q_scales";
+    case Edge::ZeroPoints:
+        return ".q_zero_points";
+    case Edge::Components:
+        return ".__components__";
+    case Edge::Data:
+        return ".data";
+    case Edge::Rebuild:
+        return ".__rebuild__";
+    case Edge::DTypeValue:
+        return ".dtype";
     }
     return "?";
 }
@@ -196,7 +226,8 @@ struct Reach {
     }
 };
 
-void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint64_t>& wanted, Reach& reach)
+void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint64_t>& wanted,
+    Reach& reach)
 {
     for (const std::uint32_t i : reach.visited)
         reach.parent[i].parent = Reach::kUnvisited;
@@ -271,17 +302,19 @@ struct Builder {
         return it->second;
     }
 
-    void addFinding(Verdict verdict, const std::string& pickle, std::uint64_t offset, const std::string& message)
+    void addFinding(Verdict verdict, const std::string& pickle, std::uint64_t offset,
+        const std::string& message)
     {
         if (!findingKeys.insert(pickle + '\n' + message).second)
             return;
         report.findingDetails.push_back({ verdict, pickle, offset, message });
-        report.findings.push_back(pickle + " at byte " + std::to_string(offset) + ": " + message + " ("
-            + std::string(verdictName(verdict)) + ")");
+        report.findings.push_back(pickle + " at byte " + std::to_string(offset) + ": " + message
+            + " (" + std::string(verdictName(verdict)) + ")");
         report.verdict = worst(report.verdict, verdict);
     }
 
-    void addAnomaly(Severity severity, const std::string& pickle, std::uint64_t offset, const std::string& message)
+    void addAnomaly(Severity severity, const std::string& pickle, std::uint64_t offset,
+        const std::string& message)
     {
         report.anomalies.push_back({ severity, offset, pickle + ": " + message });
     }
@@ -300,18 +333,21 @@ struct Builder {
                 normaliseGlobal(module, dotted.substr(0, dot), m, n);
                 n += dotted.substr(dot);
                 targets += (targets.empty() ? "" : ", ") + m + "." + n;
-                if (n.size() > 8 && n.substr(n.size() - 8) == ".__new__" && n.find('.') == n.size() - 8)
+                if (n.size() > 8 && n.substr(n.size() - 8) == ".__new__"
+                    && n.find('.') == n.size() - 8)
                     continue; // cls.__new__: what NEWOBJ does
                 const Classification& c = classify(m, n);
                 verdict = worst(verdict, c.verdict == Verdict::Safe ? Verdict::Safe : c.verdict);
                 if (c.verdict == Verdict::Dangerous)
-                    addFinding(Verdict::Dangerous, pickle, raw.offset, "getattr reaches " + m + "." + n + ": " + c.reason);
+                    addFinding(Verdict::Dangerous, pickle, raw.offset,
+                        "getattr reaches " + m + "." + n + ": " + c.reason);
             }
             use.verdict = verdict;
             use.reason = "getattr on a global, resolved statically: " + targets;
         } else if (use.module == "functools" && use.name == "partial") {
             use.verdict = Verdict::Safe;
-            use.reason = "partial(cls.__new__, cls, ...): CPython's protocol 2-3 spelling of NEWOBJ_EX";
+            use.reason
+                = "partial(cls.__new__, cls, ...): CPython's protocol 2-3 spelling of NEWOBJ_EX";
         }
     }
 
@@ -331,35 +367,40 @@ struct Builder {
                 use.module = raw.module;
                 use.name = raw.name;
                 use.verdict = Verdict::Unknown;
-                use.reason = "imports through copyreg's extension registry (" + raw.unresolvedWhy + ")";
+                use.reason
+                    = "imports through copyreg's extension registry (" + raw.unresolvedWhy + ")";
             } else if (!raw.resolved) {
                 use.module = raw.module;
                 use.name = raw.name;
                 const bool refused = raw.unresolvedWhy.rfind("refused by CPython", 0) == 0;
                 use.verdict = refused ? Verdict::Unknown : Verdict::Dangerous;
-                use.reason = refused ? raw.unresolvedWhy
-                                     : "import target hidden from static analysis: " + raw.unresolvedWhy;
+                use.reason = refused
+                    ? raw.unresolvedWhy
+                    : "import target hidden from static analysis: " + raw.unresolvedWhy;
             } else {
                 normaliseGlobal(raw.module, raw.name, use.module, use.name);
                 const Classification& c = classify(use.module, use.name);
                 use.verdict = c.verdict;
                 use.reason = c.reason;
                 if (!c.finding.empty())
-                    addFinding(c.verdict == Verdict::Dangerous ? Verdict::Dangerous : Verdict::Unknown, pickle,
-                        raw.offset, use.module + "." + use.name + ": " + c.finding);
+                    addFinding(
+                        c.verdict == Verdict::Dangerous ? Verdict::Dangerous : Verdict::Unknown,
+                        pickle, raw.offset, use.module + "." + use.name + ": " + c.finding);
                 if (use.module != raw.module || use.name != raw.name) {
                     const Classification& asWritten = classify(raw.module, raw.name);
-                    if (asWritten.verdict == Verdict::Dangerous && use.verdict != Verdict::Dangerous) {
+                    if (asWritten.verdict == Verdict::Dangerous
+                        && use.verdict != Verdict::Dangerous) {
                         use.verdict = Verdict::Dangerous;
-                        use.reason = asWritten.reason + " (as written: " + raw.module + "." + raw.name + ")";
+                        use.reason = asWritten.reason + " (as written: " + raw.module + "."
+                            + raw.name + ")";
                     }
                 }
                 if (raw.pushes > 0 && raw.recognisedCalls == raw.pushes)
                     resolveKnownCalls(use, raw, pickle);
                 use.weightsOnlyAllowed = weightsOnlyAllows(use.module, use.name, TorchVersion::V2);
-                use.weightsOnly113Allowed = weightsOnlyAllows(raw.module, raw.name, TorchVersion::V1_13);
+                use.weightsOnly113Allowed
+                    = weightsOnlyAllows(raw.module, raw.name, TorchVersion::V1_13);
             }
-            (void)weightsOnlyRelevant;
             report.verdict = worst(report.verdict, use.verdict);
             report.globals.push_back(std::move(use));
         }
@@ -370,15 +411,17 @@ struct Builder {
         if (scan.memoUnread > 0 && scan.memoWrites > 0)
             addAnomaly(Severity::Info, pickle, 0,
                 std::to_string(scan.memoUnread) + " of " + std::to_string(scan.memoWrites)
-                    + " memo entries are never read back (normal for CPython's pickler; pickletools.optimize drops them)");
+                    + " memo entries are never read back (normal for CPython's pickler; "
+                      "pickletools.optimize drops them)");
         if (scan.error)
             report.errors.push_back(pickle + ": " + scan.error->toString());
         if (weightsOnlyRelevant) {
             for (const auto& [op, at] : scan.weightsOnlyRejected2) {
                 const OpcodeInfo* info = opcodeInfo(op);
-                report.weightsOnlyNotes.push_back(pickle + ": opcode " + std::string(info ? info->name : "?")
-                    + " (first at byte " + std::to_string(at)
-                    + ") is not implemented by torch 2.x's weights-only unpickler: \"Unsupported operand "
+                report.weightsOnlyNotes.push_back(pickle + ": opcode "
+                    + std::string(info ? info->name : "?") + " (first at byte " + std::to_string(at)
+                    + ") is not implemented by torch 2.x's weights-only unpickler: \"Unsupported "
+                      "operand "
                     + std::to_string(op) + "\"");
             }
             for (const auto& [op, at] : scan.weightsOnlyRejected113) {
@@ -398,9 +441,15 @@ struct Builder {
         std::vector<std::string> ordered, ordered113, safeOrdered;
         for (GlobalUse& use : report.globals) {
             switch (use.verdict) {
-            case Verdict::Safe: ++report.safeCount; break;
-            case Verdict::Unknown: ++report.unknownCount; break;
-            case Verdict::Dangerous: ++report.dangerousCount; break;
+            case Verdict::Safe:
+                ++report.safeCount;
+                break;
+            case Verdict::Unknown:
+                ++report.unknownCount;
+                break;
+            case Verdict::Dangerous:
+                ++report.dangerousCount;
+                break;
             }
             const std::string qualified = torchQualifiedName(use.module, use.name);
             if (!use.weightsOnlyAllowed && blockers.insert(qualified).second) {
@@ -425,8 +474,8 @@ struct Builder {
 
 // Scans `bytes` as one or more pickles one after another (a plain pickle file, or what follows
 // the main pickle), adding each to the builder. Returns the offset where scanning stopped.
-void scanStacked(Builder& b, std::span<const std::byte> bytes, std::uint64_t base, const std::string& name,
-    bool firstIsMain, bool weightsOnlyRelevant)
+void scanStacked(Builder& b, std::span<const std::byte> bytes, std::uint64_t base,
+    const std::string& name, bool firstIsMain, bool weightsOnlyRelevant)
 {
     std::size_t pos = 0;
     int index = 0;
@@ -434,7 +483,9 @@ void scanStacked(Builder& b, std::span<const std::byte> bytes, std::uint64_t bas
         const std::span<const std::byte> rest = bytes.subspan(pos);
         OpcodeScan scan = scanOpcodes(rest, base + pos);
         const bool main = index == 0 && firstIsMain;
-        const std::string label = main ? name : name + " (pickle #" + std::to_string(index + 1) + " at byte " + std::to_string(base + pos) + ")";
+        const std::string label = main ? name
+                                       : name + " (pickle #" + std::to_string(index + 1)
+                + " at byte " + std::to_string(base + pos) + ")";
         if (!main && scan.error && scan.globals.empty() && scan.opcodeCount < 8) {
             b.addAnomaly(Severity::Warning, name, base + pos,
                 std::to_string(rest.size()) + " byte(s) after STOP that are not a pickle");
@@ -442,7 +493,8 @@ void scanStacked(Builder& b, std::span<const std::byte> bytes, std::uint64_t bas
         }
         if (!main)
             b.addAnomaly(Severity::Warning, name, base + pos,
-                "another pickle follows STOP (a reader that calls pickle.load() again would run it)");
+                "another pickle follows STOP (a reader that calls pickle.load() again would run "
+                "it)");
         b.addStream(label, scan, weightsOnlyRelevant && main);
         if (!scan.stopped)
             break;
@@ -466,7 +518,8 @@ SafetyReport scanBytes(std::span<const std::byte> bytes, const std::string& name
     Builder b;
     scanStacked(b, bytes, 0, name, true, true);
     b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
-        "scanned as a plain pickle: torch.load reads torch.save archives; a plain pickle fails its magic-number check");
+        "scanned as a plain pickle: torch.load reads torch.save archives; a plain pickle fails its "
+        "magic-number check");
     b.finish();
     return std::move(b.report);
 }
@@ -475,9 +528,11 @@ SafetyReport scan(const Document& doc)
 {
     Builder b;
     const ValueGraph& g = doc.graph;
-    const bool torchStreams = doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchLegacy;
+    const bool torchStreams
+        = doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchLegacy;
 
-    std::vector<std::pair<std::size_t, std::size_t>> streamGlobals; // per stream: [begin, end) in globals
+    std::vector<std::pair<std::size_t, std::size_t>>
+        streamGlobals; // per stream: [begin, end) in globals
     for (std::size_t s = 0; s < doc.pickles.size(); ++s) {
         const PickleStream& stream = doc.pickles[s];
         const std::size_t begin = b.report.globals.size();
@@ -490,7 +545,8 @@ SafetyReport scan(const Document& doc)
                     + " byte(s) after STOP inside the pickle's record");
         if (doc.format == FileFormat::Pickle && s > 0)
             b.addAnomaly(Severity::Warning, stream.name, stream.offset,
-                "another pickle follows STOP (a reader that calls pickle.load() again would run it)");
+                "another pickle follows STOP (a reader that calls pickle.load() again would run "
+                "it)");
         b.addStream(stream.name, result, relevant);
         streamGlobals.emplace_back(begin, b.report.globals.size());
     }
@@ -504,7 +560,8 @@ SafetyReport scan(const Document& doc)
             if (!stream.inflated)
                 end = std::max<std::uint64_t>(end, stream.offset + stream.bytes.size());
         if (end < all.size())
-            scanStacked(b, all.subspan(static_cast<std::size_t>(end)), end, "trailing bytes", false, false);
+            scanStacked(
+                b, all.subspan(static_cast<std::size_t>(end)), end, "trailing bytes", false, false);
     }
 
     // Paths: the value each global builds, per stream, from that stream's root.
@@ -519,7 +576,8 @@ SafetyReport scan(const Document& doc)
         std::unordered_set<std::uint64_t> wanted;
         for (std::size_t i = begin; i < end; ++i) {
             wanted.insert(b.report.globals[i].offset);
-            wanted.insert(b.report.globals[i].useOffsets.begin(), b.report.globals[i].useOffsets.end());
+            wanted.insert(
+                b.report.globals[i].useOffsets.begin(), b.report.globals[i].useOffsets.end());
         }
         walk(g, root, wanted, reach);
         for (std::size_t i = begin; i < end; ++i) {
@@ -554,16 +612,19 @@ SafetyReport scan(const Document& doc)
         const StorageRecord& st = g.storage(id);
         keys.emplace(st.key);
         const std::uint32_t size = dtypeSize(st.dtype);
-        const bool packed = st.dtype == DType::QUInt4x2 || st.dtype == DType::QUInt2x4 || st.dtype == DType::Bits8
-            || st.dtype == DType::Bits16;
+        const bool packed = st.dtype == DType::QUInt4x2 || st.dtype == DType::QUInt2x4
+            || st.dtype == DType::Bits8 || st.dtype == DType::Bits16;
         if (!st.bytesFound) {
-            if (st.numel > 0 && (doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchScript))
+            if (st.numel > 0
+                && (doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchScript))
                 b.addAnomaly(Severity::Warning, "storage " + std::string(st.key), g.offset(id),
                     "the record of storage '" + std::string(st.key) + "' is missing");
-        } else if (size > 0 && !packed && st.numel <= UINT64_MAX / size && st.bytes.length < st.numel * size) {
+        } else if (size > 0 && !packed && st.numel <= UINT64_MAX / size
+            && st.bytes.length < st.numel * size) {
             b.addAnomaly(Severity::Warning, "storage " + std::string(st.key), st.bytes.offset,
-                "storage '" + std::string(st.key) + "' holds " + std::to_string(st.bytes.length) + " bytes but declares "
-                    + std::to_string(st.numel) + " x " + std::to_string(size) + " bytes");
+                "storage '" + std::string(st.key) + "' holds " + std::to_string(st.bytes.length)
+                    + " bytes but declares " + std::to_string(st.numel) + " x "
+                    + std::to_string(size) + " bytes");
         }
     }
     if (doc.format == FileFormat::TorchZip || doc.format == FileFormat::TorchScript) {
@@ -585,7 +646,8 @@ SafetyReport scan(const Document& doc)
     switch (doc.format) {
     case FileFormat::Pickle:
         b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
-            "plain pickle: torch.load expects a torch.save archive (it would fail its magic-number check)");
+            "plain pickle: torch.load expects a torch.save archive (it would fail its magic-number "
+            "check)");
         break;
     case FileFormat::TorchScript:
         b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
@@ -595,7 +657,8 @@ SafetyReport scan(const Document& doc)
         b.report.weightsOnlyNotes.insert(b.report.weightsOnlyNotes.begin(),
             "legacy tar checkpoint: torch.load(weights_only=True) refuses it");
         break;
-    default: break;
+    default:
+        break;
     }
     b.finish();
     return std::move(b.report);

@@ -31,7 +31,8 @@ struct GlobalUse {
     std::string pickledModule; // as written in the pickle
     std::string pickledName;
     std::string opcode; // "GLOBAL", "STACK_GLOBAL", "INST", "EXT"
-    std::vector<std::uint64_t> useOffsets; // REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/BUILD/INST offsets (first few)
+    std::vector<std::uint64_t>
+        useOffsets; // REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/BUILD/INST offsets (first few)
     bool weightsOnly113Allowed = false; // torch 1.13's weights-only unpickler would accept it
     ValueId value = kNullValue; // the value it builds (call result, else the global symbol)
     bool reachable = false; // that value is reachable from the pickle's result

@@ -493,7 +493,8 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
     read(0, firstCount, st.first.data());
     // Raw float32/float64 data is scanned in place; everything else through read().
     const bool raw = m_contiguous && !m_swap && !m_quantized && m_perByte == 1
-        && (m_dtype == DType::Float32 || m_dtype == DType::Float64);
+        && (m_dtype == DType::Float32 || m_dtype == DType::Float64)
+        && reinterpret_cast<std::uintptr_t>(m_bytes.data() + static_cast<std::uint64_t>(m_offset) * m_elemSize) % m_elemSize == 0;
     std::vector<double> buf(raw ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1))));
     double mn = std::numeric_limits<double>::infinity();
     double mx = -std::numeric_limits<double>::infinity();

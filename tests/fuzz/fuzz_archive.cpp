@@ -16,14 +16,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!format) {
         if (size == 0)
             return 0;
-        static constexpr core::FileFormat kForced[] = { core::FileFormat::TorchZip, core::FileFormat::TorchLegacy,
-            core::FileFormat::TorchTar };
+        static constexpr core::FileFormat kForced[] = { core::FileFormat::TorchZip,
+            core::FileFormat::TorchLegacy, core::FileFormat::TorchTar };
         format = kForced[data[0] % 3];
     }
     core::Document doc;
     doc.source = core::ByteSource::fromBytes(bytes, "fuzz.pt");
     doc.fileName = "fuzz.pt";
     doc.format = *format;
-    const core::Result<void> result = core::torch::loadArchive(doc, *format, core::LoadOptions {}, nullptr);
+    const core::Result<void> result
+        = core::torch::loadArchive(doc, *format, core::LoadOptions {}, nullptr);
     return result.ok() && doc.graph.size() == SIZE_MAX ? 1 : 0;
 }

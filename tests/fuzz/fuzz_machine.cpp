@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const core::Document& doc = *loaded.value();
     std::size_t edges = 0;
     for (std::size_t i = 0; i < doc.graph.size(); ++i)
-        doc.graph.forEachChild(core::ValueId { static_cast<std::uint32_t>(i) }, [&](core::ValueId) { ++edges; });
+        doc.graph.forEachChild(
+            core::ValueId { static_cast<std::uint32_t>(i) }, [&](core::ValueId) { ++edges; });
     const core::safety::SafetyReport report = core::safety::scan(doc);
     return edges + report.globals.size() == SIZE_MAX ? 1 : 0;
 }

@@ -377,6 +377,16 @@ def main():
     print(f"{len(malicious)} malicious, {len(benign)} benign")
 
 
+def fixed(name, compress_type=None):
+    """A zip member with a fixed timestamp, so that regenerating changes nothing."""
+    import zipfile
+
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    if compress_type is not None:
+        info.compress_type = compress_type
+    return info
+
+
 def write_tampered_archives():
     """torch.save zips edited after the fact: a storage record cut short, and an extra data/
     record nothing references (a place to smuggle bytes)."""
@@ -394,9 +404,9 @@ def write_tampered_archives():
                 data = src.read(info.filename)
                 if edit == "short" and info.filename.endswith("/data/0"):
                     data = data[:24]  # 6 of the 16 floats
-                out.writestr(info.filename, data)
+                out.writestr(fixed(info.filename), data)
             if edit == "extra":
-                out.writestr("archive/data/7", b"#!/bin/sh\necho smuggled\n")
+                out.writestr(fixed("archive/data/7"), b"#!/bin/sh\necho smuggled\n")
 
 
 def write_zip_bombs():
@@ -423,12 +433,12 @@ def write_zip_bombs():
     pkl = pkl.replace(b"K\x01\x85", big_int + b"\x85", 1)  # shape (the stride (1,) follows, unchanged)
     path = os.path.join(folder, "zip_bomb_storage.pt")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("archive/data.pkl", pkl, compress_type=zipfile.ZIP_STORED)
-        z.writestr("archive/byteorder", "little", compress_type=zipfile.ZIP_STORED)
-        with z.open("archive/data/0", "w", force_zip64=True) as f:
+        z.writestr(fixed("archive/data.pkl"), pkl, compress_type=zipfile.ZIP_STORED)
+        z.writestr(fixed("archive/byteorder"), "little", compress_type=zipfile.ZIP_STORED)
+        with z.open(fixed("archive/data/0", zipfile.ZIP_DEFLATED), "w", force_zip64=True) as f:
             for _ in range(big // len(chunk)):
                 f.write(chunk)
-        z.writestr("archive/version", "3\n", compress_type=zipfile.ZIP_STORED)
+        z.writestr(fixed("archive/version"), "3\n", compress_type=zipfile.ZIP_STORED)
 
     # data.pkl deflated: a valid pickle followed by zeros, headers patched to declare 64 bytes.
     path = os.path.join(folder, "zip_bomb_lying_size.pt")
@@ -440,8 +450,8 @@ def write_zip_bombs():
     deflated += comp.flush()
     crc = zlib.crc32(pickled + bytes(64 - len(pickled)))
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("archive/version", "3\n")
-        z.writestr("archive/byteorder", "little")
+        z.writestr(fixed("archive/version"), "3\n")
+        z.writestr(fixed("archive/byteorder"), "little")
     with open(path, "rb") as f:
         base = f.read()
     cd_start = base.index(b"PK\x01\x02")

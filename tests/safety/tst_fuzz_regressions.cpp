@@ -13,7 +13,10 @@
 
 namespace {
 
-QString crashDir() { return QStringLiteral(PICKLESCOPE_TEST_DATA "/fuzz-crashes"); }
+QString crashDir()
+{
+    return QStringLiteral(PICKLESCOPE_TEST_DATA "/fuzz-crashes");
+}
 
 } // namespace
 
@@ -24,7 +27,9 @@ private Q_SLOTS:
     void survivesEveryReproducer_data()
     {
         QTest::addColumn<QString>("file");
-        const QStringList files = QDir(crashDir()).entryList(QDir::Files | QDir::NoDotAndDotDot | QDir::Hidden, QDir::Name);
+        const QStringList files
+            = QDir(crashDir())
+                  .entryList(QDir::Files | QDir::NoDotAndDotDot | QDir::Hidden, QDir::Name);
         for (const QString& file : files)
             if (!file.startsWith('.') && !file.endsWith(".md"))
                 QTest::newRow(qPrintable(file)) << file;
@@ -40,7 +45,8 @@ private Q_SLOTS:
             QVERIFY(in.open(QIODevice::ReadOnly));
             bytes = in.readAll();
         }
-        const std::span<const std::byte> span(reinterpret_cast<const std::byte*>(bytes.constData()), std::size_t(bytes.size()));
+        const std::span<const std::byte> span(
+            reinterpret_cast<const std::byte*>(bytes.constData()), std::size_t(bytes.size()));
         auto loaded = core::loadSource(core::ByteSource::fromBytes(span, file.toStdString()));
         if (!loaded.ok()) {
             QVERIFY(loaded.error().offset <= std::uint64_t(bytes.size()));
@@ -48,13 +54,15 @@ private Q_SLOTS:
         }
         const core::Document& doc = *loaded.value();
         if (doc.error)
-            QVERIFY2(doc.error->offset <= std::uint64_t(bytes.size()) || !doc.pickles.empty(), doc.error->toString().c_str());
+            QVERIFY2(doc.error->offset <= std::uint64_t(bytes.size()) || !doc.pickles.empty(),
+                doc.error->toString().c_str());
         std::size_t edges = 0;
         for (std::size_t i = 0; i < doc.graph.size(); ++i)
-            doc.graph.forEachChild(core::ValueId { static_cast<std::uint32_t>(i) }, [&](core::ValueId child) {
-                QVERIFY(doc.graph.valid(child));
-                ++edges;
-            });
+            doc.graph.forEachChild(
+                core::ValueId { static_cast<std::uint32_t>(i) }, [&](core::ValueId child) {
+                    QVERIFY(doc.graph.valid(child));
+                    ++edges;
+                });
         for (const core::PickleStream& stream : doc.pickles) {
             const core::Disassembly dis = core::disassemble(stream.bytes, stream.offset);
             QVERIFY(dis.records.size() <= stream.bytes.size());
@@ -62,7 +70,8 @@ private Q_SLOTS:
         }
         const core::safety::SafetyReport report = core::safety::scan(doc);
         const core::safety::SafetyReport raw = core::safety::scanBytes(span);
-        QVERIFY(report.picklesScanned <= doc.pickles.size() + 64 && raw.picklesScanned <= std::size_t(bytes.size()) + 1);
+        QVERIFY(report.picklesScanned <= doc.pickles.size() + 64
+            && raw.picklesScanned <= std::size_t(bytes.size()) + 1);
     }
 };
 

@@ -49,7 +49,8 @@ QByteArray adversarial(const QString& name)
     if (name == "frame of 2^63 bytes")
         return proto4 + QByteArray::fromHex("95") + le64(std::uint64_t(1) << 63) + "N.";
     if (name == "long_binput 0xffffffff")
-        return proto2 + "N" + "r" + le32(0xFFFFFFFFu) + "j" + le32(0xFFFFFFFFu) + QByteArray::fromHex("86") + ".";
+        return proto2 + "N" + "r" + le32(0xFFFFFFFFu) + "j" + le32(0xFFFFFFFFu)
+            + QByteArray::fromHex("86") + ".";
     if (name == "1,000,000 nested lists")
         return proto2 + QByteArray(1000000, ']') + QByteArray(999999, 'a') + ".";
     if (name == "1,000,000 nested tuples")
@@ -67,17 +68,22 @@ QByteArray adversarial(const QString& name)
     return {};
 }
 
-const QStringList kNames { "binunicode8 of 2^62 bytes", "binbytes8 of 2^64-1 bytes", "binunicode of 4 GiB",
-    "long4 of 2 GiB", "frame of 2^63 bytes", "long_binput 0xffffffff", "1,000,000 nested lists",
-    "1,000,000 nested tuples", "100,000 open marks", "2,000,000 DUPs", "200,000 sparse memo keys" };
+const QStringList kNames { "binunicode8 of 2^62 bytes", "binbytes8 of 2^64-1 bytes",
+    "binunicode of 4 GiB", "long4 of 2 GiB", "frame of 2^63 bytes", "long_binput 0xffffffff",
+    "1,000,000 nested lists", "1,000,000 nested tuples", "100,000 open marks", "2,000,000 DUPs",
+    "200,000 sparse memo keys" };
 
 std::shared_ptr<core::ByteSource> sourceOf(const QByteArray& bytes)
 {
     const auto* data = reinterpret_cast<const std::byte*>(bytes.constData());
-    return core::ByteSource::fromBuffer(std::vector<std::byte>(data, data + bytes.size()), "adversarial.pkl");
+    return core::ByteSource::fromBuffer(
+        std::vector<std::byte>(data, data + bytes.size()), "adversarial.pkl");
 }
 
-bool underAddressSanitizer() { return dlsym(RTLD_DEFAULT, "__asan_init") != nullptr; }
+bool underAddressSanitizer()
+{
+    return dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
+}
 
 constexpr std::size_t kGraphBytesPerInputByte = 64;
 
@@ -99,7 +105,8 @@ private Q_SLOTS:
         QStringList files;
         std::int64_t largest = 0;
         for (const QString& name : kNames) {
-            const QString path = dir.filePath(QString(name).replace(' ', '_').replace(',', "") + ".pkl");
+            const QString path
+                = dir.filePath(QString(name).replace(' ', '_').replace(',', "") + ".pkl");
             QFile file(path);
             QVERIFY(file.open(QIODevice::WriteOnly));
             const QByteArray bytes = adversarial(name);
@@ -109,7 +116,8 @@ private Q_SLOTS:
         }
         // The bombs last: the peak is a running maximum over the children.
         for (const char* bomb : { "zip_bomb_lying_size.pt", "zip_bomb_storage.pt" }) {
-            const QString path = QStringLiteral(PICKLESCOPE_TEST_DATA "/safety/adversarial/") + bomb;
+            const QString path
+                = QStringLiteral(PICKLESCOPE_TEST_DATA "/safety/adversarial/") + bomb;
             files << path;
             largest = std::max<std::int64_t>(largest, QFileInfo(path).size());
         }
@@ -119,7 +127,8 @@ private Q_SLOTS:
         for (const QString& path : files) {
             QProcess process;
             process.start("/bin/sh",
-                { "-c", QString("ulimit -v %1; exec \"$0\" scan \"$1\" >/dev/null").arg(capKiB), cli, path });
+                { "-c", QString("ulimit -v %1; exec \"$0\" scan \"$1\" >/dev/null").arg(capKiB),
+                    cli, path });
             QVERIFY(process.waitForFinished(120000));
             QCOMPARE(process.exitStatus(), QProcess::NormalExit);
             const int code = process.exitCode();
@@ -128,12 +137,18 @@ private Q_SLOTS:
             QVERIFY2(!err.contains("out of memory"), qPrintable(path + ": " + err));
             rusage usage {};
             getrusage(RUSAGE_CHILDREN, &usage);
-            qInfo("%s: exit %d, peak so far %ld KiB", qPrintable(QFileInfo(path).fileName()), code, usage.ru_maxrss);
+            qInfo("%s: exit %d, peak so far %ld KiB", qPrintable(QFileInfo(path).fileName()), code,
+                usage.ru_maxrss);
             if (path.endsWith("zip_bomb_storage.pt"))
-                QEXPECT_FAIL("", "the torch reader inflates DEFLATE storage records while loading (256 MiB here)",
+                QEXPECT_FAIL("",
+                    "the torch reader inflates DEFLATE storage records while loading (256 MiB "
+                    "here)",
                     Continue);
             QVERIFY2(usage.ru_maxrss <= boundKiB,
-                qPrintable(QString("%1: peak %2 KiB over %3 KiB").arg(path).arg(usage.ru_maxrss).arg(boundKiB)));
+                qPrintable(QString("%1: peak %2 KiB over %3 KiB")
+                               .arg(path)
+                               .arg(usage.ru_maxrss)
+                               .arg(boundKiB)));
         }
     }
     void boundsTheGraphByTheInput_data()
@@ -151,7 +166,8 @@ private Q_SLOTS:
         const core::Document& doc = *loaded.value();
         const std::size_t used = doc.graph.memoryUsage();
         QVERIFY2(used <= kGraphBytesPerInputByte * std::size_t(bytes.size()) + (1u << 20),
-            qPrintable(QString("%1 bytes of graph for %2 bytes of input").arg(used).arg(bytes.size())));
+            qPrintable(
+                QString("%1 bytes of graph for %2 bytes of input").arg(used).arg(bytes.size())));
         // The safety walk copes too.
         const core::safety::SafetyReport report = core::safety::scan(doc);
         QVERIFY(report.verdict != core::safety::Verdict::Dangerous);
@@ -177,11 +193,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("limit");
-        QTest::newRow("values: nested lists over 1,000 values") << "1,000,000 nested lists" << "values";
-        QTest::newRow("stack: 100,000 marks over a depth of 1,000") << "100,000 open marks" << "stack";
-        QTest::newRow("stack: nested tuples over a depth of 1,000") << "1,000,000 nested tuples" << "stack";
-        QTest::newRow("memo: 200,000 keys over 1,000 entries") << "200,000 sparse memo keys" << "memo";
-        QTest::newRow("stack: DUPs over a depth of 1,000") << "2,000,000 DUPs" << "stack";
+        QTest::newRow("values: nested lists over 1,000 values") << "1,000,000 nested lists"
+                                                                << "values";
+        QTest::newRow("stack: 100,000 marks over a depth of 1,000") << "100,000 open marks"
+                                                                    << "stack";
+        QTest::newRow("stack: nested tuples over a depth of 1,000") << "1,000,000 nested tuples"
+                                                                    << "stack";
+        QTest::newRow("memo: 200,000 keys over 1,000 entries") << "200,000 sparse memo keys"
+                                                               << "memo";
+        QTest::newRow("stack: DUPs over a depth of 1,000") << "2,000,000 DUPs"
+                                                           << "stack";
     }
     void turnsEachLimitIntoAnError()
     {
@@ -199,7 +220,6 @@ private Q_SLOTS:
         QVERIFY(loaded.value()->error.has_value());
         QCOMPARE(int(loaded.value()->error->code), int(core::ErrorCode::LimitExceeded));
     }
-
 };
 
 QTEST_APPLESS_MAIN(TestLoadLimits)

@@ -19,11 +19,15 @@ using namespace core::safety;
 
 namespace {
 
-QString dataDir() { return QStringLiteral(PICKLESCOPE_TEST_DATA "/safety"); }
+QString dataDir()
+{
+    return QStringLiteral(PICKLESCOPE_TEST_DATA "/safety");
+}
 
 std::span<const std::byte> bytesOf(const QByteArray& data)
 {
-    return { reinterpret_cast<const std::byte*>(data.constData()), static_cast<std::size_t>(data.size()) };
+    return { reinterpret_cast<const std::byte*>(data.constData()),
+        static_cast<std::size_t>(data.size()) };
 }
 
 QByteArray readFile(const QString& path)
@@ -52,7 +56,10 @@ QList<ManifestRow> readManifest(const QString& name)
     return rows;
 }
 
-SafetyReport rawReportFor(const QString& path) { return scanBytes(bytesOf(readFile(path)), "pickle"); }
+SafetyReport rawReportFor(const QString& path)
+{
+    return scanBytes(bytesOf(readFile(path)), "pickle");
+}
 
 // The report picklescope-cli scan prints: the loaded document's, or the raw bytes' when the
 // container cannot be read at all.
@@ -66,7 +73,10 @@ SafetyReport reportFor(const QString& path, std::shared_ptr<core::Document>* doc
     return scan(*loaded.value());
 }
 
-bool isZip(const QString& path) { return readFile(path).startsWith("PK\x03\x04"); }
+bool isZip(const QString& path)
+{
+    return readFile(path).startsWith("PK\x03\x04");
+}
 
 // Archives need the torch reader; until it reads them they load as (malformed) plain pickles.
 bool archiveUnreadable(const QString& path)
@@ -82,7 +92,8 @@ bool hasDangerous(const SafetyReport& report, const QString& expected)
     if (expected == "*")
         return report.verdict == Verdict::Dangerous;
     for (const GlobalUse& use : report.globals)
-        if (use.verdict == Verdict::Dangerous && QString::fromStdString(use.module + "." + use.name) == expected)
+        if (use.verdict == Verdict::Dangerous
+            && QString::fromStdString(use.module + "." + use.name) == expected)
             return true;
     return false;
 }
@@ -107,38 +118,73 @@ private Q_SLOTS:
         QTest::addColumn<QString>("module");
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("verdict");
-        const int safe = int(Verdict::Safe), unknown = int(Verdict::Unknown), dangerous = int(Verdict::Dangerous);
-        QTest::newRow("os.system is dangerous") << "os" << "system" << dangerous;
-        QTest::newRow("posix.system is dangerous") << "posix" << "system" << dangerous;
-        QTest::newRow("nt.system is dangerous") << "nt" << "system" << dangerous;
-        QTest::newRow("a submodule of os inherits its wildcard") << "os.path" << "join" << dangerous;
-        QTest::newRow("subprocess.Popen is dangerous") << "subprocess" << "Popen" << dangerous;
-        QTest::newRow("builtins.eval is dangerous") << "builtins" << "eval" << dangerous;
-        QTest::newRow("builtins.getattr is dangerous") << "builtins" << "getattr" << dangerous;
-        QTest::newRow("builtins.__import__ is dangerous") << "builtins" << "__import__" << dangerous;
-        QTest::newRow("runpy._run_code is dangerous") << "runpy" << "_run_code" << dangerous;
-        QTest::newRow("operator.attrgetter is dangerous") << "operator" << "attrgetter" << dangerous;
-        QTest::newRow("functools.partial is dangerous") << "functools" << "partial" << dangerous;
-        QTest::newRow("torch.load is dangerous") << "torch" << "load" << dangerous;
-        QTest::newRow("torch._C internals are dangerous") << "torch._C" << "_load_for_lite_interpreter" << dangerous;
-        QTest::newRow("an attribute path through torch to os is dangerous") << "torch" << "os.system" << dangerous;
-        QTest::newRow("a dunder attribute is dangerous") << "numpy" << "__builtins__" << dangerous;
-        QTest::newRow("an attribute path into torch._C is dangerous") << "torch" << "_C._nn.gelu" << dangerous;
-        QTest::newRow("numpy.load is dangerous") << "numpy" << "load" << dangerous;
-        QTest::newRow("collections.OrderedDict is safe") << "collections" << "OrderedDict" << safe;
-        QTest::newRow("torch rebuild v2 is safe") << "torch._utils" << "_rebuild_tensor_v2" << safe;
-        QTest::newRow("a torch storage class is safe") << "torch" << "FloatStorage" << safe;
-        QTest::newRow("a torch dtype is safe") << "torch" << "bfloat16" << safe;
-        QTest::newRow("copyreg._reconstructor is safe") << "copyreg" << "_reconstructor" << safe;
-        QTest::newRow("copyreg.__newobj__ is safe despite its dunder") << "copyreg" << "__newobj__" << safe;
-        QTest::newRow("numpy _reconstruct is safe") << "numpy.core.multiarray" << "_reconstruct" << safe;
-        QTest::newRow("numpy scalar types are safe") << "numpy" << "float64" << safe;
-        QTest::newRow("uuid.UUID is safe though uuid is not") << "uuid" << "UUID" << safe;
-        QTest::newRow("TorchScript list helpers are safe though torch.jit is not") << "torch.jit._pickle" << "build_intlist" << safe;
-        QTest::newRow("a user class is unknown") << "mymodels" << "Net" << unknown;
-        QTest::newRow("a pandas internal is unknown") << "pandas._libs.internals" << "_unpickle_block" << unknown;
-        QTest::newRow("_load_from_bytes is unknown") << "torch.storage" << "_load_from_bytes" << unknown;
-        QTest::newRow("an empty module is unknown") << "" << "x" << unknown;
+        const int safe = int(Verdict::Safe), unknown = int(Verdict::Unknown),
+                  dangerous = int(Verdict::Dangerous);
+        QTest::newRow("os.system is dangerous") << "os"
+                                                << "system" << dangerous;
+        QTest::newRow("posix.system is dangerous") << "posix"
+                                                   << "system" << dangerous;
+        QTest::newRow("nt.system is dangerous") << "nt"
+                                                << "system" << dangerous;
+        QTest::newRow("a submodule of os inherits its wildcard") << "os.path"
+                                                                 << "join" << dangerous;
+        QTest::newRow("subprocess.Popen is dangerous") << "subprocess"
+                                                       << "Popen" << dangerous;
+        QTest::newRow("builtins.eval is dangerous") << "builtins"
+                                                    << "eval" << dangerous;
+        QTest::newRow("builtins.getattr is dangerous") << "builtins"
+                                                       << "getattr" << dangerous;
+        QTest::newRow("builtins.__import__ is dangerous") << "builtins"
+                                                          << "__import__" << dangerous;
+        QTest::newRow("runpy._run_code is dangerous") << "runpy"
+                                                      << "_run_code" << dangerous;
+        QTest::newRow("operator.attrgetter is dangerous") << "operator"
+                                                          << "attrgetter" << dangerous;
+        QTest::newRow("functools.partial is dangerous") << "functools"
+                                                        << "partial" << dangerous;
+        QTest::newRow("torch.load is dangerous") << "torch"
+                                                 << "load" << dangerous;
+        QTest::newRow("torch._C internals are dangerous")
+            << "torch._C"
+            << "_load_for_lite_interpreter" << dangerous;
+        QTest::newRow("an attribute path through torch to os is dangerous")
+            << "torch"
+            << "os.system" << dangerous;
+        QTest::newRow("a dunder attribute is dangerous") << "numpy"
+                                                         << "__builtins__" << dangerous;
+        QTest::newRow("an attribute path into torch._C is dangerous") << "torch"
+                                                                      << "_C._nn.gelu" << dangerous;
+        QTest::newRow("numpy.load is dangerous") << "numpy"
+                                                 << "load" << dangerous;
+        QTest::newRow("collections.OrderedDict is safe") << "collections"
+                                                         << "OrderedDict" << safe;
+        QTest::newRow("torch rebuild v2 is safe") << "torch._utils"
+                                                  << "_rebuild_tensor_v2" << safe;
+        QTest::newRow("a torch storage class is safe") << "torch"
+                                                       << "FloatStorage" << safe;
+        QTest::newRow("a torch dtype is safe") << "torch"
+                                               << "bfloat16" << safe;
+        QTest::newRow("copyreg._reconstructor is safe") << "copyreg"
+                                                        << "_reconstructor" << safe;
+        QTest::newRow("copyreg.__newobj__ is safe despite its dunder") << "copyreg"
+                                                                       << "__newobj__" << safe;
+        QTest::newRow("numpy _reconstruct is safe") << "numpy.core.multiarray"
+                                                    << "_reconstruct" << safe;
+        QTest::newRow("numpy scalar types are safe") << "numpy"
+                                                     << "float64" << safe;
+        QTest::newRow("uuid.UUID is safe though uuid is not") << "uuid"
+                                                              << "UUID" << safe;
+        QTest::newRow("TorchScript list helpers are safe though torch.jit is not")
+            << "torch.jit._pickle"
+            << "build_intlist" << safe;
+        QTest::newRow("a user class is unknown") << "mymodels"
+                                                 << "Net" << unknown;
+        QTest::newRow("a pandas internal is unknown") << "pandas._libs.internals"
+                                                      << "_unpickle_block" << unknown;
+        QTest::newRow("_load_from_bytes is unknown") << "torch.storage"
+                                                     << "_load_from_bytes" << unknown;
+        QTest::newRow("an empty module is unknown") << ""
+                                                    << "x" << unknown;
     }
     void classifiesGlobals()
     {
@@ -167,8 +213,15 @@ private Q_SLOTS:
     {
         // PROTO 4, 'os' MEMOIZE, 'system' MEMOIZE, POP, POP, BINGET 0, BINGET 1, STACK_GLOBAL,
         // 'id', TUPLE1, REDUCE, STOP.
-        const QByteArray bytes = QByteArray::fromHex("8004" "8c026f7394" "8c0673797374656d94" "3030"
-                                                     "680068019" "3" "8c02696485" "52" "2e");
+        const QByteArray bytes = QByteArray::fromHex("8004"
+                                                     "8c026f7394"
+                                                     "8c0673797374656d94"
+                                                     "3030"
+                                                     "680068019"
+                                                     "3"
+                                                     "8c02696485"
+                                                     "52"
+                                                     "2e");
         const OpcodeScan scan = scanOpcodes(bytesOf(bytes));
         QVERIFY(!scan.error);
         QCOMPARE(scan.globals.size(), std::size_t(1));
@@ -180,11 +233,14 @@ private Q_SLOTS:
 
     void flagsNonStringStackGlobalOperands()
     {
-        const SafetyReport report = reportFor(dataDir() + "/malicious/stack_global_computed_operand.pkl");
+        const SafetyReport report
+            = reportFor(dataDir() + "/malicious/stack_global_computed_operand.pkl");
         QCOMPARE(int(report.verdict), int(Verdict::Dangerous));
         bool found = false;
         for (const Finding& f : report.findingDetails)
-            found = found || (f.verdict == Verdict::Dangerous && f.message.find("not plain strings") != std::string::npos);
+            found = found
+                || (f.verdict == Verdict::Dangerous
+                    && f.message.find("not plain strings") != std::string::npos);
         QVERIFY(found);
     }
 
@@ -202,9 +258,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("a call result dropped by POP") << "discarded_call_result.pkl" << "discarded by POP";
-        QTest::newRow("a PROTO after the first opcode") << "discarded_call_result.pkl" << "duplicate PROTO";
-        QTest::newRow("a second pickle after STOP") << "second_pickle_payload.pkl" << "another pickle follows STOP";
+        QTest::newRow("a call result dropped by POP") << "discarded_call_result.pkl"
+                                                      << "discarded by POP";
+        QTest::newRow("a PROTO after the first opcode") << "discarded_call_result.pkl"
+                                                        << "duplicate PROTO";
+        QTest::newRow("a second pickle after STOP") << "second_pickle_payload.pkl"
+                                                    << "another pickle follows STOP";
     }
     void reportsTamperingAnomalies()
     {
@@ -229,7 +288,8 @@ private Q_SLOTS:
         QVERIFY(system != nullptr);
         QVERIFY(system->reachable);
         const QString path = QString::fromStdString(system->path);
-        QVERIFY2(path.startsWith("['x']") && path.contains("['holder']") && path.endsWith("['inner']['config'][2]"),
+        QVERIFY2(path.startsWith("['x']") && path.contains("['holder']")
+                && path.endsWith("['inner']['config'][2]"),
             qPrintable(path));
         QVERIFY(isDangerousValue(*doc, report, system->value));
         QVERIFY(!isDangerousValue(*doc, report, doc->root));
@@ -249,9 +309,11 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("a storage record cut short") << "storage_short.pt" << "holds 24 bytes but declares 16 x 4 bytes";
-        QTest::newRow("a data record nothing references") << "unreferenced_record.pt"
-                                                           << "'archive/data/7' is not referenced by data.pkl";
+        QTest::newRow("a storage record cut short") << "storage_short.pt"
+                                                    << "holds 24 bytes but declares 16 x 4 bytes";
+        QTest::newRow("a data record nothing references")
+            << "unreferenced_record.pt"
+            << "'archive/data/7' is not referenced by data.pkl";
     }
     void reportsArchiveAnomalies()
     {
@@ -284,10 +346,12 @@ private Q_SLOTS:
             if (hasDangerous(report, row.fields.value(0)))
                 ++detected;
             else
-                missed << row.file + " (expected " + row.fields.value(0) + ", got: " + dangerousList(report) + ")";
+                missed << row.file + " (expected " + row.fields.value(0)
+                        + ", got: " + dangerousList(report) + ")";
         }
-        qInfo("malicious corpus: %d of %d detected (%d archives skipped: unreadable by the torch reader)", detected,
-            int(rows.size()) - skipped, skipped);
+        qInfo("malicious corpus: %d of %d detected (%d archives skipped: unreadable by the torch "
+              "reader)",
+            detected, int(rows.size()) - skipped, skipped);
         QVERIFY2(missed.isEmpty(), qPrintable(missed.join("\n")));
     }
 
@@ -305,7 +369,8 @@ private Q_SLOTS:
             const SafetyReport report = reportFor(path);
             if (report.verdict == Verdict::Dangerous) {
                 ++falseAlarms;
-                alarms << row.file + ": " + dangerousList(report) + " " + QString::fromStdString(report.findings.empty() ? "" : report.findings[0]);
+                alarms << row.file + ": " + dangerousList(report) + " "
+                        + QString::fromStdString(report.findings.empty() ? "" : report.findings[0]);
             }
             QVERIFY2(report.errors.empty(), qPrintable(row.file));
         }
@@ -320,8 +385,9 @@ private Q_SLOTS:
         int files = 0;
         QStringList alarms;
         for (const QString& folder : { QStringLiteral("pickle"), QStringLiteral("torch") }) {
-            QDirIterator it(QStringLiteral(PICKLESCOPE_TEST_DATA "/") + folder, { "*.pkl", "*.pt", "*.pth", "*.bin", "*.ckpt" },
-                QDir::Files, QDirIterator::Subdirectories);
+            QDirIterator it(QStringLiteral(PICKLESCOPE_TEST_DATA "/") + folder,
+                { "*.pkl", "*.pt", "*.pth", "*.bin", "*.ckpt" }, QDir::Files,
+                QDirIterator::Subdirectories);
             while (it.hasNext()) {
                 const QString path = it.next();
                 ++files;
@@ -330,7 +396,8 @@ private Q_SLOTS:
                     alarms << path + ": " + dangerousList(report);
             }
         }
-        qInfo("fixtures of the other suites: %d false alarms in %d files", int(alarms.size()), files);
+        qInfo(
+            "fixtures of the other suites: %d false alarms in %d files", int(alarms.size()), files);
         QVERIFY(files >= 300);
         QVERIFY2(alarms.isEmpty(), qPrintable(alarms.join("\n")));
     }
@@ -381,7 +448,8 @@ private Q_SLOTS:
         QVERIFY2(line.startsWith("torch.serialization.add_safe_globals(["), qPrintable(line));
         QVERIFY2(line.contains("numpy.core.multiarray._reconstruct"), qPrintable(line));
         QVERIFY2(line.contains("numpy.ndarray"), qPrintable(line));
-        QVERIFY(std::find(report.weightsOnlyBlockers.begin(), report.weightsOnlyBlockers.end(), "numpy.dtype")
+        QVERIFY(std::find(report.weightsOnlyBlockers.begin(), report.weightsOnlyBlockers.end(),
+                    "numpy.dtype")
             != report.weightsOnlyBlockers.end());
     }
 

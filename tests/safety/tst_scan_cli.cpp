@@ -10,7 +10,10 @@
 
 namespace {
 
-QString dataDir() { return QStringLiteral(PICKLESCOPE_TEST_DATA "/safety"); }
+QString dataDir()
+{
+    return QStringLiteral(PICKLESCOPE_TEST_DATA "/safety");
+}
 
 struct Run {
     int exitCode = -1;
@@ -51,14 +54,16 @@ private Q_SLOTS:
         QTest::addColumn<QString>("file");
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("os.system at protocol 0 is dangerous") << "malicious/os_system_p0.pkl" << 3 << "posix.system";
-        QTest::newRow("a getattr chain is dangerous") << "malicious/getattr_chain_p4.pkl" << 3 << "builtins.getattr";
-        QTest::newRow("a payload in a second pickle is dangerous") << "malicious/second_pickle_payload.pkl" << 3
-                                                                   << "another pickle follows STOP";
-        QTest::newRow("plain data at protocol 2 is clean") << "benign/plain_data_p2.pkl" << 0
-                                                           << "written as __builtin__.set";
-        QTest::newRow("numpy arrays are clean, with an add_safe_globals line") << "benign/numpy_p4.pkl" << 0
-                                                                                << "torch.serialization.add_safe_globals([";
+        QTest::newRow("os.system at protocol 0 is dangerous")
+            << "malicious/os_system_p0.pkl" << 3 << "posix.system";
+        QTest::newRow("a getattr chain is dangerous")
+            << "malicious/getattr_chain_p4.pkl" << 3 << "builtins.getattr";
+        QTest::newRow("a payload in a second pickle is dangerous")
+            << "malicious/second_pickle_payload.pkl" << 3 << "another pickle follows STOP";
+        QTest::newRow("plain data at protocol 2 is clean")
+            << "benign/plain_data_p2.pkl" << 0 << "written as __builtin__.set";
+        QTest::newRow("numpy arrays are clean, with an add_safe_globals line")
+            << "benign/numpy_p4.pkl" << 0 << "torch.serialization.add_safe_globals([";
     }
     void exitsWithTheVerdict()
     {
@@ -76,7 +81,8 @@ private Q_SLOTS:
         const QString path = dir.filePath("truncated.pkl");
         QFile file(path);
         QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write(QByteArray::fromHex("80027d7100580300")); // PROTO 2, EMPTY_DICT, BINPUT, truncated BINUNICODE
+        file.write(QByteArray::fromHex(
+            "80027d7100580300")); // PROTO 2, EMPTY_DICT, BINPUT, truncated BINUNICODE
         file.close();
         const Run run = runCli({ "scan", path });
         QCOMPARE(run.exitCode, 1);
@@ -118,7 +124,11 @@ private Q_SLOTS:
             }
         }
         QVERIFY(found);
-        QVERIFY(root.value("weights_only").toObject().value("blockers").toArray().contains("posix.system"));
+        QVERIFY(root.value("weights_only")
+                    .toObject()
+                    .value("blockers")
+                    .toArray()
+                    .contains("posix.system"));
     }
 };
 

@@ -578,6 +578,107 @@ expect_bad = ["bad_storage_short.pt", "bad_missing_record.pt", "bad_shape_overfl
 expect["_bad_tensors"] = expect_bad
 
 
+# --- newer torch (2.x) forms, hand-pickled: torch 1.13 cannot write them ---------------------
+# _rebuild_tensor_v3 over UntypedStorage with uint16/uint32/uint64/complex32 dtypes, the 7-argument
+# _rebuild_tensor_v2, _rebuild_parameter_with_state, _rebuild_nested_tensor, and the storage-less
+# _rebuild_wrapper_subclass / _rebuild_device_tensor_from_numpy. Functions and dtypes missing in
+# 1.13 are stand-ins registered under torch's names so that pickle writes the right GLOBALs.
+# Expected values come from numpy over the same bytes.
+def stand_in(module, name):
+    def fn(*args):
+        raise RuntimeError("stand-in")
+    fn.__module__ = module.__name__
+    fn.__qualname__ = fn.__name__ = name
+    setattr(module, name, fn)
+    return fn
+
+
+class FakeDType:
+    def __init__(self, name):
+        self.name = name
+
+    def __reduce__(self):
+        return self.name  # GLOBAL torch <name>
+
+
+for dname in ("uint16", "uint32", "uint64"):
+    fake = FakeDType(dname)
+    FakeDType.__module__ = "torch"
+    setattr(torch, dname, fake)
+v3 = stand_in(torch._utils, "_rebuild_tensor_v3")
+with_state = stand_in(torch._utils, "_rebuild_parameter_with_state")
+nested = stand_in(torch._utils, "_rebuild_nested_tensor")
+
+new_arrays = {
+    "u16": np.array([[0, 1], [65535, 1234]], dtype="<u2"),
+    "u32": np.array([0, 4000000000, 7], dtype="<u4"),
+    "u64": np.array([2**63 + 4096, 5], dtype="<u8"),
+    "c32": np.array([1.5, -2.0, 0.25, 65504.0], dtype="<f2"),  # two complex32 values
+}
+records = {}
+objs = {}
+new_expect = []
+for i, (name, arr) in enumerate(new_arrays.items()):
+    key = str(i)
+    records[key] = arr.tobytes()
+    pid = Pid(("storage", torch.UntypedStorage, key, "cpu", arr.nbytes))
+    dtype = torch.complex32 if name == "c32" else getattr(torch, {"u16": "uint16", "u32": "uint32", "u64": "uint64"}[name])
+    shape = list(arr.shape) if name != "c32" else [2]
+    stride = [shape[1], 1] if len(shape) == 2 else [1]
+    objs[name] = Call(v3, (pid, 0, tuple(shape), tuple(stride), False, collections.OrderedDict(), dtype))
+    vals = arr.astype(np.float64).reshape(-1)
+    if name == "c32":
+        vals = vals[0::2]  # real parts
+    rec = {"path": [name], "kind": "tensor", "class": "torch.Tensor",
+           "dtype": {"u16": "uint16", "u32": "uint32", "u64": "uint64", "c32": "complex32"}[name],
+           "shape": shape, "stride": stride, "storage_offset": 0, "requires_grad": False,
+           "storage_group": i, "storage_numel": arr.nbytes}
+    rec.update(stats_of(vals))
+    new_expect.append(rec)
+# 7-argument v2 with metadata (conj bit on a complex64 tensor: real parts are unchanged)
+c64 = np.array([1 + 2j, -3 - 4j], dtype="<c8")
+records["4"] = c64.tobytes()
+objs["conj"] = Call(torch._utils._rebuild_tensor_v2,
+                    (Pid(("storage", torch.ComplexFloatStorage, "4", "cpu", 2)), 0, (2,), (1,), False,
+                     collections.OrderedDict(), {"conj": True}))
+rec = {"path": ["conj"], "kind": "tensor", "class": "torch.Tensor", "dtype": "complex64", "shape": [2],
+       "stride": [1], "storage_offset": 0, "requires_grad": False, "storage_group": 4, "storage_numel": 2}
+rec.update(stats_of(c64.real.astype(np.float64)))
+new_expect.append(rec)
+# a Parameter with Python attributes, sharing storage 4's sibling: a float32 storage
+f32 = np.array([0.5, -1.5, 2.5], dtype="<f4")
+records["5"] = f32.tobytes()
+base_t = Call(torch._utils._rebuild_tensor_v2,
+              (Pid(("storage", torch.FloatStorage, "5", "cpu", 3)), 0, (3,), (1,), True, collections.OrderedDict()))
+objs["param_state"] = Call(with_state, (base_t, True, collections.OrderedDict(), {"tag": "pruned"}))
+rec = {"path": ["param_state"], "kind": "tensor", "class": "torch.nn.Parameter", "dtype": "float32",
+       "shape": [3], "stride": [1], "storage_offset": 0, "requires_grad": True, "storage_group": 5,
+       "storage_numel": 3}
+rec.update(stats_of(f32.astype(np.float64)))
+new_expect.append(rec)
+# nested tensor: buffer + per-component sizes (2 components)
+i64 = np.array([[2, 1], [1, 1]], dtype="<i8")
+records["6"] = i64.tobytes()
+buf_t = Call(torch._utils._rebuild_tensor_v2,
+             (Pid(("storage", torch.FloatStorage, "5", "cpu", 3)), 0, (3,), (1,), False, collections.OrderedDict()))
+sizes_t = Call(torch._utils._rebuild_tensor_v2,
+               (Pid(("storage", torch.LongStorage, "6", "cpu", 4)), 0, (2, 2), (2, 1), False, collections.OrderedDict()))
+objs["nested"] = Call(nested, (buf_t, sizes_t, sizes_t, sizes_t))
+new_expect.append({"path": ["nested"], "kind": "tensor", "class": "torch.Tensor", "dtype": "float32",
+                   "shape": [2], "requires_grad": False, "layout": "nested"})
+# storage-less wrapper subclass and a device tensor from numpy (1.13's own functions)
+objs["wrapper"] = Call(torch._utils._rebuild_wrapper_subclass,
+                       (torch.Tensor, torch.float16, (4, 5), (5, 1), 0, torch.strided, "meta", False))
+new_expect.append({"path": ["wrapper"], "kind": "tensor", "class": "torch.Tensor", "dtype": "float16",
+                   "shape": [4, 5], "requires_grad": False, "layout": "other"})
+objs["xla"] = Call(torch._utils._rebuild_device_tensor_from_numpy,
+                   (np.arange(6, dtype=np.float32).reshape(2, 3), torch.bfloat16, "xla:0", True))
+new_expect.append({"path": ["xla"], "kind": "tensor", "class": "torch.Tensor", "dtype": "bfloat16",
+                   "shape": [2, 3], "requires_grad": True, "layout": "other"})
+crafted_zip("newer_torch_forms.pt", objs, records)
+expect["newer_torch_forms.pt"] = {"format": "torch-zip", "tensors": new_expect}
+
+
 # --- the bundled sample checkpoint ---------------------------------------------------------
 def sample_checkpoint(fname):
     torch.manual_seed(7)

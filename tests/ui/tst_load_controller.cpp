@@ -61,7 +61,6 @@ private Q_SLOTS:
 
     void loadsOnAWorkerWithProgress()
     {
-        UITEST_REQUIRE_LOADER();
         QTemporaryDir dir;
         const QString path = writeBigPickle(dir, 2'000'000);
         QVERIFY(!path.isEmpty());
@@ -90,7 +89,6 @@ private Q_SLOTS:
 
     void cancelsWithinAHundredMilliseconds()
     {
-        UITEST_REQUIRE_LOADER();
         QTemporaryDir dir;
         const QString path = writeBigPickle(dir, 6'000'000);
         QVERIFY(!path.isEmpty());
@@ -116,7 +114,6 @@ private Q_SLOTS:
 
     void keepsThePartialDocumentOfABrokenFile()
     {
-        UITEST_REQUIRE_LOADER();
         ui::LoadController loader;
         QSignalSpy loaded(&loader, &ui::LoadController::loaded);
         QSignalSpy failed(&loader, &ui::LoadController::failed);

@@ -68,8 +68,6 @@ private Q_SLOTS:
         QApplication::sendEvent(&window, &drop);
         QCOMPARE(started.count(), 1);
         QCOMPARE(started.at(0).at(0).toString(), QFileInfo(path).absoluteFilePath());
-        if (!uitest::loaderBuiltIn())
-            return;
         QSignalSpy shown(&window, &ui::MainWindow::documentShown);
         QVERIFY(shown.wait(20000));
         QVERIFY(!window.isShowingStartPage());
@@ -78,10 +76,7 @@ private Q_SLOTS:
 
     void opensTheBundledSample()
     {
-        if (!QFileInfo::exists(QStringLiteral(PICKLESCOPE_TEST_DATA "/../../resources/samples/sample_checkpoint.pt")))
-            QSKIP("resources/samples/sample_checkpoint.pt is not in this checkout");
         QVERIFY(!ui::MainWindow::samplePath().isEmpty());
-        UITEST_REQUIRE_LOADER();
         ui::MainWindow window;
         QSignalSpy shown(&window, &ui::MainWindow::documentShown);
         window.openSample();
@@ -105,7 +100,6 @@ private Q_SLOTS:
 
     void selectingATreeNodeSelectsItsOpcodeAndBytes()
     {
-        UITEST_REQUIRE_LOADER();
         const QJsonObject facts = uitest::readJson(QStringLiteral("shared_cycle.json"));
         const auto hello = quint64(facts.value(QStringLiteral("hello_offset")).toInteger());
         ui::MainWindow window;
@@ -122,7 +116,6 @@ private Q_SLOTS:
 
     void selectingAnOpcodeSelectsTheValueItProduced()
     {
-        UITEST_REQUIRE_LOADER();
         const QJsonObject facts = uitest::readJson(QStringLiteral("shared_cycle.json"));
         const auto hello = quint64(facts.value(QStringLiteral("hello_offset")).toInteger());
         const QJsonArray ops = facts.value(QStringLiteral("opcodes")).toArray();
@@ -143,7 +136,6 @@ private Q_SLOTS:
 
     void clickingAByteSelectsItsOpcode()
     {
-        UITEST_REQUIRE_LOADER();
         const QJsonObject facts = uitest::readJson(QStringLiteral("shared_cycle.json"));
         const auto hello = quint64(facts.value(QStringLiteral("hello_offset")).toInteger());
         ui::MainWindow window;
@@ -156,7 +148,6 @@ private Q_SLOTS:
 
     void showsALoadErrorWithItsOffsetAndThePartialTree()
     {
-        UITEST_REQUIRE_LOADER();
         ui::MainWindow window;
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("truncated.pkl"))));
         QVERIFY(window.isMessageVisible());
@@ -178,7 +169,6 @@ private Q_SLOTS:
 
     void remembersRecentFiles()
     {
-        UITEST_REQUIRE_LOADER();
         QSettings().clear();
         const QString path = QFileInfo(uitest::dataPath(QStringLiteral("shared_cycle.pkl"))).absoluteFilePath();
         {
@@ -193,9 +183,6 @@ private Q_SLOTS:
 
     void exportsJsonFromTheWindow()
     {
-        UITEST_REQUIRE_LOADER();
-        if (!ui::JsonExporter::inProcess() && ui::JsonExporter::cliPath().isEmpty())
-            QSKIP("picklescope-cli is not built");
         ui::MainWindow window;
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
         QTemporaryDir dir;
@@ -206,8 +193,6 @@ private Q_SLOTS:
         window.exportJson(out, options);
         QVERIFY(exported.wait(20000));
         const QString error = exported.at(0).at(1).toString();
-        if (error.contains(QStringLiteral("json")) && error.contains(QStringLiteral("unknown"), Qt::CaseInsensitive))
-            QSKIP("picklescope-cli has no json command yet");
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));

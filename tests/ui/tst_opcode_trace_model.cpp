@@ -28,7 +28,6 @@ class TestOpcodeTraceModel : public QObject {
 private Q_SLOTS:
     void listsEveryOpcodePickletoolsLists()
     {
-        UITEST_REQUIRE_LOADER();
         const ui::LoadedFile file = load(QStringLiteral("shared_cycle.pkl"));
         QVERIFY(file.doc);
         ui::OpcodeTraceModel model;
@@ -46,7 +45,6 @@ private Q_SLOTS:
 
     void decodesArgumentsOnDemand()
     {
-        UITEST_REQUIRE_LOADER();
         const ui::LoadedFile file = load(QStringLiteral("shared_cycle.pkl"));
         QVERIFY(file.doc);
         ui::OpcodeTraceModel model;
@@ -98,7 +96,6 @@ private Q_SLOTS:
     void readsEveryRowOfEveryFixtureFile()
     {
         QFETCH(QString, path);
-        UITEST_REQUIRE_LOADER();
         auto r = core::loadFile(path.toStdString());
         if (!r.ok())
             return;

@@ -234,7 +234,6 @@ private Q_SLOTS:
     void passesTheModelTesterOnEveryFixtureFile()
     {
         QFETCH(QString, path);
-        UITEST_REQUIRE_LOADER();
         auto r = core::loadFile(path.toStdString());
         if (!r.ok())
             return; // files that cannot be opened at all are the loader's tests' business

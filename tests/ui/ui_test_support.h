@@ -1,7 +1,6 @@
 #pragma once
 
-// Shared by the ui tests: fixture paths, and whether the core pieces a test needs are built in
-// (the ui links fallbacks while the core is being written; such tests skip instead of failing).
+// Shared by the ui tests: fixture paths and the facts the generator captured from CPython.
 
 #include "core/loader.h"
 
@@ -25,16 +24,4 @@ inline QJsonObject readJson(const QString& name)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-inline bool loaderBuiltIn()
-{
-    auto r = core::loadFile(dataPath(QStringLiteral("shared_cycle.pkl")).toStdString());
-    return r.ok() || r.error().message.find("not built in") == std::string::npos;
-}
-
 } // namespace uitest
-
-#define UITEST_REQUIRE_LOADER()                                                                    \
-    do {                                                                                           \
-        if (!uitest::loaderBuiltIn())                                                              \
-            QSKIP("core::loadFile is not in this build yet");                                      \
-    } while (false)

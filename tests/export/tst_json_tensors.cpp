@@ -193,10 +193,11 @@ void TestJsonTensors::tensorsMatchTorchLoad()
                 want.value(QStringLiteral("class")).toString());
             QCOMPARE(got.value(QStringLiteral("dtype")).toString(),
                 want.value(QStringLiteral("dtype")).toString());
-            QCOMPARE(got.value(QStringLiteral("stride")).toArray(),
-                want.value(QStringLiteral("stride")).toArray());
-            QCOMPARE(got.value(QStringLiteral("storage_offset")).toInteger(),
-                want.value(QStringLiteral("storage_offset")).toInteger());
+            if (want.contains(QStringLiteral("stride"))) { // not recorded for nested/wrapper forms
+                QCOMPARE(got.value(QStringLiteral("stride")).toArray(), want.value(QStringLiteral("stride")).toArray());
+                QCOMPARE(got.value(QStringLiteral("storage_offset")).toInteger(),
+                    want.value(QStringLiteral("storage_offset")).toInteger());
+            }
             QCOMPARE(got.value(QStringLiteral("requires_grad")).toBool(),
                 want.value(QStringLiteral("requires_grad")).toBool());
             if (want.contains(QStringLiteral("storage_group"))

@@ -16,7 +16,6 @@
 #include <unordered_set>
 #include <vector>
 
-
 namespace {
 
 struct TensorRow {
@@ -126,11 +125,13 @@ std::vector<TensorRow> findTensors(const core::ValueGraph& g, core::ValueId root
             } else {
                 const auto& a = g.ndarray(id);
                 row.isArray = true;
-                row.dtype = a.dtype == core::DType::Other && !a.dtypeText.empty() ? std::string(a.dtypeText)
-                                                                                 : std::string(core::dtypeName(a.dtype));
+                row.dtype = a.dtype == core::DType::Other && !a.dtypeText.empty()
+                    ? std::string(a.dtypeText)
+                    : std::string(core::dtypeName(a.dtype));
                 row.shape = shapeText(a.shape);
                 row.elements = elementCount(a.shape);
-                row.bytes = row.elements * (a.itemSize != 0 ? a.itemSize : core::dtypeSize(a.dtype));
+                row.bytes
+                    = row.elements * (a.itemSize != 0 ? a.itemSize : core::dtypeSize(a.dtype));
                 row.storage = "-";
             }
             rows.push_back(std::move(row));
@@ -195,8 +196,8 @@ int runInfo(const cli::Args& args)
     std::printf("pickles:   %zu\n", doc->pickles.size());
     for (const core::PickleStream& p : doc->pickles)
         std::printf("  %-24s offset %llu, %s bytes, protocol %d%s\n", p.name.c_str(),
-            static_cast<unsigned long long>(p.offset), withThousands(p.bytes.size()).c_str(), p.protocol,
-            p.inflated ? " (inflated)" : "");
+            static_cast<unsigned long long>(p.offset), withThousands(p.bytes.size()).c_str(),
+            p.protocol, p.inflated ? " (inflated)" : "");
     if (g.valid(doc->root))
         std::printf("root:      %s\n", core::summary(g, doc->root).c_str());
 
@@ -204,7 +205,8 @@ int runInfo(const cli::Args& args)
     const core::safety::SafetyReport safety = core::safety::scan(*doc);
     std::printf("safety:    %s (%zu global%s: %zu safe, %zu unknown, %zu dangerous)%s\n",
         std::string(core::safety::verdictName(safety.verdict)).c_str(), safety.globals.size(),
-        safety.globals.size() == 1 ? "" : "s", safety.safeCount, safety.unknownCount, safety.dangerousCount,
+        safety.globals.size() == 1 ? "" : "s", safety.safeCount, safety.unknownCount,
+        safety.dangerousCount,
         safety.verdict == core::safety::Verdict::Safe ? "" : "; see picklescope-cli scan");
 
     const std::vector<TensorRow> rows = findTensors(g, doc->root);
@@ -218,21 +220,26 @@ int runInfo(const cli::Args& args)
             wShape = std::max(wShape, r.shape.size());
         }
         wPath = std::min<std::size_t>(wPath, 60);
-        std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath), "path", static_cast<int>(wType),
-            "dtype", static_cast<int>(wShape), "shape", "elements", "bytes", "storage");
+        std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath), "path",
+            static_cast<int>(wType), "dtype", static_cast<int>(wShape), "shape", "elements",
+            "bytes", "storage");
         if (stats)
-            std::printf("  %12s  %12s  %12s  %12s  %5s  %5s", "min", "max", "mean", "std", "nan", "inf");
+            std::printf(
+                "  %12s  %12s  %12s  %12s  %5s  %5s", "min", "max", "mean", "std", "nan", "inf");
         std::printf("  shared with\n");
         for (const auto& r : rows) {
-            std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath), r.path.c_str(),
-                static_cast<int>(wType), r.dtype.c_str(), static_cast<int>(wShape), r.shape.c_str(),
-                withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(), r.storage.c_str());
+            std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath),
+                r.path.c_str(), static_cast<int>(wType), r.dtype.c_str(), static_cast<int>(wShape),
+                r.shape.c_str(), withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(),
+                r.storage.c_str());
             if (stats) {
                 auto view = core::torch::TensorView::open(doc, r.id);
-                auto s = view.ok() ? view->stats() : core::Result<core::torch::TensorStats>(view.error());
+                auto s = view.ok() ? view->stats()
+                                   : core::Result<core::torch::TensorStats>(view.error());
                 if (s.ok())
-                    std::printf("  %12.6g  %12.6g  %12.6g  %12.6g  %5llu  %5llu", s->min, s->max, s->mean, s->stddev,
-                        static_cast<unsigned long long>(s->nanCount), static_cast<unsigned long long>(s->infCount));
+                    std::printf("  %12.6g  %12.6g  %12.6g  %12.6g  %5llu  %5llu", s->min, s->max,
+                        s->mean, s->stddev, static_cast<unsigned long long>(s->nanCount),
+                        static_cast<unsigned long long>(s->infCount));
                 else
                     std::printf("  %-67s", ("(" + s.error().message + ")").c_str());
             }
@@ -259,8 +266,10 @@ int runInfo(const cli::Args& args)
         std::printf("\ntotals:\n");
         for (const auto& [dtype, t] : totals)
             std::printf("  %-12s %6zu tensor%s  %16s elements  %10s\n", dtype.c_str(), t.tensors,
-                t.tensors == 1 ? " " : "s", withThousands(t.elements).c_str(), humanBytes(t.bytes).c_str());
-        std::printf("parameters: %s (%s)\n", withThousands(parameters).c_str(), humanBytes(allBytes).c_str());
+                t.tensors == 1 ? " " : "s", withThousands(t.elements).c_str(),
+                humanBytes(t.bytes).c_str());
+        std::printf("parameters: %s (%s)\n", withThousands(parameters).c_str(),
+            humanBytes(allBytes).c_str());
     } else {
         std::printf("tensors:   0\n");
     }
@@ -278,4 +287,6 @@ int runInfo(const cli::Args& args)
 } // namespace
 
 PS_CLI_COMMAND({ "info", "info FILE [--stats]",
-    "format, protocol, value count, tensor table, totals per dtype, parameter count, safety verdict", {}, runInfo })
+    "format, protocol, value count, tensor table, totals per dtype, parameter count, safety "
+    "verdict",
+    {}, runInfo })

@@ -89,7 +89,7 @@ std::string whereText(const GlobalUse& use, bool haveGraph)
         text
             += "  " + (use.path.empty() ? std::string("(the result itself)") : printable(use.path));
     else if (haveGraph)
-        text += "  (not part of the result)";
+        text += "  (consumed while loading: not in the result)";
     if (!use.useOffsets.empty()) {
         text += "  called at byte";
         for (std::size_t i = 0; i < use.useOffsets.size() && i < 3; ++i)

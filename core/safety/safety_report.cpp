@@ -3,6 +3,7 @@
 #include "core/pickle/opcodes.h"
 #include "core/safety/global_rules.h"
 #include "core/safety/opcode_scan.h"
+#include "core/value/value_text.h"
 
 #include <algorithm>
 #include <set>
@@ -36,6 +37,7 @@ Verdict worst(Verdict a, Verdict b)
 // ---- paths in the value graph --------------------------------------------------------------
 
 enum class Edge : std::uint8_t {
+    Display, // a child as the value tree shows it (core/value/value_text.h): its path segment
     Item,
     DictValue,
     DictKey,
@@ -167,6 +169,8 @@ std::string keyText(const ValueGraph& g, ValueId key)
 std::string edgeLabel(const ValueGraph& g, ValueId parent, Edge edge, std::uint32_t index)
 {
     switch (edge) {
+    case Edge::Display:
+        return displayChild(g, parent, index).pathSegment;
     case Edge::Item:
     case Edge::ListItem:
         return "[" + std::to_string(index) + "]";
@@ -247,14 +251,23 @@ void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint6
     note(root);
     for (std::size_t head = 0; head < reach.visited.size(); ++head) {
         const ValueId id { reach.visited[head] };
-        enumerateChildren(g, id, [&](ValueId child, Edge edge, std::uint32_t index) {
+        auto visit = [&](ValueId child, Edge edge, std::uint32_t index) {
             ParentLink& link = reach.parent[indexOf(child)];
             if (link.parent != Reach::kUnvisited)
                 return;
             link = ParentLink { indexOf(id), index, edge };
             reach.visited.push_back(indexOf(child));
             note(child);
-        });
+        };
+        // The tree's own children first (paths then read as the tree shows them), then the
+        // edges it folds away (a tensor's original rebuild call, ...).
+        const std::size_t shown = displayChildCount(g, id);
+        for (std::size_t i = 0; i < shown && i <= 0xFFFFFFFFu; ++i) {
+            const ValueId child = displayChildId(g, id, i);
+            if (g.valid(child))
+                visit(child, Edge::Display, static_cast<std::uint32_t>(i));
+        }
+        enumerateChildren(g, id, visit);
     }
 }
 

@@ -133,6 +133,9 @@ struct TensorRecord {
     ValueId scales = kNullValue, zeroPoints = kNullValue;
     std::int64_t axis = -1;
     ValueId components = kNullValue; // sparse: indices/values etc. as a Tuple
+    // torch 2.x rebuild metadata {'neg': True, 'conj': True}: the logical value is -data / conj(data)
+    bool negative = false;
+    bool conjugate = false;
 };
 
 struct NdArrayRecord {

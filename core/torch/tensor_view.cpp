@@ -519,8 +519,9 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
             prefetchRange(m_bytes.data() + start, static_cast<std::size_t>(len));
         }
         ChunkStats c;
-        if (raw) {
-            const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        // Legacy checkpoints place storages at any byte offset: read unaligned data by copying.
+        if (raw && reinterpret_cast<std::uintptr_t>(p) % m_elemSize == 0) {
             if (m_dtype == DType::Float32)
                 c = chunkStats(reinterpret_cast<const float*>(p), n);
             else

@@ -148,7 +148,7 @@ void TestCliExport::infoListsTensorsWithPathsAndTotals()
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("format:    torch-zip"));
     QVERIFY(r.out.contains("tensors:   4"));
-    QVERIFY(r.out.contains("root['state']['weight']"));
+    QVERIFY(r.out.contains("$['state']['weight']"));
     QVERIFY(r.out.contains("parameters: 14"));
     QVERIFY(r.out.contains("safety:    safe"));
     const Run stats = cli({ QStringLiteral("info"), kTorchDir + QStringLiteral("params_zip.pt"),

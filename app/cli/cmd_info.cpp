@@ -27,19 +27,6 @@ std::string shapeText(const std::vector<std::int64_t>& shape)
     return out + "]";
 }
 
-std::uint64_t elementCount(const std::vector<std::int64_t>& shape)
-{
-    std::uint64_t n = 1;
-    for (std::int64_t d : shape) {
-        if (d <= 0)
-            return 0;
-        if (n > ~std::uint64_t(0) / static_cast<std::uint64_t>(d))
-            return ~std::uint64_t(0);
-        n *= static_cast<std::uint64_t>(d);
-    }
-    return n;
-}
-
 std::string withThousands(std::uint64_t v)
 {
     std::string digits = std::to_string(v), out;

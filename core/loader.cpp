@@ -55,6 +55,8 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
             break;
         }
     }
+    if (!doc.pickles.empty())
+        doc.protocol = doc.pickles.front().protocol;
     if (bytes.empty())
         doc.error = makeError(ErrorCode::EndOfInput, 0, "the file is empty");
     if (index > 1)

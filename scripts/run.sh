@@ -12,8 +12,8 @@ if [ ! -x "$app" ]; then
 fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "run: no display found; starting under Xvfb and saving a screenshot to build/picklescope-shot.png" >&2
-  xvfb-run -a -s "-screen 0 1400x900x24" bash -c "
-    $app $* & pid=\$!; sleep 4; import -window root build/picklescope-shot.png; kill \$pid"
-  exit 0
+  exec scripts/screenshot.sh "${1:-resources/samples/sample_checkpoint.pt}" "" build/picklescope-shot.png
 fi
+# With no FILE, open the bundled sample checkpoint (the app itself starts on its start page).
+[ "$#" -gt 0 ] || set -- resources/samples/sample_checkpoint.pt
 exec "$app" "$@"

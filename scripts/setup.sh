@@ -11,8 +11,8 @@ case "$what" in
   build) ;;
   gui) pkgs+=(xvfb xauth xdotool imagemagick) ;;
   test) pkgs+=(clang libclang-rt-14-dev xvfb xauth imagemagick) ;;
-  fixtures) pkgs+=(python3-torch python3-numpy) ;;
-  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy) ;;
+  fixtures) pkgs+=(python3-torch python3-numpy time) ;;
+  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy time) ;;
   *) echo "usage: $0 [build|gui|test|fixtures|all]" >&2; exit 2 ;;
 esac
 missing=()

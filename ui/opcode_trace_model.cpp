@@ -58,14 +58,26 @@ void OpcodeTraceModel::setDocument(const LoadedFile& file, int pickle)
     m_file = file;
     m_pickle = pickle;
     m_trace = file.index ? file.index->trace(pickle) : nullptr;
+    m_first = 0;
     endResetModel();
+    Q_EMIT pageChanged(0);
+}
+
+void OpcodeTraceModel::setPage(int page)
+{
+    if (page < 0 || page >= pageCount() || page == this->page())
+        return;
+    beginResetModel();
+    m_first = std::size_t(page) * kPageSize;
+    endResetModel();
+    Q_EMIT pageChanged(page);
 }
 
 int OpcodeTraceModel::rowCount(const QModelIndex& parent) const
 {
     if (parent.isValid() || !m_trace)
         return 0;
-    return int(std::min<std::size_t>(m_trace->size(), std::size_t(INT_MAX)));
+    return int(std::min(m_trace->size() - m_first, kPageSize));
 }
 
 int OpcodeTraceModel::columnCount(const QModelIndex& parent) const
@@ -77,7 +89,7 @@ QVariant OpcodeTraceModel::data(const QModelIndex& index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const std::size_t i = std::size_t(index.row());
+    const std::size_t i = m_first + std::size_t(index.row());
     const OpcodeTrace::Row& rec = m_trace->row(i);
     const core::OpcodeInfo* info = m_trace->info(i);
     const core::Op op = info ? info->op : core::Op::Stop;
@@ -181,18 +193,22 @@ QVariant OpcodeTraceModel::headerData(int section, Qt::Orientation orientation, 
     }
 }
 
-int OpcodeTraceModel::rowForOffset(std::uint64_t offset) const
+int OpcodeTraceModel::rowForOffset(std::uint64_t offset)
 {
     if (!m_file.index)
         return -1;
-    return m_file.index->opcodeRowAt(m_pickle, offset);
+    const int i = m_file.index->opcodeRowAt(m_pickle, offset);
+    if (i < 0)
+        return -1;
+    setPage(int(std::size_t(i) / kPageSize));
+    return int(std::size_t(i) - m_first);
 }
 
 std::uint64_t OpcodeTraceModel::offsetAt(int row) const
 {
-    if (!m_trace || row < 0 || std::size_t(row) >= m_trace->size())
+    if (!m_trace || row < 0 || m_first + std::size_t(row) >= m_trace->size())
         return 0;
-    return m_trace->row(std::size_t(row)).offset;
+    return m_trace->row(m_first + std::size_t(row)).offset;
 }
 
 } // namespace ui

@@ -1,7 +1,9 @@
 #pragma once
 
-// The opcode trace of one pickle stream: one row per core::OpRecord, text made on demand, so
-// millions of rows cost nothing until they are painted.
+// The opcode trace of one pickle stream: one row per opcode, text made on demand, so millions of
+// rows cost nothing until they are painted. Programs over kPageSize opcodes are shown a page at a
+// time (a view's header spends time per row on every reset: a page keeps that under ~10 ms);
+// rowForOffset() turns to the page that holds an offset.
 
 #include "ui/document_index.h"
 
@@ -27,14 +29,26 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
-    // The row of the opcode covering an absolute offset, or -1.
-    int rowForOffset(std::uint64_t offset) const;
+    static constexpr std::size_t kPageSize = 500'000;
+
+    // The row of the opcode covering an absolute offset, or -1. Turns the page when needed.
+    int rowForOffset(std::uint64_t offset);
     std::uint64_t offsetAt(int row) const;
+
+    std::size_t totalRows() const { return m_trace ? m_trace->size() : 0; }
+    int pageCount() const { return int((totalRows() + kPageSize - 1) / kPageSize); }
+    int page() const { return int(m_first / kPageSize); }
+    void setPage(int page);
+    std::size_t firstRow() const { return m_first; } // trace index of row 0
+
+Q_SIGNALS:
+    void pageChanged(int page);
 
 private:
     LoadedFile m_file;
     int m_pickle = -1;
     std::shared_ptr<const OpcodeTrace> m_trace;
+    std::size_t m_first = 0;
 };
 
 } // namespace ui

@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QSpinBox>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -18,6 +19,8 @@ OpcodeTracePane::OpcodeTracePane(QWidget* parent)
     , m_view(new QTableView(this))
     , m_pickles(new QComboBox(this))
     , m_status(new QLabel(this))
+    , m_pageLabel(new QLabel(tr("Page"), this))
+    , m_page(new QSpinBox(this))
 {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -31,6 +34,11 @@ OpcodeTracePane::OpcodeTracePane(QWidget* parent)
     m_pickles->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     top->addWidget(m_pickles);
     top->addStretch(1);
+    m_page->setToolTip(tr("Long programs are shown %L1 opcodes per page").arg(OpcodeTraceModel::kPageSize));
+    top->addWidget(m_pageLabel);
+    top->addWidget(m_page);
+    m_pageLabel->hide();
+    m_page->hide();
     m_status->setStyleSheet(QStringLiteral("color: #6b7280;"));
     top->addWidget(m_status);
     layout->addLayout(top);
@@ -59,6 +67,16 @@ OpcodeTracePane::OpcodeTracePane(QWidget* parent)
             return;
         setPickle(i);
     });
+    connect(m_model, &OpcodeTraceModel::pageChanged, this, [this](int page) {
+        const bool paged = m_model->pageCount() > 1;
+        m_page->setVisible(paged);
+        m_pageLabel->setVisible(paged);
+        const QSignalBlocker block(m_page);
+        m_page->setRange(1, std::max(1, m_model->pageCount()));
+        m_page->setSuffix(tr(" of %1").arg(m_model->pageCount()));
+        m_page->setValue(page + 1);
+    });
+    connect(m_page, &QSpinBox::valueChanged, this, [this](int value) { m_model->setPage(value - 1); });
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this](const QModelIndex& current) { onCurrentRowChanged(current.row()); });
 }

@@ -8,6 +8,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QSpinBox;
 class QLabel;
 class QTableView;
 
@@ -40,6 +41,8 @@ private:
     QTableView* m_view;
     QComboBox* m_pickles;
     QLabel* m_status;
+    QLabel* m_pageLabel;
+    QSpinBox* m_page;
     bool m_applying = false;
 };
 

@@ -1,5 +1,6 @@
 // picklescope-cli json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N]:
-// the typed JSON export of DESIGN.md (schema version 1), or the plain form. See docs/json-schema.md.
+// the typed JSON export of DESIGN.md (schema version 1), or the plain form. See
+// docs/json-schema.md.
 
 #include "app/cli/cli_command.h"
 #include "core/export/json_writer.h"
@@ -23,7 +24,8 @@ int runJson(const cli::Args& args)
         else if (mode == "full")
             options.tensorData = core::TensorDataMode::Full;
         else {
-            std::fprintf(stderr, "picklescope-cli json: --tensor-data must be none, summary or full, not '%s'\n",
+            std::fprintf(stderr,
+                "picklescope-cli json: --tensor-data must be none, summary or full, not '%s'\n",
                 mode.c_str());
             return cli::ExitUsage;
         }
@@ -32,14 +34,17 @@ int runJson(const cli::Args& args)
         const std::string text = args.get("--indent");
         int indent = -1;
         const auto r = std::from_chars(text.data(), text.data() + text.size(), indent);
-        if (r.ec != std::errc() || r.ptr != text.data() + text.size() || indent < 0 || indent > 16) {
+        if (r.ec != std::errc() || r.ptr != text.data() + text.size() || indent < 0
+            || indent > 16) {
             std::fprintf(stderr, "picklescope-cli json: --indent needs a number from 0 to 16\n");
             return cli::ExitUsage;
         }
         options.indent = indent;
     }
     if (args.positionals.size() != 1) {
-        std::fprintf(stderr, "usage: picklescope-cli json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N]\n");
+        std::fprintf(stderr,
+            "usage: picklescope-cli json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] "
+            "[--indent N]\n");
         return cli::ExitUsage;
     }
     int exitCode = cli::ExitOk;
@@ -79,6 +84,7 @@ int runJson(const cli::Args& args)
 
 } // namespace
 
-PS_CLI_COMMAND({ "json", "json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N]",
-    "export the value graph as JSON (typed schema 1 by default; --plain for jq)",
-    { "-o", "--output", "--tensor-data", "--indent" }, runJson })
+PS_CLI_COMMAND(
+    { "json", "json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N]",
+        "export the value graph as JSON (typed schema 1 by default; --plain for jq)",
+        { "-o", "--output", "--tensor-data", "--indent" }, runJson })

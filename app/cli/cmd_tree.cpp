@@ -107,11 +107,13 @@ private:
     {
         std::string text = depth == 0 ? std::string() : prefix;
         text += core::summary(m_g, id);
-        const bool shared = m_g.valid(id) && core::isIdentityValue(m_g, id) && m_counts[core::indexOf(id)] >= 2;
+        const bool shared
+            = m_g.valid(id) && core::isIdentityValue(m_g, id) && m_counts[core::indexOf(id)] >= 2;
         if (shared) {
             const auto it = m_seen.find(core::indexOf(id));
             if (it != m_seen.end()) {
-                text += "  \xE2\x86\xBB #" + std::to_string(it->second.first) + " (" + it->second.second + ")";
+                text += "  \xE2\x86\xBB #" + std::to_string(it->second.first) + " ("
+                    + it->second.second + ")";
                 line(depth, text);
                 return false;
             }
@@ -146,7 +148,8 @@ int runTree(const cli::Args& args)
         std::fprintf(stderr, "picklescope-cli tree: --depth needs a whole number\n");
         return cli::ExitUsage;
     }
-    if (args.has("--max-items") && (!parseCount(args.get("--max-items"), maxItems) || maxItems == 0)) {
+    if (args.has("--max-items")
+        && (!parseCount(args.get("--max-items"), maxItems) || maxItems == 0)) {
         std::fprintf(stderr, "picklescope-cli tree: --max-items needs a positive whole number\n");
         return cli::ExitUsage;
     }

@@ -29,7 +29,8 @@ bool IoDeviceJsonSink::write(std::string_view text)
 {
     std::size_t done = 0;
     while (done < text.size()) {
-        const qint64 n = m_device.write(text.data() + done, static_cast<qint64>(text.size() - done));
+        const qint64 n
+            = m_device.write(text.data() + done, static_cast<qint64>(text.size() - done));
         if (n <= 0)
             return false;
         done += static_cast<std::size_t>(n);
@@ -43,14 +44,19 @@ constexpr std::size_t kBufferSize = std::size_t(1) << 16;
 constexpr std::uint32_t kPollEvery = 4096;
 constexpr double kTwo53 = 9007199254740992.0;
 
-// ---- export children (what the writer emits as VALUE) --------------------------------------------
+// ---- export children (what the writer emits as VALUE)
+// --------------------------------------------
 
-bool isTuple(const ValueGraph& g, ValueId id) { return g.valid(id) && g.kind(id) == ValueKind::Tuple; }
+bool isTuple(const ValueGraph& g, ValueId id)
+{
+    return g.valid(id) && g.kind(id) == ValueKind::Tuple;
+}
 
 bool isObjectArray(const ValueGraph& g, ValueId id)
 {
     const NdArrayRecord& a = g.ndarray(id);
-    return g.valid(a.data) && (g.kind(a.data) == ValueKind::List || g.kind(a.data) == ValueKind::Tuple);
+    return g.valid(a.data)
+        && (g.kind(a.data) == ValueKind::List || g.kind(a.data) == ValueKind::Tuple);
 }
 
 template <typename Visit>
@@ -95,7 +101,9 @@ void forEachExportChild(const ValueGraph& g, ValueId id, bool plain, Visit&& vis
         }
         break;
     }
-    case ValueKind::Persistent: maybe(g.persistentId(id)); break;
+    case ValueKind::Persistent:
+        maybe(g.persistentId(id));
+        break;
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
         maybe(t.scales);
@@ -108,7 +116,8 @@ void forEachExportChild(const ValueGraph& g, ValueId id, bool plain, Visit&& vis
             for (ValueId child : g.items(g.ndarray(id).data))
                 visit(child);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -136,7 +145,8 @@ std::vector<std::uint8_t> countRefs(const ValueGraph& g, ValueId root, bool plai
     return counts;
 }
 
-// ---- the writer -----------------------------------------------------------------------------------
+// ---- the writer
+// -----------------------------------------------------------------------------------
 
 enum class FrameType : std::uint8_t { Value, Text, Seq };
 // Which id vector a Seq frame walks.
@@ -196,7 +206,8 @@ const std::string_view kTexts[] = {
 struct Frame {
     std::uint64_t next = 0; // Seq: next index into the vector; Text: unused
     std::uint32_t id = 0; // Value/Seq: the value; Text: TextId
-    std::uint32_t aux = 0; // Text TTensorTail: the tensor value; Seq: 1 = comma before the first entry
+    std::uint32_t aux
+        = 0; // Text TTensorTail: the tensor value; Seq: 1 = comma before the first entry
     FrameType type = FrameType::Value;
     Source source = Source::Items;
     SeqMode mode = SeqMode::Values;
@@ -204,8 +215,8 @@ struct Frame {
 
 class Writer {
 public:
-    Writer(const std::shared_ptr<const Document>& doc, JsonSink& sink, const JsonExportOptions& options,
-        LoadObserver* observer)
+    Writer(const std::shared_ptr<const Document>& doc, JsonSink& sink,
+        const JsonExportOptions& options, LoadObserver* observer)
         : m_doc(doc)
         , m_g(doc->graph)
         , m_sink(sink)
@@ -347,7 +358,8 @@ private:
             case ':':
                 m_pretty += ": ";
                 break;
-            default: m_pretty.push_back(c);
+            default:
+                m_pretty.push_back(c);
             }
         }
         return m_sink.write(m_pretty);
@@ -430,12 +442,13 @@ private:
                 std::uint32_t unit = 0xFFFD;
                 std::size_t step = 1;
                 if (ok) { // a surrogate
-                    unit = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
+                    unit = ((c & 0x0Fu) << 12)
+                        | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
                         | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
                     step = 3;
                 }
-                char esc[6] = { '\\', 'u', kHex[(unit >> 12) & 0xF], kHex[(unit >> 8) & 0xF], kHex[(unit >> 4) & 0xF],
-                    kHex[unit & 0xF] };
+                char esc[6] = { '\\', 'u', kHex[(unit >> 12) & 0xF], kHex[(unit >> 8) & 0xF],
+                    kHex[(unit >> 4) & 0xF], kHex[unit & 0xF] };
                 put(std::string_view(esc, 6));
                 i += step;
                 run = i;
@@ -443,13 +456,27 @@ private:
             }
             flushRun(i);
             switch (c) {
-            case '"': put("\\\""); break;
-            case '\\': put("\\\\"); break;
-            case '\n': put("\\n"); break;
-            case '\r': put("\\r"); break;
-            case '\t': put("\\t"); break;
-            case '\b': put("\\b"); break;
-            case '\f': put("\\f"); break;
+            case '"':
+                put("\\\"");
+                break;
+            case '\\':
+                put("\\\\");
+                break;
+            case '\n':
+                put("\\n");
+                break;
+            case '\r':
+                put("\\r");
+                break;
+            case '\t':
+                put("\\t");
+                break;
+            case '\b':
+                put("\\b");
+                break;
+            case '\f':
+                put("\\f");
+                break;
             default: {
                 char esc[6] = { '\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF] };
                 put(std::string_view(esc, 6));
@@ -464,13 +491,15 @@ private:
 
     void putBase64(std::string_view data)
     {
-        static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        static constexpr char kB64[]
+            = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         put('"');
         char chunk[4];
         std::size_t i = 0;
         for (; i + 3 <= data.size(); i += 3) {
             const std::uint32_t v = (std::uint32_t(static_cast<unsigned char>(data[i])) << 16)
-                | (std::uint32_t(static_cast<unsigned char>(data[i + 1])) << 8) | static_cast<unsigned char>(data[i + 2]);
+                | (std::uint32_t(static_cast<unsigned char>(data[i + 1])) << 8)
+                | static_cast<unsigned char>(data[i + 2]);
             chunk[0] = kB64[(v >> 18) & 63];
             chunk[1] = kB64[(v >> 12) & 63];
             chunk[2] = kB64[(v >> 6) & 63];
@@ -534,11 +563,16 @@ private:
     {
         const auto id = static_cast<ValueId>(f.id);
         switch (f.source) {
-        case Source::Items: return m_g.items(id);
-        case Source::ArgsItems: return m_g.items(m_g.object(id).args);
-        case Source::ObjList: return m_g.object(id).listItems;
-        case Source::ObjDict: return m_g.object(id).dictItems;
-        case Source::NdItems: return m_g.items(m_g.ndarray(id).data);
+        case Source::Items:
+            return m_g.items(id);
+        case Source::ArgsItems:
+            return m_g.items(m_g.object(id).args);
+        case Source::ObjList:
+            return m_g.object(id).listItems;
+        case Source::ObjDict:
+            return m_g.object(id).dictItems;
+        case Source::NdItems:
+            return m_g.items(m_g.ndarray(id).data);
         }
         return m_g.items(id);
     }
@@ -556,7 +590,9 @@ private:
                 else
                     put(kTexts[f.id]);
                 break;
-            case FrameType::Seq: stepSeq(f); break;
+            case FrameType::Seq:
+                stepSeq(f);
+                break;
             case FrameType::Value:
                 if (++m_written % kPollEvery == 0) {
                     if (m_failed)
@@ -587,7 +623,9 @@ private:
         again.next = i + step;
         m_stack.push_back(again);
         switch (f.mode) {
-        case SeqMode::Values: pushValue(items[i]); break;
+        case SeqMode::Values:
+            pushValue(items[i]);
+            break;
         case SeqMode::Pairs:
             put('[');
             pushText(TCloseArray);
@@ -654,8 +692,13 @@ private:
     {
         const ValueKind k = m_g.kind(id);
         switch (k) {
-        case ValueKind::None: put("{\"type\":\"none\"}"); return {};
-        case ValueKind::Bool: put(m_g.boolValue(id) ? "{\"type\":\"bool\",\"value\":true}" : "{\"type\":\"bool\",\"value\":false}"); return {};
+        case ValueKind::None:
+            put("{\"type\":\"none\"}");
+            return {};
+        case ValueKind::Bool:
+            put(m_g.boolValue(id) ? "{\"type\":\"bool\",\"value\":true}"
+                                  : "{\"type\":\"bool\",\"value\":false}");
+            return {};
         case ValueKind::Int:
         case ValueKind::BigInt:
             put("{\"type\":\"int\",\"value\":");
@@ -731,7 +774,8 @@ private:
             put('}');
             return {};
         }
-        case ValueKind::Object: return typedObject(id, assigned);
+        case ValueKind::Object:
+            return typedObject(id, assigned);
         case ValueKind::Persistent:
             openTyped("persistent", assigned);
             put(",\"pid\":");
@@ -746,15 +790,18 @@ private:
         case ValueKind::Buffer:
             put("{\"type\":\"buffer\",\"index\":");
             putSigned(m_g.bufferIndex(id));
-            put((m_g.at(id).flags & FlagReadOnly) != 0 ? ",\"readonly\":true}" : ",\"readonly\":false}");
+            put((m_g.at(id).flags & FlagReadOnly) != 0 ? ",\"readonly\":true}"
+                                                       : ",\"readonly\":false}");
             return {};
         case ValueKind::Storage:
             openTyped("storage", assigned);
             storageMembers(m_g.storage(id));
             put('}');
             return {};
-        case ValueKind::Tensor: return typedTensor(id, assigned);
-        case ValueKind::NdArray: return typedNdArray(id, assigned);
+        case ValueKind::Tensor:
+            return typedTensor(id, assigned);
+        case ValueKind::NdArray:
+            return typedNdArray(id, assigned);
         }
         put("null");
         return {};
@@ -835,7 +882,8 @@ private:
     {
         const TensorRecord& t = m_g.tensor(id);
         openTyped("tensor", assigned);
-        put(t.cls == TensorClass::Parameter ? ",\"class\":\"torch.nn.Parameter\"" : ",\"class\":\"torch.Tensor\"");
+        put(t.cls == TensorClass::Parameter ? ",\"class\":\"torch.nn.Parameter\""
+                                            : ",\"class\":\"torch.Tensor\"");
         put(",\"dtype\":\"");
         put(dtypeName(t.dtype));
         put("\",\"shape\":");
@@ -846,8 +894,8 @@ private:
         putSigned(t.storageOffset);
         put(t.requiresGrad ? ",\"requires_grad\":true" : ",\"requires_grad\":false");
         if (t.layout != TensorLayout::Strided) {
-            static constexpr std::string_view kLayouts[] = { "strided", "sparse_coo", "sparse_csr", "meta", "quantized",
-                "nested", "other" };
+            static constexpr std::string_view kLayouts[]
+                = { "strided", "sparse_coo", "sparse_csr", "meta", "quantized", "nested", "other" };
             put(",\"layout\":\"");
             put(kLayouts[static_cast<int>(t.layout)]);
             put('"');
@@ -993,8 +1041,10 @@ private:
         case DType::UInt64:
         case DType::UntypedByte:
         case DType::Bits8:
-        case DType::Bits16: return true;
-        default: return false;
+        case DType::Bits16:
+            return true;
+        default:
+            return false;
         }
     }
 
@@ -1057,7 +1107,8 @@ private:
             }
             const std::uint64_t at = n % kChunk;
             if (at == 0) {
-                const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, leaves - n));
+                const std::size_t count
+                    = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, leaves - n));
                 chunk.resize(count);
                 view.read(n, count, chunk.data());
                 if (m_observer != nullptr && m_observer->isCancelled())
@@ -1096,11 +1147,19 @@ private:
         };
         const ValueKind k = m_g.kind(id);
         switch (k) {
-        case ValueKind::None: put("null"); return {};
-        case ValueKind::Bool: put(m_g.boolValue(id) ? "true" : "false"); return {};
+        case ValueKind::None:
+            put("null");
+            return {};
+        case ValueKind::Bool:
+            put(m_g.boolValue(id) ? "true" : "false");
+            return {};
         case ValueKind::Int:
-        case ValueKind::BigInt: putInt(id); return {};
-        case ValueKind::Float: putDouble(m_g.floatValue(id)); return {};
+        case ValueKind::BigInt:
+            putInt(id);
+            return {};
+        case ValueKind::Float:
+            putDouble(m_g.floatValue(id));
+            return {};
         case ValueKind::Complex: {
             const auto [re, im] = m_g.complexValue(id);
             open("\"$type\":\"complex\",\"real\":");
@@ -1110,10 +1169,13 @@ private:
             put('}');
             return {};
         }
-        case ValueKind::Str: putString(m_g.text(id)); return {};
+        case ValueKind::Str:
+            putString(m_g.text(id));
+            return {};
         case ValueKind::Bytes:
         case ValueKind::ByteArray:
-            open(k == ValueKind::Bytes ? "\"$type\":\"bytes\",\"base64\":" : "\"$type\":\"bytearray\",\"base64\":");
+            open(k == ValueKind::Bytes ? "\"$type\":\"bytes\",\"base64\":"
+                                       : "\"$type\":\"bytearray\",\"base64\":");
             putBase64(m_g.text(id));
             put('}');
             return {};
@@ -1274,8 +1336,8 @@ std::vector<std::uint8_t> countReferences(const ValueGraph& graph, ValueId root)
     return countRefs(graph, root, false);
 }
 
-Result<void> writeJson(const std::shared_ptr<const Document>& doc, JsonSink& sink, const JsonExportOptions& options,
-    LoadObserver* observer)
+Result<void> writeJson(const std::shared_ptr<const Document>& doc, JsonSink& sink,
+    const JsonExportOptions& options, LoadObserver* observer)
 {
     if (!doc)
         return makeError(ErrorCode::BadValue, 0, "no document");

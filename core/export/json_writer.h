@@ -100,7 +100,8 @@ Result<void> writeJson(const std::shared_ptr<const Document>& doc, JsonSink& sin
     const JsonExportOptions& options = {}, LoadObserver* observer = nullptr);
 
 // Convenience for tests and small documents.
-std::string toJson(const std::shared_ptr<const Document>& doc, const JsonExportOptions& options = {});
+std::string toJson(
+    const std::shared_ptr<const Document>& doc, const JsonExportOptions& options = {});
 
 // Reference counts from `root` over the values an export writes as VALUE (iterative): 0 not
 // reached, 1 once, 2 more than once. Only identity values (isIdentityValue) are counted.

@@ -142,6 +142,38 @@ struct PickleMachine::Impl {
         return v;
     }
 
+    // The length or index argument of an opcode, by its argument kind (u8/u16/u32/u64 LE, or
+    // a decimal line for GET/PUT).
+    Result<std::uint64_t> readUnsigned(const OpcodeInfo& info)
+    {
+        switch (info.arg) {
+        case ArgKind::Uint1:
+        case ArgKind::Bytes1:
+        case ArgKind::Unicodestring1: {
+            PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("argument"));
+            return std::uint64_t(v);
+        }
+        case ArgKind::Uint2: {
+            PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("argument"));
+            return std::uint64_t(v);
+        }
+        case ArgKind::Uint4:
+        case ArgKind::Bytes4:
+        case ArgKind::Unicodestring4: {
+            PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("argument"));
+            return std::uint64_t(v);
+        }
+        case ArgKind::DecimalnlShort: {
+            PS_ASSIGN(const std::string_view line, readLine("argument"));
+            return decimalIndex(line, opName);
+        }
+        default: {
+            PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("argument"));
+            return v;
+        }
+        }
+    }
+
     Result<std::span<const std::byte>> readPayload(std::uint64_t n, const char* what)
     {
         if (n > r.remaining())
@@ -506,6 +538,13 @@ struct PickleMachine::Impl {
 
     Result<ValueId> call(ValueId callable, ValueId args, ValueId kwargs, ObjectVia via)
     {
+        // CPython's own checks: call arguments must be a tuple, NEWOBJ_EX keywords a dict.
+        if (g.kind(args) != ValueKind::Tuple)
+            return fail(ErrorCode::BadValue,
+                std::string(via == ObjectVia::Reduce ? "argument list must be a tuple" : "args argument must be a tuple")
+                    + ", not " + std::string(valueKindName(g.kind(args))));
+        if (via == ObjectVia::NewObjEx && g.kind(kwargs) != ValueKind::Dict)
+            return fail(ErrorCode::BadValue, "NEWOBJ_EX kwargs argument must be a dict, not " + std::string(valueKindName(g.kind(kwargs))));
         PS_ASSIGN(const ValueId typed, typedCall(callable, args, kwargs, via));
         if (!isNull(typed))
             return typed;
@@ -573,6 +612,11 @@ struct PickleMachine::Impl {
             digits.remove_suffix(1);
         if (digits.find('\0') != std::string_view::npos)
             return fail(ErrorCode::BadArgument, "NUL byte in an integer literal");
+        // CPython refuses decimal text over 4300 digits (int_max_str_digits); decimal parsing is
+        // quadratic, so the same bound keeps a hostile LONG from hanging the load.
+        if (digits.size() > 4300 + 8)
+            return fail(ErrorCode::LimitExceeded, "Exceeds the limit (4300 digits) for integer string conversion: value has "
+                    + std::to_string(digits.size()) + " characters");
         const ValueId id = g.addIntFromDecimal(digits, opOffset);
         if (isNull(id))
             return fail(ErrorCode::BadArgument, "invalid literal for int() with base 10: '" + printable(text) + "'");
@@ -889,17 +933,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::ShortBinBytes:
         case Op::BinBytes8:
         case Op::ByteArray8: {
-            std::uint64_t n = 0;
-            if (info->op == Op::ShortBinBytes) {
-                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("length"));
-                n = v;
-            } else if (info->op == Op::BinBytes) {
-                PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("length"));
-                n = v;
-            } else {
-                PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("length"));
-                n = v;
-            }
+            PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
             PS_ASSIGN(const auto payload, readPayload(n, "payload"));
             PS_TRY(push(g.addBytesView(payload, info->op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
             break;
@@ -918,17 +952,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::ShortBinUnicode:
         case Op::BinUnicode:
         case Op::BinUnicode8: {
-            std::uint64_t n = 0;
-            if (info->op == Op::ShortBinUnicode) {
-                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("length"));
-                n = v;
-            } else if (info->op == Op::BinUnicode) {
-                PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("length"));
-                n = v;
-            } else {
-                PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("length"));
-                n = v;
-            }
+            PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
             PS_ASSIGN(const auto payload, readPayload(n, "payload"));
             PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
             PS_TRY(push(id));
@@ -1024,35 +1048,17 @@ Result<ValueId> PickleMachine::Impl::run()
         }
 
         // ---- memo
-        case Op::Get: {
-            PS_ASSIGN(const std::string_view line, readLine("GET argument"));
-            PS_ASSIGN(const std::uint64_t index, decimalIndex(line, "GET"));
-            PS_TRY(memoGet(index));
-            break;
-        }
-        case Op::BinGet: {
-            PS_ASSIGN(const std::uint8_t index, readLE<std::uint8_t>("BINGET argument"));
-            PS_TRY(memoGet(index));
-            break;
-        }
+        case Op::Get:
+        case Op::BinGet:
         case Op::LongBinGet: {
-            PS_ASSIGN(const std::uint32_t index, readLE<std::uint32_t>("LONG_BINGET argument"));
+            PS_ASSIGN(const std::uint64_t index, readUnsigned(*info));
             PS_TRY(memoGet(index));
             break;
         }
-        case Op::Put: {
-            PS_ASSIGN(const std::string_view line, readLine("PUT argument"));
-            PS_ASSIGN(const std::uint64_t index, decimalIndex(line, "PUT"));
-            PS_TRY(memoPut(index));
-            break;
-        }
-        case Op::BinPut: {
-            PS_ASSIGN(const std::uint8_t index, readLE<std::uint8_t>("BINPUT argument"));
-            PS_TRY(memoPut(index));
-            break;
-        }
+        case Op::Put:
+        case Op::BinPut:
         case Op::LongBinPut: {
-            PS_ASSIGN(const std::uint32_t index, readLE<std::uint32_t>("LONG_BINPUT argument"));
+            PS_ASSIGN(const std::uint64_t index, readUnsigned(*info));
             PS_TRY(memoPut(index));
             break;
         }

@@ -43,6 +43,29 @@ bool isIdentifier(std::string_view s)
 
 } // namespace
 
+namespace {
+
+// Values that can hold a tensor somewhere below them (scalars and strings never do: their paths
+// are not worth building).
+bool mayHoldTensors(const ValueGraph& g, ValueId id)
+{
+    switch (g.kind(id)) {
+    case ValueKind::Dict:
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet:
+    case ValueKind::Object:
+    case ValueKind::Tensor:
+    case ValueKind::NdArray:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 TensorTable tensorTable(const Document& doc)
 {
     TensorTable table;
@@ -103,6 +126,8 @@ TensorTable tensorTable(const Document& doc)
         case ValueKind::Dict: {
             const auto& items = g.items(id);
             for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                if (!mayHoldTensors(g, items[i + 1]))
+                    continue;
                 std::string p = path;
                 appendKey(p, g, items[i]);
                 children.emplace_back(items[i + 1], std::move(p));
@@ -115,7 +140,8 @@ TensorTable tensorTable(const Document& doc)
         case ValueKind::FrozenSet: {
             const auto& items = g.items(id);
             for (std::size_t i = 0; i < items.size(); ++i)
-                children.emplace_back(items[i], path + "[" + std::to_string(i) + "]");
+                if (mayHoldTensors(g, items[i]))
+                    children.emplace_back(items[i], path + "[" + std::to_string(i) + "]");
             break;
         }
         case ValueKind::Object: {
@@ -149,6 +175,7 @@ TensorTable tensorTable(const Document& doc)
         }
         for (auto it = children.rbegin(); it != children.rend(); ++it)
             stack.push_back(std::move(*it));
+        children.clear();
     }
     std::unordered_map<std::uint32_t, std::size_t> firstOnStorage;
     for (std::size_t i = 0; i < table.rows.size(); ++i) {

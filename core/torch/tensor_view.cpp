@@ -82,6 +82,8 @@ Result<TensorView> TensorView::open(std::shared_ptr<const Document> doc, ValueId
         view.m_stride = t.stride;
         view.m_offset = t.storageOffset;
         view.m_swap = s.bigEndian;
+        view.m_negative = t.negative;
+        view.m_conjugate = t.conjugate;
         auto bytes = storageBytes(*doc, s);
         if (!bytes.ok())
             return viewError(bytes.error().code, graph, bytes.error().offset ? id : t.storage, bytes.error().message);
@@ -222,7 +224,8 @@ double TensorView::decodeAt(std::uint64_t pos, std::uint64_t index) const
     } else {
         v = decodeElement(m_dtype, m_bytes.data() + pos * m_elemSize, m_swap);
     }
-    return m_quantized ? dequantize(v, index) : v;
+    v = m_quantized ? dequantize(v, index) : v;
+    return m_negative ? -v : v;
 }
 
 double TensorView::element(std::uint64_t index) const
@@ -255,7 +258,9 @@ std::pair<double, double> TensorView::elementComplex(std::uint64_t index) const
     const std::uint64_t pos = position(index);
     const std::uint32_t half = m_elemSize / 2;
     const DType part = m_dtype == DType::Complex32 ? DType::Float16 : (m_dtype == DType::Complex64 ? DType::Float32 : DType::Float64);
-    return { re, decodeElement(part, m_bytes.data() + pos * m_elemSize + half, m_swap) };
+    double im = decodeElement(part, m_bytes.data() + pos * m_elemSize + half, m_swap);
+    im = m_negative ? -im : im;
+    return { re, m_conjugate ? -im : im };
 }
 
 Result<std::vector<double>> TensorView::slice2D(std::span<const std::int64_t> coords, std::size_t rowAxis, std::size_t colAxis,
@@ -304,7 +309,7 @@ void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
     if (count == 0)
         return;
     // Fast paths: contiguous, native order, plain types.
-    if (m_contiguous && !m_swap && !m_quantized && m_perByte == 1) {
+    if (m_contiguous && !m_swap && !m_quantized && !m_negative && m_perByte == 1) {
         const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
         switch (m_dtype) {
         case DType::Float32: {
@@ -492,7 +497,7 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
     st.first.resize(firstCount);
     read(0, firstCount, st.first.data());
     // Raw float32/float64 data is scanned in place; everything else through read().
-    const bool raw = m_contiguous && !m_swap && !m_quantized && m_perByte == 1
+    const bool raw = m_contiguous && !m_swap && !m_quantized && !m_negative && m_perByte == 1
         && (m_dtype == DType::Float32 || m_dtype == DType::Float64)
         && reinterpret_cast<std::uintptr_t>(m_bytes.data() + static_cast<std::uint64_t>(m_offset) * m_elemSize) % m_elemSize == 0;
     std::vector<double> buf(raw ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1))));
@@ -514,8 +519,9 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
             prefetchRange(m_bytes.data() + start, static_cast<std::size_t>(len));
         }
         ChunkStats c;
-        if (raw) {
-            const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        // Legacy checkpoints place storages at any byte offset: read unaligned data by copying.
+        if (raw && reinterpret_cast<std::uintptr_t>(p) % m_elemSize == 0) {
             if (m_dtype == DType::Float32)
                 c = chunkStats(reinterpret_cast<const float*>(p), n);
             else
@@ -605,7 +611,12 @@ Result<void> TensorView::writeNpy(const std::string& path) const
     bool ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
 
     const std::string descr = npyDescr();
-    const bool raw = !m_quantized && m_perByte == 1 && descr != "<f4" ? true : (!m_quantized && m_dtype == DType::Float32);
+    const bool floating = m_dtype == DType::Float16 || m_dtype == DType::Float32 || m_dtype == DType::Float64
+        || m_dtype == DType::Complex64 || m_dtype == DType::Complex128;
+    const bool complex = m_dtype == DType::Complex64 || m_dtype == DType::Complex128;
+    // numpy-native dtypes are copied as stored (neg/conj bits applied by flipping sign bits)
+    const bool raw = !m_quantized && m_perByte == 1 && (descr != "<f4" || m_dtype == DType::Float32)
+        && (!m_negative || floating);
     const std::uint32_t unit = swapUnit(m_dtype);
     std::vector<std::byte> out;
     std::vector<double> vals;
@@ -622,6 +633,11 @@ Result<void> TensorView::writeNpy(const std::string& path) const
                 if (m_swap && unit > 1)
                     for (std::uint32_t c = 0; c < m_elemSize; c += unit)
                         std::reverse(dst + c, dst + c + unit);
+                if (m_negative)
+                    for (std::uint32_t c = 0; c < m_elemSize; c += unit)
+                        dst[c + unit - 1] ^= std::byte { 0x80 }; // little-endian sign bit of each component
+                if (m_conjugate && complex)
+                    dst[m_elemSize - 1] ^= std::byte { 0x80 }; // the imaginary part's sign
                 for (std::size_t k = rank; k-- > 0;) {
                     pos += static_cast<std::uint64_t>(m_stride[k]);
                     if (++coord[k] < static_cast<std::uint64_t>(m_shape[k]))

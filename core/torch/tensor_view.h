@@ -90,6 +90,8 @@ private:
     std::uint32_t m_elemSize = 0; // bytes per stored element (packed: 1)
     std::uint32_t m_perByte = 1; // packed elements per byte (quint4x2: 2, quint2x4: 4)
     bool m_contiguous = false; // row-major contiguous
+    bool m_negative = false; // torch 2.x neg bit: values are -data
+    bool m_conjugate = false; // torch 2.x conj bit: imaginary parts negated
 };
 
 } // namespace core::torch

@@ -125,6 +125,10 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
                 return kNullValue;
             t.dtype = d;
         }
+        if (a.size() == base + 1) {
+            t.negative = boolOf(g, dictGet(g, a[base], "neg")).value_or(false);
+            t.conjugate = boolOf(g, dictGet(g, a[base], "conj")).value_or(false);
+        }
         return finish(std::move(t));
     }
     if (n == "_rebuild_qtensor") {

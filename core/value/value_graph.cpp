@@ -109,6 +109,7 @@ std::string decimalFromLimbs(std::vector<std::uint32_t> limbs, bool negative)
 // Str/Bytes/ByteArray/BigInt payloads live inline in the Value: pointer in num.u, length in
 // ref. Payloads of 4 GiB or more go to the blob table (ref = kBlobTable, num.u = index).
 constexpr std::uint32_t kBlobTable = 0xFFFFFFFFu;
+constexpr std::size_t kMaxDecimalBytes = 20000;
 
 } // namespace
 
@@ -485,7 +486,19 @@ std::string ValueGraph::intDecimal(ValueId id) const
     if (v.kind != ValueKind::BigInt)
         return {};
     bool negative = false;
-    auto limbs = limbsFromTwosComplement(blobOf(v), negative);
+    const auto payload = blobOf(v);
+    // Decimal conversion is quadratic: beyond ~48,000 digits give exact hex instead.
+    if (payload.size() > kMaxDecimalBytes) {
+        std::vector<std::uint32_t> limbs = limbsFromTwosComplement(payload, negative);
+        static const char* digits = "0123456789abcdef";
+        std::string hex;
+        for (std::size_t i = limbs.size(); i-- > 0;)
+            for (int shift = 28; shift >= 0; shift -= 4)
+                hex.push_back(digits[(limbs[i] >> shift) & 15]);
+        const auto first = hex.find_first_not_of('0');
+        return std::string(negative ? "-0x" : "0x") + (first == std::string::npos ? "0" : hex.substr(first));
+    }
+    auto limbs = limbsFromTwosComplement(payload, negative);
     return decimalFromLimbs(std::move(limbs), negative);
 }
 

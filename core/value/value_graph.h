@@ -133,6 +133,9 @@ struct TensorRecord {
     ValueId scales = kNullValue, zeroPoints = kNullValue;
     std::int64_t axis = -1;
     ValueId components = kNullValue; // sparse: indices/values etc. as a Tuple
+    // torch 2.x rebuild metadata {'neg': True, 'conj': True}: the logical value is -data / conj(data)
+    bool negative = false;
+    bool conjugate = false;
 };
 
 struct NdArrayRecord {
@@ -211,7 +214,8 @@ public:
     std::string_view text(ValueId id) const; // Str (UTF-8/WTF-8) and Bytes/ByteArray (raw)
     std::span<const std::byte> bytes(ValueId id) const;
     std::span<const std::byte> bigIntBytes(ValueId id) const; // BigInt: LE two's complement
-    std::string intDecimal(ValueId id) const; // Int or BigInt as decimal text
+    // Int or BigInt as decimal text; ints over 20,000 bytes (~48,000 digits) as exact "0x..." hex.
+    std::string intDecimal(ValueId id) const;
 
     // List/Tuple/Set/FrozenSet items; Dict items flattened as k, v, k, v...
     const std::vector<ValueId>& items(ValueId id) const;

@@ -5,6 +5,8 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -137,8 +139,7 @@ std::string formatShort(std::string_view sci, bool addDot0)
     return out;
 }
 
-template <typename F>
-std::string floatText(F value, bool addDot0)
+template <typename F> std::string floatText(F value, bool addDot0)
 {
     if (std::isnan(value))
         return "nan";
@@ -162,8 +163,10 @@ bool isScalarKind(ValueKind k)
     case ValueKind::Complex:
     case ValueKind::Str:
     case ValueKind::Bytes:
-    case ValueKind::ByteArray: return true;
-    default: return false;
+    case ValueKind::ByteArray:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -402,7 +405,8 @@ std::string reprDateLike(const ValueGraph& g, ValueId id, std::string_view cls)
             const auto y = intOf(g, (*a)[0]), m = intOf(g, (*a)[1]), d = intOf(g, (*a)[2]);
             if (y && m && d && *m >= 1 && *m <= 12 && *y >= 1 && *y <= 9999 && *d >= 1
                 && *d <= daysInMonth(static_cast<int>(*y), static_cast<int>(*m)))
-                return twoArgs("datetime.date", { static_cast<long>(*y), static_cast<long>(*m), static_cast<long>(*d) });
+                return twoArgs("datetime.date",
+                    { static_cast<long>(*y), static_cast<long>(*m), static_cast<long>(*d) });
         }
         return {};
     }
@@ -423,11 +427,11 @@ std::string reprDateLike(const ValueGraph& g, ValueId id, std::string_view cls)
         const bool fold = (b[2] & 0x80) != 0;
         const int hour = b[4], minute = b[5], second = b[6];
         const long micros = (long(b[7]) << 16) | (long(b[8]) << 8) | b[9];
-        if (month < 1 || month > 12 || year < 1 || day < 1 || day > daysInMonth(year, month) || hour > 23
-            || minute > 59 || second > 59 || micros > 999999)
+        if (month < 1 || month > 12 || year < 1 || day < 1 || day > daysInMonth(year, month)
+            || hour > 23 || minute > 59 || second > 59 || micros > 999999)
             return {};
-        std::string out = "datetime.datetime(" + std::to_string(year) + ", " + std::to_string(month) + ", "
-            + std::to_string(day) + ", ";
+        std::string out = "datetime.datetime(" + std::to_string(year) + ", " + std::to_string(month)
+            + ", " + std::to_string(day) + ", ";
         appendClock(out, hour, minute, second, micros);
         if (!appendTzFold(g, *a, fold, out))
             return {};
@@ -482,21 +486,34 @@ std::optional<MachineFormat> machineFormat(std::int64_t code)
 std::optional<MachineFormat> nativeFormat(char typecode)
 {
     switch (typecode) {
-    case 'b': return MachineFormat { 1, true, false, false, false };
-    case 'B': return MachineFormat { 1, false, false, false, false };
-    case 'u': return MachineFormat { 4, false, false, false, true };
-    case 'w': return MachineFormat { 4, false, false, false, true };
-    case 'h': return MachineFormat { 2, true, false, false, false };
-    case 'H': return MachineFormat { 2, false, false, false, false };
-    case 'i': return MachineFormat { 4, true, false, false, false };
-    case 'I': return MachineFormat { 4, false, false, false, false };
+    case 'b':
+        return MachineFormat { 1, true, false, false, false };
+    case 'B':
+        return MachineFormat { 1, false, false, false, false };
+    case 'u':
+        return MachineFormat { 4, false, false, false, true };
+    case 'w':
+        return MachineFormat { 4, false, false, false, true };
+    case 'h':
+        return MachineFormat { 2, true, false, false, false };
+    case 'H':
+        return MachineFormat { 2, false, false, false, false };
+    case 'i':
+        return MachineFormat { 4, true, false, false, false };
+    case 'I':
+        return MachineFormat { 4, false, false, false, false };
     case 'l':
-    case 'q': return MachineFormat { 8, true, false, false, false };
+    case 'q':
+        return MachineFormat { 8, true, false, false, false };
     case 'L':
-    case 'Q': return MachineFormat { 8, false, false, false, false };
-    case 'f': return MachineFormat { 4, true, true, false, false };
-    case 'd': return MachineFormat { 8, true, true, false, false };
-    default: return std::nullopt;
+    case 'Q':
+        return MachineFormat { 8, false, false, false, false };
+    case 'f':
+        return MachineFormat { 4, true, true, false, false };
+    case 'd':
+        return MachineFormat { 8, true, true, false, false };
+    default:
+        return std::nullopt;
     }
 }
 
@@ -516,7 +533,9 @@ std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_vi
         std::uint64_t u = 0;
         for (int k = 0; k < f.size; ++k) {
             const int byteIndex = f.bigEndian ? k : f.size - 1 - k;
-            u = (u << 8) | static_cast<unsigned char>(data[i * static_cast<std::size_t>(f.size) + static_cast<std::size_t>(byteIndex)]);
+            u = (u << 8)
+                | static_cast<unsigned char>(data[i * static_cast<std::size_t>(f.size)
+                    + static_cast<std::size_t>(byteIndex)]);
         }
         return u;
     };
@@ -607,7 +626,8 @@ std::string reprArray(const ValueGraph& g, ValueId id)
         return arrayFromBytes(typecode, *native, g.text(init));
     if (k == ValueKind::Str) {
         if (!native->isText) // py2 str loaded as text: its latin-1 bytes
-            return binaryOf(g, init) ? arrayFromBytes(typecode, *native, *binaryOf(g, init)) : std::string();
+            return binaryOf(g, init) ? arrayFromBytes(typecode, *native, *binaryOf(g, init))
+                                     : std::string();
         const std::string_view s = g.text(init);
         return s.empty() ? out + ")" : out + ", " + pyStrRepr(s) + ")";
     }
@@ -689,6 +709,47 @@ std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
     return t;
 }
 
+double halfToDouble(std::uint16_t h)
+{
+    const int exponent = (h >> 10) & 0x1F;
+    const int mantissa = h & 0x3FF;
+    double v;
+    if (exponent == 0)
+        v = std::ldexp(mantissa, -24);
+    else if (exponent == 31)
+        v = mantissa == 0 ? INFINITY : NAN;
+    else
+        v = std::ldexp(mantissa + 1024, exponent - 25);
+    return (h & 0x8000) != 0 ? -v : v;
+}
+
+// numpy's repr of a float16: the shortest decimal that rounds back to the same half.
+std::string float16Repr(std::uint16_t h)
+{
+    const double v = halfToDouble(h);
+    if (std::isnan(v) || std::isinf(v) || v == 0)
+        return pyFloatRepr(v);
+    const std::uint16_t magnitude = h & 0x7FFF;
+    const double a = std::fabs(v);
+    const double below = halfToDouble(static_cast<std::uint16_t>(magnitude - 1));
+    const double above = magnitude >= 0x7BFF
+        ? 65520.0 * 2 - a
+        : halfToDouble(static_cast<std::uint16_t>(magnitude + 1));
+    const double lo = (a + below) / 2, hi = (a + above) / 2;
+    const bool even = (magnitude & 1) == 0;
+    for (int digits = 1; digits <= 17; ++digits) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.*e", digits - 1, a);
+        const double candidate = std::strtod(buf, nullptr);
+        if ((candidate > lo && candidate < hi) || (even && (candidate == lo || candidate == hi))) {
+            std::string text = formatShort(buf, true);
+            // %.*e may leave trailing zeros in the mantissa; formatShort keeps digits as given.
+            return (h & 0x8000) != 0 ? "-" + text : text;
+        }
+    }
+    return pyFloatRepr(v);
+}
+
 std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
 {
     const auto* a = objectArgs(g, id);
@@ -713,7 +774,8 @@ std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
         }
         return {};
     case 'u':
-        return (t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8) ? std::to_string(u) : std::string();
+        return (t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8) ? std::to_string(u)
+                                                                              : std::string();
     case 'f':
         if (t->size == 8) {
             double d;
@@ -726,8 +788,11 @@ std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
             std::memcpy(&f, &u32, 4);
             return pyFloat32Repr(f);
         }
+        if (t->size == 2)
+            return float16Repr(static_cast<std::uint16_t>(u));
         return {};
-    default: return {};
+    default:
+        return {};
     }
 }
 
@@ -740,12 +805,18 @@ std::string numpyScalarType(const ValueGraph& g, ValueId id)
     if (!t)
         return {};
     switch (t->kind) {
-    case 'b': return "numpy.bool_";
-    case 'i': return "numpy.int" + std::to_string(t->size * 8);
-    case 'u': return "numpy.uint" + std::to_string(t->size * 8);
-    case 'f': return "numpy.float" + std::to_string(t->size * 8);
-    case 'c': return "numpy.complex" + std::to_string(t->size * 8);
-    default: return {};
+    case 'b':
+        return "numpy.bool_";
+    case 'i':
+        return "numpy.int" + std::to_string(t->size * 8);
+    case 'u':
+        return "numpy.uint" + std::to_string(t->size * 8);
+    case 'f':
+        return "numpy.float" + std::to_string(t->size * 8);
+    case 'c':
+        return "numpy.complex" + std::to_string(t->size * 8);
+    default:
+        return {};
     }
 }
 
@@ -835,7 +906,8 @@ std::string reprRangeSlice(const ValueGraph& g, ValueId id, bool isRange)
         return {};
     std::vector<std::string> parts;
     for (ValueId v : *a) {
-        if (isRange && g.kind(v) != ValueKind::Int && g.kind(v) != ValueKind::BigInt && g.kind(v) != ValueKind::Bool)
+        if (isRange && g.kind(v) != ValueKind::Int && g.kind(v) != ValueKind::BigInt
+            && g.kind(v) != ValueKind::Bool)
             return {};
         std::string r = argRepr(g, v);
         if (r.empty())
@@ -847,7 +919,8 @@ std::string reprRangeSlice(const ValueGraph& g, ValueId id, bool isRange)
             parts.insert(parts.begin(), "0");
         if (parts.size() == 3 && parts[2] == "1")
             parts.pop_back();
-        return "range(" + parts[0] + ", " + parts[1] + (parts.size() == 3 ? ", " + parts[2] : std::string()) + ")";
+        return "range(" + parts[0] + ", " + parts[1]
+            + (parts.size() == 3 ? ", " + parts[2] : std::string()) + ")";
     }
     while (parts.size() < 3)
         parts.insert(parts.size() == 1 ? parts.begin() : parts.end(), "None");
@@ -935,13 +1008,20 @@ std::string shapeText(const std::vector<std::int64_t>& shape, bool tupleStyle)
 std::string_view layoutName(TensorLayout layout)
 {
     switch (layout) {
-    case TensorLayout::Strided: return "strided";
-    case TensorLayout::SparseCoo: return "sparse_coo";
-    case TensorLayout::SparseCsr: return "sparse_csr";
-    case TensorLayout::Meta: return "meta";
-    case TensorLayout::Quantized: return "quantized";
-    case TensorLayout::Nested: return "nested";
-    case TensorLayout::Other: return "other";
+    case TensorLayout::Strided:
+        return "strided";
+    case TensorLayout::SparseCoo:
+        return "sparse_coo";
+    case TensorLayout::SparseCsr:
+        return "sparse_csr";
+    case TensorLayout::Meta:
+        return "meta";
+    case TensorLayout::Quantized:
+        return "quantized";
+    case TensorLayout::Nested:
+        return "nested";
+    case TensorLayout::Other:
+        return "other";
     }
     return "other";
 }
@@ -952,7 +1032,8 @@ bool isIdentifier(std::string_view s)
         return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        const bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
+        const bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (i > 0 && c >= '0' && c <= '9');
         if (!ok)
             return false;
     }
@@ -1015,7 +1096,8 @@ ObjectLayout objectLayout(const ValueGraph& g, ValueId id)
         const ValueKind k = g.kind(o.args);
         l.args = !((k == ValueKind::Tuple || k == ValueKind::List) && g.items(o.args).empty());
     }
-    l.kwargs = g.valid(o.kwargs) && !(g.kind(o.kwargs) == ValueKind::Dict && g.items(o.kwargs).empty());
+    l.kwargs
+        = g.valid(o.kwargs) && !(g.kind(o.kwargs) == ValueKind::Dict && g.items(o.kwargs).empty());
     l.base = g.valid(o.base);
     // The BUILD state is one "state" row (its dict entries below it), so that a tree shows
     // callable arguments and state side by side for classes it does not know.
@@ -1028,7 +1110,8 @@ ObjectLayout objectLayout(const ValueGraph& g, ValueId id)
 
 thread_local bool t_withText = true;
 
-DisplayChild keyedChild(const ValueGraph& g, const std::vector<ValueId>& flat, std::size_t pair, bool attribute)
+DisplayChild keyedChild(
+    const ValueGraph& g, const std::vector<ValueId>& flat, std::size_t pair, bool attribute)
 {
     DisplayChild c;
     const ValueId key = flat[pair * 2];
@@ -1122,7 +1205,8 @@ std::string pyStrRepr(std::string_view s, std::size_t maxChars)
     return out;
 }
 
-std::string pyBytesRepr(std::string_view data, std::size_t maxChars)
+// bytearray's repr escapes a single quote even inside double quotes (a CPython quirk).
+std::string pyBytesRepr(std::string_view data, std::size_t maxChars, bool alwaysEscapeSingleQuote)
 {
     bool single = false, dbl = false;
     for (char c : data) {
@@ -1140,7 +1224,7 @@ std::string pyBytesRepr(std::string_view data, std::size_t maxChars)
         }
         ++chars;
         const auto c = static_cast<unsigned char>(ch);
-        if (ch == quote || ch == '\\') {
+        if (ch == quote || ch == '\\' || (alwaysEscapeSingleQuote && ch == '\'')) {
             out.push_back('\\');
             out.push_back(ch);
         } else if (ch == '\t') {
@@ -1159,9 +1243,15 @@ std::string pyBytesRepr(std::string_view data, std::size_t maxChars)
     return out;
 }
 
-std::string pyFloatRepr(double value) { return floatText(value, true); }
+std::string pyFloatRepr(double value)
+{
+    return floatText(value, true);
+}
 
-std::string pyFloat32Repr(float value) { return floatText(value, true); }
+std::string pyFloat32Repr(float value)
+{
+    return floatText(value, true);
+}
 
 std::string pyComplexRepr(double real, double imag)
 {
@@ -1193,8 +1283,10 @@ bool isIdentityValue(const ValueGraph& g, ValueId id)
     case ValueKind::Persistent:
     case ValueKind::Storage:
     case ValueKind::Tensor:
-    case ValueKind::NdArray: return true;
-    default: return false;
+    case ValueKind::NdArray:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -1207,8 +1299,9 @@ std::string className(const ValueGraph& g, ValueId id)
         return {};
     const GlobalRecord& gl = g.global(o.callable);
     // Raw reconstructor forms (when a hook or an odd pickle left them as calls): the class.
-    const bool reconstructor = (gl.module == "copyreg" && (gl.name == "_reconstructor" || gl.name == "__newobj__"
-                                    || gl.name == "__newobj_ex__"))
+    const bool reconstructor = (gl.module == "copyreg"
+                                   && (gl.name == "_reconstructor" || gl.name == "__newobj__"
+                                       || gl.name == "__newobj_ex__"))
         || (gl.module == "array" && gl.name == "_array_reconstructor");
     if (reconstructor) {
         const auto* a = tupleItems(g, o.args);
@@ -1225,10 +1318,14 @@ std::string typeLabel(const ValueGraph& g, ValueId id)
     switch (g.kind(id)) {
     case ValueKind::Dict:
         switch (g.dictClass(id)) {
-        case DictClass::OrderedDict: return "OrderedDict";
-        case DictClass::DefaultDict: return "defaultdict";
-        case DictClass::Counter: return "Counter";
-        case DictClass::Plain: return "dict";
+        case DictClass::OrderedDict:
+            return "OrderedDict";
+        case DictClass::DefaultDict:
+            return "defaultdict";
+        case DictClass::Counter:
+            return "Counter";
+        case DictClass::Plain:
+            return "dict";
         }
         return "dict";
     case ValueKind::Object: {
@@ -1242,8 +1339,10 @@ std::string typeLabel(const ValueGraph& g, ValueId id)
     }
     case ValueKind::Tensor:
         return g.tensor(id).cls == TensorClass::Parameter ? "torch.nn.Parameter" : "torch.Tensor";
-    case ValueKind::NdArray: return "numpy.ndarray";
-    default: return std::string(valueKindName(g.kind(id)));
+    case ValueKind::NdArray:
+        return "numpy.ndarray";
+    default:
+        return std::string(valueKindName(g.kind(id)));
     }
 }
 
@@ -1252,22 +1351,30 @@ std::string scalarRepr(const ValueGraph& g, ValueId id, std::size_t maxChars)
     if (!g.valid(id))
         return {};
     switch (g.kind(id)) {
-    case ValueKind::None: return "None";
-    case ValueKind::Bool: return g.boolValue(id) ? "True" : "False";
-    case ValueKind::Int: return std::to_string(g.intValue(id));
-    case ValueKind::BigInt: return truncated(g.intDecimal(id), maxChars);
-    case ValueKind::Float: return pyFloatRepr(g.floatValue(id));
+    case ValueKind::None:
+        return "None";
+    case ValueKind::Bool:
+        return g.boolValue(id) ? "True" : "False";
+    case ValueKind::Int:
+        return std::to_string(g.intValue(id));
+    case ValueKind::BigInt:
+        return truncated(g.intDecimal(id), maxChars);
+    case ValueKind::Float:
+        return pyFloatRepr(g.floatValue(id));
     case ValueKind::Complex: {
         const auto [re, im] = g.complexValue(id);
         return pyComplexRepr(re, im);
     }
-    case ValueKind::Str: return pyStrRepr(g.text(id), maxChars);
-    case ValueKind::Bytes: return pyBytesRepr(g.text(id), maxChars);
+    case ValueKind::Str:
+        return pyStrRepr(g.text(id), maxChars);
+    case ValueKind::Bytes:
+        return pyBytesRepr(g.text(id), maxChars);
     case ValueKind::ByteArray: {
-        std::string out = "bytearray(" + pyBytesRepr(g.text(id), maxChars) + ")";
+        std::string out = "bytearray(" + pyBytesRepr(g.text(id), maxChars, true) + ")";
         return out;
     }
-    default: return {};
+    default:
+        return {};
     }
 }
 
@@ -1324,16 +1431,18 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
     case ValueKind::Complex:
     case ValueKind::Str:
     case ValueKind::Bytes:
-    case ValueKind::ByteArray: return truncated(scalarRepr(g, id, maxChars), maxChars);
+    case ValueKind::ByteArray:
+        return truncated(scalarRepr(g, id, maxChars), maxChars);
     case ValueKind::List:
     case ValueKind::Tuple:
     case ValueKind::Set:
     case ValueKind::FrozenSet:
     case ValueKind::Dict: {
         const std::size_t n = g.itemCount(id);
-        std::string out = typeLabel(g, id) + " (" + (n == 0 ? std::string("empty") : countText(n)) + ")";
-        if (k == ValueKind::Dict && g.dictClass(id) == DictClass::DefaultDict && g.valid(g.defaultFactory(id))
-            && g.kind(g.defaultFactory(id)) == ValueKind::Global)
+        std::string out
+            = typeLabel(g, id) + " (" + (n == 0 ? std::string("empty") : countText(n)) + ")";
+        if (k == ValueKind::Dict && g.dictClass(id) == DictClass::DefaultDict
+            && g.valid(g.defaultFactory(id)) && g.kind(g.defaultFactory(id)) == ValueKind::Global)
             out += ", default " + globalName(g, g.defaultFactory(id));
         return out;
     }
@@ -1352,12 +1461,14 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
     }
     case ValueKind::Persistent:
         return truncated("persistent id " + summary(g, g.persistentId(id), maxChars), maxChars);
-    case ValueKind::Extension: return "extension code " + std::to_string(g.extensionCode(id));
-    case ValueKind::Buffer: return "out-of-band buffer " + std::to_string(g.bufferIndex(id));
+    case ValueKind::Extension:
+        return "extension code " + std::to_string(g.extensionCode(id));
+    case ValueKind::Buffer:
+        return "out-of-band buffer " + std::to_string(g.bufferIndex(id));
     case ValueKind::Storage: {
         const StorageRecord& s = g.storage(id);
-        return "storage " + std::string(dtypeName(s.dtype)) + " (" + countText(s.numel, "element") + ", key "
-            + std::string(s.key) + ", " + std::string(s.location) + ")";
+        return "storage " + std::string(dtypeName(s.dtype)) + " (" + countText(s.numel, "element")
+            + ", key " + std::string(s.key) + ", " + std::string(s.location) + ")";
     }
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
@@ -1371,8 +1482,9 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
     }
     case ValueKind::NdArray: {
         const NdArrayRecord& a = g.ndarray(id);
-        std::string dt = a.dtype == DType::Other && !a.dtypeText.empty() ? std::string(a.dtypeText)
-                                                                         : std::string(dtypeName(a.dtype));
+        std::string dt = a.dtype == DType::Other && !a.dtypeText.empty()
+            ? std::string(a.dtypeText)
+            : std::string(dtypeName(a.dtype));
         return truncated("ndarray " + dt + " " + shapeText(a.shape, true), maxChars);
     }
     }
@@ -1387,25 +1499,30 @@ std::size_t displayChildCount(const ValueGraph& g, ValueId id)
     case ValueKind::List:
     case ValueKind::Tuple:
     case ValueKind::Set:
-    case ValueKind::FrozenSet: return g.items(id).size() + (isNull(g.extraState(id)) ? 0 : 1);
+    case ValueKind::FrozenSet:
+        return g.items(id).size() + (isNull(g.extraState(id)) ? 0 : 1);
     case ValueKind::Dict:
-        return g.itemCount(id) + (isNull(g.defaultFactory(id)) ? 0 : 1) + (isNull(g.extraState(id)) ? 0 : 1);
+        return g.itemCount(id) + (isNull(g.defaultFactory(id)) ? 0 : 1)
+            + (isNull(g.extraState(id)) ? 0 : 1);
     case ValueKind::Object: {
         const ObjectRecord& o = g.object(id);
         const ObjectLayout l = objectLayout(g, id);
-        return (l.args ? 1 : 0) + (l.kwargs ? 1 : 0) + (l.base ? 1 : 0) + l.stateCount + o.listItems.size()
-            + o.dictItems.size() / 2;
+        return (l.args ? 1 : 0) + (l.kwargs ? 1 : 0) + (l.base ? 1 : 0) + l.stateCount
+            + o.listItems.size() + o.dictItems.size() / 2;
     }
-    case ValueKind::Persistent: return 1;
+    case ValueKind::Persistent:
+        return 1;
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
-        return (g.valid(t.scales) ? 1 : 0) + (g.valid(t.zeroPoints) ? 1 : 0) + (g.valid(t.components) ? 1 : 0);
+        return (g.valid(t.scales) ? 1 : 0) + (g.valid(t.zeroPoints) ? 1 : 0)
+            + (g.valid(t.components) ? 1 : 0);
     }
     case ValueKind::NdArray: {
         const NdArrayRecord& a = g.ndarray(id);
         return (a.dtype == DType::Object && g.valid(a.data)) ? g.items(a.data).size() : 0;
     }
-    default: return isNull(g.extraState(id)) ? 0 : 1;
+    default:
+        return isNull(g.extraState(id)) ? 0 : 1;
     }
 }
 
@@ -1468,8 +1585,9 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
         if (index < l.stateCount) {
             if (l.stateChild) // obj.__dict__['k'] is obj.k; other states are what __getstate__ gave
                 return field(o.state, "state",
-                    g.kind(o.state) == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain ? ".__dict__"
-                                                                                                  : ".__getstate__()");
+                    g.kind(o.state) == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain
+                        ? ".__dict__"
+                        : ".__getstate__()");
         }
         index -= l.stateCount;
         if (index < o.listItems.size())
@@ -1479,12 +1597,14 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
             return keyedChild(g, o.dictItems, index, false);
         return {};
     }
-    case ValueKind::Persistent: return field(g.persistentId(id), "pid", ".__pid__");
+    case ValueKind::Persistent:
+        return field(g.persistentId(id), "pid", ".__pid__");
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
-        for (const auto& [child, label, segment] : { std::tuple { t.scales, "scales", ".q_per_channel_scales()" },
-                 std::tuple { t.zeroPoints, "zero_points", ".q_per_channel_zero_points()" },
-                 std::tuple { t.components, "components", ".__components__" } }) {
+        for (const auto& [child, label, segment] :
+            { std::tuple { t.scales, "scales", ".q_per_channel_scales()" },
+                std::tuple { t.zeroPoints, "zero_points", ".q_per_channel_zero_points()" },
+                std::tuple { t.components, "components", ".__components__" } }) {
             if (!g.valid(child))
                 continue;
             if (index == 0)

@@ -66,7 +66,7 @@ bool isIdentityValue(const ValueGraph& graph, ValueId id);
 // with '…' (0: no limit).
 std::string pyStrRepr(std::string_view utf8, std::size_t maxChars = 0);
 // repr(bytes): b'...'.
-std::string pyBytesRepr(std::string_view bytes, std::size_t maxChars = 0);
+std::string pyBytesRepr(std::string_view bytes, std::size_t maxChars = 0, bool alwaysEscapeSingleQuote = false);
 // repr(float) / repr(numpy.float32): shortest round trip, Python's layout.
 std::string pyFloatRepr(double value);
 std::string pyFloat32Repr(float value);

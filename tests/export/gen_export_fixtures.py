@@ -119,6 +119,14 @@ def case_misc():
             pathlib.PureWindowsPath("C:/x/y"), Ellipsis, NotImplemented]
 
 
+def case_numpy_scalars():
+    import numpy as np
+    return [np.float16(0.1), np.float16(65504), np.float16(-2.5e-05), np.float16(1.0), np.float16(float("inf")),
+            np.float32(0.1), np.float32(1e20), np.float32(-3.0), np.float64(1 / 3), np.float64(1e16),
+            np.int8(-5), np.int16(300), np.int32(-12), np.int64(7), np.uint8(255), np.uint64(2**64 - 1),
+            np.bool_(True), np.bool_(False)]
+
+
 def case_big_dict():
     return {"key%04d" % i: i * 1.5 for i in range(300)}
 
@@ -126,7 +134,8 @@ def case_big_dict():
 CASES = [("scalars", case_scalars), ("floats", case_floats), ("strings", case_strings), ("bytes", case_bytes),
          ("containers", case_containers), ("shared", case_shared), ("cycles", case_cycles),
          ("collections", case_collections), ("datetimes", case_datetimes), ("decimals", case_decimals),
-         ("arrays", case_arrays), ("misc", case_misc), ("big_dict", case_big_dict)]
+         ("arrays", case_arrays), ("misc", case_misc), ("numpy_scalars", case_numpy_scalars),
+         ("big_dict", case_big_dict)]
 
 # ---- expected exports ------------------------------------------------------------------------------
 
@@ -134,6 +143,8 @@ CASES = [("scalars", case_scalars), ("floats", case_floats), ("strings", case_st
 def is_identity(obj):
     """Values the export may mark as shared: containers and objects (not scalars, str, bytes).
     The empty tuple is a singleton in CPython but EMPTY_TUPLE is never memoized."""
+    if is_numpy_scalar(obj):
+        return True
     if isinstance(obj, tuple):
         return len(obj) > 0
     if isinstance(obj, (bool, int, float, complex, str, bytes, type(None))):
@@ -204,7 +215,9 @@ class Exporter:
             for k, v in obj.items():
                 out += [k, v]
             return out
-        if isinstance(obj, (bool, int, float, complex, str, bytes, bytearray, type(None))) or is_global(obj):
+        if is_numpy_scalar(obj):
+            pass
+        elif isinstance(obj, (bool, int, float, complex, str, bytes, bytearray, type(None))) or is_global(obj):
             return []
         if self.plain and display_of(obj) is not None:
             return []
@@ -264,6 +277,8 @@ class Exporter:
                 d["id"] = assigned
             return d
 
+        if is_numpy_scalar(obj):
+            return self.typed_object(obj, head)
         if obj is None:
             return {"type": "none"}
         if isinstance(obj, bool):
@@ -295,6 +310,9 @@ class Exporter:
                 d["default_factory"] = self.value(obj.default_factory)
             d["items"] = [[self.value(k), self.value(v)] for k, v in obj.items()]
             return d
+        return self.typed_object(obj, head)
+
+    def typed_object(self, obj, head):
         via, func, args, state, listitems, dictitems, base = self.reduce_parts(obj)
         d = head("object")
         d["via"] = via
@@ -314,6 +332,8 @@ class Exporter:
         return d
 
     def plain_value(self, obj):
+        if is_numpy_scalar(obj):
+            return self.plain_object(obj)
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, int):
@@ -334,6 +354,9 @@ class Exporter:
             if all(isinstance(k, str) for k in obj):
                 return {k: self.value(v) for k, v in obj.items()}
             return [[self.value(k), self.value(v)] for k, v in obj.items()]
+        return self.plain_object(obj)
+
+    def plain_object(self, obj):
         via, func, args, state, listitems, dictitems, base = self.reduce_parts(obj)
         g = global_value(args[0] if func is array._array_reconstructor else func)
         d = {"$type": g["module"] + "." + g["name"]}
@@ -358,8 +381,17 @@ DISPLAY_TYPES = (datetime.datetime, datetime.date, datetime.time, datetime.timed
                  decimal.Decimal, array.array, range, slice, uuid.UUID, pathlib.PurePath)
 
 
+def is_numpy_scalar(obj):
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(obj, numpy.generic)
+
+
 def display_of(obj):
-    return repr(obj) if isinstance(obj, DISPLAY_TYPES) else None
+    if isinstance(obj, DISPLAY_TYPES):
+        return repr(obj)
+    if is_numpy_scalar(obj) and obj.dtype.kind in "biuf":
+        return repr(obj)  # numpy scalars (numpy 1.24: "0.1", "7", "True")
+    return None
 
 
 def json_float(x):

@@ -36,7 +36,8 @@ Run cli(const QStringList& args)
 QJsonDocument readJson(const QString& path)
 {
     QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()) : QJsonDocument();
+    return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll())
+                                          : QJsonDocument();
 }
 
 } // namespace
@@ -80,21 +81,24 @@ void TestCliExport::jsonWritesTheTypedExport()
     const Run r = cli({ QStringLiteral("json"), kExportDir + QStringLiteral("shared_p2.pkl") });
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.err.isEmpty());
-    QCOMPARE(QJsonDocument::fromJson(r.out), readJson(kExportDir + QStringLiteral("shared_p2.json")));
+    QCOMPARE(
+        QJsonDocument::fromJson(r.out), readJson(kExportDir + QStringLiteral("shared_p2.json")));
 }
 
 void TestCliExport::jsonOptionsPlainIndentAndOutputFile()
 {
     const QString out = m_dir.filePath(QStringLiteral("out.json"));
-    const Run r = cli({ QStringLiteral("json"), kExportDir + QStringLiteral("cycles_p4.pkl"), QStringLiteral("--plain"),
-        QStringLiteral("--indent"), QStringLiteral("2"), QStringLiteral("-o"), out });
+    const Run r = cli({ QStringLiteral("json"), kExportDir + QStringLiteral("cycles_p4.pkl"),
+        QStringLiteral("--plain"), QStringLiteral("--indent"), QStringLiteral("2"),
+        QStringLiteral("-o"), out });
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.isEmpty());
     QFile file(out);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QByteArray text = file.readAll();
     QVERIFY(text.startsWith("{\n  \"$id\": 1,\n  \"$value\": ["));
-    QCOMPARE(QJsonDocument::fromJson(text), readJson(kExportDir + QStringLiteral("cycles_p4.plain.json")));
+    QCOMPARE(QJsonDocument::fromJson(text),
+        readJson(kExportDir + QStringLiteral("cycles_p4.plain.json")));
 }
 
 void TestCliExport::malformedInputExitsOneAndWritesNothing()
@@ -127,13 +131,14 @@ void TestCliExport::treeMarksSharedValuesAndElidesLongContainers()
     QCOMPARE(lines.value(1), QByteArray("  [0]: list (2 items)  #1"));
     QCOMPARE(lines.value(4), QByteArray("  [1]: list (2 items)  \xE2\x86\xBB #1 (root[0])"));
     // big_dict has 300 keys: cut after --max-items.
-    const Run big = cli({ QStringLiteral("tree"), kExportDir + QStringLiteral("big_dict_p4.pkl"), QStringLiteral("--max-items"),
-        QStringLiteral("10") });
+    const Run big = cli({ QStringLiteral("tree"), kExportDir + QStringLiteral("big_dict_p4.pkl"),
+        QStringLiteral("--max-items"), QStringLiteral("10") });
     QCOMPARE(big.exitCode, 0);
     QCOMPARE(big.out.count('\n'), 12);
     QVERIFY(big.out.contains("  \xE2\x80\xA6 290 more\n"));
-    const Run shallow = cli({ QStringLiteral("tree"), kExportDir + QStringLiteral("containers_p4.pkl"), QStringLiteral("--depth"),
-        QStringLiteral("0") });
+    const Run shallow
+        = cli({ QStringLiteral("tree"), kExportDir + QStringLiteral("containers_p4.pkl"),
+            QStringLiteral("--depth"), QStringLiteral("0") });
     QCOMPARE(shallow.out, QByteArray("list (13 items)  \xE2\x80\xA6\n"));
 }
 
@@ -143,10 +148,11 @@ void TestCliExport::infoListsTensorsWithPathsAndTotals()
     QCOMPARE(r.exitCode, 0);
     QVERIFY(r.out.contains("format:    torch-zip"));
     QVERIFY(r.out.contains("tensors:   4"));
-    QVERIFY(r.out.contains("root['state']['weight']"));
+    QVERIFY(r.out.contains("$['state']['weight']"));
     QVERIFY(r.out.contains("parameters: 14"));
     QVERIFY(r.out.contains("safety:    safe"));
-    const Run stats = cli({ QStringLiteral("info"), kTorchDir + QStringLiteral("params_zip.pt"), QStringLiteral("--stats") });
+    const Run stats = cli({ QStringLiteral("info"), kTorchDir + QStringLiteral("params_zip.pt"),
+        QStringLiteral("--stats") });
     QCOMPARE(stats.exitCode, 0);
     QVERIFY(stats.out.contains("mean"));
 }
@@ -156,9 +162,12 @@ void TestCliExport::usageErrorsExitTwo_data()
     QTest::addColumn<QStringList>("args");
     const QString file = kExportDir + QStringLiteral("shared_p4.pkl");
     QTest::newRow("json without a file") << QStringList { QStringLiteral("json") };
-    QTest::newRow("an unknown --tensor-data mode") << QStringList { QStringLiteral("json"), file, QStringLiteral("--tensor-data"), QStringLiteral("most") };
-    QTest::newRow("a negative --indent") << QStringList { QStringLiteral("json"), file, QStringLiteral("--indent"), QStringLiteral("-1") };
-    QTest::newRow("a --depth that is not a number") << QStringList { QStringLiteral("tree"), file, QStringLiteral("--depth"), QStringLiteral("x") };
+    QTest::newRow("an unknown --tensor-data mode") << QStringList { QStringLiteral("json"), file,
+        QStringLiteral("--tensor-data"), QStringLiteral("most") };
+    QTest::newRow("a negative --indent") << QStringList { QStringLiteral("json"), file,
+        QStringLiteral("--indent"), QStringLiteral("-1") };
+    QTest::newRow("a --depth that is not a number") << QStringList { QStringLiteral("tree"), file,
+        QStringLiteral("--depth"), QStringLiteral("x") };
     QTest::newRow("two files for info") << QStringList { QStringLiteral("info"), file, file };
 }
 

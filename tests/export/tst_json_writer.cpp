@@ -36,19 +36,24 @@ QJsonDocument readJson(const QString& path)
 }
 
 // The first difference between two JSON values, as a path, or empty.
-QString firstDifference(const QJsonValue& got, const QJsonValue& want, const QString& path = QStringLiteral("$"))
+QString firstDifference(
+    const QJsonValue& got, const QJsonValue& want, const QString& path = QStringLiteral("$"))
 {
     if (got.type() != want.type())
-        return path + QStringLiteral(": got ") + QString::fromUtf8(QJsonDocument(QJsonArray { got }).toJson(QJsonDocument::Compact))
-            + QStringLiteral(", want ") + QString::fromUtf8(QJsonDocument(QJsonArray { want }).toJson(QJsonDocument::Compact));
+        return path + QStringLiteral(": got ")
+            + QString::fromUtf8(QJsonDocument(QJsonArray { got }).toJson(QJsonDocument::Compact))
+            + QStringLiteral(", want ")
+            + QString::fromUtf8(QJsonDocument(QJsonArray { want }).toJson(QJsonDocument::Compact));
     if (got.isObject()) {
         const QJsonObject g = got.toObject(), w = want.toObject();
         QStringList keys = g.keys() + w.keys();
         keys.removeDuplicates();
         for (const QString& key : keys) {
             if (!g.contains(key) || !w.contains(key))
-                return path + QStringLiteral(": member '") + key + QStringLiteral("' only on one side");
-            const QString d = firstDifference(g.value(key), w.value(key), path + QLatin1Char('.') + key);
+                return path + QStringLiteral(": member '") + key
+                    + QStringLiteral("' only on one side");
+            const QString d
+                = firstDifference(g.value(key), w.value(key), path + QLatin1Char('.') + key);
             if (!d.isEmpty())
                 return d;
         }
@@ -59,15 +64,16 @@ QString firstDifference(const QJsonValue& got, const QJsonValue& want, const QSt
         if (g.size() != w.size())
             return path + QStringLiteral(": %1 items, want %2").arg(g.size()).arg(w.size());
         for (qsizetype i = 0; i < g.size(); ++i) {
-            const QString d = firstDifference(g.at(i), w.at(i), path + QStringLiteral("[%1]").arg(i));
+            const QString d
+                = firstDifference(g.at(i), w.at(i), path + QStringLiteral("[%1]").arg(i));
             if (!d.isEmpty())
                 return d;
         }
         return {};
     }
     if (got != want)
-        return path + QStringLiteral(": got ") + got.toVariant().toString() + QStringLiteral(", want ")
-            + want.toVariant().toString();
+        return path + QStringLiteral(": got ") + got.toVariant().toString()
+            + QStringLiteral(", want ") + want.toVariant().toString();
     return {};
 }
 
@@ -180,10 +186,12 @@ void TestJsonWriter::matchesCPythonValues()
     options.plain = plain;
     const QJsonDocument got = parse(toJson(doc, options));
     QVERIFY(!got.isNull());
-    const QJsonDocument want = readJson(kDataDir + stem + (plain ? QStringLiteral(".plain.json") : QStringLiteral(".json")));
+    const QJsonDocument want = readJson(
+        kDataDir + stem + (plain ? QStringLiteral(".plain.json") : QStringLiteral(".json")));
     QVERIFY(!want.isNull());
-    const QString difference = firstDifference(got.isObject() ? QJsonValue(got.object()) : QJsonValue(got.array()),
-        want.isObject() ? QJsonValue(want.object()) : QJsonValue(want.array()));
+    const QString difference
+        = firstDifference(got.isObject() ? QJsonValue(got.object()) : QJsonValue(got.array()),
+            want.isObject() ? QJsonValue(want.object()) : QJsonValue(want.array()));
     QVERIFY2(difference.isEmpty(), qPrintable(difference));
 }
 
@@ -195,7 +203,8 @@ void TestJsonWriter::sharedValuesGetAnIdAtFirstOccurrenceAndRefsAfter()
     const ValueId b = g.addContainer(ValueKind::Tuple, 0, { a });
     const ValueId root = g.addContainer(ValueKind::List, 0, { b, a, b, a });
     const auto doc = documentFor(std::move(g), root);
-    const QJsonArray items = parse(toJson(doc)).object().value("root").toObject().value("items").toArray();
+    const QJsonArray items
+        = parse(toJson(doc)).object().value("root").toObject().value("items").toArray();
     QCOMPARE(items.size(), 4);
     // b first (id 1), then a inside it (id 2); later occurrences are refs.
     QCOMPARE(items[0].toObject().value("id").toInt(), 1);
@@ -228,7 +237,8 @@ void TestJsonWriter::scalarsAreNeverRefs()
     const ValueId s = g.addStrCopy("memoized", 0);
     const ValueId root = g.addContainer(ValueKind::List, 0, { s, s });
     const auto doc = documentFor(std::move(g), root);
-    const QJsonArray items = parse(toJson(doc)).object().value("root").toObject().value("items").toArray();
+    const QJsonArray items
+        = parse(toJson(doc)).object().value("root").toObject().value("items").toArray();
     QCOMPARE(items[0].toObject(), items[1].toObject());
     QCOMPARE(items[1].toObject().value("value").toString(), QStringLiteral("memoized"));
 }
@@ -250,7 +260,8 @@ void TestJsonWriter::plainFormPutsIdsInsideSharedObjects()
 {
     ValueGraph g;
     const ValueId dict = g.addContainer(ValueKind::Dict, 0);
-    g.mutableItems(dict) = { g.addStrCopy("text", 0), g.addStrCopy("hello", 0), g.addStrCopy("self", 0), dict };
+    g.mutableItems(dict)
+        = { g.addStrCopy("text", 0), g.addStrCopy("hello", 0), g.addStrCopy("self", 0), dict };
     const auto doc = documentFor(std::move(g), dict);
     JsonExportOptions options;
     options.plain = true;
@@ -269,32 +280,39 @@ void TestJsonWriter::intsBeyond2To53AreStrings()
     const std::string text = toJson(doc);
     QVERIFY(text.find("{\"type\":\"int\",\"value\":9007199254740991}") != std::string::npos);
     QVERIFY(text.find("{\"type\":\"int\",\"value\":\"9007199254740992\"}") != std::string::npos);
-    QVERIFY(text.find("{\"type\":\"int\",\"value\":\"-123456789012345678901234567890\"}") != std::string::npos);
+    QVERIFY(text.find("{\"type\":\"int\",\"value\":\"-123456789012345678901234567890\"}")
+        != std::string::npos);
 }
 
 void TestJsonWriter::loneSurrogatesAreEscaped()
 {
     ValueGraph g;
     // 'a' U+D800 'b' U+DFFF in WTF-8, then a real emoji and a control character.
-    const ValueId s = g.addStrCopy(std::string("a\xED\xA0\x80" "b\xED\xBF\xBF\xF0\x9F\x98\x80\x01"), 0, FlagLoneSurrogate);
+    const ValueId s = g.addStrCopy(std::string("a\xED\xA0\x80"
+                                               "b\xED\xBF\xBF\xF0\x9F\x98\x80\x01"),
+        0, FlagLoneSurrogate);
     const auto doc = documentFor(std::move(g), s);
     const std::string text = toJson(doc);
-    QVERIFY2(text.find("\"a\\ud800b\\udfff\xF0\x9F\x98\x80\\u0001\"") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("\"a\\ud800b\\udfff\xF0\x9F\x98\x80\\u0001\"") != std::string::npos,
+        text.c_str());
 }
 
 void TestJsonWriter::defaultdictFactoryAndDictStateAreWritten()
 {
     ValueGraph g;
     const ValueId factory = g.addGlobal("builtins", "list", "__builtin__", "list", 0);
-    const ValueId dict = g.addContainer(ValueKind::Dict, 0, { g.addStrCopy("k", 0), g.addInt(1, 0) });
+    const ValueId dict
+        = g.addContainer(ValueKind::Dict, 0, { g.addStrCopy("k", 0), g.addInt(1, 0) });
     g.at(dict).sub = static_cast<std::uint16_t>(DictClass::DefaultDict);
     g.setDefaultFactory(dict, factory);
     g.setExtraState(dict, g.addNone(0));
     const auto doc = documentFor(std::move(g), dict);
     const QJsonObject root = parse(toJson(doc)).object().value("root").toObject();
     QCOMPARE(root.value("class").toString(), QStringLiteral("collections.defaultdict"));
-    QCOMPARE(root.value("default_factory").toObject().value("name").toString(), QStringLiteral("list"));
-    QCOMPARE(root.value("default_factory").toObject().value("pickled_module").toString(), QStringLiteral("__builtin__"));
+    QCOMPARE(
+        root.value("default_factory").toObject().value("name").toString(), QStringLiteral("list"));
+    QCOMPARE(root.value("default_factory").toObject().value("pickled_module").toString(),
+        QStringLiteral("__builtin__"));
     QCOMPARE(root.value("items").toArray().size(), 1);
     QCOMPARE(root.value("state").toObject().value("type").toString(), QStringLiteral("none"));
 }
@@ -394,7 +412,8 @@ void TestJsonWriter::tensorAndNdArrayRecordsAreWritten()
     const auto doc = documentFor(std::move(g), root);
     JsonExportOptions options;
     options.tensorData = TensorDataMode::None;
-    const QJsonArray items = parse(toJson(doc, options)).object().value("root").toObject().value("items").toArray();
+    const QJsonArray items
+        = parse(toJson(doc, options)).object().value("root").toObject().value("items").toArray();
     const QJsonObject tj = items[0].toObject();
     QCOMPARE(tj.value("type").toString(), QStringLiteral("tensor"));
     QCOMPARE(tj.value("class").toString(), QStringLiteral("torch.nn.Parameter"));

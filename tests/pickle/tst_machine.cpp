@@ -242,6 +242,9 @@ private Q_SLOTS:
         row("FLOAT overflow", "F1e500\n.", ErrorCode::BadArgument, 0);
         row("truncated BININT", "J\x01\x02", ErrorCode::Truncated, 0);
         row("line without newline", "I12", ErrorCode::Truncated, 0);
+        row("REDUCE with None as arguments", "cbuiltins\nint\nNR.", ErrorCode::BadValue, 15);
+        row("NEWOBJ_EX with None as keywords", "cbuiltins\nint\n)N\x92.", ErrorCode::BadValue, 16);
+        row("LONG over 4300 digits", "L" + QByteArray(4400, '7') + "\n.", ErrorCode::LimitExceeded, 0);
     }
 
     void rejectsMalformedInput()

@@ -96,11 +96,14 @@ void TestExportMemory::twentyMillionValuesExportWithFlatMemory()
         RssSampler sampler;
         QVERIFY(writeJson(constDoc, sink, options, &sampler).ok());
         const long grown = std::max(sampler.peak, rssKiB()) - before;
-        qInfo("%s: %zu values, %.1f MB of JSON in %.2f s; peak RSS grew by %ld KiB (graph: %ld KiB)",
-            plain ? "plain" : "typed", g.size(), sink.bytes / 1e6, timer.elapsed() / 1000.0, grown, graphKiB);
+        qInfo(
+            "%s: %zu values, %.1f MB of JSON in %.2f s; peak RSS grew by %ld KiB (graph: %ld KiB)",
+            plain ? "plain" : "typed", g.size(), sink.bytes / 1e6, timer.elapsed() / 1000.0, grown,
+            graphKiB);
         QVERIFY(sink.bytes > 150000000ull);
         // Reference counts (20 MB) + walk stack + buffers; nothing per value beyond a byte.
-        QVERIFY2(grown < 64 * 1024, qPrintable(QStringLiteral("peak RSS grew by %1 KiB").arg(grown)));
+        QVERIFY2(
+            grown < 64 * 1024, qPrintable(QStringLiteral("peak RSS grew by %1 KiB").arg(grown)));
     }
 }
 

@@ -670,11 +670,22 @@ new_expect.append({"path": ["nested"], "kind": "tensor", "class": "torch.Tensor"
 objs["wrapper"] = Call(torch._utils._rebuild_wrapper_subclass,
                        (torch.Tensor, torch.float16, (4, 5), (5, 1), 0, torch.strided, "meta", False))
 new_expect.append({"path": ["wrapper"], "kind": "tensor", "class": "torch.Tensor", "dtype": "float16",
-                   "shape": [4, 5], "requires_grad": False, "layout": "other"})
+                   "shape": [4, 5], "stride": [5, 1], "storage_offset": 0, "requires_grad": False,
+                   "layout": "other"})
 objs["xla"] = Call(torch._utils._rebuild_device_tensor_from_numpy,
                    (np.arange(6, dtype=np.float32).reshape(2, 3), torch.bfloat16, "xla:0", True))
 new_expect.append({"path": ["xla"], "kind": "tensor", "class": "torch.Tensor", "dtype": "bfloat16",
                    "shape": [2, 3], "requires_grad": True, "layout": "other"})
+# the neg bit: the logical values are the negated stored ones
+neg = np.array([1.5, -0.0, 2.0, -8.0], dtype="<f4")
+records["7"] = neg.tobytes()
+objs["neg"] = Call(torch._utils._rebuild_tensor_v2,
+                   (Pid(("storage", torch.FloatStorage, "7", "cpu", 4)), 0, (4,), (1,), False,
+                    collections.OrderedDict(), {"neg": True}))
+rec = {"path": ["neg"], "kind": "tensor", "class": "torch.Tensor", "dtype": "float32", "shape": [4],
+       "stride": [1], "storage_offset": 0, "requires_grad": False, "storage_group": 7, "storage_numel": 4}
+rec.update(stats_of(-neg.astype(np.float64)))
+new_expect.append(rec)
 crafted_zip("newer_torch_forms.pt", objs, records)
 expect["newer_torch_forms.pt"] = {"format": "torch-zip", "tensors": new_expect}
 

@@ -9,6 +9,8 @@
 #include <QAbstractItemModelTester>
 #include <QDirIterator>
 #include <QJsonArray>
+#include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
 
 class TestOpcodeTraceModel : public QObject {
@@ -114,6 +116,46 @@ private Q_SLOTS:
                 QCOMPARE(model.rowForOffset(model.offsetAt(row)), row);
             }
         }
+    }
+
+    void showsLongProgramsAPageAtATime()
+    {
+        // PROTO 4, EMPTY_LIST, then 700 x (MARK, 1,000 x BININT1 7, APPENDS), STOP: 702,703 opcodes.
+        QByteArray data = QByteArray::fromHex("8004") + ']';
+        for (int batch = 0; batch < 700; ++batch) {
+            data += '(';
+            for (int i = 0; i < 1000; ++i)
+                data += QByteArray::fromHex("4b07");
+            data += 'e';
+        }
+        data += '.';
+        QTemporaryDir dir;
+        QFile f(dir.filePath(QStringLiteral("long.pkl")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(data);
+        f.close();
+        ui::LoadedFile file;
+        auto r = core::loadFile(f.fileName().toStdString());
+        QVERIFY(r.ok());
+        file.doc = std::move(r).value();
+        file.index = ui::DocumentIndex::build(file.doc);
+        ui::OpcodeTraceModel model;
+        model.setDocument(file, 0);
+        QCOMPARE(model.totalRows(), std::size_t(2 + 700 * 1002 + 1));
+        QCOMPARE(model.pageCount(), 2);
+        QCOMPARE(model.rowCount(), int(ui::OpcodeTraceModel::kPageSize));
+        QSignalSpy page(&model, &ui::OpcodeTraceModel::pageChanged);
+        // STOP is the last byte: its row is on the second page.
+        const int stop = model.rowForOffset(std::uint64_t(data.size() - 1));
+        QCOMPARE(page.count(), 1);
+        QCOMPARE(model.page(), 1);
+        QCOMPARE(std::size_t(model.rowCount()), model.totalRows() - ui::OpcodeTraceModel::kPageSize);
+        QCOMPARE(stop, model.rowCount() - 1);
+        QCOMPARE(model.index(stop, ui::OpcodeTraceModel::NameColumn).data().toString(), QStringLiteral("STOP"));
+        QCOMPARE(model.offsetAt(stop), std::uint64_t(data.size() - 1));
+        // And back to the first page for the first opcode.
+        QCOMPARE(model.rowForOffset(0), 0);
+        QCOMPARE(model.page(), 0);
     }
 
     void showsNothingWithoutADocument()

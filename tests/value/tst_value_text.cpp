@@ -1,6 +1,6 @@
 // Value text against CPython: scalarRepr / displayRepr of every item of the export fixtures must
-// equal repr() of the item as CPython printed it (tests/data/export/<case>_p<N>.reprs.json, written by
-// tests/export/gen_export_fixtures.py), for every protocol. Plus labels, access paths, type
+// equal repr() of the item as CPython printed it (tests/data/export/<case>_p<N>.reprs.json, written
+// by tests/export/gen_export_fixtures.py), for every protocol. Plus labels, access paths, type
 // labels and summaries of the tree.
 
 #include "core/loader.h"
@@ -68,7 +68,8 @@ void TestValueText::reprsMatchPython_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("protocol");
-    for (const char* name : { "scalars", "floats", "strings", "bytes", "datetimes", "decimals", "arrays", "misc" })
+    for (const char* name : { "scalars", "floats", "strings", "bytes", "datetimes", "decimals",
+             "arrays", "misc", "numpy_scalars" })
         for (int p = 0; p <= 5; ++p)
             QTest::addRow("%s at protocol %d", name, p) << QString::fromLatin1(name) << p;
 }
@@ -89,12 +90,20 @@ void TestValueText::reprsMatchPython()
         const ValueId item = items[i];
         std::string got;
         switch (g.kind(item)) {
-        case ValueKind::Object: got = displayRepr(g, item); break;
-        case ValueKind::Global: got = summary(g, item); break;
-        default: got = scalarRepr(g, item); break;
+        case ValueKind::Object:
+            got = displayRepr(g, item);
+            break;
+        case ValueKind::Global:
+            got = summary(g, item);
+            break;
+        default:
+            got = scalarRepr(g, item);
+            break;
         }
         QVERIFY2(QString::fromStdString(got) == reprs[qsizetype(i)],
-            qPrintable(QStringLiteral("item %1: got %2, want %3").arg(i).arg(QString::fromStdString(got), reprs[qsizetype(i)])));
+            qPrintable(QStringLiteral("item %1: got %2, want %3")
+                           .arg(i)
+                           .arg(QString::fromStdString(got), reprs[qsizetype(i)])));
         // The tree's summary is the same text when it is short.
         if (reprs[qsizetype(i)].size() < 60 && g.kind(item) != ValueKind::Object)
             QCOMPARE(QString::fromStdString(summary(g, item)), reprs[qsizetype(i)]);
@@ -110,7 +119,8 @@ void TestValueText::dictChildrenAreLabelledByKeyRepr()
     // {"a": 1, "b": [1, 2], "c": {"d": None}}
     QCOMPARE(childLabels(g, items[7]), (QStringList { "'a' ['a']", "'b' ['b']", "'c' ['c']" }));
     // {1: 1, 2.5: "two", (1, 2): "tuple", None: 0} (True == 1 kept the first key)
-    QCOMPARE(childLabels(g, items[8]), (QStringList { "1 [1]", "2.5 [2.5]", "(1, 2) [(1, 2)]", "None [None]" }));
+    QCOMPARE(childLabels(g, items[8]),
+        (QStringList { "1 [1]", "2.5 [2.5]", "(1, 2) [(1, 2)]", "None [None]" }));
     QCOMPARE(childLabels(g, items[6]), (QStringList { "[0] [0]", "[1] [1]", "[2] [2]" }));
     QCOMPARE(displayChild(g, items[7], 1).kind, EdgeKind::Key);
 }
@@ -119,17 +129,20 @@ void TestValueText::objectStateIsOneRowBesideArgs()
 {
     const auto ns = load(kPickleDir + QStringLiteral("namespace_p4.pkl"));
     QVERIFY(ns && !ns->error);
-    QCOMPARE(QString::fromStdString(typeLabel(ns->graph, ns->root)), QStringLiteral("argparse.Namespace"));
+    QCOMPARE(QString::fromStdString(typeLabel(ns->graph, ns->root)),
+        QStringLiteral("argparse.Namespace"));
     QCOMPARE(childLabels(ns->graph, ns->root), (QStringList { "state .__dict__" }));
     QCOMPARE(displayChild(ns->graph, ns->root, 0).kind, EdgeKind::Field);
     const ValueId state = displayChild(ns->graph, ns->root, 0).child;
     QCOMPARE(childLabels(ns->graph, state), (QStringList { "'a' ['a']", "'b' ['b']" }));
-    QCOMPARE(QString::fromStdString(summary(ns->graph, ns->root)), QStringLiteral("argparse.Namespace object"));
+    QCOMPARE(QString::fromStdString(summary(ns->graph, ns->root)),
+        QStringLiteral("argparse.Namespace object"));
 
     const auto deque = load(kExportDir + QStringLiteral("collections_p2.pkl"));
     QVERIFY(deque && !deque->error);
     const ValueId d = deque->graph.items(deque->root)[4]; // deque([1, 2, 3], maxlen=5)
-    QCOMPARE(childLabels(deque->graph, d), (QStringList { "args .__args__", "[0] [0]", "[1] [1]", "[2] [2]" }));
+    QCOMPARE(childLabels(deque->graph, d),
+        (QStringList { "args .__args__", "[0] [0]", "[1] [1]", "[2] [2]" }));
 }
 
 void TestValueText::reconstructorObjectsNameTheirClass()
@@ -156,7 +169,8 @@ void TestValueText::reconstructorObjectsNameTheirClass()
     // From a real pickle: uuid at protocol 0 goes through copyreg._reconstructor.
     const auto uuid = load(kExportDir + QStringLiteral("misc_p0.pkl"));
     QVERIFY(uuid && !uuid->error);
-    QCOMPARE(QString::fromStdString(className(uuid->graph, uuid->graph.items(uuid->root)[6])), QStringLiteral("uuid.UUID"));
+    QCOMPARE(QString::fromStdString(className(uuid->graph, uuid->graph.items(uuid->root)[6])),
+        QStringLiteral("uuid.UUID"));
 }
 
 void TestValueText::typeLabelsAndSummaries()
@@ -179,7 +193,8 @@ void TestValueText::typeLabelsAndSummaries()
     rec.dtype = DType::Float32;
     rec.shape = { 64, 3, 7, 7 };
     const ValueId tensor = t.addTensor(rec, 0);
-    QCOMPARE(QString::fromStdString(summary(t, tensor)), QStringLiteral("tensor float32 [64, 3, 7, 7]"));
+    QCOMPARE(
+        QString::fromStdString(summary(t, tensor)), QStringLiteral("tensor float32 [64, 3, 7, 7]"));
     QCOMPARE(QString::fromStdString(typeLabel(t, tensor)), QStringLiteral("torch.Tensor"));
     NdArrayRecord arr;
     arr.dtype = DType::Float32;
@@ -187,7 +202,8 @@ void TestValueText::typeLabelsAndSummaries()
     const ValueId nd = t.addNdArray(arr, 0);
     QCOMPARE(QString::fromStdString(summary(t, nd)), QStringLiteral("ndarray float32 (3, 4)"));
     arr.shape = { 5 };
-    QCOMPARE(QString::fromStdString(summary(t, t.addNdArray(arr, 0))), QStringLiteral("ndarray float32 (5,)"));
+    QCOMPARE(QString::fromStdString(summary(t, t.addNdArray(arr, 0))),
+        QStringLiteral("ndarray float32 (5,)"));
 }
 
 void TestValueText::longTextIsTruncatedWithEllipsis()

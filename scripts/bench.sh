@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh all
-scripts/build.sh ci
+scripts/build.sh release
 for bench in tests/bench/bench_*.py; do
   echo "== $bench"
   /usr/bin/python3 "$bench" "$@"

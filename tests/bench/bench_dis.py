@@ -6,7 +6,7 @@ file with both tools (stdout to /dev/null), best of N wall times, peak RSS of ea
 (/usr/bin/time -f %M, from Debian's "time" package; wait4 as a fallback), and prints the ratios. Target: dis time <= 0.02x pickletools.
 
 usage: /usr/bin/python3 tests/bench/bench_dis.py [--cli PATH] [--records N] [--runs N] [--keep DIR]
-(default CLI: $PICKLESCOPE_CLI, else build/ci/app/picklescope-cli, else build/dev/...)
+(default CLI: $PICKLESCOPE_CLI, else build/release/app/picklescope-cli, else build/dev/...)
 """
 
 import argparse

@@ -63,7 +63,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cli", default=os.path.join(root, "build/ci/app/picklescope-cli"))
+    parser.add_argument("--cli", default=os.path.join(root, "build/release/app/picklescope-cli"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="folder for the generated inputs (kept)")
     args = parser.parse_args()

@@ -80,7 +80,7 @@ def main():
     parser = argparse.ArgumentParser()
     default_cli = os.environ.get("PICKLESCOPE_CLI")
     if not default_cli:  # the Release build scripts/bench.sh makes, else the dev build
-        candidates = [os.path.join(ROOT, "build", p, "app", "picklescope-cli") for p in ("ci", "dev")]
+        candidates = [os.path.join(ROOT, "build", p, "app", "picklescope-cli") for p in ("release", "ci", "dev")]
         default_cli = next((c for c in candidates if os.access(c, os.X_OK)), candidates[-1])
     parser.add_argument("--cli", default=default_cli)
     parser.add_argument("--records", type=int, default=10000)

@@ -23,12 +23,24 @@ void appendKey(std::string& path, const ValueGraph& g, ValueId key)
     }
     case ValueKind::Int:
     case ValueKind::BigInt:
-        path += "[" + g.intDecimal(key) + "]";
+        // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict on "[" + std::string.
+        path += '[';
+        path += g.intDecimal(key);
+        path += ']';
         break;
     case ValueKind::None: path += "[None]"; break;
     case ValueKind::Bool: path += g.boolValue(key) ? "[True]" : "[False]"; break;
     default: path += "[?]"; break;
     }
+}
+
+std::string indexPath(const std::string& path, std::size_t index)
+{
+    std::string out = path;
+    out += '[';
+    out += std::to_string(index);
+    out += ']';
+    return out;
 }
 
 bool isIdentifier(std::string_view s)
@@ -141,7 +153,7 @@ TensorTable tensorTable(const Document& doc)
             const auto& items = g.items(id);
             for (std::size_t i = 0; i < items.size(); ++i)
                 if (mayHoldTensors(g, items[i]))
-                    children.emplace_back(items[i], path + "[" + std::to_string(i) + "]");
+                    children.emplace_back(items[i], indexPath(path, i));
             break;
         }
         case ValueKind::Object: {
@@ -162,7 +174,7 @@ TensorTable tensorTable(const Document& doc)
             if (g.valid(o.args))
                 children.emplace_back(o.args, path + ".__args__");
             for (std::size_t i = 0; i < o.listItems.size(); ++i)
-                children.emplace_back(o.listItems[i], path + "[" + std::to_string(i) + "]");
+                children.emplace_back(o.listItems[i], indexPath(path, i));
             for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
                 std::string p = path;
                 appendKey(p, g, o.dictItems[i]);

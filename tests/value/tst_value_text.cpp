@@ -71,7 +71,8 @@ void TestValueText::reprsMatchPython_data()
     for (const char* name : { "scalars", "floats", "strings", "bytes", "datetimes", "decimals",
              "arrays", "misc", "numpy_scalars" })
         for (int p = 0; p <= 5; ++p)
-            QTest::addRow("%s at protocol %d", name, p) << QString::fromLatin1(name) << p;
+            QTest::newRow(qPrintable(QStringLiteral("%1 at protocol %2").arg(QLatin1String(name)).arg(p)))
+                << QString::fromLatin1(name) << p;
 }
 
 void TestValueText::reprsMatchPython()

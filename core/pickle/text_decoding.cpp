@@ -128,8 +128,6 @@ bool encodeLatin1(std::string_view utf8, std::string_view encoding, std::string&
     return true;
 }
 
-namespace {
-
 int hexValue(char c)
 {
     if (c >= '0' && c <= '9')
@@ -140,8 +138,6 @@ int hexValue(char c)
         return c - 'A' + 10;
     return -1;
 }
-
-} // namespace
 
 bool decodeStringLiteral(std::string_view line, std::string& out, std::string& problem)
 {

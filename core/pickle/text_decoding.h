@@ -34,6 +34,9 @@ bool parsePythonFloat(std::string_view text, double& out);
 // Short printable rendering of raw argument bytes for error messages.
 std::string printable(std::string_view text, std::size_t maxChars = 40);
 
+// Value of a hex digit, or -1.
+int hexValue(char c);
+
 // Appends code point cp as UTF-8 (surrogates as 3-byte WTF-8).
 void appendUtf8(std::string& out, char32_t cp);
 

@@ -9,20 +9,30 @@ export QT_QPA_PLATFORM=offscreen
 
 echo "== build (ci preset: Release, -Werror)"
 scripts/build.sh ci
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 echo "== tests (ci)"
-ctest --preset ci -j "$(nproc)"
+ctest --preset ci -j "$(nproc)" | tee -a "$log"
 
-if [ "${1:-}" = "--quick" ]; then exit 0; fi
+# One closing line over every ctest run: "summary: N passed, N failed".
+summary() {
+  awk '/tests passed, [0-9]+ tests failed out of/ { for (i = 1; i <= NF; i++) if ($i == "failed") f += $(i - 2); t += $NF }
+       END { printf "summary: %d passed, %d failed\n", t - f, f }' "$log"
+}
+
+if [ "${1:-}" = "--quick" ]; then summary; exit 0; fi
 
 echo "== build (asan preset: ASan + UBSan)"
 scripts/build.sh asan
 echo "== tests (asan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
-  ctest --preset asan -j "$(nproc)" -LE ui
+  ctest --preset asan -j "$(nproc)" -LE ui | tee -a "$log"
 
 if [ -f tests/fuzz/CMakeLists.txt ]; then
   echo "== fuzz smoke"
   scripts/build.sh fuzz
   scripts/fuzz.sh smoke
 fi
+
+summary

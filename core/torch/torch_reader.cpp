@@ -56,6 +56,10 @@ struct ZipContext {
     // dir ("data", "constants") -> key (a view into the graph) -> Storage value
     std::unordered_map<std::string, std::unordered_map<std::string_view, ValueId>> storages;
     std::string name; // scratch for record names
+    // DEFLATE storages are inflated at load: their total may be at most max(16 MiB, 32 x the
+    // file) (and the load limit), so a small zip cannot claim gigabytes (zip bombs). Real
+    // weights compress far less than 32:1; a storage over the budget loads without its bytes.
+    std::uint64_t inflateBudget = 0;
 };
 
 Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, ValueId pid, std::uint64_t offset)
@@ -91,7 +95,12 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
             rec.bytes = { entry->dataOffset, entry->size, -1 };
             rec.bytesFound = true;
         }
+    } else if (entry->size > ctx.inflateBudget) {
+        warn(ctx.doc, entry->localHeaderOffset,
+            "storage record " + record + " would inflate to " + std::to_string(entry->size)
+                + " bytes, over the budget of 32x the file size; its data is not read");
     } else {
+        ctx.inflateBudget -= entry->size;
         auto inflated = ctx.zip.inflate(*entry, ctx.maxInflate);
         if (!inflated.ok()) {
             warn(ctx.doc, entry->localHeaderOffset, inflated.error().message);
@@ -146,6 +155,8 @@ Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& option
         return makeError(ErrorCode::Format, 0,
             "zip archive: first record '" + zip.entries().front().name + "' is not in a folder (not a torch checkpoint)");
     ZipContext ctx { doc, zip, zip.prefix(), false, std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 36), {}, {} };
+    ctx.inflateBudget = std::min<std::uint64_t>(options.limits.maxMaterializedBytes,
+        std::max<std::uint64_t>(std::uint64_t(16) << 20, 32 * doc.source->size()));
     const ZipEntry* data = zip.find(ctx.prefix + "/data.pkl");
     if (data == nullptr)
         return makeError(ErrorCode::Format, 0, "zip archive has no " + ctx.prefix + "/data.pkl record (not a torch checkpoint)");

@@ -2,6 +2,7 @@
 
 #include "core/pickle/byte_reader.h"
 #include "core/pickle/opcodes.h"
+#include "core/pickle/text_decoding.h"
 #include "core/safety/global_rules.h"
 
 #include <algorithm>
@@ -119,24 +120,6 @@ int hexValue(char c)
     return -1;
 }
 
-void appendUtf8(std::string& out, std::uint32_t cp)
-{
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | ((cp >> 18) & 0x07)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
 
 // UNICODE's raw-unicode-escape: only \uXXXX and \UXXXXXXXX (after an odd run of backslashes)
 // are escapes; every other byte is a Latin-1 code point.

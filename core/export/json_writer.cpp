@@ -558,6 +558,33 @@ private:
         f.mode = mode;
         m_stack.push_back(f);
     }
+    // An object's members after its args, shared by the typed and plain forms; pushed in
+    // reverse of the order they are written: base, state, kwargs, listitems, dictitems.
+    void pushObjectMembers(ValueId id, const ObjectRecord& o)
+    {
+        if (!o.dictItems.empty()) {
+            pushText(TCloseArray);
+            pushSeq(id, Source::ObjDict, SeqMode::Pairs);
+            pushText(TDictItemsOpen);
+        }
+        if (!o.listItems.empty()) {
+            pushText(TCloseArray);
+            pushSeq(id, Source::ObjList, SeqMode::Values);
+            pushText(TListItemsOpen);
+        }
+        if (m_g.valid(o.base)) {
+            pushValue(o.base);
+            pushText(TBase);
+        }
+        if (m_g.valid(o.state)) {
+            pushValue(o.state);
+            pushText(TState);
+        }
+        if (m_g.valid(o.kwargs)) {
+            pushValue(o.kwargs);
+            pushText(TKwargs);
+        }
+    }
 
     const std::vector<ValueId>& sequence(const Frame& f) const
     {
@@ -837,28 +864,7 @@ private:
         }
         // Reverse order of: callable, args, kwargs, state, base, listitems, dictitems.
         pushText(TClose);
-        if (!o.dictItems.empty()) {
-            pushText(TCloseArray);
-            pushSeq(id, Source::ObjDict, SeqMode::Pairs);
-            pushText(TDictItemsOpen);
-        }
-        if (!o.listItems.empty()) {
-            pushText(TCloseArray);
-            pushSeq(id, Source::ObjList, SeqMode::Values);
-            pushText(TListItemsOpen);
-        }
-        if (m_g.valid(o.base)) {
-            pushValue(o.base);
-            pushText(TBase);
-        }
-        if (m_g.valid(o.state)) {
-            pushValue(o.state);
-            pushText(TState);
-        }
-        if (m_g.valid(o.kwargs)) {
-            pushValue(o.kwargs);
-            pushText(TKwargs);
-        }
+        pushObjectMembers(id, o);
         if (isTuple(m_g, o.args)) {
             pushText(TCloseArray);
             pushSeq(id, Source::ArgsItems, SeqMode::Values);
@@ -1228,28 +1234,7 @@ private:
                 return {};
             }
             pushText(TClose);
-            if (!o.dictItems.empty()) {
-                pushText(TCloseArray);
-                pushSeq(id, Source::ObjDict, SeqMode::Pairs);
-                pushText(TDictItemsOpen);
-            }
-            if (!o.listItems.empty()) {
-                pushText(TCloseArray);
-                pushSeq(id, Source::ObjList, SeqMode::Values);
-                pushText(TListItemsOpen);
-            }
-            if (m_g.valid(o.base)) {
-                pushValue(o.base);
-                pushText(TBase);
-            }
-            if (m_g.valid(o.state)) {
-                pushValue(o.state);
-                pushText(TState);
-            }
-            if (m_g.valid(o.kwargs)) {
-                pushValue(o.kwargs);
-                pushText(TKwargs);
-            }
+            pushObjectMembers(id, o);
             if (isTuple(m_g, o.args)) {
                 if (!m_g.items(o.args).empty()) {
                     pushText(TCloseArray);

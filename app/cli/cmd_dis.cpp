@@ -176,8 +176,10 @@ int runDis(const cli::Args& args)
                 out.clear();
             }
         } else {
+            // A line can be longer than a chunk (deep MARK indentation): the buffer grows, and
+            // the room left is measured against its real size.
             const std::size_t bound = core::pickletoolsLineBound(rec);
-            if (kChunk - used < bound) {
+            if (buffer.size() - used < bound) {
                 flush();
                 if (bound > buffer.size())
                     buffer.resize(bound);

@@ -3,6 +3,7 @@
 #include "core/pickle/byte_reader.h"
 #include "core/pickle/opcodes.h"
 #include "core/pickle/text_decoding.h"
+#include "core/value/huge_pages.h"
 
 #include <array>
 #include <bit>
@@ -230,8 +231,8 @@ struct PickleMachine::Impl {
             return true;
         const Value& va = g.at(a);
         const Value& vb = g.at(b);
-        if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.ref != vb.ref)
-            return false; // inline payloads: ref is the length
+        if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.sub != vb.sub)
+            return false; // inline payloads: sub is the length (or kLongPayload for both)
         auto numeric = [](ValueKind k) { return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float; };
         if (numeric(va.kind) && numeric(vb.kind)) {
             if (va.kind == ValueKind::Float || vb.kind == ValueKind::Float) {
@@ -685,10 +686,12 @@ struct PickleMachine::Impl {
         const ValueKind k = g.kind(target);
         if (k == ValueKind::List) {
             auto& list = g.mutableItems(target);
-            if (list.empty())
+            if (list.empty()) {
                 list = std::move(items);
-            else
+            } else {
+                reserveWithHugePages(list, list.size() + items.size());
                 list.insert(list.end(), items.begin(), items.end());
+            }
             return {};
         }
         if (k == ValueKind::Object) {
@@ -723,7 +726,7 @@ struct PickleMachine::Impl {
                     return {};
                 }
             }
-            existing.reserve(existing.size() + items.size());
+            reserveWithHugePages(existing, existing.size() + items.size());
             for (std::size_t i = 0; i < items.size(); i += 2)
                 PS_TRY(dictSet(target, items[i], items[i + 1]));
             return {};

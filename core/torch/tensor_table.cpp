@@ -1,7 +1,6 @@
 #include "core/torch/tensor_table.h"
 
 #include <unordered_map>
-#include <unordered_set>
 
 namespace core::torch {
 
@@ -82,10 +81,10 @@ TensorTable tensorTable(const Document& doc)
 {
     TensorTable table;
     const ValueGraph& g = doc.graph;
-    if (!g.valid(doc.root))
+    if (!g.valid(doc.root) || (g.tensorCount() == 0 && g.ndarrayCount() == 0))
         return table;
     std::vector<std::pair<ValueId, std::string>> stack;
-    std::unordered_set<std::uint32_t> seen;
+    std::vector<bool> seen(g.size());
     stack.emplace_back(doc.root, "$");
     while (!stack.empty()) {
         auto [id, path] = std::move(stack.back());
@@ -94,8 +93,11 @@ TensorTable tensorTable(const Document& doc)
             continue;
         const ValueKind kind = g.kind(id);
         // a tensor reached twice (tied weights) gets a row per path; containers are walked once
-        if (kind != ValueKind::Tensor && kind != ValueKind::NdArray && !seen.insert(indexOf(id)).second)
-            continue;
+        if (kind != ValueKind::Tensor && kind != ValueKind::NdArray) {
+            if (seen[indexOf(id)])
+                continue;
+            seen[indexOf(id)] = true;
+        }
         std::vector<std::pair<ValueId, std::string>> children;
         switch (kind) {
         case ValueKind::Tensor: {

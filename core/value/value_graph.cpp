@@ -1,5 +1,7 @@
 #include "core/value/value_graph.h"
 
+#include "core/value/huge_pages.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -107,29 +109,29 @@ std::string decimalFromLimbs(std::vector<std::uint32_t> limbs, bool negative)
 }
 
 // Str/Bytes/ByteArray/BigInt payloads live inline in the Value: pointer in num.u, length in
-// ref. Payloads of 4 GiB or more go to the blob table (ref = kBlobTable, num.u = index).
-constexpr std::uint32_t kBlobTable = 0xFFFFFFFFu;
+// sub. Payloads of 65,535 bytes or more go to the blob table (sub = kLongPayload, num.u = index).
+constexpr std::uint16_t kLongPayload = 0xFFFFu;
 constexpr std::size_t kMaxDecimalBytes = 20000;
 
 } // namespace
 
 void ValueGraph::setBlob(Value& v, std::span<const std::byte> bytes)
 {
-    if (bytes.size() < kBlobTable) {
+    if (bytes.size() < kLongPayload) {
         v.num.u = reinterpret_cast<std::uint64_t>(bytes.data());
-        v.ref = static_cast<std::uint32_t>(bytes.size());
+        v.sub = static_cast<std::uint16_t>(bytes.size());
     } else {
         m_blobs.push_back(bytes);
-        v.ref = kBlobTable;
+        v.sub = kLongPayload;
         v.num.u = m_blobs.size() - 1;
     }
 }
 
 std::span<const std::byte> ValueGraph::blobOf(const Value& v) const
 {
-    if (v.ref == kBlobTable)
+    if (v.sub == kLongPayload)
         return m_blobs[v.num.u];
-    return { reinterpret_cast<const std::byte*>(v.num.u), v.ref };
+    return { reinterpret_cast<const std::byte*>(v.num.u), v.sub };
 }
 
 ValueGraph::ValueGraph()
@@ -140,36 +142,53 @@ ValueGraph::~ValueGraph() = default;
 ValueGraph::ValueGraph(ValueGraph&&) noexcept = default;
 ValueGraph& ValueGraph::operator=(ValueGraph&&) noexcept = default;
 
-ValueId ValueGraph::push(Value v)
+ValueId ValueGraph::push(Value v, std::uint64_t offset)
 {
+    if (m_values.size() == m_values.capacity()) [[unlikely]]
+        reserveWithHugePages(m_values, m_values.size() + 1);
+    const auto index = static_cast<std::uint32_t>(m_values.size());
+    std::uint64_t base = m_offsetBases.back().second;
+    if (offset < base || offset - base > 0xFFFFFFFFu) [[unlikely]] {
+        base = offset;
+        if (m_offsetBases.back().first == index)
+            m_offsetBases.back().second = base;
+        else
+            m_offsetBases.emplace_back(index, base);
+    }
+    v.where = static_cast<std::uint32_t>(offset - base);
     m_values.push_back(v);
-    return static_cast<ValueId>(m_values.size() - 1);
+    return static_cast<ValueId>(index);
+}
+
+std::uint64_t ValueGraph::offsetBase(std::uint32_t index) const
+{
+    // The last segment that starts at or before `index`.
+    auto it = std::upper_bound(m_offsetBases.begin(), m_offsetBases.end(), index,
+        [](std::uint32_t i, const std::pair<std::uint32_t, std::uint64_t>& seg) { return i < seg.first; });
+    return std::prev(it)->second;
 }
 
 ValueId ValueGraph::addNone(std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::None;
-    v.offset = offset;
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addBool(bool b, std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::Bool;
-    v.offset = offset;
     v.num.i = b ? 1 : 0;
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addInt(std::int64_t i, std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::Int;
-    v.offset = offset;
     v.num.i = i;
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addLong(std::span<const std::byte> bytes, std::uint64_t offset)
@@ -196,9 +215,8 @@ ValueId ValueGraph::addLong(std::span<const std::byte> bytes, std::uint64_t offs
     std::memcpy(copy, bytes.data(), n);
     Value v;
     v.kind = ValueKind::BigInt;
-    v.offset = offset;
     setBlob(v, { reinterpret_cast<const std::byte*>(copy), n });
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addIntFromDecimal(std::string_view text, std::uint64_t offset)
@@ -257,9 +275,8 @@ ValueId ValueGraph::addFloat(double f, std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::Float;
-    v.offset = offset;
     v.num.f = f;
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addComplex(double real, double imag, std::uint64_t offset)
@@ -267,9 +284,8 @@ ValueId ValueGraph::addComplex(double real, double imag, std::uint64_t offset)
     m_complexes.emplace_back(real, imag);
     Value v;
     v.kind = ValueKind::Complex;
-    v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_complexes.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_complexes.size() - 1);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addStrView(std::string_view utf8, std::uint64_t offset, std::uint8_t flags)
@@ -284,9 +300,8 @@ ValueId ValueGraph::addBytesView(
     Value v;
     v.kind = kind;
     v.flags = flags;
-    v.offset = offset;
     setBlob(v, bytes);
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addStrCopy(std::string_view utf8, std::uint64_t offset, std::uint8_t flags)
@@ -313,9 +328,8 @@ ValueId ValueGraph::addContainer(ValueKind kind, std::uint64_t offset, std::vect
     m_lists.push_back(std::move(items));
     Value v;
     v.kind = kind;
-    v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_lists.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_lists.size() - 1);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addGlobal(std::string_view module, std::string_view name, std::string_view pickledModule,
@@ -324,9 +338,8 @@ ValueId ValueGraph::addGlobal(std::string_view module, std::string_view name, st
     m_globals.push_back({ module, name, pickledModule, pickledName });
     Value v;
     v.kind = ValueKind::Global;
-    v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_globals.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_globals.size() - 1);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addObject(ObjectRecord record, std::uint64_t offset)
@@ -334,37 +347,33 @@ ValueId ValueGraph::addObject(ObjectRecord record, std::uint64_t offset)
     m_objects.push_back(std::move(record));
     Value v;
     v.kind = ValueKind::Object;
-    v.offset = offset;
     v.sub = static_cast<std::uint16_t>(m_objects.back().via);
-    v.ref = static_cast<std::uint32_t>(m_objects.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_objects.size() - 1);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addPersistent(ValueId pid, std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::Persistent;
-    v.offset = offset;
     v.num.u = indexOf(pid);
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addExtension(std::int64_t code, std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::Extension;
-    v.offset = offset;
     v.num.i = code;
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addBuffer(std::int64_t index, std::uint64_t offset)
 {
     Value v;
     v.kind = ValueKind::Buffer;
-    v.offset = offset;
     v.num.i = index;
-    return push(v);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addStorage(StorageRecord record, std::uint64_t offset)
@@ -372,9 +381,8 @@ ValueId ValueGraph::addStorage(StorageRecord record, std::uint64_t offset)
     m_storages.push_back(std::move(record));
     Value v;
     v.kind = ValueKind::Storage;
-    v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_storages.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_storages.size() - 1);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addTensor(TensorRecord record, std::uint64_t offset)
@@ -382,9 +390,8 @@ ValueId ValueGraph::addTensor(TensorRecord record, std::uint64_t offset)
     m_tensors.push_back(std::move(record));
     Value v;
     v.kind = ValueKind::Tensor;
-    v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_tensors.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_tensors.size() - 1);
+    return push(v, offset);
 }
 
 ValueId ValueGraph::addNdArray(NdArrayRecord record, std::uint64_t offset)
@@ -392,15 +399,14 @@ ValueId ValueGraph::addNdArray(NdArrayRecord record, std::uint64_t offset)
     m_ndarrays.push_back(std::move(record));
     Value v;
     v.kind = ValueKind::NdArray;
-    v.offset = offset;
-    v.ref = static_cast<std::uint32_t>(m_ndarrays.size() - 1);
-    return push(v);
+    v.num.ref = static_cast<std::uint32_t>(m_ndarrays.size() - 1);
+    return push(v, offset);
 }
 
 void ValueGraph::reserve(std::size_t values, std::size_t containers)
 {
-    m_values.reserve(values);
-    m_lists.reserve(containers);
+    reserveWithHugePages(m_values, values);
+    reserveWithHugePages(m_lists, containers);
 }
 
 void ValueGraph::retypeAsTensor(ValueId id, TensorRecord record)
@@ -409,7 +415,7 @@ void ValueGraph::retypeAsTensor(ValueId id, TensorRecord record)
     Value& v = at(id);
     v.kind = ValueKind::Tensor;
     v.sub = 0;
-    v.ref = static_cast<std::uint32_t>(m_tensors.size() - 1);
+    v.num.ref = static_cast<std::uint32_t>(m_tensors.size() - 1);
 }
 
 void ValueGraph::retypeAsNdArray(ValueId id, NdArrayRecord record)
@@ -418,7 +424,7 @@ void ValueGraph::retypeAsNdArray(ValueId id, NdArrayRecord record)
     Value& v = at(id);
     v.kind = ValueKind::NdArray;
     v.sub = 0;
-    v.ref = static_cast<std::uint32_t>(m_ndarrays.size() - 1);
+    v.num.ref = static_cast<std::uint32_t>(m_ndarrays.size() - 1);
 }
 
 void ValueGraph::retypeAsDict(ValueId id, DictClass cls, std::vector<ValueId> items)
@@ -431,10 +437,10 @@ void ValueGraph::retypeAsContainer(ValueId id, ValueKind kind, std::vector<Value
 {
     Value& v = at(id);
     if (isContainer(v.kind)) {
-        m_lists[v.ref] = std::move(items);
+        m_lists[v.num.ref] = std::move(items);
     } else {
         m_lists.push_back(std::move(items));
-        v.ref = static_cast<std::uint32_t>(m_lists.size() - 1);
+        v.num.ref = static_cast<std::uint32_t>(m_lists.size() - 1);
     }
     v.kind = kind;
     v.sub = 0;
@@ -456,10 +462,10 @@ void ValueGraph::retypeAsComplex(ValueId id, double real, double imag)
     Value& v = at(id);
     v.kind = ValueKind::Complex;
     v.sub = 0;
-    v.ref = static_cast<std::uint32_t>(m_complexes.size() - 1);
+    v.num.ref = static_cast<std::uint32_t>(m_complexes.size() - 1);
 }
 
-std::pair<double, double> ValueGraph::complexValue(ValueId id) const { return m_complexes[at(id).ref]; }
+std::pair<double, double> ValueGraph::complexValue(ValueId id) const { return m_complexes[at(id).num.ref]; }
 
 std::string_view ValueGraph::text(ValueId id) const
 {
@@ -505,10 +511,10 @@ std::string ValueGraph::intDecimal(ValueId id) const
 const std::vector<ValueId>& ValueGraph::items(ValueId id) const
 {
     const Value& v = at(id);
-    return isContainer(v.kind) ? m_lists[v.ref] : emptyItems();
+    return isContainer(v.kind) ? m_lists[v.num.ref] : emptyItems();
 }
 
-std::vector<ValueId>& ValueGraph::mutableItems(ValueId id) { return m_lists[at(id).ref]; }
+std::vector<ValueId>& ValueGraph::mutableItems(ValueId id) { return m_lists[at(id).num.ref]; }
 
 std::size_t ValueGraph::itemCount(ValueId id) const
 {
@@ -545,13 +551,13 @@ void ValueGraph::forEachChild(ValueId id, const std::function<void(ValueId)>& vi
     case ValueKind::Set:
     case ValueKind::FrozenSet:
     case ValueKind::Dict:
-        for (ValueId child : m_lists[v.ref])
+        for (ValueId child : m_lists[v.num.ref])
             visit(child);
         if (v.kind == ValueKind::Dict)
             maybe(defaultFactory(id));
         break;
     case ValueKind::Object: {
-        const ObjectRecord& o = m_objects[v.ref];
+        const ObjectRecord& o = m_objects[v.num.ref];
         maybe(o.callable);
         maybe(o.args);
         maybe(o.kwargs);
@@ -567,7 +573,7 @@ void ValueGraph::forEachChild(ValueId id, const std::function<void(ValueId)>& vi
         visit(persistentId(id));
         break;
     case ValueKind::Tensor: {
-        const TensorRecord& t = m_tensors[v.ref];
+        const TensorRecord& t = m_tensors[v.num.ref];
         maybe(t.storage);
         maybe(t.scales);
         maybe(t.zeroPoints);
@@ -575,7 +581,7 @@ void ValueGraph::forEachChild(ValueId id, const std::function<void(ValueId)>& vi
         break;
     }
     case ValueKind::NdArray: {
-        const NdArrayRecord& a = m_ndarrays[v.ref];
+        const NdArrayRecord& a = m_ndarrays[v.num.ref];
         maybe(a.data);
         break;
     }

@@ -65,18 +65,24 @@ enum ValueFlag : std::uint8_t {
 // Dict subclasses the loader types (JSON "class").
 enum class DictClass : std::uint8_t { Plain, OrderedDict, DefaultDict, Counter };
 
+// 16 bytes a value: a file of 4 million numbers holds 64 MB of values, not 96.
 struct Value {
     ValueKind kind = ValueKind::None;
     std::uint8_t flags = 0;
-    std::uint16_t sub = 0; // ObjectVia for Object, DictClass for Dict
-    std::uint32_t ref = 0; // index into the side table of this kind (Str/Bytes: length)
-    std::uint64_t offset = 0; // absolute file offset of the opcode that created the value
+    // ObjectVia for Object, DictClass for Dict; Str/Bytes/ByteArray/BigInt: the payload length
+    // (kLongPayload: the payload is in the blob table, num.u its index).
+    std::uint16_t sub = 0;
+    // The absolute file offset of the opcode that created the value, less its offset segment's
+    // base (ValueGraph::offset adds it back; offsets under 4 GiB have base 0).
+    std::uint32_t where = 0;
     union {
         std::int64_t i;
         double f;
-        std::uint64_t u; // Str/Bytes/ByteArray/BigInt: payload address
+        std::uint64_t u; // Str/Bytes/ByteArray/BigInt: payload address; Persistent: pid
+        std::uint32_t ref; // index into the side table of this kind
     } num { 0 };
 };
+static_assert(sizeof(Value) == 16);
 
 struct GlobalRecord {
     std::string_view module; // after fix_imports
@@ -163,7 +169,11 @@ public:
     const Value& at(ValueId id) const { return m_values[indexOf(id)]; }
     Value& at(ValueId id) { return m_values[indexOf(id)]; }
     ValueKind kind(ValueId id) const { return m_values[indexOf(id)].kind; }
-    std::uint64_t offset(ValueId id) const { return m_values[indexOf(id)].offset; }
+    std::uint64_t offset(ValueId id) const
+    {
+        const Value& v = m_values[indexOf(id)];
+        return m_offsetBases.size() == 1 ? v.where : offsetBase(indexOf(id)) + v.where;
+    }
     bool valid(ValueId id) const { return indexOf(id) < m_values.size(); }
 
     // --- creation -------------------------------------------------------------------------
@@ -229,22 +239,26 @@ public:
     ValueId extraState(ValueId id) const;
     void setExtraState(ValueId id, ValueId state);
 
-    const GlobalRecord& global(ValueId id) const { return m_globals[at(id).ref]; }
-    const ObjectRecord& object(ValueId id) const { return m_objects[at(id).ref]; }
-    ObjectRecord& object(ValueId id) { return m_objects[at(id).ref]; }
+    const GlobalRecord& global(ValueId id) const { return m_globals[at(id).num.ref]; }
+    const ObjectRecord& object(ValueId id) const { return m_objects[at(id).num.ref]; }
+    ObjectRecord& object(ValueId id) { return m_objects[at(id).num.ref]; }
     ValueId persistentId(ValueId id) const { return static_cast<ValueId>(at(id).num.u); }
     std::int64_t extensionCode(ValueId id) const { return at(id).num.i; }
     std::int64_t bufferIndex(ValueId id) const { return at(id).num.i; }
-    const StorageRecord& storage(ValueId id) const { return m_storages[at(id).ref]; }
-    StorageRecord& storage(ValueId id) { return m_storages[at(id).ref]; }
-    const TensorRecord& tensor(ValueId id) const { return m_tensors[at(id).ref]; }
-    TensorRecord& tensor(ValueId id) { return m_tensors[at(id).ref]; }
-    const NdArrayRecord& ndarray(ValueId id) const { return m_ndarrays[at(id).ref]; }
-    NdArrayRecord& ndarray(ValueId id) { return m_ndarrays[at(id).ref]; }
+    const StorageRecord& storage(ValueId id) const { return m_storages[at(id).num.ref]; }
+    StorageRecord& storage(ValueId id) { return m_storages[at(id).num.ref]; }
+    const TensorRecord& tensor(ValueId id) const { return m_tensors[at(id).num.ref]; }
+    TensorRecord& tensor(ValueId id) { return m_tensors[at(id).num.ref]; }
+    const NdArrayRecord& ndarray(ValueId id) const { return m_ndarrays[at(id).num.ref]; }
+    NdArrayRecord& ndarray(ValueId id) { return m_ndarrays[at(id).num.ref]; }
 
     // Children in display order, for walkers (tree, export, search): container items, object
     // callable/args/kwargs/state/items, persistent pid, tensor storage, ... Order is stable.
     void forEachChild(ValueId id, const std::function<void(ValueId)>& visit) const;
+
+    // How many tensor / ndarray records the graph holds (0: no walk for tensors is needed).
+    std::size_t tensorCount() const { return m_tensors.size(); }
+    std::size_t ndarrayCount() const { return m_ndarrays.size(); }
 
     // Approximate heap bytes used by the graph (for benchmarks and limits).
     std::size_t memoryUsage() const;
@@ -253,11 +267,15 @@ public:
     void reserve(std::size_t values, std::size_t containers);
 
 private:
-    ValueId push(Value v);
+    ValueId push(Value v, std::uint64_t offset);
+    std::uint64_t offsetBase(std::uint32_t index) const;
     void setBlob(Value& v, std::span<const std::byte> bytes);
     std::span<const std::byte> blobOf(const Value& v) const;
 
     std::vector<Value> m_values;
+    // Offset segments: values from index first on have offsets base + where. One segment (base
+    // 0) unless a file puts pickle opcodes past 4 GiB.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> m_offsetBases { { 0, 0 } };
     std::vector<std::vector<ValueId>> m_lists; // containers' items
     std::vector<std::span<const std::byte>> m_blobs; // Str/Bytes/ByteArray/BigInt payloads
     std::vector<GlobalRecord> m_globals;

@@ -9,13 +9,17 @@
 #include "core/value/value_graph.h"
 #include "core/value/value_text.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 #include <unordered_set>
 
 namespace testing {
 
+// sortSets: set and frozenset items in sorted order of their reprs (Python prints them in hash
+// order, which depends on PYTHONHASHSEED; the generator sorts them the same way).
 inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string& out,
-    std::unordered_set<std::uint32_t>& active, int depth = 0)
+    std::unordered_set<std::uint32_t>& active, int depth = 0, bool sortSets = false)
 {
     using core::ValueKind;
     if (depth > 200)
@@ -25,11 +29,11 @@ inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string&
         for (std::size_t i = 0; i < items.size(); i += stride) {
             if (i)
                 out += ", ";
-            if (!pythonRepr(g, items[i], out, active, depth + 1))
+            if (!pythonRepr(g, items[i], out, active, depth + 1, sortSets))
                 return false;
             if (stride == 2) {
                 out += sep;
-                if (!pythonRepr(g, items[i + 1], out, active, depth + 1))
+                if (!pythonRepr(g, items[i + 1], out, active, depth + 1, sortSets))
                     return false;
             }
         }
@@ -63,7 +67,16 @@ inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string&
             break;
         }
         out += kind == ValueKind::Set ? "{" : "frozenset({";
-        ok = seq(items, 1, "");
+        if (sortSets) {
+            std::vector<std::string> reprs(items.size());
+            for (std::size_t i = 0; i < items.size() && ok; ++i)
+                ok = pythonRepr(g, items[i], reprs[i], active, depth + 1, sortSets);
+            std::sort(reprs.begin(), reprs.end());
+            for (std::size_t i = 0; i < reprs.size(); ++i)
+                out += (i ? ", " : "") + reprs[i];
+        } else {
+            ok = seq(items, 1, "");
+        }
         out += kind == ValueKind::Set ? "}" : "})";
         break;
     case ValueKind::Dict:
@@ -76,9 +89,9 @@ inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string&
             out += "OrderedDict([";
             for (std::size_t i = 0; i < items.size() && ok; i += 2) {
                 out += i ? ", (" : "(";
-                ok = pythonRepr(g, items[i], out, active, depth + 1);
+                ok = pythonRepr(g, items[i], out, active, depth + 1, sortSets);
                 out += ", ";
-                ok = ok && pythonRepr(g, items[i + 1], out, active, depth + 1);
+                ok = ok && pythonRepr(g, items[i + 1], out, active, depth + 1, sortSets);
                 out += ")";
             }
             out += "])";
@@ -97,9 +110,32 @@ inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string&
             out += "})";
             break;
         }
-        case core::DictClass::Counter:
-            ok = false; // Python orders Counter's repr by count
+        case core::DictClass::Counter: {
+            // Counter({k: n, ...}) in most_common() order: by count, descending, ties in
+            // insertion order (a stable sort). Counts that are not ints are not compared here.
+            if (items.empty()) {
+                out += "Counter()";
+                break;
+            }
+            std::vector<std::size_t> order;
+            for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                ok = ok && g.kind(items[i + 1]) == ValueKind::Int;
+                order.push_back(i);
+            }
+            if (!ok)
+                break;
+            std::stable_sort(order.begin(), order.end(),
+                [&](std::size_t a, std::size_t b) { return g.intValue(items[a + 1]) > g.intValue(items[b + 1]); });
+            out += "Counter({";
+            for (std::size_t k = 0; k < order.size() && ok; ++k) {
+                out += k ? ", " : "";
+                ok = pythonRepr(g, items[order[k]], out, active, depth + 1, sortSets);
+                out += ": ";
+                ok = ok && pythonRepr(g, items[order[k] + 1], out, active, depth + 1, sortSets);
+            }
+            out += "})";
             break;
+        }
         default:
             out += "{";
             ok = seq(items, 2, ": ");

@@ -1171,4 +1171,37 @@ OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffse
     return scanner.run();
 }
 
+const OpcodeScan* Prescan::find(std::span<const std::byte> program, std::uint64_t offset) const
+{
+    if (offset > bytes.size() || program.size() > bytes.size() - offset
+        || program.data() != bytes.data() + offset)
+        return nullptr;
+    const auto it = std::lower_bound(scans.begin(), scans.end(), offset,
+        [](const auto& entry, std::uint64_t at) { return entry.first < at; });
+    if (it == scans.end() || it->first != offset)
+        return nullptr;
+    const std::uint64_t end = offset + program.size();
+    const OpcodeScan& scan = it->second;
+    if (end == bytes.size() || (scan.stopped && scan.endOffset == end))
+        return &scan;
+    return nullptr;
+}
+
+Prescan prescanStacked(std::span<const std::byte> bytes, std::size_t maxScans)
+{
+    Prescan out;
+    out.bytes = bytes;
+    std::size_t pos = 0;
+    while (pos < bytes.size() && out.scans.size() < maxScans) {
+        OpcodeScan scan = scanOpcodes(bytes.subspan(pos), pos);
+        const bool stopped = scan.stopped;
+        const auto consumed = static_cast<std::size_t>(scan.endOffset - pos);
+        out.scans.emplace_back(pos, std::move(scan));
+        if (!stopped || consumed == 0)
+            break;
+        pos += consumed;
+    }
+    return out;
+}
+
 } // namespace core::safety

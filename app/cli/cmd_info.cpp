@@ -5,6 +5,7 @@
 
 #include "app/cli/cli_command.h"
 #include "core/safety/safety_report.h"
+#include "core/safety/scanned_load.h"
 #include "core/torch/tensor_table.h"
 #include "core/torch/tensor_view.h"
 #include "core/value/value_text.h"
@@ -58,10 +59,18 @@ int runInfo(const cli::Args& args)
         std::fprintf(stderr, "usage: picklescope-cli info FILE [--stats]\n");
         return cli::ExitUsage;
     }
-    int exitCode = cli::ExitOk;
-    const std::shared_ptr<const core::Document> doc = cli::openDocument(args, exitCode);
-    if (!doc)
-        return exitCode;
+    // Loaded and safety-scanned together (the scan of a plain pickle runs alongside the load).
+    core::LoadOptions options;
+    if (!cli::loadOptionsFrom(args, options))
+        return cli::ExitUsage;
+    auto loaded = core::safety::loadAndScan(args.positionals.front(), options);
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "picklescope-cli: %s: %s\n", args.positionals.front().c_str(),
+            loaded.error().toString().c_str());
+        return cli::ExitMalformed;
+    }
+    const std::shared_ptr<const core::Document> doc = loaded.value().doc;
+    const core::safety::SafetyReport& safety = loaded.value().report;
     const core::ValueGraph& g = doc->graph;
     std::printf("file:      %s (%s bytes)\n", doc->fileName.c_str(),
         withThousands(doc->source ? doc->source->size() : 0).c_str());
@@ -77,7 +86,6 @@ int runInfo(const cli::Args& args)
         std::printf("root:      %s\n", core::summary(g, doc->root).c_str());
 
     // ---- safety verdict (details: picklescope-cli scan) -----------------------------------------
-    const core::safety::SafetyReport safety = core::safety::scan(*doc);
     std::printf("safety:    %s (%zu global%s: %zu safe, %zu unknown, %zu dangerous)%s\n",
         std::string(core::safety::verdictName(safety.verdict)).c_str(), safety.globals.size(),
         safety.globals.size() == 1 ? "" : "s", safety.safeCount, safety.unknownCount,

@@ -5,6 +5,7 @@
 
 #include "app/cli/cli_command.h"
 #include "core/safety/safety_report.h"
+#include "core/safety/scanned_load.h"
 #include "core/value/byte_source.h"
 
 #include <algorithm>
@@ -264,15 +265,15 @@ int runScan(const cli::Args& args)
     if (!cli::loadOptionsFrom(args, options))
         return cli::ExitUsage;
     const std::string& path = args.positionals.front();
-    auto loaded = core::loadFile(path, options);
+    auto loaded = core::safety::loadAndScan(path, options);
     SafetyReport report;
     std::shared_ptr<core::Document> doc;
     std::string loadError;
     std::string fileName
         = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
     if (loaded.ok()) {
-        doc = std::move(loaded).value();
-        report = core::safety::scan(*doc);
+        doc = std::move(loaded.value().doc);
+        report = std::move(loaded.value().report);
         if (doc->error)
             loadError = doc->error->toString();
     } else {

@@ -6,6 +6,8 @@
 #include "core/safety/global_rules.h"
 
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,7 +35,7 @@ constexpr std::size_t kMaxUsesKept = 16;
 constexpr std::size_t kMaxNameBytes = 4096; // longer strings are kept truncated (never a real name)
 constexpr std::size_t kMaxNotes = 256; // findings/anomalies kept per stream
 
-enum class Kind : std::uint8_t { Other, Str, Global, Call, Tuple };
+enum class Kind : std::uint8_t { Other, Str, Global, Call, Tuple, Missing /* memo miss */ };
 
 // Call items: ref 0 = an ordinary result; kNewAccessor + g = cls.__new__ of global g (from
 // getattr); kKnownCall = a call whose meaning is known (the NEWOBJ_EX fallback partial).
@@ -43,63 +45,258 @@ constexpr std::uint32_t kNewAccessor = 1;
 struct Item {
     Kind kind = Kind::Other;
     std::uint8_t op = 0; // opcode that made it
-    std::uint16_t count = 0; // Tuple: number of items
-    std::uint32_t ref
-        = 0; // Str: index into texts; Global: index into globals; Tuple: first of m_tupleItems
+    // Tuple: number of items; Str from a binary string opcode: its length (at most
+    // kMaxNameBytes), the text itself is read back from the scanned bytes.
+    std::uint16_t count = 0;
+    // Str: index into the decoded texts (UNICODE, STRING only); Global: index into globals;
+    // Tuple: first of m_tupleItems; Call: see kKnownCall.
+    std::uint32_t ref = 0;
     std::uint64_t offset = 0; // absolute offset of that opcode
 };
+static_assert(sizeof(Item) == 16);
 
-struct MemoSlot {
-    Item item;
-    bool present = false;
-    bool read = false;
-};
+// Header size (opcode + length) of the binary string opcodes, 0 for every other opcode.
+constexpr std::size_t binaryStringHeader(std::uint8_t op)
+{
+    switch (static_cast<Op>(op)) {
+    case Op::ShortBinUnicode:
+    case Op::ShortBinString:
+        return 2;
+    case Op::BinUnicode:
+    case Op::BinString:
+        return 5;
+    case Op::BinUnicode8:
+        return 9;
+    default:
+        return 0;
+    }
+}
 
-// The memo: dense slots for the indices picklers use (0, 1, 2, ...), a map for the rest, so that
-// LONG_BINPUT 0xffffffff costs one entry.
-class Memo {
+// The Str item of the binary string opcode at `pos` of `bytes` (already walked: its length is
+// known to fit).
+Item binaryStringItem(std::span<const std::byte> bytes, std::size_t pos, std::uint64_t offset)
+{
+    const auto op = static_cast<std::uint8_t>(bytes[pos]);
+    const std::size_t header = binaryStringHeader(op);
+    std::uint64_t length = 0;
+    for (std::size_t i = header - 1; i >= 1; --i)
+        length = (length << 8) | static_cast<std::uint8_t>(bytes[pos + i]);
+    return Item { Kind::Str, op,
+        static_cast<std::uint16_t>(std::min<std::uint64_t>(length, kMaxNameBytes)), 0, offset };
+}
+
+// The simulated stack: a vector whose push stays inline (std::vector's growth path keeps its
+// emplace_back out of line, a call per opcode).
+class ItemStack {
 public:
-    MemoSlot* find(std::uint64_t index)
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    Item& back() { return m_data[m_size - 1]; }
+    const Item& back() const { return m_data[m_size - 1]; }
+    Item& operator[](std::size_t i) { return m_data[i]; }
+    const Item* begin() const { return m_data.get(); }
+    const Item* end() const { return m_data.get() + m_size; }
+    void pop_back() { --m_size; }
+    void resize(std::size_t n) { m_size = n; } // shrinking only
+    [[gnu::always_inline]] Item& emplace_back()
     {
-        if (index < m_dense.size())
-            return m_dense[index].present ? &m_dense[index] : nullptr;
-        const auto it = m_sparse.find(index);
-        return it == m_sparse.end() ? nullptr : &it->second;
-    }
-    // `bound`: indices below it may grow the dense part (the number of opcodes read so far).
-    MemoSlot& put(std::uint64_t index, std::uint64_t bound)
-    {
-        MemoSlot* slot = nullptr;
-        if (index < m_dense.size()) {
-            slot = &m_dense[index];
-        } else if (index <= bound && index < m_dense.size() * 2 + 1024) {
-            m_dense.resize(static_cast<std::size_t>(index) + 1);
-            slot = &m_dense[index];
-            if (const auto it = m_sparse.find(index); it != m_sparse.end()) {
-                *slot = it->second;
-                m_sparse.erase(it);
-            }
-        } else {
-            slot = &m_sparse[index];
-        }
-        if (!slot->present)
-            ++m_count;
-        slot->present = true;
-        return *slot;
-    }
-    std::size_t size() const { return m_count; }
-    template <typename F> void forEach(F&& f) const
-    {
-        for (const MemoSlot& slot : m_dense)
-            if (slot.present)
-                f(slot);
-        for (const auto& [index, slot] : m_sparse)
-            f(slot);
+        if (m_size == m_capacity) [[unlikely]]
+            grow();
+        return m_data[m_size++];
     }
 
 private:
-    std::vector<MemoSlot> m_dense;
-    std::unordered_map<std::uint64_t, MemoSlot> m_sparse;
+    [[gnu::noinline]] void grow()
+    {
+        const std::size_t capacity = m_capacity < 64 ? 64 : m_capacity * 2;
+        auto data = std::make_unique<Item[]>(capacity);
+        std::copy(m_data.get(), m_data.get() + m_size, data.get());
+        m_data = std::move(data);
+        m_capacity = capacity;
+    }
+    std::unique_ptr<Item[]> m_data;
+    std::size_t m_size = 0;
+    std::size_t m_capacity = 0;
+};
+
+// A vector in fixed pages: growing never copies (no doubled peak), indices stay valid.
+template <typename T> class PagedVector {
+public:
+    std::size_t size() const { return m_size; }
+    T& operator[](std::size_t i) { return m_pages[i >> kBits][i & (kPage - 1)]; }
+    const T& operator[](std::size_t i) const { return m_pages[i >> kBits][i & (kPage - 1)]; }
+    void push_back(const T& value)
+    {
+        if ((m_size & (kPage - 1)) == 0)
+            m_pages.push_back(std::make_unique<T[]>(kPage));
+        (*this)[m_size++] = value;
+    }
+
+private:
+    static constexpr std::size_t kBits = 12;
+    static constexpr std::size_t kPage = std::size_t(1) << kBits;
+    std::vector<std::unique_ptr<T[]>> m_pages;
+    std::size_t m_size = 0;
+};
+
+// The memo: a map from index to Item. Indices picklers use (0, 1, 2, ...) live in dense pages of
+// 4-byte slots: two flag bits (present, read) and a payload that is the opcode of an "other"
+// value (what most memo entries are), the index of a binary string's offset (its text and length
+// are read back from the bytes) or the index of a full Item. Indices past the opcodes read so far
+// (LONG_BINPUT 0xffffffff) go to a map, so that they cost one entry.
+class Memo {
+public:
+    Memo(std::span<const std::byte> bytes, std::uint64_t base)
+        : m_bytes(bytes)
+        , m_base(base)
+    {
+    }
+
+    // The item at `index` (now read), or one of kind Missing.
+    [[gnu::always_inline]] Item get(std::uint64_t index)
+    {
+        if (index < m_denseSize) {
+            std::uint32_t& slot = denseSlot(index);
+            if ((slot & kPresent) == 0)
+                return Item { Kind::Missing };
+            slot |= kRead;
+            return decode(slot);
+        }
+        const auto it = m_sparse.find(index);
+        if (it == m_sparse.end())
+            return Item { Kind::Missing };
+        it->second.read = true;
+        return it->second.item;
+    }
+    // Stores `item` at `index` (unread). `bound`: indices up to it may grow the dense part (the
+    // number of opcodes read so far).
+    void put(std::uint64_t index, std::uint64_t bound, const Item& item)
+    {
+        if (index >= m_denseSize && index <= bound && index < kMaxDense)
+            grow(index);
+        if (index < m_denseSize) {
+            std::uint32_t& slot = denseSlot(index);
+            if ((slot & kPresent) == 0)
+                ++m_count;
+            else
+                release(slot & kPayload);
+            std::uint32_t payload = 0;
+            if (item.kind == Kind::Other) {
+                payload = kOtherTag + item.op;
+            } else if (item.kind == Kind::Str && binaryStringHeader(item.op) != 0) {
+                payload = kStrFlag | allocate(m_freeStrings, m_strings, item.offset);
+            } else {
+                payload = allocate(m_freeItems, m_items, item);
+            }
+            slot = kPresent | payload;
+            return;
+        }
+        auto [it, fresh] = m_sparse.try_emplace(index);
+        if (fresh)
+            ++m_count;
+        it->second.item = item;
+        it->second.read = false;
+    }
+    std::size_t size() const { return m_count; }
+    std::size_t unreadCount() const
+    {
+        std::size_t unread = 0;
+        for (const auto& page : m_pages)
+            for (std::size_t i = 0; i < kPageSize; ++i)
+                unread += (page[i] & (kPresent | kRead)) == kPresent ? 1 : 0;
+        for (const auto& [index, slot] : m_sparse)
+            unread += slot.read ? 0 : 1;
+        return unread;
+    }
+
+private:
+    static constexpr std::uint32_t kPresent = 1u << 31;
+    static constexpr std::uint32_t kRead = 1u << 30;
+    static constexpr std::uint32_t kPayload = kRead - 1;
+    static constexpr std::uint32_t kStrFlag = 1u << 29; // payload: index into m_strings
+    static constexpr std::uint32_t kOtherTag = kStrFlag - 0x100; // payload - kOtherTag = opcode
+    // Side indices (at most one live entry per dense slot) stay below kOtherTag.
+    static constexpr std::uint64_t kMaxDense = kOtherTag - 0x10000;
+    static constexpr std::size_t kPageBits = 14;
+    static constexpr std::size_t kPageSize = std::size_t(1) << kPageBits;
+
+    struct SparseSlot {
+        Item item;
+        bool read = false;
+    };
+
+    std::uint32_t& denseSlot(std::uint64_t index)
+    {
+        return m_pages[static_cast<std::size_t>(index >> kPageBits)][index & (kPageSize - 1)];
+    }
+    Item decode(std::uint32_t slot) const
+    {
+        const std::uint32_t payload = slot & kPayload;
+        if ((payload & kStrFlag) != 0) {
+            const std::uint64_t offset = m_strings[payload & (kStrFlag - 1)];
+            return binaryStringItem(m_bytes, static_cast<std::size_t>(offset - m_base), offset);
+        }
+        if (payload >= kOtherTag)
+            return Item { Kind::Other, static_cast<std::uint8_t>(payload - kOtherTag), 0, 0, 0 };
+        return m_items[payload];
+    }
+    template <typename T>
+    std::uint32_t allocate(std::vector<std::uint32_t>& free, PagedVector<T>& store, const T& value)
+    {
+        if (!free.empty()) {
+            const std::uint32_t i = free.back();
+            free.pop_back();
+            store[i] = value;
+            return i;
+        }
+        store.push_back(value);
+        return static_cast<std::uint32_t>(store.size() - 1);
+    }
+    void release(std::uint32_t payload)
+    {
+        if ((payload & kStrFlag) != 0)
+            m_freeStrings.push_back(payload & (kStrFlag - 1));
+        else if (payload < kOtherTag)
+            m_freeItems.push_back(payload);
+    }
+    // Adds zeroed pages up to the one holding `index`; entries of the map that now fall in the
+    // dense range move there.
+    void grow(std::uint64_t index)
+    {
+        const std::uint64_t from = m_denseSize;
+        while (m_denseSize <= index) {
+            m_pages.push_back(std::make_unique<std::uint32_t[]>(kPageSize));
+            m_denseSize += kPageSize;
+        }
+        if (m_sparse.empty())
+            return;
+        std::vector<std::pair<std::uint64_t, SparseSlot>> moving;
+        if (m_sparse.size() < m_denseSize - from) {
+            for (const auto& entry : m_sparse)
+                if (entry.first >= from && entry.first < m_denseSize)
+                    moving.push_back(entry);
+        } else {
+            for (std::uint64_t i = from; i < m_denseSize; ++i)
+                if (const auto it = m_sparse.find(i); it != m_sparse.end())
+                    moving.push_back(*it);
+        }
+        for (const auto& [i, slot] : moving) {
+            m_sparse.erase(i);
+            --m_count; // counted again by put()
+            put(i, 0, slot.item);
+            if (slot.read)
+                denseSlot(i) |= kRead;
+        }
+    }
+
+    std::span<const std::byte> m_bytes;
+    std::uint64_t m_base = 0;
+    std::vector<std::unique_ptr<std::uint32_t[]>> m_pages;
+    std::uint64_t m_denseSize = 0; // m_pages.size() * kPageSize
+    PagedVector<std::uint64_t> m_strings; // offsets of binary string opcodes
+    PagedVector<Item> m_items; // other memo entries that are not "other" values
+    std::vector<std::uint32_t> m_freeStrings, m_freeItems; // released side entries
+    std::unordered_map<std::uint64_t, SparseSlot> m_sparse;
     std::size_t m_count = 0;
 };
 
@@ -259,6 +456,7 @@ class Scanner {
 public:
     Scanner(std::span<const std::byte> bytes, std::uint64_t base)
         : m_reader(bytes, base)
+        , m_memo(bytes, base)
     {
     }
 
@@ -299,19 +497,33 @@ private:
         const std::size_t mark = m_marks.back();
         m_marks.pop_back();
         if (items != nullptr)
-            items->assign(m_stack.begin() + static_cast<std::ptrdiff_t>(mark), m_stack.end());
+            items->assign(m_stack.begin() + mark, m_stack.end());
         m_stack.resize(mark);
         return true;
     }
-    void push(Kind kind, std::uint8_t op, std::uint64_t offset, std::uint32_t ref = 0)
+    [[gnu::always_inline]] void push(Kind kind, std::uint8_t op, std::uint64_t offset,
+        std::uint32_t ref = 0, std::uint16_t count = 0)
     {
-        pushItem(Item { kind, op, 0, ref, offset });
+        if (kind == Kind::Global)
+            ++m_out.globals[ref].pushes;
+        Item& item = m_stack.emplace_back();
+        item.kind = kind;
+        item.op = op;
+        item.count = count;
+        item.ref = ref;
+        item.offset = offset;
     }
-    void pushItem(const Item& item)
+    // Field by field: a whole-Item copy of fields just written one by one stalls on store
+    // forwarding.
+    void pushItem(const Item& item) { push(item.kind, item.op, item.offset, item.ref, item.count); }
+    // A string's text: decoded ones are kept, binary ones are read back from the bytes.
+    std::string_view textOf(const Item& item) const
     {
-        if (item.kind == Kind::Global)
-            ++m_out.globals[item.ref].pushes;
-        m_stack.push_back(item);
+        const std::size_t header = binaryStringHeader(item.op);
+        if (header == 0)
+            return m_texts[item.ref];
+        const auto at = static_cast<std::size_t>(item.offset - m_reader.baseOffset()) + header;
+        return asText(m_reader.data().subspan(at, item.count));
     }
     bool isGlobal(const Item& item, std::initializer_list<std::string_view> modules,
         std::string_view name) const
@@ -339,7 +551,7 @@ private:
         }
         const auto start = static_cast<std::uint32_t>(m_tupleItems.size());
         m_tupleItems.insert(m_tupleItems.end(), items, items + n);
-        pushItem(Item { Kind::Tuple, op, static_cast<std::uint16_t>(n), start, offset });
+        push(Kind::Tuple, op, offset, start, static_cast<std::uint16_t>(n));
     }
 
     // REDUCE of a callable whose meaning is known from its arguments. Returns the ref of the
@@ -353,10 +565,10 @@ private:
             && t[0].kind == Kind::Global && t[1].kind == Kind::Str) {
             RawGlobal& g = m_out.globals[callable.ref];
             const RawGlobal& target = m_out.globals[t[0].ref];
-            const std::string& attr = m_texts[t[1].ref];
+            const std::string_view attr = textOf(t[1]);
             ++g.recognisedCalls;
             if (g.staticTargets.size() < kMaxUsesKept)
-                g.staticTargets.emplace_back(target.module, target.name + "." + attr);
+                g.staticTargets.emplace_back(target.module, target.name + "." + std::string(attr));
             return attr == "__new__" ? kNewAccessor + t[0].ref : 0;
         }
         if (isGlobal(callable, { "functools", "_functools" }, "partial") && t.size() == 1
@@ -424,7 +636,7 @@ private:
     {
         switch (item.kind) {
         case Kind::Str:
-            return "the string " + quoteForMessage(m_texts[item.ref]);
+            return "the string " + quoteForMessage(textOf(item));
         case Kind::Global: {
             const RawGlobal& g = m_out.globals[item.ref];
             return "the global " + g.module + "." + g.name;
@@ -433,6 +645,7 @@ private:
             return "a call result (" + std::string(opName(item.op)) + ")";
         case Kind::Other:
         case Kind::Tuple:
+        case Kind::Missing:
             return "a " + std::string(opName(item.op)) + " value";
         }
         return "a value";
@@ -441,10 +654,11 @@ private:
 
     ByteReader m_reader;
     OpcodeScan m_out;
-    std::vector<Item> m_stack;
+    ItemStack m_stack;
     std::vector<std::size_t> m_marks;
-    std::vector<std::string> m_texts;
+    std::vector<std::string> m_texts; // decoded UNICODE and STRING texts
     std::vector<Item> m_tupleItems; // items of the small tuples worth remembering, back to back
+    std::vector<Item> m_items; // what a MARK popped, when it is looked at
     Memo m_memo;
     int m_protoCount = 0;
 };
@@ -503,18 +717,31 @@ bool Scanner::readLength(
 
 OpcodeScan Scanner::run()
 {
-    auto noteWeightsOnly = [this](std::uint8_t op, std::uint64_t offset) {
-        auto record
-            = [&](std::vector<std::pair<std::uint8_t, std::uint64_t>>& list, TorchVersion version) {
-                  if (weightsOnlyAcceptsOpcode(op, version))
-                      return;
-                  for (const auto& [seen, at] : list)
-                      if (seen == op)
-                          return;
-                  list.emplace_back(op, offset);
-              };
-        record(m_out.weightsOnlyRejected2, TorchVersion::V2);
-        record(m_out.weightsOnlyRejected113, TorchVersion::V1_13);
+    // Opcodes to note for the weights-only lists: refused by a torch version and not seen yet.
+    static const std::array<std::uint8_t, 256> refusedBy = [] {
+        std::array<std::uint8_t, 256> table {};
+        for (int op = 0; op < 256; ++op)
+            table[static_cast<std::size_t>(op)]
+                = (weightsOnlyAcceptsOpcode(static_cast<std::uint8_t>(op), TorchVersion::V2) ? 0
+                                                                                            : 1)
+                | (weightsOnlyAcceptsOpcode(static_cast<std::uint8_t>(op), TorchVersion::V1_13)
+                        ? 0
+                        : 2);
+        return table;
+    }();
+    std::array<std::uint8_t, 256> toNote = refusedBy;
+    static const std::array<const OpcodeInfo*, 256> infos = [] {
+        std::array<const OpcodeInfo*, 256> table {};
+        for (int op = 0; op < 256; ++op)
+            table[static_cast<std::size_t>(op)] = opcodeInfo(static_cast<std::uint8_t>(op));
+        return table;
+    }();
+    auto noteWeightsOnly = [&](std::uint8_t op, std::uint64_t offset) {
+        if ((toNote[op] & 1) != 0)
+            m_out.weightsOnlyRejected2.emplace_back(op, offset);
+        if ((toNote[op] & 2) != 0)
+            m_out.weightsOnlyRejected113.emplace_back(op, offset);
+        toNote[op] = 0;
     };
 
     while (!m_out.error) {
@@ -525,7 +752,7 @@ OpcodeScan Scanner::run()
             m_out.error = makeError(ErrorCode::EndOfInput, offset, "pickle ends without STOP");
             break;
         }
-        const OpcodeInfo* info = opcodeInfo(op);
+        const OpcodeInfo* info = infos[op];
         if (info == nullptr) {
             m_out.error = makeError(ErrorCode::UnknownOpcode, offset,
                 "unknown opcode 0x" + std::string(1, "0123456789abcdef"[op >> 4])
@@ -533,7 +760,8 @@ OpcodeScan Scanner::run()
             break;
         }
         ++m_out.opcodeCount;
-        noteWeightsOnly(op, offset);
+        if (toNote[op] != 0) [[unlikely]]
+            noteWeightsOnly(op, offset);
 
         // Read the argument.
         std::string_view line, line2;
@@ -600,7 +828,8 @@ OpcodeScan Scanner::run()
         auto underflow = [&] { fail(ErrorCode::StackUnderflow, offset, op, "stack underflow"); };
         auto noMark = [&] { fail(ErrorCode::MarkError, offset, op, "no MARK to pop to"); };
         Item a, b, c;
-        std::vector<Item> items;
+        std::vector<Item>& items = m_items;
+        items.clear();
 
         switch (static_cast<Op>(op)) {
         case Op::Proto:
@@ -662,15 +891,11 @@ OpcodeScan Scanner::run()
         case Op::ShortBinUnicode:
         case Op::BinUnicode:
         case Op::BinUnicode8:
-            push(Kind::Str, op, offset,
-                addText(std::string(
-                    asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
-            break;
         case Op::ShortBinString:
         case Op::BinString:
-            push(Kind::Str, op, offset,
-                addText(std::string(
-                    asText(payload.first(std::min<std::size_t>(payload.size(), kMaxNameBytes))))));
+            // The text stays in the scanned bytes (see textOf()).
+            push(Kind::Str, op, offset, 0,
+                static_cast<std::uint16_t>(std::min<std::size_t>(payload.size(), kMaxNameBytes)));
             break;
         case Op::Unicode:
             push(Kind::Str, op, offset,
@@ -757,7 +982,7 @@ OpcodeScan Scanner::run()
                 break;
             }
             Item tuple[3];
-            std::copy(m_stack.end() - static_cast<std::ptrdiff_t>(n), m_stack.end(), tuple);
+            std::copy(m_stack.end() - n, m_stack.end(), tuple);
             m_stack.resize(m_stack.size() - n);
             pushTuple(tuple, n, op, offset);
             break;
@@ -799,9 +1024,7 @@ OpcodeScan Scanner::run()
             } else if (static_cast<Op>(op) == Op::Memoize) {
                 index = m_memo.size();
             }
-            MemoSlot& slot = m_memo.put(index, m_out.opcodeCount);
-            slot.item = m_stack.back();
-            slot.read = false;
+            m_memo.put(index, m_out.opcodeCount, m_stack.back());
             ++m_out.memoWrites;
             break;
         }
@@ -818,14 +1041,13 @@ OpcodeScan Scanner::run()
                 }
                 index = std::stoull(std::string(line));
             }
-            MemoSlot* slot = m_memo.find(index);
-            if (slot == nullptr) {
+            a = m_memo.get(index);
+            if (a.kind == Kind::Missing) {
                 fail(ErrorCode::MemoMiss, offset, op,
                     "memo key " + std::to_string(index) + " was never stored");
                 break;
             }
-            slot->read = true;
-            pushItem(Item(slot->item));
+            pushItem(a);
             break;
         }
         // Globals and calls.
@@ -843,8 +1065,8 @@ OpcodeScan Scanner::run()
             }
             const auto index = static_cast<std::uint32_t>(m_out.globals.size());
             if (a.kind == Kind::Str && b.kind == Kind::Str) {
-                addGlobal(
-                    m_texts[a.ref], m_texts[b.ref], GlobalOpcode::StackGlobal, offset, true, {});
+                addGlobal(std::string(textOf(a)), std::string(textOf(b)), GlobalOpcode::StackGlobal,
+                    offset, true, {});
             } else {
                 // A value whose type is only known at load time (a call result, a global, a
                 // persistent id) may well be a str: the import target is hidden. A literal of
@@ -862,8 +1084,8 @@ OpcodeScan Scanner::run()
                         + (isHidden ? " (the import target is computed at load time)"
                                     : " (CPython refuses this: STACK_GLOBAL requires str)"),
                     isHidden ? Verdict::Dangerous : Verdict::Unknown);
-                addGlobal(a.kind == Kind::Str ? m_texts[a.ref] : std::string("?"),
-                    b.kind == Kind::Str ? m_texts[b.ref] : std::string("?"),
+                addGlobal(a.kind == Kind::Str ? std::string(textOf(a)) : std::string("?"),
+                    b.kind == Kind::Str ? std::string(textOf(b)) : std::string("?"),
                     GlobalOpcode::StackGlobal, offset, false,
                     isHidden ? why : "refused by CPython: " + why);
             }
@@ -937,10 +1159,7 @@ OpcodeScan Scanner::run()
     }
 
     m_out.endOffset = m_reader.absolute(m_reader.pos());
-    m_memo.forEach([this](const MemoSlot& slot) {
-        if (!slot.read)
-            ++m_out.memoUnread;
-    });
+    m_out.memoUnread = m_memo.unreadCount();
     return std::move(m_out);
 }
 
@@ -950,6 +1169,39 @@ OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffse
 {
     Scanner scanner(bytes, baseOffset);
     return scanner.run();
+}
+
+const OpcodeScan* Prescan::find(std::span<const std::byte> program, std::uint64_t offset) const
+{
+    if (offset > bytes.size() || program.size() > bytes.size() - offset
+        || program.data() != bytes.data() + offset)
+        return nullptr;
+    const auto it = std::lower_bound(scans.begin(), scans.end(), offset,
+        [](const auto& entry, std::uint64_t at) { return entry.first < at; });
+    if (it == scans.end() || it->first != offset)
+        return nullptr;
+    const std::uint64_t end = offset + program.size();
+    const OpcodeScan& scan = it->second;
+    if (end == bytes.size() || (scan.stopped && scan.endOffset == end))
+        return &scan;
+    return nullptr;
+}
+
+Prescan prescanStacked(std::span<const std::byte> bytes, std::size_t maxScans)
+{
+    Prescan out;
+    out.bytes = bytes;
+    std::size_t pos = 0;
+    while (pos < bytes.size() && out.scans.size() < maxScans) {
+        OpcodeScan scan = scanOpcodes(bytes.subspan(pos), pos);
+        const bool stopped = scan.stopped;
+        const auto consumed = static_cast<std::size_t>(scan.endOffset - pos);
+        out.scans.emplace_back(pos, std::move(scan));
+        if (!stopped || consumed == 0)
+            break;
+        pos += consumed;
+    }
+    return out;
 }
 
 } // namespace core::safety

@@ -66,4 +66,22 @@ struct OpcodeScan {
 // Walks one program from bytes[0] (absolute offset `baseOffset`) up to and including STOP.
 OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset = 0);
 
+// The programs of a whole plain pickle file scanned back to back from byte 0 (each one starting
+// where the previous one's STOP ends, as scanBytes walks them), before or while the file is
+// loaded: scan(doc, &prescan) then takes them instead of walking the bytes again. The walk never
+// looks past STOP, so the scan of the bytes from a program's start to the end of the file equals
+// the scan of the program's own bytes when it stops exactly at the program's end, or when the
+// program runs to the end of the file; find() hands out only those.
+struct Prescan {
+    std::span<const std::byte> bytes; // what was scanned (the whole file)
+    std::vector<std::pair<std::uint64_t, OpcodeScan>> scans; // by start offset, ascending
+
+    // The scan equal to scanOpcodes(program, offset), or nullptr when there is none (`program`
+    // must be the bytes at `offset` of `bytes`, checked).
+    const OpcodeScan* find(std::span<const std::byte> program, std::uint64_t offset) const;
+};
+
+// At most `maxScans` programs (a file of a million one-byte pickles is scanned on demand).
+Prescan prescanStacked(std::span<const std::byte> bytes, std::size_t maxScans = 256);
+
 } // namespace core::safety

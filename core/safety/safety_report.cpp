@@ -488,13 +488,18 @@ struct Builder {
 // Scans `bytes` as one or more pickles one after another (a plain pickle file, or what follows
 // the main pickle), adding each to the builder. Returns the offset where scanning stopped.
 void scanStacked(Builder& b, std::span<const std::byte> bytes, std::uint64_t base,
-    const std::string& name, bool firstIsMain, bool weightsOnlyRelevant)
+    const std::string& name, bool firstIsMain, bool weightsOnlyRelevant,
+    const Prescan* prescan = nullptr)
 {
     std::size_t pos = 0;
     int index = 0;
     while (pos < bytes.size()) {
         const std::span<const std::byte> rest = bytes.subspan(pos);
-        OpcodeScan scan = scanOpcodes(rest, base + pos);
+        const OpcodeScan* found = prescan != nullptr ? prescan->find(rest, base + pos) : nullptr;
+        OpcodeScan computed;
+        if (found == nullptr)
+            computed = scanOpcodes(rest, base + pos);
+        const OpcodeScan& scan = found != nullptr ? *found : computed;
         const bool main = index == 0 && firstIsMain;
         const std::string label = main ? name
                                        : name + " (pickle #" + std::to_string(index + 1)
@@ -539,6 +544,13 @@ SafetyReport scanBytes(std::span<const std::byte> bytes, const std::string& name
 
 SafetyReport scan(const Document& doc)
 {
+    return scan(doc, nullptr);
+}
+
+SafetyReport scan(const Document& doc, const Prescan* prescan)
+{
+    if (doc.format != FileFormat::Pickle)
+        prescan = nullptr;
     Builder b;
     const ValueGraph& g = doc.graph;
     const bool torchStreams
@@ -551,7 +563,13 @@ SafetyReport scan(const Document& doc)
         const std::size_t begin = b.report.globals.size();
         const bool main = s == doc.mainPickle;
         bool relevant = torchStreams && (doc.format == FileFormat::TorchLegacy || main);
-        OpcodeScan result = scanOpcodes(stream.bytes, stream.offset);
+        const OpcodeScan* found = prescan != nullptr && !stream.inflated
+            ? prescan->find(stream.bytes, stream.offset)
+            : nullptr;
+        OpcodeScan computed;
+        if (found == nullptr)
+            computed = scanOpcodes(stream.bytes, stream.offset);
+        const OpcodeScan& result = found != nullptr ? *found : computed;
         if (result.stopped && result.endOffset < stream.offset + stream.bytes.size())
             b.addAnomaly(Severity::Warning, stream.name, result.endOffset,
                 std::to_string(stream.offset + stream.bytes.size() - result.endOffset)
@@ -573,8 +591,8 @@ SafetyReport scan(const Document& doc)
             if (!stream.inflated)
                 end = std::max<std::uint64_t>(end, stream.offset + stream.bytes.size());
         if (end < all.size())
-            scanStacked(
-                b, all.subspan(static_cast<std::size_t>(end)), end, "trailing bytes", false, false);
+            scanStacked(b, all.subspan(static_cast<std::size_t>(end)), end, "trailing bytes", false,
+                false, prescan);
     }
 
     // Paths: the value each global builds, per stream, from that stream's root.

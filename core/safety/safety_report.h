@@ -71,6 +71,11 @@ struct SafetyReport {
 // The report of a loaded document: every stream of doc.pickles (data.pkl, constants.pkl, the
 // legacy pickles, ...), plus trailing pickles after the main one of a plain pickle file.
 SafetyReport scan(const Document& doc);
+// The same report, taking the opcode scans of a plain pickle file from `prescan` (made over
+// doc.source's bytes, core/safety/opcode_scan.h) where they equal what scan(doc) would compute;
+// null: as scan(doc). See also core/safety/scanned_load.h.
+struct Prescan;
+SafetyReport scan(const Document& doc, const Prescan* prescan);
 
 // The report of raw bytes taken as a plain pickle file (no value graph: no paths), stacked
 // pickles included. Works on anything, malformed included.

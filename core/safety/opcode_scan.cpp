@@ -828,8 +828,7 @@ OpcodeScan Scanner::run()
         auto underflow = [&] { fail(ErrorCode::StackUnderflow, offset, op, "stack underflow"); };
         auto noMark = [&] { fail(ErrorCode::MarkError, offset, op, "no MARK to pop to"); };
         Item a, b, c;
-        std::vector<Item>& items = m_items;
-        items.clear();
+        std::vector<Item>& items = m_items; // filled by popMark() only
 
         switch (static_cast<Op>(op)) {
         case Op::Proto:
@@ -876,6 +875,7 @@ OpcodeScan Scanner::run()
             }
             break;
         case Op::PopMark:
+            items.clear();
             if (!popMark(&items))
                 noMark();
             for (const Item& item : items)

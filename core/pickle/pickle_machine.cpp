@@ -1021,6 +1021,14 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::SetItems:
         case Op::AddItems: {
             PS_ASSIGN(const std::size_t begin, popMark());
+            if (info->op == Op::Appends && begin > fence() && g.kind(stack[begin - 1]) == ValueKind::List) {
+                // The common case, straight from the stack into the list (no batch copy).
+                auto& list = g.mutableItems(stack[begin - 1]);
+                reserveWithHugePages(list, list.size() + (stack.size() - begin));
+                list.insert(list.end(), stack.begin() + static_cast<std::ptrdiff_t>(begin), stack.end());
+                stack.resize(begin);
+                break;
+            }
             auto items = takeFrom(begin);
             PS_TRY(need(1));
             const ValueId target = stack.back();

@@ -316,10 +316,18 @@ std::string reprTimedelta(const ValueGraph& g, ValueId id)
             return {};
         v[i] = static_cast<long>(*n);
     }
-    // Pickles hold the normalised triple; normalise anyway as the constructor would.
-    if (v[2] < 0 || v[2] >= 1000000 || v[1] < 0 || v[1] >= 86400 || std::labs(v[0]) > 999999999)
+    // Pickles hold the normalised triple; normalise anyway as the constructor would
+    // (timedelta(0, 0, 16553357) is timedelta(seconds=16, microseconds=553357)).
+    auto floorDiv = [](long a, long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); };
+    long seconds = 0, days = 0;
+    if (__builtin_add_overflow(v[1], floorDiv(v[2], 1000000), &seconds)
+        || __builtin_add_overflow(v[0], floorDiv(seconds, 86400), &days))
         return {};
-    return timedeltaRepr(v[0], v[1], v[2]);
+    const long micros = v[2] - floorDiv(v[2], 1000000) * 1000000;
+    seconds -= floorDiv(seconds, 86400) * 86400;
+    if (days > 999999999 || days < -999999999)
+        return {}; // CPython: OverflowError
+    return timedeltaRepr(days, seconds, micros);
 }
 
 std::string reprTzinfo(const ValueGraph& g, ValueId id);

@@ -14,14 +14,18 @@ writes for case N:
   N.dis   stdout of pickletools.dis on the bytes (what it printed before failing, if it fails)
   N.diserr  present (empty) when pickletools.dis raised
 """
+import array
 import collections
 import datetime
 import decimal
+import pathlib
+import uuid
 import io
 import os
 import pickle
 import pickletools
 import random
+import resource
 import sys
 
 
@@ -70,8 +74,36 @@ def scalar(rng):
     if pick == 19:
         return slice(rng.choice([None, 1, -2]), rng.choice([None, 10]), rng.choice([None, 2]))
     if pick == 20:
-        return rng.choice([float("nan")]) if rng.random() < 0.2 else rng.randint(0, 9)
+        return typed(rng)
     return rng.choice(["", "a", "id", "name", "x" * 300])
+
+
+def typed(rng):
+    """Objects the loader decodes for display (their repr is what Python prints)."""
+    pick = rng.randrange(7)
+    if pick == 0:
+        code = rng.choice("bBhHiIlLqQfdu")
+        if code == "u":
+            return array.array("u", text(rng).encode("utf-16", "surrogatepass").decode("utf-16", "replace")[:20])
+        if code in "fd":
+            return array.array(code, [rng.choice([0.5, -2.0, 1e10, 0.1]) for _ in range(rng.randrange(5))])
+        lo, hi = {"b": (-128, 127), "B": (0, 255), "h": (-2**15, 2**15 - 1), "H": (0, 2**16 - 1),
+                  "i": (-2**31, 2**31 - 1), "I": (0, 2**32 - 1), "l": (-2**63, 2**63 - 1),
+                  "L": (0, 2**64 - 1), "q": (-2**63, 2**63 - 1), "Q": (0, 2**64 - 1)}[code]
+        return array.array(code, [rng.choice([lo, hi, 0, 1]) for _ in range(rng.randrange(5))])
+    if pick == 1:
+        tz = rng.choice([datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=-5)),
+                         datetime.timezone(datetime.timedelta(minutes=90), "X+1:30")])
+        return datetime.datetime(2001, 2, 3, 4, 5, 6, rng.choice([0, 7]), tzinfo=tz)
+    if pick == 2:
+        return uuid.UUID(int=rng.getrandbits(128))
+    if pick == 3:
+        return rng.choice([pathlib.PurePosixPath("/a/b c"), pathlib.PurePosixPath("rel"), pathlib.PurePath("x/y")])
+    if pick == 4:
+        return float("nan")
+    if pick == 5:
+        return datetime.timezone(datetime.timedelta(hours=rng.randint(-23, 23)))
+    return datetime.time(1, 2, 3, tzinfo=datetime.timezone.utc)
 
 
 def text(rng):
@@ -217,6 +249,8 @@ def mutate(rng, data):
 
 def main():
     seed, count, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    # A flipped byte can turn an argument into bytes(2**40): let that be a MemoryError.
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
     os.makedirs(out, exist_ok=True)
     rng = random.Random(seed)
     for n in range(count):

@@ -1,6 +1,7 @@
 #include "ui/load_controller.h"
 
 #include "core/loader.h"
+#include "core/safety/scanned_load.h"
 
 #include <QElapsedTimer>
 #include <QPromise>
@@ -54,7 +55,8 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
         QElapsedTimer timer;
         timer.start();
         PromiseObserver loadObserver(promise, 0, 700, QStringLiteral("Reading"));
-        auto result = core::loadFile(path.toStdString(), {}, &loadObserver);
+        // The safety scan of a plain pickle runs alongside (its time is part of loadMs).
+        auto result = core::safety::loadAndScan(path.toStdString(), {}, &loadObserver);
         out.file.loadMs = double(timer.nsecsElapsed()) / 1e6;
         if (promise.isCanceled())
             return;
@@ -65,7 +67,9 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
             promise.addResult(std::move(out));
             return;
         }
-        std::shared_ptr<const core::Document> doc = std::move(result).value();
+        std::shared_ptr<const core::Document> doc = std::move(result.value().doc);
+        out.safety = std::make_shared<const core::safety::SafetyReport>(
+            std::move(result.value().report));
         if (doc->error)
             out.error = errorText(*doc->error);
         out.file.doc = doc;
@@ -82,6 +86,7 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
     } catch (const std::bad_alloc&) {
         out.file.doc.reset();
         out.file.index.reset();
+        out.safety.reset();
         out.error = QStringLiteral("Out of memory while loading %1").arg(path);
     }
     promise.addResult(std::move(out));
@@ -113,11 +118,12 @@ LoadController::LoadController(QObject* parent)
     });
 }
 
-void LoadController::startTraces(const LoadedFile& file)
+void LoadController::startTraces(
+    const LoadedFile& file, std::shared_ptr<const core::safety::SafetyReport> safety)
 {
     m_tracing = file;
     std::shared_ptr<const core::Document> doc = file.doc;
-    m_traceWatcher.setFuture(QtConcurrent::run([doc](QPromise<Analysis>& promise) {
+    m_traceWatcher.setFuture(QtConcurrent::run([doc, safety](QPromise<Analysis>& promise) {
         struct Observer final : core::LoadObserver {
             explicit Observer(QPromise<Analysis>& p)
                 : promise(p)
@@ -131,7 +137,9 @@ void LoadController::startTraces(const LoadedFile& file)
         try {
             QElapsedTimer timer;
             timer.start();
-            auto report = std::make_shared<core::safety::SafetyReport>(core::safety::scan(*doc));
+            std::shared_ptr<const core::safety::SafetyReport> report = safety
+                ? safety
+                : std::make_shared<const core::safety::SafetyReport>(core::safety::scan(*doc));
             for (const auto& use : report->globals) {
                 if (use.verdict == core::safety::Verdict::Dangerous)
                     analysis.dangerousOffsets.insert(use.offset);
@@ -201,7 +209,7 @@ void LoadController::onFinished()
         Q_EMIT failed(path, out.error);
         return;
     }
-    startTraces(out.file);
+    startTraces(out.file, out.safety);
     Q_EMIT loaded(out.file);
 }
 

@@ -17,6 +17,9 @@ struct LoadOutcome {
     LoadedFile file; // file.doc is null when the file could not be opened at all
     QString error; // the error text (set also when a partial document was loaded)
     bool cancelled = false;
+    // The safety report, scanned alongside the load (core/safety/scanned_load.h); it reaches
+    // file.safety with the traces.
+    std::shared_ptr<const core::safety::SafetyReport> safety;
 };
 
 class LoadController : public QObject {
@@ -49,7 +52,7 @@ private:
     void onFinished();
     void setBusy(bool busy);
 
-    void startTraces(const LoadedFile& file);
+    void startTraces(const LoadedFile& file, std::shared_ptr<const core::safety::SafetyReport> safety);
 
     QFutureWatcher<LoadOutcome> m_watcher;
     struct Analysis {

@@ -463,6 +463,9 @@ public:
     OpcodeScan run();
 
 private:
+    bool fastStep(std::uint8_t op, std::size_t pos, std::size_t left);
+
+private:
     void fail(ErrorCode code, std::uint64_t offset, std::uint8_t op, std::string message)
     {
         if (m_out.error)
@@ -715,6 +718,108 @@ bool Scanner::readLength(
     return true;
 }
 
+// The opcodes most of a real pickle is made of, when their arguments are in bounds and nothing
+// fails: the same effects as the general walk in run() (which handles everything else, errors
+// included), without its generic argument decoding. Returns false, having changed nothing, to
+// leave the opcode to run(). The caller notes weights-only opcodes.
+bool Scanner::fastStep(std::uint8_t op, std::size_t pos, std::size_t left)
+{
+    const std::byte* p = m_reader.data().data() + pos;
+    const std::uint64_t offset = m_reader.absolute(pos);
+    auto u8at = [p](std::size_t i) { return static_cast<std::uint8_t>(p[i]); };
+    auto pushOther = [&](std::size_t size) {
+        if (left < size)
+            return false;
+        ++m_out.opcodeCount;
+        push(Kind::Other, op, offset);
+        m_reader.seek(pos + size);
+        return true;
+    };
+    switch (static_cast<Op>(op)) {
+    case Op::BinGet: {
+        if (left < 2)
+            return false;
+        const Item item = m_memo.get(u8at(1));
+        if (item.kind == Kind::Missing)
+            return false; // not read: the general walk reports the miss
+        ++m_out.opcodeCount;
+        pushItem(item);
+        m_reader.seek(pos + 2);
+        return true;
+    }
+    case Op::Memoize:
+    case Op::BinPut: {
+        const std::size_t size = op == static_cast<std::uint8_t>(Op::BinPut) ? 2 : 1;
+        if (left < size || m_stack.size() <= floor())
+            return false;
+        ++m_out.opcodeCount;
+        m_memo.put(size == 2 ? u8at(1) : m_memo.size(), m_out.opcodeCount, m_stack.back());
+        ++m_out.memoWrites;
+        m_reader.seek(pos + size);
+        return true;
+    }
+    case Op::Mark:
+        ++m_out.opcodeCount;
+        m_marks.push_back(m_stack.size());
+        m_reader.seek(pos + 1);
+        return true;
+    case Op::None:
+    case Op::NewTrue:
+    case Op::NewFalse:
+    case Op::EmptyList:
+    case Op::EmptyDict:
+    case Op::EmptyTuple:
+        return pushOther(1);
+    case Op::BinInt1:
+        return pushOther(2);
+    case Op::BinInt2:
+        return pushOther(3);
+    case Op::BinInt:
+        return pushOther(5);
+    case Op::BinFloat:
+        return pushOther(9);
+    case Op::ShortBinBytes:
+        return left >= 2 && pushOther(2 + std::size_t(u8at(1)));
+    case Op::ShortBinUnicode: {
+        if (left < 2 || left - 2 < u8at(1))
+            return false;
+        ++m_out.opcodeCount;
+        push(Kind::Str, op, offset, 0, u8at(1)); // at most 255 bytes: below kMaxNameBytes
+        m_reader.seek(pos + 2 + u8at(1));
+        return true;
+    }
+    case Op::Appends:
+    case Op::SetItems: {
+        // popMark() then "something below the mark to add to".
+        const std::size_t n = m_marks.size();
+        if (n == 0 || m_marks[n - 1] <= (n >= 2 ? m_marks[n - 2] : 0))
+            return false;
+        ++m_out.opcodeCount;
+        popMark(nullptr);
+        m_reader.seek(pos + 1);
+        return true;
+    }
+    case Op::Append:
+    case Op::SetItem: {
+        const std::size_t n = op == static_cast<std::uint8_t>(Op::Append) ? 1 : 2;
+        if (m_stack.size() < floor() + n + 1)
+            return false;
+        ++m_out.opcodeCount;
+        m_stack.resize(m_stack.size() - n);
+        m_reader.seek(pos + 1);
+        return true;
+    }
+    case Op::Frame:
+        if (left < 9)
+            return false;
+        ++m_out.opcodeCount;
+        m_reader.seek(pos + 9);
+        return true;
+    default:
+        return false;
+    }
+}
+
 OpcodeScan Scanner::run()
 {
     // Opcodes to note for the weights-only lists: refused by a torch version and not seen yet.
@@ -744,8 +849,17 @@ OpcodeScan Scanner::run()
         toNote[op] = 0;
     };
 
+    const std::span<const std::byte> all = m_reader.data();
     while (!m_out.error) {
         const std::size_t pos = m_reader.pos();
+        if (pos < all.size()) {
+            const auto first = static_cast<std::uint8_t>(all[pos]);
+            if (fastStep(first, pos, all.size() - pos)) {
+                if (toNote[first] != 0) [[unlikely]]
+                    noteWeightsOnly(first, m_reader.absolute(pos));
+                continue;
+            }
+        }
         const std::uint64_t offset = m_reader.absolute(pos);
         std::uint8_t op = 0;
         if (m_reader.u8(op) != ReadStatus::Ok) {
@@ -828,8 +942,7 @@ OpcodeScan Scanner::run()
         auto underflow = [&] { fail(ErrorCode::StackUnderflow, offset, op, "stack underflow"); };
         auto noMark = [&] { fail(ErrorCode::MarkError, offset, op, "no MARK to pop to"); };
         Item a, b, c;
-        std::vector<Item>& items = m_items;
-        items.clear();
+        std::vector<Item>& items = m_items; // filled by popMark() only
 
         switch (static_cast<Op>(op)) {
         case Op::Proto:
@@ -876,6 +989,7 @@ OpcodeScan Scanner::run()
             }
             break;
         case Op::PopMark:
+            items.clear();
             if (!popMark(&items))
                 noMark();
             for (const Item& item : items)

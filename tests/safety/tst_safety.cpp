@@ -231,6 +231,21 @@ private Q_SLOTS:
         QCOMPARE(scan.globals[0].uses, std::vector<std::uint64_t> { 28 });
     }
 
+    void findsAMemoEntryStoredAheadOfTheOpcodesRead()
+    {
+        // PROTO 2, NONE, LONG_BINPUT 300 (past the 3 opcodes read), POP, 400 x (NONE POP), NONE,
+        // LONG_BINPUT 310, POP, LONG_BINGET 300, STOP: pickle.loads gives None (CPython 3.11).
+        QByteArray bytes = QByteArray::fromHex("80024e722c01000030");
+        for (int i = 0; i < 400; ++i)
+            bytes += "N0";
+        bytes += QByteArray::fromHex("4e723601000030" "6a2c010000" "2e");
+        const OpcodeScan scan = scanOpcodes(bytesOf(bytes));
+        QVERIFY2(!scan.error, scan.error ? scan.error->toString().c_str() : "");
+        QVERIFY(scan.stopped);
+        QCOMPARE(scan.memoWrites, std::size_t(2));
+        QCOMPARE(scan.memoUnread, std::size_t(1));
+    }
+
     void flagsNonStringStackGlobalOperands()
     {
         const SafetyReport report

@@ -1,4 +1,4 @@
-// Differential test against CPython on cases nobody wrote by hand: tests/slow/gen_random_pickles.py
+// Differential test against CPython on cases nobody wrote by hand: tests/slow/random_pickles.py
 // builds random objects (nested, shared, recursive, edge-case scalars, the typed classes the
 // loader knows), pickles them at random protocols, sometimes optimised, cut or with flipped bytes,
 // and records what CPython's pickle.loads and pickletools.dis make of each. Then:
@@ -56,7 +56,7 @@ private Q_SLOTS:
             QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
             env.insert("PYTHONHASHSEED", "0"); // the same bytes for the same seed
             gen.setProcessEnvironment(env);
-            gen.start(kPython, { QStringLiteral(PICKLESCOPE_SOURCE_DIR "/tests/slow/gen_random_pickles.py"), seed, QString::number(cases), dir });
+            gen.start(kPython, { QStringLiteral(PICKLESCOPE_SOURCE_DIR "/tests/slow/random_pickles.py"), seed, QString::number(cases), dir });
             QVERIFY(gen.waitForFinished(600000));
             QVERIFY2(gen.exitCode() == 0, gen.readAllStandardError().constData());
             for (int n = 0; n < cases; ++n) {

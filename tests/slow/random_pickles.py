@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Random differential cases for tst_differential (run at test time, never committed).
 
-Usage: gen_random_pickles.py SEED COUNT OUTDIR
+Usage: random_pickles.py SEED COUNT OUTDIR
 
 Builds COUNT random Python objects from SEED (nested containers, shared and recursive
 references, edge-case scalars, the typed classes the loader knows), pickles each at a random

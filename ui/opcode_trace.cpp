@@ -8,11 +8,11 @@ namespace ui {
 
 namespace {
 
-// Ops whose argument text cannot be decoded from their own bytes (pickletools' checks need the
-// stack or the memo): INST pops to a MARK; GET/BINGET/LONG_BINGET need the slot stored.
+// Ops whose argument text cannot be decoded from their own bytes: INST pops to a MARK (memo
+// indices of GET/BINGET/LONG_BINGET decode alone: a million BINGETs keep no text).
 bool needsContext(core::Op op)
 {
-    return op == core::Op::Inst || op == core::Op::Get || op == core::Op::BinGet || op == core::Op::LongBinGet;
+    return op == core::Op::Inst;
 }
 
 } // namespace
@@ -23,7 +23,10 @@ std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
     auto trace = std::make_shared<OpcodeTrace>();
     trace->m_bytes = bytes;
     trace->m_base = base;
-    trace->m_rows.reserve(bytes.size() / 4 + 16);
+    // Pickles average 2.5-3 bytes an opcode (records: 24 MB, 8.7 M opcodes): reserve one row per
+    // 2 bytes so the rows are never copied to a bigger buffer (untouched capacity is never
+    // resident), up to 64 Mi rows; past that the vector grows.
+    trace->m_rows.reserve(std::min<std::size_t>(bytes.size() / 2 + 16, std::size_t(1) << 26));
     bool cancelled = false;
     std::size_t n = 0;
     core::DisassembleOptions options;
@@ -50,7 +53,8 @@ std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
     }, options);
     if (cancelled)
         return nullptr;
-    trace->m_rows.shrink_to_fit();
+    // No shrink_to_fit: it would copy every row (a second buffer at the peak); the reserved tail
+    // past the last row is never touched, so it never becomes resident.
     trace->m_highestProtocol = dis.highestProtocol;
     trace->m_error = dis.error;
     return trace;

@@ -93,6 +93,28 @@ private Q_SLOTS:
         }
     }
 
+    // The argument text decoded again on demand (the trace keeps no text for most rows) is the
+    // text the full walk gave that row, for every row of every stream of every fixture.
+    void decodesEveryArgumentAsTheFullWalkDid_data() { readsEveryRowOfEveryFixtureFile_data(); }
+    void decodesEveryArgumentAsTheFullWalkDid()
+    {
+        QFETCH(QString, path);
+        auto r = core::loadFile(path.toStdString());
+        if (!r.ok())
+            return;
+        for (const core::PickleStream& stream : r.value()->pickles) {
+            auto trace = ui::OpcodeTrace::build(stream.bytes, stream.offset);
+            QVERIFY(trace);
+            std::vector<std::string> expected;
+            core::DisassembleOptions options;
+            options.maxArgPayload = ui::OpcodeTrace::kMaxArgPayload;
+            core::disassemble(stream.bytes, stream.offset, [&](const core::OpRecord& rec) { expected.push_back(rec.argText); }, options);
+            QCOMPARE(trace->size(), expected.size());
+            for (std::size_t i = 0; i < expected.size(); ++i)
+                QCOMPARE(trace->argText(i), expected[i]);
+        }
+    }
+
     // Valid, broken and hostile files: every pickle stream's trace can be shown and read, and each
     // row maps back to itself by offset.
     void readsEveryRowOfEveryFixtureFile()

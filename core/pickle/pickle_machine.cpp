@@ -5,6 +5,7 @@
 #include "core/pickle/text_decoding.h"
 #include "core/value/huge_pages.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -1276,8 +1277,12 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
     m_leftover = 0;
     m_consumed = 0;
     // Roughly one value per 6 bytes of input in typical pickles: reserve so the arena does not
-    // regrow (and copy) while loading. Pages never touched are never resident.
-    m_graph.reserve(m_graph.size() + data.size() / 6, data.size() / 32);
+    // regrow (and copy) while loading. Pages never touched are never resident. Capped (64 Mi
+    // values, 1 GiB of address space) so that a huge file of a few big payloads does not ask
+    // for tens of GiB up front; beyond that the arena grows as it fills.
+    constexpr std::size_t kMaxReservedValues = std::size_t(1) << 26;
+    const std::size_t values = std::min<std::size_t>({ data.size() / 6, kMaxReservedValues, m_options.limits.maxValues });
+    m_graph.reserve(m_graph.size() + values, std::min<std::size_t>(data.size() / 32, kMaxReservedValues / 4));
     Impl impl(*this, data, baseOffset);
     m_stackAtError.clear();
     auto result = impl.run();

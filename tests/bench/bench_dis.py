@@ -10,7 +10,9 @@ usage: /usr/bin/python3 tests/bench/bench_dis.py [--cli PATH] [--records N] [--r
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import pickle
 import random
 import subprocess
@@ -91,6 +93,8 @@ def main():
         sys.exit("picklescope-cli not found at %s (build it or pass --cli)" % args.cli)
 
     directory = args.keep or tempfile.mkdtemp(prefix="bench_dis_")
+    if not args.keep:
+        atexit.register(shutil.rmtree, directory, True)  # the inputs are large: never leave them behind
     path = os.path.join(directory, "dis_records_p4.pkl")
     # Generated in a child process so this one stays small.
     subprocess.run(["/usr/bin/python3", "-c",

@@ -5,7 +5,7 @@ Generates its inputs in a temporary folder (nothing is written to the repository
   records.pkl  300,000 records (dicts of str/int/float/list/bytes/bool/None), protocol 4, ~24 MB
   numbers.pkl  4,000,000 numbers (ints and floats), protocol 2, ~28 MB
 and reports, best of N runs each, wall time and peak RSS of
-  ours:    picklescope-cli info FILE          (load + summary, whole process)
+  ours:    picklescope-cli info FILE          (load + safety scan + tensor table, whole process)
   cpython: /usr/bin/python3 -c 'pickle.load'  (whole process, and the load alone timed inside)
 
 Usage: tests/bench/bench_pickle.py [--cli PATH] [--runs N] [--keep DIR]
@@ -14,6 +14,7 @@ import argparse
 import os
 import pickle
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,20 +39,23 @@ def generate(folder):
 
 
 def measure(cmd, runs):
-    """Best wall time (s) and peak RSS (MB) of a command over `runs` runs."""
-    best_time, best_rss, out = None, None, ""
+    """Best wall time (s), peak RSS (MB) and CPU time (user + sys, s, of the best run) of a
+    command over `runs` runs."""
+    best_time, best_rss, best_cpu, out = None, None, None, ""
     for _ in range(runs):
-        wrapped = ["/usr/bin/time", "-f", "%e %M"] + cmd
+        wrapped = ["/usr/bin/time", "-f", "%e %M %U %S"] + cmd
         start = time.perf_counter()
         proc = subprocess.run(wrapped, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit("command failed: %s\n%s" % (" ".join(cmd), proc.stderr))
-        rss_kb = int(proc.stderr.strip().splitlines()[-1].split()[1])
+        fields = proc.stderr.strip().splitlines()[-1].split()
+        rss_kb, cpu = int(fields[1]), float(fields[2]) + float(fields[3])
         out = proc.stdout
-        best_time = elapsed if best_time is None else min(best_time, elapsed)
+        if best_time is None or elapsed < best_time:
+            best_time, best_cpu = elapsed, cpu
         best_rss = rss_kb / 1024 if best_rss is None else min(best_rss, rss_kb / 1024)
-    return best_time, best_rss, out
+    return best_time, best_rss, best_cpu, out
 
 
 LOAD_ONLY = ("import pickle,sys,time\n"
@@ -69,17 +73,35 @@ def main():
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="picklescope-bench-")
     os.makedirs(folder, exist_ok=True)
+    try:
+        run(args, folder)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args, folder):
     paths = generate(folder)
-    print("%-10s %10s | %9s %8s | %9s %8s %10s | %7s %7s" % (
-        "input", "size MB", "ours s", "ours MB", "python s", "py MB", "py load s", "time x", "mem x"))
+    try:
+        thp = open("/sys/kernel/mm/transparent_hugepage/enabled").read().strip()
+    except OSError:
+        thp = "unknown"
+    print("machine: %d cores, load average %.2f, transparent huge pages: %s" % (
+        os.cpu_count(), os.getloadavg()[0], thp))
+    print("%-10s %8s | %7s %7s %7s | %7s %7s %7s %9s | %6s %6s %6s" % (
+        "input", "size MB", "ours s", "cpu s", "MB", "py s", "cpu s", "MB", "py load s", "time x", "cpu x", "mem x"))
     for name, path in paths.items():
-        ours_t, ours_m, _ = measure([args.cli, "info", path], args.runs)
-        py_t, py_m, _ = measure(["/usr/bin/python3", "-c", "import pickle,sys; pickle.load(open(sys.argv[1],'rb'))", path], args.runs)
+        ours_t, ours_m, ours_c, _ = measure([args.cli, "info", path], args.runs)
+        py_t, py_m, py_c, _ = measure(
+            ["/usr/bin/python3", "-c", "import pickle,sys; pickle.load(open(sys.argv[1],'rb'))", path], args.runs)
         load_only = min(float(subprocess.run(["/usr/bin/python3", "-c", LOAD_ONLY, path], capture_output=True,
                                              text=True).stdout) for _ in range(args.runs))
-        print("%-10s %10.1f | %9.3f %8.1f | %9.3f %8.1f %10.3f | %7.2f %7.2f" % (
-            name, os.path.getsize(path) / 1e6, ours_t, ours_m, py_t, py_m, load_only, ours_t / py_t, ours_m / py_m))
-    print("time x = our whole process / CPython whole process (pickle.load); mem x = peak RSS ratio")
+        print("%-10s %8.1f | %7.3f %7.2f %7.1f | %7.3f %7.2f %7.1f %9.3f | %6.2f %6.2f %6.2f" % (
+            name, os.path.getsize(path) / 1e6, ours_t, ours_c, ours_m, py_t, py_c, py_m, load_only,
+            ours_t / py_t, ours_c / py_c, ours_m / py_m))
+    print("ours = picklescope-cli info (load + safety scan + tensor table), whole process; py = python3 -c "
+          "pickle.load, whole process; time x = wall-time ratio, cpu x = user+sys ratio (info scans on a "
+          "second thread while it loads), mem x = peak RSS ratio")
 
 
 if __name__ == "__main__":

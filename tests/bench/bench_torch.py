@@ -15,7 +15,9 @@ the build's libcore.a and used instead (same work: load, tensor table, optional 
 Usage: tests/bench/bench_torch.py [--cli PATH] [--build DIR] [--runs N] [--keep DIR]
 """
 import argparse
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +86,8 @@ def main():
     parser.add_argument("--keep", help="folder for the generated inputs (kept)")
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="picklescope-bench-torch-")
+    if not args.keep:
+        atexit.register(shutil.rmtree, folder, True)  # the inputs are large: never leave them behind
     os.makedirs(folder, exist_ok=True)
     paths = generate(folder)
     if cli_has_info(args.cli):

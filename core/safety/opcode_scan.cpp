@@ -133,7 +133,7 @@ public:
     }
 
 private:
-    static constexpr std::size_t kBits = 12;
+    static constexpr std::size_t kBits = 8;
     static constexpr std::size_t kPage = std::size_t(1) << kBits;
     std::vector<std::unique_ptr<T[]>> m_pages;
     std::size_t m_size = 0;
@@ -180,6 +180,7 @@ public:
                 ++m_count;
             else
                 release(slot & kPayload);
+            m_denseUsed = std::max(m_denseUsed, index + 1);
             std::uint32_t payload = 0;
             if (item.kind == Kind::Other) {
                 payload = kOtherTag + item.op;
@@ -201,9 +202,10 @@ public:
     std::size_t unreadCount() const
     {
         std::size_t unread = 0;
-        for (const auto& page : m_pages)
-            for (std::size_t i = 0; i < kPageSize; ++i)
-                unread += (page[i] & (kPresent | kRead)) == kPresent ? 1 : 0;
+        for (std::uint64_t i = 0; i < m_denseUsed; ++i)
+            unread += (m_pages[i >> kPageBits][i & (kPageSize - 1)] & (kPresent | kRead)) == kPresent
+                ? 1
+                : 0;
         for (const auto& [index, slot] : m_sparse)
             unread += slot.read ? 0 : 1;
         return unread;
@@ -217,7 +219,7 @@ private:
     static constexpr std::uint32_t kOtherTag = kStrFlag - 0x100; // payload - kOtherTag = opcode
     // Side indices (at most one live entry per dense slot) stay below kOtherTag.
     static constexpr std::uint64_t kMaxDense = kOtherTag - 0x10000;
-    static constexpr std::size_t kPageBits = 14;
+    static constexpr std::size_t kPageBits = 8; // 1 KiB pages: a small pickle pays little
     static constexpr std::size_t kPageSize = std::size_t(1) << kPageBits;
 
     struct SparseSlot {
@@ -293,6 +295,7 @@ private:
     std::uint64_t m_base = 0;
     std::vector<std::unique_ptr<std::uint32_t[]>> m_pages;
     std::uint64_t m_denseSize = 0; // m_pages.size() * kPageSize
+    std::uint64_t m_denseUsed = 0; // past the highest dense index stored
     PagedVector<std::uint64_t> m_strings; // offsets of binary string opcodes
     PagedVector<Item> m_items; // other memo entries that are not "other" values
     std::vector<std::uint32_t> m_freeStrings, m_freeItems; // released side entries

@@ -3,8 +3,6 @@
 #include "core/pickle/byte_reader.h"
 #include "core/pickle/text_decoding.h"
 
-#include <QChar>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -43,14 +41,6 @@ void appendSigned(std::string& out, std::int64_t value)
     out.append(buf, result.ptr);
 }
 
-void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits)
-{
-    out.push_back('\\');
-    out.push_back(prefix);
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
-        out.push_back(kHex[(value >> shift) & 0xF]);
-}
-
 // repr() of a str given as code points.
 void appendStrRepr(std::string& out, std::u32string_view text)
 {
@@ -59,32 +49,10 @@ void appendStrRepr(std::string& out, std::u32string_view text)
         single |= c == '\'';
         dbl |= c == '"';
     }
-    const char quote = (single && !dbl) ? '"' : '\'';
+    const char quote = pythonReprQuote(single, dbl);
     out.push_back(quote);
-    for (char32_t c : text) {
-        if (c == static_cast<char32_t>(quote) || c == '\\') {
-            out.push_back('\\');
-            out.push_back(static_cast<char>(c));
-        } else if (c == '\t') {
-            out.append("\\t");
-        } else if (c == '\n') {
-            out.append("\\n");
-        } else if (c == '\r') {
-            out.append("\\r");
-        } else if (c < 0x20 || c == 0x7F) {
-            appendHexEscape(out, 'x', c, 2);
-        } else if (c < 0x7F) {
-            out.push_back(static_cast<char>(c));
-        } else if (pythonIsPrintable(c)) {
-            appendUtf8(out, c);
-        } else if (c <= 0xFF) {
-            appendHexEscape(out, 'x', c, 2);
-        } else if (c <= 0xFFFF) {
-            appendHexEscape(out, 'u', c, 4);
-        } else {
-            appendHexEscape(out, 'U', c, 8);
-        }
-    }
+    for (char32_t c : text)
+        appendPythonReprChar(out, c, quote);
     out.push_back(quote);
 }
 
@@ -1200,27 +1168,6 @@ Disassembly Walker::run(const OpRecordSink* sink)
 }
 
 } // namespace
-
-bool pythonIsPrintable(char32_t c)
-{
-    if (c == ' ')
-        return true;
-    if (c < 0x7F)
-        return c > 0x20;
-    if (c > 0x10FFFF)
-        return false;
-    switch (QChar::category(static_cast<char32_t>(c))) {
-    case QChar::Other_Control:
-    case QChar::Other_Format:
-    case QChar::Other_Surrogate:
-    case QChar::Other_PrivateUse:
-    case QChar::Other_NotAssigned:
-    case QChar::Separator_Line:
-    case QChar::Separator_Paragraph:
-    case QChar::Separator_Space: return false;
-    default: return true;
-    }
-}
 
 std::string pythonFloatRepr(double value)
 {

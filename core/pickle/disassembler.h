@@ -93,7 +93,5 @@ void appendPickletoolsTrailer(std::string& out, const Disassembly& dis, std::uin
 
 // Python's repr() of a float (shortest round trip: "1.0", "1e+16", "inf", "nan", "-0.0").
 std::string pythonFloatRepr(double value);
-// Whether Python's str.isprintable() holds for one code point (repr() leaves it unescaped).
-bool pythonIsPrintable(char32_t codePoint);
 
 } // namespace core

@@ -1,5 +1,7 @@
 #include "core/pickle/text_decoding.h"
 
+#include <QChar>
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -336,6 +338,62 @@ std::string printable(std::string_view text, std::size_t maxChars)
         }
     }
     return out;
+}
+
+bool pythonIsPrintable(char32_t c)
+{
+    if (c == ' ')
+        return true;
+    if (c < 0x7F)
+        return c > 0x20;
+    if (c > 0x10FFFF)
+        return false;
+    switch (QChar::category(static_cast<char32_t>(c))) {
+    case QChar::Other_Control:
+    case QChar::Other_Format:
+    case QChar::Other_Surrogate:
+    case QChar::Other_PrivateUse:
+    case QChar::Other_NotAssigned:
+    case QChar::Separator_Line:
+    case QChar::Separator_Paragraph:
+    case QChar::Separator_Space: return false;
+    default: return true;
+    }
+}
+
+void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits)
+{
+    static constexpr char kHexDigits[] = "0123456789abcdef";
+    out.push_back('\\');
+    out.push_back(prefix);
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
+        out.push_back(kHexDigits[(value >> shift) & 0xF]);
+}
+
+void appendPythonReprChar(std::string& out, char32_t c, char quote)
+{
+    if (c == static_cast<char32_t>(quote) || c == '\\') {
+        out.push_back('\\');
+        out.push_back(static_cast<char>(c));
+    } else if (c == '\t') {
+        out.append("\\t");
+    } else if (c == '\n') {
+        out.append("\\n");
+    } else if (c == '\r') {
+        out.append("\\r");
+    } else if (c < 0x20 || c == 0x7F) {
+        appendHexEscape(out, 'x', c, 2);
+    } else if (c < 0x7F) {
+        out.push_back(static_cast<char>(c));
+    } else if (pythonIsPrintable(c)) {
+        appendUtf8(out, c);
+    } else if (c <= 0xFF) {
+        appendHexEscape(out, 'x', c, 2);
+    } else if (c <= 0xFFFF) {
+        appendHexEscape(out, 'u', c, 4);
+    } else {
+        appendHexEscape(out, 'U', c, 8);
+    }
 }
 
 } // namespace core

@@ -5,6 +5,7 @@
 // literals. Output text is UTF-8 (WTF-8 when lone surrogates occur).
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,5 +40,17 @@ int hexValue(char c);
 
 // Appends code point cp as UTF-8 (surrogates as 3-byte WTF-8).
 void appendUtf8(std::string& out, char32_t cp);
+
+// ---- Python's str.__repr__, shared by the disassembler (pickletools' text) and value text ----
+
+// Whether Python's str.isprintable() holds for one code point (repr() leaves it unescaped).
+bool pythonIsPrintable(char32_t codePoint);
+// The quote repr() puts around a str or bytes: ' unless the text holds ' and no ".
+inline char pythonReprQuote(bool hasSingle, bool hasDouble) { return hasSingle && !hasDouble ? '"' : '\''; }
+// Appends one code point as repr() writes it between `quote`s: \\, \t, \n, \r, \xNN for other
+// controls and unprintable Latin-1, \uNNNN, \UNNNNNNNN, printable text as UTF-8.
+void appendPythonReprChar(std::string& out, char32_t c, char quote);
+// Appends "\" prefix and `digits` lowercase hex digits of value (\xNN, \uNNNN, \UNNNNNNNN).
+void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits);
 
 } // namespace core

@@ -1,6 +1,7 @@
 #include "core/value/value_text.h"
 
 #include "core/pickle/disassembler.h"
+#include "core/pickle/text_decoding.h"
 
 #include <array>
 #include <charconv>
@@ -43,33 +44,6 @@ char32_t nextCodePoint(std::string_view s, std::size_t& i)
     }
     i += len;
     return cp;
-}
-
-void appendUtf8Cp(std::string& out, char32_t c)
-{
-    if (c < 0x80) {
-        out.push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else if (c < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-}
-
-void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits)
-{
-    out.push_back('\\');
-    out.push_back(prefix);
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
-        out.push_back(kHex[(value >> shift) & 0xF]);
 }
 
 // Truncates `text` to about maxChars code points, adding '…'.
@@ -560,7 +534,7 @@ std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_vi
             }
             if (cp > 0x10FFFF)
                 return {};
-            appendUtf8Cp(text, static_cast<char32_t>(cp));
+            appendUtf8(text, static_cast<char32_t>(cp));
         }
         return out + ", " + pyStrRepr(text) + ")";
     }
@@ -1175,7 +1149,7 @@ std::string pyStrRepr(std::string_view s, std::size_t maxChars)
         if (single && dbl)
             break;
     }
-    const char quote = (single && !dbl) ? '"' : '\'';
+    const char quote = pythonReprQuote(single, dbl);
     std::string out;
     out.push_back(quote);
     std::size_t chars = 0;
@@ -1186,28 +1160,7 @@ std::string pyStrRepr(std::string_view s, std::size_t maxChars)
         }
         const char32_t c = nextCodePoint(s, i);
         ++chars;
-        if (c == static_cast<char32_t>(quote) || c == '\\') {
-            out.push_back('\\');
-            out.push_back(static_cast<char>(c));
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c < 0x20 || c == 0x7F) {
-            appendHexEscape(out, 'x', c, 2);
-        } else if (c < 0x7F) {
-            out.push_back(static_cast<char>(c));
-        } else if (pythonIsPrintable(c)) {
-            appendUtf8Cp(out, c);
-        } else if (c <= 0xFF) {
-            appendHexEscape(out, 'x', c, 2);
-        } else if (c <= 0xFFFF) {
-            appendHexEscape(out, 'u', c, 4);
-        } else {
-            appendHexEscape(out, 'U', c, 8);
-        }
+        appendPythonReprChar(out, c, quote);
     }
     out.push_back(quote);
     return out;

@@ -1,6 +1,7 @@
 // The disassembler against the pickletools output captured by gen_pickle_fixtures.py.
 
 #include "core/pickle/disassembler.h"
+#include "core/pickle/text_decoding.h"
 
 #include <QDir>
 #include <QFile>

@@ -45,7 +45,8 @@ struct PickleMachine::Impl {
     std::vector<ValueId> stack;
     std::vector<std::size_t> marks;
     std::uint64_t opOffset = 0; // absolute offset of the current opcode
-    const char* opName = "";
+    const OpcodeInfo* opInfo = nullptr; // the opcode being run (for error messages)
+    const char* opName() const { return opInfo != nullptr ? opInfo->name.data() : ""; }
     std::int64_t bufferCount = 0;
     // Per-container key index for large dicts/sets (dedupe on insert), dropped after load.
     std::unordered_map<std::uint32_t, std::unordered_multimap<std::uint64_t, std::uint32_t>> keyIndex;
@@ -60,7 +61,7 @@ struct PickleMachine::Impl {
     // ---- errors ------------------------------------------------------------------------------
     Error fail(ErrorCode code, std::string message) const
     {
-        return makeError(code, opOffset, std::string(opName) + ": " + std::move(message));
+        return makeError(code, opOffset, std::string(opName()) + ": " + std::move(message));
     }
 
     Error readFailure(ReadStatus status, const char* what) const
@@ -167,7 +168,7 @@ struct PickleMachine::Impl {
         }
         case ArgKind::DecimalnlShort: {
             PS_ASSIGN(const std::string_view line, readLine("argument"));
-            return decimalIndex(line, opName);
+            return decimalIndex(line, opName());
         }
         default: {
             PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("argument"));
@@ -706,7 +707,7 @@ struct PickleMachine::Impl {
     Result<void> setItems(ValueId target, std::vector<ValueId>&& items)
     {
         if (items.size() % 2 != 0)
-            return fail(ErrorCode::BadValue, std::string("odd number of items for ") + opName);
+            return fail(ErrorCode::BadValue, std::string("odd number of items for ") + opName());
         const ValueKind k = g.kind(target);
         if (k == ValueKind::Dict) {
             auto& existing = g.mutableItems(target);
@@ -766,8 +767,11 @@ struct PickleMachine::Impl {
 Result<ValueId> PickleMachine::Impl::run()
 {
     std::array<const OpcodeInfo*, 256> byByte {};
-    for (const OpcodeInfo& info : kOpcodes)
+    std::array<std::uint8_t, 256> protoByByte {};
+    for (const OpcodeInfo& info : kOpcodes) {
         byByte[static_cast<std::uint8_t>(info.op)] = &info;
+        protoByByte[static_cast<std::uint8_t>(info.op)] = static_cast<std::uint8_t>(info.proto);
+    }
     std::uint32_t untilPoll = kPollEvery;
     for (;;) {
         if (--untilPoll == 0) {
@@ -783,28 +787,29 @@ Result<ValueId> PickleMachine::Impl::run()
         {
             const ReadStatus s = r.u8(code);
             if (s == ReadStatus::Truncated) {
-                opName = "";
+                opInfo = nullptr;
                 return makeError(ErrorCode::EndOfInput, opOffset,
                     r.size() == 0 ? "empty input: no pickle opcode (Ran out of input)" : "ran out of input before STOP");
             }
             if (s != ReadStatus::Ok) {
-                opName = "";
+                opInfo = nullptr;
                 return makeError(ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
             }
         }
         const OpcodeInfo* info = byByte[code];
         if (info == nullptr) {
-            opName = "";
+            opInfo = nullptr;
             const char c = static_cast<char>(code);
             std::string shown = (code >= 0x20 && code < 0x7f && c != '\'' && c != '\\') ? std::string(1, c) : "\\x" + hexByte(code).substr(2);
             return makeError(ErrorCode::UnknownOpcode, opOffset, "invalid load key, '" + shown + "' (unknown opcode " + hexByte(code) + ")");
         }
-        opName = info->name.data();
-        if (m.m_highestProto < info->proto)
-            m.m_highestProto = info->proto;
+        opInfo = info;
+        // By byte, not through `info`: the dispatch does not wait on a second load.
+        m.m_highestProto = std::max<int>(m.m_highestProto, protoByByte[code]);
         PS_TRY(checkValueLimit());
 
-        switch (info->op) {
+        const Op op = static_cast<Op>(code);
+        switch (op) {
         case Op::Mark:
             if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth)
                 return fail(ErrorCode::LimitExceeded, "stack deeper than the limit");
@@ -939,7 +944,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::ByteArray8: {
             PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
             PS_ASSIGN(const auto payload, readPayload(n, "payload"));
-            PS_TRY(push(g.addBytesView(payload, info->op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
+            PS_TRY(push(g.addBytesView(payload, op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
             break;
         }
         case Op::Unicode: {
@@ -980,13 +985,13 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Tuple: {
             PS_ASSIGN(const std::size_t begin, popMark());
             auto items = takeFrom(begin);
-            PS_TRY(push(g.addContainer(info->op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, std::move(items))));
+            PS_TRY(push(g.addContainer(op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, std::move(items))));
             break;
         }
         case Op::Tuple1:
         case Op::Tuple2:
         case Op::Tuple3: {
-            const std::size_t n = info->op == Op::Tuple1 ? 1 : info->op == Op::Tuple2 ? 2 : 3;
+            const std::size_t n = op == Op::Tuple1 ? 1 : op == Op::Tuple2 ? 2 : 3;
             PS_TRY(need(n));
             auto items = takeFrom(stack.size() - n);
             PS_TRY(push(g.addContainer(ValueKind::Tuple, opOffset, std::move(items))));
@@ -1022,7 +1027,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::SetItems:
         case Op::AddItems: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            if (info->op == Op::Appends && begin > fence() && g.kind(stack[begin - 1]) == ValueKind::List) {
+            if (op == Op::Appends && begin > fence() && g.kind(stack[begin - 1]) == ValueKind::List) {
                 // The common case, straight from the stack into the list (no batch copy).
                 auto& list = g.mutableItems(stack[begin - 1]);
                 reserveWithHugePages(list, list.size() + (stack.size() - begin));
@@ -1033,9 +1038,9 @@ Result<ValueId> PickleMachine::Impl::run()
             auto items = takeFrom(begin);
             PS_TRY(need(1));
             const ValueId target = stack.back();
-            if (info->op == Op::Appends) {
+            if (op == Op::Appends) {
                 PS_TRY(appendItems(target, std::move(items)));
-            } else if (info->op == Op::SetItems) {
+            } else if (op == Op::SetItems) {
                 PS_TRY(setItems(target, std::move(items)));
             } else {
                 const ValueKind k = g.kind(target);
@@ -1192,10 +1197,10 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Ext2:
         case Op::Ext4: {
             std::int64_t codeValue = 0;
-            if (info->op == Op::Ext1) {
+            if (op == Op::Ext1) {
                 PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("EXT1 code"));
                 codeValue = v;
-            } else if (info->op == Op::Ext2) {
+            } else if (op == Op::Ext2) {
                 PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("EXT2 code"));
                 codeValue = v;
             } else {

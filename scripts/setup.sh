@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages PickleScope needs. Usage: scripts/setup.sh [build|gui|test|fixtures|all]
-#   build    compiler, CMake, Ninja, Qt 6, QuaZip (always)
+#   build    compiler, CMake, Ninja, Qt 6, QuaZip, mimalloc (always)
 #   gui      + Xvfb, xdotool, ImageMagick (screenshots, GUI under a virtual display)
 #   test     + clang and its sanitizer/fuzzer runtime, Xvfb
 #   fixtures + python3-torch, python3-numpy (regenerating fixtures, benchmarks)
 set -euo pipefail
 what="${1:-build}"
-pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev libqt6svg6 python3 ccache)
+pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev libqt6svg6 libmimalloc-dev python3 ccache)
 case "$what" in
   build) ;;
   gui) pkgs+=(xvfb xauth xdotool imagemagick) ;;

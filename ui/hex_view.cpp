@@ -76,7 +76,7 @@ void HexView::setSelection(const Selection& selection)
         if (row >= 0) {
             const OpcodeTrace::Row& rec = m_file.index->trace(m_pickle)->row(std::size_t(row));
             m_hlBegin = rec.offset;
-            m_hlEnd = rec.offset + std::max<std::uint32_t>(rec.length, 1);
+            m_hlEnd = rec.offset + std::max<std::uint32_t>(m_file.index->trace(m_pickle)->length(std::size_t(row)), 1);
         }
     }
     if (m_hlEnd == 0) {

@@ -40,7 +40,6 @@ std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
         }
         Row row;
         row.offset = rec.offset;
-        row.length = rec.length;
         row.stackDepth = rec.stackDepth;
         row.markDepth = rec.markDepth;
         row.memoIndex = rec.memoIndex >= 0 && rec.memoIndex <= INT32_MAX ? std::int32_t(rec.memoIndex) : -1;
@@ -50,6 +49,7 @@ std::shared_ptr<OpcodeTrace> OpcodeTrace::build(
         if (rec.info && needsContext(rec.info->op) && !rec.argText.empty())
             trace->m_storedArgs.emplace(std::uint32_t(trace->m_rows.size()), rec.argText);
         trace->m_rows.push_back(row);
+        trace->m_lastLength = rec.length;
     }, options);
     if (cancelled)
         return nullptr;
@@ -69,7 +69,7 @@ std::int64_t OpcodeTrace::markAt(std::size_t i) const
 std::string OpcodeTrace::argText(std::size_t i) const
 {
     const Row& r = m_rows[i];
-    const core::OpcodeInfo* op = core::opcodeInfo(r.op);
+    const core::OpcodeInfo* op = core::opcodeInfo(std::uint8_t(r.op));
     if (!op || op->arg == core::ArgKind::None)
         return {};
     if (auto it = m_storedArgs.find(std::uint32_t(i)); it != m_storedArgs.end())
@@ -77,7 +77,7 @@ std::string OpcodeTrace::argText(std::size_t i) const
     if (r.offset < m_base || r.offset - m_base >= m_bytes.size())
         return {};
     const std::size_t start = std::size_t(r.offset - m_base);
-    const std::size_t len = std::min<std::size_t>(r.length, m_bytes.size() - start);
+    const std::size_t len = std::min<std::size_t>(length(i), m_bytes.size() - start);
     std::string text;
     bool got = false;
     core::DisassembleOptions options;
@@ -98,7 +98,7 @@ int OpcodeTrace::rowAt(std::uint64_t offset) const
     if (it == m_rows.begin())
         return -1;
     --it;
-    if (it + 1 == m_rows.end() && offset >= it->offset + std::max<std::uint32_t>(it->length, 1))
+    if (it + 1 == m_rows.end() && offset >= it->offset + std::max<std::uint32_t>(m_lastLength, 1))
         return -1;
     return int(it - m_rows.begin());
 }

@@ -67,7 +67,9 @@ private Q_SLOTS:
         auto trace = ui::OpcodeTrace::build(std::as_bytes(std::span(bytes.constData(), std::size_t(bytes.size()))), 100);
         QVERIFY(trace);
         QCOMPARE(trace->size(), std::size_t(11));
-        QCOMPARE(trace->row(0).offset, std::uint64_t(100));
+        QCOMPARE(std::uint64_t(trace->row(0).offset), std::uint64_t(100));
+        QCOMPARE(trace->length(0), std::uint32_t(2));
+        QCOMPARE(trace->length(10), std::uint32_t(1));
         QCOMPARE(trace->info(2)->name, std::string_view("BINPUT"));
         QCOMPARE(trace->row(2).memoIndex, 0);
         QCOMPARE(trace->info(6)->name, std::string_view("APPENDS"));

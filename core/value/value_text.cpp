@@ -292,7 +292,7 @@ std::string reprTimedelta(const ValueGraph& g, ValueId id)
     }
     // Pickles hold the normalised triple; normalise anyway as the constructor would
     // (timedelta(0, 0, 16553357) is timedelta(seconds=16, microseconds=553357)).
-    auto floorDiv = [](long a, long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); };
+    auto floorDiv = [](long x, long y) { return x / y - ((x % y != 0) && ((x < 0) != (y < 0)) ? 1 : 0); };
     long seconds = 0, days = 0;
     if (__builtin_add_overflow(v[1], floorDiv(v[2], 1000000), &seconds)
         || __builtin_add_overflow(v[0], floorDiv(seconds, 86400), &days))

@@ -33,7 +33,7 @@ std::vector<std::byte> readBytes(const QString& path)
 QStringList fixtureFiles()
 {
     QStringList files;
-    for (const QString folder : { QStringLiteral("safety"), QStringLiteral("pickle") }) {
+    for (const QString& folder : { QStringLiteral("safety"), QStringLiteral("pickle") }) {
         QDirIterator it(QStringLiteral(PICKLESCOPE_TEST_DATA "/") + folder, QDir::Files,
             QDirIterator::Subdirectories);
         while (it.hasNext())

@@ -683,7 +683,6 @@ class Walker {
 public:
     Walker(std::span<const std::byte> bytes, std::uint64_t base, const DisassembleOptions& options = {})
         : m_reader(bytes, base)
-        , m_base(base)
         , m_maxPayload(options.maxArgPayload)
     {
     }
@@ -700,7 +699,6 @@ private:
     }
 
     ByteReader m_reader;
-    std::uint64_t m_base;
     std::size_t m_maxPayload = SIZE_MAX;
     const OpcodeInfo* const* m_table = opcodeTable();
     std::u32string m_scratch;

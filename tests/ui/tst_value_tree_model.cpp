@@ -195,6 +195,9 @@ private Q_SLOTS:
         QCOMPARE(model.indexForAccessPath(QStringLiteral("obj['big'][1500]")), index);
         QCOMPARE(model.indexForAccessPath(QStringLiteral("obj[\"big\"][1500]")), index);
         QVERIFY(!model.indexForAccessPath(QStringLiteral("obj['nope']")).isValid());
+        // The CLI's names for the root: `tree` prints root[...], `info` prints $[...].
+        QCOMPARE(model.indexForAccessPath(QStringLiteral("root['big'][1500]")), index);
+        QCOMPARE(model.indexForAccessPath(QStringLiteral("$['big'][1500]")), index);
     }
 
     void showsCallableArgumentsAndStateOfUnknownClasses()

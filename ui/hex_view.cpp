@@ -74,9 +74,9 @@ void HexView::setSelection(const Selection& selection)
     if (m_file.index) {
         const int row = m_file.index->opcodeRowAt(m_pickle, selection.offset);
         if (row >= 0) {
-            const OpcodeTrace::Row& rec = m_file.index->trace(m_pickle)->row(std::size_t(row));
-            m_hlBegin = rec.offset;
-            m_hlEnd = rec.offset + std::max<std::uint32_t>(m_file.index->trace(m_pickle)->length(std::size_t(row)), 1);
+            const OpcodeTrace& trace = *m_file.index->trace(m_pickle);
+            m_hlBegin = trace.row(std::size_t(row)).offset;
+            m_hlEnd = m_hlBegin + std::max<std::uint32_t>(trace.length(std::size_t(row)), 1);
         }
     }
     if (m_hlEnd == 0) {

@@ -512,17 +512,13 @@ QModelIndex ValueTreeModel::indexForAccessPath(const QString& path)
 {
     if (!m_file.doc || core::isNull(m_file.doc->root))
         return {};
+    // The leading name is the root, whatever it is called: this tree's own name (ckpt, obj) or
+    // picklescope-cli's (root[0] in `tree`, $['model'] in `info`).
     QString rest = path.trimmed();
-    if (rest.startsWith(m_rootName)) {
-        rest = rest.mid(m_rootName.size());
-    } else {
-        // Paths copied from picklescope-cli name the root differently ("root[0]" in `tree`,
-        // "$['model']" in `info`): any leading name stands for the root.
-        qsizetype n = 0;
-        while (n < rest.size() && (rest[n].isLetterOrNumber() || rest[n] == QLatin1Char('_') || rest[n] == QLatin1Char('$')))
-            ++n;
-        rest = rest.mid(n);
-    }
+    qsizetype n = 0;
+    while (n < rest.size() && (rest[n].isLetterOrNumber() || rest[n] == QLatin1Char('_') || rest[n] == QLatin1Char('$')))
+        ++n;
+    rest = rest.mid(n);
     const core::ValueGraph& graph = m_file.doc->graph;
     core::ValueId cur = m_file.doc->root;
     std::vector<std::size_t> indices;

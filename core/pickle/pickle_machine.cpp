@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 
 namespace core {
 
@@ -683,17 +684,13 @@ struct PickleMachine::Impl {
         return push(*slot);
     }
 
-    Result<void> appendItems(ValueId target, std::vector<ValueId> items)
+    Result<void> appendItems(ValueId target, std::span<const ValueId> items)
     {
         const ValueKind k = g.kind(target);
         if (k == ValueKind::List) {
             auto& list = g.mutableItems(target);
-            if (list.empty()) {
-                list = std::move(items);
-            } else {
-                reserveWithHugePages(list, list.size() + items.size());
-                list.insert(list.end(), items.begin(), items.end());
-            }
+            reserveWithHugePages(list, list.size() + items.size());
+            list.insert(list.end(), items.begin(), items.end());
             return {};
         }
         if (k == ValueKind::Object) {
@@ -1020,27 +1017,28 @@ Result<ValueId> PickleMachine::Impl::run()
             PS_TRY(need(2));
             const ValueId item = stack.back();
             stack.pop_back();
-            PS_TRY(appendItems(stack.back(), { item }));
+            PS_TRY(appendItems(stack.back(), std::span<const ValueId>(&item, 1)));
             break;
         }
-        case Op::Appends:
+        case Op::Appends: {
+            PS_ASSIGN(const std::size_t begin, popMark());
+            if (begin <= fence()) { // nothing below the MARK to append to
+                stack.resize(begin);
+                return underflow();
+            }
+            // Straight from the stack into the target (no batch copy).
+            auto appended = appendItems(stack[begin - 1], std::span<const ValueId>(stack).subspan(begin));
+            stack.resize(begin);
+            PS_TRY(appended);
+            break;
+        }
         case Op::SetItems:
         case Op::AddItems: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            if (op == Op::Appends && begin > fence() && g.kind(stack[begin - 1]) == ValueKind::List) {
-                // The common case, straight from the stack into the list (no batch copy).
-                auto& list = g.mutableItems(stack[begin - 1]);
-                reserveWithHugePages(list, list.size() + (stack.size() - begin));
-                list.insert(list.end(), stack.begin() + static_cast<std::ptrdiff_t>(begin), stack.end());
-                stack.resize(begin);
-                break;
-            }
             auto items = takeFrom(begin);
             PS_TRY(need(1));
             const ValueId target = stack.back();
-            if (op == Op::Appends) {
-                PS_TRY(appendItems(target, std::move(items)));
-            } else if (op == Op::SetItems) {
+            if (op == Op::SetItems) {
                 PS_TRY(setItems(target, std::move(items)));
             } else {
                 const ValueKind k = g.kind(target);
@@ -1110,21 +1108,13 @@ Result<ValueId> PickleMachine::Impl::run()
             PS_TRY(push(id));
             break;
         }
-        case Op::Reduce: {
-            PS_TRY(need(2));
-            const ValueId args = stack.back();
-            const ValueId callable = stack[stack.size() - 2];
-            stack.resize(stack.size() - 2);
-            PS_ASSIGN(const ValueId id, call(callable, args, kNullValue, ObjectVia::Reduce));
-            PS_TRY(push(id));
-            break;
-        }
+        case Op::Reduce:
         case Op::NewObj: {
             PS_TRY(need(2));
             const ValueId args = stack.back();
-            const ValueId cls = stack[stack.size() - 2];
+            const ValueId callable = stack[stack.size() - 2]; // NEWOBJ: the class
             stack.resize(stack.size() - 2);
-            PS_ASSIGN(const ValueId id, call(cls, args, kNullValue, ObjectVia::NewObj));
+            PS_ASSIGN(const ValueId id, call(callable, args, kNullValue, op == Op::Reduce ? ObjectVia::Reduce : ObjectVia::NewObj));
             PS_TRY(push(id));
             break;
         }

@@ -884,39 +884,30 @@ OpcodeScan Scanner::run()
         std::string_view line, line2;
         std::span<const std::byte> payload;
         std::uint64_t number = 0;
+        // A fixed-size little-endian argument into `number` (its type gives the width).
+        auto readNumber = [&](auto width) {
+            decltype(width) v = 0;
+            if (m_reader.littleEndian(v) != ReadStatus::Ok)
+                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
+            number = v;
+        };
         switch (info->arg) {
         case ArgKind::None:
             break;
-        case ArgKind::Uint1: {
-            std::uint8_t v = 0;
-            if (m_reader.u8(v) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
-            number = v;
+        case ArgKind::Uint1:
+            readNumber(std::uint8_t {});
             break;
-        }
-        case ArgKind::Uint2: {
-            std::uint16_t v = 0;
-            if (m_reader.littleEndian(v) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
-            number = v;
+        case ArgKind::Uint2:
+            readNumber(std::uint16_t {});
             break;
-        }
         case ArgKind::Int4:
-        case ArgKind::Uint4: {
-            std::uint32_t v = 0;
-            if (m_reader.littleEndian(v) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
-            number = v;
+        case ArgKind::Uint4:
+            readNumber(std::uint32_t {});
             break;
-        }
         case ArgKind::Uint8:
-        case ArgKind::Float8: {
-            std::uint64_t v = 0;
-            if (m_reader.littleEndian(v) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
-            number = v;
+        case ArgKind::Float8:
+            readNumber(std::uint64_t {});
             break;
-        }
         case ArgKind::DecimalnlShort:
         case ArgKind::DecimalnlLong:
         case ArgKind::Floatnl:

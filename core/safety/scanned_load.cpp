@@ -31,10 +31,10 @@ Result<ScannedDocument> loadAndScan(
     const std::shared_ptr<ByteSource> keep = source;
     std::optional<Prescan> prescan;
     bool prescanFailed = false;
-    std::thread scanner;
+    std::jthread scanner; // joined on every way out, an exception's included
     if (plain) {
         try {
-            scanner = std::thread([bytes, &prescan, &prescanFailed] {
+            scanner = std::jthread([bytes, &prescan, &prescanFailed] {
                 try {
                     prescan.emplace(prescanStacked(bytes));
                 } catch (const std::bad_alloc&) {

@@ -271,6 +271,8 @@ void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint6
     }
 }
 
+// The access path of a reached value in the syntax of `picklescope-cli info` and the window's
+// path lookup: "$" is the stream's result, then the tree's segments ("$['model'].__args__[0]").
 std::string pathOf(const ValueGraph& g, const Reach& reach, ValueId id)
 {
     constexpr std::size_t kMaxSegments = 48;
@@ -289,9 +291,9 @@ std::string pathOf(const ValueGraph& g, const Reach& reach, ValueId id)
         current = link.parent;
         ++depth;
     }
-    std::string path;
+    std::string path = "$";
     if (truncated)
-        path = "…(" + std::to_string(depth - segments.size()) + " more levels)";
+        path += "…(" + std::to_string(depth - segments.size()) + " more levels)";
     for (auto it = segments.rbegin(); it != segments.rend(); ++it)
         path += *it;
     return path;

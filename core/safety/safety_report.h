@@ -24,7 +24,10 @@ struct GlobalUse {
     std::string reason; // "executes shell commands", "torch weights_only allowlist", ...
     std::string pickle; // which pickle stream ("data.pkl")
     std::uint64_t offset = 0; // absolute offset of the GLOBAL/STACK_GLOBAL/INST/OBJ opcode
-    std::string path; // access path of the value it builds, when known ("['model'].__args__")
+    // Access path of the value it builds when that value is reachable from its pickle's result
+    // ("$" the result itself, "$['model'].__args__[0]": the syntax of `picklescope-cli info`);
+    // empty when the value is not reachable (consumed while loading).
+    std::string path;
     bool calledOrInstantiated = false; // used by REDUCE/NEWOBJ/INST/OBJ/BUILD
     bool weightsOnlyAllowed = false; // torch.load(weights_only=True) would accept it
 

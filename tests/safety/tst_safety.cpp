@@ -238,7 +238,9 @@ private Q_SLOTS:
         QByteArray bytes = QByteArray::fromHex("80024e722c01000030");
         for (int i = 0; i < 400; ++i)
             bytes += "N0";
-        bytes += QByteArray::fromHex("4e723601000030" "6a2c010000" "2e");
+        bytes += QByteArray::fromHex("4e723601000030"
+                                     "6a2c010000"
+                                     "2e");
         const OpcodeScan scan = scanOpcodes(bytesOf(bytes));
         QVERIFY2(!scan.error, scan.error ? scan.error->toString().c_str() : "");
         QVERIFY(scan.stopped);
@@ -303,11 +305,103 @@ private Q_SLOTS:
         QVERIFY(system != nullptr);
         QVERIFY(system->reachable);
         const QString path = QString::fromStdString(system->path);
-        QVERIFY2(path.startsWith("['x']") && path.contains("['holder']")
+        QVERIFY2(path.startsWith("$['x']") && path.contains("['holder']")
                 && path.endsWith("['inner']['config'][2]"),
             qPrintable(path));
         QVERIFY(isDangerousValue(*doc, report, system->value));
         QVERIFY(!isDangerousValue(*doc, report, doc->root));
+    }
+
+    // Expected paths follow the structure gen_malicious.py pickles: section 1 wraps each payload
+    // as {"weights": [0.5, 1.5], "x": payload}; section 2 pickles the payload itself (or the
+    // list [1, [2, [3, payload]]]); section 4 saves {"state_dict": sd, "hook": payload}.
+    void fillsTheUsedAtPathOfEveryReachableGlobal_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("global");
+        QTest::addColumn<QString>("path");
+        for (int proto = 0; proto <= 5; ++proto)
+            QTest::addRow("an os.system call stored under 'x' (protocol %d) is at $['x']", proto)
+                << QString("os_system_p%1.pkl").arg(proto) << "posix.system"
+                << "$['x']";
+        QTest::newRow("a call pickled as the whole file is the result itself, $")
+            << "builtins_open_p2.pkl"
+            << "io.open"
+            << "$";
+        QTest::newRow("a call pickled at protocol 4 as the whole file is $") << "os_remove_p4.pkl"
+                                                                             << "posix.remove"
+                                                                             << "$";
+        QTest::newRow("a call three lists deep is at $[1][1][1]") << "webbrowser_nested_list_p2.pkl"
+                                                                  << "webbrowser.open"
+                                                                  << "$[1][1][1]";
+        QTest::newRow("a call in an object's state is at the attribute path of the tree")
+            << "nested_state_p2.pkl"
+            << "posix.system"
+            << "$['x'].__dict__['holder'].__dict__['inner']['config'][2]";
+        QTest::newRow("a protocol 0 object built by copyreg keeps the same attribute path")
+            << "nested_state_p0.pkl"
+            << "posix.system"
+            << "$['x'].__dict__['holder'].__dict__['inner']['config'][2]";
+        QTest::newRow("getattr whose result is called is the callable of $['x']")
+            << "getattr_chain_p2.pkl"
+            << "builtins.getattr"
+            << "$['x'].__callable__";
+        QTest::newRow("__import__ feeding getattr is its first argument")
+            << "getattr_chain_p2.pkl"
+            << "builtins.__import__"
+            << "$['x'].__callable__.__args__[0]";
+        QTest::newRow("a payload beside a state dict in a zip checkpoint is at $['hook']")
+            << "torch_zip_payload.pt"
+            << "posix.system"
+            << "$['hook']";
+        QTest::newRow("a payload beside a state dict in a legacy checkpoint is at $['hook']")
+            << "torch_legacy_payload.pt"
+            << "posix.system"
+            << "$['hook']";
+        QTest::newRow("the state dict's OrderedDict of a legacy checkpoint is at $['state_dict']")
+            << "torch_legacy_payload.pt"
+            << "collections.OrderedDict"
+            << "$['state_dict']";
+    }
+
+    void fillsTheUsedAtPathOfEveryReachableGlobal()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, global);
+        QFETCH(QString, path);
+        const SafetyReport report = reportFor(dataDir() + "/malicious/" + file);
+        QStringList seen;
+        bool found = false;
+        for (const GlobalUse& use : report.globals) {
+            const QString name = QString::fromStdString(use.module + "." + use.name);
+            seen << name + " at " + QString::fromStdString(use.path);
+            if (name == global) {
+                found = true;
+                QVERIFY(use.reachable);
+                QCOMPARE(QString::fromStdString(use.path), path);
+            }
+        }
+        QVERIFY2(found, qPrintable(seen.join("; ")));
+    }
+
+    void givesEveryReachableGlobalOfTheCorpusAPathFromTheResult()
+    {
+        QDirIterator it(dataDir() + "/malicious", QDir::Files);
+        int reachable = 0;
+        while (it.hasNext()) {
+            const QString file = it.next();
+            const SafetyReport report = reportFor(file);
+            for (const GlobalUse& use : report.globals) {
+                if (!use.reachable) {
+                    QVERIFY2(use.path.empty(), qPrintable(file));
+                    continue;
+                }
+                ++reachable;
+                QVERIFY2(use.path.rfind("$", 0) == 0,
+                    qPrintable(file + ": " + QString::fromStdString(use.name + " at " + use.path)));
+            }
+        }
+        QVERIFY(reachable > 100);
     }
 
     void scansEveryPickleOfAStackedFile()

@@ -102,6 +102,35 @@ private Q_SLOTS:
         QVERIFY(run.out.contains("posix.system"));
     }
 
+    void printsWhereEachGlobalIsUsed_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("path");
+        // gen_malicious.py: {"weights": [...], "x": payload}, and a bare payload as the file.
+        QTest::newRow("a payload under 'x' is printed at $['x']") << "os_system_p2.pkl"
+                                                                  << "$['x']";
+        QTest::newRow("a payload that is the whole file is printed at $") << "builtins_open_p2.pkl"
+                                                                          << "$";
+    }
+
+    void printsWhereEachGlobalIsUsed()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, path);
+        const Run text = runCli({ "scan", dataDir() + "/malicious/" + file });
+        QCOMPARE(text.exitCode, 3);
+        QVERIFY2(
+            text.out.contains(("  " + path + "  called at byte").toUtf8()), text.out.constData());
+        const Run json = runCli({ "scan", dataDir() + "/malicious/" + file, "--json" });
+        QCOMPARE(json.exitCode, 3);
+        const QJsonArray globals
+            = QJsonDocument::fromJson(json.out).object().value("globals").toArray();
+        QVERIFY(!globals.isEmpty());
+        for (const QJsonValue& value : globals)
+            if (value.toObject().value("verdict").toString() == "dangerous")
+                QCOMPARE(value.toObject().value("path").toString(), path);
+    }
+
     void writesJson()
     {
         const Run run = runCli({ "scan", dataDir() + "/malicious/nested_state_p4.pkl", "--json" });
@@ -119,7 +148,8 @@ private Q_SLOTS:
                 found = true;
                 QCOMPARE(g.value("verdict").toString(), QString("dangerous"));
                 QVERIFY(g.value("called").toBool());
-                QVERIFY(g.value("path").toString().contains("['holder']"));
+                QCOMPARE(g.value("path").toString(),
+                    QString("$['x'].__dict__['holder'].__dict__['inner']['config'][2]"));
                 QVERIFY(!g.value("weights_only").toBool());
             }
         }

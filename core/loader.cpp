@@ -29,17 +29,11 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
         if (!result.ok()) {
             if (index == 0) {
                 doc.error = result.takeError();
-                // Show what was built before the error: the stack at that moment, as a tuple.
-                const auto& partial = machine.stackAtError();
-                if (!partial.empty()) {
-                    doc.root = doc.graph.addContainer(ValueKind::Tuple, doc.error->offset, partial);
-                    doc.diagnostics.push_back({ Severity::Error, doc.error->offset,
-                        "partial result: the " + std::to_string(partial.size())
-                            + " value(s) on the unpickling stack when loading stopped" });
-                }
+                keepPartialResult(doc, machine);
             } else {
                 doc.diagnostics.push_back({ Severity::Warning, pos,
-                    "bytes after the first pickle do not form another pickle (" + result.error().toString() + ")" });
+                    "bytes after the first pickle do not form another pickle ("
+                        + result.error().toString() + ")" });
                 doc.pickles.pop_back();
             }
             break;
@@ -51,7 +45,8 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
         pos += machine.consumed();
         ++index;
         if (index >= 64 && pos < bytes.size()) {
-            doc.diagnostics.push_back({ Severity::Warning, pos, "more than 64 pickles in one file: the rest is not read" });
+            doc.diagnostics.push_back({ Severity::Warning, pos,
+                "more than 64 pickles in one file: the rest is not read" });
             break;
         }
     }
@@ -66,8 +61,21 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
 
 } // namespace
 
-Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name, std::span<const std::byte> bytes,
-    std::uint64_t offset, bool inflated)
+void keepPartialResult(Document& doc, const PickleMachine& machine)
+{
+    // Show what was built before the error: the stack at that moment, as a tuple.
+    const auto& partial = machine.stackAtError();
+    const std::uint64_t at = doc.error ? doc.error->offset : 0;
+    if (!partial.empty()) {
+        doc.root = doc.graph.addContainer(ValueKind::Tuple, at, partial);
+        doc.diagnostics.push_back({ Severity::Error, at,
+            "partial result: the " + std::to_string(partial.size())
+                + " value(s) on the unpickling stack when loading stopped" });
+    }
+}
+
+Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name,
+    std::span<const std::byte> bytes, std::uint64_t offset, bool inflated)
 {
     torch::installValueHooks(machine.hooks(), doc);
     PickleStream stream;
@@ -81,7 +89,8 @@ Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string nam
         stream.root = result.value();
         if (machine.leftoverItems() > 0)
             doc.diagnostics.push_back({ Severity::Warning, offset + machine.consumed() - 1,
-                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in " + stream.name });
+                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in "
+                    + stream.name });
     }
     doc.pickles.push_back(std::move(stream));
     return result;
@@ -112,7 +121,8 @@ Result<std::shared_ptr<Document>> loadSource(
     return doc;
 }
 
-Result<std::shared_ptr<Document>> loadFile(const std::string& path, const LoadOptions& options, LoadObserver* observer)
+Result<std::shared_ptr<Document>> loadFile(
+    const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
     PS_ASSIGN(auto source, ByteSource::mapFile(path));
     return loadSource(std::move(source), options, observer);

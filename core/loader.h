@@ -24,4 +24,8 @@ Result<std::shared_ptr<Document>> loadSource(std::shared_ptr<ByteSource> source,
 Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name,
     std::span<const std::byte> bytes, std::uint64_t offset, bool inflated = false);
 
+// After `machine` failed on the main pickle of `doc` (doc.error set): makes what it had built,
+// the values on its stack, the document's root (as a tuple) with a diagnostic saying so.
+void keepPartialResult(Document& doc, const PickleMachine& machine);
+
 } // namespace core

@@ -34,12 +34,15 @@ bool registerCommand(Command command)
     return table().emplace(std::move(name), std::move(command)).second;
 }
 
-const std::map<std::string, Command>& commands() { return table(); }
+const std::map<std::string, Command>& commands()
+{
+    return table();
+}
 
 const std::vector<std::string>& commonValueOptions()
 {
-    static const std::vector<std::string> options { "--encoding", "--max-stack", "--max-memo", "--max-values",
-        "--max-bytes" };
+    static const std::vector<std::string> options { "--encoding", "--max-stack", "--max-memo",
+        "--max-values", "--max-bytes" };
     return options;
 }
 
@@ -56,7 +59,9 @@ bool loadOptionsFrom(const Args& args, core::LoadOptions& out)
         else if (e == "utf-8" || e == "utf8" || e == "UTF-8")
             out.encoding = core::Py2Encoding::Utf8;
         else {
-            std::fprintf(stderr, "picklescope-cli: --encoding must be ASCII, latin1, bytes or utf-8, not '%s'\n", e.c_str());
+            std::fprintf(stderr,
+                "picklescope-cli: --encoding must be ASCII, latin1, bytes or utf-8, not '%s'\n",
+                e.c_str());
             return false;
         }
     }
@@ -65,8 +70,8 @@ bool loadOptionsFrom(const Args& args, core::LoadOptions& out)
         const char* name;
         std::uint64_t* target;
     };
-    std::uint64_t stack = out.limits.maxStackDepth, memo = out.limits.maxMemoEntries, values = out.limits.maxValues,
-                  bytes = out.limits.maxMaterializedBytes;
+    std::uint64_t stack = out.limits.maxStackDepth, memo = out.limits.maxMemoEntries,
+                  values = out.limits.maxValues, bytes = out.limits.maxMaterializedBytes;
     for (const Limit& limit : { Limit { "--max-stack", &stack }, Limit { "--max-memo", &memo },
              Limit { "--max-values", &values }, Limit { "--max-bytes", &bytes } }) {
         if (args.has(limit.name) && !parseSize(args.get(limit.name), *limit.target)) {
@@ -96,13 +101,38 @@ std::shared_ptr<core::Document> openDocument(const Args& args, int& exitCode)
         return nullptr;
     }
     exitCode = ExitOk;
+    printRecoveryWarnings(*loaded.value());
     return std::move(loaded).value();
+}
+
+void printRecoveryWarnings(const core::Document& doc)
+{
+    if (!doc.recovered)
+        return;
+    std::size_t storages = 0, missing = 0;
+    for (std::size_t i = 0; i < doc.graph.size(); ++i) {
+        const core::ValueId id { static_cast<std::uint32_t>(i) };
+        if (doc.graph.kind(id) != core::ValueKind::Storage)
+            continue;
+        ++storages;
+        missing += doc.graph.storage(id).bytesFound ? 0 : 1;
+    }
+    std::fprintf(stderr,
+        "picklescope-cli: %s: warning: the file is damaged (cut short?): partial content, %s; %zu "
+        "of %zu storage(s) have no data\n",
+        doc.fileName.c_str(), doc.error ? "the main pickle is cut" : "the main pickle is whole",
+        missing, storages);
+    for (const core::Diagnostic& d : doc.diagnostics)
+        if (d.severity != core::Severity::Info)
+            std::fprintf(stderr, "picklescope-cli: %s: warning: at byte %llu: %s\n",
+                doc.fileName.c_str(), static_cast<unsigned long long>(d.offset), d.message.c_str());
 }
 
 void printDocumentError(const core::Document& doc)
 {
     if (doc.error)
-        std::fprintf(stderr, "picklescope-cli: %s: %s\n", doc.fileName.c_str(), doc.error->toString().c_str());
+        std::fprintf(stderr, "picklescope-cli: %s: %s\n", doc.fileName.c_str(),
+            doc.error->toString().c_str());
 }
 
 } // namespace cli

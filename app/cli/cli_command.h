@@ -48,6 +48,10 @@ const std::vector<std::string>& commonValueOptions();
 // printDocumentError() prints that error as one line on stderr.
 std::shared_ptr<core::Document> openDocument(const Args& args, int& exitCode);
 void printDocumentError(const core::Document& doc);
+// For a document read from a damaged file (doc.recovered: a checkpoint cut short): one
+// "warning:" line per warning or error diagnostic on stderr, after a line saying that the
+// content is partial and how many storages have no data.
+void printRecoveryWarnings(const core::Document& doc);
 
 } // namespace cli
 

@@ -20,6 +20,17 @@
 
 namespace {
 
+// The storage key, marked when the file is damaged and this storage's bytes are not in it.
+std::string storageText(const core::Document& doc, const core::torch::TensorRow& r)
+{
+    if (r.storageKey.empty())
+        return "-";
+    const bool missing = doc.recovered && doc.graph.valid(r.storage)
+        && doc.graph.kind(r.storage) == core::ValueKind::Storage
+        && !doc.graph.storage(r.storage).bytesFound;
+    return missing ? r.storageKey + " (missing)" : r.storageKey;
+}
+
 std::string shapeText(const std::vector<std::int64_t>& shape)
 {
     std::string out = "[";
@@ -71,6 +82,7 @@ int runInfo(const cli::Args& args)
     }
     const std::shared_ptr<const core::Document> doc = loaded.value().doc;
     const core::safety::SafetyReport& safety = loaded.value().report;
+    cli::printRecoveryWarnings(*doc);
     const core::ValueGraph& g = doc->graph;
     std::printf("file:      %s (%s bytes)\n", doc->fileName.c_str(),
         withThousands(doc->source ? doc->source->size() : 0).c_str());
@@ -113,9 +125,10 @@ int runInfo(const cli::Args& args)
         std::printf("  shared with\n");
         for (const auto& r : table.rows) {
             std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath),
-                r.path.c_str(), static_cast<int>(wType), dtypeOf(r).c_str(), static_cast<int>(wShape),
-                shapeText(r.shape).c_str(), withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(),
-                r.storageKey.empty() ? "-" : r.storageKey.c_str());
+                r.path.c_str(), static_cast<int>(wType), dtypeOf(r).c_str(),
+                static_cast<int>(wShape), shapeText(r.shape).c_str(),
+                withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(),
+                storageText(*doc, r).c_str());
             if (stats) {
                 auto view = core::torch::TensorView::open(doc, r.id);
                 auto s = view.ok() ? view->stats()

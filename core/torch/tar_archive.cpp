@@ -83,9 +83,10 @@ Result<std::vector<TarMember>> readTar(std::span<const std::byte> file)
     std::uint64_t paxSize = UINT64_MAX;
     while (true) {
         if (size - pos < kBlock) {
-            if (pos == size)
-                break; // no end blocks: tolerated
-            return makeError(ErrorCode::Truncated, pos, "tar: header block runs past the end of the file");
+            if (pos == size || !members.empty())
+                break; // no end blocks (or a file cut after a member): tolerated
+            return makeError(
+                ErrorCode::Truncated, pos, "tar: header block runs past the end of the file");
         }
         const std::byte* h = file.data() + pos;
         if (zeroBlock(h))
@@ -99,8 +100,25 @@ Result<std::vector<TarMember>> readTar(std::span<const std::byte> file)
             memberSize = paxSize;
         const char type = static_cast<char>(h[156]);
         const std::uint64_t data = pos + kBlock;
+        if (memberSize > size - data && (type == '0' || type == '\0' || type == '7')) {
+            // An archive cut inside this member: keep the bytes present and stop.
+            TarMember m;
+            m.name = !paxPath.empty() ? paxPath : std::string(field(h, 0, 100));
+            if (paxPath.empty() && !field(h, 345, 155).empty())
+                m.name = std::string(field(h, 345, 155)) + "/" + m.name;
+            m.offset = data;
+            m.size = size - data;
+            m.cut = true;
+            m.declaredSize = memberSize;
+            members.push_back(std::move(m));
+            break;
+        }
+        if (memberSize > size - data && !members.empty())
+            break; // cut inside a later PAX header: keep the members before it
         if (memberSize > size - data)
-            return makeError(ErrorCode::Truncated, pos, "tar: member of " + std::to_string(memberSize) + " bytes runs past the end of the file");
+            return makeError(ErrorCode::Truncated, pos,
+                "tar: member of " + std::to_string(memberSize)
+                    + " bytes runs past the end of the file");
         const std::uint64_t next = data + ((memberSize + kBlock - 1) / kBlock) * kBlock;
         if (type == 'x' || type == 'g') {
             // PAX records: "<len> key=value\n"
@@ -125,7 +143,9 @@ Result<std::vector<TarMember>> readTar(std::span<const std::byte> file)
                     else if (key == "size") {
                         std::uint64_t v = 0;
                         for (char c : value)
-                            v = (c >= '0' && c <= '9' && v < (UINT64_MAX / 10 - 10)) ? v * 10 + std::uint64_t(c - '0') : v;
+                            v = (c >= '0' && c <= '9' && v < (UINT64_MAX / 10 - 10))
+                                ? v * 10 + std::uint64_t(c - '0')
+                                : v;
                         paxSize = v;
                     }
                 }
@@ -139,10 +159,12 @@ Result<std::vector<TarMember>> readTar(std::span<const std::byte> file)
                 } else {
                     const auto prefix = field(h, 345, 155);
                     const auto name = field(h, 0, 100);
-                    m.name = prefix.empty() ? std::string(name) : std::string(prefix) + "/" + std::string(name);
+                    m.name = prefix.empty() ? std::string(name)
+                                            : std::string(prefix) + "/" + std::string(name);
                 }
                 m.offset = data;
                 m.size = memberSize;
+                m.declaredSize = memberSize;
                 members.push_back(std::move(m));
             }
             paxPath.clear();

@@ -85,8 +85,18 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
     rec.bigEndian = ctx.bigEndian;
     ctx.name.assign(ctx.prefix).append("/").append(record);
     const ZipEntry* entry = ctx.zip.find(ctx.name);
-    if (entry == nullptr) {
+    if (entry == nullptr && ctx.zip.recovery().used) {
+        ctx.doc.diagnostics.push_back({ Severity::Error, ctx.zip.recovery().stopOffset,
+            "storage '" + std::string(*key) + "' is missing: the file ends (at byte "
+                + std::to_string(ctx.doc.source->size()) + ") before its record " + record });
+    } else if (entry == nullptr) {
         warn(ctx.doc, offset, "storage '" + std::string(*key) + "' has no record " + record + " in the archive");
+    } else if (entry->cut) {
+        ctx.doc.diagnostics.push_back({ Severity::Error, entry->dataOffset,
+            "storage '" + std::string(*key) + "' is cut at byte "
+                + std::to_string(ctx.doc.source->size()) + ": "
+                + std::to_string(entry->availableBytes) + " of its bytes are present, from byte "
+                + std::to_string(entry->dataOffset) + "; its data is not read" });
     } else if (entry->method == 0) {
         auto bytes = ctx.zip.storedBytes(*entry);
         if (!bytes.ok()) {
@@ -122,31 +132,65 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
     return id;
 }
 
-// Runs one pickle record of the zip (in place when stored, inflated otherwise).
-Result<ValueId> runZipPickle(ZipContext& ctx, const ZipEntry& entry, const std::string& name, const std::string& dir,
-    const LoadOptions& options, LoadObserver* observer)
+// Runs one pickle record of the zip (in place when stored, inflated otherwise; a cut record
+// over the bytes present). `partial` (when given) receives the machine's stack if it fails.
+Result<ValueId> runZipPickle(ZipContext& ctx, const ZipEntry& entry, const std::string& name,
+    const std::string& dir, const LoadOptions& options, LoadObserver* observer,
+    bool keepPartial = false)
 {
     std::span<const std::byte> bytes;
     std::uint64_t offset = 0;
     bool inflated = false;
-    if (entry.method == 0) {
+    const std::uint64_t maxBytes
+        = std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 34);
+    if (entry.cut && entry.method == 0) {
+        bytes = ctx.doc.source->bytes().subspan(entry.dataOffset, entry.availableBytes);
+        offset = entry.dataOffset;
+    } else if (entry.cut) {
+        PS_ASSIGN(auto buffer, ctx.zip.partialBytes(entry, maxBytes));
+        bytes = ctx.doc.source->keep(std::move(buffer));
+        inflated = true;
+    } else if (entry.method == 0) {
         PS_ASSIGN(bytes, ctx.zip.storedBytes(entry));
         offset = entry.dataOffset;
     } else {
-        PS_ASSIGN(auto buffer, ctx.zip.inflate(entry, std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 34)));
+        PS_ASSIGN(auto buffer, ctx.zip.inflate(entry, maxBytes));
         bytes = ctx.doc.source->keep(std::move(buffer));
         inflated = true;
     }
     PickleMachine machine(ctx.doc.graph, options);
     machine.setObserver(observer);
     machine.hooks().persistentLoad = [&ctx, dir](ValueId pid, std::uint64_t at) { return zipPersistentLoad(ctx, dir, pid, at); };
-    return runPickle(ctx.doc, machine, name, bytes, offset, inflated);
+    auto result = runPickle(ctx.doc, machine, name, bytes, offset, inflated);
+    if (!result.ok() && keepPartial && result.error().code != ErrorCode::Cancelled) {
+        ctx.doc.error = result.error();
+        keepPartialResult(ctx.doc, machine);
+    }
+    return result;
+}
+
+// A zip read from its local headers (no usable central directory): say so, and what was lost.
+void noteRecovery(Document& doc, const ZipArchive& zip)
+{
+    const ZipRecovery& r = zip.recovery();
+    doc.recovered = true;
+    std::size_t whole = 0;
+    for (const ZipEntry& e : zip.entries())
+        whole += e.dataOk ? 1 : 0;
+    doc.diagnostics.insert(doc.diagnostics.begin(),
+        Diagnostic { Severity::Warning, r.reasonOffset,
+            "central directory missing or damaged (" + r.reason + "): recovered "
+                + std::to_string(whole) + " whole entr" + (whole == 1 ? "y" : "ies")
+                + " of ? from the local headers; the walk stopped at byte "
+                + std::to_string(r.stopOffset) + ", " + r.stopReason });
 }
 
 Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& options, LoadObserver* observer)
 {
     const auto file = doc.source->bytes();
     PS_ASSIGN(auto zip, ZipArchive::open(file));
+    if (zip.recovery().used)
+        noteRecovery(doc, zip);
     for (const ZipEntry& e : zip.entries())
         doc.entries.push_back({ e.name, e.dataOk ? e.dataOffset : e.localHeaderOffset, e.size, e.compressedSize, e.method != 0 });
     if (zip.entries().empty())
@@ -181,7 +225,7 @@ Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& option
         }
     }
     const std::size_t index = doc.pickles.size();
-    auto root = runZipPickle(ctx, *data, "data.pkl", "data", options, observer);
+    auto root = runZipPickle(ctx, *data, "data.pkl", "data", options, observer, true);
     doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
     if (doc.mainPickle < doc.pickles.size())
         doc.protocol = doc.pickles[doc.mainPickle].protocol;
@@ -212,9 +256,25 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     const TarMember* storages = member("storages");
     const TarMember* tensors = member("tensors");
     const TarMember* pickle = member("pickle");
-    if (storages == nullptr || tensors == nullptr || pickle == nullptr)
+    // An archive cut short (its last member cut, or the members after it missing) keeps the
+    // tensors and storages read before the cut; the rest point to storages without bytes.
+    const bool archiveCut = !members.empty() && members.back().cut;
+    if (pickle == nullptr || pickle->cut
+        || (!archiveCut && (storages == nullptr || tensors == nullptr)))
         return makeError(ErrorCode::Format, 0, "tar archive lacks the storages, tensors or pickle member (not a torch checkpoint)");
     ValueGraph& g = doc.graph;
+    bool lost = false;
+    auto cutShort = [&](std::uint64_t at, const std::string& what) {
+        lost = true;
+        doc.recovered = true;
+        doc.diagnostics.push_back({ Severity::Error, at,
+            "tar checkpoint cut short: " + what + "; the file ends at byte "
+                + std::to_string(file.size()) + ", what follows is missing" });
+    };
+    // A failure inside a cut member is the cut (the member's declared bytes are not all there).
+    auto inCut = [&](const TarMember* m, const Error& e) {
+        return m != nullptr && m->cut && e.code != ErrorCode::Cancelled;
+    };
 
     // One small pickle at a time from a member, as torch's legacy_load does.
     auto runAt = [&](const TarMember& m, std::uint64_t& pos, const std::string& name) -> Result<ValueId> {
@@ -239,13 +299,32 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
 
     // storages
     std::uint64_t pos = 0;
-    PS_ASSIGN(ValueId countId, runAt(*storages, pos, "storages: count"));
-    const auto count = intOf(g, countId);
-    if (!count || *count < 0 || static_cast<std::uint64_t>(*count) > storages->size)
-        return makeError(ErrorCode::Format, storages->offset, "tar storages: bad storage count");
-    for (std::int64_t i = 0; i < *count; ++i) {
+    auto countId = storages != nullptr
+        ? runAt(*storages, pos, "storages: count")
+        : Result<ValueId>(makeError(ErrorCode::Truncated, file.size(), "no storages member"));
+    std::int64_t storageCount = 0;
+    if (countId.ok()) {
+        const auto count = intOf(g, *countId);
+        if (!count || *count < 0 || static_cast<std::uint64_t>(*count) > storages->size)
+            return makeError(
+                ErrorCode::Format, storages->offset, "tar storages: bad storage count");
+        storageCount = *count;
+    } else if (storages == nullptr || inCut(storages, countId.error())) {
+        cutShort(storages != nullptr ? storages->offset : file.size(),
+            "the storages member is missing or cut before its count");
+    } else {
+        return countId.takeError();
+    }
+    for (std::int64_t i = 0; i < storageCount; ++i) {
         const std::uint64_t at = storages->offset + pos;
-        PS_ASSIGN(ValueId head, runAt(*storages, pos, "storages: header " + std::to_string(i)));
+        auto headResult = runAt(*storages, pos, "storages: header " + std::to_string(i));
+        if (!headResult.ok()) {
+            if (!inCut(storages, headResult.error()))
+                return headResult.takeError();
+            cutShort(at, "the header of storage " + std::to_string(i) + " is cut");
+            break;
+        }
+        const ValueId head = *headResult;
         const auto* items = seqOf(g, head);
         if (items == nullptr || items->size() != 3)
             return makeError(ErrorCode::Format, at, "tar storages: header is not (key, location, type)");
@@ -258,8 +337,13 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
         const std::uint32_t elsize = dtypeSize(rec.dtype);
         if (elsize == 0)
             return makeError(ErrorCode::Format, at, "tar storages: unknown storage type for key " + key);
-        if (storages->size - pos < 8)
+        if (storages->size - pos < 8) {
+            if (storages->cut) {
+                cutShort(storages->offset + pos, "storage " + key + "'s element count is cut");
+                break;
+            }
             return makeError(ErrorCode::Truncated, storages->offset + pos, "tar storages: element count runs past the member");
+        }
         std::uint64_t n = le64(file.data() + storages->offset + pos);
         pos += 8;
         std::uint64_t bytes = 0;
@@ -267,6 +351,12 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
             const std::uint64_t swapped = byteswap64(n);
             if (!__builtin_mul_overflow(swapped, elsize, &bytes) && bytes <= storages->size - pos) {
                 n = swapped; // a big-endian writer's count
+            } else if (storages->cut) {
+                cutShort(storages->offset + pos,
+                    "storage " + key + " (" + std::to_string(n) + " elements from byte "
+                        + std::to_string(storages->offset + pos) + ") is cut: "
+                        + std::to_string(storages->size - pos) + " of its bytes are present");
+                break;
             } else {
                 return makeError(ErrorCode::Truncated, storages->offset + pos - 8,
                     "tar storages: storage " + key + " of " + std::to_string(n) + " elements runs past the member");
@@ -278,10 +368,15 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
         pos += bytes;
         objects[key] = g.addStorage(rec, at);
     }
-    {
+    if (!lost && storages != nullptr) {
         const std::uint64_t at = storages->offset + pos;
-        PS_ASSIGN(ValueId views, runAt(*storages, pos, "storages: views"));
-        if (const auto* list = seqOf(g, views)) {
+        auto viewsResult = runAt(*storages, pos, "storages: views");
+        if (!viewsResult.ok() && !inCut(storages, viewsResult.error()))
+            return viewsResult.takeError();
+        if (!viewsResult.ok())
+            cutShort(at, "the storage view list is cut");
+        const ValueId views = viewsResult.ok() ? *viewsResult : kNullValue;
+        if (const auto* list = isNull(views) ? nullptr : seqOf(g, views)) {
             for (ValueId v : *list) {
                 const auto* t = seqOf(g, v);
                 if (t == nullptr || t->size() != 4)
@@ -313,25 +408,72 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
 
     // tensors
     pos = 0;
-    PS_ASSIGN(ValueId tcountId, runAt(*tensors, pos, "tensors: count"));
-    const auto tcount = intOf(g, tcountId);
-    if (!tcount || *tcount < 0 || static_cast<std::uint64_t>(*tcount) > tensors->size)
-        return makeError(ErrorCode::Format, tensors->offset, "tar tensors: bad tensor count");
-    for (std::int64_t i = 0; i < *tcount; ++i) {
+    auto tcountId = tensors != nullptr
+        ? runAt(*tensors, pos, "tensors: count")
+        : Result<ValueId>(makeError(ErrorCode::Truncated, file.size(), "no tensors member"));
+    std::int64_t tensorCount = 0;
+    if (tcountId.ok()) {
+        const auto tcount = intOf(g, *tcountId);
+        if (!tcount || *tcount < 0 || static_cast<std::uint64_t>(*tcount) > tensors->size)
+            return makeError(ErrorCode::Format, tensors->offset, "tar tensors: bad tensor count");
+        tensorCount = *tcount;
+    } else if (tensors == nullptr || inCut(tensors, tcountId.error())) {
+        cutShort(tensors != nullptr ? tensors->offset : file.size(),
+            "the tensors member is missing or cut before its count");
+    } else {
+        return tcountId.takeError();
+    }
+    for (std::int64_t i = 0; i < tensorCount; ++i) {
         const std::uint64_t at = tensors->offset + pos;
-        PS_ASSIGN(ValueId head, runAt(*tensors, pos, "tensors: header " + std::to_string(i)));
-        const auto* items = seqOf(g, head);
+        auto headResult = runAt(*tensors, pos, "tensors: header " + std::to_string(i));
+        if (!headResult.ok()) {
+            if (!inCut(tensors, headResult.error()))
+                return headResult.takeError();
+            cutShort(at, "the header of tensor " + std::to_string(i) + " is cut");
+            break;
+        }
+        const auto* items = seqOf(g, *headResult);
         if (items == nullptr || items->size() != 3)
             return makeError(ErrorCode::Format, at, "tar tensors: header is not (key, storage key, type)");
         const std::string key = keyText((*items)[0]);
-        const auto storage = objects.find(keyText((*items)[1]));
+        const std::string storageKey = keyText((*items)[1]);
+        auto storage = objects.find(storageKey);
+        if ((storage == objects.end() || g.kind(storage->second) != ValueKind::Storage) && lost) {
+            // Its storage was in the part of the file that is missing: a storage without bytes.
+            StorageRecord rec;
+            std::string_view typeName;
+            rec.key = g.intern(storageKey);
+            rec.dtype = storageTypeOf(g, (*items)[2], typeName);
+            if (rec.dtype == DType::Unknown && g.valid((*items)[2])
+                && g.kind((*items)[2]) == ValueKind::Global) {
+                const std::string tensorType(
+                    g.global((*items)[2]).name); // FloatTensor -> FloatStorage
+                const auto t = tensorType.rfind("Tensor");
+                rec.dtype = t == std::string::npos
+                    ? DType::Unknown
+                    : dtypeFromStorageName(tensorType.substr(0, t) + "Storage");
+            }
+            doc.diagnostics.push_back({ Severity::Error, at,
+                "tensor " + key + ": its storage " + storageKey
+                    + " is missing (the file is cut before it)" });
+            storage = objects.insert_or_assign(storageKey, g.addStorage(rec, at)).first;
+        }
         if (storage == objects.end() || g.kind(storage->second) != ValueKind::Storage)
             return makeError(ErrorCode::Format, at, "tar tensors: tensor " + key + " names an unknown storage");
-        if (tensors->size - pos < 8)
+        if (tensors->size - pos < 8) {
+            if (tensors->cut) {
+                cutShort(tensors->offset + pos, "tensor " + key + "'s rank is cut");
+                break;
+            }
             return makeError(ErrorCode::Truncated, tensors->offset + pos, "tar tensors: ndim runs past the member");
+        }
         const std::byte* p = file.data() + tensors->offset + pos;
         const std::uint32_t ndim = static_cast<std::uint32_t>(le64(p) & 0xFFFFFFFFu);
         pos += 8;
+        if (ndim <= 64 && tensors->cut && tensors->size - pos < (2ull * ndim + 1) * 8) {
+            cutShort(tensors->offset + pos, "tensor " + key + "'s shape is cut");
+            break;
+        }
         if (ndim > 64 || tensors->size - pos < (2ull * ndim + 1) * 8)
             return makeError(ErrorCode::Format, tensors->offset + pos - 8, "tar tensors: bad rank " + std::to_string(ndim));
         TensorRecord t;
@@ -381,16 +523,38 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     ValueGraph& g = doc.graph;
     std::uint64_t pos = 0;
     const bool inflated = where.kept >= 0;
-    auto run = [&](const std::string& name, const std::function<Result<ValueId>(ValueId, std::uint64_t)>& persistent) -> Result<ValueId> {
+    // A checkpoint file (not a blob inside a pickle) cut short keeps what was read: the main
+    // pickle's partial stack when it is cut, the whole storages when they are.
+    const bool recover = objectOut != nullptr && !inflated;
+    auto run = [&](const std::string& name,
+                   const std::function<Result<ValueId>(ValueId, std::uint64_t)>& persistent,
+                   bool keepPartial = false) -> Result<ValueId> {
         PickleMachine machine(g, options);
         machine.setObserver(observer);
         if (persistent)
             machine.hooks().persistentLoad = persistent;
         if (pos >= bytes.size())
             return makeError(ErrorCode::Truncated, where.base + pos, "legacy checkpoint: " + name + " pickle is missing (file truncated)");
-        PS_ASSIGN(ValueId v, runPickle(doc, machine, name, bytes.subspan(pos), inflated ? pos : where.base + pos, inflated));
+        auto v = runPickle(
+            doc, machine, name, bytes.subspan(pos), inflated ? pos : where.base + pos, inflated);
+        if (!v.ok()) {
+            if (keepPartial && v.error().code != ErrorCode::Cancelled) {
+                doc.error = v.error();
+                keepPartialResult(doc, machine);
+            }
+            return v.takeError();
+        }
         pos += machine.consumed();
         return v;
+    };
+    // The file ends inside the storages: keep those read, mark the rest as missing.
+    bool wasCut = false;
+    auto cutShort = [&](std::uint64_t at, const std::string& what) {
+        wasCut = true;
+        doc.recovered = true;
+        doc.diagnostics.push_back({ Severity::Error, at,
+            "legacy checkpoint cut short: " + what + "; the file ends at byte "
+                + std::to_string(where.base + bytes.size()) + ", storages after it are missing" });
     };
 
     PS_ASSIGN(ValueId magic, run("magic number", {}));
@@ -469,15 +633,24 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     const std::size_t index = doc.pickles.size();
     if (mainIndex != nullptr)
         *mainIndex = index;
-    PS_ASSIGN(ValueId object, run("pickle", persistent));
+    PS_ASSIGN(ValueId object, run("pickle", persistent, recover));
     if (objectOut != nullptr)
         *objectOut = object;
     const std::uint64_t keysAt = where.base + pos;
-    PS_ASSIGN(ValueId keyList, run("storage keys", {}));
-    const auto* keys = seqOf(g, keyList);
-    if (keys == nullptr)
+    auto keyList = run("storage keys", {});
+    if (!keyList.ok() && recover && keyList.error().code != ErrorCode::Cancelled
+        && (pos >= bytes.size() || keyList.error().code == ErrorCode::Truncated
+            || keyList.error().code == ErrorCode::EndOfInput)) {
+        cutShort(
+            keysAt, "the storage key list is missing or cut (" + keyList.error().message + ")");
+        keyList = ValueId(kNullValue);
+    }
+    PS_TRY(keyList);
+    const auto* keys = isNull(*keyList) ? nullptr : seqOf(g, *keyList);
+    if (keys == nullptr && !isNull(*keyList))
         return makeError(ErrorCode::Format, keysAt, "legacy checkpoint: the storage key list is not a list");
-    for (ValueId k : *keys) {
+    static const std::vector<ValueId> kNoKeys;
+    for (ValueId k : keys != nullptr ? *keys : kNoKeys) {
         const auto key = textOf(g, k);
         const std::uint64_t at = where.base + pos;
         if (!key)
@@ -488,8 +661,13 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
                 "legacy checkpoint: storage key '" + std::string(*key) + "' was never referenced by the pickle; its size is unknown");
         StorageRecord& rec = g.storage(it->second);
         const std::uint32_t elsize = std::max<std::uint32_t>(dtypeSize(rec.dtype), 1);
-        if (bytes.size() - pos < 8)
+        if (bytes.size() - pos < 8) {
+            if (recover) {
+                cutShort(at, "storage '" + std::string(*key) + "' element count is cut");
+                break;
+            }
             return makeError(ErrorCode::Truncated, at, "legacy checkpoint: storage '" + std::string(*key) + "' element count runs past the end of the file");
+        }
         std::uint64_t n = le64(bytes.data() + pos);
         if (n != rec.numel && byteswap64(n) == rec.numel)
             n = rec.numel; // a big-endian writer's native count
@@ -498,9 +676,17 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
                     + std::to_string(rec.numel) + " declared");
         pos += 8;
         std::uint64_t length = 0;
-        if (__builtin_mul_overflow(n, elsize, &length) || length > bytes.size() - pos)
+        if (__builtin_mul_overflow(n, elsize, &length) || length > bytes.size() - pos) {
+            if (recover) {
+                cutShort(at,
+                    "storage '" + std::string(*key) + "' (" + std::to_string(n)
+                        + " elements from byte " + std::to_string(where.base + pos) + ") is cut: "
+                        + std::to_string(bytes.size() - pos) + " of its bytes are present");
+                break;
+            }
             return makeError(ErrorCode::Truncated, at,
                 "legacy checkpoint: storage '" + std::string(*key) + "' (" + std::to_string(n) + " elements) runs past the end of the file");
+        }
         rec.bytes = { where.base + pos, length, where.kept };
         rec.bytesFound = true;
         rec.numel = n;
@@ -521,7 +707,7 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     for (const auto& [key, id] : roots)
         if (!g.storage(id).bytesFound)
             warn(doc, g.offset(id), "legacy checkpoint: storage '" + key + "' has no data in the file");
-    if (pos < bytes.size() && !inflated)
+    if (pos < bytes.size() && !inflated && !wasCut)
         doc.diagnostics.push_back({ Severity::Info, where.base + pos, std::to_string(bytes.size() - pos) + " trailing bytes after the storages" });
     return object;
 }
@@ -549,7 +735,8 @@ Result<void> loadArchive(Document& doc, FileFormat format, const LoadOptions& op
         if (!root.ok()) {
             if (doc.pickles.size() <= index)
                 return root.takeError();
-            doc.root = object;
+            if (!isNull(object))
+                doc.root = object; // else the partial stack of a cut pickle is already the root
             doc.error = root.takeError();
             return {};
         }

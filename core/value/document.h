@@ -61,6 +61,11 @@ struct Document {
     std::vector<Diagnostic> diagnostics;
     // Set when loading stopped on an error: the graph holds what was built before it.
     std::optional<Error> error;
+    // Read from a damaged container (an archive cut short, its zip directory missing): what
+    // could be read is in the graph, storages whose bytes are missing have bytesFound false,
+    // and the diagnostics say what was lost and where. `error` is set only if the main pickle
+    // itself is cut.
+    bool recovered = false;
 
     const PickleStream& main() const { return pickles.at(mainPickle); }
 };

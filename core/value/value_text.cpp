@@ -1429,7 +1429,8 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
     case ValueKind::Storage: {
         const StorageRecord& s = g.storage(id);
         return "storage " + std::string(dtypeName(s.dtype)) + " (" + countText(s.numel, "element")
-            + ", key " + std::string(s.key) + ", " + std::string(s.location) + ")";
+            + ", key " + std::string(s.key) + ", " + std::string(s.location) + ")"
+            + (s.bytesFound ? "" : " (data missing)");
     }
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
@@ -1439,6 +1440,9 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
             out += " " + std::string(layoutName(t.layout));
         if (t.requiresGrad && t.cls != TensorClass::Parameter)
             out += " requires_grad";
+        if (t.layout == TensorLayout::Strided && g.valid(t.storage)
+            && g.kind(t.storage) == ValueKind::Storage && !g.storage(t.storage).bytesFound)
+            out += " (data missing)";
         return truncated(out, maxChars);
     }
     case ValueKind::NdArray: {

@@ -2,7 +2,9 @@
 """Writes the torch/numpy fixtures of tests/torch into tests/data/torch, and expectations.json
 captured from torch.load / pickle.load. Run with Debian's /usr/bin/python3 (torch 1.13, numpy).
 
-    /usr/bin/python3 tests/torch/gen_torch_fixtures.py [OUTDIR]
+    /usr/bin/python3 tests/torch/gen_torch_fixtures.py [OUTDIR] [--recovery-only]
+
+--recovery-only writes only OUTDIR/recovery/ (truncated checkpoints and their expected.json).
 
 Also writes resources/samples/sample_checkpoint.pt (the GUI's bundled sample).
 """
@@ -23,7 +25,9 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "tests", "data", "torch")
+RECOVERY_ONLY = "--recovery-only" in sys.argv  # only recovery/ (the truncated checkpoints)
+ARGS = [a for a in sys.argv[1:] if a != "--recovery-only"]
+OUT = ARGS[0] if ARGS else os.path.join(REPO, "tests", "data", "torch")
 os.makedirs(OUT, exist_ok=True)
 
 expect = {}  # file -> {"format":..., "tensors":[...], ...}
@@ -146,8 +150,231 @@ def save(obj, name, legacy=False, **kw):
     torch.save(obj, path_of(name), _use_new_zipfile_serialization=not legacy, **kw)
 
 
+# --- legacy tar, built by hand following torch 1.13's legacy_load --------------------------
+def build_legacy_tar(fname):
+    # five storages: float32, int64, float16, float64, uint8; keys look like pointers
+    keys = [140234567812345 + 64 * i for i in range(5)]
+    sdefs = [
+        (keys[0], torch.FloatStorage, np.arange(12, dtype="<f4") * 0.5),
+        (keys[1], torch.LongStorage, np.array([5, -6, 7, 2**40], dtype="<i8")),
+        (keys[2], torch.HalfStorage, np.array([1.0, -2.0, 0.5, 65504.0], dtype="<f2")),
+        (keys[3], torch.DoubleStorage, np.array([3.25, -1e10, 1e-300], dtype="<f8")),
+        (keys[4], torch.ByteStorage, np.array([1, 2, 3, 250], dtype="u1")),
+    ]
+    view_key = 140234567899999
+    sbuf = io.BytesIO()
+    pickle.dump(len(sdefs), sbuf, protocol=2)
+    for key, stype, arr in sdefs:
+        pickle.dump((key, "cpu", stype), sbuf, protocol=2)
+        sbuf.write(struct.pack("<q", arr.size))
+        sbuf.write(arr.tobytes())
+    pickle.dump([(view_key, keys[0], 4, 6)], sbuf, protocol=2)
+    # seven tensors (key, storage key, type), shape, stride, offset
+    tkeys = [150000000000000 + 8 * i for i in range(7)]
+    tdefs = [
+        (tkeys[0], keys[0], torch.FloatTensor, (3, 4), (4, 1), 0),
+        (tkeys[1], keys[0], torch.FloatTensor, (4, 3), (1, 4), 0),  # column-major
+        (tkeys[2], keys[0], torch.FloatTensor, (2, 2), (2, 1), 8),  # shares, offset 8
+        (tkeys[3], keys[1], torch.LongTensor, (4,), (1,), 0),
+        (tkeys[4], keys[2], torch.HalfTensor, (2, 2), (2, 1), 0),
+        (tkeys[5], keys[3], torch.DoubleTensor, (3,), (1,), 0),
+        (tkeys[6], view_key, torch.FloatTensor, (2, 3), (3, 1), 0),  # on the storage view
+    ]
+    tbuf = io.BytesIO()
+    pickle.dump(len(tdefs), tbuf, protocol=2)
+    for key, skey, ttype, size, stride, off in tdefs:
+        pickle.dump((key, skey, ttype), tbuf, protocol=2)
+        tbuf.write(struct.pack("<i", len(size)) + b"\0\0\0\0")
+        tbuf.write(struct.pack("<%dq" % len(size), *size))
+        tbuf.write(struct.pack("<%dq" % len(size), *stride))
+        tbuf.write(struct.pack("<q", off))
+
+    class Ref:
+        def __init__(self, key):
+            self.key = key
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            return str(obj.key) if isinstance(obj, Ref) else None
+
+    obj = collections.OrderedDict([
+        ("matrix", Ref(tkeys[0])), ("colmajor", Ref(tkeys[1])), ("shared", Ref(tkeys[2])),
+        ("longs", Ref(tkeys[3])), ("halves", Ref(tkeys[4])), ("doubles", Ref(tkeys[5])),
+        ("on_view", Ref(tkeys[6])), ("bare_storage", Ref(keys[4])), ("epoch", 3)])
+    pbuf = io.BytesIO()
+    P(pbuf, protocol=2).dump(obj)
+    sysbuf = pickle.dumps({'protocol_version': 1000, 'little_endian': True,
+                           'type_sizes': {'short': 2, 'int': 4, 'long': 4}}, protocol=2)
+    with tarfile.open(fname, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in [("sys_info", sysbuf), ("pickle", pbuf.getvalue()),
+                           ("tensors", tbuf.getvalue()), ("storages", sbuf.getvalue())]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1500000000.5  # a float mtime: Python writes a PAX header
+            tar.addfile(info, io.BytesIO(data))
+
+
 torch.manual_seed(1234)
 np.random.seed(1234)
+
+# --- truncated checkpoints (recovery/): an interrupted download of each format -----------------
+# A small checkpoint saved in the zip, legacy and tar formats, and copies cut at chosen bytes.
+# recovery/expected.json holds, per cut file: its source, the cut offset, what torch.load of the
+# whole file gives ("tensors", as expectations.json), the storage keys whose bytes lie wholly
+# before the cut ("complete_keys", from the container's own layout), and whether the main pickle
+# is whole ("main_pickle_complete").
+def write_recovery_fixtures():
+    rdir = os.path.join(OUT, "recovery")
+    os.makedirs(rdir, exist_ok=True)
+    rpath = lambda name: os.path.join(rdir, name)
+    torch.manual_seed(99)
+    w = torch.arange(12, dtype=torch.float32).reshape(3, 4) * 0.5
+    obj = {"epoch": 7, "name": "tiny", "w": w, "b": torch.tensor([1, -2, 3]),
+           "h": torch.randn(4).half(), "d": torch.linspace(0, 1, 64, dtype=torch.float64),
+           "w_t": w.t(), "last": torch.full((5,), 2.5)}
+    out = {}
+
+    def zip_layout(data):
+        """[(name, data offset, compressed size)] in file order, and the central directory offset."""
+        z = zipfile.ZipFile(io.BytesIO(data))
+        rows = []
+        for info in z.infolist():
+            h = info.header_offset
+            n, e = struct.unpack("<HH", data[h + 26:h + 30])
+            rows.append((info.filename, h + 30 + n + e, info.compress_size))
+        rows.sort(key=lambda r: r[1])
+        return rows, z.start_dir
+
+    def zip_cuts(name, data, cuts):
+        full = torch.load(io.BytesIO(data))
+        rows, _ = zip_layout(data)
+        for label, cut in cuts:
+            fname = name.replace(".pt", "_" + label + ".pt")
+            with open(rpath(fname), "wb") as f:
+                f.write(data[:cut])
+            complete = [r[0].split("/")[-1] for r in rows if "/data/" in r[0] and r[1] + r[2] <= cut]
+            pkl = [r for r in rows if r[0].endswith("/data.pkl")][0]
+            out[fname] = {"source": name, "format": "torch-zip", "cut": cut,
+                          "tensors": walk(full), "complete_keys": sorted(complete),
+                          "main_pickle_complete": pkl[1] + pkl[2] <= cut}
+
+    # zip, as torch.save writes it (STORED, sizes in data descriptors, 64-byte aligned data)
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    zdata = buf.getvalue()
+    with open(rpath("tiny_zip.pt"), "wb") as f:
+        f.write(zdata)
+    rows, cd = zip_layout(zdata)
+    storages = [r for r in rows if "/data/" in r[0]]
+    pkl = [r for r in rows if r[0].endswith("/data.pkl")][0]
+    third = storages[2]
+    zip_cuts("tiny_zip.pt", zdata, [
+        ("cut_in_storage", third[1] + third[2] // 2),
+        ("cut_in_directory", cd + 30),
+        ("cut_after_data_pkl", pkl[1] + pkl[2]),
+        ("cut_in_data_pkl", pkl[1] + pkl[2] // 2),
+    ])
+
+    # the same records DEFLATEd by a streaming writer (general purpose bit 3, sizes after the data)
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.buf = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buf += b
+            return len(b)
+
+    sink = Unseekable()
+    zin = zipfile.ZipFile(io.BytesIO(zdata))
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename), zipfile.ZIP_DEFLATED)
+    sdata = bytes(sink.buf)
+    assert all(i.flag_bits & 8 for i in zipfile.ZipFile(io.BytesIO(sdata)).infolist())
+    with open(rpath("tiny_streamed.pt"), "wb") as f:
+        f.write(sdata)
+    rows, cd = zip_layout(sdata)
+    storages = [r for r in rows if "/data/" in r[0]]
+    zip_cuts("tiny_streamed.pt", sdata, [
+        ("cut_in_directory", cd + 30),
+        ("cut_in_storage", storages[3][1] + storages[3][2] // 2),
+    ])
+
+    # legacy (torch < 1.6 format): five pickles, then each storage as an 8-byte count + bytes
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=False)
+    ldata = buf.getvalue()
+    with open(rpath("tiny_legacy.pt"), "wb") as f:
+        f.write(ldata)
+    sizes = {}
+
+    class Keys(pickle.Unpickler):
+        def persistent_load(self, pid):
+            sizes[pid[2]] = (int(pid[4]), pid[1](0).element_size())
+            return pid[1](int(pid[4]))
+
+    stream = io.BytesIO(ldata)
+    for _ in range(3):
+        pickle.load(stream)  # magic number, protocol version, sys_info
+    pickle_start = stream.tell()
+    Keys(stream).load()
+    pickle_end = stream.tell()
+    keys = pickle.load(stream)
+    ends = {}
+    pos = stream.tell()
+    for k in keys:
+        pos += 8 + sizes[k][0] * sizes[k][1]
+        ends[k] = pos
+    full = torch.load(io.BytesIO(ldata))
+    middle = keys[len(keys) // 2]
+    for label, cut in [("cut_in_storage", ends[middle] - 3),
+                       ("cut_in_pickle", (pickle_start + pickle_end) // 2)]:
+        fname = "tiny_legacy_" + label + ".pt"
+        with open(rpath(fname), "wb") as f:
+            f.write(ldata[:cut])
+        out[fname] = {"source": "tiny_legacy.pt", "format": "torch-legacy", "cut": cut,
+                      "tensors": walk(full), "complete_keys": sorted(k for k in keys if ends[k] <= cut),
+                      "main_pickle_complete": pickle_end <= cut}
+
+    # legacy tar (torch <= 0.3): the storages member is last; cut inside it
+    build_legacy_tar(rpath("tiny_tar.pt"))
+    with open(rpath("tiny_tar.pt"), "rb") as f:
+        tdata = f.read()
+    tar = tarfile.open(rpath("tiny_tar.pt"))
+    member = tar.getmember("storages")
+    sbytes = tdata[member.offset_data:member.offset_data + member.size]
+    stream = io.BytesIO(sbytes)
+    ends = {}
+    roots = []
+    for _ in range(pickle.load(stream)):
+        key, _, stype = pickle.load(stream)
+        n = struct.unpack("<q", stream.read(8))[0]
+        stream.seek(n * stype(0).element_size(), 1)
+        ends[str(key)] = member.offset_data + stream.tell()
+        roots.append(str(key))
+    views = pickle.load(stream)
+    views_end = member.offset_data + stream.tell()  # the view list follows every storage
+    full = torch.load(rpath("tiny_tar.pt"))
+    cut = ends[roots[2]] - 2  # inside the third storage's bytes
+    complete = [k for k in roots if ends[k] <= cut]
+    complete += [str(v[0]) for v in views if str(v[1]) in complete and views_end <= cut]
+    with open(rpath("tiny_tar_cut_in_storage.pt"), "wb") as f:
+        f.write(tdata[:cut])
+    out["tiny_tar_cut_in_storage.pt"] = {"source": "tiny_tar.pt", "format": "torch-tar", "cut": cut,
+                                         "tensors": walk(full), "complete_keys": sorted(complete),
+                                         "main_pickle_complete": True}
+    with open(os.path.join(rdir, "expected.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+    print("wrote", len(out), "truncated checkpoints to", rdir)
+
+
+if RECOVERY_ONLY:
+    write_recovery_fixtures()
+    sys.exit(0)
+
 
 
 # --- a small CNN ---------------------------------------------------------------------------
@@ -395,70 +622,6 @@ with zipfile.ZipFile(path_of("deflated_zip.pt"), "w", zipfile.ZIP_DEFLATED) as z
     for info in zin.infolist():
         zout.writestr(info.filename, zin.read(info.filename), zipfile.ZIP_DEFLATED)
 capture("deflated_zip.pt", "torch-zip")
-
-# --- legacy tar, built by hand following torch 1.13's legacy_load --------------------------
-def build_legacy_tar(fname):
-    # five storages: float32, int64, float16, float64, uint8; keys look like pointers
-    keys = [140234567812345 + 64 * i for i in range(5)]
-    sdefs = [
-        (keys[0], torch.FloatStorage, np.arange(12, dtype="<f4") * 0.5),
-        (keys[1], torch.LongStorage, np.array([5, -6, 7, 2**40], dtype="<i8")),
-        (keys[2], torch.HalfStorage, np.array([1.0, -2.0, 0.5, 65504.0], dtype="<f2")),
-        (keys[3], torch.DoubleStorage, np.array([3.25, -1e10, 1e-300], dtype="<f8")),
-        (keys[4], torch.ByteStorage, np.array([1, 2, 3, 250], dtype="u1")),
-    ]
-    view_key = 140234567899999
-    sbuf = io.BytesIO()
-    pickle.dump(len(sdefs), sbuf, protocol=2)
-    for key, stype, arr in sdefs:
-        pickle.dump((key, "cpu", stype), sbuf, protocol=2)
-        sbuf.write(struct.pack("<q", arr.size))
-        sbuf.write(arr.tobytes())
-    pickle.dump([(view_key, keys[0], 4, 6)], sbuf, protocol=2)
-    # seven tensors (key, storage key, type), shape, stride, offset
-    tkeys = [150000000000000 + 8 * i for i in range(7)]
-    tdefs = [
-        (tkeys[0], keys[0], torch.FloatTensor, (3, 4), (4, 1), 0),
-        (tkeys[1], keys[0], torch.FloatTensor, (4, 3), (1, 4), 0),  # column-major
-        (tkeys[2], keys[0], torch.FloatTensor, (2, 2), (2, 1), 8),  # shares, offset 8
-        (tkeys[3], keys[1], torch.LongTensor, (4,), (1,), 0),
-        (tkeys[4], keys[2], torch.HalfTensor, (2, 2), (2, 1), 0),
-        (tkeys[5], keys[3], torch.DoubleTensor, (3,), (1,), 0),
-        (tkeys[6], view_key, torch.FloatTensor, (2, 3), (3, 1), 0),  # on the storage view
-    ]
-    tbuf = io.BytesIO()
-    pickle.dump(len(tdefs), tbuf, protocol=2)
-    for key, skey, ttype, size, stride, off in tdefs:
-        pickle.dump((key, skey, ttype), tbuf, protocol=2)
-        tbuf.write(struct.pack("<i", len(size)) + b"\0\0\0\0")
-        tbuf.write(struct.pack("<%dq" % len(size), *size))
-        tbuf.write(struct.pack("<%dq" % len(size), *stride))
-        tbuf.write(struct.pack("<q", off))
-
-    class Ref:
-        def __init__(self, key):
-            self.key = key
-
-    class P(pickle.Pickler):
-        def persistent_id(self, obj):
-            return str(obj.key) if isinstance(obj, Ref) else None
-
-    obj = collections.OrderedDict([
-        ("matrix", Ref(tkeys[0])), ("colmajor", Ref(tkeys[1])), ("shared", Ref(tkeys[2])),
-        ("longs", Ref(tkeys[3])), ("halves", Ref(tkeys[4])), ("doubles", Ref(tkeys[5])),
-        ("on_view", Ref(tkeys[6])), ("bare_storage", Ref(keys[4])), ("epoch", 3)])
-    pbuf = io.BytesIO()
-    P(pbuf, protocol=2).dump(obj)
-    sysbuf = pickle.dumps({'protocol_version': 1000, 'little_endian': True,
-                           'type_sizes': {'short': 2, 'int': 4, 'long': 4}}, protocol=2)
-    with tarfile.open(fname, "w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in [("sys_info", sysbuf), ("pickle", pbuf.getvalue()),
-                           ("tensors", tbuf.getvalue()), ("storages", sbuf.getvalue())]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = 1500000000.5  # a float mtime: Python writes a PAX header
-            tar.addfile(info, io.BytesIO(data))
-
 
 build_legacy_tar(path_of("legacy_tar.pt"))
 tar_loaded = torch.load(path_of("legacy_tar.pt"))
@@ -720,6 +883,8 @@ sample = os.path.join(REPO, "resources", "samples", "sample_checkpoint.pt")
 sample_checkpoint(sample)
 sample_checkpoint(path_of("sample_checkpoint.pt"))
 capture("sample_checkpoint.pt", "torch-zip")
+
+write_recovery_fixtures()
 
 with open(os.path.join(OUT, "expectations.json"), "w") as f:
     json.dump(expect, f, indent=1, sort_keys=True)

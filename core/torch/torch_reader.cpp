@@ -91,6 +91,14 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
                 + std::to_string(ctx.doc.source->size()) + ") before its record " + record });
     } else if (entry == nullptr) {
         warn(ctx.doc, offset, "storage '" + std::string(*key) + "' has no record " + record + " in the archive");
+    } else if (std::uint64_t need = 0; entry->cut && entry->method == 0 && dtypeSize(rec.dtype) > 0
+               && !__builtin_mul_overflow(rec.numel, dtypeSize(rec.dtype), &need) && need <= entry->availableBytes) {
+        // The file ends after the bytes the pickle declares (before the record's data descriptor).
+        rec.bytes = { entry->dataOffset, need, -1 };
+        rec.bytesFound = true;
+        warn(ctx.doc, entry->dataOffset,
+            "storage '" + std::string(*key) + "': the file ends after its " + std::to_string(need)
+                + " declared bytes, before the end of its record; read as whole");
     } else if (entry->cut) {
         ctx.doc.diagnostics.push_back({ Severity::Error, entry->dataOffset,
             "storage '" + std::string(*key) + "' is cut at byte "

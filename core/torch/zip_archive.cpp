@@ -478,7 +478,9 @@ Result<std::vector<std::byte>> ZipArchive::partialBytes(
         return makeError(ErrorCode::Unsupported, entry.localHeaderOffset,
             "zip: record " + entry.name + " uses compression method "
                 + std::to_string(entry.method));
-    Inflated out = inflateRaw(present, std::uint64_t(1) << 16, maxBytes);
+    // DEFLATE expands at most ~1032:1: a cut stream cannot honestly give more than that.
+    const std::uint64_t cap = std::min<std::uint64_t>(maxBytes, present.size() > UINT64_MAX / 1032 ? UINT64_MAX : present.size() * 1032 + 1024);
+    Inflated out = inflateRaw(present, std::uint64_t(1) << 16, cap);
     if (out.bytes.empty())
         return makeError(ErrorCode::Format, entry.dataOffset,
             "zip: record " + entry.name + ": nothing inflates from its "

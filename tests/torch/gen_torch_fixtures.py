@@ -273,6 +273,7 @@ def write_recovery_fixtures():
         ("cut_in_directory", cd + 30),
         ("cut_after_data_pkl", pkl[1] + pkl[2]),
         ("cut_in_data_pkl", pkl[1] + pkl[2] // 2),
+        ("cut_before_descriptor", storages[1][1] + storages[1][2]),  # after data/1's bytes
     ])
 
     # the same records DEFLATEd by a streaming writer (general purpose bit 3, sizes after the data)

@@ -104,6 +104,8 @@ private Q_SLOTS:
             << "tiny_zip_cut_after_data_pkl.pt";
         QTest::newRow("a zip cut inside data.pkl keeps the partial graph with the error set")
             << "tiny_zip_cut_in_data_pkl.pt";
+        QTest::newRow("a zip cut after a storage's bytes, before its data descriptor, keeps that storage")
+            << "tiny_zip_cut_before_descriptor.pt";
         QTest::newRow(
             "a streamed DEFLATE zip cut in its directory finds sizes in the data descriptors")
             << "tiny_streamed_cut_in_directory.pt";

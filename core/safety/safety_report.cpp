@@ -634,6 +634,39 @@ SafetyReport scan(const Document& doc, const Prescan* prescan)
                 use.path = pathOf(g, reach, found);
             }
         }
+        // A storage type's GLOBAL (torch.FloatStorage) builds no value that stays: the
+        // persistent id it sits in is consumed by persistent_load, which makes the storage. Its
+        // path is that of the first reachable storage of its type made after it in this stream.
+        const PickleStream& stream = doc.pickles[s];
+        if (stream.inflated)
+            continue; // its offsets are not file offsets
+        std::unordered_map<std::string_view, std::vector<std::pair<std::uint64_t, ValueId>>>
+            storages;
+        for (const std::uint32_t i : reach.visited) {
+            const ValueId id { i };
+            if (g.kind(id) == ValueKind::Storage && !g.storage(id).typeName.empty())
+                storages[g.storage(id).typeName].emplace_back(g.offset(id), id);
+        }
+        if (storages.empty())
+            continue;
+        for (auto& [type, list] : storages)
+            std::sort(list.begin(), list.end());
+        const std::uint64_t streamEnd = stream.offset + stream.bytes.size();
+        for (std::size_t i = begin; i < end; ++i) {
+            GlobalUse& use = b.report.globals[i];
+            if (use.reachable || !use.useOffsets.empty())
+                continue;
+            const auto type = storages.find(use.pickledName);
+            if (type == storages.end())
+                continue;
+            const auto it = std::lower_bound(type->second.begin(), type->second.end(),
+                std::pair<std::uint64_t, ValueId> { use.offset, ValueId { 0 } });
+            if (it == type->second.end() || it->first >= streamEnd)
+                continue;
+            use.value = it->second;
+            use.reachable = true;
+            use.path = pathOf(g, reach, it->second);
+        }
     }
 
     // Archive anomalies: storages shorter than declared, data/ records nothing references.

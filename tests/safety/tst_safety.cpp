@@ -364,6 +364,29 @@ private Q_SLOTS:
             << "$['state_dict']";
     }
 
+    // A storage type builds no value that stays (persistent_load consumes its persistent id):
+    // it is used at the first storage of its type, the first tensor's of the state dict.
+    void fillsTheUsedAtPathOfAStorageType_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("a zip checkpoint's FloatStorage is at its first float tensor's storage")
+            << "torch_zip_payload.pt";
+        QTest::newRow("a legacy checkpoint's FloatStorage is at its first float tensor's storage")
+            << "torch_legacy_payload.pt";
+    }
+    void fillsTheUsedAtPathOfAStorageType()
+    {
+        QFETCH(QString, file);
+        const SafetyReport report = reportFor(dataDir() + "/malicious/" + file);
+        const GlobalUse* storage = nullptr;
+        for (const GlobalUse& use : report.globals)
+            if (use.module == "torch" && use.name == "FloatStorage")
+                storage = &use;
+        QVERIFY(storage != nullptr);
+        QVERIFY(storage->reachable);
+        QCOMPARE(QString::fromStdString(storage->path), QString("$['state_dict']['w'].storage"));
+    }
+
     void fillsTheUsedAtPathOfEveryReachableGlobal()
     {
         QFETCH(QString, file);

@@ -253,10 +253,12 @@ ZipArchive ZipArchive::recoverFromLocalHeaders(std::span<const std::byte> file)
             const bool sized = (flags & 8) == 0;
             e.compressedSize = sized ? compressed : e.availableBytes;
             e.size = sized ? uncompressed : 0;
-            e.dataError = "cut: the file ends at byte " + std::to_string(size)
-                + " inside its data (" + std::to_string(e.availableBytes) + " bytes present"
+            // With bit 3 the data's length is known only from the descriptor after it.
+            const std::string where = sized ? "inside its data" : "inside its data or its data descriptor";
+            e.dataError = "cut: the file ends at byte " + std::to_string(size) + " " + where + " ("
+                + std::to_string(e.availableBytes) + " bytes present"
                 + (sized ? " of " + std::to_string(compressed) : std::string()) + ")";
-            stop(size, "the end of the file inside the data of " + e.name);
+            stop(size, std::string("the end of the file inside the data ") + (sized ? "" : "or data descriptor ") + "of " + e.name);
             zip.m_entries.push_back(std::move(e));
             break;
         }

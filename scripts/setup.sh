@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages PickleScope needs. Usage: scripts/setup.sh [build|gui|test|fixtures|all]
-#   build    compiler, CMake, Ninja, Qt 6, QuaZip, mimalloc (always)
+# Installs the Debian 12 packages PickleScope needs. Usage: scripts/setup.sh [build|gui|test|fixtures|package|all]
+#   build    compiler, CMake, Ninja, Qt 6, QuaZip, mimalloc, help2man (man pages) (always)
 #   gui      + Xvfb, xdotool, ImageMagick (screenshots, GUI under a virtual display)
 #   test     + clang and its sanitizer/fuzzer runtime, Xvfb
 #   fixtures + python3-torch, python3-numpy (regenerating fixtures, benchmarks)
+#   package  + dpkg-dev (dpkg-shlibdeps for CPack), file (scripts/package.sh)
+#   test and all also get desktop-file-utils, appstream, shared-mime-info (package metadata checks)
 set -euo pipefail
 what="${1:-build}"
-pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev libqt6svg6 libmimalloc-dev python3 ccache)
+pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev libqt6svg6 libmimalloc-dev python3 ccache help2man)
 case "$what" in
   build) ;;
   gui) pkgs+=(xvfb xauth xdotool imagemagick) ;;
-  test) pkgs+=(clang libclang-rt-14-dev xvfb xauth imagemagick) ;;
+  test) pkgs+=(clang libclang-rt-14-dev xvfb xauth imagemagick desktop-file-utils appstream shared-mime-info dpkg-dev file man-db) ;;
   fixtures) pkgs+=(python3-torch python3-numpy time) ;;
-  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy time) ;;
-  *) echo "usage: $0 [build|gui|test|fixtures|all]" >&2; exit 2 ;;
+  package) pkgs+=(dpkg-dev file) ;;
+  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy time desktop-file-utils appstream shared-mime-info dpkg-dev file man-db) ;;
+  *) echo "usage: $0 [build|gui|test|fixtures|package|all]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

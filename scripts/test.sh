@@ -22,6 +22,13 @@ summary() {
 
 if [ "${1:-}" = "--quick" ]; then summary; exit 0; fi
 
+# The Debian package (a release build with LTO: minutes): built and checked in a scratch root
+# when PICKLESCOPE_TEST_PACKAGE=1.
+if [ "${PICKLESCOPE_TEST_PACKAGE:-0}" = 1 ]; then
+  echo "== package (release preset, CPack DEB, dpkg -x check)"
+  scripts/package.sh --check
+fi
+
 echo "== build (asan preset: ASan + UBSan)"
 scripts/build.sh asan
 echo "== tests (asan)"

@@ -2,14 +2,23 @@
 // what torch.load(weights_only=True) would refuse. Exit 0 when nothing dangerous was found
 // (unknown globals are listed), 3 when something dangerous was, 1 when the file is malformed
 // and nothing dangerous was seen before the error.
+//
+// picklescope-cli scan PATH... [--recursive] [--jobs N] [--format text|json|sarif]
+// [--fail-on dangerous|unknown]: many files (folders walked, in parallel), one line per file or
+// the batch JSON / SARIF 2.1.0 of core/safety. Exit 3 when a file is dangerous (or unknown with
+// --fail-on unknown), else 1 when a file could not be read or is malformed, else 0.
 
 #include "app/cli/cli_command.h"
+#include "core/safety/batch_scan.h"
 #include "core/safety/safety_report.h"
+#include "core/safety/sarif_writer.h"
 #include "core/safety/scanned_load.h"
 #include "core/value/byte_source.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -259,11 +268,116 @@ void printJson(const std::string& fileName, const core::Document* doc, const Saf
     std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+// One line per file, the worst globals under it, a summary line.
+void printBatchText(const core::safety::BatchResult& result)
+{
+    using core::safety::FileStatus;
+    for (const core::safety::FileScan& file : result.files) {
+        if (file.status == FileStatus::Skipped)
+            continue;
+        if (file.status == FileStatus::Error) {
+            std::printf("%-9s  %s: %s\n", "error", printable(file.path).c_str(),
+                printable(file.error).c_str());
+            continue;
+        }
+        const SafetyReport& report = file.report;
+        std::printf("%-9s  %s (%s)", verdictLabel(report.verdict).c_str(),
+            printable(file.path).c_str(), file.format.c_str());
+        if (report.dangerousCount + report.unknownCount > 0)
+            std::printf(": %zu dangerous, %zu unknown global use(s)", report.dangerousCount,
+                report.unknownCount);
+        std::printf("\n");
+        if (!file.error.empty())
+            std::printf("             malformed: %s\n", printable(file.error).c_str());
+        for (const GlobalUse& use : report.globals) {
+            if (use.verdict == Verdict::Safe)
+                continue;
+            std::printf("             %-9s  %s: %s (%s at byte %llu%s)\n",
+                verdictLabel(use.verdict).c_str(), printable(use.module + "." + use.name).c_str(),
+                printable(use.reason).c_str(), printable(use.pickle).c_str(),
+                static_cast<unsigned long long>(use.offset),
+                use.path.empty() ? "" : (", " + printable(use.path)).c_str());
+        }
+        for (const auto& finding : report.findingDetails)
+            if (finding.verdict != Verdict::Safe)
+                std::printf("             %-9s  %s (%s at byte %llu)\n",
+                    verdictLabel(finding.verdict).c_str(), printable(finding.message).c_str(),
+                    printable(finding.pickle).c_str(),
+                    static_cast<unsigned long long>(finding.offset));
+    }
+    const core::safety::BatchSummary& s = result.summary;
+    std::printf("summary: %zu scanned (%zu dangerous, %zu unknown, %zu clean), %zu skipped, %zu "
+                "error(s)\n",
+        s.scanned, s.dangerous, s.unknown, s.clean, s.skipped, s.errors);
+}
+
+int runBatch(const cli::Args& args, const core::LoadOptions& load, const std::string& format)
+{
+    core::safety::BatchOptions options;
+    options.load = load;
+    options.recursive = args.has("--recursive") || args.has("-r");
+    if (args.has("--jobs")) {
+        const std::string text = args.get("--jobs");
+        unsigned jobs = 0;
+        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), jobs);
+        if (ec != std::errc() || ptr != text.data() + text.size() || jobs == 0 || jobs > 1024) {
+            std::fprintf(stderr, "picklescope-cli: --jobs needs a number from 1 to 1024\n");
+            return cli::ExitUsage;
+        }
+        options.jobs = jobs;
+    }
+    const std::string failOn = args.get("--fail-on", "dangerous");
+    if (failOn != "dangerous" && failOn != "unknown") {
+        std::fprintf(stderr, "picklescope-cli: --fail-on must be dangerous or unknown\n");
+        return cli::ExitUsage;
+    }
+    const core::safety::BatchResult result = core::safety::scanPaths(args.positionals, options);
+    if (format == "json") {
+        const QByteArray json = core::safety::batchToJson(result);
+        std::fwrite(json.constData(), 1, static_cast<std::size_t>(json.size()), stdout);
+    } else if (format == "sarif") {
+        const QByteArray sarif = core::safety::toSarif(result, PICKLESCOPE_VERSION);
+        std::fwrite(sarif.constData(), 1, static_cast<std::size_t>(sarif.size()), stdout);
+    } else {
+        printBatchText(result);
+    }
+    for (const core::safety::FileScan& file : result.files)
+        if (file.malformed())
+            std::fprintf(
+                stderr, "picklescope-cli: %s: %s\n", file.path.c_str(), file.error.c_str());
+    const core::safety::BatchSummary& s = result.summary;
+    if (s.dangerous > 0 || (failOn == "unknown" && s.unknown > 0))
+        return cli::ExitDangerous;
+    if (s.errors > 0)
+        return cli::ExitMalformed;
+    return cli::ExitOk;
+}
+
 int runScan(const cli::Args& args)
 {
     core::LoadOptions options;
     if (!cli::loadOptionsFrom(args, options))
         return cli::ExitUsage;
+    const std::string format = args.get("--format", "text");
+    if (format != "text" && format != "json" && format != "sarif") {
+        std::fprintf(stderr, "picklescope-cli: --format must be text, json or sarif\n");
+        return cli::ExitUsage;
+    }
+    if (args.has("--json") && args.has("--format")) {
+        std::fprintf(stderr, "picklescope-cli: --json is the one-file report; use --format\n");
+        return cli::ExitUsage;
+    }
+    // One file, no batch option: the detailed report of one file (--json its JSON form).
+    std::error_code ec;
+    const bool batch = args.positionals.size() > 1 || format != "text" || args.has("--recursive")
+        || args.has("-r") || std::filesystem::is_directory(args.positionals.front(), ec);
+    if (batch)
+        return runBatch(args, options, args.has("--json") ? std::string("json") : format);
+    const std::string failOn = args.get("--fail-on", "dangerous");
+    if (failOn != "dangerous" && failOn != "unknown") {
+        std::fprintf(stderr, "picklescope-cli: --fail-on must be dangerous or unknown\n");
+        return cli::ExitUsage;
+    }
     const std::string& path = args.positionals.front();
     auto loaded = core::safety::loadAndScan(path, options);
     SafetyReport report;
@@ -297,7 +411,8 @@ int runScan(const cli::Args& args)
         printJson(fileName, doc.get(), report, loadError);
     else
         printText(fileName, doc.get(), report, loadError);
-    if (report.verdict == Verdict::Dangerous)
+    if (report.verdict == Verdict::Dangerous
+        || (failOn == "unknown" && report.verdict == Verdict::Unknown))
         return cli::ExitDangerous;
     if (!loadError.empty()) {
         std::fprintf(stderr, "picklescope-cli: %s: %s\n", fileName.c_str(), loadError.c_str());
@@ -308,6 +423,9 @@ int runScan(const cli::Args& args)
 
 } // namespace
 
-PS_CLI_COMMAND({ "scan", "scan FILE [--json]",
-    "safety report: every global classified (exit 0 nothing dangerous, 3 dangerous, 1 malformed)",
-    {}, runScan })
+PS_CLI_COMMAND({ "scan",
+    "scan PATH... [--recursive] [--jobs N] [--format text|json|sarif] "
+    "[--fail-on dangerous|unknown] [--json]",
+    "safety report: every global classified (exit 0 nothing dangerous, 3 dangerous, 1 malformed); "
+    "one FILE: the detailed report (--json as JSON), else one line per file",
+    { "--jobs", "--format", "--fail-on" }, runScan })

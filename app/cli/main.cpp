@@ -11,8 +11,13 @@ namespace {
 void printUsage(std::FILE* out)
 {
     std::fprintf(out, "usage: picklescope-cli COMMAND FILE [options]\n\ncommands:\n");
-    for (const auto& [name, command] : cli::commands())
-        std::fprintf(out, "  %-48s %s\n", command.synopsis.c_str(), command.summary.c_str());
+    for (const auto& [name, command] : cli::commands()) {
+        if (command.synopsis.size() > 48) // the summary on a line of its own, indented
+            std::fprintf(
+                out, "  %s\n  %-48s %s\n", command.synopsis.c_str(), "", command.summary.c_str());
+        else
+            std::fprintf(out, "  %-48s %s\n", command.synopsis.c_str(), command.summary.c_str());
+    }
     std::fprintf(out,
         "\nload options (every command):\n"
         "  --encoding ASCII|latin1|bytes   how Python 2 str payloads are decoded (default ASCII)\n"

@@ -19,6 +19,7 @@
 #include <QTreeView>
 
 #include <cstdio>
+#include <cstring>
 
 namespace {
 
@@ -140,6 +141,13 @@ private:
 
 int main(int argc, char* argv[])
 {
+    // --version without a display (help2man, package checks, a terminal over ssh).
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--version") == 0 || std::strcmp(argv[i], "-v") == 0) {
+            std::printf("picklescope %s\n", PICKLESCOPE_VERSION);
+            return 0;
+        }
+    }
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("PickleScope"));
     QCoreApplication::setApplicationName(QStringLiteral("PickleScope"));

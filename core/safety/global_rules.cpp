@@ -3,6 +3,7 @@
 #include "core/pickle/opcodes.h"
 #include "core/pickle/pickle_machine.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,14 @@ constexpr std::string_view kProcess = "controls processes, signals or threads";
 constexpr std::string_view kCode = "compiles or executes Python code";
 constexpr std::string_view kImport = "imports modules or changes the import machinery";
 constexpr std::string_view kAttr = "reaches arbitrary attributes (gadget for code execution)";
+constexpr std::string_view kSetAttr = "sets or deletes arbitrary attributes (rewires objects)";
+constexpr std::string_view kNamespace
+    = "exposes a namespace dictionary (module globals, locals: every name in it)";
+constexpr std::string_view kItem = "reaches arbitrary items of any object (gadget for lookups)";
+constexpr std::string_view kMethod = "calls an arbitrary method by name on any object";
+constexpr std::string_view kWrapper
+    = "call wrapper: runs whatever callable it wraps, with the arguments it binds; what it wraps "
+      "could not be resolved";
 constexpr std::string_view kFiles = "reads, writes or deletes files";
 constexpr std::string_view kNetwork = "opens network connections";
 constexpr std::string_view kNested = "unpickles nested data with a full unpickler";
@@ -101,12 +110,12 @@ constexpr Rule kDangerous[] = {
     { "builtins", "__import__", Verdict::Dangerous, kImport },
     { "builtins", "reload", Verdict::Dangerous, kImport },
     { "builtins", "getattr", Verdict::Dangerous, kAttr },
-    { "builtins", "setattr", Verdict::Dangerous, kAttr },
-    { "builtins", "delattr", Verdict::Dangerous, kAttr },
+    { "builtins", "setattr", Verdict::Dangerous, kSetAttr },
+    { "builtins", "delattr", Verdict::Dangerous, kSetAttr },
     { "builtins", "hasattr", Verdict::Dangerous, kAttr },
-    { "builtins", "globals", Verdict::Dangerous, kAttr },
-    { "builtins", "locals", Verdict::Dangerous, kAttr },
-    { "builtins", "vars", Verdict::Dangerous, kAttr },
+    { "builtins", "globals", Verdict::Dangerous, kNamespace },
+    { "builtins", "locals", Verdict::Dangerous, kNamespace },
+    { "builtins", "vars", Verdict::Dangerous, kNamespace },
     { "runpy", "*", Verdict::Dangerous, kCode },
     { "code", "*", Verdict::Dangerous, kCode },
     { "codeop", "*", Verdict::Dangerous, kCode },
@@ -139,14 +148,16 @@ constexpr Rule kDangerous[] = {
     { "copyreg", "add_extension", Verdict::Dangerous, kRegistry },
     // attribute gadgets
     { "operator", "attrgetter", Verdict::Dangerous, kAttr },
-    { "operator", "itemgetter", Verdict::Dangerous, kAttr },
-    { "operator", "methodcaller", Verdict::Dangerous, kAttr },
+    { "operator", "itemgetter", Verdict::Dangerous, kItem },
+    { "operator", "methodcaller", Verdict::Dangerous, kMethod },
     { "_operator", "attrgetter", Verdict::Dangerous, kAttr },
-    { "_operator", "itemgetter", Verdict::Dangerous, kAttr },
-    { "_operator", "methodcaller", Verdict::Dangerous, kAttr },
-    { "functools", "partial", Verdict::Dangerous, kAttr },
-    { "functools", "partialmethod", Verdict::Dangerous, kAttr },
-    { "_functools", "partial", Verdict::Dangerous, kAttr },
+    { "_operator", "itemgetter", Verdict::Dangerous, kItem },
+    { "_operator", "methodcaller", Verdict::Dangerous, kMethod },
+    // call wrappers: classified by what they wrap when the value graph shows it
+    // (reclassifyCallWrappers); dangerous while it is not known
+    { "functools", "partial", Verdict::Dangerous, kWrapper },
+    { "functools", "partialmethod", Verdict::Dangerous, kWrapper },
+    { "_functools", "partial", Verdict::Dangerous, kWrapper },
     // debuggers, profilers, test runners
     { "pdb", "*", Verdict::Dangerous, kDebug },
     { "bdb", "*", Verdict::Dangerous, kDebug },
@@ -821,6 +832,115 @@ std::string torchQualifiedName(std::string_view module, std::string_view name)
     if (module == "builtins")
         return std::string(name);
     return dotted(module, name);
+}
+
+bool isCallWrapper(std::string_view module, std::string_view name)
+{
+    return (module == "functools" && (name == "partial" || name == "partialmethod"))
+        || (module == "_functools" && name == "partial");
+}
+
+std::optional<Classification> classifyCallWrapper(const ValueGraph& graph, ValueId wrapper)
+{
+    if (isNull(wrapper) || !graph.valid(wrapper) || graph.kind(wrapper) != ValueKind::Object)
+        return std::nullopt;
+    const ObjectRecord& object = graph.object(wrapper);
+    if (isNull(object.callable) || !graph.valid(object.callable)
+        || graph.kind(object.callable) != ValueKind::Global)
+        return std::nullopt;
+    const GlobalRecord& self = graph.global(object.callable);
+    if (!isCallWrapper(self.module, self.name))
+        return std::nullopt;
+
+    // Every value its arguments and state reach (explicit worklist, bounded): the wrapped
+    // callable is args[0] (REDUCE/NEWOBJ) and state[0] (BUILD's (func, args, kwargs, dict)).
+    constexpr std::size_t kMaxVisited = 100000;
+    std::vector<ValueId> work;
+    std::unordered_set<std::uint32_t> seen;
+    auto push = [&](ValueId id) {
+        if (!isNull(id) && graph.valid(id) && seen.insert(static_cast<std::uint32_t>(id)).second)
+            work.push_back(id);
+    };
+    seen.insert(static_cast<std::uint32_t>(wrapper));
+    push(object.args);
+    push(object.kwargs);
+    push(object.state);
+    for (const ValueId id : object.listItems)
+        push(id);
+    for (const ValueId id : object.dictItems)
+        push(id);
+
+    Classification result;
+    result.verdict = Verdict::Safe;
+    std::string worstName, worstReason;
+    std::vector<std::string> wrapped;
+    bool any = false;
+    while (!work.empty()) {
+        if (seen.size() > kMaxVisited) {
+            result.verdict = Verdict::Unknown;
+            result.reason = "call wrapper whose arguments are too large to resolve";
+            return result;
+        }
+        const ValueId id = work.back();
+        work.pop_back();
+        if (graph.kind(id) == ValueKind::Global) {
+            const GlobalRecord& g = graph.global(id);
+            if (isCallWrapper(g.module, g.name))
+                continue; // a nested wrapper: what it wraps is reached through its own object
+            const Classification c = classifyGlobal(g.module, g.name);
+            const std::string qualified = std::string(g.module) + "." + std::string(g.name);
+            if (std::find(wrapped.begin(), wrapped.end(), qualified) == wrapped.end())
+                wrapped.push_back(qualified);
+            if (!any || static_cast<int>(c.verdict) > static_cast<int>(result.verdict)) {
+                result.verdict = any ? std::max(result.verdict, c.verdict) : c.verdict;
+                worstName = qualified;
+                worstReason = c.reason;
+            }
+            any = true;
+            continue;
+        }
+        graph.forEachChild(id, push);
+    }
+    std::sort(wrapped.begin(), wrapped.end());
+    std::string list;
+    for (std::size_t i = 0; i < wrapped.size() && i < 4; ++i)
+        list += (i ? ", " : "") + wrapped[i];
+    if (wrapped.size() > 4)
+        list += ", ...";
+    if (!any) {
+        result.verdict = Verdict::Safe;
+        result.reason = "call wrapper around plain values only (no global)";
+    } else if (result.verdict == Verdict::Safe) {
+        result.reason = "call wrapper around " + list + ": every global it wraps is safe";
+    } else {
+        result.reason = "call wrapper around " + list + ": " + worstName + " "
+            + (result.verdict == Verdict::Dangerous ? "is dangerous (" : "is unknown (")
+            + worstReason + ")";
+    }
+    return result;
+}
+
+void reclassifyCallWrappers(SafetyReport& report, const ValueGraph& graph)
+{
+    bool changed = false;
+    for (GlobalUse& use : report.globals) {
+        if (!isCallWrapper(use.module, use.name) || use.verdict == Verdict::Safe)
+            continue; // safe already: resolved as CPython's NEWOBJ_EX spelling
+        const auto c = classifyCallWrapper(graph, use.value);
+        if (!c)
+            continue;
+        use.verdict = c->verdict;
+        use.reason = c->reason;
+        changed = true;
+    }
+    if (!changed)
+        return;
+    Verdict verdict = Verdict::Safe;
+    for (const GlobalUse& use : report.globals)
+        verdict = std::max(verdict, use.verdict);
+    for (const Finding& finding : report.findingDetails)
+        verdict = std::max(verdict, finding.verdict);
+    report.verdict = verdict;
 }
 
 } // namespace core::safety

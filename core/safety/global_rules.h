@@ -7,7 +7,10 @@
 
 #include "core/safety/safety_report.h"
 
+#include "core/value/value_graph.h"
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,5 +43,19 @@ bool weightsOnlyAcceptsOpcode(std::uint8_t opcode, TorchVersion version);
 
 // How torch names the global in add_safe_globals / its error message ("slice" for builtins).
 std::string torchQualifiedName(std::string_view module, std::string_view name);
+
+// functools.partial, functools.partialmethod, _functools.partial: call wrappers. Pickled, a
+// partial is REDUCE(partial, (func,)) then BUILD((func, args, kwargs, dict)): it runs nothing while
+// loading, and is as dangerous as what it wraps.
+bool isCallWrapper(std::string_view module, std::string_view name);
+
+// The classification of the call wrapper built as `wrapper` (the object its REDUCE / NEWOBJ made,
+// BUILD state included) by every global its arguments and state reach: the worst of theirs, safe
+// when all are safe, naming what it wraps. nullopt when `wrapper` is not such an object.
+std::optional<Classification> classifyCallWrapper(const ValueGraph& graph, ValueId wrapper);
+
+// Applies classifyCallWrapper to every call-wrapper use of `report` whose value the graph holds
+// (GlobalUse::value), and recomputes the report's verdict. Counts are left to the caller.
+void reclassifyCallWrappers(SafetyReport& report, const ValueGraph& graph);
 
 } // namespace core::safety

@@ -669,6 +669,9 @@ SafetyReport scan(const Document& doc, const Prescan* prescan)
         }
     }
 
+    // Call wrappers (functools.partial) by what they wrap, now that the values are known.
+    reclassifyCallWrappers(b.report, g);
+
     // Archive anomalies: storages shorter than declared, data/ records nothing references.
     std::unordered_set<std::string> keys;
     for (std::size_t i = 0; i < g.size(); ++i) {

@@ -161,6 +161,10 @@ def main():
     more.append(("functools_partial", Reduce(functools.partial(os.system, "id"), ()), "functools.partial"))
     more.append(("operator_attrgetter", Reduce(operator.attrgetter("system"), (ImportModule("os"),)), "operator.attrgetter"))
     more.append(("operator_methodcaller", Reduce(operator.methodcaller("system", "id"), (ImportModule("os"),)), "operator.methodcaller"))
+    # A partial is a call wrapper: pickling one writes functools.partial and what it wraps (REDUCE
+    # with the callable, then BUILD with (func, args, kwargs, dict)); it is dangerous because it
+    # wraps os.system, and the partial itself must be flagged for that reason.
+    more.append(("functools_partial_wraps_system", functools.partial(os.system, "id"), "functools.partial"))
     import torch
 
     more.append(("torch_load", Reduce(torch.load, ("/tmp/x.pt",)), "torch.serialization.load"))
@@ -322,6 +326,11 @@ def main():
     )
     good("py2_codecs_encode.pkl", b"\x80\x02c_codecs\nencode\nq\x00X\x02\x00\x00\x00\xc3\xbfq\x01X\x06\x00\x00\x00latin1q\x02\x86q\x03Rq\x04.")
     good("py2_proto0_reconstructor.pkl", b"ccopy_reg\n_reconstructor\np0\n(cmymodels\nPlain\np1\nc__builtin__\nobject\np2\nNtp3\nRp4\n(dp5\nS'a'\np6\nI1\nsb.")
+    # partial(int, base=2) wraps a safe builtin with plain arguments: not an alarm.
+    import functools
+
+    for proto in (2, 4):
+        good(f"functools_partial_int_p{proto}.pkl", pickle.dumps(functools.partial(int, base=2), protocol=proto))
     good("py2_unicode_long.pkl", b"\x80\x02c__builtin__\nlong\nX\x01\x00\x00\x005\x85R.")
 
     import numpy as np

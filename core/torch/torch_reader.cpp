@@ -131,6 +131,7 @@ Result<ValueId> runZipPickle(ZipContext& ctx, const ZipEntry& entry, const std::
     bool inflated = false;
     if (entry.method == 0) {
         PS_ASSIGN(bytes, ctx.zip.storedBytes(entry));
+        PS_TRY(ctx.doc.source->ensure(entry.dataOffset, entry.size)); // a remote file fetches the pickle
         offset = entry.dataOffset;
     } else {
         PS_ASSIGN(auto buffer, ctx.zip.inflate(entry, std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 34)));
@@ -146,7 +147,7 @@ Result<ValueId> runZipPickle(ZipContext& ctx, const ZipEntry& entry, const std::
 Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& options, LoadObserver* observer)
 {
     const auto file = doc.source->bytes();
-    PS_ASSIGN(auto zip, ZipArchive::open(file));
+    PS_ASSIGN(auto zip, ZipArchive::open(file, doc.source.get()));
     for (const ZipEntry& e : zip.entries())
         doc.entries.push_back({ e.name, e.dataOk ? e.dataOffset : e.localHeaderOffset, e.size, e.compressedSize, e.method != 0 });
     if (zip.entries().empty())

@@ -7,6 +7,7 @@
 // the declared size against a limit (zip-bomb safe).
 
 #include "core/result.h"
+#include "core/value/byte_source.h"
 
 #include <cstdint>
 #include <span>
@@ -36,8 +37,10 @@ public:
     ZipArchive(const ZipArchive&) = delete;
     ZipArchive& operator=(const ZipArchive&) = delete;
 
-    // Lists the entries of the zip in `file` (absolute offsets into it).
-    static Result<ZipArchive> open(std::span<const std::byte> file);
+    // Lists the entries of the zip in `file` (absolute offsets into it). With `source` (the
+    // ByteSource of `file`, kept for inflate), what is read is ensure()d first: a remote file
+    // fetches its end records, directory and local headers only.
+    static Result<ZipArchive> open(std::span<const std::byte> file, const ByteSource* source = nullptr);
 
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     const ZipEntry* find(std::string_view name) const;
@@ -52,6 +55,7 @@ public:
 
 private:
     std::span<const std::byte> m_file;
+    const ByteSource* m_source = nullptr;
     std::vector<ZipEntry> m_entries;
     std::unordered_map<std::string_view, std::size_t> m_index; // views into m_entries' names
     std::string m_prefix;

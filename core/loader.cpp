@@ -93,7 +93,8 @@ Result<void> prefetchForLoad(ByteSource& source, LoadObserver* observer)
     if (!source.isRemote())
         return {};
     const std::uint64_t size = source.size();
-    PS_TRY(source.ensure(0, std::min<std::uint64_t>(size, 64 * 1024))); // detection reads the head
+    PS_TRY(source.ensure(
+        0, std::min<std::uint64_t>(size, 4096))); // detection reads the first 512 bytes
     const auto bytes = source.bytes();
     if (size >= 4 && bytes[0] == std::byte { 'P' } && bytes[1] == std::byte { 'K' }) {
         auto zip = torch::ZipArchive::open(bytes, &source);

@@ -111,7 +111,8 @@ int runDis(const cli::Args& args)
     }
     std::shared_ptr<core::ByteSource> source = mapped.value();
     if (auto fetched = core::prefetchForLoad(*source); !fetched.ok()) { // a URL: what dis reads
-        std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), fetched.error().toString().c_str());
+        std::fprintf(
+            stderr, "picklescope-cli: %s: %s\n", path.c_str(), fetched.error().toString().c_str());
         return cli::ExitMalformed;
     }
     std::span<const std::byte> bytes = source->bytes();

@@ -293,7 +293,8 @@ int runScan(const cli::Args& args)
         }
         // A URL: the raw walk needs the whole file (up to 256 MiB; beyond, the load error stands).
         const auto& raw = *source.value();
-        if (raw.isRemote() && (raw.size() > (std::uint64_t(256) << 20) || !raw.ensure(0, raw.size()).ok())) {
+        if (raw.isRemote()
+            && (raw.size() > (std::uint64_t(256) << 20) || !raw.ensure(0, raw.size()).ok())) {
             std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), loadError.c_str());
             return cli::ExitMalformed;
         }

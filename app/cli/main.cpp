@@ -70,8 +70,10 @@ int main(int argc, char** argv)
             return cli::ExitUsage;
         }
         const auto start = value.find_first_not_of(' ', colon + 1);
-        http.headers.emplace_back(value.substr(0, colon), start == std::string::npos ? std::string() : value.substr(start));
-        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i), rest.begin() + static_cast<std::ptrdiff_t>(i + used));
+        http.headers.emplace_back(value.substr(0, colon),
+            start == std::string::npos ? std::string() : value.substr(start));
+        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i),
+            rest.begin() + static_cast<std::ptrdiff_t>(i + used));
     }
     argc = static_cast<int>(rest.size());
     argv = rest.data();

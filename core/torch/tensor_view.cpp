@@ -526,7 +526,8 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
         ChunkStats c;
         const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
         if (m_remote != nullptr && m_contiguous && m_perByte == 1)
-            PS_TRY(m_remote->ensure(static_cast<std::uint64_t>(p - m_remote->bytes().data()), std::uint64_t(n) * m_elemSize));
+            PS_TRY(m_remote->ensure(static_cast<std::uint64_t>(p - m_remote->bytes().data()),
+                std::uint64_t(n) * m_elemSize));
         // Legacy checkpoints place storages at any byte offset: read unaligned data by copying.
         if (raw && reinterpret_cast<std::uintptr_t>(p) % m_elemSize == 0) {
             if (m_dtype == DType::Float32)

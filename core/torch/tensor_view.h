@@ -88,7 +88,8 @@ private:
     std::int64_t m_offset = 0;
     std::uint64_t m_numel = 0;
     std::span<const std::byte> m_bytes; // the storage's bytes
-    const ByteSource* m_remote = nullptr; // the document's source, when remote and m_bytes lie in it
+    const ByteSource* m_remote
+        = nullptr; // the document's source, when remote and m_bytes lie in it
     bool m_swap = false; // big-endian data
     double m_scale = 1.0;
     std::int64_t m_zeroPoint = 0;

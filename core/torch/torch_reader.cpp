@@ -131,7 +131,8 @@ Result<ValueId> runZipPickle(ZipContext& ctx, const ZipEntry& entry, const std::
     bool inflated = false;
     if (entry.method == 0) {
         PS_ASSIGN(bytes, ctx.zip.storedBytes(entry));
-        PS_TRY(ctx.doc.source->ensure(entry.dataOffset, entry.size)); // a remote file fetches the pickle
+        PS_TRY(ctx.doc.source->ensure(
+            entry.dataOffset, entry.size)); // a remote file fetches the pickle
         offset = entry.dataOffset;
     } else {
         PS_ASSIGN(auto buffer, ctx.zip.inflate(entry, std::min<std::uint64_t>(options.limits.maxMaterializedBytes, std::uint64_t(1) << 34)));

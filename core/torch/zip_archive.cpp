@@ -51,7 +51,8 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> file, const ByteS
         return makeError(ErrorCode::Format, size, "zip: file too short for an end-of-central-directory record");
 
     // The classic end record: 22 bytes + a comment of up to 65535 bytes at the very end.
-    PS_TRY(ensure(size - std::min<std::uint64_t>(size, 22 + 65535 + 20), std::min<std::uint64_t>(size, 22 + 65535 + 20)));
+    PS_TRY(ensure(size - std::min<std::uint64_t>(size, 22 + 65535 + 20),
+        std::min<std::uint64_t>(size, 22 + 65535 + 20)));
     std::uint64_t eocd = UINT64_MAX;
     const std::uint64_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
     for (std::uint64_t pos = size - 22;; --pos) {
@@ -194,7 +195,8 @@ Result<std::vector<std::byte>> ZipArchive::inflate(const ZipEntry& entry, std::u
             "zip: record " + entry.name + " declares " + std::to_string(entry.size) + " bytes, over the limit of "
                 + std::to_string(maxBytes));
     if (m_source != nullptr)
-        PS_TRY(m_source->ensure(entry.localHeaderOffset, entry.dataOffset - entry.localHeaderOffset + entry.compressedSize));
+        PS_TRY(m_source->ensure(entry.localHeaderOffset,
+            entry.dataOffset - entry.localHeaderOffset + entry.compressedSize));
     if (entry.method == 0) {
         PS_ASSIGN(auto bytes, storedBytes(entry));
         return std::vector<std::byte>(bytes.begin(), bytes.end());

@@ -40,7 +40,8 @@ public:
     // Lists the entries of the zip in `file` (absolute offsets into it). With `source` (the
     // ByteSource of `file`, kept for inflate), what is read is ensure()d first: a remote file
     // fetches its end records, directory and local headers only.
-    static Result<ZipArchive> open(std::span<const std::byte> file, const ByteSource* source = nullptr);
+    static Result<ZipArchive> open(
+        std::span<const std::byte> file, const ByteSource* source = nullptr);
 
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     const ZipEntry* find(std::string_view name) const;

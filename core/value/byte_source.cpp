@@ -4,8 +4,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,7 +33,10 @@ struct ByteSource::Remote {
     std::atomic<std::uint64_t> fetched { 0 };
     std::atomic<std::uint64_t> calls { 0 };
 
-    bool present(std::uint64_t page) const { return pages[page].load(std::memory_order_acquire) != 0; }
+    bool present(std::uint64_t page) const
+    {
+        return pages[page].load(std::memory_order_acquire) != 0;
+    }
 };
 
 ByteSource::~ByteSource()
@@ -58,7 +61,8 @@ Result<std::shared_ptr<ByteSource>> ByteSource::mapFile(const std::string& path)
     if (isUrl(path)) {
         if (const UrlOpener opener = g_urlOpener.load())
             return opener(path);
-        return makeError(ErrorCode::Io, 0, "cannot open " + path + ": this program does not read URLs");
+        return makeError(
+            ErrorCode::Io, 0, "cannot open " + path + ": this program does not read URLs");
     }
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -100,8 +104,8 @@ std::shared_ptr<ByteSource> ByteSource::fromBytes(std::span<const std::byte> byt
     return fromBuffer(std::vector<std::byte>(bytes.begin(), bytes.end()), std::move(name));
 }
 
-Result<std::shared_ptr<ByteSource>> ByteSource::fromFetcher(
-    std::unique_ptr<RangeFetcher> fetcher, std::uint64_t size, std::string name, RemoteOptions options)
+Result<std::shared_ptr<ByteSource>> ByteSource::fromFetcher(std::unique_ptr<RangeFetcher> fetcher,
+    std::uint64_t size, std::string name, RemoteOptions options)
 {
     std::shared_ptr<ByteSource> source(new ByteSource);
     source->m_path = std::move(name);
@@ -112,15 +116,18 @@ Result<std::shared_ptr<ByteSource>> ByteSource::fromFetcher(
     remote->size = size;
     if (size > 0) {
         if (size > std::uint64_t(1) << 46)
-            return makeError(ErrorCode::LimitExceeded, 0, "remote file of " + std::to_string(size) + " bytes is too large");
+            return makeError(ErrorCode::LimitExceeded, 0,
+                "remote file of " + std::to_string(size) + " bytes is too large");
         const std::uint64_t pages = (size + kPage - 1) / kPage;
         const auto length = static_cast<std::size_t>(pages * kPage);
         // Untouched pages of an anonymous private mapping cost no memory.
-        void* map = ::mmap(nullptr, length, options.guardUnfetched ? PROT_NONE : PROT_READ | PROT_WRITE,
-            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void* map
+            = ::mmap(nullptr, length, options.guardUnfetched ? PROT_NONE : PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (map == MAP_FAILED)
-            return makeError(ErrorCode::Io, 0, "cannot reserve " + std::to_string(size) + " bytes for " + source->m_path
-                    + ": " + std::strerror(errno));
+            return makeError(ErrorCode::Io, 0,
+                "cannot reserve " + std::to_string(size) + " bytes for " + source->m_path + ": "
+                    + std::strerror(errno));
         source->m_map = map;
         source->m_mapLength = length;
         source->m_view = { static_cast<const std::byte*>(map), static_cast<std::size_t>(size) };
@@ -148,8 +155,8 @@ Result<void> ByteSource::ensureRemote(std::uint64_t offset, std::uint64_t length
         return {};
     if (offset > r.size || length > r.size - offset)
         return makeError(ErrorCode::Truncated, offset,
-            std::to_string(length) + " bytes at offset " + std::to_string(offset) + " run past the end of the "
-                + std::to_string(r.size) + "-byte remote file");
+            std::to_string(length) + " bytes at offset " + std::to_string(offset)
+                + " run past the end of the " + std::to_string(r.size) + "-byte remote file");
     const std::uint64_t first = offset / kPage;
     const std::uint64_t last = (offset + length - 1) / kPage;
     std::uint64_t page = first;
@@ -175,7 +182,8 @@ Result<void> ByteSource::ensureRemote(std::uint64_t offset, std::uint64_t length
             r.readAhead = std::min(r.readAhead * 2, kMaxReadAhead);
         else
             r.readAhead = kPage;
-        const std::uint64_t wanted = start + std::max<std::uint64_t>(page - start, r.readAhead / kPage);
+        const std::uint64_t wanted
+            = start + std::max<std::uint64_t>(page - start, r.readAhead / kPage);
         while (page < wanted && page < pageCount && !r.present(page))
             ++page;
         runs.emplace_back(start, page);
@@ -184,8 +192,11 @@ Result<void> ByteSource::ensureRemote(std::uint64_t offset, std::uint64_t length
     const std::uint64_t perRequest = r.options.maxRequest / kPage;
     for (const auto& [begin, end] : runs) {
         if (r.options.guardUnfetched
-            && ::mprotect(r.base + begin * kPage, static_cast<std::size_t>((end - begin) * kPage), PROT_READ | PROT_WRITE) != 0)
-            return makeError(ErrorCode::Io, begin * kPage, std::string("cannot map fetched pages: ") + std::strerror(errno));
+            && ::mprotect(r.base + begin * kPage, static_cast<std::size_t>((end - begin) * kPage),
+                   PROT_READ | PROT_WRITE)
+                != 0)
+            return makeError(ErrorCode::Io, begin * kPage,
+                std::string("cannot map fetched pages: ") + std::strerror(errno));
         for (std::uint64_t p = begin; p < end; p += perRequest) {
             const std::uint64_t from = p * kPage;
             const std::uint64_t to = std::min(std::min(end, p + perRequest) * kPage, r.size);

@@ -48,8 +48,8 @@ public:
         std::uint64_t maxRequest = std::uint64_t(4) << 20; // bytes per request (larger runs split)
     };
     // A remote file of `size` bytes named `name` (its URL), read through `fetcher`.
-    static Result<std::shared_ptr<ByteSource>> fromFetcher(
-        std::unique_ptr<RangeFetcher> fetcher, std::uint64_t size, std::string name, RemoteOptions options);
+    static Result<std::shared_ptr<ByteSource>> fromFetcher(std::unique_ptr<RangeFetcher> fetcher,
+        std::uint64_t size, std::string name, RemoteOptions options);
     static Result<std::shared_ptr<ByteSource>> fromFetcher(
         std::unique_ptr<RangeFetcher> fetcher, std::uint64_t size, std::string name)
     {

@@ -35,14 +35,16 @@ QString OpenUrlDialog::getUrl(QWidget* parent)
 {
     bool ok = false;
     const QString text = QInputDialog::getItem(parent, QObject::tr("Open URL"),
-        QObject::tr("URL of a pickle or checkpoint (http:// or https://). Only the parts that are\n"
-                    "looked at are fetched, with HTTP range requests; nothing else is sent anywhere."),
+        QObject::tr(
+            "URL of a pickle or checkpoint (http:// or https://). Only the parts that are\n"
+            "looked at are fetched, with HTTP range requests; nothing else is sent anywhere."),
         recentUrls(), 0, true, &ok)
                              .trimmed();
     if (!ok || text.isEmpty())
         return {};
     const QUrl url(text, QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+    if (!url.isValid()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
         return {};
     return text;
 }
@@ -61,7 +63,8 @@ QString FetchedLabel::text(const core::ByteSource& source)
 {
     const QLocale c = QLocale::c();
     return tr("fetched %1 of %2")
-        .arg(c.formattedDataSize(qint64(source.bytesFetched()), 1, QLocale::DataSizeTraditionalFormat),
+        .arg(c.formattedDataSize(
+                 qint64(source.bytesFetched()), 1, QLocale::DataSizeTraditionalFormat),
             c.formattedDataSize(qint64(source.size()), 1, QLocale::DataSizeTraditionalFormat));
 }
 

@@ -4,7 +4,8 @@ HTTP on 127.0.0.1 (tests/bench/range_server.py, which honours Range). Measures w
 of N runs, process start included) and the bytes fetched the CLI reports; checks every tensor is
 listed. The checkpoint is deleted afterwards.
 
-usage: /usr/bin/python3 tests/bench/bench_remote.py [CLI] [--tensors N] [--runs N] [--keep DIR]
+usage: /usr/bin/python3 tests/bench/bench_remote.py [--cli CLI] [--tensors N] [--runs N] [--keep DIR]
+(--keep DIR: generate into DIR and leave the server running, for screenshots; it prints its pid)
 """
 import argparse
 import os
@@ -22,11 +23,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cli", nargs="?", default=os.path.join(HERE, "../../build/ci/app/picklescope-cli"))
+    ap.add_argument("--cli", default=os.path.join(HERE, "../../build/release/app/picklescope-cli"))
     ap.add_argument("--tensors", type=int, default=256)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", help="serve from this folder and keep the file and server (screenshots)")
-    a = ap.parse_args()
+    a, _ = ap.parse_known_args()  # scripts/bench.sh passes its arguments to every bench
 
     folder = a.keep or tempfile.mkdtemp(prefix="ps-bench-remote-")
     path = os.path.join(folder, "model_1g.pt")
@@ -36,9 +37,14 @@ def main():
         torch.save(state, path)
         del state
     size = os.path.getsize(path)
-    server = subprocess.Popen([sys.executable, os.path.join(HERE, "range_server.py"), folder],
-                              stdout=subprocess.PIPE, text=True)
-    port = int(server.stdout.readline())
+    port_file = os.path.join(folder, ".port")
+    server = subprocess.Popen([sys.executable, os.path.join(HERE, "range_server.py"), folder,
+                               "--port-file", port_file], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(port_file) and open(port_file).read():
+            break
+        time.sleep(0.05)
+    port = int(open(port_file).read())
     url = f"http://127.0.0.1:{port}/model_1g.pt"
     try:
         best, fetched, listed = None, None, None

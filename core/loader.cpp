@@ -1,6 +1,7 @@
 #include "core/loader.h"
 
 #include "core/torch/torch_reader.h"
+#include "core/torch/zip_archive.h"
 
 #include <new>
 
@@ -96,9 +97,37 @@ Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string nam
     return result;
 }
 
+Result<void> prefetchForLoad(ByteSource& source, LoadObserver* observer)
+{
+    if (!source.isRemote())
+        return {};
+    const std::uint64_t size = source.size();
+    PS_TRY(source.ensure(
+        0, std::min<std::uint64_t>(size, 4096))); // detection reads the first 512 bytes
+    const auto bytes = source.bytes();
+    if (size >= 4 && bytes[0] == std::byte { 'P' } && bytes[1] == std::byte { 'K' }) {
+        auto zip = torch::ZipArchive::open(bytes, &source);
+        if (zip.ok())
+            return {};
+        if (zip.error().code == ErrorCode::Io)
+            return zip.takeError(); // the transfer failed (a zip that does not parse is read whole)
+    }
+    constexpr std::uint64_t kStep = std::uint64_t(16) << 20;
+    for (std::uint64_t pos = 0; pos < size; pos += kStep) {
+        if (observer != nullptr && observer->isCancelled())
+            return makeError(ErrorCode::Cancelled, pos, "cancelled");
+        const std::uint64_t n = std::min(kStep, size - pos);
+        PS_TRY(source.ensure(pos, n));
+        if (observer != nullptr)
+            observer->progress(pos + n, size);
+    }
+    return {};
+}
+
 Result<std::shared_ptr<Document>> loadSource(
     std::shared_ptr<ByteSource> source, const LoadOptions& options, LoadObserver* observer)
 {
+    PS_TRY(prefetchForLoad(*source, observer));
     auto doc = std::make_shared<Document>();
     doc->fileName = baseName(source->path());
     doc->source = std::move(source);

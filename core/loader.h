@@ -15,6 +15,13 @@ namespace core {
 
 Result<std::shared_ptr<Document>> loadFile(
     const std::string& path, const LoadOptions& options = {}, LoadObserver* observer = nullptr);
+// A remote source (ByteSource::isRemote) fetches, before it is read, what format detection and
+// the readers touch without asking: for a zip its end records, directory and local headers (the
+// readers then ensure() the pickles they run and tensor views the bytes they read); for every
+// other format the whole file, in 16 MiB steps with progress and cancel. Local: nothing to do.
+// loadSource and loadAndScan call it; the fetched pages stay.
+Result<void> prefetchForLoad(ByteSource& source, LoadObserver* observer = nullptr);
+
 Result<std::shared_ptr<Document>> loadSource(std::shared_ptr<ByteSource> source,
     const LoadOptions& options = {}, LoadObserver* observer = nullptr);
 

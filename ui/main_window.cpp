@@ -3,6 +3,7 @@
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
 #include "ui/opcode_trace_pane.h"
+#include "ui/open_url_dialog.h"
 #include "ui/resources_init.h"
 #include "ui/safety_pane.h"
 #include "ui/start_page.h"
@@ -103,6 +104,9 @@ void MainWindow::createActions()
             openFile(path);
     });
 
+    m_openUrlAction = new QAction(icon("open"), tr("Open &URL…"), this);
+    m_openUrlAction->setToolTip(tr("Open a pickle or checkpoint on an HTTP(S) server, fetching only what is shown"));
+    connect(m_openUrlAction, &QAction::triggered, this, [this] { openFile(OpenUrlDialog::getUrl(this)); });
     m_sampleAction = new QAction(icon("sample"), tr("Open &Sample Checkpoint"), this);
     m_sampleAction->setToolTip(tr("Open the small PyTorch checkpoint bundled with PickleScope"));
     connect(m_sampleAction, &QAction::triggered, this, &MainWindow::openSample);
@@ -157,6 +161,7 @@ void MainWindow::createMenusAndToolBar()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_openAction);
+    file->addAction(m_openUrlAction);
     m_recentMenu = file->addMenu(icon("recent"), tr("Open &Recent"));
     file->addAction(m_sampleAction);
     file->addSeparator();
@@ -298,6 +303,8 @@ void MainWindow::createCentralWidget()
     m_statusFile = new QLabel(this);
     m_statusFile->setStyleSheet(QStringLiteral("color: #4b5563; padding-right: 6px;"));
     statusBar()->addPermanentWidget(m_statusFile);
+    m_statusFetched = new FetchedLabel(this);
+    statusBar()->addPermanentWidget(m_statusFetched);
     m_progress = new QProgressBar(this);
     m_progress->setRange(0, LoadController::kProgressMax);
     m_progress->setMaximumWidth(220);
@@ -429,7 +436,7 @@ void MainWindow::openFile(const QString& path)
 {
     if (path.isEmpty())
         return;
-    m_loader->load(QFileInfo(path).absoluteFilePath());
+    m_loader->load(core::ByteSource::isUrl(path.toStdString()) ? path : QFileInfo(path).absoluteFilePath());
 }
 
 void MainWindow::openSample()
@@ -487,6 +494,7 @@ void MainWindow::closeFile()
     m_banner->hide();
     hideMessage();
     m_statusFile->clear();
+    m_statusFetched->setSource(nullptr);
     m_statusPath->clear();
     setWindowTitle(tr("PickleScope"));
     m_start->setRecentFiles(recentFiles());
@@ -529,6 +537,9 @@ void MainWindow::showDocument(const LoadedFile& file)
         hideMessage();
     }
     addRecentFile(file.path);
+    m_statusFetched->setSource(doc.source);
+    if (doc.source && doc.source->isRemote())
+        OpenUrlDialog::addRecentUrl(file.path);
     m_details->setCurrentWidget(file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
             ? static_cast<QWidget*>(m_safety)
             : static_cast<QWidget*>(m_tensor));

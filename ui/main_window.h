@@ -105,6 +105,7 @@ private:
 
     // Actions.
     QAction* m_openAction = nullptr;
+    QAction* m_openUrlAction = nullptr; // File ▸ Open URL… (ui/open_url_dialog)
     QAction* m_sampleAction = nullptr;
     QAction* m_exportAction = nullptr;
     QAction* m_closeAction = nullptr;
@@ -137,6 +138,7 @@ private:
     OpcodeTracePane* m_trace = nullptr;
     HexView* m_hex = nullptr;
     QLabel* m_statusFile = nullptr;
+    class FetchedLabel* m_statusFetched = nullptr; // a remote file's bytes fetched
     QLabel* m_statusPath = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;

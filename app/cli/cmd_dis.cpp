@@ -110,6 +110,11 @@ int runDis(const cli::Args& args)
         return cli::ExitMalformed;
     }
     std::shared_ptr<core::ByteSource> source = mapped.value();
+    if (auto fetched = core::prefetchForLoad(*source); !fetched.ok()) { // a URL: what dis reads
+        std::fprintf(
+            stderr, "picklescope-cli: %s: %s\n", path.c_str(), fetched.error().toString().c_str());
+        return cli::ExitMalformed;
+    }
     std::span<const std::byte> bytes = source->bytes();
     std::uint64_t base = 0; // absolute offset of the program in the file
     std::string streamName = path;

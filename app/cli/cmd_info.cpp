@@ -86,6 +86,12 @@ int runInfo(const cli::Args& args)
     const core::ValueGraph& g = doc->graph;
     std::printf("file:      %s (%s bytes)\n", doc->fileName.c_str(),
         withThousands(doc->source ? doc->source->size() : 0).c_str());
+    // A URL: the bytes fetched so far (the tensor table below reads none).
+    if (doc->source && doc->source->isRemote())
+        std::printf("remote:    %s (fetched %s of %s bytes in %s fetches)\n",
+            doc->source->path().c_str(), withThousands(doc->source->bytesFetched()).c_str(),
+            withThousands(doc->source->size()).c_str(),
+            withThousands(doc->source->fetchCount()).c_str());
     std::printf("format:    %s\n", std::string(core::fileFormatName(doc->format)).c_str());
     std::printf("protocol:  %d\n", doc->protocol);
     std::printf("values:    %s\n", withThousands(g.size()).c_str());

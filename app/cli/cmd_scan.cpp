@@ -405,7 +405,14 @@ int runScan(const cli::Args& args)
                 source.error().toString().c_str());
             return cli::ExitMalformed;
         }
-        report = core::safety::scanBytes(source.value()->bytes(), fileName);
+        // A URL: the raw walk needs the whole file (up to 256 MiB; beyond, the load error stands).
+        const auto& raw = *source.value();
+        if (raw.isRemote()
+            && (raw.size() > (std::uint64_t(256) << 20) || !raw.ensure(0, raw.size()).ok())) {
+            std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), loadError.c_str());
+            return cli::ExitMalformed;
+        }
+        report = core::safety::scanBytes(raw.bytes(), fileName);
     }
     if (args.has("--json"))
         printJson(fileName, doc.get(), report, loadError);

@@ -1,10 +1,13 @@
 // picklescope-cli: look inside pickles and PyTorch checkpoints without running Python.
 
 #include "app/cli/cli_command.h"
+#include "core/remote/http_source.h"
 
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -23,6 +26,9 @@ void printUsage(std::FILE* out)
         "  --encoding ASCII|latin1|bytes   how Python 2 str payloads are decoded (default ASCII)\n"
         "  --no-fix-imports                keep Python 2 module names as written\n"
         "  --max-stack N, --max-memo N, --max-values N, --max-bytes N   load limits\n"
+        "\nremote files: FILE may be an http:// or https:// URL (read with Range requests)\n"
+        "  --header 'Name: value'          an extra request header, sent to the URL's host only\n"
+        "                                  (repeatable; credentials otherwise from ~/.netrc)\n"
         "\nexit codes: 0 success, 1 malformed or unsupported input, 2 usage error,\n"
         "            3 (scan) dangerous content found\n");
 }
@@ -46,6 +52,38 @@ int main(int argc, char** argv)
         return cli::ExitUsage;
     }
     const cli::Command& command = found->second;
+    // --header 'Name: value' (repeatable) for URLs: taken out before the command's parser.
+    core::remote::HttpOptions http;
+    std::vector<char*> rest(argv, argv + argc);
+    for (std::size_t i = 2; i < rest.size();) {
+        std::string arg = rest[i];
+        std::string value;
+        std::size_t used = 0;
+        if (arg == "--header" && i + 1 < rest.size()) {
+            value = rest[i + 1];
+            used = 2;
+        } else if (arg.rfind("--header=", 0) == 0) {
+            value = arg.substr(9);
+            used = 1;
+        } else {
+            ++i;
+            continue;
+        }
+        const auto colon = value.find(':');
+        if (colon == std::string::npos || colon == 0) {
+            std::fprintf(stderr, "picklescope-cli: --header needs 'Name: value'\n");
+            return cli::ExitUsage;
+        }
+        const auto start = value.find_first_not_of(' ', colon + 1);
+        http.headers.emplace_back(value.substr(0, colon),
+            start == std::string::npos ? std::string() : value.substr(start));
+        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i),
+            rest.begin() + static_cast<std::ptrdiff_t>(i + used));
+    }
+    argc = static_cast<int>(rest.size());
+    argv = rest.data();
+    core::remote::installUrlOpener(std::move(http));
+
     cli::Args args;
     args.command = command.name;
     auto takesValue = [&](const std::string& name) {

@@ -4,6 +4,7 @@
 //       prints load / first-paint / UI-stall timings (and, with --select, the time the tensor
 //       pane takes for that tensor's statistics and histogram), then exits
 
+#include "core/remote/http_source.h"
 #include "ui/load_controller.h"
 #include "ui/main_window.h"
 #include "ui/opcode_trace_model.h"
@@ -160,7 +161,8 @@ int main(int argc, char* argv[])
     parser.setApplicationDescription(QStringLiteral("Explore Python pickles and PyTorch checkpoints without executing them."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A pickle or checkpoint to open."));
+    parser.addPositionalArgument(QStringLiteral("FILE"),
+        QStringLiteral("A pickle or checkpoint to open: a path, or an http(s) URL (read with range requests)."));
     QCommandLineOption select(QStringLiteral("select"),
         QStringLiteral("After loading, select the value at an access path, e.g. \"ckpt['model']['fc.weight']\"."),
         QStringLiteral("PATH"));
@@ -170,6 +172,7 @@ int main(int argc, char* argv[])
     parser.addOption(bench);
     parser.process(app);
 
+    core::remote::installUrlOpener({}); // FILE may be an http(s) URL (File ▸ Open URL… too)
     ui::MainWindow window;
     window.show();
 

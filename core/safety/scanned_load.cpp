@@ -22,6 +22,7 @@ constexpr std::size_t kThreadMinBytes = 64 * 1024;
 Result<ScannedDocument> loadAndScan(
     std::shared_ptr<ByteSource> source, const LoadOptions& options, LoadObserver* observer)
 {
+    PS_TRY(prefetchForLoad(*source, observer));
     const std::span<const std::byte> bytes = source->bytes();
     const bool plain = bytes.size() >= kThreadMinBytes && !torch::detectFormat(bytes).has_value();
 

@@ -88,6 +88,8 @@ Result<TensorView> TensorView::open(std::shared_ptr<const Document> doc, ValueId
         if (!bytes.ok())
             return viewError(bytes.error().code, graph, bytes.error().offset ? id : t.storage, bytes.error().message);
         view.m_bytes = bytes.value();
+        if (doc->source && doc->source->isRemote() && s.bytes.inflatedEntry < 0)
+            view.m_remote = doc->source.get();
         if (t.layout == TensorLayout::Quantized) {
             view.m_quantized = true;
             view.m_scale = t.scale;
@@ -218,10 +220,12 @@ double TensorView::decodeAt(std::uint64_t pos, std::uint64_t index) const
 {
     double v;
     if (m_perByte > 1) {
+        touch(m_bytes.data() + pos / m_perByte, 1);
         const unsigned byte = std::to_integer<unsigned>(m_bytes[pos / m_perByte]);
         const unsigned bits = 8 / m_perByte;
         v = static_cast<double>((byte >> ((pos % m_perByte) * bits)) & ((1u << bits) - 1));
     } else {
+        touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
         v = decodeElement(m_dtype, m_bytes.data() + pos * m_elemSize, m_swap);
     }
     v = m_quantized ? dequantize(v, index) : v;
@@ -311,6 +315,7 @@ void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
     // Fast paths: contiguous, native order, plain types.
     if (m_contiguous && !m_swap && !m_quantized && !m_negative && m_perByte == 1) {
         const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        touch(p, std::uint64_t(count) * m_elemSize);
         switch (m_dtype) {
         case DType::Float32: {
             const float* f = reinterpret_cast<const float*>(p);
@@ -520,6 +525,9 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
         }
         ChunkStats c;
         const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
+        if (m_remote != nullptr && m_contiguous && m_perByte == 1)
+            PS_TRY(m_remote->ensure(static_cast<std::uint64_t>(p - m_remote->bytes().data()),
+                std::uint64_t(n) * m_elemSize));
         // Legacy checkpoints place storages at any byte offset: read unaligned data by copying.
         if (raw && reinterpret_cast<std::uintptr_t>(p) % m_elemSize == 0) {
             if (m_dtype == DType::Float32)
@@ -629,6 +637,7 @@ Result<void> TensorView::writeNpy(const std::string& path) const
             out.resize(n * m_elemSize);
             for (std::size_t i = 0; i < n; ++i) {
                 std::byte* dst = out.data() + i * m_elemSize;
+                touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
                 std::memcpy(dst, m_bytes.data() + pos * m_elemSize, m_elemSize);
                 if (m_swap && unit > 1)
                     for (std::uint32_t c = 0; c < m_elemSize; c += unit)

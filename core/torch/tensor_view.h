@@ -72,6 +72,13 @@ private:
     // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.
     std::uint64_t position(std::uint64_t index) const;
     double decodeAt(std::uint64_t position, std::uint64_t index) const;
+    // A remote file: fetch [p, p + n) of the storage before reading it (a failed fetch leaves
+    // zeros; stats() reports it). Local files and inflated records: nothing to do.
+    void touch(const std::byte* p, std::uint64_t n) const
+    {
+        if (m_remote != nullptr)
+            (void)m_remote->ensure(static_cast<std::uint64_t>(p - m_remote->bytes().data()), n);
+    }
     // Quantization: scale/zero point of the element at `index` (per channel: along m_axis).
     double dequantize(double q, std::uint64_t index) const;
 
@@ -81,6 +88,8 @@ private:
     std::int64_t m_offset = 0;
     std::uint64_t m_numel = 0;
     std::span<const std::byte> m_bytes; // the storage's bytes
+    const ByteSource* m_remote
+        = nullptr; // the document's source, when remote and m_bytes lie in it
     bool m_swap = false; // big-endian data
     double m_scale = 1.0;
     std::int64_t m_zeroPoint = 0;

@@ -160,6 +160,8 @@ Result<ValueId> runZipPickle(ZipContext& ctx, const ZipEntry& entry, const std::
         inflated = true;
     } else if (entry.method == 0) {
         PS_ASSIGN(bytes, ctx.zip.storedBytes(entry));
+        PS_TRY(ctx.doc.source->ensure(
+            entry.dataOffset, entry.size)); // a remote file fetches the pickle
         offset = entry.dataOffset;
     } else {
         PS_ASSIGN(auto buffer, ctx.zip.inflate(entry, maxBytes));
@@ -196,7 +198,7 @@ void noteRecovery(Document& doc, const ZipArchive& zip)
 Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& options, LoadObserver* observer)
 {
     const auto file = doc.source->bytes();
-    PS_ASSIGN(auto zip, ZipArchive::open(file));
+    PS_ASSIGN(auto zip, ZipArchive::open(file, doc.source.get()));
     if (zip.recovery().used)
         noteRecovery(doc, zip);
     for (const ZipEntry& e : zip.entries())

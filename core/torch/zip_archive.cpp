@@ -145,12 +145,16 @@ Inflated inflateRaw(std::span<const std::byte> in, std::uint64_t initial, std::u
 
 } // namespace
 
-Result<ZipArchive> ZipArchive::open(std::span<const std::byte> file)
+Result<ZipArchive> ZipArchive::open(std::span<const std::byte> file, const ByteSource* source)
 {
-    auto direct = openDirectory(file);
+    auto direct = openDirectory(file, source);
     if (direct.ok() || file.size() < 4 || le32(file.data()) != kLocalSig)
         return direct;
+    // The walk reads every local header and looks for data descriptors after the data.
+    if (source != nullptr)
+        PS_TRY(source->ensure(0, file.size()));
     ZipArchive zip = recoverFromLocalHeaders(file);
+    zip.m_source = source;
     if (zip.m_entries.empty())
         return makeError(direct.error().code, direct.error().offset,
             direct.error().message + "; no entry could be recovered from the local headers ("
@@ -290,8 +294,11 @@ void ZipArchive::buildIndex()
     }
 }
 
-Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file)
+Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file, const ByteSource* source)
 {
+    auto ensure = [source](std::uint64_t offset, std::uint64_t length) -> Result<void> {
+        return source != nullptr ? source->ensure(offset, length) : Result<void> {};
+    };
     const std::uint64_t size = file.size();
     const std::byte* base = file.data();
     if (size < 22)
@@ -299,6 +306,8 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file)
             ErrorCode::Format, size, "zip: file too short for an end-of-central-directory record");
 
     // The classic end record: 22 bytes + a comment of up to 65535 bytes at the very end.
+    PS_TRY(ensure(size - std::min<std::uint64_t>(size, 22 + 65535 + 20),
+        std::min<std::uint64_t>(size, 22 + 65535 + 20)));
     std::uint64_t eocd = UINT64_MAX;
     const std::uint64_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
     for (std::uint64_t pos = size - 22;; --pos) {
@@ -321,6 +330,8 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file)
     // zip64: the locator sits right before the classic end record (torch always writes both).
     if (eocd >= 20 && le32(base + eocd - 20) == kZip64LocatorSig) {
         const std::uint64_t z64 = le64(base + eocd - 20 + 8);
+        if (within(z64, 56, size))
+            PS_TRY(ensure(z64, 56));
         if (!within(z64, 56, size) || le32(base + z64) != kZip64EndSig)
             return makeError(
                 ErrorCode::Format, eocd - 20, "zip: zip64 locator points to no zip64 end record");
@@ -338,8 +349,10 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file)
             "zip: " + std::to_string(count) + " entries cannot fit in a " + std::to_string(cdSize)
                 + "-byte directory");
 
+    PS_TRY(ensure(cdOffset, cdSize));
     ZipArchive zip;
     zip.m_file = file;
+    zip.m_source = source;
     zip.m_entries.reserve(count);
     std::uint64_t pos = cdOffset;
     const std::uint64_t end = cdOffset + cdSize;
@@ -386,6 +399,8 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file)
         }
         // Data offset from the local header (its extra field differs: torch's 'FB' padding).
         const std::uint64_t lho = e.localHeaderOffset;
+        if (within(lho, 30, size))
+            PS_TRY(ensure(lho, 30));
         if (!within(lho, 30, size) || le32(base + lho) != kLocalSig) {
             e.dataError = "no local header at offset " + std::to_string(lho);
         } else {
@@ -436,6 +451,9 @@ Result<std::vector<std::byte>> ZipArchive::inflate(
         return makeError(ErrorCode::LimitExceeded, entry.localHeaderOffset,
             "zip: record " + entry.name + " declares " + std::to_string(entry.size)
                 + " bytes, over the limit of " + std::to_string(maxBytes));
+    if (m_source != nullptr)
+        PS_TRY(m_source->ensure(entry.localHeaderOffset,
+            entry.dataOffset - entry.localHeaderOffset + entry.compressedSize));
     if (entry.method == 0) {
         PS_ASSIGN(auto bytes, storedBytes(entry));
         return std::vector<std::byte>(bytes.begin(), bytes.end());

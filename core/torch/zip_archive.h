@@ -13,6 +13,7 @@
 // first entry the file ends inside; that entry is kept as `cut` with the bytes present.
 
 #include "core/result.h"
+#include "core/value/byte_source.h"
 
 #include <cstdint>
 #include <span>
@@ -58,8 +59,11 @@ public:
 
     // Lists the entries of the zip in `file` (absolute offsets into it); falls back to the
     // local headers when the central directory is missing or damaged (see recovery()). An Error
-    // only when neither gives a single entry.
-    static Result<ZipArchive> open(std::span<const std::byte> file);
+    // only when neither gives a single entry. With `source` (the ByteSource of `file`, kept for
+    // inflate), what is read is ensure()d first: a remote file fetches its end records,
+    // directory and local headers only (a recovery walk fetches the whole file).
+    static Result<ZipArchive> open(
+        std::span<const std::byte> file, const ByteSource* source = nullptr);
 
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     const ZipEntry* find(std::string_view name) const;
@@ -78,11 +82,12 @@ public:
         const ZipEntry& entry, std::uint64_t maxBytes) const;
 
 private:
-    static Result<ZipArchive> openDirectory(std::span<const std::byte> file);
+    static Result<ZipArchive> openDirectory(std::span<const std::byte> file, const ByteSource* source);
     static ZipArchive recoverFromLocalHeaders(std::span<const std::byte> file);
     void buildIndex();
 
     std::span<const std::byte> m_file;
+    const ByteSource* m_source = nullptr;
     std::vector<ZipEntry> m_entries;
     std::unordered_map<std::string_view, std::size_t> m_index; // views into m_entries' names
     std::string m_prefix;

@@ -1,9 +1,14 @@
 #pragma once
 
 // The bytes of an opened file: memory-mapped read-only, or an in-memory buffer (tests, fuzzing,
-// inflated zip entries). Views handed out stay valid as long as the source lives.
+// inflated zip entries), or a remote file (HTTP) read on demand into an anonymous mapping of its
+// size. Views handed out stay valid as long as the source lives.
+//
+// A remote source's pages hold zeros until fetched: a reader calls ensure(offset, length) before
+// it touches a range (a no-op for local files and for ranges already fetched).
 
 #include "core/result.h"
+#include "core/value/range_fetcher.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +25,8 @@ public:
     ByteSource(const ByteSource&) = delete;
     ByteSource& operator=(const ByteSource&) = delete;
 
+    // A local file, or an http:// / https:// URL when a URL opener is installed (the
+    // applications install core/remote's; without one a URL is an Io error).
     static Result<std::shared_ptr<ByteSource>> mapFile(const std::string& path);
     static std::shared_ptr<ByteSource> fromBuffer(std::vector<std::byte> bytes, std::string name = {});
     static std::shared_ptr<ByteSource> fromBytes(std::span<const std::byte> bytes, std::string name = {});
@@ -33,8 +40,45 @@ public:
     std::span<const std::byte> kept(std::size_t index) const;
     std::size_t keptCount() const { return m_kept.size(); }
 
+    // --- remote files ---
+    struct RemoteOptions {
+        // Unfetched pages unreadable (PROT_NONE) instead of zeros: a reader that forgot to call
+        // ensure() crashes in tests instead of reading zeros.
+        bool guardUnfetched = false;
+        std::uint64_t maxRequest = std::uint64_t(4) << 20; // bytes per request (larger runs split)
+    };
+    // A remote file of `size` bytes named `name` (its URL), read through `fetcher`.
+    static Result<std::shared_ptr<ByteSource>> fromFetcher(std::unique_ptr<RangeFetcher> fetcher,
+        std::uint64_t size, std::string name, RemoteOptions options);
+    static Result<std::shared_ptr<ByteSource>> fromFetcher(
+        std::unique_ptr<RangeFetcher> fetcher, std::uint64_t size, std::string name)
+    {
+        return fromFetcher(std::move(fetcher), size, std::move(name), RemoteOptions {});
+    }
+
+    // Makes [offset, offset + length) of the file readable. Local: nothing to do. Remote: fetches
+    // the pages not yet here (in page-aligned requests; a read that continues the previous one
+    // reads ahead, doubling up to 4 MiB). Thread-safe; Error (naming the offset) when the range is
+    // outside the file or the fetch fails.
+    Result<void> ensure(std::uint64_t offset, std::uint64_t length) const
+    {
+        if (m_remote == nullptr)
+            return {};
+        return ensureRemote(offset, length);
+    }
+    bool isRemote() const { return m_remote != nullptr; }
+    std::uint64_t bytesFetched() const; // remote: bytes received so far; local: 0
+    std::uint64_t fetchCount() const; // remote: fetch calls made so far
+
+    static bool isUrl(const std::string& path); // http:// or https://
+    using UrlOpener = Result<std::shared_ptr<ByteSource>> (*)(const std::string& url);
+    static void setUrlOpener(UrlOpener opener);
+
 private:
     ByteSource() = default;
+    struct Remote;
+    Result<void> ensureRemote(std::uint64_t offset, std::uint64_t length) const;
+    std::unique_ptr<Remote> m_remote;
     std::string m_path;
     void* m_map = nullptr;
     std::size_t m_mapLength = 0;

@@ -1,0 +1,322 @@
+// Remote files over HTTP: a checkpoint on a server opens as it does locally while fetching only
+// its directory, its pickle and the bytes a tensor view reads; misbehaving servers end in clear
+// errors naming the offset. The server is tests/remote/range_server.h, in this process, on
+// 127.0.0.1. Unfetched pages are unreadable here (guardUnfetched): a reader that touches bytes
+// without ensure() crashes the suite instead of reading zeros.
+
+#include "core/loader.h"
+#include "core/remote/http_source.h"
+#include "core/safety/scanned_load.h"
+#include "core/torch/tensor_table.h"
+#include "core/torch/tensor_view.h"
+#include "tests/remote/range_server.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+namespace {
+
+const QString kData = QStringLiteral(PICKLESCOPE_TEST_DATA);
+
+core::remote::HttpOptions guarded()
+{
+    core::remote::HttpOptions options;
+    options.guardUnfetched = true;
+    options.useNetrc = false;
+    options.transferTimeoutMs = 5000;
+    return options;
+}
+
+std::shared_ptr<core::Document> loadLocal(const QString& relative)
+{
+    auto doc = core::loadFile((kData + QLatin1Char('/') + relative).toStdString());
+    return doc.ok() ? doc.value() : nullptr;
+}
+
+bool sameDouble(double a, double b)
+{
+    return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0 || a == b;
+}
+
+struct CliRun {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+CliRun runCli(const QStringList& args)
+{
+    CliRun run;
+    QProcess process;
+    process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
+    if (!process.waitForFinished(30000) || process.exitStatus() != QProcess::NormalExit)
+        return run;
+    run.exitCode = process.exitCode();
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+} // namespace
+
+class TestHttpSource : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_server = std::make_unique<RangeServer>(kData);
+        QVERIFY(m_server->url({}).contains(QLatin1String("127.0.0.1:")));
+    }
+    void cleanupTestCase() { m_server.reset(); }
+
+    void opensACheckpointFetchingOnlyItsEndRecordsDirectoryAndPickle()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("ok/torch/half_patterns.pt")).toStdString(), guarded());
+        QVERIFY2(source.ok(), source.ok() ? "" : source.error().toString().c_str());
+        const std::uint64_t size = source.value()->size();
+        QCOMPARE(size,
+            std::uint64_t(QFileInfo(kData + QStringLiteral("/torch/half_patterns.pt")).size()));
+        auto doc = core::loadSource(source.value());
+        QVERIFY2(doc.ok(), doc.ok() ? "" : doc.error().toString().c_str());
+        const auto local = loadLocal(QStringLiteral("torch/half_patterns.pt"));
+        QVERIFY(local);
+        const auto remoteTable = core::torch::tensorTable(*doc.value());
+        const auto localTable = core::torch::tensorTable(*local);
+        QCOMPARE(remoteTable.rows.size(), std::size_t(4));
+        QCOMPARE(remoteTable.rows.size(), localTable.rows.size());
+        for (std::size_t i = 0; i < localTable.rows.size(); ++i) {
+            QCOMPARE(remoteTable.rows[i].path, localTable.rows[i].path);
+            QCOMPARE(remoteTable.rows[i].shape, localTable.rows[i].shape);
+        }
+        // 4 KiB head + the last 64 KiB (end record search) + 4 local-header pages; no tensor data.
+        const std::uint64_t fetched = source.value()->bytesFetched();
+        QVERIFY2(fetched <= 96 * 1024, std::to_string(fetched).c_str());
+        QVERIFY(fetched < size / 8);
+    }
+
+    void aTensorElementFetchesOnlyThePageItLiesIn()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("ok/torch/half_patterns.pt")).toStdString(), guarded());
+        QVERIFY(source.ok());
+        auto doc = core::loadSource(source.value());
+        QVERIFY(doc.ok());
+        const auto local = loadLocal(QStringLiteral("torch/half_patterns.pt"));
+        const auto remoteTable = core::torch::tensorTable(*doc.value());
+        const auto localTable = core::torch::tensorTable(*local);
+        auto remoteView = core::torch::TensorView::open(doc.value(), remoteTable.rows[1].id);
+        auto localView = core::torch::TensorView::open(local, localTable.rows[1].id);
+        QVERIFY(remoteView.ok() && localView.ok());
+        const std::uint64_t before = source.value()->bytesFetched();
+        QVERIFY(sameDouble(remoteView->element(30000), localView->element(30000)));
+        QVERIFY(sameDouble(remoteView->element(30001), localView->element(30001)));
+        QCOMPARE(source.value()->bytesFetched() - before, std::uint64_t(4096));
+    }
+
+    void everyFixtureReadsOverHttpAsItDoesLocally_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("a torch zip of every dtype") << QStringLiteral("torch/dtypes_zip.pt");
+        QTest::newRow("a zip whose records are deflated")
+            << QStringLiteral("torch/deflated_zip.pt");
+        QTest::newRow("a big-endian zip") << QStringLiteral("torch/big_endian_zip.pt");
+        QTest::newRow("a quantized zip") << QStringLiteral("torch/quantized_zip.pt");
+        QTest::newRow("the legacy tar format") << QStringLiteral("torch/legacy_tar.pt");
+        QTest::newRow("the legacy stream format") << QStringLiteral("torch/dtypes_legacy.pt");
+        QTest::newRow("a plain pickle holding a tensor")
+            << QStringLiteral("torch/plain_pickle_tensor.pkl");
+        QTest::newRow("a checkpoint of 788 KB") << QStringLiteral("torch/half_patterns.pt");
+    }
+    void everyFixtureReadsOverHttpAsItDoesLocally()
+    {
+        QFETCH(QString, file);
+        const auto local = loadLocal(file);
+        QVERIFY(local);
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("ok/") + file).toStdString(), guarded());
+        QVERIFY2(source.ok(), source.ok() ? "" : source.error().toString().c_str());
+        auto loaded = core::safety::loadAndScan(source.value());
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().toString().c_str());
+        const auto& doc = loaded.value().doc;
+        QCOMPARE(doc->format, local->format);
+        QCOMPARE(doc->graph.size(), local->graph.size());
+        QCOMPARE(doc->pickles.size(), local->pickles.size());
+        QCOMPARE(doc->diagnostics.size(), local->diagnostics.size());
+        const auto remoteTable = core::torch::tensorTable(*doc);
+        const auto localTable = core::torch::tensorTable(*local);
+        QCOMPARE(remoteTable.rows.size(), localTable.rows.size());
+        QVERIFY(!localTable.rows.empty());
+        for (std::size_t i = 0; i < localTable.rows.size(); ++i) {
+            QCOMPARE(remoteTable.rows[i].path, localTable.rows[i].path);
+            auto remoteView = core::torch::TensorView::open(doc, remoteTable.rows[i].id);
+            auto localView = core::torch::TensorView::open(local, localTable.rows[i].id);
+            QCOMPARE(remoteView.ok(), localView.ok());
+            if (!localView.ok())
+                continue;
+            auto remoteStats = remoteView->stats();
+            auto localStats = localView->stats();
+            QVERIFY(remoteStats.ok() && localStats.ok());
+            QCOMPARE(remoteStats->count, localStats->count);
+            QVERIFY2(
+                sameDouble(remoteStats->sum, localStats->sum), localTable.rows[i].path.c_str());
+            QVERIFY(sameDouble(remoteStats->min, localStats->min));
+            QCOMPARE(remoteStats->nanCount, localStats->nanCount);
+        }
+    }
+
+    void followsARedirect()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("redirect/torch/dtypes_zip.pt")).toStdString(), guarded());
+        QVERIFY2(source.ok(), source.ok() ? "" : source.error().toString().c_str());
+        auto doc = core::loadSource(source.value());
+        QVERIFY(doc.ok());
+        QCOMPARE(core::torch::tensorTable(*doc.value()).rows.size(),
+            core::torch::tensorTable(*loadLocal(QStringLiteral("torch/dtypes_zip.pt")))
+                .rows.size());
+    }
+
+    void reportsAServerWithoutRangeSupportWithTheFileSize()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("norange/torch/half_patterns.pt")).toStdString(),
+            guarded());
+        QVERIFY(!source.ok());
+        const std::string message = source.error().message;
+        QVERIFY2(message.find("does not serve byte ranges") != std::string::npos, message.c_str());
+        QVERIFY2(message.find("788035 bytes") != std::string::npos, message.c_str());
+    }
+
+    void reportsAMissingFile()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("ok/torch/no_such_file.pt")).toStdString(), guarded());
+        QVERIFY(!source.ok());
+        QCOMPARE(source.error().code, core::ErrorCode::Io);
+        QVERIFY2(source.error().message.find("HTTP 404") != std::string::npos,
+            source.error().message.c_str());
+    }
+
+    void reportsAServerThatLiesAboutLengthsNamingTheOffset()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("lie/torch/half_patterns.pt")).toStdString(), guarded());
+        QVERIFY(source.ok()); // the probe is answered honestly
+        auto doc = core::loadSource(source.value());
+        QVERIFY(!doc.ok());
+        QCOMPARE(doc.error().code, core::ErrorCode::Io);
+        const std::string message = doc.error().toString();
+        QVERIFY2(message.find("Content-Length") != std::string::npos, message.c_str());
+        QCOMPARE(doc.error().offset, std::uint64_t(0)); // the first fetch: the head, at byte 0
+        QVERIFY2(message.find("at byte 0") != std::string::npos, message.c_str());
+    }
+
+    void reportsAConnectionCutMidBlockNamingTheOffset()
+    {
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("cut/torch/half_patterns.pt")).toStdString(), guarded());
+        QVERIFY(source.ok());
+        auto doc = core::loadSource(source.value());
+        QVERIFY(!doc.ok());
+        const core::Error& e = doc.error();
+        QCOMPARE(e.code, core::ErrorCode::Io);
+        // The head (4096 bytes) is cut at half, and each of the two retries at half of the rest.
+        QCOMPARE(e.offset, std::uint64_t(2048 + 1024 + 512));
+        QVERIFY2(e.message.find("stopped at byte 3584") != std::string::npos, e.message.c_str());
+    }
+
+    void sendsExtraHeadersToTheNamedHostOnly()
+    {
+        auto options = guarded();
+        options.headers.emplace_back("X-Picklescope-Test", "secret-token");
+        const int before = m_server->headerValues("x-picklescope-test").size();
+        const int requestsBefore = m_server->requests();
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("away/torch/dtypes_zip.pt")).toStdString(), options);
+        QVERIFY2(source.ok(), source.ok() ? "" : source.error().toString().c_str());
+        auto doc = core::loadSource(source.value());
+        QVERIFY(doc.ok());
+        // The first request (to 127.0.0.1) carried it; the requests redirected to localhost did
+        // not.
+        QVERIFY(m_server->requests() - requestsBefore >= 3);
+        QCOMPARE(m_server->headerValues("x-picklescope-test").size() - before, 1);
+    }
+
+    void takesCredentialsFromANetrcFile()
+    {
+        QTemporaryDir dir;
+        QFile netrc(dir.filePath(QStringLiteral("netrc")));
+        QVERIFY(netrc.open(QIODevice::WriteOnly));
+        netrc.write("machine example.org login other password nope\nmachine 127.0.0.1\n  login "
+                    "alice\n  password s3cret\n");
+        netrc.close();
+        QCOMPARE(core::remote::netrcCredentials(netrc.fileName().toStdString(), "127.0.0.1"),
+            std::string("alice:s3cret"));
+        QCOMPARE(core::remote::netrcCredentials(netrc.fileName().toStdString(), "example.com"),
+            std::string());
+        auto options = guarded();
+        options.useNetrc = true;
+        options.netrcPath = netrc.fileName().toStdString();
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("ok/torch/dtypes_zip.pt")).toStdString(), options);
+        QVERIFY(source.ok());
+        QVERIFY(m_server->headerValues("authorization")
+                    .contains(QStringLiteral("Basic YWxpY2U6czNjcmV0")));
+    }
+
+    // The command line, against the same server.
+    void cliInfoOfAUrlListsTheTensorsAndTheBytesFetched()
+    {
+        const auto run = runCli(
+            { QStringLiteral("info"), m_server->url(QStringLiteral("ok/torch/half_patterns.pt")) });
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(run.out.contains("tensors:   4"));
+        QVERIFY(run.out.contains("$['bf16_as_f32']"));
+        QVERIFY2(run.out.contains("remote:    http://127.0.0.1:")
+                && run.out.contains(" of 788,035 bytes"),
+            run.out.constData());
+    }
+
+    void cliScanOfAMaliciousPickleUrlExits3()
+    {
+        const auto run = runCli({ QStringLiteral("scan"),
+            m_server->url(QStringLiteral("ok/safety/malicious/os_system_p2.pkl")) });
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY(run.out.contains("posix.system"));
+    }
+
+    void cliReportsServerProblemsWithExit1_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QByteArray>("message");
+        QTest::newRow("a file the server does not have")
+            << QStringLiteral("ok/torch/none.pt") << QByteArray("HTTP 404");
+        QTest::newRow("a server without range support") << QStringLiteral(
+            "norange/torch/dtypes_zip.pt") << QByteArray("does not serve byte ranges");
+        QTest::newRow("a server that cuts the connection")
+            << QStringLiteral("cut/torch/dtypes_zip.pt") << QByteArray("stopped at byte");
+    }
+    void cliReportsServerProblemsWithExit1()
+    {
+        QFETCH(QString, path);
+        QFETCH(QByteArray, message);
+        for (const QString& command :
+            { QStringLiteral("info"), QStringLiteral("scan"), QStringLiteral("dis") }) {
+            const auto run = runCli({ command, m_server->url(path) });
+            QCOMPARE(run.exitCode, 1);
+            QVERIFY2(run.err.contains(message), run.err.constData());
+        }
+    }
+
+private:
+    std::unique_ptr<RangeServer> m_server;
+};
+
+QTEST_GUILESS_MAIN(TestHttpSource)
+#include "tst_http_source.moc"

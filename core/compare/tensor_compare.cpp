@@ -202,6 +202,33 @@ struct Block {
     std::uint64_t first = 0, count = 0;
 };
 
+// A chunk of decoded elements: the common case (finite, within tolerance) runs on locals with
+// one branch; everything else goes through accumulate().
+void accumulateChunk(const double* x, const double* y, std::size_t n, std::uint64_t first,
+    const Tolerance& tol, Partial& part)
+{
+    double maxAbs = part.maxAbs, maxRel = part.maxRel;
+    const double atol = tol.atol, rtol = tol.rtol;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double a = x[i], b = y[i];
+        const double d = std::fabs(a - b), absB = std::fabs(b);
+        const bool finite = (a - a == 0) && (b - b == 0);
+        if (finite && d <= atol + rtol * absB) [[likely]] {
+            maxAbs = d > maxAbs ? d : maxAbs;
+            if (d > maxRel * absB && absB > 0)
+                maxRel = d / absB;
+            continue;
+        }
+        part.maxAbs = maxAbs;
+        part.maxRel = maxRel;
+        accumulate(a, b, first + i, tol, part);
+        maxAbs = part.maxAbs;
+        maxRel = part.maxRel;
+    }
+    part.maxAbs = maxAbs;
+    part.maxRel = maxRel;
+}
+
 void decodeAndAccumulate(const Prepared& pp, std::uint64_t first, std::size_t n,
     const Tolerance& tol, std::vector<double>& bufA, std::vector<double>& bufB, Partial& part)
 {
@@ -213,8 +240,7 @@ void decodeAndAccumulate(const Prepared& pp, std::uint64_t first, std::size_t n,
     }
     pp.a->read(first, n, bufA.data());
     pp.b->read(first, n, bufB.data());
-    for (std::size_t i = 0; i < n; ++i)
-        accumulate(bufA[i], bufB[i], first + i, tol, part);
+    accumulateChunk(bufA.data(), bufB.data(), n, first, tol, part);
 }
 
 void runBlock(const Prepared& pp, const Block& block, const Tolerance& tol,
@@ -259,8 +285,7 @@ void runBlock(const Prepared& pp, const Block& block, const Tolerance& tol,
         pp.b->read(first, n, bufB.data());
         if (!pp.sameDtype || std::memcmp(bufA.data(), bufB.data(), n * sizeof(double)) != 0)
             part.identical = false;
-        for (std::size_t i = 0; i < n; ++i)
-            accumulate(bufA[i], bufB[i], first + i, tol, part);
+        accumulateChunk(bufA.data(), bufB.data(), n, first, tol, part);
     }
 }
 

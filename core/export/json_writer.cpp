@@ -233,8 +233,7 @@ template <typename Put> void putJsonString(Put&& put, std::string_view s)
             std::uint32_t unit = 0xFFFD;
             std::size_t step = 1;
             if (ok) { // a surrogate
-                unit = ((c & 0x0Fu) << 12)
-                    | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
+                unit = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
                     | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
                 step = 3;
             }

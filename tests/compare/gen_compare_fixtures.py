@@ -8,6 +8,7 @@ Run with Debian's python3 (torch 1.13, numpy 1.24):
     /usr/bin/python3 tests/compare/gen_compare_fixtures.py
 """
 import collections
+import fnmatch
 import json
 import math
 import os
@@ -226,6 +227,46 @@ for c in cases:
             os.remove(os.path.join(OUT, c[side]))
             c[side] = c["reuse"] + "_" + side + ".pt"
         del c["reuse"]
+
+# ---- the query language: which paths each query selects, decided here in Python ------------------
+
+def tensor_shape(v):
+    return list(v.shape) if isinstance(v, torch.Tensor) else None
+
+
+def type_label(v):
+    return type(v).__name__
+
+
+QUERIES = [
+    ("dtype:float16", lambda p, v: isinstance(v, torch.Tensor) and v.dtype == torch.float16),
+    ("dtype:FLOAT*", lambda p, v: isinstance(v, torch.Tensor) and v.is_floating_point()),
+    ("shape:[*,36]", lambda p, v: tensor_shape(v) is not None and len(v.shape) == 2 and v.shape[1] == 36),
+    ("shape:[4,...]", lambda p, v: tensor_shape(v) is not None and len(v.shape) >= 1 and v.shape[0] == 4),
+    ("shape:[...,3,3]", lambda p, v: tensor_shape(v) is not None and list(v.shape[-2:]) == [3, 3]),
+    ("shape:[]", lambda p, v: tensor_shape(v) == []),
+    ("numel:>100", lambda p, v: isinstance(v, torch.Tensor) and v.numel() > 100),
+    ("numel:<=4", lambda p, v: isinstance(v, torch.Tensor) and v.numel() <= 4),
+    ("numel:1e0", lambda p, v: isinstance(v, torch.Tensor) and v.numel() == 1),
+    ("name:*bias*", lambda p, v: fnmatch.fnmatchcase(p.lower(), "*bias*")),
+    ("name:*weight* -dtype:float32",
+     lambda p, v: fnmatch.fnmatchcase(p.lower(), "*weight*") and not (isinstance(v, torch.Tensor) and v.dtype == torch.float32)),
+    ("type:tensor numel:<10 | name:*lr*",
+     lambda p, v: (isinstance(v, torch.Tensor) and v.numel() < 10) or fnmatch.fnmatchcase(p.lower(), "*lr*")),
+    ("class:*dict", lambda p, v: isinstance(v, dict)),
+    ("type:float", lambda p, v: type(v) is float),
+    ("resnet", lambda p, v: "resnet" in p.lower() or (isinstance(v, str) and "resnet" in repr(v).lower())),
+    ("-type:tensor -class:*dict", lambda p, v: not isinstance(v, (torch.Tensor, dict))),
+]
+
+queries = []
+for fixture in ("fp16_b.pt", "hparams_a.pt"):
+    obj = torch.load(os.path.join(OUT, fixture))
+    paths = walk(obj)
+    for q, pred in QUERIES:
+        queries.append({"file": fixture, "query": q, "paths": [p for p, v in paths if pred(p, v)]})
+with open(os.path.join(OUT, "queries.json"), "w") as f:
+    json.dump({"queries": queries}, f, indent=1)
 
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump({"cases": cases}, f, indent=1, sort_keys=True)

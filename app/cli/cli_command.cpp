@@ -38,8 +38,8 @@ const std::map<std::string, Command>& commands() { return table(); }
 
 const std::vector<std::string>& commonValueOptions()
 {
-    static const std::vector<std::string> options { "--encoding", "--max-stack", "--max-memo", "--max-values",
-        "--max-bytes" };
+    static const std::vector<std::string> options { "--encoding", "--max-stack", "--max-memo",
+        "--max-values", "--max-bytes", "--filter" };
     return options;
 }
 

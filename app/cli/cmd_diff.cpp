@@ -5,6 +5,7 @@
 // same or close, 4 when differences were found, 1 / 2 as elsewhere.
 
 #include "app/cli/cli_command.h"
+#include "app/cli/cli_filter.h"
 #include "core/compare/document_compare.h"
 
 #include <algorithm>
@@ -119,8 +120,9 @@ void printText(const core::compare::Comparison& c, const core::Document& a, cons
 
 int runDiff(const cli::Args& args)
 {
-    static const char* kUsage = "usage: picklescope-cli diff A B [--json] [--atol X] [--rtol Y] "
-                                "[--values none|summary|full] [--strip-prefix P] [--under PATH]\n";
+    static const char* kUsage
+        = "usage: picklescope-cli diff A B [--json] [--atol X] [--rtol Y] "
+          "[--values none|summary|full] [--strip-prefix P] [--under PATH] [--filter QUERY]\n";
     if (args.positionals.size() != 2) {
         std::fputs(kUsage, stderr);
         return cli::ExitUsage;
@@ -147,6 +149,12 @@ int runDiff(const cli::Args& args)
             return cli::ExitUsage;
         }
     }
+    core::compare::ValueQuery filter;
+    if (!cli::filterFrom(args, filter))
+        return cli::ExitUsage;
+    if (!filter.empty())
+        options.filter = [&filter](const core::ValueGraph& g, core::ValueId id,
+                             const std::string& path) { return filter.matches(g, id, path); };
     options.stripPrefix = args.get("--strip-prefix");
     options.under = args.get("--under");
     core::LoadOptions loadOptions;

@@ -4,6 +4,7 @@
 // unless --stats.
 
 #include "app/cli/cli_command.h"
+#include "app/cli/cli_filter.h"
 #include "core/safety/safety_report.h"
 #include "core/safety/scanned_load.h"
 #include "core/torch/tensor_table.h"
@@ -63,6 +64,9 @@ int runInfo(const cli::Args& args)
     core::LoadOptions options;
     if (!cli::loadOptionsFrom(args, options))
         return cli::ExitUsage;
+    core::compare::ValueQuery filter;
+    if (!cli::filterFrom(args, filter))
+        return cli::ExitUsage;
     auto loaded = core::safety::loadAndScan(args.positionals.front(), options);
     if (!loaded.ok()) {
         std::fprintf(stderr, "picklescope-cli: %s: %s\n", args.positionals.front().c_str(),
@@ -92,7 +96,14 @@ int runInfo(const cli::Args& args)
         safety.dangerousCount,
         safety.verdict == core::safety::Verdict::Safe ? "" : "; see picklescope-cli scan");
 
-    const core::torch::TensorTable table = core::torch::tensorTable(*doc);
+    core::torch::TensorTable table = core::torch::tensorTable(*doc);
+    if (!filter.empty()) { // --filter: only the rows the query selects (totals stay the file's)
+        const std::size_t all = table.rows.size();
+        std::erase_if(table.rows,
+            [&](const core::torch::TensorRow& r) { return !filter.matches(g, r.id, r.path); });
+        std::printf("filter:    %s (%zu of %zu tensors)\n", args.get("--filter").c_str(),
+            table.rows.size(), all);
+    }
     if (!table.rows.empty()) {
         const bool stats = args.has("--stats");
         std::printf("\ntensors:   %zu\n", table.rows.size());

@@ -230,6 +230,8 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
         if (found == ib.byPath.end()) {
             if (below(path, missingA))
                 continue;
+            if (options.filter && !options.filter(ga, idA, path))
+                continue; // its children are looked at one by one
             Entry e;
             e.path = path;
             e.status = Status::OnlyA;
@@ -245,6 +247,8 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
             continue;
         }
         const ValueId idB = ib.order[found->second].second;
+        if (options.filter && !options.filter(ga, idA, path) && !options.filter(gb, idB, path))
+            continue;
         const ValueKind ka = ga.kind(idA), kb = gb.kind(idB);
         Entry e;
         e.path = path;
@@ -283,6 +287,8 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
     std::string missingB;
     for (const auto& [path, idB] : ib.order) {
         if (ia.byPath.count(path) != 0 || below(path, missingB))
+            continue;
+        if (options.filter && !options.filter(gb, idB, path))
             continue;
         Entry e;
         e.path = path;

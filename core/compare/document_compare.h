@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,8 @@ struct CompareOptions {
     std::string under; // compare the sub-tree at this access path (on each side that has it)
     ValuesMode values = ValuesMode::Summary; // reprs of other values: none, short, whole
     unsigned threads = 0; // 0: one per core
+    // Only paths where the value on either side passes (e.g. a ValueQuery); empty: all paths.
+    std::function<bool(const ValueGraph& graph, ValueId id, const std::string& path)> filter;
 };
 
 struct Comparison {

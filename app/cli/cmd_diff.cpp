@@ -7,6 +7,7 @@
 #include "app/cli/cli_command.h"
 #include "app/cli/cli_filter.h"
 #include "core/compare/document_compare.h"
+#include "core/value/number_text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -38,20 +39,6 @@ std::string number(double v)
     return buf;
 }
 
-std::string humanBytes(std::uint64_t v)
-{
-    const char* units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-    double x = static_cast<double>(v);
-    int u = 0;
-    while (x >= 1024 && u < 4) {
-        x /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", x, units[u]);
-    return buf;
-}
-
 std::string sideText(const core::compare::Entry& e, const core::compare::EntrySide& s)
 {
     if (core::isNull(s.id))
@@ -76,9 +63,9 @@ void printText(const core::compare::Comparison& c, const core::Document& a, cons
     std::printf("\n");
     const double gbps = c.seconds > 0 ? static_cast<double>(c.bytesCompared) / c.seconds / 1e9 : 0;
     std::printf("tensors: %llu pairs compared, %s read in %.3f s (%.2f GB/s); rtol %s, atol %s\n",
-        static_cast<unsigned long long>(c.tensorsCompared), humanBytes(c.bytesCompared).c_str(),
-        c.seconds, gbps, number(options.tolerance.rtol).c_str(),
-        number(options.tolerance.atol).c_str());
+        static_cast<unsigned long long>(c.tensorsCompared),
+        core::humanBytes(c.bytesCompared).c_str(), c.seconds, gbps,
+        number(options.tolerance.rtol).c_str(), number(options.tolerance.atol).c_str());
     std::vector<const core::compare::Entry*> rows;
     for (const auto& e : c.entries)
         if (e.status != Status::Same)

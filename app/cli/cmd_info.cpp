@@ -5,6 +5,7 @@
 
 #include "app/cli/cli_command.h"
 #include "app/cli/cli_filter.h"
+#include "app/cli/module_text.h"
 #include "core/safety/safety_report.h"
 #include "core/safety/scanned_load.h"
 #include "core/torch/tensor_table.h"
@@ -12,6 +13,7 @@
 #include "core/value/value_text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -96,6 +98,23 @@ int runInfo(const cli::Args& args)
         safety.dangerousCount,
         safety.verdict == core::safety::Verdict::Safe ? "" : "; see picklescope-cli scan");
 
+    if (args.has("--modules")) { // the model view instead of the tensor table
+        std::uint64_t depth = ~std::uint64_t(0);
+        const std::string d = args.get("--depth");
+        if (args.has("--depth")
+            && (std::from_chars(d.data(), d.data() + d.size(), depth).ptr != d.data() + d.size()
+                || d.empty())) {
+            std::fprintf(stderr, "picklescope-cli info: --depth needs a whole number\n");
+            return cli::ExitUsage;
+        }
+        cli::printModuleView(*doc, depth);
+        std::fflush(stdout);
+        if (doc->error) {
+            cli::printDocumentError(*doc);
+            return cli::ExitMalformed;
+        }
+        return cli::ExitOk;
+    }
     core::torch::TensorTable table = core::torch::tensorTable(*doc);
     if (!filter.empty()) { // --filter: only the rows the query selects (totals stay the file's)
         const std::size_t all = table.rows.size();
@@ -162,7 +181,7 @@ int runInfo(const cli::Args& args)
 
 } // namespace
 
-PS_CLI_COMMAND({ "info", "info FILE [--stats]",
+PS_CLI_COMMAND({ "info", "info FILE [--stats] [--filter QUERY] [--modules [--depth N]]",
     "format, protocol, value count, tensor table, totals per dtype, parameter count, safety "
     "verdict",
-    {}, runInfo })
+    { "--depth" }, runInfo })

@@ -228,6 +228,55 @@ for c in cases:
             c[side] = c["reuse"] + "_" + side + ".pt"
         del c["reuse"]
 
+# ---- the model view: a training checkpoint of a small CNN with AdamW state -------------------------
+
+def model_checkpoint():
+    torch.manual_seed(5)
+    net = torch.nn.Sequential(collections.OrderedDict([
+        ("features", torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+                                         torch.nn.Conv2d(8, 16, 3))),
+        ("classifier", torch.nn.Linear(16, 10)),
+    ]))
+    net.classifier.half()
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.dtype == torch.float32], lr=1e-3, weight_decay=0.01)
+    x = torch.randn(2, 3, 8, 8)
+    net.features(x).sum().backward()
+    opt.step()
+    return {"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": 1}
+
+
+ckpt = model_checkpoint()
+save(ckpt, "model_ckpt.pt")
+sd = ckpt["model"]
+modules = collections.OrderedDict()
+for key, t in sd.items():
+    parts = key.split(".")
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        m = modules.setdefault(name, {"params": 0, "bytes": 0, "tensors": 0})
+        m["params"] += t.numel()
+        m["bytes"] += t.numel() * t.element_size()
+        m["tensors"] += 1
+dtypes = collections.Counter()
+for t in sd.values():
+    dtypes[str(t.dtype).replace("torch.", "")] += t.numel()
+osd = ckpt["optimizer"]
+state_keys = collections.Counter(k for s in osd["state"].values() for k in s)
+with open(os.path.join(OUT, "modules.json"), "w") as f:
+    json.dump({
+        "file": "model_ckpt.pt", "state_dict": "$['model']",
+        "total_params": sum(t.numel() for t in sd.values()),
+        "total_bytes": sum(t.numel() * t.element_size() for t in sd.values()),
+        "dtype_params": dtypes, "modules": modules,
+        "optimizer": {"path": "$['optimizer']", "params_with_state": len(osd["state"]),
+                      "state_keys": state_keys,
+                      "state_elements": sum(v.numel() for s in osd["state"].values() for v in s.values()
+                                            if isinstance(v, torch.Tensor)),
+                      "groups": [{"params": len(g["params"]), "lr": repr(g["lr"]),
+                                  "weight_decay": repr(g["weight_decay"]), "betas": repr(g["betas"])}
+                                 for g in osd["param_groups"]]},
+    }, f, indent=1)
+
 # ---- the query language: which paths each query selects, decided here in Python ------------------
 
 def tensor_shape(v):

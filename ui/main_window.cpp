@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include "ui/compare_window.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
 #include "ui/opcode_trace_pane.h"
@@ -161,6 +162,7 @@ void MainWindow::createMenusAndToolBar()
     file->addAction(m_sampleAction);
     file->addSeparator();
     file->addAction(m_exportAction);
+    file->addAction(tr("Compare &With…"), this, [this] { CompareWindow::compareWithFile(this, m_file.doc); });
     file->addSeparator();
     file->addAction(m_closeAction);
     file->addAction(m_quitAction);

@@ -3,6 +3,7 @@
 #include "ui/compare_window.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
+#include "ui/model_pane.h"
 #include "ui/opcode_trace_pane.h"
 #include "ui/resources_init.h"
 #include "ui/safety_pane.h"
@@ -270,6 +271,9 @@ void MainWindow::createCentralWidget()
     m_details->addTab(m_tensor, icon("tensor"), tr("Tensor"));
     m_details->addTab(m_safety, icon("shield"), tr("Safety"));
     m_details->addTab(m_info, icon("info"), tr("File"));
+    auto* model = new ModelPane(m_details);
+    m_details->addTab(model, tr("Model"));
+    connect(m_loader, &LoadController::loaded, model, [model](const LoadedFile& f) { model->setDocument(f.doc); });
     m_trace = new OpcodeTracePane(m_bottomSplitter);
     auto* bytesBox = new QWidget(m_bottomSplitter);
     auto* bytesLayout = new QVBoxLayout(bytesBox);

@@ -137,6 +137,32 @@ private Q_SLOTS:
         QVERIFY(w.selectPath("$['model']['conv.weight']"));
         shoot(&w, "compare_fp16.png");
     }
+
+    // Screenshots on two large checkpoints (tests/bench/bench_compare.py --keep DIR makes them):
+    // PICKLESCOPE_BIG_A / PICKLESCOPE_BIG_B name the files; skipped otherwise.
+    void comparesTwoLargeCheckpoints()
+    {
+        const QString pa = qEnvironmentVariable("PICKLESCOPE_BIG_A"),
+                      pb = qEnvironmentVariable("PICKLESCOPE_BIG_B");
+        if (pa.isEmpty() || pb.isEmpty())
+            QSKIP("PICKLESCOPE_BIG_A / PICKLESCOPE_BIG_B not set");
+        auto a = core::loadFile(pa.toStdString()), b = core::loadFile(pb.toStdString());
+        QVERIFY(a.ok() && b.ok());
+        ui::CompareWindow w;
+        w.resize(1100, 760);
+        QSignalSpy done(&w, &ui::CompareWindow::compared);
+        w.compare(std::move(a).value(), std::move(b).value());
+        QVERIFY(done.wait(120000));
+        QVERIFY(w.comparison().hasDifferences());
+        w.setOnlyDifferences(true);
+        for (const auto& e : w.comparison().entries)
+            if (e.status == core::compare::Status::Changed
+                && e.kind == core::compare::EntryKind::Tensor) {
+                QVERIFY(w.selectPath(QString::fromStdString(e.path)));
+                break;
+            }
+        shoot(&w, "compare_1gib.png");
+    }
 };
 
 QTEST_MAIN(TestCompareWindow)

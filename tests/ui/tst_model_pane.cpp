@@ -96,6 +96,18 @@ private Q_SLOTS:
         QVERIFY(pane.summaryText().contains("Total params: "));
         shoot(&pane, "model_sample.png");
     }
+
+    // A large checkpoint (PICKLESCOPE_BIG_A, e.g. from tests/bench/bench_compare.py --keep DIR).
+    void showsALargeCheckpoint()
+    {
+        const QString path = qEnvironmentVariable("PICKLESCOPE_BIG_A");
+        if (path.isEmpty())
+            QSKIP("PICKLESCOPE_BIG_A not set");
+        ui::ModelPane pane;
+        pane.setDocument(load(path));
+        QVERIFY(pane.tree()->topLevelItemCount() > 0);
+        shoot(&pane, "model_1gib.png");
+    }
 };
 
 QTEST_MAIN(TestModelPane)

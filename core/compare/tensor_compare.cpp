@@ -204,13 +204,14 @@ struct Block {
 
 // A chunk of decoded elements: the common case (finite, within tolerance) runs on locals with
 // one branch; everything else goes through accumulate().
-void accumulateChunk(const double* x, const double* y, std::size_t n, std::uint64_t first,
-    const Tolerance& tol, Partial& part)
+template <typename T>
+void accumulateChunk(
+    const T* x, const T* y, std::size_t n, std::uint64_t first, const Tolerance& tol, Partial& part)
 {
     double maxAbs = part.maxAbs, maxRel = part.maxRel;
     const double atol = tol.atol, rtol = tol.rtol;
     for (std::size_t i = 0; i < n; ++i) {
-        const double a = x[i], b = y[i];
+        const double a = static_cast<double>(x[i]), b = static_cast<double>(y[i]);
         const double d = std::fabs(a - b), absB = std::fabs(b);
         const bool finite = (a - a == 0) && (b - b == 0);
         if (finite && d <= atol + rtol * absB) [[likely]] {
@@ -237,6 +238,25 @@ void decodeAndAccumulate(const Prepared& pp, std::uint64_t first, std::size_t n,
             accumulateComplex(pp.a->elementComplex(first + i), pp.b->elementComplex(first + i),
                 first + i, tol, part);
         return;
+    }
+    // Native float32 / float64 stored in place: compared where they lie (no copy to float64).
+    if (pp.raw && !pp.rawA->bigEndian) {
+        const std::byte* pa = pp.rawA->bytes.data();
+        const std::byte* pb = pp.rawB->bytes.data();
+        if (pp.rawA->dtype == DType::Float32
+            && reinterpret_cast<std::uintptr_t>(pa) % alignof(float) == 0
+            && reinterpret_cast<std::uintptr_t>(pb) % alignof(float) == 0) {
+            accumulateChunk(reinterpret_cast<const float*>(pa) + first,
+                reinterpret_cast<const float*>(pb) + first, n, first, tol, part);
+            return;
+        }
+        if (pp.rawA->dtype == DType::Float64
+            && reinterpret_cast<std::uintptr_t>(pa) % alignof(double) == 0
+            && reinterpret_cast<std::uintptr_t>(pb) % alignof(double) == 0) {
+            accumulateChunk(reinterpret_cast<const double*>(pa) + first,
+                reinterpret_cast<const double*>(pb) + first, n, first, tol, part);
+            return;
+        }
     }
     pp.a->read(first, n, bufA.data());
     pp.b->read(first, n, bufB.data());

@@ -128,6 +128,31 @@ std::optional<RawSide> rawSide(const Document& doc, ValueId id, std::uint64_t nu
     return side;
 }
 
+// Two ndarrays of the same non-numeric dtype (numpy "Other": structured, bytes, str) and shape,
+// both stored contiguously: compared as raw elements.
+std::optional<std::pair<RawSide, RawSide>> rawOnlyPair(
+    const Document& da, ValueId a, const Document& db, ValueId b)
+{
+    const ValueGraph& ga = da.graph;
+    const ValueGraph& gb = db.graph;
+    if (ga.kind(a) != ValueKind::NdArray || gb.kind(b) != ValueKind::NdArray)
+        return std::nullopt;
+    const NdArrayRecord& x = ga.ndarray(a);
+    const NdArrayRecord& y = gb.ndarray(b);
+    if (x.dtype != DType::Other || y.dtype != DType::Other || x.shape != y.shape
+        || x.itemSize != y.itemSize || x.dtypeText != y.dtypeText)
+        return std::nullopt;
+    std::uint64_t numel = 1;
+    for (auto d : x.shape)
+        if (d < 0 || __builtin_mul_overflow(numel, static_cast<std::uint64_t>(d), &numel))
+            return std::nullopt;
+    auto ra = rawSide(da, a, numel);
+    auto rb = rawSide(db, b, numel);
+    if (!ra || !rb || ra->elemSize == 0)
+        return std::nullopt;
+    return std::make_pair(*ra, *rb);
+}
+
 struct Prepared {
     std::optional<torch::TensorView> a, b;
     std::optional<RawSide> rawA, rawB;
@@ -324,6 +349,21 @@ std::vector<TensorDifference> compareTensors(const std::shared_ptr<const Documen
         auto va = torch::TensorView::open(docA, pairs[i].a);
         auto vb = torch::TensorView::open(docB, pairs[i].b);
         if (!va.ok() || !vb.ok()) {
+            // Arrays whose elements are not numbers (structured, bytes): equal bytes or not.
+            if (const auto raw = rawOnlyPair(*docA, pairs[i].a, *docB, pairs[i].b)) {
+                pp.rawA = raw->first;
+                pp.rawB = raw->second;
+                pp.raw = pp.rawOnly = true;
+                pp.sameDtype = true;
+                pp.numel = pp.rawA->bytes.size() / pp.rawA->elemSize;
+                pp.blockElems = std::max<std::uint64_t>(
+                    kChunk, (kBlockBytes / pp.rawA->elemSize) / kChunk * kChunk);
+                diff.readable = true;
+                diff.bytes = pp.rawA->bytes.size() + pp.rawB->bytes.size();
+                for (std::uint64_t first = 0; first < pp.numel; first += pp.blockElems)
+                    blocks.push_back(Block { i, first, std::min(pp.blockElems, pp.numel - first) });
+                continue;
+            }
             diff.error = !va.ok() ? "a: " + va.error().message : "b: " + vb.error().message;
             continue;
         }

@@ -82,6 +82,29 @@ private Q_SLOTS:
         QVERIFY(!core::compare::compareDocuments(a, b, options).ok());
     }
 
+    void findsAFileTheSameAsItself_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::newRow("numpy object and structured arrays") << "torch/numpy_arrays_p4.pkl";
+        QTest::newRow("a structured (void) array in a plain pickle")
+            << "safety/benign/numpy_p4.pkl";
+        QTest::newRow("meta tensors, which have no elements") << "torch/meta_zip.pt";
+        QTest::newRow("a training checkpoint with optimizer state") << "compare/model_ckpt.pt";
+    }
+    void findsAFileTheSameAsItself()
+    {
+        QFETCH(QString, file);
+        auto loaded = core::loadFile(std::string(PICKLESCOPE_TEST_DATA "/") + file.toStdString());
+        auto again = core::loadFile(std::string(PICKLESCOPE_TEST_DATA "/") + file.toStdString());
+        QVERIFY(loaded.ok() && again.ok());
+        auto c
+            = core::compare::compareDocuments(std::move(loaded).value(), std::move(again).value());
+        QVERIFY(c.ok());
+        for (const auto& e : c->entries)
+            QVERIFY2(e.status == core::compare::Status::Same, (e.path + " " + e.note).c_str());
+        QVERIFY(!c->hasDifferences());
+    }
+
     void showsValuesAsTheModeAsks_data()
     {
         QTest::addColumn<int>("mode");

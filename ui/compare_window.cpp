@@ -501,6 +501,12 @@ void CompareWindow::compareWithFile(QWidget* parent, std::shared_ptr<const core:
            "*.safetensors *.joblib);;All files (*)"));
     if (path.isEmpty())
         return;
+    compareWithPath(parent, std::move(a), path);
+}
+
+CompareWindow* CompareWindow::compareWithPath(
+    QWidget* parent, std::shared_ptr<const core::Document> a, const QString& path)
+{
     auto* window = new CompareWindow(parent);
     window->setAttribute(Qt::WA_DeleteOnClose);
     window->show();
@@ -520,6 +526,7 @@ void CompareWindow::compareWithFile(QWidget* parent, std::shared_ptr<const core:
         return result.ok() ? Loaded(std::move(result).value(), QString())
                            : Loaded(nullptr, QString::fromStdString(result.error().toString()));
     }));
+    return window;
 }
 
 } // namespace ui

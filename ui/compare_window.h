@@ -48,6 +48,9 @@ public:
     // Asks for a second file, loads it off the UI thread and opens a compare window of `a`
     // against it. The window deletes itself when closed.
     static void compareWithFile(QWidget* parent, std::shared_ptr<const core::Document> a);
+    // The same without the dialog (a second file dropped with Shift held): the window it opened.
+    static CompareWindow* compareWithPath(
+        QWidget* parent, std::shared_ptr<const core::Document> a, const QString& path);
 
 Q_SIGNALS:
     void compared();

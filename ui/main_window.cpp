@@ -770,6 +770,10 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (path.isEmpty())
         return;
     event->acceptProposedAction();
+    if ((event->modifiers() & Qt::ShiftModifier) && m_file.doc) { // Shift-drop: compare with the open file
+        CompareWindow::compareWithPath(this, m_file.doc, path);
+        return;
+    }
     openFile(path);
 }
 

@@ -85,6 +85,20 @@ private Q_SLOTS:
         QVERIFY(w.summaryText().contains("2 only_a"));
     }
 
+    void comparesTheOpenFileWithADroppedPath()
+    {
+        const auto a = load("hparams_a.pt");
+        QWidget parent;
+        ui::CompareWindow* w = ui::CompareWindow::compareWithPath(
+            &parent, a, QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/hparams_b.pt"));
+        QVERIFY(w != nullptr);
+        QSignalSpy done(w, &ui::CompareWindow::compared);
+        QVERIFY(done.wait(10000));
+        // lr, name and betas[1] changed (expected.json, case "hparams", from the generator)
+        QCOMPARE(w->comparison().count(core::compare::Status::Changed), 3u);
+        QCOMPARE(w->comparison().count(core::compare::Status::Same), 14u);
+    }
+
     void hidesWhatIsTheSameWhenAskedForOnlyDifferences()
     {
         const auto a = load("perturbed_a.pt"), b = load("perturbed_b.pt");

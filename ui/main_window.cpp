@@ -1,7 +1,9 @@
 #include "ui/main_window.h"
 
+#include "ui/compare_window.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
+#include "ui/model_pane.h"
 #include "ui/opcode_trace_pane.h"
 #include "ui/open_url_dialog.h"
 #include "ui/resources_init.h"
@@ -166,6 +168,7 @@ void MainWindow::createMenusAndToolBar()
     file->addAction(m_sampleAction);
     file->addSeparator();
     file->addAction(m_exportAction);
+    file->addAction(tr("Compare &With…"), this, [this] { CompareWindow::compareWithFile(this, m_file.doc); });
     file->addSeparator();
     file->addAction(m_closeAction);
     file->addAction(m_quitAction);
@@ -273,6 +276,9 @@ void MainWindow::createCentralWidget()
     m_details->addTab(m_tensor, icon("tensor"), tr("Tensor"));
     m_details->addTab(m_safety, icon("shield"), tr("Safety"));
     m_details->addTab(m_info, icon("info"), tr("File"));
+    auto* model = new ModelPane(m_details);
+    m_details->addTab(model, tr("Model"));
+    connect(m_loader, &LoadController::loaded, model, [model](const LoadedFile& f) { model->setDocument(f.doc); });
     m_trace = new OpcodeTracePane(m_bottomSplitter);
     auto* bytesBox = new QWidget(m_bottomSplitter);
     auto* bytesLayout = new QVBoxLayout(bytesBox);
@@ -775,6 +781,10 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (path.isEmpty())
         return;
     event->acceptProposedAction();
+    if ((event->modifiers() & Qt::ShiftModifier) && m_file.doc) { // Shift-drop: compare with the open file
+        CompareWindow::compareWithPath(this, m_file.doc, path);
+        return;
+    }
     openFile(path);
 }
 

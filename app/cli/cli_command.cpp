@@ -42,7 +42,7 @@ const std::map<std::string, Command>& commands()
 const std::vector<std::string>& commonValueOptions()
 {
     static const std::vector<std::string> options { "--encoding", "--max-stack", "--max-memo",
-        "--max-values", "--max-bytes" };
+        "--max-values", "--max-bytes", "--filter" };
     return options;
 }
 

@@ -4,6 +4,8 @@
 // unless --stats.
 
 #include "app/cli/cli_command.h"
+#include "app/cli/cli_filter.h"
+#include "app/cli/module_text.h"
 #include "core/safety/safety_report.h"
 #include "core/safety/scanned_load.h"
 #include "core/torch/tensor_table.h"
@@ -11,6 +13,7 @@
 #include "core/value/value_text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -74,6 +77,9 @@ int runInfo(const cli::Args& args)
     core::LoadOptions options;
     if (!cli::loadOptionsFrom(args, options))
         return cli::ExitUsage;
+    core::compare::ValueQuery filter;
+    if (!cli::filterFrom(args, filter))
+        return cli::ExitUsage;
     auto loaded = core::safety::loadAndScan(args.positionals.front(), options);
     if (!loaded.ok()) {
         std::fprintf(stderr, "picklescope-cli: %s: %s\n", args.positionals.front().c_str(),
@@ -110,7 +116,31 @@ int runInfo(const cli::Args& args)
         safety.dangerousCount,
         safety.verdict == core::safety::Verdict::Safe ? "" : "; see picklescope-cli scan");
 
-    const core::torch::TensorTable table = core::torch::tensorTable(*doc);
+    if (args.has("--modules")) { // the model view instead of the tensor table
+        std::uint64_t depth = ~std::uint64_t(0);
+        const std::string d = args.get("--depth");
+        if (args.has("--depth")
+            && (std::from_chars(d.data(), d.data() + d.size(), depth).ptr != d.data() + d.size()
+                || d.empty())) {
+            std::fprintf(stderr, "picklescope-cli info: --depth needs a whole number\n");
+            return cli::ExitUsage;
+        }
+        cli::printModuleView(*doc, depth);
+        std::fflush(stdout);
+        if (doc->error) {
+            cli::printDocumentError(*doc);
+            return cli::ExitMalformed;
+        }
+        return cli::ExitOk;
+    }
+    core::torch::TensorTable table = core::torch::tensorTable(*doc);
+    if (!filter.empty()) { // --filter: only the rows the query selects (totals stay the file's)
+        const std::size_t all = table.rows.size();
+        std::erase_if(table.rows,
+            [&](const core::torch::TensorRow& r) { return !filter.matches(g, r.id, r.path); });
+        std::printf("filter:    %s (%zu of %zu tensors)\n", args.get("--filter").c_str(),
+            table.rows.size(), all);
+    }
     if (!table.rows.empty()) {
         const bool stats = args.has("--stats");
         std::printf("\ntensors:   %zu\n", table.rows.size());
@@ -170,7 +200,7 @@ int runInfo(const cli::Args& args)
 
 } // namespace
 
-PS_CLI_COMMAND({ "info", "info FILE [--stats]",
+PS_CLI_COMMAND({ "info", "info FILE [--stats] [--filter QUERY] [--modules [--depth N]]",
     "format, protocol, value count, tensor table, totals per dtype, parameter count, safety "
     "verdict",
-    {}, runInfo })
+    { "--depth" }, runInfo })

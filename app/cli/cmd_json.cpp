@@ -1,15 +1,49 @@
 // picklescope-cli json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N]:
 // the typed JSON export of DESIGN.md (schema version 1), or the plain form. See
-// docs/json-schema.md.
+// docs/json-schema.md. With --filter QUERY: the list of values the query selects.
 
 #include "app/cli/cli_command.h"
+#include "app/cli/cli_filter.h"
 #include "core/export/json_writer.h"
+#include "core/value/access_path.h"
+#include "core/value/value_text.h"
 
 #include <charconv>
 #include <cstdio>
 #include <string>
 
 namespace {
+
+// --filter: the values the query selects, by access path, with their type and one-line summary
+// (not their full export): {"picklescope":1,"file":{...},"filter":Q,"matches":[...]}.
+std::string filteredJson(
+    const core::Document& doc, const core::compare::ValueQuery& filter, const std::string& text)
+{
+    const core::ValueGraph& g = doc.graph;
+    std::string out = "{\"picklescope\":1,\"file\":{\"name\":";
+    core::appendJsonString(out, doc.fileName);
+    out += ",\"format\":";
+    core::appendJsonString(out, core::fileFormatName(doc.format));
+    out += "},\"filter\":";
+    core::appendJsonString(out, text);
+    out += ",\"matches\":[";
+    bool first = true;
+    core::walkAccessPaths(g, doc.root, "$", [&](core::ValueId id, const std::string& path) {
+        if (!filter.matches(g, id, path))
+            return true;
+        out += first ? "\n{\"path\":" : ",\n{\"path\":";
+        first = false;
+        core::appendJsonString(out, path);
+        out += ",\"type\":";
+        core::appendJsonString(out, core::valueKindName(g.kind(id)));
+        out += ",\"summary\":";
+        core::appendJsonString(out, core::summary(g, id));
+        out += '}';
+        return true;
+    });
+    out += "\n]}\n";
+    return out;
+}
 
 int runJson(const cli::Args& args)
 {
@@ -47,6 +81,9 @@ int runJson(const cli::Args& args)
             "[--indent N]\n");
         return cli::ExitUsage;
     }
+    core::compare::ValueQuery filter;
+    if (!cli::filterFrom(args, filter))
+        return cli::ExitUsage;
     int exitCode = cli::ExitOk;
     const std::shared_ptr<const core::Document> doc = cli::openDocument(args, exitCode);
     if (!doc)
@@ -66,7 +103,12 @@ int runJson(const cli::Args& args)
         }
     }
     core::FileJsonSink sink(file);
-    auto written = core::writeJson(doc, sink, options);
+    auto written = args.has("--filter")
+        ? (sink.write(filteredJson(*doc, filter, args.get("--filter")))
+                ? core::Result<void>()
+                : core::Result<void>(
+                    core::makeError(core::ErrorCode::Io, 0, "could not write the output")))
+        : core::writeJson(doc, sink, options);
     bool closed = true;
     if (file != stdout)
         closed = std::fclose(file) == 0;

@@ -4,6 +4,7 @@
 // wherever they appear again, long containers cut after --max-items children.
 
 #include "app/cli/cli_command.h"
+#include "app/cli/cli_filter.h"
 #include "core/value/value_text.h"
 
 #include <charconv>
@@ -47,6 +48,43 @@ std::vector<std::uint8_t> displayCounts(const core::ValueGraph& g, core::ValueId
     return counts;
 }
 
+// --filter: the values to show, those the query selects and their ancestors. One walk over first
+// appearances (as the printer shows them), paths as the printer builds them with "$" for "root";
+// matches then mark their ancestors, last to first (iterative).
+std::vector<bool> keptByFilter(
+    const core::ValueGraph& g, core::ValueId root, const core::compare::ValueQuery& query)
+{
+    struct Node {
+        core::ValueId id;
+        std::size_t parent;
+        std::string path;
+    };
+    std::vector<Node> nodes { { root, SIZE_MAX, "$" } };
+    std::vector<bool> expanded(g.size()), matched;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const core::ValueId id = nodes[i].id;
+        matched.push_back(g.valid(id) && query.matches(g, id, nodes[i].path));
+        if (!g.valid(id) || (core::isIdentityValue(g, id) && expanded[core::indexOf(id)]))
+            continue;
+        expanded[core::indexOf(id)] = true;
+        const std::size_t n = core::displayChildCount(g, id);
+        for (std::size_t k = 0; k < n; ++k) {
+            const core::DisplayChild child = core::displayChild(g, id, k);
+            nodes.push_back({ child.child, i, nodes[i].path + child.pathSegment });
+        }
+    }
+    std::vector<bool> keep(g.size());
+    for (std::size_t i = nodes.size(); i-- > 0;) {
+        if (!matched[i])
+            continue;
+        if (g.valid(nodes[i].id))
+            keep[core::indexOf(nodes[i].id)] = true;
+        if (nodes[i].parent != SIZE_MAX)
+            matched[nodes[i].parent] = true;
+    }
+    return keep;
+}
+
 struct Frame {
     core::ValueId id;
     std::size_t next = 0;
@@ -63,6 +101,9 @@ public:
         , m_maxItems(maxItems)
     {
     }
+
+    // --filter: show only these values (indexed by value id); nullptr shows all.
+    void setKeep(const std::vector<bool>* keep) { m_keep = keep; }
 
     void print(core::ValueId root)
     {
@@ -82,6 +123,9 @@ public:
                 continue;
             }
             const core::DisplayChild child = core::displayChild(m_g, f.id, f.next++);
+            if (m_keep != nullptr
+                && (!m_g.valid(child.child) || !(*m_keep)[core::indexOf(child.child)]))
+                continue;
             m_path.resize(f.pathLength);
             m_path += child.pathSegment;
             const int depth = f.depth + 1;
@@ -134,6 +178,7 @@ private:
     std::uint64_t m_maxDepth;
     std::uint64_t m_maxItems;
     std::vector<std::uint8_t> m_counts;
+    const std::vector<bool>* m_keep = nullptr; // --filter: values to show (nullptr: all)
     std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::string>> m_seen;
     std::uint32_t m_next = 0;
     std::vector<Frame> m_stack;
@@ -157,13 +202,22 @@ int runTree(const cli::Args& args)
         std::fprintf(stderr, "usage: picklescope-cli tree FILE [--depth N] [--max-items N]\n");
         return cli::ExitUsage;
     }
+    core::compare::ValueQuery filter;
+    if (!cli::filterFrom(args, filter))
+        return cli::ExitUsage;
     int exitCode = cli::ExitOk;
     const auto doc = cli::openDocument(args, exitCode);
     if (!doc)
         return exitCode;
     if (doc->graph.valid(doc->root)) {
         TreePrinter printer(doc->graph, depth, maxItems);
-        printer.print(doc->root);
+        std::vector<bool> keep;
+        if (!filter.empty()) {
+            keep = keptByFilter(doc->graph, doc->root, filter);
+            printer.setKeep(&keep);
+        }
+        if (filter.empty() || keep[core::indexOf(doc->root)])
+            printer.print(doc->root);
     }
     if (doc->error) {
         cli::printDocumentError(*doc);

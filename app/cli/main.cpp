@@ -26,11 +26,14 @@ void printUsage(std::FILE* out)
         "  --encoding ASCII|latin1|bytes   how Python 2 str payloads are decoded (default ASCII)\n"
         "  --no-fix-imports                keep Python 2 module names as written\n"
         "  --max-stack N, --max-memo N, --max-values N, --max-bytes N   load limits\n"
+        "  --filter QUERY                  info, json, tree, diff: only what the query selects\n"
+        "                                  (dtype:float16 shape:[*,4096] numel:>1e6 name:*attn* "
+        "...)\n"
         "\nremote files: FILE may be an http:// or https:// URL (read with Range requests)\n"
         "  --header 'Name: value'          an extra request header, sent to the URL's host only\n"
         "                                  (repeatable; credentials otherwise from ~/.netrc)\n"
         "\nexit codes: 0 success, 1 malformed or unsupported input, 2 usage error,\n"
-        "            3 (scan) dangerous content found\n");
+        "            3 (scan) dangerous content found, 4 (diff) differences found\n");
 }
 
 } // namespace

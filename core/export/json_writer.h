@@ -108,4 +108,9 @@ std::string toJson(
 // Shared with the tree printer so both mark the same values.
 std::vector<std::uint8_t> countReferences(const ValueGraph& graph, ValueId root);
 
+// For other JSON outputs (diff): a JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates
+// as \udXXX), and a double as the export writes it (shortest round trip; "nan", "inf", "-inf").
+void appendJsonString(std::string& out, std::string_view utf8);
+void appendJsonDouble(std::string& out, double value);
+
 } // namespace core

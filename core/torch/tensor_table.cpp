@@ -1,58 +1,10 @@
 #include "core/torch/tensor_table.h"
 
+#include "core/value/access_path.h"
+
 #include <unordered_map>
 
 namespace core::torch {
-
-namespace {
-
-void appendKey(std::string& path, const ValueGraph& g, ValueId key)
-{
-    switch (g.kind(key)) {
-    case ValueKind::Str:
-    case ValueKind::Bytes: {
-        path += "['";
-        for (char c : g.text(key)) {
-            if (c == '\'' || c == '\\')
-                path += '\\';
-            path += c;
-        }
-        path += "']";
-        break;
-    }
-    case ValueKind::Int:
-    case ValueKind::BigInt:
-        // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict on "[" + std::string.
-        path += '[';
-        path += g.intDecimal(key);
-        path += ']';
-        break;
-    case ValueKind::None: path += "[None]"; break;
-    case ValueKind::Bool: path += g.boolValue(key) ? "[True]" : "[False]"; break;
-    default: path += "[?]"; break;
-    }
-}
-
-std::string indexPath(const std::string& path, std::size_t index)
-{
-    std::string out = path;
-    out += '[';
-    out += std::to_string(index);
-    out += ']';
-    return out;
-}
-
-bool isIdentifier(std::string_view s)
-{
-    if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    return true;
-}
-
-} // namespace
 
 namespace {
 
@@ -73,6 +25,13 @@ bool mayHoldTensors(const ValueGraph& g, ValueId id)
     default:
         return false;
     }
+}
+
+std::string indexPath(const std::string& path, std::size_t index)
+{
+    std::string out = path;
+    appendIndexSegment(out, index);
+    return out;
 }
 
 } // namespace
@@ -143,7 +102,7 @@ TensorTable tensorTable(const Document& doc)
                 if (!mayHoldTensors(g, items[i + 1]))
                     continue;
                 std::string p = path;
-                appendKey(p, g, items[i]);
+                appendKeySegment(p, g, items[i]);
                 children.emplace_back(items[i + 1], std::move(p));
             }
             break;
@@ -164,10 +123,10 @@ TensorTable tensorTable(const Document& doc)
                 const auto& items = g.items(o.state);
                 for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
                     std::string p = path;
-                    if (g.kind(items[i]) == ValueKind::Str && isIdentifier(g.text(items[i])))
+                    if (g.kind(items[i]) == ValueKind::Str && isAsciiIdentifier(g.text(items[i])))
                         p += "." + std::string(g.text(items[i]));
                     else
-                        appendKey(p, g, items[i]);
+                        appendKeySegment(p, g, items[i]);
                     children.emplace_back(items[i + 1], std::move(p));
                 }
             } else if (g.valid(o.state)) {
@@ -179,7 +138,7 @@ TensorTable tensorTable(const Document& doc)
                 children.emplace_back(o.listItems[i], indexPath(path, i));
             for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
                 std::string p = path;
-                appendKey(p, g, o.dictItems[i]);
+                appendKeySegment(p, g, o.dictItems[i]);
                 children.emplace_back(o.dictItems[i + 1], std::move(p));
             }
             break;

@@ -366,10 +366,6 @@ void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
     }
 }
 
-namespace {
-
-// Asks the kernel to map [p, p+n) ahead of a sequential scan: one call instead of a page fault
-// per 4 KiB (MADV_POPULATE_READ, Linux 5.14+; harmless elsewhere and on heap buffers).
 void prefetchRange(const std::byte* p, std::size_t n)
 {
 #ifdef __linux__
@@ -388,8 +384,6 @@ void prefetchRange(const std::byte* p, std::size_t n)
     (void)n;
 #endif
 }
-
-} // namespace
 
 namespace {
 

@@ -1,0 +1,156 @@
+#include "core/value/access_path.h"
+
+#include <utility>
+#include <vector>
+
+namespace core {
+
+void appendKeySegment(
+    std::string& path, const ValueGraph& g, ValueId key, std::string_view stripPrefix)
+{
+    if (!g.valid(key)) {
+        path += "[?]";
+        return;
+    }
+    switch (g.kind(key)) {
+    case ValueKind::Str:
+    case ValueKind::Bytes: {
+        std::string_view text = g.text(key);
+        if (!stripPrefix.empty() && g.kind(key) == ValueKind::Str
+            && text.size() > stripPrefix.size()
+            && text.substr(0, stripPrefix.size()) == stripPrefix)
+            text.remove_prefix(stripPrefix.size());
+        path += "['";
+        for (char c : text) {
+            if (c == '\'' || c == '\\')
+                path += '\\';
+            path += c;
+        }
+        path += "']";
+        break;
+    }
+    case ValueKind::Int:
+    case ValueKind::BigInt:
+        // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict on "[" + std::string.
+        path += '[';
+        path += g.intDecimal(key);
+        path += ']';
+        break;
+    case ValueKind::None:
+        path += "[None]";
+        break;
+    case ValueKind::Bool:
+        path += g.boolValue(key) ? "[True]" : "[False]";
+        break;
+    default:
+        path += "[?]";
+        break;
+    }
+}
+
+void appendIndexSegment(std::string& path, std::size_t index)
+{
+    path += '[';
+    path += std::to_string(index);
+    path += ']';
+}
+
+bool isAsciiIdentifier(std::string_view s)
+{
+    if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '_'))
+            return false;
+    return true;
+}
+
+void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootPath,
+    const std::function<bool(ValueId, const std::string&)>& visit, const AccessPathWalk& options)
+{
+    if (!g.valid(root))
+        return;
+    std::vector<std::pair<ValueId, std::string>> stack;
+    std::vector<std::pair<ValueId, std::string>> children;
+    std::vector<bool> seen(g.size());
+    stack.emplace_back(root, rootPath);
+    while (!stack.empty()) {
+        auto [id, path] = std::move(stack.back());
+        stack.pop_back();
+        if (!g.valid(id))
+            continue;
+        const ValueKind kind = g.kind(id);
+        const bool container = kind == ValueKind::Dict || kind == ValueKind::List
+            || kind == ValueKind::Tuple || kind == ValueKind::Set || kind == ValueKind::FrozenSet
+            || kind == ValueKind::Object;
+        if (container) {
+            if (seen[indexOf(id)])
+                continue;
+            seen[indexOf(id)] = true;
+        }
+        if (!visit(id, path) || !container)
+            continue;
+        children.clear();
+        switch (kind) {
+        case ValueKind::Dict: {
+            const auto& items = g.items(id);
+            for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                std::string p = path;
+                appendKeySegment(p, g, items[i], options.stripPrefix);
+                children.emplace_back(items[i + 1], std::move(p));
+            }
+            break;
+        }
+        case ValueKind::List:
+        case ValueKind::Tuple:
+        case ValueKind::Set:
+        case ValueKind::FrozenSet: {
+            const auto& items = g.items(id);
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                std::string p = path;
+                appendIndexSegment(p, i);
+                children.emplace_back(items[i], std::move(p));
+            }
+            break;
+        }
+        case ValueKind::Object: {
+            const ObjectRecord& o = g.object(id);
+            if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict) {
+                const auto& items = g.items(o.state);
+                for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                    std::string p = path;
+                    if (g.kind(items[i]) == ValueKind::Str && isAsciiIdentifier(g.text(items[i]))) {
+                        p += '.';
+                        p += g.text(items[i]);
+                    } else {
+                        appendKeySegment(p, g, items[i], options.stripPrefix);
+                    }
+                    children.emplace_back(items[i + 1], std::move(p));
+                }
+            } else if (g.valid(o.state)) {
+                children.emplace_back(o.state, path + ".__state__");
+            }
+            if (g.valid(o.args))
+                children.emplace_back(o.args, path + ".__args__");
+            for (std::size_t i = 0; i < o.listItems.size(); ++i) {
+                std::string p = path;
+                appendIndexSegment(p, i);
+                children.emplace_back(o.listItems[i], std::move(p));
+            }
+            for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
+                std::string p = path;
+                appendKeySegment(p, g, o.dictItems[i], options.stripPrefix);
+                children.emplace_back(o.dictItems[i + 1], std::move(p));
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        for (auto it = children.rbegin(); it != children.rend(); ++it)
+            stack.push_back(std::move(*it));
+    }
+}
+
+} // namespace core

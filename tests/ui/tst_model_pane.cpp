@@ -1,0 +1,114 @@
+// The Model tab (ui::ModelPane) on the training checkpoint made by tests/compare/
+// gen_compare_fixtures.py: the module tree with torch's parameter counts (modules.json), the
+// summary line, the optimizer summary, and "no state dict" for a file without one. With
+// PICKLESCOPE_SHOT_DIR set, screenshots are saved there (also of the bundled sample).
+
+#include "core/loader.h"
+#include "ui/model_pane.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QTest>
+#include <QTreeWidget>
+
+namespace {
+
+std::shared_ptr<const core::Document> load(const QString& path)
+{
+    auto loaded = core::loadFile(path.toStdString());
+    return loaded.ok() ? std::shared_ptr<const core::Document>(std::move(loaded).value()) : nullptr;
+}
+
+QString compareData(const QString& name)
+{
+    return QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/") + name;
+}
+
+void shoot(QWidget* w, const QString& name)
+{
+    const QString dir = qEnvironmentVariable("PICKLESCOPE_SHOT_DIR");
+    if (dir.isEmpty())
+        return;
+    w->resize(760, 620);
+    w->show();
+    QTest::qWait(200);
+    w->grab().save(dir + "/" + name);
+}
+
+} // namespace
+
+class TestModelPane : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void listsModulesWithTorchsParameterCounts()
+    {
+        QFile file(compareData("modules.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject x = QJsonDocument::fromJson(file.readAll()).object();
+        const QJsonObject modules = x.value("modules").toObject();
+        ui::ModelPane pane;
+        pane.setDocument(load(compareData("model_ckpt.pt")));
+        QTreeWidget* tree = pane.tree();
+        QCOMPARE(tree->topLevelItemCount(), 2);
+        QCOMPARE(tree->topLevelItem(0)->text(0), QStringLiteral("features"));
+        QCOMPARE(tree->topLevelItem(1)->text(0), QStringLiteral("classifier"));
+        int rows = 0;
+        for (QTreeWidgetItemIterator it(tree); *it; ++it, ++rows) {
+            const QString name = (*it)->toolTip(0);
+            QVERIFY2(modules.contains(name), qPrintable(name));
+            const qint64 params = modules.value(name).toObject().value("params").toInteger();
+            QCOMPARE((*it)->text(1), QLocale(QLocale::English).toString(params));
+        }
+        QCOMPARE(rows, modules.size());
+        QVERIFY(pane.summaryText().contains("Total params: "
+            + QLocale(QLocale::English).toString(x.value("total_params").toInteger())));
+        QVERIFY(pane.summaryText().contains("$['model']"));
+        bool optimizer = false;
+        for (QLabel* l : pane.findChildren<QLabel*>())
+            optimizer |= l->text().contains("state for 6 parameters");
+        QVERIFY(optimizer);
+        shoot(&pane, "model_ckpt.png");
+    }
+
+    void saysWhenThereIsNoStateDict()
+    {
+        ui::ModelPane pane;
+        pane.setDocument(
+            load(QStringLiteral(PICKLESCOPE_TEST_DATA "/safety/malicious/os_system_p0.pkl")));
+        QVERIFY(pane.summaryText().startsWith("No state dict found"));
+        QCOMPARE(pane.tree()->topLevelItemCount(), 0);
+        pane.setDocument(nullptr);
+        QCOMPARE(pane.summaryText(), QStringLiteral("No file."));
+    }
+
+    void showsTheBundledSample()
+    {
+        const QString sample
+            = QStringLiteral(PICKLESCOPE_SOURCE_DIR "/resources/samples/sample_checkpoint.pt");
+        if (!QFile::exists(sample))
+            QSKIP("no bundled sample");
+        ui::ModelPane pane;
+        pane.setDocument(load(sample));
+        QVERIFY(pane.tree()->topLevelItemCount() > 0);
+        QVERIFY(pane.summaryText().contains("Total params: "));
+        shoot(&pane, "model_sample.png");
+    }
+
+    // A large checkpoint (PICKLESCOPE_BIG_A, e.g. from tests/bench/bench_compare.py --keep DIR).
+    void showsALargeCheckpoint()
+    {
+        const QString path = qEnvironmentVariable("PICKLESCOPE_BIG_A");
+        if (path.isEmpty())
+            QSKIP("PICKLESCOPE_BIG_A not set");
+        ui::ModelPane pane;
+        pane.setDocument(load(path));
+        QVERIFY(pane.tree()->topLevelItemCount() > 0);
+        shoot(&pane, "model_1gib.png");
+    }
+};
+
+QTEST_MAIN(TestModelPane)
+#include "tst_model_pane.moc"

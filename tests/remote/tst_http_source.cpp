@@ -170,6 +170,53 @@ private Q_SLOTS:
         }
     }
 
+    // ByteSource's side alone, through an in-memory fetcher that records each request.
+    void fetchesScatteredPagesAloneAndReadsAheadOnSequentialRuns()
+    {
+        struct Recording : core::RangeFetcher {
+            std::vector<std::byte> file;
+            std::vector<std::pair<std::uint64_t, std::uint64_t>>* log = nullptr;
+            core::Result<void> fetch(std::span<const Request> requests) override
+            {
+                for (const Request& r : requests) {
+                    log->emplace_back(r.offset, r.into.size());
+                    std::memcpy(r.into.data(), file.data() + r.offset, r.into.size());
+                }
+                return {};
+            }
+        };
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> log;
+        auto fetcher = std::make_unique<Recording>();
+        fetcher->log = &log;
+        for (int i = 0; i < 100000; ++i)
+            fetcher->file.push_back(std::byte(i % 251));
+        auto made = core::ByteSource::fromFetcher(
+            std::move(fetcher), 100000, "memory", { true, 4096 * 4 });
+        QVERIFY(made.ok());
+        const auto& source = *made.value();
+        QVERIFY(source.ensure(50000, 10).ok()); // scattered: its one page
+        QVERIFY(source.ensure(50000, 10).ok()); // already here: no request
+        QVERIFY(source.ensure(0, 100).ok()); // scattered again
+        QVERIFY(source.ensure(4096, 1).ok()); // continues: reads ahead 2 pages
+        QVERIFY(source.ensure(3 * 4096, 1).ok()); // continues: 4 pages (the split limit is 4 pages)
+        QVERIFY(
+            source.ensure(7 * 4096, 1).ok()); // continues: 8 wanted, 5 up to page 12, two requests
+        const std::vector<std::pair<std::uint64_t, std::uint64_t>> expected { { 12 * 4096, 4096 },
+            { 0, 4096 }, { 4096, 8192 }, { 3 * 4096, 4 * 4096 }, { 7 * 4096, 4 * 4096 },
+            { 11 * 4096, 4096 } };
+        QCOMPARE(log, expected);
+        QCOMPARE(source.fetchCount(), std::uint64_t(5));
+        QCOMPARE(std::to_integer<int>(source.bytes()[50009]), 50009 % 251);
+        QCOMPARE(std::to_integer<int>(source.bytes()[7 * 4096 + 5]), (7 * 4096 + 5) % 251);
+        auto past = source.ensure(99990, 11);
+        QVERIFY(!past.ok());
+        QCOMPARE(past.error().code, core::ErrorCode::Truncated);
+        QCOMPARE(past.error().offset, std::uint64_t(99990));
+        QVERIFY(source.ensure(99990, 10).ok()); // the last, partial page
+        QCOMPARE(log.back(),
+            std::make_pair(std::uint64_t(24 * 4096), std::uint64_t(100000 - 24 * 4096)));
+    }
+
     void followsARedirect()
     {
         auto source = core::remote::openUrl(

@@ -98,9 +98,6 @@ LoadController::LoadController(QObject* parent)
     : QObject(parent)
 {
     qRegisterMetaType<ui::LoadedFile>();
-    connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
-    connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
-        [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
     connect(&m_traceWatcher, &QFutureWatcher<Analysis>::finished, this, [this] {
         if (m_traceWatcher.isCanceled() || m_traceWatcher.future().resultCount() == 0 || !m_tracing.index)
             return;
@@ -162,23 +159,24 @@ LoadController::~LoadController()
     m_traceWatcher.disconnect(this);
     m_traceWatcher.cancel();
     m_traceWatcher.waitForFinished();
-    m_watcher.disconnect(this);
-    m_watcher.cancel();
-    m_watcher.waitForFinished();
+    const auto watchers = findChildren<QFutureWatcher<LoadOutcome>*>(Qt::FindDirectChildrenOnly);
+    for (QFutureWatcher<LoadOutcome>* w : watchers) {
+        w->disconnect(this);
+        w->cancel();
+    }
+    for (QFutureWatcher<LoadOutcome>* w : watchers)
+        w->waitForFinished();
 }
 
 void LoadController::load(const QString& path)
 {
-    if (m_busy) {
-        // One load at a time: the running one is abandoned (its result is dropped).
-        m_watcher.disconnect(this);
-        m_watcher.cancel();
-        m_watcher.waitForFinished();
-        connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
-        connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
-            [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
-        const QString old = m_path;
-        Q_EMIT cancelled(old);
+    // A new generation: whatever an older watcher reports from now on is dropped.
+    const quint64 generation = ++m_generation;
+    if (m_busy && m_watcher) {
+        // One load at a time: the running one is abandoned, not waited for; its worker sees the
+        // cancel at its next poll and its watcher deletes itself when it ends.
+        m_watcher->cancel();
+        Q_EMIT cancelled(m_path);
     }
     m_traceWatcher.cancel();
     m_tracing = LoadedFile {};
@@ -186,19 +184,32 @@ void LoadController::load(const QString& path)
     setBusy(true);
     Q_EMIT started(path);
     Q_EMIT progressChanged(0, QStringLiteral("Opening"));
-    m_watcher.setFuture(QtConcurrent::run(runLoad, path));
+    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
+    m_watcher = watcher;
+    connect(watcher, &QFutureWatcher<LoadOutcome>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (m_watcher == watcher)
+            m_watcher = nullptr;
+        if (generation == m_generation)
+            onFinished(watcher->future());
+    });
+    connect(watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
+        [this, watcher, generation](int value) {
+            if (generation == m_generation)
+                Q_EMIT progressChanged(value, watcher->progressText());
+        });
+    watcher->setFuture(QtConcurrent::run(runLoad, path));
 }
 
 void LoadController::cancel()
 {
-    if (m_busy)
-        m_watcher.cancel();
+    if (m_busy && m_watcher)
+        m_watcher->cancel();
 }
 
-void LoadController::onFinished()
+void LoadController::onFinished(const QFuture<LoadOutcome>& future)
 {
     const QString path = m_path;
-    QFuture<LoadOutcome> future = m_watcher.future();
     setBusy(false);
     if (future.isCanceled() || future.resultCount() == 0) {
         Q_EMIT cancelled(path);

@@ -227,14 +227,8 @@ void MainWindow::createCentralWidget()
     m_messageGoto = new QToolButton(m_message);
     m_messageGoto->setAutoRaise(true);
     connect(m_messageGoto, &QToolButton::clicked, this, [this] {
-        if (m_messageOffset == Selection::kNoOffset || !m_file.index)
-            return;
-        Selection sel;
-        sel.offset = m_messageOffset;
-        sel.pickle = m_file.index->pickleAt(m_messageOffset);
-        if (sel.pickle < 0 && m_file.doc)
-            sel.pickle = int(m_file.doc->mainPickle);
-        applySelection(sel, nullptr);
+        if (m_messageOffset != Selection::kNoOffset)
+            goToOffset(m_messageOffset);
     });
     messageLayout->addWidget(m_messageGoto);
     auto* messageClose = new QToolButton(m_message);
@@ -376,12 +370,13 @@ void MainWindow::connectPanes()
             qInfo("traces shown in %lld ms", timer.elapsed());
         Q_EMIT tracesReady();
     });
-    connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
-        m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
-        showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
-    });
+    connect(m_loader, &LoadController::failed, this,
+        [this](const QString& path, const QString& message) {
+            m_statusFile->setText(m_file.doc ? m_fileStatus : QString());
+            showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
+        });
     connect(m_loader, &LoadController::cancelled, this, [this](const QString& path) {
-        m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
+        m_statusFile->setText(m_file.doc ? m_fileStatus : QString());
         statusBar()->showMessage(tr("Loading %1 cancelled").arg(QFileInfo(path).fileName()), 5000);
     });
 
@@ -421,6 +416,19 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
         m_statusPath->setText(m_tree->currentAccessPath());
     }
     Q_EMIT selectionChanged(selection);
+}
+
+void MainWindow::goToOffset(std::uint64_t offset)
+{
+    if (!m_file.index || !m_file.doc)
+        return;
+    Selection sel;
+    sel.offset = offset;
+    sel.pickle = m_file.index->pickleAt(offset);
+    if (sel.pickle < 0)
+        sel.pickle = int(m_file.doc->mainPickle);
+    sel.value = m_file.index->valueAt(offset);
+    applySelection(sel, nullptr);
 }
 
 // --- documents -------------------------------------------------------------------------------
@@ -487,6 +495,7 @@ void MainWindow::closeFile()
     m_banner->hide();
     hideMessage();
     m_statusFile->clear();
+    m_fileStatus.clear();
     m_statusPath->clear();
     setWindowTitle(tr("PickleScope"));
     m_start->setRecentFiles(recentFiles());
@@ -529,6 +538,10 @@ void MainWindow::showDocument(const LoadedFile& file)
         hideMessage();
     }
     addRecentFile(file.path);
+    m_fileStatus = m_statusFile->text();
+    // The initial selection (the root row) behaves as a click: the tensor preview, the trace,
+    // the bytes and the status-bar path follow it.
+    applySelection(m_tree->currentSelection(), nullptr);
     m_details->setCurrentWidget(file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
             ? static_cast<QWidget*>(m_safety)
             : static_cast<QWidget*>(m_tensor));
@@ -633,6 +646,26 @@ bool MainWindow::isMessageVisible() const
 QString MainWindow::messageText() const
 {
     return m_message->isHidden() ? QString() : m_messageText->text();
+}
+
+QString MainWindow::statusFileText() const
+{
+    return m_statusFile->text();
+}
+
+QString MainWindow::statusPathText() const
+{
+    return m_statusPath->text();
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_banner->isHidden() ? QString() : m_bannerText->text();
+}
+
+QString MainWindow::fileInfoText() const
+{
+    return m_info->toPlainText();
 }
 
 bool MainWindow::isShowingStartPage() const

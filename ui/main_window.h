@@ -54,6 +54,15 @@ public:
     bool isShowingStartPage() const;
     QString messageText() const;
     bool isMessageVisible() const;
+    // What the status bar, the safety banner and the File tab show (for tests and tools).
+    QString statusFileText() const;
+    QString statusPathText() const;
+    QString bannerText() const;
+    QString fileInfoText() const;
+    // Selects the opcode at (or covering) an absolute byte offset, as "Go to byte" does.
+    void goToOffset(std::uint64_t offset);
+    // The message bar's "Go to byte N" button.
+    QToolButton* messageGotoButton() const { return m_messageGoto; }
 
     LoadController* loadController() const { return m_loader; }
     ValueTreePane* treePane() const { return m_tree; }
@@ -137,6 +146,7 @@ private:
     OpcodeTracePane* m_trace = nullptr;
     HexView* m_hex = nullptr;
     QLabel* m_statusFile = nullptr;
+    QString m_fileStatus; // the open file's status-bar details (restored after a cancelled load)
     QLabel* m_statusPath = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;

@@ -49,6 +49,7 @@ public:
     // Shows a Tensor/NdArray value; returns false (and shows why) when it cannot be read.
     bool showValue(core::ValueId id);
     core::ValueId value() const { return m_value; }
+    const LoadedFile& file() const { return m_file; }
     bool hasTensor() const { return m_view.has_value(); }
 
     TensorSliceModel* sliceModel() const { return m_slice; }

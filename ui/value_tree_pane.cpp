@@ -205,20 +205,29 @@ void ValueTreePane::selectIndex(const QModelIndex& index, bool emitRequest)
     m_applying = was;
 }
 
-void ValueTreePane::onCurrentChanged(const QModelIndex& current)
+Selection ValueTreePane::currentSelection() const
 {
-    if (m_applying || !m_file.doc)
-        return;
-    const core::ValueId id = m_model->valueAt(current);
-    if (core::isNull(id))
-        return;
     Selection sel;
+    if (!m_file.doc)
+        return sel;
+    const core::ValueId id = m_model->valueAt(m_view->currentIndex());
+    if (core::isNull(id))
+        return sel;
     sel.value = id;
     sel.offset = m_file.doc->graph.offset(id);
     sel.pickle = m_file.index ? m_file.index->pickleAt(sel.offset) : -1;
     if (sel.pickle < 0)
         sel.pickle = int(m_file.doc->mainPickle);
-    Q_EMIT selectionRequested(sel);
+    return sel;
+}
+
+void ValueTreePane::onCurrentChanged(const QModelIndex& current)
+{
+    if (m_applying || !m_file.doc || current != m_view->currentIndex())
+        return;
+    const Selection sel = currentSelection();
+    if (sel.hasValue())
+        Q_EMIT selectionRequested(sel);
 }
 
 void ValueTreePane::onActivated(const QModelIndex& index)

@@ -32,8 +32,11 @@ public:
     ValueTreeModel* model() const { return m_model; }
     QTreeView* view() const { return m_view; }
     QLineEdit* findBox() const { return m_find; }
+    const LoadedFile& file() const { return m_file; }
 
     QString currentAccessPath() const;
+    // The selection a click on the current row asks for (empty when there is none).
+    Selection currentSelection() const;
     void copyAccessPath();
     void expandAll(int maxRows = 20000);
     void collapseAll();

@@ -8,7 +8,10 @@
 #include "ui/main_window.h"
 #include "ui/opcode_trace_model.h"
 #include "ui/opcode_trace_pane.h"
+#include "ui/safety_pane.h"
 #include "ui/start_page.h"
+#include "ui/tensor_preview.h"
+#include "ui/tensor_slice_model.h"
 #include "ui/value_tree_model.h"
 #include "ui/value_tree_pane.h"
 
@@ -20,9 +23,18 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QTreeView>
 #include <QtTest>
+
+#define VERIFY_SHOWS_ONLY(window, name, opcodes)                                                   \
+    do {                                                                                           \
+        verifyShowsOnly(window, name, opcodes);                                                    \
+        if (QTest::currentTestFailed())                                                            \
+            return;                                                                                \
+    } while (false)
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -35,6 +47,33 @@ class TestMainWindow : public QObject {
         if (!shown.wait(20000))
             return false;
         return !traces.isEmpty() || traces.wait(20000);
+    }
+
+    static QJsonObject issue9() { return uitest::readJson(QStringLiteral("issue9.json")); }
+
+    // Every pane, the status bar, the title and the File tab show the file now open, and the
+    // trace is that file's main pickle with its own opcode count.
+    static void verifyShowsOnly(const ui::MainWindow& window, const QString& name, int opcodes)
+    {
+        const auto doc = window.file().doc;
+        QVERIFY(doc);
+        QCOMPARE(QFileInfo(window.file().path).fileName(), name);
+        QCOMPARE(window.treePane()->file().doc, doc);
+        QCOMPARE(window.tracePane()->file().doc, doc);
+        QCOMPARE(window.tracePane()->model()->file().doc, doc);
+        QCOMPARE(window.hexView()->file().doc, doc);
+        QCOMPARE(window.tensorPreview()->file().doc, doc);
+        QCOMPARE(window.safetyPane()->file().doc, doc);
+        const ui::OpcodeTraceModel* trace = window.tracePane()->model();
+        QVERIFY(window.file().index);
+        QCOMPARE(trace->trace(), window.file().index->trace(trace->pickle()).get());
+        QCOMPARE(int(trace->totalRows()), opcodes);
+        QVERIFY2(
+            window.tracePane()->statusText().startsWith(QStringLiteral("%L1 opcodes").arg(opcodes)),
+            qPrintable(window.tracePane()->statusText()));
+        QVERIFY2(window.statusFileText().startsWith(name), qPrintable(window.statusFileText()));
+        QVERIFY(window.windowTitle().startsWith(name));
+        QVERIFY(window.fileInfoText().startsWith(name));
     }
 
 private Q_SLOTS:
@@ -199,6 +238,139 @@ private Q_SLOTS:
         const QJsonObject root = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(root.value(QStringLiteral("text")).toString(), QStringLiteral("hello"));
         QCOMPARE(root.value(QStringLiteral("big")).toArray().size(), facts().value(QStringLiteral("big_len")).toInt());
+    }
+
+    void everyPaneShowsOnlyTheFileNowOpen()
+    {
+        const QJsonObject f = issue9();
+        const int cycleOps = f.value(QStringLiteral("shared_cycle_opcodes")).toInt();
+        const int tensorOps = f.value(QStringLiteral("tensors_opcodes")).toInt();
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("shared_cycle.pkl"), cycleOps);
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("tensors.pt"))));
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("tensors.pt"), tensorOps);
+
+        // A load cancelled half-way leaves the open file, and its status-bar details, in place.
+        QTemporaryDir dir;
+        const QString big = uitest::writeBigPickle(dir, 6'000'000);
+        QSignalSpy cancelled(window.loadController(), &ui::LoadController::cancelled);
+        window.openFile(big);
+        window.loadController()->cancel();
+        QVERIFY(cancelled.count() == 1 || cancelled.wait(20000));
+        QTest::qWait(50);
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("tensors.pt"), tensorOps);
+
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("shared_cycle.pkl"), cycleOps);
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("tensors.pt"))));
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("tensors.pt"), tensorOps);
+    }
+
+    void aHarmlessFileAfterAMaliciousOneShowsNoneOfItsOpcodes()
+    {
+        const QJsonObject f = issue9();
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("malicious.pkl"))));
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("malicious.pkl"),
+            f.value(QStringLiteral("malicious"))
+                .toObject()
+                .value(QStringLiteral("opcodes"))
+                .toInt());
+        QVERIFY(!window.bannerText().isEmpty());
+        QVERIFY(window.safetyPane()->table()->rowCount() > 0);
+
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("tensors.pt"))));
+        VERIFY_SHOWS_ONLY(window, QStringLiteral("tensors.pt"),
+            f.value(QStringLiteral("tensors_opcodes")).toInt());
+        QVERIFY2(window.bannerText().isEmpty(), qPrintable(window.bannerText()));
+        const ui::OpcodeTraceModel* model = window.tracePane()->model();
+        for (int r = 0; r < model->rowCount(); ++r) {
+            const QString arg
+                = model->index(r, ui::OpcodeTraceModel::ArgumentColumn).data().toString();
+            QVERIFY2(
+                !arg.contains(QStringLiteral("pwned")) && !arg.contains(QStringLiteral("posix")),
+                qPrintable(arg));
+            QVERIFY(!model->index(r, ui::OpcodeTraceModel::NameColumn)
+                         .data(Qt::BackgroundRole)
+                         .isValid()
+                || model->index(r, 0).data(Qt::BackgroundRole).value<QBrush>().color()
+                    != QColor(0xfe, 0xe2, 0xe2));
+        }
+        for (int r = 0; r < window.safetyPane()->table()->rowCount(); ++r)
+            QVERIFY(!window.safetyPane()->table()->item(r, 1)->text().contains(
+                QStringLiteral("system")));
+    }
+
+    void theInitialSelectionOfARootTensorPreviewsIt_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("key");
+        QTest::newRow("a torch.save of a bare tensor")
+            << QStringLiteral("root_tensor.pt") << QStringLiteral("root_tensor");
+        QTest::newRow("a pickled 2-D ndarray")
+            << QStringLiteral("root_ndarray.pkl") << QStringLiteral("root_ndarray");
+    }
+
+    void theInitialSelectionOfARootTensorPreviewsIt()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, key);
+        const QJsonObject f = issue9().value(key).toObject();
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(file)));
+        const auto& doc = *window.file().doc;
+        QCOMPARE(window.selection().value, doc.root);
+        QVERIFY(window.tensorPreview()->hasTensor());
+        QCOMPARE(window.tensorPreview()->value(), doc.root);
+        QCOMPARE(
+            window.detailTabs()->currentWidget(), static_cast<QWidget*>(window.tensorPreview()));
+        const QJsonArray shape = f.value(QStringLiteral("shape")).toArray();
+        const QJsonArray values = f.value(QStringLiteral("values")).toArray();
+        const ui::TensorSliceModel* slice = window.tensorPreview()->sliceModel();
+        QCOMPARE(slice->rowCount(), shape.at(0).toInt());
+        QCOMPARE(slice->columnCount(), shape.at(1).toInt());
+        QCOMPARE(slice->valueAt(1, 2), values.at(shape.at(1).toInt() + 2).toDouble());
+        // The trace and the bytes follow the initial selection as they follow a click.
+        QVERIFY(window.selection().hasOffset());
+        const QModelIndex current = window.tracePane()->view()->currentIndex();
+        QVERIFY(current.isValid());
+        QCOMPARE(window.tracePane()->model()->offsetAt(current.row()), window.selection().offset);
+        QCOMPARE(window.hexView()->highlightBegin(), window.selection().offset);
+        QVERIFY(!window.statusPathText().isEmpty());
+    }
+
+    void goToTheStopByteTurnsTheTraceToAnErrorRowAtItsEnd()
+    {
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("truncated.pkl"))));
+        QVERIFY(window.file().doc->error);
+        const std::uint64_t stop = window.file().doc->error->offset;
+        QVERIFY(window.isMessageVisible());
+        QVERIFY(!window.messageGotoButton()->isHidden());
+        const ui::OpcodeTraceModel* model = window.tracePane()->model();
+        const ui::OpcodeTrace* trace = model->trace();
+        QVERIFY(trace && trace->error());
+        // The trace ends with a row that says where and why reading stopped.
+        QCOMPARE(model->rowCount(), int(trace->size()) + 1);
+        const int last = model->rowCount() - 1;
+        QCOMPARE(model->index(last, ui::OpcodeTraceModel::OffsetColumn).data().toString(),
+            QString::number(trace->error()->offset));
+        QVERIFY(model->index(last, ui::OpcodeTraceModel::ArgumentColumn)
+                    .data()
+                    .toString()
+                    .contains(QString::fromStdString(trace->error()->message)));
+
+        // Go to a byte in the middle: the trace turns to the opcode there.
+        const std::uint64_t mid = trace->row(trace->size() / 2).offset;
+        window.goToOffset(mid);
+        QCOMPARE(model->offsetAt(window.tracePane()->view()->currentIndex().row()), mid);
+        QCOMPARE(window.hexView()->highlightBegin(), mid);
+
+        // The message bar's "Go to byte N": the error row.
+        window.messageGotoButton()->click();
+        QCOMPARE(window.selection().offset, stop);
+        QCOMPARE(window.tracePane()->view()->currentIndex().row(), last);
     }
 
 private:

@@ -31,7 +31,8 @@ class HeatmapWidget;
 class HistogramWidget;
 
 struct TensorStatsOutcome {
-    std::optional<core::torch::TensorStats> stats;
+    std::optional<core::torch::TensorStats> stats; // complex: the magnitudes |z|
+    std::optional<core::torch::TensorView::ComplexStats> complex; // complex dtypes only
     std::vector<std::uint64_t> histogram; // 64 bins over [min, max]
     QString error;
 };
@@ -55,6 +56,12 @@ public:
     TensorSliceModel* sliceModel() const { return m_slice; }
     HeatmapWidget* heatmap() const { return m_heatmap; }
     void setAxes(int rowAxis, int colAxis);
+    // Complex tensors: which part the heatmap draws (the table always shows 1+2j).
+    void setComplexPart(TensorSliceModel::Part part);
+    QComboBox* complexPartBox() const { return m_part; }
+    QString statsText() const;
+    // The statistics of the shown tensor, once computed.
+    const std::optional<TensorStatsOutcome>& lastStats() const { return m_lastStats; }
     void setFixedIndex(int axis, std::int64_t index);
     // Writes the shown tensor as .npy (on a worker; tensorExported() tells the outcome).
     void exportNpy(const QString& path);
@@ -70,6 +77,7 @@ private:
     void refreshSlice();
     void startStats();
     void onStatsFinished();
+    void applyStatsRange();
 
     LoadedFile m_file;
     core::ValueId m_value = core::kNullValue;
@@ -83,6 +91,9 @@ private:
     QLabel* m_stats;
     QProgressBar* m_statsProgress;
     QPushButton* m_export;
+    QWidget* m_partBox;
+    QComboBox* m_part;
+    std::optional<TensorStatsOutcome> m_lastStats;
     QWidget* m_axesBox;
     QComboBox* m_rowAxis;
     QComboBox* m_colAxis;

@@ -105,7 +105,18 @@ cplx = {
     "z": torch.tensor([2 - 3j, -0.25 + 8j, 0j], dtype=torch.complex128),
 }
 torch.save(cplx, os.path.join(out, "complex.pt"))
-facts["complex"] = {k: {"shape": list(t.shape), "real": t.real.flatten().tolist(), "imag": t.imag.flatten().tolist()}
+
+
+def part_stats(x):
+    x = x.double()
+    return {"min": x.min().item(), "max": x.max().item(), "mean": x.mean().item(),
+            "std": x.std(unbiased=False).item()}
+
+
+# "text": Python's repr of each element without the parentheses, as the window writes it.
+facts["complex"] = {k: {"shape": list(t.shape), "real": t.real.flatten().tolist(), "imag": t.imag.flatten().tolist(),
+                        "text": [repr(complex(z)).strip("()") for z in t.flatten().tolist()],
+                        "stats": {"real": part_stats(t.real), "imag": part_stats(t.imag), "abs": part_stats(t.abs())}}
                     for k, t in cplx.items()}
 
 # Drop the storage record of 'v' from tensors.pt (a damaged download that kept its directory).

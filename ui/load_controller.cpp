@@ -73,6 +73,12 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
         if (doc->error)
             out.error = errorText(*doc->error);
         out.file.doc = doc;
+        for (std::size_t i = 0; i < doc->graph.size(); ++i) {
+            const auto id = core::ValueId(std::uint32_t(i));
+            if (doc->graph.kind(id) == core::ValueKind::Storage
+                && !doc->graph.storage(id).bytesFound)
+                ++out.file.missingStorages;
+        }
 
         timer.restart();
         PromiseObserver indexObserver(promise, 700, 950, QStringLiteral("Indexing"));

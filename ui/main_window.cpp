@@ -529,11 +529,37 @@ void MainWindow::showDocument(const LoadedFile& file)
                               .arg(file.loadMs + file.indexMs + file.safetyMs < 1
                                       ? tr("< 1 ms")
                                       : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
+    // Warnings the loader recorded (a storage missing from a damaged archive, ...).
+    const core::Diagnostic* firstProblem = nullptr;
+    int problems = 0;
+    for (const core::Diagnostic& d : doc.diagnostics) {
+        if (d.severity == core::Severity::Info)
+            continue;
+        if (!firstProblem)
+            firstProblem = &d;
+        ++problems;
+    }
+    const std::size_t missing = file.missingStorages;
+    const QString missingText = missing == 0
+        ? QString()
+        : tr(" %n storage(s) have no data in the file (marked ⚠ in the tree).", nullptr,
+            int(missing));
     if (doc.error) {
         showMessage(tr("Loading stopped at byte %1: %2. Showing what was read before it.")
                         .arg(doc.error->offset)
-                        .arg(QString::fromStdString(doc.error->message)),
+                        .arg(QString::fromStdString(doc.error->message))
+                + missingText,
             true, doc.error->offset);
+    } else if (firstProblem || missing > 0) {
+        QString text = tr("The file is damaged or incomplete.") + missingText;
+        if (firstProblem)
+            text += QLatin1Char(' ')
+                + tr("First problem at byte %1: %2")
+                      .arg(firstProblem->offset)
+                      .arg(QString::fromStdString(firstProblem->message))
+                + (problems > 1 ? tr(" (and %n more, see the File tab)", nullptr, problems - 1)
+                                : QString());
+        showMessage(text, true, firstProblem ? firstProblem->offset : Selection::kNoOffset);
     } else {
         hideMessage();
     }

@@ -1,6 +1,7 @@
 #include "ui/tensor_preview.h"
 
 #include "ui/tensor_charts.h"
+#include "ui/value_tree_model.h"
 
 #include "core/value/value_text.h"
 
@@ -341,6 +342,7 @@ bool TensorPreview::showValue(core::ValueId id)
     m_value = id;
     m_view.reset();
     m_lastStats.reset();
+    m_dataMissing = false;
     m_partBox->hide();
     m_slice->clear();
     m_heatmap->clear();
@@ -390,7 +392,17 @@ bool TensorPreview::showValue(core::ValueId id)
 
     auto view = core::torch::TensorView::open(m_file.doc, id);
     if (!view) {
-        info += row(tr("data"), QString::fromStdString(view.error().toString()));
+        m_dataMissing = ValueTreeModel::isMissingData(graph, id);
+        if (m_dataMissing)
+            info += QStringLiteral("<tr><td style='color:#b45309; padding-right:12px'>⚠ %1</td><td "
+                                   "style='color:#b45309'>%2</td></tr>")
+                        .arg(tr("no data"),
+                            tr("the bytes of this tensor's storage are not in the file (cut short "
+                               "or damaged): "
+                               "only its metadata is shown")
+                                .toHtmlEscaped());
+        else
+            info += row(tr("data"), QString::fromStdString(view.error().toString()));
         info += QStringLiteral("</table>");
         m_info->setText(info);
         m_stats->setText(QString());
@@ -625,6 +637,11 @@ void TensorPreview::setComplexPart(TensorSliceModel::Part part)
     m_slice->setPart(part);
     refreshSlice();
     applyStatsRange();
+}
+
+QString TensorPreview::infoText() const
+{
+    return m_info->text();
 }
 
 QString TensorPreview::statsText() const

@@ -52,6 +52,9 @@ public:
     core::ValueId value() const { return m_value; }
     const LoadedFile& file() const { return m_file; }
     bool hasTensor() const { return m_view.has_value(); }
+    // The shown tensor's storage bytes are not in the file (a cut or damaged checkpoint).
+    bool isDataMissing() const { return m_dataMissing; }
+    QString infoText() const;
 
     TensorSliceModel* sliceModel() const { return m_slice; }
     HeatmapWidget* heatmap() const { return m_heatmap; }
@@ -83,6 +86,7 @@ private:
     core::ValueId m_value = core::kNullValue;
     std::optional<core::torch::TensorView> m_view;
     quint64 m_generation = 0;
+    bool m_dataMissing = false;
 
     QStackedWidget* m_stack;
     QLabel* m_placeholder;

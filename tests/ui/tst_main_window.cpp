@@ -373,6 +373,54 @@ private Q_SLOTS:
         QCOMPARE(window.tracePane()->view()->currentIndex().row(), last);
     }
 
+    void marksTensorsWhoseStorageBytesAreMissing()
+    {
+        const QJsonObject f = issue9().value(QStringLiteral("missing_storage")).toObject();
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("missing_storage.pt"))));
+        QVERIFY(!window.isShowingStartPage());
+        QVERIFY(window.isMessageVisible());
+        QVERIFY2(window.messageText().contains(QStringLiteral("1 storage")),
+            qPrintable(window.messageText()));
+        QCOMPARE(window.file().missingStorages, std::size_t(1));
+
+        const QString missingPath = f.value(QStringLiteral("missing_path")).toString();
+        QVERIFY(window.treePane()->selectAccessPath(missingPath));
+        const QModelIndex row = window.treePane()->view()->currentIndex();
+        QVERIFY(row.siblingAtColumn(0).data(ui::ValueTreeModel::MissingDataRole).toBool());
+        QVERIFY(row.siblingAtColumn(ui::ValueTreeModel::ValueColumn)
+                    .data()
+                    .toString()
+                    .startsWith(QStringLiteral("⚠")));
+        QVERIFY(window.tensorPreview()->isDataMissing());
+        QVERIFY(!window.tensorPreview()->hasTensor());
+        QVERIFY(window.tensorPreview()->infoText().contains(QStringLiteral("no data")));
+
+        // The complete tensors beside it are neither marked nor missing.
+        QVERIFY(window.treePane()->selectAccessPath(QStringLiteral("obj['w']")));
+        QVERIFY(!window.treePane()
+                     ->view()
+                     ->currentIndex()
+                     .data(ui::ValueTreeModel::MissingDataRole)
+                     .toBool());
+        QVERIFY(window.tensorPreview()->hasTensor());
+        QVERIFY(!window.tensorPreview()->isDataMissing());
+    }
+
+    void aPickleCutHalfWayShowsItsPartialTree()
+    {
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("truncated.pkl"))));
+        QVERIFY(!window.isShowingStartPage());
+        QVERIFY(window.isMessageVisible());
+        // What was on the stack when the bytes ran out is the tree: the dict's first key is there.
+        const ui::ValueTreeModel* model = window.treePane()->model();
+        const QModelIndex root = model->index(0, 0);
+        QVERIFY(model->rowCount(root) > 2);
+        QCOMPARE(model->index(1, ui::ValueTreeModel::ValueColumn, root).data().toString(),
+            QStringLiteral("'shared'"));
+    }
+
 private:
     static QJsonObject facts() { return uitest::readJson(QStringLiteral("shared_cycle.json")); }
 };

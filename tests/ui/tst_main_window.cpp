@@ -73,7 +73,7 @@ class TestMainWindow : public QObject {
             qPrintable(window.tracePane()->statusText()));
         QVERIFY2(window.statusFileText().startsWith(name), qPrintable(window.statusFileText()));
         QVERIFY(window.windowTitle().startsWith(name));
-        QVERIFY(window.fileInfoText().startsWith(name));
+        QTRY_VERIFY(window.fileInfoText().startsWith(name));
     }
 
 private Q_SLOTS:
@@ -213,7 +213,7 @@ private Q_SLOTS:
         {
             ui::MainWindow window;
             QVERIFY(openAndWait(window, path));
-            QCOMPARE(window.recentFiles().value(0), path);
+            QTRY_COMPARE(window.recentFiles().value(0), path);
         }
         ui::MainWindow again;
         QCOMPARE(again.recentFiles().value(0), path);

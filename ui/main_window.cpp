@@ -31,6 +31,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -141,7 +142,13 @@ void MainWindow::createActions()
 
     m_expandAction = new QAction(icon("expand"), tr("E&xpand All"), this);
     m_expandAction->setToolTip(tr("Expand everything below the selected row (up to 20,000 rows)"));
-    connect(m_expandAction, &QAction::triggered, this, [this] { m_tree->expandAll(); });
+    connect(m_expandAction, &QAction::triggered, this, [this] {
+        if (m_tree->expandAll())
+            statusBar()->showMessage(
+                tr("Expand All stopped at %L1 rows: select a row and Expand All again to go deeper")
+                    .arg(ValueTreePane::kExpandAllRows),
+                8000);
+    });
     m_collapseAction = new QAction(icon("collapse"), tr("Co&llapse All"), this);
     connect(m_collapseAction, &QAction::triggered, this, [this] { m_tree->collapseAll(); });
 
@@ -817,8 +824,19 @@ void MainWindow::updateActions()
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1360, 860);
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // 1360 x 860 where it fits; else 92% of the screen's available area (a 1366 x 768
+        // laptop, 1.5x scaling), centred, so the status bar is on screen.
+        QSize size(1360, 860);
+        if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+            const QRect available = screen->availableGeometry();
+            size = size.boundedTo(available.size() * 0.92);
+            resize(size);
+            move(available.center() - QPoint(size.width() / 2, size.height() / 2));
+        } else {
+            resize(size);
+        }
+    }
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_topSplitter->restoreState(settings.value(QStringLiteral("window/topSplitter")).toByteArray());

@@ -128,7 +128,12 @@ void OpcodeTracePane::showPickle(int pickle)
         else
             m_status->clear();
     } else {
-        QString text = tr("%L1 opcodes · protocol %2").arg(trace->size()).arg(trace->highestProtocol());
+        // The stream's protocol as the status bar gives it (a protocol 0/1 pickle has no PROTO
+        // opcode: the disassembler's highest protocol would read -1).
+        int protocol = std::max(0, trace->highestProtocol());
+        if (m_file.doc && pickle >= 0 && std::size_t(pickle) < m_file.doc->pickles.size())
+            protocol = std::max(protocol, m_file.doc->pickles[std::size_t(pickle)].protocol);
+        QString text = tr("%L1 opcodes · protocol %2").arg(trace->size()).arg(protocol);
         if (trace->error())
             text += tr(" · stops at byte %1").arg(trace->error()->offset);
         m_status->setText(text);

@@ -626,7 +626,7 @@ void TensorPreview::applyStatsRange()
             break;
         }
     }
-    m_heatmap->setRange(s->min, s->max, tr("min … max of all elements"));
+    m_heatmap->setRange(s->min, s->max, tr("all elements"));
 }
 
 void TensorPreview::setComplexPart(TensorSliceModel::Part part)

@@ -252,8 +252,9 @@ void ValueTreePane::copyAccessPath()
         QApplication::clipboard()->setText(path);
 }
 
-void ValueTreePane::expandAll(int maxRows)
+bool ValueTreePane::expandAll(int maxRows)
 {
+    bool capped = false;
     QModelIndex start = m_view->currentIndex().siblingAtColumn(0);
     std::deque<QModelIndex> queue;
     if (start.isValid() && m_model->hasChildren(start))
@@ -268,6 +269,7 @@ void ValueTreePane::expandAll(int maxRows)
             continue;
         while (m_model->canFetchMore(idx) && m_model->rowCount(idx) + rows < maxRows)
             m_model->fetchMore(idx);
+        capped = capped || m_model->canFetchMore(idx);
         m_view->expand(idx);
         const int n = m_model->rowCount(idx);
         rows += n;
@@ -277,6 +279,7 @@ void ValueTreePane::expandAll(int maxRows)
                 queue.push_back(child);
         }
     }
+    return capped || !queue.empty();
 }
 
 void ValueTreePane::collapseAll()

@@ -38,7 +38,10 @@ public:
     // The selection a click on the current row asks for (empty when there is none).
     Selection currentSelection() const;
     void copyAccessPath();
-    void expandAll(int maxRows = 20000);
+    static constexpr int kExpandAllRows = 20000;
+    // Expands everything below the current row, up to maxRows rows; true when it stopped there
+    // with rows left unexpanded (the window says so in the status bar).
+    bool expandAll(int maxRows = kExpandAllRows);
     void collapseAll();
     // Selects the row at an access path; returns false when there is none.
     bool selectAccessPath(const QString& path);

@@ -19,6 +19,7 @@
 #include <QJsonArray>
 #include <QListWidget>
 #include <QMimeData>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -371,6 +372,29 @@ private Q_SLOTS:
         window.messageGotoButton()->click();
         QCOMPARE(window.selection().offset, stop);
         QCOMPARE(window.tracePane()->view()->currentIndex().row(), last);
+    }
+
+    void expandAllSaysWhenItStopsAtItsCap()
+    {
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
+        // The 2,500-item list alone is over a 100-row cap; everything fits under a million.
+        QVERIFY(window.treePane()->expandAll(100));
+        window.treePane()->collapseAll();
+        QVERIFY(!window.treePane()->expandAll(1'000'000));
+    }
+
+    void theFirstWindowFitsTheScreensAvailableArea()
+    {
+        QSettings().remove(QStringLiteral("window/geometry"));
+        ui::MainWindow window;
+        const QRect available = QGuiApplication::primaryScreen()->availableGeometry();
+        QVERIFY2(window.width() <= available.width() && window.height() <= available.height(),
+            qPrintable(QStringLiteral("%1 x %2 on %3 x %4")
+                           .arg(window.width())
+                           .arg(window.height())
+                           .arg(available.width())
+                           .arg(available.height())));
     }
 
     void marksTensorsWhoseStorageBytesAreMissing()

@@ -154,7 +154,13 @@ void MainWindow::createActions()
 
     m_cancelAction = new QAction(icon("cancel"), tr("Cancel Loading"), this);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
-    connect(m_cancelAction, &QAction::triggered, m_loader, &LoadController::cancel);
+    // Esc / the status bar's Cancel: the running load, else the running export.
+    connect(m_cancelAction, &QAction::triggered, this, [this] {
+        if (m_loader->isBusy())
+            m_loader->cancel();
+        else if (m_exporter->isRunning())
+            m_exporter->cancel();
+    });
 
     m_aboutAction = new QAction(icon("picklescope"), tr("&About PickleScope"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -395,10 +401,24 @@ void MainWindow::connectPanes()
     connect(m_start, &StartPage::sampleRequested, this, &MainWindow::openSample);
     connect(m_start, &StartPage::recentRequested, this, &MainWindow::openFile);
 
+    connect(m_exporter, &JsonExporter::progressChanged, this, [this](int value) {
+        if (m_loader->isBusy())
+            return; // the bar is the load's
+        m_progress->setValue(value);
+    });
     connect(m_exporter, &JsonExporter::finished, this, [this](const QString& path, const QString& error) {
         m_exportAction->setEnabled(m_file.doc != nullptr);
+        if (!m_loader->isBusy()) {
+            m_progress->hide();
+            m_cancelButton->hide();
+        }
+        m_cancelAction->setText(tr("Cancel Loading"));
+        updateActions();
         if (error.isEmpty())
             statusBar()->showMessage(tr("JSON written to %1").arg(path), 6000);
+        else if (error == tr("cancelled"))
+            statusBar()->showMessage(
+                tr("JSON export cancelled: nothing was written to %1").arg(path), 6000);
         else
             showMessage(tr("JSON export failed: %1").arg(error), true);
         Q_EMIT jsonExported(path, error);
@@ -713,6 +733,11 @@ QString MainWindow::messageText() const
     return m_message->isHidden() ? QString() : m_messageText->text();
 }
 
+bool MainWindow::isProgressVisible() const
+{
+    return !m_progress->isHidden();
+}
+
 QString MainWindow::statusFileText() const
 {
     return m_statusFile->text();
@@ -765,6 +790,16 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
     m_exporter->start(m_file.doc, output, options);
+    if (m_exporter->isRunning() && !m_loader->isBusy()) {
+        m_progress->setRange(0, JsonExporter::kProgressMax);
+        m_progress->setValue(0);
+        m_progress->setFormat(tr("Exporting JSON %p%"));
+        m_progress->setTextVisible(true);
+        m_progress->show();
+        m_cancelAction->setText(tr("Cancel Export"));
+        m_cancelButton->show();
+    }
+    updateActions();
 }
 
 // --- recent files, settings -----------------------------------------------------------------
@@ -818,7 +853,7 @@ void MainWindow::updateActions()
     m_findAction->setEnabled(open);
     m_expandAction->setEnabled(open);
     m_collapseAction->setEnabled(open);
-    m_cancelAction->setEnabled(m_loader->isBusy());
+    m_cancelAction->setEnabled(m_loader->isBusy() || m_exporter->isRunning());
 }
 
 void MainWindow::restoreSettings()

@@ -42,6 +42,9 @@ public:
     void closeFile();
     // Exports the open file as JSON without dialogs (the menu action asks for these first).
     void exportJson(const QString& output, const JsonExportOptions& options);
+    JsonExporter* jsonExporter() const { return m_exporter; }
+    QAction* cancelAction() const { return m_cancelAction; }
+    bool isProgressVisible() const;
 
     // The bundled sample checkpoint: embedded resource (copied to a temp file), next to the
     // executable's source tree, or the compiled-in source directory. Empty when none is found.

@@ -6,7 +6,9 @@
 #include "core/value/value_text.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFontDatabase>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -21,6 +23,7 @@
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTemporaryFile>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -659,8 +662,22 @@ void TensorPreview::exportNpy(const QString& path)
     m_exportPath = path;
     const core::torch::TensorView view = *m_view;
     m_exportWatcher.setFuture(QtConcurrent::run([view, path]() -> QString {
-        auto r = view.writeNpy(path.toStdString());
-        return r ? QString() : QString::fromStdString(r.error().toString());
+        // Written beside the target under a temporary name and renamed over it when complete
+        // (what QSaveFile does): a failed export leaves no partial .npy and the old file intact.
+        QTemporaryFile temp(
+            QFileInfo(path).absoluteDir().filePath(QStringLiteral(".picklescope-XXXXXX.npy")));
+        if (!temp.open())
+            return tr("cannot write in %1: %2")
+                .arg(QFileInfo(path).absolutePath(), temp.errorString());
+        temp.close();
+        auto r = view.writeNpy(QFile::encodeName(temp.fileName()).toStdString());
+        if (!r)
+            return QString::fromStdString(r.error().toString());
+        QFile::remove(path);
+        if (!QFile::rename(temp.fileName(), path))
+            return tr("cannot write %1").arg(path);
+        temp.setAutoRemove(false);
+        return QString();
     }));
 }
 

@@ -15,6 +15,8 @@
 #include "ui/value_tree_model.h"
 #include "ui/value_tree_pane.h"
 
+#include <QAction>
+#include <QDir>
 #include <QDropEvent>
 #include <QJsonArray>
 #include <QListWidget>
@@ -372,6 +374,36 @@ private Q_SLOTS:
         window.messageGotoButton()->click();
         QCOMPARE(window.selection().offset, stop);
         QCOMPARE(window.tracePane()->view()->currentIndex().row(), last);
+    }
+
+    void aCancelledJsonExportLeavesTheOldFileAsItWas()
+    {
+        QTemporaryDir dir;
+        const QString big = uitest::writeBigPickle(dir, 2'000'000);
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, big));
+        const QString out = dir.filePath(QStringLiteral("out.json"));
+        {
+            QFile old(out);
+            QVERIFY(old.open(QIODevice::WriteOnly));
+            old.write("old contents");
+        }
+        QSignalSpy exported(&window, &ui::MainWindow::jsonExported);
+        ui::JsonExportOptions options;
+        options.tensorData = QStringLiteral("full");
+        window.exportJson(out, options);
+        QVERIFY(window.jsonExporter()->isRunning());
+        QVERIFY(window.isProgressVisible());
+        QVERIFY(window.cancelAction()->isEnabled());
+        window.cancelAction()->trigger();
+        QVERIFY(exported.count() == 1 || exported.wait(20000));
+        QCOMPARE(exported.at(0).at(1).toString(), QStringLiteral("cancelled"));
+        QVERIFY(!window.isProgressVisible());
+        QFile old(out);
+        QVERIFY(old.open(QIODevice::ReadOnly));
+        QCOMPARE(old.readAll(), QByteArray("old contents"));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(),
+            2); // big.pkl, out.json: no temporary left
     }
 
     void expandAllSaysWhenItStopsAtItsCap()

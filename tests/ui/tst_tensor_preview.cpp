@@ -12,10 +12,14 @@
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
+#include <QDir>
 #include <QJsonArray>
 #include <QMouseEvent>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <cstring>
 
 namespace {
 
@@ -264,6 +268,44 @@ private Q_SLOTS:
         QCOMPARE(pane.heatmap()->low(), lo);
         QCOMPARE(pane.heatmap()->high(), hi);
         QVERIFY(pane.heatmap()->rangeSource().contains(QStringLiteral("all elements")));
+    }
+
+    void exportsNpyWithoutLeavingATemporaryFile()
+    {
+        auto loaded
+            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
+        QVERIFY(loaded.ok());
+        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
+        ui::LoadedFile file;
+        file.doc = doc;
+        file.index = ui::DocumentIndex::build(doc);
+        ui::TensorPreview pane;
+        pane.setDocument(file);
+        QVERIFY(pane.showValue(doc->root));
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("t.npy"));
+        QSignalSpy exported(&pane, &ui::TensorPreview::tensorExported);
+        pane.exportNpy(out);
+        QVERIFY(exported.wait(5000));
+        QCOMPARE(exported.at(0).at(1).toString(), QString());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+            QStringList { QStringLiteral("t.npy") });
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QVERIFY(bytes.startsWith("\x93NUMPY"));
+        const QJsonArray values = uitest::readJson(QStringLiteral("issue9.json"))
+                                      .value(QStringLiteral("root_tensor"))
+                                      .toObject()
+                                      .value(QStringLiteral("values"))
+                                      .toArray();
+        // The data is the last 12 float32 values.
+        const QByteArray data = bytes.right(values.size() * 4);
+        for (int i = 0; i < values.size(); ++i) {
+            float v;
+            std::memcpy(&v, data.constData() + 4 * i, 4);
+            QCOMPARE(double(v), values.at(i).toDouble());
+        }
     }
 
     void previewsRealTensorsFromTorchSave()

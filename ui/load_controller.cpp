@@ -2,11 +2,15 @@
 
 #include "core/loader.h"
 #include "core/safety/scanned_load.h"
+#include "core/value/byte_source.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
 #include <QPromise>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <cstring>
 #include <new>
 
 namespace ui {
@@ -55,8 +59,22 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
         QElapsedTimer timer;
         timer.start();
         PromiseObserver loadObserver(promise, 0, 700, QStringLiteral("Reading"));
-        // The safety scan of a plain pickle runs alongside (its time is part of loadMs).
-        auto result = core::safety::loadAndScan(path.toStdString(), {}, &loadObserver);
+        // The safety scan of a plain pickle runs alongside (its time is part of loadMs). A Qt
+        // resource (":/samples/...", the bundled sample) is loaded from its bytes in memory.
+        auto result = [&] {
+            if (!path.startsWith(QStringLiteral(":/")))
+                return core::safety::loadAndScan(path.toStdString(), {}, &loadObserver);
+            QFile resource(path);
+            if (!resource.open(QIODevice::ReadOnly))
+                return core::safety::loadAndScan(
+                    path.toStdString(), {}, &loadObserver); // its error
+            const QByteArray data = resource.readAll();
+            std::vector<std::byte> bytes(std::size_t(data.size()));
+            std::memcpy(bytes.data(), data.constData(), bytes.size());
+            return core::safety::loadAndScan(core::ByteSource::fromBuffer(std::move(bytes),
+                                                 QFileInfo(path).fileName().toStdString()),
+                {}, &loadObserver);
+        }();
         out.file.loadMs = double(timer.nsecsElapsed()) / 1e6;
         if (promise.isCanceled())
             return;

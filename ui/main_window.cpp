@@ -206,6 +206,8 @@ void MainWindow::createMenusAndToolBar()
 void MainWindow::createCentralWidget()
 {
     auto* central = new QWidget(this);
+    central->setObjectName(QStringLiteral("centralArea"));
+    central->setAttribute(Qt::WA_StyledBackground, true);
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -319,11 +321,16 @@ void MainWindow::createCentralWidget()
     m_cancelButton->hide();
     statusBar()->addPermanentWidget(m_cancelButton);
 
-    setStyleSheet(QStringLiteral(
-        "QFrame#safetyBanner[verdict=\"dangerous\"] { background: #fee2e2; border-bottom: 1px solid #fca5a5; color: #7f1d1d; }"
-        "QFrame#safetyBanner[verdict=\"unknown\"] { background: #fef3c7; border-bottom: 1px solid #fcd34d; color: #78350f; }"
-        "QFrame#messageBar[kind=\"error\"] { background: #fff1f2; border-bottom: 1px solid #fda4af; color: #881337; }"
-        "QFrame#messageBar[kind=\"info\"] { background: #eff6ff; border-bottom: 1px solid #93c5fd; color: #1e3a8a; }"));
+    setStyleSheet(QStringLiteral("QFrame#safetyBanner[verdict=\"dangerous\"] { background: "
+                                 "#fee2e2; border-bottom: 1px solid #fca5a5; color: #7f1d1d; }"
+                                 "QFrame#safetyBanner[verdict=\"unknown\"] { background: #fef3c7; "
+                                 "border-bottom: 1px solid #fcd34d; color: #78350f; }"
+                                 "QFrame#messageBar[kind=\"error\"] { background: #fff1f2; "
+                                 "border-bottom: 1px solid #fda4af; color: #881337; }"
+                                 "QFrame#messageBar[kind=\"info\"] { background: #eff6ff; "
+                                 "border-bottom: 1px solid #93c5fd; color: #1e3a8a; }"
+                                 "QWidget#centralArea[dropTarget=\"true\"] { border: 3px dashed "
+                                 "#2563eb; background: #eff6ff; }"));
 }
 
 // The one place the panes are wired: each asks for a selection, the window fans it out.
@@ -483,27 +490,16 @@ void MainWindow::openSample()
 
 QString MainWindow::samplePath()
 {
+    // Loaded straight from the embedded resource's bytes (LoadController reads ":/" paths into
+    // memory): no copy to a temporary path. A build without it looks beside the executable.
     const QString name = QStringLiteral("sample_checkpoint.pt");
     const QString resource = QStringLiteral(":/samples/") + name;
-    if (QFile::exists(resource)) {
-        const QString dir = QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/picklescope-")
-            + qEnvironmentVariable("USER", QStringLiteral("user"));
-        QDir().mkpath(dir);
-        const QString target = dir + QLatin1Char('/') + name;
-        if (QFileInfo(target).size() != QFileInfo(resource).size()) {
-            QFile::remove(target);
-            QFile::copy(resource, target);
-            QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner);
-        }
-        if (QFileInfo(target).isFile())
-            return target;
-    }
+    if (QFile::exists(resource))
+        return resource;
     const QString app = QCoreApplication::applicationDirPath();
     const QStringList candidates {
-        app + QStringLiteral("/../../../resources/samples/") + name, // build/dev/app -> source tree
-        app + QStringLiteral("/../../resources/samples/") + name,
         app + QStringLiteral("/../share/picklescope/samples/") + name,
-        QStringLiteral(PICKLESCOPE_SOURCE_DIR "/resources/samples/") + name,
+        app + QStringLiteral("/../../resources/samples/") + name,
     };
     for (const QString& c : candidates) {
         if (QFileInfo(c).isFile())
@@ -811,8 +807,8 @@ QStringList MainWindow::recentFiles() const
 
 void MainWindow::addRecentFile(const QString& path)
 {
-    if (path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/picklescope-")))
-        return; // the extracted sample is not a recent file
+    if (path.startsWith(QStringLiteral(":/")))
+        return; // the embedded sample is not a recent file
     QStringList files = recentFiles();
     files.removeAll(path);
     files.prepend(path);
@@ -827,7 +823,14 @@ void MainWindow::updateRecentMenu()
     const QStringList files = recentFiles();
     m_recentMenu->clear();
     for (int i = 0; i < files.size(); ++i) {
-        QAction* a = m_recentMenu->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(QFileInfo(files[i]).fileName()));
+        // "name — folder" as the start page shows it, the folder elided in the middle.
+        const QFileInfo info(files[i]);
+        const QString folder = fontMetrics().elidedText(
+            QDir::toNativeSeparators(info.absolutePath()), Qt::ElideMiddle, 360);
+        QAction* a = m_recentMenu->addAction(
+            QStringLiteral("&%1  %2   —   %3")
+                .arg(i + 1)
+                .arg(info.fileName().replace(QLatin1Char('&'), QStringLiteral("&&")), folder));
         a->setToolTip(files[i]);
         a->setStatusTip(files[i]);
         const QString path = files[i];
@@ -892,8 +895,31 @@ void MainWindow::saveSettings() const
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
-    if (!localFileFrom(event->mimeData()).isEmpty())
+    if (!localFileFrom(event->mimeData()).isEmpty()) {
         event->acceptProposedAction();
+        setDropHighlight(true);
+    }
+}
+
+void MainWindow::dragLeaveEvent(QDragLeaveEvent* event)
+{
+    setDropHighlight(false);
+    QMainWindow::dragLeaveEvent(event);
+}
+
+void MainWindow::setDropHighlight(bool on)
+{
+    if (isDropHighlighted() == on)
+        return;
+    centralWidget()->setProperty("dropTarget", on);
+    centralWidget()->style()->unpolish(centralWidget());
+    centralWidget()->style()->polish(centralWidget());
+    centralWidget()->update();
+}
+
+bool MainWindow::isDropHighlighted() const
+{
+    return centralWidget()->property("dropTarget").toBool();
 }
 
 void MainWindow::dragMoveEvent(QDragMoveEvent* event)
@@ -904,6 +930,7 @@ void MainWindow::dragMoveEvent(QDragMoveEvent* event)
 
 void MainWindow::dropEvent(QDropEvent* event)
 {
+    setDropHighlight(false);
     const QString path = localFileFrom(event->mimeData());
     if (path.isEmpty())
         return;

@@ -44,10 +44,13 @@ public:
     void exportJson(const QString& output, const JsonExportOptions& options);
     JsonExporter* jsonExporter() const { return m_exporter; }
     QAction* cancelAction() const { return m_cancelAction; }
+    QMenu* recentMenu() const { return m_recentMenu; }
+    // The window is outlined while a file is dragged over it.
+    bool isDropHighlighted() const;
     bool isProgressVisible() const;
 
-    // The bundled sample checkpoint: embedded resource (copied to a temp file), next to the
-    // executable's source tree, or the compiled-in source directory. Empty when none is found.
+    // The bundled sample checkpoint: the embedded resource (":/samples/...", loaded from its
+    // bytes), else one installed beside the executable. Empty when none is found.
     static QString samplePath();
     static constexpr int kMaxRecentFiles = 10;
     QStringList recentFiles() const;
@@ -87,6 +90,7 @@ protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dragMoveEvent(QDragMoveEvent* event) override;
     void dropEvent(QDropEvent* event) override;
+    void dragLeaveEvent(QDragLeaveEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
 
 private:
@@ -104,6 +108,7 @@ private:
     void updateSafetyBanner();
     void updateFileInfo();
     void addRecentFile(const QString& path);
+    void setDropHighlight(bool on);
     void updateRecentMenu();
     void updateActions();
     void askExportJson();

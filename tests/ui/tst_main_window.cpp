@@ -20,6 +20,7 @@
 #include <QDropEvent>
 #include <QJsonArray>
 #include <QListWidget>
+#include <QMenu>
 #include <QMimeData>
 #include <QScreen>
 #include <QSettings>
@@ -106,8 +107,10 @@ private Q_SLOTS:
         QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(&window, &enter);
         QVERIFY(enter.isAccepted());
+        QVERIFY(window.isDropHighlighted()); // the window is outlined while the file is over it
         QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(&window, &drop);
+        QVERIFY(!window.isDropHighlighted());
         QCOMPARE(started.count(), 1);
         QCOMPARE(started.at(0).at(0).toString(), QFileInfo(path).absoluteFilePath());
         QSignalSpy shown(&window, &ui::MainWindow::documentShown);
@@ -126,6 +129,8 @@ private Q_SLOTS:
         QVERIFY(window.file().doc);
         QVERIFY(!window.file().doc->error);
         QCOMPARE(window.file().doc->format, core::FileFormat::TorchZip);
+        // Read from the embedded resource's bytes: no copy on disk.
+        QVERIFY(window.file().path.startsWith(QStringLiteral(":/")));
         // The extracted copy of the embedded sample is not a recent file.
         QVERIFY(!window.recentFiles().contains(window.file().path));
     }
@@ -220,6 +225,12 @@ private Q_SLOTS:
         }
         ui::MainWindow again;
         QCOMPARE(again.recentFiles().value(0), path);
+        // File > Open Recent names the folder too, as the start page does.
+        const QString first = again.recentMenu()->actions().value(0)->text();
+        QVERIFY2(first.contains(QStringLiteral("shared_cycle.pkl"))
+                && first.contains(QStringLiteral("ui")),
+            qPrintable(first));
+        QVERIFY(first.contains(QStringLiteral("—")));
         QCOMPARE(again.startPage()->recentList()->item(0)->data(Qt::UserRole).toString(), path);
     }
 

@@ -15,6 +15,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QElapsedTimer>
@@ -45,6 +47,8 @@
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace ui {
 
@@ -162,6 +166,33 @@ void MainWindow::createActions()
             m_exporter->cancel();
     });
 
+    m_guideAction = new QAction(tr("PickleScope &User Guide"), this);
+    m_guideAction->setShortcut(QKeySequence::HelpContents);
+    connect(m_guideAction, &QAction::triggered, this, &MainWindow::showUserGuide);
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+
+    // View: panes, layout, font size.
+    auto paneToggle = [this](const QString& text, const QString& name) {
+        auto* a = new QAction(text, this);
+        a->setCheckable(true);
+        a->setChecked(true);
+        a->setObjectName(name);
+        return a;
+    };
+    m_showDetailsAction
+        = paneToggle(tr("Show &Details (Tensor, Safety, File)"), QStringLiteral("details"));
+    m_showTraceAction = paneToggle(tr("Show Opcode &Trace"), QStringLiteral("trace"));
+    m_showBytesAction = paneToggle(tr("Show &Bytes"), QStringLiteral("bytes"));
+    m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
+    connect(m_resetLayoutAction, &QAction::triggered, this, &MainWindow::resetLayout);
+    m_biggerAction = new QAction(tr("&Larger Text"), this);
+    m_biggerAction->setShortcuts({ QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal) });
+    connect(m_biggerAction, &QAction::triggered, this, [this] { changeFontSize(+1); });
+    m_smallerAction = new QAction(tr("S&maller Text"), this);
+    m_smallerAction->setShortcut(QKeySequence::ZoomOut);
+    connect(m_smallerAction, &QAction::triggered, this, [this] { changeFontSize(-1); });
+
     m_aboutAction = new QAction(icon("picklescope"), tr("&About PickleScope"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
@@ -185,8 +216,28 @@ void MainWindow::createMenusAndToolBar()
     view->addSeparator();
     view->addAction(m_expandAction);
     view->addAction(m_collapseAction);
+    view->addSeparator();
+    view->addAction(m_showDetailsAction);
+    view->addAction(m_showTraceAction);
+    view->addAction(m_showBytesAction);
+    view->addAction(m_resetLayoutAction);
+    view->addSeparator();
+    view->addAction(m_biggerAction);
+    view->addAction(m_smallerAction);
+    connect(m_showDetailsAction, &QAction::toggled, m_details, &QWidget::setVisible);
+    connect(m_showTraceAction, &QAction::toggled, this, [this](bool on) {
+        m_trace->setVisible(on);
+        m_bottomSplitter->setVisible(on || m_showBytesAction->isChecked());
+    });
+    connect(m_showBytesAction, &QAction::toggled, this, [this](bool on) {
+        m_bytesBox->setVisible(on);
+        m_bottomSplitter->setVisible(on || m_showTraceAction->isChecked());
+    });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_guideAction);
+    help->addAction(m_shortcutsAction);
+    help->addSeparator();
     help->addAction(m_aboutAction);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 
@@ -280,6 +331,7 @@ void MainWindow::createCentralWidget()
     m_details->addTab(m_info, icon("info"), tr("File"));
     m_trace = new OpcodeTracePane(m_bottomSplitter);
     auto* bytesBox = new QWidget(m_bottomSplitter);
+    m_bytesBox = bytesBox;
     auto* bytesLayout = new QVBoxLayout(bytesBox);
     bytesLayout->setContentsMargins(0, 0, 0, 0);
     bytesLayout->setSpacing(4);
@@ -943,6 +995,88 @@ void MainWindow::closeEvent(QCloseEvent* event)
     m_loader->cancel();
     saveSettings();
     QMainWindow::closeEvent(event);
+}
+
+QAction* MainWindow::paneAction(const QString& pane) const
+{
+    for (QAction* a : { m_showDetailsAction, m_showTraceAction, m_showBytesAction }) {
+        if (a->objectName() == pane)
+            return a;
+    }
+    return nullptr;
+}
+
+void MainWindow::resetLayout()
+{
+    for (QAction* a : { m_showDetailsAction, m_showTraceAction, m_showBytesAction })
+        a->setChecked(true);
+    m_topSplitter->setSizes({ 760, 620 });
+    m_bottomSplitter->setSizes({ 760, 620 });
+    m_mainSplitter->setSizes({ 520, 300 });
+    changeFontSize(-m_fontDelta);
+}
+
+void MainWindow::changeFontSize(int delta)
+{
+    const int next = std::clamp(m_fontDelta + delta, -4, 12);
+    if (next == m_fontDelta && delta != 0)
+        return;
+    m_fontDelta = next;
+    QFont f = QApplication::font();
+    f.setPointSizeF(std::max(6.0, f.pointSizeF() + m_fontDelta));
+    centralWidget()->setFont(f);
+    if (m_fontDelta != 0)
+        statusBar()->showMessage(tr("Text size %1%2 pt")
+                                     .arg(m_fontDelta > 0 ? QStringLiteral("+") : QString())
+                                     .arg(m_fontDelta),
+            2000);
+}
+
+void MainWindow::showUserGuide()
+{
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("PickleScope User Guide"));
+    auto* layout = new QVBoxLayout(&dialog);
+    auto* text = new QTextBrowser(&dialog);
+    text->setObjectName(QStringLiteral("userGuide"));
+    QFile guide(QStringLiteral(":/docs/user-guide.md"));
+    if (guide.open(QIODevice::ReadOnly))
+        text->setMarkdown(QString::fromUtf8(guide.readAll()));
+    else
+        text->setPlainText(tr("The user guide is not in this build (docs/user-guide.md)."));
+    text->setOpenExternalLinks(false);
+    layout->addWidget(text);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog.resize(std::min(900, width() - 40), std::min(800, height() - 40));
+    dialog.exec();
+}
+
+void MainWindow::showShortcuts()
+{
+    QString html = tr("<h3>Keyboard shortcuts</h3><table cellspacing=6>");
+    const QList<QAction*> actions { m_openAction, m_exportAction, m_closeAction, m_quitAction,
+        m_findAction, m_copyPathAction, m_cancelAction, m_biggerAction, m_smallerAction,
+        m_guideAction };
+    for (QAction* a : actions) {
+        if (a->shortcut().isEmpty())
+            continue;
+        QString name = a->text();
+        name.remove(QLatin1Char('&'));
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                    .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                        name.toHtmlEscaped());
+    }
+    html += tr(
+        "<tr><td><b>Enter / Shift+Enter</b></td><td>next / previous match in the find box</td></tr>"
+        "<tr><td><b>arrows, ← / →</b></td><td>move in the tree, collapse / expand</td></tr>"
+        "<tr><td><b>double-click ↗ / ↻</b></td><td>go to the value's first "
+        "appearance</td></tr></table>");
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard Shortcuts"));
+    box.setText(html);
+    box.exec();
 }
 
 void MainWindow::showAbout()

@@ -45,6 +45,10 @@ public:
     JsonExporter* jsonExporter() const { return m_exporter; }
     QAction* cancelAction() const { return m_cancelAction; }
     QMenu* recentMenu() const { return m_recentMenu; }
+    // View menu: each pane's show/hide action ("details", "trace", "bytes").
+    QAction* paneAction(const QString& pane) const;
+    QAction* resetLayoutAction() const { return m_resetLayoutAction; }
+    QAction* guideAction() const { return m_guideAction; }
     // The window is outlined while a file is dragged over it.
     bool isDropHighlighted() const;
     bool isProgressVisible() const;
@@ -113,6 +117,10 @@ private:
     void updateActions();
     void askExportJson();
     void showAbout();
+    void showUserGuide();
+    void showShortcuts();
+    void resetLayout();
+    void changeFontSize(int delta);
 
     LoadController* m_loader;
     JsonExporter* m_exporter;
@@ -132,6 +140,15 @@ private:
     QAction* m_collapseAction = nullptr;
     QAction* m_cancelAction = nullptr;
     QAction* m_aboutAction = nullptr;
+    QAction* m_guideAction = nullptr;
+    QAction* m_shortcutsAction = nullptr;
+    QAction* m_resetLayoutAction = nullptr;
+    QAction* m_biggerAction = nullptr;
+    QAction* m_smallerAction = nullptr;
+    QAction* m_showDetailsAction = nullptr;
+    QAction* m_showTraceAction = nullptr;
+    QAction* m_showBytesAction = nullptr;
+    int m_fontDelta = 0;
     QMenu* m_recentMenu = nullptr;
 
     // Widgets.
@@ -146,6 +163,7 @@ private:
     QSplitter* m_mainSplitter = nullptr; // top (tree | details) over bottom (trace | bytes)
     QSplitter* m_topSplitter = nullptr;
     QSplitter* m_bottomSplitter = nullptr;
+    QWidget* m_bytesBox = nullptr;
     ValueTreePane* m_tree = nullptr;
     QTabWidget* m_details = nullptr;
     TensorPreview* m_tensor = nullptr;

@@ -267,7 +267,7 @@ private Q_SLOTS:
 
         // A load cancelled half-way leaves the open file, and its status-bar details, in place.
         QTemporaryDir dir;
-        const QString big = uitest::writeBigPickle(dir, 6'000'000);
+        const QString big = uitest::writeBigPickle(dir, 1'000'000);
         QSignalSpy cancelled(window.loadController(), &ui::LoadController::cancelled);
         window.openFile(big);
         window.loadController()->cancel();
@@ -390,7 +390,7 @@ private Q_SLOTS:
     void aCancelledJsonExportLeavesTheOldFileAsItWas()
     {
         QTemporaryDir dir;
-        const QString big = uitest::writeBigPickle(dir, 2'000'000);
+        const QString big = uitest::writeBigPickle(dir, 1'000'000);
         ui::MainWindow window;
         QVERIFY(openAndWait(window, big));
         const QString out = dir.filePath(QStringLiteral("out.json"));
@@ -438,6 +438,30 @@ private Q_SLOTS:
                            .arg(window.height())
                            .arg(available.width())
                            .arg(available.height())));
+    }
+
+    void theViewMenuHidesPanesAndResetsTheLayout()
+    {
+        ui::MainWindow window;
+        window.show();
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
+        QAction* trace = window.paneAction(QStringLiteral("trace"));
+        QAction* details = window.paneAction(QStringLiteral("details"));
+        QVERIFY(trace && details && window.paneAction(QStringLiteral("bytes")));
+        trace->setChecked(false);
+        details->setChecked(false);
+        QVERIFY(!window.tracePane()->isVisible());
+        QVERIFY(!window.detailTabs()->isVisible());
+        window.resetLayoutAction()->trigger();
+        QVERIFY(window.tracePane()->isVisible());
+        QVERIFY(window.detailTabs()->isVisible());
+    }
+
+    void theUserGuideIsBundled()
+    {
+        QFile guide(QStringLiteral(":/docs/user-guide.md"));
+        QVERIFY(guide.open(QIODevice::ReadOnly));
+        QVERIFY(guide.readAll().startsWith("# PickleScope user guide"));
     }
 
     void marksTensorsWhoseStorageBytesAreMissing()

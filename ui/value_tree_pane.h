@@ -7,6 +7,7 @@
 #include "ui/selection.h"
 
 #include <QFutureWatcher>
+#include <QStringList>
 #include <QWidget>
 
 class QLabel;
@@ -37,6 +38,9 @@ public:
     QString currentAccessPath() const;
     // The selection a click on the current row asks for (empty when there is none).
     Selection currentSelection() const;
+    // The Name of each row from the root down to the current one (the breadcrumb's segments).
+    QStringList breadcrumb() const;
+    QLabel* breadcrumbLabel() const { return m_crumbs; }
     void copyAccessPath();
     static constexpr int kExpandAllRows = 20000;
     // Expands everything below the current row, up to maxRows rows; true when it stopped there
@@ -57,6 +61,7 @@ private:
     void startFind();
     void selectIndex(const QModelIndex& index, bool emitRequest);
     void showContextMenu(const QPoint& pos);
+    void updateBreadcrumb();
 
     LoadedFile m_file;
     ValueTreeModel* m_model;
@@ -65,6 +70,7 @@ private:
     QLabel* m_findStatus;
     QToolButton* m_prev;
     QToolButton* m_next;
+    QLabel* m_crumbs;
     bool m_applying = false;
     QFutureWatcher<std::vector<core::ValueId>> m_findWatcher;
     std::vector<core::ValueId> m_matches;

@@ -19,6 +19,7 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QJsonArray>
+#include <QLabel>
 #include <QListWidget>
 #include <QMenu>
 #include <QMimeData>
@@ -455,6 +456,22 @@ private Q_SLOTS:
         window.resetLayoutAction()->trigger();
         QVERIFY(window.tracePane()->isVisible());
         QVERIFY(window.detailTabs()->isVisible());
+    }
+
+    void theBreadcrumbNamesThePathAndSelectsASegment()
+    {
+        ui::MainWindow window;
+        QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
+        QVERIFY(window.treePane()->selectAccessPath(QStringLiteral("obj['shared']['y'][1]")));
+        const QStringList crumbs = window.treePane()->breadcrumb();
+        QCOMPARE(crumbs.size(), 4);
+        QCOMPARE(crumbs.at(0), QStringLiteral("obj"));
+        QVERIFY(crumbs.at(1).contains(QStringLiteral("shared")));
+        QVERIFY(window.treePane()->breadcrumbLabel()->text().contains(QStringLiteral("shared")));
+        // A click on the second segment (two levels up) selects it.
+        Q_EMIT window.treePane()->breadcrumbLabel()->linkActivated(QStringLiteral("2"));
+        QCOMPARE(window.treePane()->currentAccessPath(), QStringLiteral("obj['shared']"));
+        QCOMPARE(window.selection().value, window.treePane()->currentSelection().value);
     }
 
     void theUserGuideIsBundled()

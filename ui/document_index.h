@@ -82,6 +82,8 @@ struct LoadedFile {
     double loadMs = 0; // core::loadFile
     double indexMs = 0; // traces, offset index, first appearances
     double safetyMs = 0;
+    std::size_t missingStorages
+        = 0; // storages whose bytes the file does not hold (counted on the worker)
 };
 
 } // namespace ui

@@ -23,6 +23,7 @@ public:
     void setPickle(int pickle);
     void setSelection(const Selection& selection);
     int pickle() const { return m_pickle; }
+    const LoadedFile& file() const { return m_file; }
     std::uint64_t highlightBegin() const { return m_hlBegin; }
     std::uint64_t highlightEnd() const { return m_hlEnd; }
 

@@ -8,12 +8,14 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QPromise>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSaveFile>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include <cstdio>
+#include <algorithm>
 
 namespace ui {
 
@@ -66,8 +68,52 @@ JsonExporter::JsonExporter(QObject* parent)
     connect(&m_watcher, &QFutureWatcher<QString>::finished, this, [this] {
         Q_EMIT finished(m_output, m_watcher.future().resultCount() ? m_watcher.result() : tr("cancelled"));
     });
+    connect(&m_watcher, &QFutureWatcher<QString>::progressValueChanged, this,
+        &JsonExporter::progressChanged);
 }
 
+void JsonExporter::cancel()
+{
+    m_watcher.cancel();
+}
+
+namespace {
+
+// The writer's progress and cancel, from the QPromise of the export.
+class ExportObserver final : public core::LoadObserver {
+public:
+    explicit ExportObserver(QPromise<QString>& promise)
+        : m_promise(promise)
+    {
+    }
+    bool isCancelled() const override { return m_promise.isCanceled(); }
+    void progress(std::uint64_t done, std::uint64_t total) override
+    {
+        if (total > 0)
+            m_promise.setProgressValue(int(double(JsonExporter::kProgressMax)
+                * double(std::min(done, total)) / double(total)));
+    }
+
+private:
+    QPromise<QString>& m_promise;
+};
+
+class SaveFileSink final : public core::JsonSink {
+public:
+    explicit SaveFileSink(QSaveFile& file)
+        : m_file(file)
+    {
+    }
+    bool write(std::string_view text) override
+    {
+        return m_file.write(text.data(), qint64(text.size())) == qint64(text.size());
+    }
+
+private:
+    QSaveFile& m_file;
+};
+
+} // namespace
 
 JsonExporter::~JsonExporter()
 {
@@ -97,16 +143,28 @@ void JsonExporter::start(std::shared_ptr<const core::Document> doc, const QStrin
         : options.tensorData == QLatin1String("full")          ? core::TensorDataMode::Full
                                                                : core::TensorDataMode::Summary;
     o.indent = 1;
-    m_watcher.setFuture(QtConcurrent::run([doc, output, o]() -> QString {
-        std::FILE* f = std::fopen(QFile::encodeName(output).constData(), "wb");
-        if (!f)
-            return QObject::tr("cannot write %1").arg(output);
-        core::FileJsonSink sink(f);
-        auto r = core::writeJson(doc, sink, o);
-        const bool closed = std::fclose(f) == 0;
-        if (!r.ok())
-            return QString::fromStdString(r.error().toString());
-        return closed ? QString() : QObject::tr("cannot write %1").arg(output);
+    m_watcher.setFuture(QtConcurrent::run([doc, output, o](QPromise<QString>& promise) {
+        promise.setProgressRange(0, kProgressMax);
+        QSaveFile file(output);
+        if (!file.open(QIODevice::WriteOnly)) {
+            promise.addResult(QObject::tr("cannot write %1: %2").arg(output, file.errorString()));
+            return;
+        }
+        ExportObserver observer(promise);
+        SaveFileSink sink(file);
+        auto r = core::writeJson(doc, sink, o, &observer);
+        if (promise.isCanceled()) {
+            file.cancelWriting(); // nothing is written to `output`
+            return;
+        }
+        if (!r.ok()) {
+            file.cancelWriting();
+            promise.addResult(QString::fromStdString(r.error().toString()));
+            return;
+        }
+        promise.addResult(file.commit()
+                ? QString()
+                : QObject::tr("cannot write %1: %2").arg(output, file.errorString()));
     }));
 }
 

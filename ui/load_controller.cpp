@@ -2,11 +2,15 @@
 
 #include "core/loader.h"
 #include "core/safety/scanned_load.h"
+#include "core/value/byte_source.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
 #include <QPromise>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <cstring>
 #include <new>
 
 namespace ui {
@@ -55,8 +59,22 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
         QElapsedTimer timer;
         timer.start();
         PromiseObserver loadObserver(promise, 0, 700, QStringLiteral("Reading"));
-        // The safety scan of a plain pickle runs alongside (its time is part of loadMs).
-        auto result = core::safety::loadAndScan(path.toStdString(), {}, &loadObserver);
+        // The safety scan of a plain pickle runs alongside (its time is part of loadMs). A Qt
+        // resource (":/samples/...", the bundled sample) is loaded from its bytes in memory.
+        auto result = [&] {
+            if (!path.startsWith(QStringLiteral(":/")))
+                return core::safety::loadAndScan(path.toStdString(), {}, &loadObserver);
+            QFile resource(path);
+            if (!resource.open(QIODevice::ReadOnly))
+                return core::safety::loadAndScan(
+                    path.toStdString(), {}, &loadObserver); // its error
+            const QByteArray data = resource.readAll();
+            std::vector<std::byte> bytes(std::size_t(data.size()));
+            std::memcpy(bytes.data(), data.constData(), bytes.size());
+            return core::safety::loadAndScan(core::ByteSource::fromBuffer(std::move(bytes),
+                                                 QFileInfo(path).fileName().toStdString()),
+                {}, &loadObserver);
+        }();
         out.file.loadMs = double(timer.nsecsElapsed()) / 1e6;
         if (promise.isCanceled())
             return;
@@ -73,6 +91,12 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
         if (doc->error)
             out.error = errorText(*doc->error);
         out.file.doc = doc;
+        for (std::size_t i = 0; i < doc->graph.size(); ++i) {
+            const auto id = core::ValueId(std::uint32_t(i));
+            if (doc->graph.kind(id) == core::ValueKind::Storage
+                && !doc->graph.storage(id).bytesFound)
+                ++out.file.missingStorages;
+        }
 
         timer.restart();
         PromiseObserver indexObserver(promise, 700, 950, QStringLiteral("Indexing"));
@@ -98,9 +122,6 @@ LoadController::LoadController(QObject* parent)
     : QObject(parent)
 {
     qRegisterMetaType<ui::LoadedFile>();
-    connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
-    connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
-        [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
     connect(&m_traceWatcher, &QFutureWatcher<Analysis>::finished, this, [this] {
         if (m_traceWatcher.isCanceled() || m_traceWatcher.future().resultCount() == 0 || !m_tracing.index)
             return;
@@ -162,23 +183,24 @@ LoadController::~LoadController()
     m_traceWatcher.disconnect(this);
     m_traceWatcher.cancel();
     m_traceWatcher.waitForFinished();
-    m_watcher.disconnect(this);
-    m_watcher.cancel();
-    m_watcher.waitForFinished();
+    const auto watchers = findChildren<QFutureWatcher<LoadOutcome>*>(Qt::FindDirectChildrenOnly);
+    for (QFutureWatcher<LoadOutcome>* w : watchers) {
+        w->disconnect(this);
+        w->cancel();
+    }
+    for (QFutureWatcher<LoadOutcome>* w : watchers)
+        w->waitForFinished();
 }
 
 void LoadController::load(const QString& path)
 {
-    if (m_busy) {
-        // One load at a time: the running one is abandoned (its result is dropped).
-        m_watcher.disconnect(this);
-        m_watcher.cancel();
-        m_watcher.waitForFinished();
-        connect(&m_watcher, &QFutureWatcher<LoadOutcome>::finished, this, &LoadController::onFinished);
-        connect(&m_watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
-            [this](int value) { Q_EMIT progressChanged(value, m_watcher.progressText()); });
-        const QString old = m_path;
-        Q_EMIT cancelled(old);
+    // A new generation: whatever an older watcher reports from now on is dropped.
+    const quint64 generation = ++m_generation;
+    if (m_busy && m_watcher) {
+        // One load at a time: the running one is abandoned, not waited for; its worker sees the
+        // cancel at its next poll and its watcher deletes itself when it ends.
+        m_watcher->cancel();
+        Q_EMIT cancelled(m_path);
     }
     m_traceWatcher.cancel();
     m_tracing = LoadedFile {};
@@ -186,19 +208,32 @@ void LoadController::load(const QString& path)
     setBusy(true);
     Q_EMIT started(path);
     Q_EMIT progressChanged(0, QStringLiteral("Opening"));
-    m_watcher.setFuture(QtConcurrent::run(runLoad, path));
+    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
+    m_watcher = watcher;
+    connect(watcher, &QFutureWatcher<LoadOutcome>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (m_watcher == watcher)
+            m_watcher = nullptr;
+        if (generation == m_generation)
+            onFinished(watcher->future());
+    });
+    connect(watcher, &QFutureWatcher<LoadOutcome>::progressValueChanged, this,
+        [this, watcher, generation](int value) {
+            if (generation == m_generation)
+                Q_EMIT progressChanged(value, watcher->progressText());
+        });
+    watcher->setFuture(QtConcurrent::run(runLoad, path));
 }
 
 void LoadController::cancel()
 {
-    if (m_busy)
-        m_watcher.cancel();
+    if (m_busy && m_watcher)
+        m_watcher->cancel();
 }
 
-void LoadController::onFinished()
+void LoadController::onFinished(const QFuture<LoadOutcome>& future)
 {
     const QString path = m_path;
-    QFuture<LoadOutcome> future = m_watcher.future();
     setBusy(false);
     if (future.isCanceled() || future.resultCount() == 0) {
         Q_EMIT cancelled(path);

@@ -3,7 +3,9 @@
 // Loads a file off the UI thread: QtConcurrent::run with a QPromise (progress, cancel) watched by
 // a QFutureWatcher. The core sees only a core::LoadObserver. The finished Document is handed to
 // the UI thread as a ui::LoadedFile (with its DocumentIndex and safety report). One load at a time:
-// starting a new one cancels the running one. Cancels and waits in its destructor.
+// starting a new one cancels the running one without waiting for it: every load has its own
+// watcher tagged with a generation number, and a result of an older generation is dropped.
+// Cancels and waits for every worker in its destructor.
 
 #include "ui/document_index.h"
 
@@ -49,12 +51,13 @@ Q_SIGNALS:
     void busyChanged(bool busy);
 
 private:
-    void onFinished();
+    void onFinished(const QFuture<LoadOutcome>& future);
     void setBusy(bool busy);
 
     void startTraces(const LoadedFile& file, std::shared_ptr<const core::safety::SafetyReport> safety);
 
-    QFutureWatcher<LoadOutcome> m_watcher;
+    QFutureWatcher<LoadOutcome>* m_watcher = nullptr; // the current load's (each load has its own)
+    quint64 m_generation = 0;
     struct Analysis {
         DocumentIndex::Traces traces;
         std::shared_ptr<const core::safety::SafetyReport> safety;

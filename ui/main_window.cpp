@@ -18,6 +18,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QElapsedTimer>
@@ -34,6 +36,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -42,10 +45,13 @@
 #include <QStyle>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace ui {
 
@@ -146,13 +152,52 @@ void MainWindow::createActions()
 
     m_expandAction = new QAction(icon("expand"), tr("E&xpand All"), this);
     m_expandAction->setToolTip(tr("Expand everything below the selected row (up to 20,000 rows)"));
-    connect(m_expandAction, &QAction::triggered, this, [this] { m_tree->expandAll(); });
+    connect(m_expandAction, &QAction::triggered, this, [this] {
+        if (m_tree->expandAll())
+            statusBar()->showMessage(
+                tr("Expand All stopped at %L1 rows: select a row and Expand All again to go deeper")
+                    .arg(ValueTreePane::kExpandAllRows),
+                8000);
+    });
     m_collapseAction = new QAction(icon("collapse"), tr("Co&llapse All"), this);
     connect(m_collapseAction, &QAction::triggered, this, [this] { m_tree->collapseAll(); });
 
     m_cancelAction = new QAction(icon("cancel"), tr("Cancel Loading"), this);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
-    connect(m_cancelAction, &QAction::triggered, m_loader, &LoadController::cancel);
+    // Esc / the status bar's Cancel: the running load, else the running export.
+    connect(m_cancelAction, &QAction::triggered, this, [this] {
+        if (m_loader->isBusy())
+            m_loader->cancel();
+        else if (m_exporter->isRunning())
+            m_exporter->cancel();
+    });
+
+    m_guideAction = new QAction(tr("PickleScope &User Guide"), this);
+    m_guideAction->setShortcut(QKeySequence::HelpContents);
+    connect(m_guideAction, &QAction::triggered, this, &MainWindow::showUserGuide);
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+
+    // View: panes, layout, font size.
+    auto paneToggle = [this](const QString& text, const QString& name) {
+        auto* a = new QAction(text, this);
+        a->setCheckable(true);
+        a->setChecked(true);
+        a->setObjectName(name);
+        return a;
+    };
+    m_showDetailsAction
+        = paneToggle(tr("Show &Details (Tensor, Safety, File)"), QStringLiteral("details"));
+    m_showTraceAction = paneToggle(tr("Show Opcode &Trace"), QStringLiteral("trace"));
+    m_showBytesAction = paneToggle(tr("Show &Bytes"), QStringLiteral("bytes"));
+    m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
+    connect(m_resetLayoutAction, &QAction::triggered, this, &MainWindow::resetLayout);
+    m_biggerAction = new QAction(tr("&Larger Text"), this);
+    m_biggerAction->setShortcuts({ QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal) });
+    connect(m_biggerAction, &QAction::triggered, this, [this] { changeFontSize(+1); });
+    m_smallerAction = new QAction(tr("S&maller Text"), this);
+    m_smallerAction->setShortcut(QKeySequence::ZoomOut);
+    connect(m_smallerAction, &QAction::triggered, this, [this] { changeFontSize(-1); });
 
     m_aboutAction = new QAction(icon("picklescope"), tr("&About PickleScope"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -179,8 +224,28 @@ void MainWindow::createMenusAndToolBar()
     view->addSeparator();
     view->addAction(m_expandAction);
     view->addAction(m_collapseAction);
+    view->addSeparator();
+    view->addAction(m_showDetailsAction);
+    view->addAction(m_showTraceAction);
+    view->addAction(m_showBytesAction);
+    view->addAction(m_resetLayoutAction);
+    view->addSeparator();
+    view->addAction(m_biggerAction);
+    view->addAction(m_smallerAction);
+    connect(m_showDetailsAction, &QAction::toggled, m_details, &QWidget::setVisible);
+    connect(m_showTraceAction, &QAction::toggled, this, [this](bool on) {
+        m_trace->setVisible(on);
+        m_bottomSplitter->setVisible(on || m_showBytesAction->isChecked());
+    });
+    connect(m_showBytesAction, &QAction::toggled, this, [this](bool on) {
+        m_bytesBox->setVisible(on);
+        m_bottomSplitter->setVisible(on || m_showTraceAction->isChecked());
+    });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_guideAction);
+    help->addAction(m_shortcutsAction);
+    help->addSeparator();
     help->addAction(m_aboutAction);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 
@@ -200,6 +265,8 @@ void MainWindow::createMenusAndToolBar()
 void MainWindow::createCentralWidget()
 {
     auto* central = new QWidget(this);
+    central->setObjectName(QStringLiteral("centralArea"));
+    central->setAttribute(Qt::WA_StyledBackground, true);
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -235,14 +302,8 @@ void MainWindow::createCentralWidget()
     m_messageGoto = new QToolButton(m_message);
     m_messageGoto->setAutoRaise(true);
     connect(m_messageGoto, &QToolButton::clicked, this, [this] {
-        if (m_messageOffset == Selection::kNoOffset || !m_file.index)
-            return;
-        Selection sel;
-        sel.offset = m_messageOffset;
-        sel.pickle = m_file.index->pickleAt(m_messageOffset);
-        if (sel.pickle < 0 && m_file.doc)
-            sel.pickle = int(m_file.doc->mainPickle);
-        applySelection(sel, nullptr);
+        if (m_messageOffset != Selection::kNoOffset)
+            goToOffset(m_messageOffset);
     });
     messageLayout->addWidget(m_messageGoto);
     auto* messageClose = new QToolButton(m_message);
@@ -281,6 +342,7 @@ void MainWindow::createCentralWidget()
     connect(m_loader, &LoadController::loaded, model, [model](const LoadedFile& f) { model->setDocument(f.doc); });
     m_trace = new OpcodeTracePane(m_bottomSplitter);
     auto* bytesBox = new QWidget(m_bottomSplitter);
+    m_bytesBox = bytesBox;
     auto* bytesLayout = new QVBoxLayout(bytesBox);
     bytesLayout->setContentsMargins(0, 0, 0, 0);
     bytesLayout->setSpacing(4);
@@ -324,11 +386,16 @@ void MainWindow::createCentralWidget()
     m_cancelButton->hide();
     statusBar()->addPermanentWidget(m_cancelButton);
 
-    setStyleSheet(QStringLiteral(
-        "QFrame#safetyBanner[verdict=\"dangerous\"] { background: #fee2e2; border-bottom: 1px solid #fca5a5; color: #7f1d1d; }"
-        "QFrame#safetyBanner[verdict=\"unknown\"] { background: #fef3c7; border-bottom: 1px solid #fcd34d; color: #78350f; }"
-        "QFrame#messageBar[kind=\"error\"] { background: #fff1f2; border-bottom: 1px solid #fda4af; color: #881337; }"
-        "QFrame#messageBar[kind=\"info\"] { background: #eff6ff; border-bottom: 1px solid #93c5fd; color: #1e3a8a; }"));
+    setStyleSheet(QStringLiteral("QFrame#safetyBanner[verdict=\"dangerous\"] { background: "
+                                 "#fee2e2; border-bottom: 1px solid #fca5a5; color: #7f1d1d; }"
+                                 "QFrame#safetyBanner[verdict=\"unknown\"] { background: #fef3c7; "
+                                 "border-bottom: 1px solid #fcd34d; color: #78350f; }"
+                                 "QFrame#messageBar[kind=\"error\"] { background: #fff1f2; "
+                                 "border-bottom: 1px solid #fda4af; color: #881337; }"
+                                 "QFrame#messageBar[kind=\"info\"] { background: #eff6ff; "
+                                 "border-bottom: 1px solid #93c5fd; color: #1e3a8a; }"
+                                 "QWidget#centralArea[dropTarget=\"true\"] { border: 3px dashed "
+                                 "#2563eb; background: #eff6ff; }"));
 }
 
 // The one place the panes are wired: each asks for a selection, the window fans it out.
@@ -378,7 +445,10 @@ void MainWindow::connectPanes()
         m_safety->setDocument(m_file);
         m_tree->setSafety(m_file);
         updateSafetyBanner();
-        updateFileInfo();
+        QTimer::singleShot(0, this, [this, doc = file.doc] {
+            if (m_file.doc == doc)
+                updateFileInfo(); // the safety timing (its own event-loop turn)
+        });
         if (m_file.safety && m_file.safety->verdict == core::safety::Verdict::Dangerous)
             m_details->setCurrentWidget(m_safety);
         if (current.hasOffset()) {
@@ -389,12 +459,13 @@ void MainWindow::connectPanes()
             qInfo("traces shown in %lld ms", timer.elapsed());
         Q_EMIT tracesReady();
     });
-    connect(m_loader, &LoadController::failed, this, [this](const QString& path, const QString& message) {
-        m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
-        showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
-    });
+    connect(m_loader, &LoadController::failed, this,
+        [this](const QString& path, const QString& message) {
+            m_statusFile->setText(m_file.doc ? m_fileStatus : QString());
+            showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
+        });
     connect(m_loader, &LoadController::cancelled, this, [this](const QString& path) {
-        m_statusFile->setText(m_file.doc ? QFileInfo(m_file.path).fileName() : QString());
+        m_statusFile->setText(m_file.doc ? m_fileStatus : QString());
         statusBar()->showMessage(tr("Loading %1 cancelled").arg(QFileInfo(path).fileName()), 5000);
     });
 
@@ -402,10 +473,24 @@ void MainWindow::connectPanes()
     connect(m_start, &StartPage::sampleRequested, this, &MainWindow::openSample);
     connect(m_start, &StartPage::recentRequested, this, &MainWindow::openFile);
 
+    connect(m_exporter, &JsonExporter::progressChanged, this, [this](int value) {
+        if (m_loader->isBusy())
+            return; // the bar is the load's
+        m_progress->setValue(value);
+    });
     connect(m_exporter, &JsonExporter::finished, this, [this](const QString& path, const QString& error) {
         m_exportAction->setEnabled(m_file.doc != nullptr);
+        if (!m_loader->isBusy()) {
+            m_progress->hide();
+            m_cancelButton->hide();
+        }
+        m_cancelAction->setText(tr("Cancel Loading"));
+        updateActions();
         if (error.isEmpty())
             statusBar()->showMessage(tr("JSON written to %1").arg(path), 6000);
+        else if (error == tr("cancelled"))
+            statusBar()->showMessage(
+                tr("JSON export cancelled: nothing was written to %1").arg(path), 6000);
         else
             showMessage(tr("JSON export failed: %1").arg(error), true);
         Q_EMIT jsonExported(path, error);
@@ -436,6 +521,19 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
     Q_EMIT selectionChanged(selection);
 }
 
+void MainWindow::goToOffset(std::uint64_t offset)
+{
+    if (!m_file.index || !m_file.doc)
+        return;
+    Selection sel;
+    sel.offset = offset;
+    sel.pickle = m_file.index->pickleAt(offset);
+    if (sel.pickle < 0)
+        sel.pickle = int(m_file.doc->mainPickle);
+    sel.value = m_file.index->valueAt(offset);
+    applySelection(sel, nullptr);
+}
+
 // --- documents -------------------------------------------------------------------------------
 
 void MainWindow::openFile(const QString& path)
@@ -457,27 +555,16 @@ void MainWindow::openSample()
 
 QString MainWindow::samplePath()
 {
+    // Loaded straight from the embedded resource's bytes (LoadController reads ":/" paths into
+    // memory): no copy to a temporary path. A build without it looks beside the executable.
     const QString name = QStringLiteral("sample_checkpoint.pt");
     const QString resource = QStringLiteral(":/samples/") + name;
-    if (QFile::exists(resource)) {
-        const QString dir = QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/picklescope-")
-            + qEnvironmentVariable("USER", QStringLiteral("user"));
-        QDir().mkpath(dir);
-        const QString target = dir + QLatin1Char('/') + name;
-        if (QFileInfo(target).size() != QFileInfo(resource).size()) {
-            QFile::remove(target);
-            QFile::copy(resource, target);
-            QFile::setPermissions(target, QFile::ReadOwner | QFile::WriteOwner);
-        }
-        if (QFileInfo(target).isFile())
-            return target;
-    }
+    if (QFile::exists(resource))
+        return resource;
     const QString app = QCoreApplication::applicationDirPath();
     const QStringList candidates {
-        app + QStringLiteral("/../../../resources/samples/") + name, // build/dev/app -> source tree
-        app + QStringLiteral("/../../resources/samples/") + name,
         app + QStringLiteral("/../share/picklescope/samples/") + name,
-        QStringLiteral(PICKLESCOPE_SOURCE_DIR "/resources/samples/") + name,
+        app + QStringLiteral("/../../resources/samples/") + name,
     };
     for (const QString& c : candidates) {
         if (QFileInfo(c).isFile())
@@ -501,6 +588,7 @@ void MainWindow::closeFile()
     hideMessage();
     m_statusFile->clear();
     m_statusFetched->setSource(nullptr);
+    m_fileStatus.clear();
     m_statusPath->clear();
     setWindowTitle(tr("PickleScope"));
     m_start->setRecentFiles(recentFiles());
@@ -519,7 +607,6 @@ void MainWindow::showDocument(const LoadedFile& file)
     m_hex->setDocument(file);
     m_tensor->setDocument(file);
     m_safety->setDocument(file);
-    updateFileInfo();
     updateSafetyBanner();
     m_stack->setCurrentWidget(m_mainSplitter);
     m_statusPath->clear();
@@ -534,15 +621,63 @@ void MainWindow::showDocument(const LoadedFile& file)
                               .arg(file.loadMs + file.indexMs + file.safetyMs < 1
                                       ? tr("< 1 ms")
                                       : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
+    // Warnings the loader recorded (a storage missing from a damaged archive, ...).
+    const core::Diagnostic* firstProblem = nullptr;
+    int problems = 0;
+    for (const core::Diagnostic& d : doc.diagnostics) {
+        if (d.severity == core::Severity::Info)
+            continue;
+        if (!firstProblem)
+            firstProblem = &d;
+        ++problems;
+    }
+    const std::size_t missing = file.missingStorages;
+    const QString missingText = missing == 0
+        ? QString()
+        : tr(" %n storage(s) have no data in the file (marked ⚠ in the tree).", nullptr,
+            int(missing));
     if (doc.error) {
         showMessage(tr("Loading stopped at byte %1: %2. Showing what was read before it.")
                         .arg(doc.error->offset)
-                        .arg(QString::fromStdString(doc.error->message)),
+                        .arg(QString::fromStdString(doc.error->message))
+                + missingText,
             true, doc.error->offset);
+    } else if (firstProblem || missing > 0) {
+        QString text = tr("The file is damaged or incomplete.") + missingText;
+        if (firstProblem)
+            text += QLatin1Char(' ')
+                + tr("First problem at byte %1: %2")
+                      .arg(firstProblem->offset)
+                      .arg(QString::fromStdString(firstProblem->message))
+                + (problems > 1 ? tr(" (and %n more, see the File tab)", nullptr, problems - 1)
+                                : QString());
+        showMessage(text, true, firstProblem ? firstProblem->offset : Selection::kNoOffset);
     } else {
         hideMessage();
     }
-    addRecentFile(file.path);
+    m_info->clear();
+    // The File tab's rich text and the recent-files list (settings, menu, start page) each take
+    // tens of milliseconds on big archives: done in their own event-loop turns, so no single
+    // stall of the UI thread adds them up.
+    QTimer::singleShot(0, this, [this, doc = file.doc, path = file.path] {
+        QElapsedTimer t;
+        t.start();
+        if (m_file.doc == doc)
+            updateFileInfo();
+        if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+            qInfo("file tab shown in %lld ms", t.elapsed());
+        QTimer::singleShot(0, this, [this, path] {
+            QElapsedTimer t2;
+            t2.start();
+            addRecentFile(path);
+            if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+                qInfo("recent files updated in %lld ms", t2.elapsed());
+        });
+    });
+    m_fileStatus = m_statusFile->text();
+    // The initial selection (the root row) behaves as a click: the tensor preview, the trace,
+    // the bytes and the status-bar path follow it.
+    applySelection(m_tree->currentSelection(), nullptr);
     m_statusFetched->setSource(doc.source);
     if (doc.source && doc.source->isRemote())
         OpenUrlDialog::addRecentUrl(file.path);
@@ -602,23 +737,34 @@ void MainWindow::updateFileInfo()
                     .arg(s.protocol);
     html += QStringLiteral("</table>");
     if (!doc.entries.empty()) {
-        html += tr("<h4>Archive entries</h4><table cellspacing=4>");
-        for (const core::ArchiveEntry& e : doc.entries)
+        // A rich-text table costs ~70 us a row to lay out: 20,000 entries froze the window for
+        // over a second, so the list stops at kMaxInfoRows (the CLI's `info` lists them all).
+        constexpr std::size_t kMaxInfoRows = 100;
+        html += tr("<h4>Archive entries (%L1)</h4><table cellspacing=4>").arg(doc.entries.size());
+        for (std::size_t i = 0; i < doc.entries.size() && i < kMaxInfoRows; ++i) {
+            const core::ArchiveEntry& e = doc.entries[i];
             html += QStringLiteral("<tr><td>%1</td><td>%L2 bytes</td><td>%3</td></tr>")
                         .arg(esc(e.name))
                         .arg(e.size)
                         .arg(e.compressed ? tr("compressed") : tr("stored"));
+        }
         html += QStringLiteral("</table>");
+        if (doc.entries.size() > kMaxInfoRows)
+            html += tr("<p>… and %L1 more entries.</p>").arg(doc.entries.size() - kMaxInfoRows);
     }
     if (!doc.diagnostics.empty() || doc.error) {
         html += tr("<h4>Diagnostics</h4><ul>");
         if (doc.error)
             html += QStringLiteral("<li style='color:#b91c1c'>%1</li>").arg(esc(doc.error->toString()));
-        for (const core::Diagnostic& d : doc.diagnostics)
+        for (std::size_t i = 0; i < doc.diagnostics.size() && i < 200; ++i) {
+            const core::Diagnostic& d = doc.diagnostics[i];
             html += QStringLiteral("<li>%1 at byte %2: %3</li>")
                         .arg(QString::fromLatin1(core::severityName(d.severity).data(), qsizetype(core::severityName(d.severity).size())))
                         .arg(d.offset)
                         .arg(esc(d.message));
+        }
+        if (doc.diagnostics.size() > 200)
+            html += tr("<li>… and %L1 more</li>").arg(doc.diagnostics.size() - 200);
         html += QStringLiteral("</ul>");
     }
     m_info->setHtml(html);
@@ -650,6 +796,31 @@ bool MainWindow::isMessageVisible() const
 QString MainWindow::messageText() const
 {
     return m_message->isHidden() ? QString() : m_messageText->text();
+}
+
+bool MainWindow::isProgressVisible() const
+{
+    return !m_progress->isHidden();
+}
+
+QString MainWindow::statusFileText() const
+{
+    return m_statusFile->text();
+}
+
+QString MainWindow::statusPathText() const
+{
+    return m_statusPath->text();
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_banner->isHidden() ? QString() : m_bannerText->text();
+}
+
+QString MainWindow::fileInfoText() const
+{
+    return m_info->toPlainText();
 }
 
 bool MainWindow::isShowingStartPage() const
@@ -684,6 +855,16 @@ void MainWindow::exportJson(const QString& output, const JsonExportOptions& opti
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
     m_exporter->start(m_file.doc, output, options);
+    if (m_exporter->isRunning() && !m_loader->isBusy()) {
+        m_progress->setRange(0, JsonExporter::kProgressMax);
+        m_progress->setValue(0);
+        m_progress->setFormat(tr("Exporting JSON %p%"));
+        m_progress->setTextVisible(true);
+        m_progress->show();
+        m_cancelAction->setText(tr("Cancel Export"));
+        m_cancelButton->show();
+    }
+    updateActions();
 }
 
 // --- recent files, settings -----------------------------------------------------------------
@@ -695,8 +876,8 @@ QStringList MainWindow::recentFiles() const
 
 void MainWindow::addRecentFile(const QString& path)
 {
-    if (path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/picklescope-")))
-        return; // the extracted sample is not a recent file
+    if (path.startsWith(QStringLiteral(":/")))
+        return; // the embedded sample is not a recent file
     QStringList files = recentFiles();
     files.removeAll(path);
     files.prepend(path);
@@ -711,7 +892,14 @@ void MainWindow::updateRecentMenu()
     const QStringList files = recentFiles();
     m_recentMenu->clear();
     for (int i = 0; i < files.size(); ++i) {
-        QAction* a = m_recentMenu->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(QFileInfo(files[i]).fileName()));
+        // "name — folder" as the start page shows it, the folder elided in the middle.
+        const QFileInfo info(files[i]);
+        const QString folder = fontMetrics().elidedText(
+            QDir::toNativeSeparators(info.absolutePath()), Qt::ElideMiddle, 360);
+        QAction* a = m_recentMenu->addAction(
+            QStringLiteral("&%1  %2   —   %3")
+                .arg(i + 1)
+                .arg(info.fileName().replace(QLatin1Char('&'), QStringLiteral("&&")), folder));
         a->setToolTip(files[i]);
         a->setStatusTip(files[i]);
         const QString path = files[i];
@@ -737,14 +925,25 @@ void MainWindow::updateActions()
     m_findAction->setEnabled(open);
     m_expandAction->setEnabled(open);
     m_collapseAction->setEnabled(open);
-    m_cancelAction->setEnabled(m_loader->isBusy());
+    m_cancelAction->setEnabled(m_loader->isBusy() || m_exporter->isRunning());
 }
 
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1360, 860);
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // 1360 x 860 where it fits; else 92% of the screen's available area (a 1366 x 768
+        // laptop, 1.5x scaling), centred, so the status bar is on screen.
+        QSize size(1360, 860);
+        if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+            const QRect available = screen->availableGeometry();
+            size = size.boundedTo(available.size() * 0.92);
+            resize(size);
+            move(available.center() - QPoint(size.width() / 2, size.height() / 2));
+        } else {
+            resize(size);
+        }
+    }
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_topSplitter->restoreState(settings.value(QStringLiteral("window/topSplitter")).toByteArray());
@@ -765,8 +964,31 @@ void MainWindow::saveSettings() const
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
-    if (!localFileFrom(event->mimeData()).isEmpty())
+    if (!localFileFrom(event->mimeData()).isEmpty()) {
         event->acceptProposedAction();
+        setDropHighlight(true);
+    }
+}
+
+void MainWindow::dragLeaveEvent(QDragLeaveEvent* event)
+{
+    setDropHighlight(false);
+    QMainWindow::dragLeaveEvent(event);
+}
+
+void MainWindow::setDropHighlight(bool on)
+{
+    if (isDropHighlighted() == on)
+        return;
+    centralWidget()->setProperty("dropTarget", on);
+    centralWidget()->style()->unpolish(centralWidget());
+    centralWidget()->style()->polish(centralWidget());
+    centralWidget()->update();
+}
+
+bool MainWindow::isDropHighlighted() const
+{
+    return centralWidget()->property("dropTarget").toBool();
 }
 
 void MainWindow::dragMoveEvent(QDragMoveEvent* event)
@@ -777,6 +999,7 @@ void MainWindow::dragMoveEvent(QDragMoveEvent* event)
 
 void MainWindow::dropEvent(QDropEvent* event)
 {
+    setDropHighlight(false);
     const QString path = localFileFrom(event->mimeData());
     if (path.isEmpty())
         return;
@@ -793,6 +1016,88 @@ void MainWindow::closeEvent(QCloseEvent* event)
     m_loader->cancel();
     saveSettings();
     QMainWindow::closeEvent(event);
+}
+
+QAction* MainWindow::paneAction(const QString& pane) const
+{
+    for (QAction* a : { m_showDetailsAction, m_showTraceAction, m_showBytesAction }) {
+        if (a->objectName() == pane)
+            return a;
+    }
+    return nullptr;
+}
+
+void MainWindow::resetLayout()
+{
+    for (QAction* a : { m_showDetailsAction, m_showTraceAction, m_showBytesAction })
+        a->setChecked(true);
+    m_topSplitter->setSizes({ 760, 620 });
+    m_bottomSplitter->setSizes({ 760, 620 });
+    m_mainSplitter->setSizes({ 520, 300 });
+    changeFontSize(-m_fontDelta);
+}
+
+void MainWindow::changeFontSize(int delta)
+{
+    const int next = std::clamp(m_fontDelta + delta, -4, 12);
+    if (next == m_fontDelta && delta != 0)
+        return;
+    m_fontDelta = next;
+    QFont f = QApplication::font();
+    f.setPointSizeF(std::max(6.0, f.pointSizeF() + m_fontDelta));
+    centralWidget()->setFont(f);
+    if (m_fontDelta != 0)
+        statusBar()->showMessage(tr("Text size %1%2 pt")
+                                     .arg(m_fontDelta > 0 ? QStringLiteral("+") : QString())
+                                     .arg(m_fontDelta),
+            2000);
+}
+
+void MainWindow::showUserGuide()
+{
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("PickleScope User Guide"));
+    auto* layout = new QVBoxLayout(&dialog);
+    auto* text = new QTextBrowser(&dialog);
+    text->setObjectName(QStringLiteral("userGuide"));
+    QFile guide(QStringLiteral(":/docs/user-guide.md"));
+    if (guide.open(QIODevice::ReadOnly))
+        text->setMarkdown(QString::fromUtf8(guide.readAll()));
+    else
+        text->setPlainText(tr("The user guide is not in this build (docs/user-guide.md)."));
+    text->setOpenExternalLinks(false);
+    layout->addWidget(text);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, &dialog);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog.resize(std::min(900, width() - 40), std::min(800, height() - 40));
+    dialog.exec();
+}
+
+void MainWindow::showShortcuts()
+{
+    QString html = tr("<h3>Keyboard shortcuts</h3><table cellspacing=6>");
+    const QList<QAction*> actions { m_openAction, m_exportAction, m_closeAction, m_quitAction,
+        m_findAction, m_copyPathAction, m_cancelAction, m_biggerAction, m_smallerAction,
+        m_guideAction };
+    for (QAction* a : actions) {
+        if (a->shortcut().isEmpty())
+            continue;
+        QString name = a->text();
+        name.remove(QLatin1Char('&'));
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                    .arg(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                        name.toHtmlEscaped());
+    }
+    html += tr(
+        "<tr><td><b>Enter / Shift+Enter</b></td><td>next / previous match in the find box</td></tr>"
+        "<tr><td><b>arrows, ← / →</b></td><td>move in the tree, collapse / expand</td></tr>"
+        "<tr><td><b>double-click ↗ / ↻</b></td><td>go to the value's first "
+        "appearance</td></tr></table>");
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard Shortcuts"));
+    box.setText(html);
+    box.exec();
 }
 
 void MainWindow::showAbout()

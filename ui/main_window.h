@@ -42,9 +42,19 @@ public:
     void closeFile();
     // Exports the open file as JSON without dialogs (the menu action asks for these first).
     void exportJson(const QString& output, const JsonExportOptions& options);
+    JsonExporter* jsonExporter() const { return m_exporter; }
+    QAction* cancelAction() const { return m_cancelAction; }
+    QMenu* recentMenu() const { return m_recentMenu; }
+    // View menu: each pane's show/hide action ("details", "trace", "bytes").
+    QAction* paneAction(const QString& pane) const;
+    QAction* resetLayoutAction() const { return m_resetLayoutAction; }
+    QAction* guideAction() const { return m_guideAction; }
+    // The window is outlined while a file is dragged over it.
+    bool isDropHighlighted() const;
+    bool isProgressVisible() const;
 
-    // The bundled sample checkpoint: embedded resource (copied to a temp file), next to the
-    // executable's source tree, or the compiled-in source directory. Empty when none is found.
+    // The bundled sample checkpoint: the embedded resource (":/samples/...", loaded from its
+    // bytes), else one installed beside the executable. Empty when none is found.
     static QString samplePath();
     static constexpr int kMaxRecentFiles = 10;
     QStringList recentFiles() const;
@@ -54,6 +64,15 @@ public:
     bool isShowingStartPage() const;
     QString messageText() const;
     bool isMessageVisible() const;
+    // What the status bar, the safety banner and the File tab show (for tests and tools).
+    QString statusFileText() const;
+    QString statusPathText() const;
+    QString bannerText() const;
+    QString fileInfoText() const;
+    // Selects the opcode at (or covering) an absolute byte offset, as "Go to byte" does.
+    void goToOffset(std::uint64_t offset);
+    // The message bar's "Go to byte N" button.
+    QToolButton* messageGotoButton() const { return m_messageGoto; }
 
     LoadController* loadController() const { return m_loader; }
     ValueTreePane* treePane() const { return m_tree; }
@@ -75,6 +94,7 @@ protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dragMoveEvent(QDragMoveEvent* event) override;
     void dropEvent(QDropEvent* event) override;
+    void dragLeaveEvent(QDragLeaveEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
 
 private:
@@ -92,10 +112,15 @@ private:
     void updateSafetyBanner();
     void updateFileInfo();
     void addRecentFile(const QString& path);
+    void setDropHighlight(bool on);
     void updateRecentMenu();
     void updateActions();
     void askExportJson();
     void showAbout();
+    void showUserGuide();
+    void showShortcuts();
+    void resetLayout();
+    void changeFontSize(int delta);
 
     LoadController* m_loader;
     JsonExporter* m_exporter;
@@ -116,6 +141,15 @@ private:
     QAction* m_collapseAction = nullptr;
     QAction* m_cancelAction = nullptr;
     QAction* m_aboutAction = nullptr;
+    QAction* m_guideAction = nullptr;
+    QAction* m_shortcutsAction = nullptr;
+    QAction* m_resetLayoutAction = nullptr;
+    QAction* m_biggerAction = nullptr;
+    QAction* m_smallerAction = nullptr;
+    QAction* m_showDetailsAction = nullptr;
+    QAction* m_showTraceAction = nullptr;
+    QAction* m_showBytesAction = nullptr;
+    int m_fontDelta = 0;
     QMenu* m_recentMenu = nullptr;
 
     // Widgets.
@@ -130,6 +164,7 @@ private:
     QSplitter* m_mainSplitter = nullptr; // top (tree | details) over bottom (trace | bytes)
     QSplitter* m_topSplitter = nullptr;
     QSplitter* m_bottomSplitter = nullptr;
+    QWidget* m_bytesBox = nullptr;
     ValueTreePane* m_tree = nullptr;
     QTabWidget* m_details = nullptr;
     TensorPreview* m_tensor = nullptr;
@@ -139,6 +174,7 @@ private:
     HexView* m_hex = nullptr;
     QLabel* m_statusFile = nullptr;
     class FetchedLabel* m_statusFetched = nullptr; // a remote file's bytes fetched
+    QString m_fileStatus; // the open file's status-bar details (restored after a cancelled load)
     QLabel* m_statusPath = nullptr;
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancelButton = nullptr;

@@ -77,7 +77,15 @@ int OpcodeTraceModel::rowCount(const QModelIndex& parent) const
 {
     if (parent.isValid() || !m_trace)
         return 0;
-    return int(std::min(m_trace->size() - m_first, kPageSize));
+    const int opcodes = int(std::min(m_trace->size() - m_first, kPageSize));
+    return opcodes + (m_trace->error() && page() == pageCount() - 1 ? 1 : 0);
+}
+
+int OpcodeTraceModel::errorRow() const
+{
+    if (!m_trace || !m_trace->error() || page() != pageCount() - 1)
+        return -1;
+    return int(m_trace->size() - m_first);
 }
 
 int OpcodeTraceModel::columnCount(const QModelIndex& parent) const
@@ -89,6 +97,8 @@ QVariant OpcodeTraceModel::data(const QModelIndex& index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
+    if (index.row() == errorRow())
+        return errorData(index.column(), role);
     const std::size_t i = m_first + std::size_t(index.row());
     const OpcodeTrace::Row& rec = m_trace->row(i);
     const core::OpcodeInfo* info = m_trace->info(i);
@@ -193,11 +203,59 @@ QVariant OpcodeTraceModel::headerData(int section, Qt::Orientation orientation, 
     }
 }
 
+QVariant OpcodeTraceModel::errorData(int column, int role) const
+{
+    const core::Error& error = *m_trace->error();
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (column) {
+        case OffsetColumn:
+            return QString::number(error.offset);
+        case NameColumn:
+            return tr("reading stopped");
+        case ArgumentColumn:
+            return QString::fromStdString(error.message);
+        default:
+            return {};
+        }
+    case Qt::ToolTipRole:
+        return QString::fromStdString(error.toString());
+    case Qt::ForegroundRole:
+        return QBrush(QColor(0x9f, 0x12, 0x39));
+    case Qt::BackgroundRole:
+        return QBrush(QColor(0xff, 0xf1, 0xf2));
+    case Qt::FontRole:
+        if (column == NameColumn) {
+            QFont f;
+            f.setBold(true);
+            return f;
+        }
+        return {};
+    case Qt::TextAlignmentRole:
+        if (column == OffsetColumn)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case OffsetRole:
+        return QVariant::fromValue(quint64(error.offset));
+    default:
+        return {};
+    }
+}
+
 int OpcodeTraceModel::rowForOffset(std::uint64_t offset)
 {
-    if (!m_file.index)
+    if (!m_file.index || !m_trace)
         return -1;
     const int i = m_file.index->opcodeRowAt(m_pickle, offset);
+    // At or past the byte where reading stopped (and not the start of an opcode read before it):
+    // the error row at the end of the trace.
+    const bool opcodeStartsHere = i >= 0 && m_trace->row(std::size_t(i)).offset == offset;
+    if (m_trace->error() && !opcodeStartsHere && (i < 0 || offset >= m_trace->error()->offset)) {
+        if (i < 0 && m_trace->size() > 0 && offset < m_trace->row(0).offset)
+            return -1;
+        setPage(pageCount() - 1);
+        return errorRow();
+    }
     if (i < 0)
         return -1;
     setPage(int(std::size_t(i) / kPageSize));
@@ -206,6 +264,8 @@ int OpcodeTraceModel::rowForOffset(std::uint64_t offset)
 
 std::uint64_t OpcodeTraceModel::offsetAt(int row) const
 {
+    if (m_trace && row >= 0 && row == errorRow())
+        return m_trace->error()->offset;
     if (!m_trace || row < 0 || m_first + std::size_t(row) >= m_trace->size())
         return 0;
     return m_trace->row(m_first + std::size_t(row)).offset;

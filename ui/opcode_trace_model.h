@@ -22,6 +22,7 @@ public:
     // Shows pickle `pickle` of `file` (resets the model).
     void setDocument(const LoadedFile& file, int pickle);
     int pickle() const { return m_pickle; }
+    const LoadedFile& file() const { return m_file; }
     const OpcodeTrace* trace() const { return m_trace.get(); }
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -35,8 +36,12 @@ public:
     int rowForOffset(std::uint64_t offset);
     std::uint64_t offsetAt(int row) const;
 
+    // Opcodes of the trace (the error row, when reading stopped, is not one of them).
     std::size_t totalRows() const { return m_trace ? m_trace->size() : 0; }
-    int pageCount() const { return int((totalRows() + kPageSize - 1) / kPageSize); }
+    // Row of the "reading stopped here" line at the end of the last page, or -1 when the trace
+    // read to its STOP (or that row is on another page).
+    int errorRow() const;
+    int pageCount() const { return std::max(1, int((totalRows() + kPageSize - 1) / kPageSize)); }
     int page() const { return int(m_first / kPageSize); }
     void setPage(int page);
     std::size_t firstRow() const { return m_first; } // trace index of row 0
@@ -45,6 +50,8 @@ Q_SIGNALS:
     void pageChanged(int page);
 
 private:
+    QVariant errorData(int column, int role) const;
+
     LoadedFile m_file;
     int m_pickle = -1;
     std::shared_ptr<const OpcodeTrace> m_trace;

@@ -92,7 +92,13 @@ void OpcodeTracePane::setDocument(const LoadedFile& file)
     }
     m_pickles->setVisible(m_pickles->count() > 1);
     m_applying = false;
-    setPickle(file.doc && !file.doc->pickles.empty() ? int(file.doc->mainPickle) : -1);
+    // Always re-read the model: the new file's main pickle often has the old one's index.
+    showPickle(file.doc && !file.doc->pickles.empty() ? int(file.doc->mainPickle) : -1);
+}
+
+QString OpcodeTracePane::statusText() const
+{
+    return m_status->text();
 }
 
 int OpcodeTracePane::pickle() const
@@ -102,8 +108,13 @@ int OpcodeTracePane::pickle() const
 
 void OpcodeTracePane::setPickle(int pickle)
 {
-    if (pickle == m_model->pickle() && m_model->trace())
+    if (pickle == m_model->pickle() && m_model->file().doc == m_file.doc && m_model->trace())
         return;
+    showPickle(pickle);
+}
+
+void OpcodeTracePane::showPickle(int pickle)
+{
     const bool was = m_applying;
     m_applying = true;
     m_model->setDocument(m_file, pickle);
@@ -117,7 +128,12 @@ void OpcodeTracePane::setPickle(int pickle)
         else
             m_status->clear();
     } else {
-        QString text = tr("%L1 opcodes · protocol %2").arg(trace->size()).arg(trace->highestProtocol());
+        // The stream's protocol as the status bar gives it (a protocol 0/1 pickle has no PROTO
+        // opcode: the disassembler's highest protocol would read -1).
+        int protocol = std::max(0, trace->highestProtocol());
+        if (m_file.doc && pickle >= 0 && std::size_t(pickle) < m_file.doc->pickles.size())
+            protocol = std::max(protocol, m_file.doc->pickles[std::size_t(pickle)].protocol);
+        QString text = tr("%L1 opcodes · protocol %2").arg(trace->size()).arg(protocol);
         if (trace->error())
             text += tr(" · stops at byte %1").arg(trace->error()->offset);
         m_status->setText(text);

@@ -28,12 +28,15 @@ public:
 
     OpcodeTraceModel* model() const { return m_model; }
     QTableView* view() const { return m_view; }
+    const LoadedFile& file() const { return m_file; }
+    QString statusText() const;
 
 Q_SIGNALS:
     void selectionRequested(const ui::Selection& selection);
     void pickleChanged(int pickle);
 
 private:
+    void showPickle(int pickle);
     void onCurrentRowChanged(int row);
 
     LoadedFile m_file;

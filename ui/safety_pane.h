@@ -21,6 +21,7 @@ public:
     void setDocument(const LoadedFile& file);
     void setSelection(const Selection& selection);
     QTableWidget* table() const { return m_table; }
+    const LoadedFile& file() const { return m_file; }
 
     // One line for the banner ("3 dangerous globals: os.system, ..."), empty when safe.
     static QString bannerText(const core::safety::SafetyReport& report);

@@ -1,5 +1,6 @@
 #include "ui/tensor_charts.h"
 
+#include <QMouseEvent>
 #include <QPainter>
 
 #include <algorithm>
@@ -27,12 +28,16 @@ HeatmapWidget::HeatmapWidget(QWidget* parent)
     : QWidget(parent)
 {
     setMinimumSize(160, 120);
+    setMouseTracking(true);
 }
 
 void HeatmapWidget::clear()
 {
     m_image = {};
+    m_values.clear();
     m_rows = m_columns = 0;
+    m_hover.clear();
+    m_source.clear();
     update();
 }
 
@@ -67,16 +72,100 @@ void HeatmapWidget::setSlice(int rows, int columns, const Sampler& sample)
     }
     m_low = lo;
     m_high = hi;
+    m_values = std::move(values);
     m_image = QImage(w, h, QImage::Format_RGB32);
-    const double span = hi > lo ? hi - lo : 1.0;
+    m_source = isSampled() ? tr("range of %1 × %2 samples").arg(h).arg(w) : tr("slice range");
+    recolor();
+}
+
+void HeatmapWidget::setRange(double low, double high, const QString& source)
+{
+    if (m_image.isNull() || !std::isfinite(low) || !std::isfinite(high))
+        return;
+    m_low = low;
+    m_high = high;
+    m_source = source;
+    recolor();
+}
+
+void HeatmapWidget::recolor()
+{
+    const int w = m_image.width(), h = m_image.height();
+    const double span = m_high > m_low ? m_high - m_low : 1.0;
     for (int y = 0; y < h; ++y) {
         auto* line = reinterpret_cast<QRgb*>(m_image.scanLine(y));
         for (int x = 0; x < w; ++x) {
-            const double v = values[std::size_t(y) * std::size_t(w) + std::size_t(x)];
-            line[x] = std::isfinite(v) ? colorMap((v - lo) / span) : qRgb(255, 0, 255);
+            const double v = m_values[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+            line[x] = std::isfinite(v) ? colorMap((v - m_low) / span) : qRgb(255, 0, 255);
         }
     }
     update();
+}
+
+namespace {
+constexpr int kLegendWidth = 112;
+}
+
+QRect HeatmapWidget::imageRect() const
+{
+    if (m_image.isNull())
+        return {};
+    const QRect area = rect().adjusted(8, 8, -kLegendWidth, -8 - fontMetrics().height());
+    if (m_image.height() == 1) { // a single row: a strip, not a line
+        const QSize size(area.width(), std::min(area.height(), 48));
+        return QRect(area.topLeft() + QPoint(0, (area.height() - size.height()) / 2), size);
+    }
+    // The slice's own aspect (rows : columns), limited to 1:8 .. 8:1 so a 16 x 3 slice is not a
+    // thin line; a square matrix is drawn square.
+    const double aspect = std::clamp(double(m_rows) / double(std::max(1, m_columns)), 0.125, 8.0);
+    int width = area.width();
+    int height = int(width * aspect);
+    if (height > area.height()) {
+        height = area.height();
+        width = int(height / aspect);
+    }
+    const QSize size(std::max(1, width), std::max(1, height));
+    return QRect(area.topLeft()
+            + QPoint((area.width() - size.width()) / 2, (area.height() - size.height()) / 2),
+        size);
+}
+
+QPoint HeatmapWidget::cellAt(const QPoint& pos) const
+{
+    const QRect target = imageRect();
+    if (target.isEmpty() || !target.contains(pos))
+        return { -1, -1 };
+    const int x
+        = std::clamp(int(qint64(pos.x() - target.left()) * m_image.width() / target.width()), 0,
+            m_image.width() - 1);
+    const int y
+        = std::clamp(int(qint64(pos.y() - target.top()) * m_image.height() / target.height()), 0,
+            m_image.height() - 1);
+    const int row = int(qint64(y) * m_rows / m_image.height());
+    const int column = int(qint64(x) * m_columns / m_image.width());
+    return { column, row };
+}
+
+void HeatmapWidget::mouseMoveEvent(QMouseEvent* event)
+{
+    const QPoint cell = cellAt(event->position().toPoint());
+    const QString text = cell.x() < 0 ? QString()
+        : m_describe                  ? m_describe(cell.y(), cell.x())
+                                      : QStringLiteral("[%1, %2]").arg(cell.y()).arg(cell.x());
+    if (text != m_hover) {
+        m_hover = text;
+        update();
+    }
+    QWidget::mouseMoveEvent(event);
+}
+
+void HeatmapWidget::leaveEvent(QEvent* event)
+{
+    if (!m_hover.isEmpty()) {
+        m_hover.clear();
+        update();
+    }
+    QWidget::leaveEvent(event);
 }
 
 void HeatmapWidget::paintEvent(QPaintEvent*)
@@ -88,17 +177,9 @@ void HeatmapWidget::paintEvent(QPaintEvent*)
         p.drawText(rect(), Qt::AlignCenter, tr("No slice to draw"));
         return;
     }
-    const int legendWidth = 112;
-    const QRect area = rect().adjusted(8, 8, -legendWidth, -8);
-    // Fill the area, but keep cells between 1:4 and 4:1 so a 16 x 3 slice is not a thin line.
-    double cellW = double(area.width()) / m_image.width();
-    double cellH = double(area.height()) / m_image.height();
-    cellW = std::min(cellW, 4 * cellH);
-    cellH = std::min(cellH, 4 * cellW);
-    QSize size(std::max(1, int(cellW * m_image.width())), std::max(1, int(cellH * m_image.height())));
-    if (m_image.height() == 1) // a single row: a strip, not a line
-        size.setHeight(std::min(area.height(), 48));
-    const QRect target(area.topLeft() + QPoint((area.width() - size.width()) / 2, (area.height() - size.height()) / 2), size);
+    const int legendWidth = kLegendWidth;
+    const QRect area = rect().adjusted(8, 8, -legendWidth, -8 - fontMetrics().height());
+    const QRect target = imageRect();
     p.setRenderHint(QPainter::SmoothPixmapTransform, false);
     p.drawImage(target, m_image);
     p.setPen(QColor(0xd1, 0xd5, 0xdb));
@@ -116,11 +197,16 @@ void HeatmapWidget::paintEvent(QPaintEvent*)
     p.drawText(bar.right() + 6, bar.top() + fm.ascent() / 2, QString::number(m_high, 'g', 4));
     p.drawText(bar.right() + 6, bar.center().y() + fm.ascent() / 2, QString::number((m_low + m_high) / 2, 'g', 4));
     p.drawText(bar.right() + 6, bar.bottom() + fm.ascent() / 2, QString::number(m_low, 'g', 4));
-    if (m_rows > kMaxSide || m_columns > kMaxSide) {
-        p.setPen(palette().color(QPalette::PlaceholderText));
-        p.drawText(rect().adjusted(8, 0, 0, -2), Qt::AlignLeft | Qt::AlignBottom,
-            tr("%1 × %2, sampled").arg(m_rows).arg(m_columns));
-    }
+    p.setPen(palette().color(QPalette::PlaceholderText));
+    // Under the legend: which values its range comes from.
+    p.drawText(QRect(bar.left() - 10, bar.bottom() + 4, legendWidth - 6, fm.height() * 3),
+        Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, m_source);
+    QString footer = isSampled() ? tr("%1 × %2, sampled").arg(m_rows).arg(m_columns)
+                                 : tr("%1 × %2").arg(m_rows).arg(m_columns);
+    if (!m_hover.isEmpty())
+        footer += QStringLiteral("   ") + m_hover;
+    p.setPen(palette().color(m_hover.isEmpty() ? QPalette::PlaceholderText : QPalette::Text));
+    p.drawText(rect().adjusted(8, 0, -legendWidth, -2), Qt::AlignLeft | Qt::AlignBottom, footer);
 }
 
 HistogramWidget::HistogramWidget(QWidget* parent)

@@ -1,11 +1,14 @@
 #include "ui/tensor_preview.h"
 
 #include "ui/tensor_charts.h"
+#include "ui/value_tree_model.h"
 
 #include "core/value/value_text.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFontDatabase>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -20,6 +23,7 @@
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTemporaryFile>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -28,6 +32,12 @@
 namespace ui {
 
 namespace {
+
+bool isComplex(core::DType t)
+{
+    return t == core::DType::Complex32 || t == core::DType::Complex64
+        || t == core::DType::Complex128;
+}
 
 class StatsObserver final : public core::LoadObserver {
 public:
@@ -54,6 +64,41 @@ void computeStats(QPromise<TensorStatsOutcome>& promise, core::torch::TensorView
     promise.setProgressRange(0, 1000);
     TensorStatsOutcome out;
     StatsObserver observer(promise, 0, 600);
+    if (isComplex(view.dtype())) {
+        // Real and imaginary parts and |z|; the histogram is of |z|.
+        auto complex = view.complexStats(&observer);
+        if (promise.isCanceled())
+            return;
+        if (!complex) {
+            out.error = QString::fromStdString(complex.error().toString());
+            promise.addResult(out);
+            return;
+        }
+        out.complex = complex.value();
+        out.stats = complex->abs;
+        const double lo = complex->abs.min, hi = complex->abs.max;
+        out.histogram.assign(TensorPreview::kHistogramBins, 0);
+        const std::uint64_t n = view.numel();
+        if (n > 0 && std::isfinite(lo) && std::isfinite(hi)) {
+            const double span = hi > lo ? hi - lo : 1.0;
+            for (std::uint64_t i = 0; i < n; ++i) {
+                if ((i & 0xFFFF) == 0) {
+                    if (promise.isCanceled())
+                        return;
+                    promise.setProgressValue(600 + int(400.0 * double(i) / double(n)));
+                }
+                const auto [re, im] = view.elementComplex(i);
+                const double v = std::hypot(re, im);
+                if (!std::isfinite(v))
+                    continue;
+                const int bin = std::clamp(int((v - lo) / span * TensorPreview::kHistogramBins), 0,
+                    TensorPreview::kHistogramBins - 1);
+                ++out.histogram[std::size_t(bin)];
+            }
+        }
+        promise.addResult(out);
+        return;
+    }
     auto stats = view.stats(&observer);
     if (promise.isCanceled())
         return;
@@ -137,6 +182,8 @@ TensorPreview::TensorPreview(QWidget* parent)
     , m_stats(new QLabel(this))
     , m_statsProgress(new QProgressBar(this))
     , m_export(new QPushButton(QIcon(QStringLiteral(":/icons/save.svg")), tr("Export .npy…"), this))
+    , m_partBox(new QWidget(this))
+    , m_part(new QComboBox(this))
     , m_axesBox(new QWidget(this))
     , m_rowAxis(new QComboBox(this))
     , m_colAxis(new QComboBox(this))
@@ -166,6 +213,18 @@ TensorPreview::TensorPreview(QWidget* parent)
     m_title->setStyleSheet(QStringLiteral("font-size: 12pt; font-weight: 600;"));
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
     header->addWidget(m_title, 1);
+    auto* partLayout = new QHBoxLayout(m_partBox);
+    partLayout->setContentsMargins(0, 0, 0, 0);
+    partLayout->addWidget(new QLabel(tr("Heatmap of:"), m_partBox));
+    m_part->addItem(tr("Real"), int(TensorSliceModel::Part::Real));
+    m_part->addItem(tr("Imag"), int(TensorSliceModel::Part::Imag));
+    m_part->addItem(tr("Abs"), int(TensorSliceModel::Part::Abs));
+    m_part->setCurrentIndex(2);
+    m_part->setToolTip(
+        tr("Which part of the complex values the heatmap draws (the table shows 1+2j)"));
+    partLayout->addWidget(m_part);
+    m_partBox->hide();
+    header->addWidget(m_partBox);
     m_export->setToolTip(tr("Write this tensor as a NumPy .npy file (C order)"));
     header->addWidget(m_export);
     layout->addLayout(header);
@@ -213,6 +272,15 @@ TensorPreview::TensorPreview(QWidget* parent)
     layout->addWidget(m_tabs, 1);
     m_stack->addWidget(page);
 
+    connect(m_part, &QComboBox::activated, this,
+        [this](int i) { setComplexPart(TensorSliceModel::Part(m_part->itemData(i).toInt())); });
+    m_heatmap->setDescriber([this](int r, int c) {
+        QStringList parts;
+        for (auto x : m_slice->coordsOf(r, c))
+            parts << QString::number(x);
+        return QStringLiteral("[%1] = %2")
+            .arg(parts.join(QStringLiteral(", ")), m_slice->textAt(r, c));
+    });
     connect(m_rowAxis, &QComboBox::activated, this, [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
     connect(m_colAxis, &QComboBox::activated, this, [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
     connect(m_export, &QPushButton::clicked, this, [this] {
@@ -244,9 +312,11 @@ TensorPreview::~TensorPreview()
 void TensorPreview::setDocument(const LoadedFile& file)
 {
     m_statsWatcher.cancel();
+    m_partBox->hide();
     m_file = file;
     m_value = core::kNullValue;
     m_view.reset();
+    m_lastStats.reset();
     m_slice->clear();
     m_heatmap->clear();
     m_histogram->clear();
@@ -274,6 +344,9 @@ bool TensorPreview::showValue(core::ValueId id)
     ++m_generation;
     m_value = id;
     m_view.reset();
+    m_lastStats.reset();
+    m_dataMissing = false;
+    m_partBox->hide();
     m_slice->clear();
     m_heatmap->clear();
     m_histogram->clear();
@@ -322,7 +395,17 @@ bool TensorPreview::showValue(core::ValueId id)
 
     auto view = core::torch::TensorView::open(m_file.doc, id);
     if (!view) {
-        info += row(tr("data"), QString::fromStdString(view.error().toString()));
+        m_dataMissing = ValueTreeModel::isMissingData(graph, id);
+        if (m_dataMissing)
+            info += QStringLiteral("<tr><td style='color:#b45309; padding-right:12px'>⚠ %1</td><td "
+                                   "style='color:#b45309'>%2</td></tr>")
+                        .arg(tr("no data"),
+                            tr("the bytes of this tensor's storage are not in the file (cut short "
+                               "or damaged): "
+                               "only its metadata is shown")
+                                .toHtmlEscaped());
+        else
+            info += row(tr("data"), QString::fromStdString(view.error().toString()));
         info += QStringLiteral("</table>");
         m_info->setText(info);
         m_stats->setText(QString());
@@ -342,9 +425,27 @@ bool TensorPreview::showValue(core::ValueId id)
     m_export->setEnabled(true);
 
     const core::torch::TensorView captured = *m_view;
-    m_slice->setTensor(m_view->shape(),
-        [captured](std::span<const std::int64_t> coords) { return captured.elementAt(coords); },
-        formatFor(m_view->dtype()));
+    if (isComplex(m_view->dtype())) {
+        m_slice->setComplexTensor(
+            m_view->shape(), [captured](std::span<const std::int64_t> coords) {
+                // Row-major logical index of the coordinates.
+                const auto& shape = captured.shape();
+                std::uint64_t index = 0;
+                for (std::size_t k = 0; k < shape.size() && k < coords.size(); ++k) {
+                    if (coords[k] < 0 || coords[k] >= shape[k])
+                        return std::pair { std::nan(""), std::nan("") };
+                    index = index * std::uint64_t(shape[k]) + std::uint64_t(coords[k]);
+                }
+                return captured.elementComplex(index);
+            });
+        m_slice->setPart(TensorSliceModel::Part(m_part->currentData().toInt()));
+    } else {
+        m_slice->setTensor(
+            m_view->shape(),
+            [captured](std::span<const std::int64_t> coords) { return captured.elementAt(coords); },
+            formatFor(m_view->dtype()));
+    }
+    m_partBox->setVisible(m_slice->isComplex());
     rebuildControls();
     refreshSlice();
     m_stack->setCurrentIndex(1);
@@ -435,6 +536,7 @@ void TensorPreview::refreshSlice()
         m_heatmap->setSlice(m_slice->rowCount(), m_slice->columnCount(),
             [this](int r, int c) { return m_slice->valueAt(r, c); });
     }
+    applyStatsRange();
 }
 
 void TensorPreview::startStats()
@@ -459,10 +561,36 @@ void TensorPreview::onStatsFinished()
         Q_EMIT statsFinished(false);
         return;
     }
+    m_lastStats = out;
     const core::torch::TensorStats& s = *out.stats;
     auto num = [](double v) { return TensorSliceModel::formatNumber(v, TensorSliceModel::Format::Float); };
     QString text = QStringLiteral("<table>");
-    if (s.count == 0) {
+    if (out.complex && s.count > 0) {
+        const auto& c = *out.complex;
+        auto row3 = [&](const QString& key, double re, double im, double ab) {
+            return QStringLiteral(
+                "<tr><td style='color:#6b7280; padding-right:12px'>%1</td><td align=right>%2</td>"
+                "<td align=right style='padding-left:10px'>%3</td><td align=right "
+                "style='padding-left:10px'>%4</td></tr>")
+                .arg(key, num(re), num(im), num(ab));
+        };
+        text += QStringLiteral("<tr><td></td><td align=right style='color:#6b7280'>%1</td><td "
+                               "align=right style='color:#6b7280'>%2</td>"
+                               "<td align=right style='color:#6b7280'>%3</td></tr>")
+                    .arg(tr("real"), tr("imag"), tr("|z|"));
+        text += row3(tr("min"), c.real.min, c.imag.min, c.abs.min);
+        text += row3(tr("max"), c.real.max, c.imag.max, c.abs.max);
+        text += row3(tr("mean"), c.real.mean, c.imag.mean, c.abs.mean);
+        text += row3(tr("std"), c.real.stddev, c.imag.stddev, c.abs.stddev);
+        text += row(tr("zeros"),
+            QStringLiteral("%L1 (%2%)")
+                .arg(c.abs.zeroCount)
+                .arg(100.0 * double(c.abs.zeroCount) / double(s.count), 0, 'f', 1));
+        text += row(tr("NaN / Inf"),
+            QStringLiteral("%L1 / %L2")
+                .arg(std::max(c.real.nanCount, c.imag.nanCount))
+                .arg(std::max(c.real.infCount, c.imag.infCount)));
+    } else if (s.count == 0) {
         text += row(tr("elements"), tr("none (empty tensor)"));
     } else {
         text += row(tr("min"), num(s.min));
@@ -476,7 +604,52 @@ void TensorPreview::onStatsFinished()
     m_stats->setText(text);
     if (s.count > 0)
         m_histogram->setHistogram(out.histogram, s.min, s.max);
+    applyStatsRange();
     Q_EMIT statsFinished(true);
+}
+
+// When the heatmap shows the whole tensor (rank <= 2), colour it by the statistics' min/max of
+// every element, so the legend and the statistics agree.
+void TensorPreview::applyStatsRange()
+{
+    if (!m_lastStats || !m_lastStats->stats || !m_view || m_view->shape().size() > 2
+        || m_lastStats->stats->count == 0)
+        return;
+    const core::torch::TensorStats* s = &*m_lastStats->stats;
+    if (m_lastStats->complex) {
+        switch (m_slice->part()) {
+        case TensorSliceModel::Part::Real:
+            s = &m_lastStats->complex->real;
+            break;
+        case TensorSliceModel::Part::Imag:
+            s = &m_lastStats->complex->imag;
+            break;
+        case TensorSliceModel::Part::Abs:
+            s = &m_lastStats->complex->abs;
+            break;
+        }
+    }
+    m_heatmap->setRange(s->min, s->max, tr("all elements"));
+}
+
+void TensorPreview::setComplexPart(TensorSliceModel::Part part)
+{
+    const int i = m_part->findData(int(part));
+    if (i >= 0)
+        m_part->setCurrentIndex(i);
+    m_slice->setPart(part);
+    refreshSlice();
+    applyStatsRange();
+}
+
+QString TensorPreview::infoText() const
+{
+    return m_info->text();
+}
+
+QString TensorPreview::statsText() const
+{
+    return m_stats->text();
 }
 
 void TensorPreview::exportNpy(const QString& path)
@@ -489,8 +662,22 @@ void TensorPreview::exportNpy(const QString& path)
     m_exportPath = path;
     const core::torch::TensorView view = *m_view;
     m_exportWatcher.setFuture(QtConcurrent::run([view, path]() -> QString {
-        auto r = view.writeNpy(path.toStdString());
-        return r ? QString() : QString::fromStdString(r.error().toString());
+        // Written beside the target under a temporary name and renamed over it when complete
+        // (what QSaveFile does): a failed export leaves no partial .npy and the old file intact.
+        QTemporaryFile temp(
+            QFileInfo(path).absoluteDir().filePath(QStringLiteral(".picklescope-XXXXXX.npy")));
+        if (!temp.open())
+            return tr("cannot write in %1: %2")
+                .arg(QFileInfo(path).absolutePath(), temp.errorString());
+        temp.close();
+        auto r = view.writeNpy(QFile::encodeName(temp.fileName()).toStdString());
+        if (!r)
+            return QString::fromStdString(r.error().toString());
+        QFile::remove(path);
+        if (!QFile::rename(temp.fileName(), path))
+            return tr("cannot write %1").arg(path);
+        temp.setAutoRemove(false);
+        return QString();
     }));
 }
 

@@ -31,7 +31,8 @@ class HeatmapWidget;
 class HistogramWidget;
 
 struct TensorStatsOutcome {
-    std::optional<core::torch::TensorStats> stats;
+    std::optional<core::torch::TensorStats> stats; // complex: the magnitudes |z|
+    std::optional<core::torch::TensorView::ComplexStats> complex; // complex dtypes only
     std::vector<std::uint64_t> histogram; // 64 bins over [min, max]
     QString error;
 };
@@ -49,11 +50,21 @@ public:
     // Shows a Tensor/NdArray value; returns false (and shows why) when it cannot be read.
     bool showValue(core::ValueId id);
     core::ValueId value() const { return m_value; }
+    const LoadedFile& file() const { return m_file; }
     bool hasTensor() const { return m_view.has_value(); }
+    // The shown tensor's storage bytes are not in the file (a cut or damaged checkpoint).
+    bool isDataMissing() const { return m_dataMissing; }
+    QString infoText() const;
 
     TensorSliceModel* sliceModel() const { return m_slice; }
     HeatmapWidget* heatmap() const { return m_heatmap; }
     void setAxes(int rowAxis, int colAxis);
+    // Complex tensors: which part the heatmap draws (the table always shows 1+2j).
+    void setComplexPart(TensorSliceModel::Part part);
+    QComboBox* complexPartBox() const { return m_part; }
+    QString statsText() const;
+    // The statistics of the shown tensor, once computed.
+    const std::optional<TensorStatsOutcome>& lastStats() const { return m_lastStats; }
     void setFixedIndex(int axis, std::int64_t index);
     // Writes the shown tensor as .npy (on a worker; tensorExported() tells the outcome).
     void exportNpy(const QString& path);
@@ -69,11 +80,13 @@ private:
     void refreshSlice();
     void startStats();
     void onStatsFinished();
+    void applyStatsRange();
 
     LoadedFile m_file;
     core::ValueId m_value = core::kNullValue;
     std::optional<core::torch::TensorView> m_view;
     quint64 m_generation = 0;
+    bool m_dataMissing = false;
 
     QStackedWidget* m_stack;
     QLabel* m_placeholder;
@@ -82,6 +95,9 @@ private:
     QLabel* m_stats;
     QProgressBar* m_statsProgress;
     QPushButton* m_export;
+    QWidget* m_partBox;
+    QComboBox* m_part;
+    std::optional<TensorStatsOutcome> m_lastStats;
     QWidget* m_axesBox;
     QComboBox* m_rowAxis;
     QComboBox* m_colAxis;

@@ -19,10 +19,64 @@ void TensorSliceModel::setTensor(std::vector<std::int64_t> shape, Accessor acces
     m_shape = std::move(shape);
     m_coords.assign(m_shape.size(), 0);
     m_accessor = std::move(accessor);
+    m_complex = {};
     m_format = format;
     m_rowAxis = 0;
     m_colAxis = m_shape.size() >= 2 ? 1 : -1;
     endResetModel();
+}
+
+void TensorSliceModel::setComplexTensor(std::vector<std::int64_t> shape, ComplexAccessor accessor)
+{
+    // valueAt() goes through m_accessor (the chosen part), so rows/columns work as for reals.
+    ComplexAccessor complex = accessor;
+    setTensor(
+        std::move(shape),
+        [this](std::span<const std::int64_t> c) {
+            const auto [re, im] = m_complex(c);
+            switch (m_part) {
+            case Part::Real:
+                return re;
+            case Part::Imag:
+                return im;
+            case Part::Abs:
+                break;
+            }
+            return std::hypot(re, im);
+        },
+        Format::Complex);
+    m_complex = std::move(complex);
+}
+
+void TensorSliceModel::setPart(Part part)
+{
+    if (part == m_part)
+        return;
+    m_part = part;
+    if (rowCount() > 0 && columnCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1), { NumberRole });
+}
+
+QString TensorSliceModel::formatComplex(double real, double imag)
+{
+    QString im = formatNumber(std::fabs(imag), Format::Float);
+    if (std::isnan(imag))
+        im = QStringLiteral("nan");
+    const bool negative = std::signbit(imag) && !std::isnan(imag);
+    if (real == 0 && !std::signbit(real)) // as Python writes it: 8j, -3j, 0j
+        return (negative ? QStringLiteral("-") : QString()) + im + QLatin1Char('j');
+    return formatNumber(real, Format::Float) + (negative ? QLatin1Char('-') : QLatin1Char('+')) + im
+        + QLatin1Char('j');
+}
+
+QString TensorSliceModel::textAt(int row, int column) const
+{
+    if (m_format == Format::Complex && m_complex) {
+        const std::vector<std::int64_t> c = coordsOf(row, column);
+        const auto [re, im] = m_complex(c);
+        return formatComplex(re, im);
+    }
+    return formatNumber(valueAt(row, column), m_format);
 }
 
 void TensorSliceModel::clear()
@@ -109,6 +163,7 @@ QString TensorSliceModel::formatNumber(double v, Format format)
     case Format::Integer:
         return QString::number(qint64(v));
     case Format::Float:
+    case Format::Complex:
         return QString::number(v, 'g', 6);
     }
     return {};
@@ -120,16 +175,23 @@ QVariant TensorSliceModel::data(const QModelIndex& index, int role) const
         return {};
     switch (role) {
     case Qt::DisplayRole:
-        return formatNumber(valueAt(index.row(), index.column()), m_format);
+        return textAt(index.row(), index.column());
     case NumberRole:
         return valueAt(index.row(), index.column());
     case Qt::ToolTipRole: {
         QStringList parts;
         for (auto c : coordsOf(index.row(), index.column()))
             parts << QString::number(c);
-        return QStringLiteral("[%1] = %2")
-            .arg(parts.join(QStringLiteral(", ")))
-            .arg(QString::number(valueAt(index.row(), index.column()), 'g', 17));
+        QString value;
+        if (m_format == Format::Complex && m_complex) {
+            const auto [re, im] = m_complex(coordsOf(index.row(), index.column()));
+            value = QString::number(re, 'g', 17)
+                + (std::signbit(im) ? QStringLiteral("-") : QStringLiteral("+"))
+                + QString::number(std::fabs(im), 'g', 17) + QLatin1Char('j');
+        } else {
+            value = QString::number(valueAt(index.row(), index.column()), 'g', 17);
+        }
+        return QStringLiteral("[%1] = %2").arg(parts.join(QStringLiteral(", ")), value);
     }
     case Qt::TextAlignmentRole:
         return int(Qt::AlignRight | Qt::AlignVCenter);

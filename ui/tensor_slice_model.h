@@ -16,13 +16,25 @@ class TensorSliceModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     using Accessor = std::function<double(std::span<const std::int64_t> coords)>;
-    enum class Format { Float, Integer, Bool };
+    // (real, imaginary) of the element at coords.
+    using ComplexAccessor
+        = std::function<std::pair<double, double>(std::span<const std::int64_t> coords)>;
+    enum class Format { Float, Integer, Bool, Complex };
+    // Which number valueAt() (the heatmap, NumberRole) gives for a complex element.
+    enum class Part { Real, Imag, Abs };
     enum Role { NumberRole = Qt::UserRole + 1 };
 
     explicit TensorSliceModel(QObject* parent = nullptr);
 
     // shape.size() == 0: one cell; 1: a column; >= 2: rowAxis x colAxis.
     void setTensor(std::vector<std::int64_t> shape, Accessor accessor, Format format);
+    // A complex tensor: cells read "1+2j"; valueAt() gives the chosen part (|z| by default).
+    void setComplexTensor(std::vector<std::int64_t> shape, ComplexAccessor accessor);
+    bool isComplex() const { return m_format == Format::Complex; }
+    void setPart(Part part);
+    Part part() const { return m_part; }
+    // The cell's text: "1.5", "True", "1+2j", ...
+    QString textAt(int row, int column) const;
     void clear();
     // rowAxis != colAxis; both < rank (for rank >= 2).
     void setAxes(int rowAxis, int colAxis);
@@ -42,12 +54,16 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
     static QString formatNumber(double v, Format format);
+    // Python's way of writing a complex number, without its parentheses: 1+2j, 0.5-0j, 8j, 0j.
+    static QString formatComplex(double real, double imag);
 
 private:
     std::vector<std::int64_t> m_shape;
     std::vector<std::int64_t> m_coords;
     Accessor m_accessor;
+    ComplexAccessor m_complex;
     Format m_format = Format::Float;
+    Part m_part = Part::Abs;
     int m_rowAxis = 0, m_colAxis = 1;
 };
 

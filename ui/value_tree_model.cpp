@@ -335,6 +335,8 @@ QString ValueTreeModel::displayText(Node* node, int column) const
                 text = QStringLiteral("↻ #%1  (cycle: %2)").arg(core::indexOf(id)).arg(text);
             else if (node->link == Node::Link::Shared)
                 text = QStringLiteral("↗ #%1  %2").arg(core::indexOf(id)).arg(text);
+            if (isMissingData(graph, id))
+                text = tr("⚠ no data · %1").arg(text);
             node->summaryCache = text;
         }
         return node->summaryCache;
@@ -377,6 +379,18 @@ QString ValueTreeModel::displayText(Node* node, int column) const
     }
 }
 
+bool ValueTreeModel::isMissingData(const core::ValueGraph& graph, core::ValueId id)
+{
+    if (core::isNull(id) || !graph.valid(id))
+        return false;
+    if (graph.kind(id) == core::ValueKind::Tensor) {
+        const core::ValueId s = graph.tensor(id).storage;
+        return !core::isNull(s) && graph.valid(s) && graph.kind(s) == core::ValueKind::Storage
+            && !graph.storage(s).bytesFound;
+    }
+    return graph.kind(id) == core::ValueKind::Storage && !graph.storage(id).bytesFound;
+}
+
 QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid))
@@ -397,6 +411,9 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
                 tip += QStringLiteral("\n\nShared: shown in full at its first appearance (double-click to go there).");
             else if (node->link == Node::Link::Cycle)
                 tip += QStringLiteral("\n\nCycle: this value contains itself (double-click to go to it).");
+            if (isMissingData(m_file.doc->graph, node->value))
+                tip += tr("\n\nNo data: the bytes of its storage are not in the file (cut short or "
+                          "damaged).");
             return tip;
         }
         if (column == NameColumn)
@@ -411,6 +428,9 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
             return QBrush(QColor(0x6d, 0x28, 0xd9));
         if (column == SizeColumn)
             return QBrush(QColor(0x4b, 0x55, 0x63));
+        if (column == ValueColumn && m_file.doc && node->kind == Node::Kind::Value
+            && isMissingData(m_file.doc->graph, node->value))
+            return QBrush(QColor(0xb4, 0x53, 0x09));
         if (column == ValueColumn && m_file.safety && m_file.doc && !core::isNull(node->value)
             && m_file.safety->verdict == core::safety::Verdict::Dangerous
             && core::safety::isDangerousValue(*m_file.doc, *m_file.safety, node->value))
@@ -433,6 +453,9 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
         return {};
     case AccessPathRole:
         return accessPath(index);
+    case MissingDataRole:
+        return node->kind == Node::Kind::Value && m_file.doc
+            && isMissingData(m_file.doc->graph, node->value);
     case LinkTargetRole:
         if (node->link != Node::Link::None)
             return QVariant::fromValue(core::indexOf(node->value));

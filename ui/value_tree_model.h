@@ -23,6 +23,7 @@ public:
         AccessPathRole, // QString: ckpt['model']['fc.weight']
         LinkTargetRole, // quint32 ValueId this row links to (shared/cycle leaves), else invalid
         IsRangeRole,
+        MissingDataRole, // bool: a tensor/storage whose bytes are not in the file (cut or removed)
     };
     static constexpr std::size_t kRangeThreshold = 1000; // more children than this: range rows
     static constexpr std::size_t kFetchBatch = 1000;
@@ -48,6 +49,9 @@ public:
     Qt::ItemFlags flags(const QModelIndex& index) const override;
 
     core::ValueId valueAt(const QModelIndex& index) const;
+    // A tensor (or storage) whose storage bytes the file does not hold (StorageRecord::bytesFound
+    // false): a truncated or damaged checkpoint. Such rows read "⚠ no data".
+    static bool isMissingData(const core::ValueGraph& graph, core::ValueId id);
     QString accessPath(const QModelIndex& index) const;
     // The row of a value's first appearance (fetching rows on the way), or invalid.
     QModelIndex indexForValue(core::ValueId id);

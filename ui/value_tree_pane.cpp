@@ -78,6 +78,7 @@ ValueTreePane::ValueTreePane(QWidget* parent)
     , m_findStatus(new QLabel(this))
     , m_prev(new QToolButton(this))
     , m_next(new QToolButton(this))
+    , m_crumbs(new QLabel(this))
 {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -102,6 +103,21 @@ ValueTreePane::ValueTreePane(QWidget* parent)
     findRow->addWidget(m_prev);
     findRow->addWidget(m_next);
     layout->addLayout(findRow);
+    // Breadcrumb: the selected row's path from the root, each segment a link to its row (past
+    // ~12 levels the Name column is indented out of sight); long paths elide their middle.
+    m_crumbs->setTextFormat(Qt::RichText);
+    m_crumbs->setContentsMargins(6, 0, 6, 0);
+    m_crumbs->setTextInteractionFlags(Qt::LinksAccessibleByMouse);
+    m_crumbs->setToolTip(tr("Path of the selected value: click a segment to select it"));
+    connect(m_crumbs, &QLabel::linkActivated, this, [this](const QString& link) {
+        const int up = link.toInt();
+        QModelIndex index = m_view->currentIndex().siblingAtColumn(0);
+        for (int i = 0; i < up && index.isValid(); ++i)
+            index = index.parent();
+        if (index.isValid())
+            selectIndex(index, true);
+    });
+    layout->addWidget(m_crumbs);
     layout->addWidget(m_view, 1);
 
     m_view->setModel(m_model);
@@ -171,6 +187,7 @@ void ValueTreePane::setDocument(const LoadedFile& file)
         m_view->setCurrentIndex(root);
         m_applying = false;
     }
+    updateBreadcrumb();
 }
 
 void ValueTreePane::setSafety(const LoadedFile& file)
@@ -205,20 +222,60 @@ void ValueTreePane::selectIndex(const QModelIndex& index, bool emitRequest)
     m_applying = was;
 }
 
-void ValueTreePane::onCurrentChanged(const QModelIndex& current)
+QStringList ValueTreePane::breadcrumb() const
 {
-    if (m_applying || !m_file.doc)
-        return;
-    const core::ValueId id = m_model->valueAt(current);
-    if (core::isNull(id))
-        return;
+    QStringList parts;
+    for (QModelIndex i = m_view->currentIndex().siblingAtColumn(0); i.isValid(); i = i.parent())
+        parts.prepend(i.data(Qt::DisplayRole).toString());
+    return parts;
+}
+
+void ValueTreePane::updateBreadcrumb()
+{
+    const QStringList parts = breadcrumb();
+    constexpr int kShown = 8; // first 2 and last 6 segments; the middle is elided
+    QStringList html;
+    const int n = int(parts.size());
+    for (int i = 0; i < n; ++i) {
+        if (n > kShown && i == 2) {
+            html
+                << QStringLiteral("<span style='color:#6b7280'>… %1 more …</span>").arg(n - kShown);
+            i = n - (kShown - 2) - 1;
+            continue;
+        }
+        const int up = n - 1 - i;
+        html << (up == 0 ? QStringLiteral("<b>%1</b>").arg(parts[i].toHtmlEscaped())
+                         : QStringLiteral("<a href='%1' style='text-decoration:none'>%2</a>")
+                               .arg(up)
+                               .arg(parts[i].toHtmlEscaped()));
+    }
+    m_crumbs->setText(html.join(QStringLiteral(" <span style='color:#9ca3af'>›</span> ")));
+}
+
+Selection ValueTreePane::currentSelection() const
+{
     Selection sel;
+    if (!m_file.doc)
+        return sel;
+    const core::ValueId id = m_model->valueAt(m_view->currentIndex());
+    if (core::isNull(id))
+        return sel;
     sel.value = id;
     sel.offset = m_file.doc->graph.offset(id);
     sel.pickle = m_file.index ? m_file.index->pickleAt(sel.offset) : -1;
     if (sel.pickle < 0)
         sel.pickle = int(m_file.doc->mainPickle);
-    Q_EMIT selectionRequested(sel);
+    return sel;
+}
+
+void ValueTreePane::onCurrentChanged(const QModelIndex& current)
+{
+    updateBreadcrumb();
+    if (m_applying || !m_file.doc || current != m_view->currentIndex())
+        return;
+    const Selection sel = currentSelection();
+    if (sel.hasValue())
+        Q_EMIT selectionRequested(sel);
 }
 
 void ValueTreePane::onActivated(const QModelIndex& index)
@@ -243,8 +300,9 @@ void ValueTreePane::copyAccessPath()
         QApplication::clipboard()->setText(path);
 }
 
-void ValueTreePane::expandAll(int maxRows)
+bool ValueTreePane::expandAll(int maxRows)
 {
+    bool capped = false;
     QModelIndex start = m_view->currentIndex().siblingAtColumn(0);
     std::deque<QModelIndex> queue;
     if (start.isValid() && m_model->hasChildren(start))
@@ -259,6 +317,7 @@ void ValueTreePane::expandAll(int maxRows)
             continue;
         while (m_model->canFetchMore(idx) && m_model->rowCount(idx) + rows < maxRows)
             m_model->fetchMore(idx);
+        capped = capped || m_model->canFetchMore(idx);
         m_view->expand(idx);
         const int n = m_model->rowCount(idx);
         rows += n;
@@ -268,6 +327,7 @@ void ValueTreePane::expandAll(int maxRows)
                 queue.push_back(child);
         }
     }
+    return capped || !queue.empty();
 }
 
 void ValueTreePane::collapseAll()

@@ -7,6 +7,7 @@
 #include "ui/selection.h"
 
 #include <QFutureWatcher>
+#include <QStringList>
 #include <QWidget>
 
 class QLabel;
@@ -32,10 +33,19 @@ public:
     ValueTreeModel* model() const { return m_model; }
     QTreeView* view() const { return m_view; }
     QLineEdit* findBox() const { return m_find; }
+    const LoadedFile& file() const { return m_file; }
 
     QString currentAccessPath() const;
+    // The selection a click on the current row asks for (empty when there is none).
+    Selection currentSelection() const;
+    // The Name of each row from the root down to the current one (the breadcrumb's segments).
+    QStringList breadcrumb() const;
+    QLabel* breadcrumbLabel() const { return m_crumbs; }
     void copyAccessPath();
-    void expandAll(int maxRows = 20000);
+    static constexpr int kExpandAllRows = 20000;
+    // Expands everything below the current row, up to maxRows rows; true when it stopped there
+    // with rows left unexpanded (the window says so in the status bar).
+    bool expandAll(int maxRows = kExpandAllRows);
     void collapseAll();
     // Selects the row at an access path; returns false when there is none.
     bool selectAccessPath(const QString& path);
@@ -51,6 +61,7 @@ private:
     void startFind();
     void selectIndex(const QModelIndex& index, bool emitRequest);
     void showContextMenu(const QPoint& pos);
+    void updateBreadcrumb();
 
     LoadedFile m_file;
     ValueTreeModel* m_model;
@@ -59,6 +70,7 @@ private:
     QLabel* m_findStatus;
     QToolButton* m_prev;
     QToolButton* m_next;
+    QLabel* m_crumbs;
     bool m_applying = false;
     QFutureWatcher<std::vector<core::ValueId>> m_findWatcher;
     std::vector<core::ValueId> m_matches;

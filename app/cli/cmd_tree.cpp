@@ -1,7 +1,9 @@
 // picklescope-cli tree FILE [--depth N] [--max-items N]: the object tree as indented text, as the
 // GUI's value tree shows it: one line per appearance ("label: summary"), values reached more
-// than once marked "#K" where they first appear and "↻ #K" (with the first appearance's path)
-// wherever they appear again, long containers cut after --max-items children.
+// than once marked "#K" where they first appear and, wherever they appear again, "↗ #K" (shared:
+// shown in full at the first appearance, whose path follows) or "↻ #K" (a cycle: the value
+// contains itself, it is on the way from the root) — the window's vocabulary; long containers
+// cut after --max-items children.
 
 #include "app/cli/cli_command.h"
 #include "app/cli/cli_filter.h"
@@ -108,12 +110,15 @@ public:
     void print(core::ValueId root)
     {
         m_counts = displayCounts(m_g, root);
+        m_onPath.assign(m_g.size(), 0);
         m_path = "root";
         if (!visit(root, "root", 0))
             return;
         while (!m_stack.empty()) {
             Frame& f = m_stack.back();
             if (f.next >= f.count) {
+                if (m_g.valid(f.id))
+                    --m_onPath[core::indexOf(f.id)];
                 m_stack.pop_back();
                 continue;
             }
@@ -156,8 +161,10 @@ private:
         if (shared) {
             const auto it = m_seen.find(core::indexOf(id));
             if (it != m_seen.end()) {
-                text += "  \xE2\x86\xBB #" + std::to_string(it->second.first) + " ("
-                    + it->second.second + ")";
+                // On the current path from the root: a cycle (↻); elsewhere: shared (↗).
+                const bool cycle = m_onPath[core::indexOf(id)] != 0;
+                text += std::string(cycle ? "  \xE2\x86\xBB #" : "  \xE2\x86\x97 #")
+                    + std::to_string(it->second.first) + " (" + it->second.second + ")";
                 line(depth, text);
                 return false;
             }
@@ -169,8 +176,11 @@ private:
         if (count > 0 && static_cast<std::uint64_t>(depth) >= m_maxDepth)
             text += "  \xE2\x80\xA6";
         line(depth, text);
-        if (count > 0 && static_cast<std::uint64_t>(depth) < m_maxDepth)
+        if (count > 0 && static_cast<std::uint64_t>(depth) < m_maxDepth) {
             m_stack.push_back(Frame { id, 0, count, m_path.size(), depth });
+            if (m_g.valid(id))
+                ++m_onPath[core::indexOf(id)];
+        }
         return true;
     }
 
@@ -179,6 +189,8 @@ private:
     std::uint64_t m_maxItems;
     std::vector<std::uint8_t> m_counts;
     const std::vector<bool>* m_keep = nullptr; // --filter: values to show (nullptr: all)
+    std::vector<std::uint32_t>
+        m_onPath; // values whose frame is on the stack (the path from the root)
     std::unordered_map<std::uint32_t, std::pair<std::uint32_t, std::string>> m_seen;
     std::uint32_t m_next = 0;
     std::vector<Frame> m_stack;

@@ -666,4 +666,94 @@ Result<void> TensorView::writeNpy(const std::string& path) const
     return {};
 }
 
+namespace {
+
+// Merges per-chunk statistics (Chan's parallel variance) into one TensorStats.
+struct StatsMerger {
+    double mn = std::numeric_limits<double>::infinity();
+    double mx = -std::numeric_limits<double>::infinity();
+    double total = 0, mean = 0, m2 = 0;
+    std::uint64_t counted = 0, nan = 0, inf = 0, zero = 0;
+
+    void add(const ChunkStats& c, std::size_t n)
+    {
+        mn = std::min(mn, c.min);
+        mx = std::max(mx, c.max);
+        nan += c.nan;
+        inf += c.inf;
+        zero += c.zero;
+        total += c.sum;
+        const std::uint64_t chunkCount = n - c.nan;
+        if (chunkCount == 0)
+            return;
+        const double chunkMean = c.sum / static_cast<double>(chunkCount);
+        const double delta = chunkMean - mean;
+        const std::uint64_t merged = counted + chunkCount;
+        mean += delta * static_cast<double>(chunkCount) / static_cast<double>(merged);
+        m2 += c.m2
+            + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount)
+                / static_cast<double>(merged);
+        counted = merged;
+    }
+
+    void finish(TensorStats& st, std::uint64_t count) const
+    {
+        st.count = count;
+        st.nanCount = nan;
+        st.infCount = inf;
+        st.zeroCount = zero;
+        st.sum = total;
+        if (counted > 0) {
+            st.min = mn;
+            st.max = mx;
+            st.mean = total / static_cast<double>(counted);
+            st.stddev = std::sqrt(m2 / static_cast<double>(counted));
+        } else {
+            st.min = st.max = st.mean = st.stddev = std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+};
+
+} // namespace
+
+Result<TensorView::ComplexStats> TensorView::complexStats(LoadObserver* observer) const
+{
+    ComplexStats out;
+    const std::size_t chunk = static_cast<std::size_t>(
+        std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1)));
+    std::vector<double> re(chunk), im(chunk), ab(chunk);
+    StatsMerger real, imag, abs;
+    for (std::uint64_t first = 0; first < m_numel; first += kChunk) {
+        if (observer != nullptr && (first % (kChunk * 16)) == 0) {
+            if (observer->isCancelled())
+                return makeError(ErrorCode::Cancelled, 0, "statistics cancelled");
+            observer->progress(first, m_numel);
+        }
+        const std::size_t n
+            = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, m_numel - first));
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto [r, m] = elementComplex(first + i);
+            re[i] = r;
+            im[i] = m;
+            ab[i] = std::hypot(r, m);
+        }
+        real.add(chunkStats(re.data(), n), n);
+        imag.add(chunkStats(im.data(), n), n);
+        abs.add(chunkStats(ab.data(), n), n);
+    }
+    if (observer != nullptr)
+        observer->progress(m_numel, m_numel);
+    real.finish(out.real, m_numel);
+    imag.finish(out.imag, m_numel);
+    abs.finish(out.abs, m_numel);
+    const std::size_t firstCount = static_cast<std::size_t>(std::min<std::uint64_t>(m_numel, 16));
+    for (std::size_t i = 0; i < firstCount; ++i) {
+        const auto [r, m] = elementComplex(i);
+        out.real.first.push_back(r);
+        out.imag.first.push_back(m);
+        out.abs.first.push_back(std::hypot(r, m));
+    }
+    return out;
+}
+
 } // namespace core::torch

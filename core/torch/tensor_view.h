@@ -61,6 +61,13 @@ public:
     // Streamed statistics; polls the observer every chunk. Cancelled -> Error{Cancelled}.
     Result<TensorStats> stats(LoadObserver* observer = nullptr) const;
 
+    // Complex dtypes: streamed statistics of the real parts, the imaginary parts and the
+    // magnitudes |z| (one pass; polls the observer like stats()). Other dtypes: imag is all zeros.
+    struct ComplexStats {
+        TensorStats real, imag, abs;
+    };
+    Result<ComplexStats> complexStats(LoadObserver* observer = nullptr) const;
+
     // Writes the logical tensor as a C-order .npy file (numpy format 1.0). Numeric dtypes keep
     // their type (little-endian); bfloat16/float8/quantized are written as float32 values.
     Result<void> writeNpy(const std::string& path) const;

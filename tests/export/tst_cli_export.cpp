@@ -129,7 +129,15 @@ void TestCliExport::treeMarksSharedValuesAndElidesLongContainers()
     const QList<QByteArray> lines = r.out.split('\n');
     QCOMPARE(lines.value(0), QByteArray("list (8 items)"));
     QCOMPARE(lines.value(1), QByteArray("  [0]: list (2 items)  #1"));
-    QCOMPARE(lines.value(4), QByteArray("  [1]: list (2 items)  \xE2\x86\xBB #1 (root[0])"));
+    // Shared (↗), as the window marks it; ↻ is for a value that contains itself.
+    QCOMPARE(lines.value(4), QByteArray("  [1]: list (2 items)  \xE2\x86\x97 #1 (root[0])"));
+    const Run cyc = cli(
+        { QStringLiteral("tree"), QStringLiteral(PICKLESCOPE_TEST_DATA "/ui/shared_cycle.pkl") });
+    QCOMPARE(cyc.exitCode, 0);
+    // cycle = []; cycle.append(cycle): its only item is itself.
+    QVERIFY2(cyc.out.contains("  'cycle': list (1 item)  #2\n    [0]: list (1 item)  \xE2\x86\xBB "
+                              "#2 (root['cycle'])\n"),
+        cyc.out.constData());
     // big_dict has 300 keys: cut after --max-items.
     const Run big = cli({ QStringLiteral("tree"), kExportDir + QStringLiteral("big_dict_p4.pkl"),
         QStringLiteral("--max-items"), QStringLiteral("10") });

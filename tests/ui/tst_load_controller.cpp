@@ -10,37 +10,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-namespace {
-
-// A protocol-4 pickle of one list of `count` BININTs appended in batches of 1,000: about 5 bytes
-// per item, so 6 M items make a 30 MB file.
-QString writeBigPickle(const QTemporaryDir& dir, int count)
-{
-    QByteArray data;
-    data.reserve(count * 5 + count / 1000 * 2 + 16);
-    data += QByteArray::fromHex("8004"); // PROTO 4
-    data += ']'; // EMPTY_LIST
-    for (int i = 0; i < count; i += 1000) {
-        data += '('; // MARK
-        for (int j = i; j < std::min(count, i + 1000); ++j) {
-            data += 'J'; // BININT
-            const quint32 v = quint32(j);
-            data += char(v & 0xff);
-            data += char((v >> 8) & 0xff);
-            data += char((v >> 16) & 0xff);
-            data += char((v >> 24) & 0xff);
-        }
-        data += 'e'; // APPENDS
-    }
-    data += '.'; // STOP
-    const QString path = dir.filePath(QStringLiteral("big.pkl"));
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size())
-        return {};
-    return path;
-}
-
-} // namespace
+using uitest::writeBigPickle;
 
 class TestLoadController : public QObject {
     Q_OBJECT
@@ -131,14 +101,31 @@ private Q_SLOTS:
 
     void startingAnotherLoadAbandonsTheFirst()
     {
+        QTemporaryDir dir;
+        const QString big = writeBigPickle(dir, 6'000'000);
+        QVERIFY(!big.isEmpty());
+        const QString small = uitest::dataPath(QStringLiteral("shared_cycle.pkl"));
         ui::LoadController loader;
         QSignalSpy cancelled(&loader, &ui::LoadController::cancelled);
         QSignalSpy started(&loader, &ui::LoadController::started);
-        loader.load(QStringLiteral("/nonexistent/a.pkl"));
-        loader.load(QStringLiteral("/nonexistent/b.pkl"));
+        QSignalSpy loaded(&loader, &ui::LoadController::loaded);
+        QSignalSpy failed(&loader, &ui::LoadController::failed);
+        QElapsedTimer timer;
+        timer.start();
+        loader.load(big);
+        loader.load(small);
+        // The UI thread does not wait for the abandoned worker.
+        QVERIFY2(timer.elapsed() < 50,
+            qPrintable(QStringLiteral("load() blocked %1 ms").arg(timer.elapsed())));
         QCOMPARE(started.count(), 2);
-        QTRY_VERIFY(!loader.isBusy());
-        QCOMPARE(loader.currentPath(), QStringLiteral("/nonexistent/b.pkl"));
+        QTRY_VERIFY_WITH_TIMEOUT(!loader.isBusy(), 20000);
+        QTest::qWait(200); // a late result of the first load would arrive here
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(cancelled.at(0).at(0).toString(), big);
+        QCOMPARE(failed.count(), 0);
+        QCOMPARE(loaded.count(), 1);
+        QCOMPARE(loaded.at(0).at(0).value<ui::LoadedFile>().path, small);
+        QCOMPARE(loader.currentPath(), small);
     }
 };
 

@@ -118,7 +118,7 @@ private Q_SLOTS:
     }
 
     // Valid, broken and hostile files: every pickle stream's trace can be shown and read, and each
-    // row maps back to itself by offset.
+    // row maps back to itself by offset (broken files end with a "reading stopped" row).
     void readsEveryRowOfEveryFixtureFile()
     {
         QFETCH(QString, path);
@@ -137,7 +137,13 @@ private Q_SLOTS:
             for (int row = 0; row < rows; ++row) {
                 for (int c = 0; c < model.columnCount(); ++c)
                     model.index(row, c).data();
-                QCOMPARE(model.rowForOffset(model.offsetAt(row)), row);
+                const int back = model.rowForOffset(model.offsetAt(row));
+                // The "reading stopped" row at the end names a byte; when an opcode was read
+                // starting at that byte, going there selects the opcode.
+                if (row == model.errorRow() && back != row)
+                    QCOMPARE(model.offsetAt(back), model.offsetAt(row));
+                else
+                    QCOMPARE(back, row);
             }
         }
     }

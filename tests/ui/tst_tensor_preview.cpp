@@ -11,9 +11,15 @@
 #include "core/value/value_text.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QDir>
 #include <QJsonArray>
+#include <QMouseEvent>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <cstring>
 
 namespace {
 
@@ -96,6 +102,210 @@ private Q_SLOTS:
         QCOMPARE(heatmap.image().pixel(3, 2), ui::colorMap(1.0));
         heatmap.setSlice(2000, 3000, [](int r, int) { return double(r); });
         QCOMPARE(heatmap.image().size(), QSize(ui::HeatmapWidget::kMaxSide, ui::HeatmapWidget::kMaxSide));
+    }
+
+    void showsComplexTensorsAsPythonWritesThem_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::newRow("a complex64 2 x 2 matrix") << QStringLiteral("m");
+        QTest::newRow("a complex128 vector") << QStringLiteral("z");
+    }
+
+    void showsComplexTensorsAsPythonWritesThem()
+    {
+        QFETCH(QString, key);
+        auto loaded = core::loadFile(uitest::dataPath(QStringLiteral("complex.pt")).toStdString());
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().toString().c_str());
+        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
+        ui::LoadedFile file;
+        file.doc = doc;
+        file.index = ui::DocumentIndex::build(doc);
+        const QJsonObject want = uitest::readJson(QStringLiteral("issue9.json"))
+                                     .value(QStringLiteral("complex"))
+                                     .toObject()
+                                     .value(key)
+                                     .toObject();
+        QVERIFY(!want.isEmpty());
+        core::ValueId id = core::kNullValue;
+        for (std::size_t i = 0; i < core::displayChildCount(doc->graph, doc->root); ++i) {
+            const core::DisplayChild c = core::displayChild(doc->graph, doc->root, i);
+            if (QString::fromStdString(c.label).contains(QStringLiteral("'%1'").arg(key)))
+                id = c.child;
+        }
+        QVERIFY(!core::isNull(id));
+        ui::TensorPreview pane;
+        pane.setDocument(file);
+        QSignalSpy stats(&pane, &ui::TensorPreview::statsFinished);
+        QVERIFY(pane.showValue(id));
+        QVERIFY(!pane.complexPartBox()->isHidden());
+        const ui::TensorSliceModel* slice = pane.sliceModel();
+        QAbstractItemModelTester tester(
+            pane.sliceModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(slice->isComplex());
+        const QJsonArray text = want.value(QStringLiteral("text")).toArray();
+        const QJsonArray re = want.value(QStringLiteral("real")).toArray();
+        const QJsonArray im = want.value(QStringLiteral("imag")).toArray();
+        const int columns = std::max(1, slice->columnCount());
+        for (int i = 0; i < text.size(); ++i) {
+            const int r = slice->shape().size() >= 2 ? i / columns : i;
+            const int c = slice->shape().size() >= 2 ? i % columns : 0;
+            QCOMPARE(slice->index(r, c).data().toString(), text.at(i).toString());
+            // The heatmap's number: |z| by default, then the part chosen.
+            QCOMPARE(slice->valueAt(r, c), std::hypot(re.at(i).toDouble(), im.at(i).toDouble()));
+        }
+        QVERIFY(stats.wait(5000));
+        QCOMPARE(stats.at(0).at(0).toBool(), true);
+        QVERIFY(pane.lastStats() && pane.lastStats()->complex);
+        const auto& got = *pane.lastStats()->complex;
+        const QJsonObject ws = want.value(QStringLiteral("stats")).toObject();
+        auto check = [&](const core::torch::TensorStats& s, const QString& part) {
+            const QJsonObject w = ws.value(part).toObject();
+            QCOMPARE(s.min, w.value(QStringLiteral("min")).toDouble());
+            QCOMPARE(s.max, w.value(QStringLiteral("max")).toDouble());
+            QVERIFY(qAbs(s.mean - w.value(QStringLiteral("mean")).toDouble()) < 1e-6);
+            QVERIFY(qAbs(s.stddev - w.value(QStringLiteral("std")).toDouble()) < 1e-6);
+        };
+        check(got.real, QStringLiteral("real"));
+        check(got.imag, QStringLiteral("imag"));
+        check(got.abs, QStringLiteral("abs"));
+        QVERIFY(pane.statsText().contains(QStringLiteral("imag")));
+
+        // The heatmap draws the chosen part, coloured by that part's range over every element.
+        pane.setComplexPart(ui::TensorSliceModel::Part::Imag);
+        QCOMPARE(slice->valueAt(0, 0), im.at(0).toDouble());
+        QCOMPARE(pane.heatmap()->low(),
+            ws.value(QStringLiteral("imag")).toObject().value(QStringLiteral("min")).toDouble());
+        QCOMPARE(pane.heatmap()->high(),
+            ws.value(QStringLiteral("imag")).toObject().value(QStringLiteral("max")).toDouble());
+        pane.setComplexPart(ui::TensorSliceModel::Part::Real);
+        QCOMPARE(slice->valueAt(0, 0), re.at(0).toDouble());
+        QCOMPARE(pane.heatmap()->high(),
+            ws.value(QStringLiteral("real")).toObject().value(QStringLiteral("max")).toDouble());
+    }
+
+    void theHeatmapLegendSaysWhereItsRangeComesFrom()
+    {
+        ui::HeatmapWidget heatmap;
+        heatmap.resize(600, 400);
+        heatmap.setSlice(3, 4, [](int r, int c) { return double(r * 4 + c); });
+        QVERIFY(!heatmap.isSampled());
+        QCOMPARE(heatmap.rangeSource(), QStringLiteral("slice range"));
+        // A sampled slice says so: its range is that of the samples, not of every cell.
+        heatmap.setSlice(2048, 2048, [](int r, int c) { return double(r - c); });
+        QVERIFY(heatmap.isSampled());
+        QVERIFY2(heatmap.rangeSource().contains(QStringLiteral("samples")),
+            qPrintable(heatmap.rangeSource()));
+        QVERIFY(heatmap.high() < 2047.0); // the largest sampled r - c, not the true one
+        // The statistics' true range replaces it.
+        heatmap.setRange(-2047, 2047, QStringLiteral("all elements"));
+        QCOMPARE(heatmap.low(), -2047.0);
+        QCOMPARE(heatmap.high(), 2047.0);
+        QCOMPARE(heatmap.rangeSource(), QStringLiteral("all elements"));
+    }
+
+    void theHeatmapKeepsASquareMatrixSquare()
+    {
+        ui::HeatmapWidget heatmap;
+        heatmap.resize(700, 300);
+        heatmap.setSlice(10, 10, [](int r, int c) { return double(r * c); });
+        const QRect square = heatmap.imageRect();
+        QVERIFY(!square.isEmpty());
+        QVERIFY2(qAbs(square.width() - square.height()) <= 1,
+            qPrintable(QStringLiteral("%1 x %2").arg(square.width()).arg(square.height())));
+        heatmap.setSlice(10, 20, [](int r, int c) { return double(r * c); });
+        const QRect wide = heatmap.imageRect();
+        QVERIFY(qAbs(wide.width() - 2 * wide.height()) <= 2);
+    }
+
+    void theHeatmapShowsTheValueUnderTheMouse()
+    {
+        ui::TensorSliceModel model;
+        model.setTensor({ 4, 5 }, coded, ui::TensorSliceModel::Format::Integer);
+        ui::HeatmapWidget heatmap;
+        heatmap.resize(500, 400);
+        heatmap.setSlice(4, 5, [&](int r, int c) { return model.valueAt(r, c); });
+        heatmap.setDescriber([&](int r, int c) {
+            return QStringLiteral("[%1, %2] = %3").arg(r).arg(c).arg(model.textAt(r, c));
+        });
+        const QRect target = heatmap.imageRect();
+        // The centre of cell (row 2, column 3).
+        const QPoint pos(
+            target.left() + target.width() * 7 / 10, target.top() + target.height() * 5 / 8);
+        QCOMPARE(heatmap.cellAt(pos), QPoint(3, 2));
+        QMouseEvent move(QEvent::MouseMove, QPointF(pos), heatmap.mapToGlobal(QPointF(pos)),
+            Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+        QApplication::sendEvent(&heatmap, &move);
+        QCOMPARE(heatmap.hoverText(), QStringLiteral("[2, 3] = 23"));
+        QCOMPARE(heatmap.cellAt(QPoint(-5, -5)), QPoint(-1, -1));
+    }
+
+    void coloursAWholeMatrixByItsStatistics()
+    {
+        auto loaded
+            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
+        QVERIFY(loaded.ok());
+        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
+        ui::LoadedFile file;
+        file.doc = doc;
+        file.index = ui::DocumentIndex::build(doc);
+        ui::TensorPreview pane;
+        pane.setDocument(file);
+        QSignalSpy stats(&pane, &ui::TensorPreview::statsFinished);
+        QVERIFY(pane.showValue(doc->root));
+        QVERIFY(stats.wait(5000));
+        const QJsonArray values = uitest::readJson(QStringLiteral("issue9.json"))
+                                      .value(QStringLiteral("root_tensor"))
+                                      .toObject()
+                                      .value(QStringLiteral("values"))
+                                      .toArray();
+        double lo = INFINITY, hi = -INFINITY;
+        for (const auto& v : values) {
+            lo = std::min(lo, v.toDouble());
+            hi = std::max(hi, v.toDouble());
+        }
+        QCOMPARE(pane.lastStats()->stats->min, lo);
+        QCOMPARE(pane.lastStats()->stats->max, hi);
+        QCOMPARE(pane.heatmap()->low(), lo);
+        QCOMPARE(pane.heatmap()->high(), hi);
+        QVERIFY(pane.heatmap()->rangeSource().contains(QStringLiteral("all elements")));
+    }
+
+    void exportsNpyWithoutLeavingATemporaryFile()
+    {
+        auto loaded
+            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
+        QVERIFY(loaded.ok());
+        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
+        ui::LoadedFile file;
+        file.doc = doc;
+        file.index = ui::DocumentIndex::build(doc);
+        ui::TensorPreview pane;
+        pane.setDocument(file);
+        QVERIFY(pane.showValue(doc->root));
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("t.npy"));
+        QSignalSpy exported(&pane, &ui::TensorPreview::tensorExported);
+        pane.exportNpy(out);
+        QVERIFY(exported.wait(5000));
+        QCOMPARE(exported.at(0).at(1).toString(), QString());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+            QStringList { QStringLiteral("t.npy") });
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QVERIFY(bytes.startsWith("\x93NUMPY"));
+        const QJsonArray values = uitest::readJson(QStringLiteral("issue9.json"))
+                                      .value(QStringLiteral("root_tensor"))
+                                      .toObject()
+                                      .value(QStringLiteral("values"))
+                                      .toArray();
+        // The data is the last 12 float32 values.
+        const QByteArray data = bytes.right(values.size() * 4);
+        for (int i = 0; i < values.size(); ++i) {
+            float v;
+            std::memcpy(&v, data.constData() + 4 * i, 4);
+            QCOMPARE(double(v), values.at(i).toDouble());
+        }
     }
 
     void previewsRealTensorsFromTorchSave()

@@ -1,5 +1,6 @@
 #include "core/export/json_writer.h"
 
+#include "core/numpy/numpy_dtype.h"
 #include "core/torch/tensor_view.h"
 #include "core/value/value_text.h"
 
@@ -959,8 +960,12 @@ private:
 
     void ndarrayHeader(const NdArrayRecord& a)
     {
+        const auto d = numpy::dtypeFromValue(m_g, a.dtypeValue);
+        const char kind = d ? d->node().kind : 0;
         put(",\"dtype\":");
-        if (a.dtype == DType::Other || a.dtype == DType::Unknown)
+        if (d && !d->structured() && (kind == 'b' || kind == 'i' || kind == 'u' || kind == 'f' || kind == 'c'))
+            putString(d->name()); // numpy's name: float128, complex256 too
+        else if (a.dtype == DType::Other || a.dtype == DType::Unknown)
             putString(a.dtypeText);
         else
             putString(dtypeName(a.dtype));
@@ -973,6 +978,55 @@ private:
             put(",\"descr\":");
             putString(a.dtypeText);
         }
+        if (d && d->structured())
+            putFields(*d);
+    }
+
+    // ,"fields":[{"name":"pos","dtype":"<f4","offset":32,"shape":[2]},...] in numpy's order;
+    // a nested struct field carries its own "fields". Iterative over the dtype's depth.
+    void putFields(const numpy::NumpyDType& d)
+    {
+        struct Step {
+            std::uint32_t node; // a struct node whose fields are written
+            std::size_t next;
+        };
+        put(",\"fields\":[");
+        std::vector<Step> stack { { 0, 0 } };
+        while (!stack.empty()) {
+            Step& top = stack.back();
+            const numpy::DTypeNode& n = d.node(top.node);
+            if (top.next >= n.fields.size()) {
+                stack.pop_back();
+                put(stack.empty() ? "]" : "]}");
+                continue;
+            }
+            const numpy::DTypeField& f = n.fields[top.next];
+            if (top.next++ > 0)
+                put(',');
+            std::uint32_t elem = f.node;
+            const numpy::DTypeNode* fn = &d.node(elem);
+            put("{\"name\":");
+            putString(f.name);
+            const std::vector<std::int64_t>* shape = nullptr;
+            if (fn->subBase != numpy::kNoNode) {
+                shape = &fn->subShape;
+                elem = fn->subBase;
+            }
+            put(",\"dtype\":");
+            putString(d.str(elem));
+            put(",\"offset\":");
+            putUnsigned(f.offset);
+            if (shape != nullptr) {
+                put(",\"shape\":");
+                putShape(*shape);
+            }
+            if (d.structured(elem)) {
+                put(",\"fields\":[");
+                stack.push_back({ elem, 0 });
+                continue;
+            }
+            put('}');
+        }
     }
 
     // ",\"data\":{...}" for a tensor or numeric ndarray, per --tensor-data.
@@ -980,6 +1034,10 @@ private:
     {
         if (m_options.tensorData == TensorDataMode::None)
             return {};
+        if (m_g.kind(id) == ValueKind::NdArray) {
+            if (auto d = numpy::dtypeFromValue(m_g, m_g.ndarray(id).dtypeValue); d && needsItemPath(*d, m_options.tensorData))
+                return ndarrayItems(id, *d);
+        }
         auto view = torch::TensorView::open(m_doc, id);
         if (!view.ok()) {
             put(",\"data\":{\"error\":");
@@ -987,6 +1045,10 @@ private:
             put('}');
             return {};
         }
+        if (isExactInteger(view->dtype()))
+            return integerData(*view);
+        if (view->dtype() == DType::Complex32 || view->dtype() == DType::Complex64 || view->dtype() == DType::Complex128)
+            return complexData(*view);
         if (m_options.tensorData == TensorDataMode::Summary) {
             auto stats = view->stats(m_observer);
             if (!stats.ok()) {
@@ -1029,6 +1091,505 @@ private:
         }
         put(",\"data\":{\"values\":");
         PS_TRY(fullValues(*view));
+        put('}');
+        return {};
+    }
+
+    // ---- exact integers, complex pairs, and numpy items of every dtype ------------------------
+
+    static bool isExactInteger(DType t)
+    {
+        switch (t) {
+        case DType::Int8:
+        case DType::Int16:
+        case DType::Int32:
+        case DType::Int64:
+        case DType::UInt8:
+        case DType::UInt16:
+        case DType::UInt32:
+        case DType::UInt64:
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    // An exact integer: a JSON number (typed form: a decimal string when |v| >= 2^53, as ints are).
+    void putWide(numpy::Int128 v)
+    {
+        char buf[48];
+        char* end = buf + sizeof buf;
+        char* p = end;
+        const bool negative = v < 0;
+        numpy::UInt128 u = negative ? static_cast<numpy::UInt128>(0) - static_cast<numpy::UInt128>(v)
+                                       : static_cast<numpy::UInt128>(v);
+        do {
+            *--p = static_cast<char>('0' + static_cast<int>(u % 10));
+            u /= 10;
+        } while (u != 0);
+        if (negative)
+            *--p = '-';
+        const numpy::Int128 limit = numpy::Int128(1) << 53;
+        const bool quote = !m_options.plain && (v >= limit || v <= -limit);
+        if (quote)
+            put('"');
+        put(std::string_view(p, static_cast<std::size_t>(end - p)));
+        if (quote)
+            put('"');
+    }
+
+    static numpy::Int128 wideElement(const torch::TensorView& view, std::uint64_t i)
+    {
+        if (view.dtype() == DType::UInt64)
+            return static_cast<numpy::Int128>(view.elementUInt64(i));
+        return view.elementInt64(i);
+    }
+
+    Result<void> integerData(const torch::TensorView& view)
+    {
+        const std::uint64_t n = view.numel();
+        if (m_options.tensorData == TensorDataMode::Summary) {
+            numpy::Int128 lo = 0, hi = 0, sum = 0;
+            for (std::uint64_t i = 0; i < n; ++i) {
+                const numpy::Int128 v = wideElement(view, i);
+                if (i == 0 || v < lo)
+                    lo = v;
+                if (i == 0 || v > hi)
+                    hi = v;
+                sum += v;
+                if ((i & 0xFFFF) == 0xFFFF && m_observer != nullptr && m_observer->isCancelled())
+                    return makeError(ErrorCode::Cancelled, 0, "export cancelled");
+            }
+            put(",\"data\":{\"min\":");
+            if (n == 0) {
+                put("null,\"max\":null");
+            } else {
+                putWide(lo);
+                put(",\"max\":");
+                putWide(hi);
+            }
+            put(",\"sum\":");
+            putWide(sum);
+            put(",\"mean\":");
+            if (n == 0)
+                put("null");
+            else
+                putDouble(static_cast<double>(sum) / static_cast<double>(n));
+            put(",\"nan\":0,\"inf\":0,\"first\":[");
+            for (std::uint64_t i = 0; i < std::min<std::uint64_t>(n, 16); ++i) {
+                if (i > 0)
+                    put(',');
+                putWide(wideElement(view, i));
+            }
+            put("]}");
+            return {};
+        }
+        put(",\"data\":{\"values\":");
+        PS_TRY(nestedElements(view.shape(), [&](std::uint64_t i) { putWide(wideElement(view, i)); }));
+        put('}');
+        return {};
+    }
+
+    void putPair(double re, double im)
+    {
+        put('[');
+        putDouble(re);
+        put(',');
+        putDouble(im);
+        put(']');
+    }
+
+    Result<void> complexData(const torch::TensorView& view)
+    {
+        const std::uint64_t n = view.numel();
+        if (m_options.tensorData == TensorDataMode::Summary) {
+            double sre = 0, sim = 0;
+            std::uint64_t nan = 0, inf = 0;
+            for (std::uint64_t i = 0; i < n; ++i) {
+                const auto [re, im] = view.elementComplex(i);
+                sre += re;
+                sim += im;
+                nan += (std::isnan(re) || std::isnan(im)) ? 1 : 0;
+                inf += (std::isinf(re) || std::isinf(im)) ? 1 : 0;
+                if ((i & 0xFFFF) == 0xFFFF && m_observer != nullptr && m_observer->isCancelled())
+                    return makeError(ErrorCode::Cancelled, 0, "export cancelled");
+            }
+            put(",\"data\":{\"min\":null,\"max\":null,\"sum\":");
+            putPair(sre, sim);
+            put(",\"mean\":");
+            if (n == 0)
+                put("null");
+            else
+                putPair(sre / static_cast<double>(n), sim / static_cast<double>(n));
+            put(",\"nan\":");
+            putUnsigned(nan);
+            put(",\"inf\":");
+            putUnsigned(inf);
+            put(",\"first\":[");
+            for (std::uint64_t i = 0; i < std::min<std::uint64_t>(n, 16); ++i) {
+                if (i > 0)
+                    put(',');
+                const auto [re, im] = view.elementComplex(i);
+                putPair(re, im);
+            }
+            put("]}");
+            return {};
+        }
+        put(",\"data\":{\"values\":");
+        PS_TRY(nestedElements(view.shape(), [&](std::uint64_t i) {
+            const auto [re, im] = view.elementComplex(i);
+            putPair(re, im);
+        }));
+        put('}');
+        return {};
+    }
+
+    // Nested lists over `shape`, row-major; putLeaf(i) writes logical element i.
+    template <typename PutLeaf>
+    Result<void> nestedElements(const std::vector<std::int64_t>& shape, PutLeaf&& putLeaf)
+    {
+        if (shape.empty()) {
+            putLeaf(0);
+            return {};
+        }
+        std::size_t dims = shape.size();
+        for (std::size_t i = 0; i < shape.size(); ++i)
+            if (shape[i] <= 0) {
+                dims = i + 1;
+                break;
+            }
+        const bool empty = dims < shape.size() || shape[dims - 1] <= 0;
+        std::uint64_t leaves = 1;
+        for (std::size_t i = 0; i + (empty ? 1 : 0) < dims; ++i)
+            leaves *= static_cast<std::uint64_t>(shape[i]);
+        const std::size_t listDims = empty ? dims - 1 : dims;
+        std::vector<std::int64_t> index(listDims, 0);
+        for (std::size_t i = 0; i < listDims; ++i)
+            put('[');
+        for (std::uint64_t n = 0; n < leaves; ++n) {
+            if (n > 0) {
+                std::size_t wrapped = 0;
+                for (std::size_t d = listDims; d-- > 0;) {
+                    if (++index[d] < shape[d])
+                        break;
+                    index[d] = 0;
+                    ++wrapped;
+                }
+                for (std::size_t w = 0; w < wrapped; ++w)
+                    put(']');
+                put(',');
+                for (std::size_t w = 0; w < wrapped; ++w)
+                    put('[');
+            }
+            if (empty) {
+                put("[]");
+                continue;
+            }
+            putLeaf(n);
+            if ((n & 0x3FFF) == 0x3FFF) {
+                if (m_observer != nullptr && m_observer->isCancelled())
+                    return makeError(ErrorCode::Cancelled, 0, "export cancelled");
+                if (m_failed)
+                    return flush();
+            }
+        }
+        for (std::size_t i = 0; i < listDims; ++i)
+            put(']');
+        return {};
+    }
+
+    // numpy dtypes the float64 view cannot show: structured, subarray, complex, datetime,
+    // timedelta, str, bytes, void, longdouble (either byte order).
+    static bool needsItemPath(const numpy::NumpyDType& d, TensorDataMode mode)
+    {
+        const numpy::DTypeNode& n = d.node();
+        if (!n.fields.empty() || n.subBase != numpy::kNoNode)
+            return true;
+        switch (n.kind) {
+        case 'b': // full: true / false, as tolist() gives them (summary keeps its statistics)
+            return mode == TensorDataMode::Full;
+        case 'c':
+        case 'M':
+        case 'm':
+        case 'U':
+        case 'S':
+        case 'V':
+            return true;
+        case 'f':
+            return n.itemSize == 16;
+        default:
+            return false;
+        }
+    }
+
+    void putBytesValue(std::string_view bytes)
+    {
+        put(m_options.plain ? "{\"$type\":\"bytes\",\"base64\":" : "{\"type\":\"bytes\",\"base64\":");
+        putBase64(bytes);
+        put('}');
+    }
+
+    // One scalar (no fields, no subarray) item of node n at p, as tolist() gives it.
+    void putScalarItem(const numpy::DTypeNode& n, const std::byte* p)
+    {
+        const bool big = n.byteOrder == '>';
+        switch (n.kind) {
+        case 'b':
+            put(p[0] != std::byte { 0 } ? "true" : "false");
+            return;
+        case 'i':
+            putWide(numpy::readInt(p, n.itemSize, big));
+            return;
+        case 'u':
+            putWide(static_cast<numpy::Int128>(numpy::readUInt(p, n.itemSize, big)));
+            return;
+        case 'f':
+            putDouble(numpy::readFloat(p, n.itemSize, big));
+            return;
+        case 'c':
+            putPair(numpy::readFloat(p, n.itemSize / 2, big), numpy::readFloat(p + n.itemSize / 2, n.itemSize / 2, big));
+            return;
+        case 'M':
+            putString(numpy::datetimeAsString(numpy::readInt(p, 8, big), n));
+            return;
+        case 'm': {
+            const std::int64_t v = numpy::readInt(p, 8, big);
+            if (v == numpy::kNaT)
+                put("\"NaT\"");
+            else
+                putWide(v);
+            return;
+        }
+        case 'U':
+            putString(numpy::ucs4ToUtf8(std::span<const std::byte>(p, static_cast<std::size_t>(n.itemSize)), big));
+            return;
+        case 'S':
+            putBytesValue(numpy::stripNuls(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n.itemSize))));
+            return;
+        case 'V':
+            putBytesValue(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n.itemSize)));
+            return;
+        default:
+            put("null"); // object fields hold pointers: nothing to show
+            return;
+        }
+    }
+
+    // One item of any node: structured items as objects keyed by field, subarrays as nested
+    // lists. An explicit stack of pieces, no recursion on the dtype's depth.
+    void putItem(const numpy::NumpyDType& d, std::uint32_t node, const std::byte* p)
+    {
+        using Piece = ItemPiece;
+        std::vector<Piece>& stack = m_itemStack;
+        std::vector<Piece>& forward = m_itemForward;
+        stack.clear();
+        stack.push_back({ node, p, {}, false });
+        while (!stack.empty()) {
+            const Piece piece = stack.back();
+            stack.pop_back();
+            if (piece.node == numpy::kNoNode) {
+                if (piece.key) {
+                    putString(piece.text);
+                    put(':');
+                } else {
+                    put(piece.text);
+                }
+                continue;
+            }
+            const numpy::DTypeNode& n = d.node(piece.node);
+            if (!n.fields.empty()) {
+                put('{');
+                stack.push_back({ numpy::kNoNode, nullptr, "}", false });
+                for (std::size_t k = n.fields.size(); k-- > 0;) {
+                    const numpy::DTypeField& f = n.fields[k];
+                    stack.push_back({ f.node, piece.p + f.offset, {}, false });
+                    stack.push_back({ numpy::kNoNode, nullptr, f.name, true });
+                    if (k > 0)
+                        stack.push_back({ numpy::kNoNode, nullptr, ",", false });
+                }
+                continue;
+            }
+            if (n.subBase != numpy::kNoNode) {
+                // nested lists over subShape, written forward then pushed reversed
+                const std::uint64_t size = d.node(n.subBase).itemSize;
+                const auto& shape = n.subShape;
+                forward.clear();
+                std::uint64_t count = 1;
+                for (std::int64_t dim : shape)
+                    count *= static_cast<std::uint64_t>(dim);
+                for (std::size_t i = 0; i < shape.size(); ++i)
+                    forward.push_back({ numpy::kNoNode, nullptr, "[", false });
+                if (count == 0) {
+                    for (std::size_t i = 0; i < shape.size(); ++i)
+                        forward.push_back({ numpy::kNoNode, nullptr, "]", false });
+                } else {
+                    std::vector<std::int64_t> index(shape.size(), 0);
+                    for (std::uint64_t e = 0; e < count; ++e) {
+                        if (e > 0) {
+                            std::size_t wrapped = 0;
+                            for (std::size_t k = shape.size(); k-- > 0;) {
+                                if (++index[k] < shape[k])
+                                    break;
+                                index[k] = 0;
+                                ++wrapped;
+                            }
+                            for (std::size_t w = 0; w < wrapped; ++w)
+                                forward.push_back({ numpy::kNoNode, nullptr, "]", false });
+                            forward.push_back({ numpy::kNoNode, nullptr, ",", false });
+                            for (std::size_t w = 0; w < wrapped; ++w)
+                                forward.push_back({ numpy::kNoNode, nullptr, "[", false });
+                        }
+                        forward.push_back({ n.subBase, piece.p + e * size, {}, false });
+                    }
+                    for (std::size_t i = 0; i < shape.size(); ++i)
+                        forward.push_back({ numpy::kNoNode, nullptr, "]", false });
+                }
+                stack.insert(stack.end(), forward.rbegin(), forward.rend());
+                continue;
+            }
+            putScalarItem(n, piece.p);
+        }
+    }
+
+    // ",\"data\":{...}" of an ndarray whose items are not plain real numbers.
+    Result<void> ndarrayItems(ValueId id, const numpy::NumpyDType& d)
+    {
+        const NdArrayRecord& a = m_g.ndarray(id);
+        auto fail = [&](std::string_view message) {
+            put(",\"data\":{\"error\":");
+            putString(message);
+            put('}');
+            return Result<void>();
+        };
+        if (!m_g.valid(a.data) || (m_g.kind(a.data) != ValueKind::Bytes && m_g.kind(a.data) != ValueKind::ByteArray))
+            return fail("array has no raw data");
+        const auto bytes = m_g.bytes(a.data);
+        const std::uint64_t itemSize = d.node().itemSize;
+        std::uint64_t numel = 1;
+        for (std::int64_t dim : a.shape) {
+            if (dim < 0 || __builtin_mul_overflow(numel, static_cast<std::uint64_t>(dim), &numel))
+                return fail("array shape is negative or overflows");
+        }
+        std::uint64_t need = 0;
+        if (__builtin_mul_overflow(numel, itemSize, &need) || need > bytes.size())
+            return fail("array data holds " + std::to_string(bytes.size()) + " bytes, its shape and dtype need "
+                + std::to_string(need));
+        // byte strides of the logical (row-major) index, C or Fortran order
+        std::vector<std::uint64_t> strides(a.shape.size(), 0);
+        std::uint64_t step = itemSize;
+        for (std::size_t k = 0; k < a.shape.size(); ++k) {
+            const std::size_t axis = a.fortranOrder ? k : a.shape.size() - 1 - k;
+            strides[axis] = step;
+            step *= static_cast<std::uint64_t>(std::max<std::int64_t>(a.shape[axis], 1));
+        }
+        auto itemAt = [&](std::uint64_t index) {
+            std::uint64_t pos = 0;
+            for (std::size_t k = a.shape.size(); k-- > 0;) {
+                const auto size = static_cast<std::uint64_t>(a.shape[k]);
+                pos += (index % size) * strides[k];
+                index /= size;
+            }
+            return bytes.data() + pos;
+        };
+        const numpy::DTypeNode& root = d.node();
+        const bool scalarKind = root.fields.empty() && root.subBase == numpy::kNoNode;
+        if (m_options.tensorData == TensorDataMode::Summary) {
+            put(",\"data\":{");
+            if (scalarKind && (root.kind == 'M' || root.kind == 'm')) {
+                // min / max as numpy gives them: NaT when any element is NaT
+                const bool big = root.byteOrder == '>';
+                bool nat = false;
+                std::int64_t lo = 0, hi = 0;
+                for (std::uint64_t i = 0; i < numel; ++i) {
+                    const std::int64_t v = numpy::readInt(itemAt(i), 8, big);
+                    nat = nat || v == numpy::kNaT;
+                    if (i == 0 || v < lo)
+                        lo = v;
+                    if (i == 0 || v > hi)
+                        hi = v;
+                }
+                auto putTime = [&](std::int64_t v) {
+                    if (nat)
+                        put("\"NaT\"");
+                    else if (root.kind == 'M')
+                        putString(numpy::datetimeAsString(v, root));
+                    else
+                        putWide(v);
+                };
+                put("\"min\":");
+                if (numel == 0)
+                    put("null");
+                else
+                    putTime(lo);
+                put(",\"max\":");
+                if (numel == 0)
+                    put("null");
+                else
+                    putTime(hi);
+                put(',');
+            } else if (scalarKind && (root.kind == 'c' || root.kind == 'f')) {
+                const bool big = root.byteOrder == '>';
+                const std::uint64_t part = root.kind == 'c' ? root.itemSize / 2 : root.itemSize;
+                double sre = 0, sim = 0, lo = 0, hi = 0;
+                std::uint64_t nan = 0, inf = 0, seen = 0;
+                for (std::uint64_t i = 0; i < numel; ++i) {
+                    const std::byte* p = itemAt(i);
+                    const double re = numpy::readFloat(p, part, big);
+                    const double im = root.kind == 'c' ? numpy::readFloat(p + part, part, big) : 0.0;
+                    sre += re;
+                    sim += im;
+                    nan += (std::isnan(re) || std::isnan(im)) ? 1 : 0;
+                    inf += (std::isinf(re) || std::isinf(im)) ? 1 : 0;
+                    // over the non-NaN elements, as the float64 statistics do
+                    if (!std::isnan(re)) {
+                        lo = seen == 0 || re < lo ? re : lo;
+                        hi = seen == 0 || re > hi ? re : hi;
+                        ++seen;
+                    }
+                }
+                const auto count = static_cast<double>(numel);
+                if (root.kind == 'c') {
+                    put("\"min\":null,\"max\":null,\"sum\":");
+                    putPair(sre, sim);
+                    put(",\"mean\":");
+                    if (numel == 0)
+                        put("null");
+                    else
+                        putPair(sre / count, sim / count);
+                } else {
+                    put("\"min\":");
+                    if (seen == 0)
+                        put("null,\"max\":null");
+                    else {
+                        putDouble(lo);
+                        put(",\"max\":");
+                        putDouble(hi);
+                    }
+                    put(",\"sum\":");
+                    putDouble(sre);
+                    put(",\"mean\":");
+                    if (numel == 0)
+                        put("null");
+                    else
+                        putDouble(sre / count);
+                }
+                put(",\"nan\":");
+                putUnsigned(nan);
+                put(",\"inf\":");
+                putUnsigned(inf);
+                put(',');
+            }
+            put("\"first\":[");
+            for (std::uint64_t i = 0; i < std::min<std::uint64_t>(numel, 16); ++i) {
+                if (i > 0)
+                    put(',');
+                putItem(d, 0, itemAt(i));
+            }
+            put("]}");
+            return {};
+        }
+        put(",\"data\":{\"values\":");
+        PS_TRY(nestedElements(a.shape, [&](std::uint64_t i) { putItem(d, 0, itemAt(i)); }));
         put('}');
         return {};
     }
@@ -1312,6 +1873,14 @@ private:
     std::unordered_map<std::uint32_t, std::uint32_t> m_ids;
     std::uint32_t m_nextId = 0;
     std::uint64_t m_written = 0;
+    // putItem's worklist (kept to reuse its allocation)
+    struct ItemPiece {
+        std::uint32_t node; // numpy::kNoNode: text
+        const std::byte* p;
+        std::string_view text;
+        bool key;
+    };
+    std::vector<ItemPiece> m_itemStack, m_itemForward;
 };
 
 } // namespace

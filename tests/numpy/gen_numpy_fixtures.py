@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Writes numpy fixtures for tst_numpy_dtypes: arrays of every dtype kind x byte order, pickled
+with protocols 2, 4 and 5, and beside each pickle the values numpy itself gives (tolist() under
+PickleScope's JSON rules: structured items as objects keyed by field, datetimes as
+numpy.datetime_as_string, timedeltas as integers in their unit, complex as [re, im], 'S' and 'V'
+as {"$type":"bytes","base64":...}, NaN/inf as strings).
+
+Run with Debian's numpy 1.24: /usr/bin/python3 tests/numpy/gen_numpy_fixtures.py
+"""
+import base64
+import json
+import math
+import os
+import pickle
+import sys
+
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "numpy")
+
+
+def py_float(x):
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def b64(data):
+    return {"$type": "bytes", "base64": base64.b64encode(bytes(data)).decode()}
+
+
+def item(x, dt):
+    """One element of dtype dt as the JSON value the rules give."""
+    if dt.subdtype is not None:
+        base, shape = dt.subdtype
+        return nested(np.asarray(x).reshape(shape), base)
+    if dt.names is not None:
+        return {name: item(x[name], dt.fields[name][0]) for name in dt.names}
+    k = dt.kind
+    if k == "b":
+        return bool(x)
+    if k in "iu":
+        return int(x)
+    if k == "f":
+        return py_float(x)
+    if k == "c":
+        return [py_float(np.real(x)), py_float(np.imag(x))]
+    if k == "M":
+        # native order first: numpy 1.24's datetime_as_string misreads '>M8[10ms]'
+        return str(np.datetime_as_string(np.asarray(x, dtype=dt).astype(dt.newbyteorder("="))))
+    if k == "m":
+        v = np.asarray(x, dtype=dt)
+        return "NaT" if np.isnat(v) else int(v.astype("<i8"))
+    if k == "U":
+        return str(x)
+    if k == "S":
+        return b64(bytes(x))
+    if k == "V":
+        return b64(np.asarray(x, dtype=dt).tobytes())
+    raise ValueError(dt)
+
+
+def nested(a, dt):
+    if not isinstance(a, np.ndarray):
+        return item(a, dt)
+    if a.ndim == 0:
+        return item(a[()], dt)
+    return [nested(a[i], dt) for i in range(a.shape[0])]
+
+
+def arrays():
+    out = {}
+
+    def add(name, a):
+        out[name] = a
+        if a.dtype.byteorder in "<=" and a.dtype.itemsize > 1 and a.dtype.kind not in "OSVb" :
+            out[name + "_be"] = a.astype(a.dtype.newbyteorder(">"))
+        elif a.dtype.names is not None:
+            out[name + "_be"] = a.astype(a.dtype.newbyteorder(">"))
+
+    add("bool", np.array([True, False, True]))
+    for t in ["i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8"]:
+        info = np.iinfo(t)
+        add(t, np.array([info.min, 0, 1, info.max], dtype=t))
+    add("i8_sum", np.array([-2**63, 0, 2**63 - 1, 5, 2**62], dtype="i8"))
+    for t in ["f2", "f4", "f8"]:
+        add(t, np.array([0.0, -0.0, 1.5, 0.1, 1e-5, np.nan, np.inf, -np.inf, 65504], dtype=t))
+    add("f16", np.array([0.0, 1.5, -2.25, 1e300, np.nan, np.inf], dtype=np.longdouble))
+    add("c8", np.array([1 + 2j, -0.5j, complex(np.nan, 1), 3], dtype="c8"))
+    add("c16", np.array([1 + 2j, 0.1 - 0.2j, complex(0, np.inf)], dtype="c16"))
+    add("c32", np.array([1 + 2j, -3.5 + 0.25j], dtype=np.clongdouble))
+    for unit in ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as", "10ms", "3D"]:
+        v = np.array([0, 1, -1, 1000, 123456789, -98765], dtype="i8").view("M8[%s]" % unit)
+        v[3] = np.datetime64("NaT")
+        add("M8_" + unit, v)
+    add("M8_dates", np.array(["2021-01-01T12:34:56.789", "1969-12-31T23:59:59.999", "NaT", "-0005-03-01", "12345-06-01"], dtype="M8[ms]"))
+    for unit in ["ns", "s", "D", "5m"]:
+        v = np.array([0, 1, -7, 10**12, 0], dtype="i8").view("m8[%s]" % unit)
+        v[4] = np.timedelta64("NaT")
+        add("m8_" + unit, v)
+    add("U", np.array(["ab", "cdefg", "h\u00e9llo\u2713", "\U0001F600", ""]))
+    add("S", np.array([b"ab", b"c\x00d", b"", b"\xff\xfe\x00"]))
+    add("V7", np.array([b"\x00" * 7, b"abc\x00\x01\x02\x03"], dtype="V7"))
+    rec = np.dtype([("name", "U8"), ("pos", "<f4", (2,)), ("id", "<i8")])
+    add("struct", np.array([("alice", (1.0, 2.0), 7), ("bob", (-1.5, 0.25), -2**63), ("", (0, 0), 0), ("carol", (3, 4), 2**62)], dtype=rec))
+    nested_dt = np.dtype([("a", [("x", ">i2"), ("y", "S3")]), ("b", "<f8", (2, 2)), ("t", "M8[D]")])
+    add("struct_nested", np.zeros(3, dtype=nested_dt))
+    out["struct_nested"]["a"]["x"] = [1, -2, 300]
+    out["struct_nested"]["a"]["y"] = [b"ab", b"", b"xyz"]
+    out["struct_nested"]["b"] = np.arange(12).reshape(3, 2, 2) / 4
+    out["struct_nested"]["t"] = np.array(["2020-02-29", "NaT", "1900-01-01"], dtype="M8[D]")
+    out["struct_nested_be"] = out["struct_nested"].astype(nested_dt.newbyteorder(">"))
+    aligned = np.dtype({"names": ["a", "b", "c"], "formats": ["u1", "<f8", "<i2"]}, align=True)
+    add("struct_aligned", np.array([(1, 2.5, -3), (255, -0.0, 32767)], dtype=aligned))
+    packed = np.dtype({"names": ["a", "b"], "formats": ["<i4", "<u2"], "offsets": [6, 0], "itemsize": 12})
+    add("struct_offsets", np.array([(1, 2), (-5, 65535)], dtype=packed))
+    add("i4_2d", np.arange(12, dtype="<i4").reshape(3, 4))
+    add("f8_fortran", np.asfortranarray(np.arange(6, dtype="f8").reshape(2, 3) * 1.5))
+    add("U_fortran", np.asfortranarray(np.array([["a", "bb", "ccc"], ["d", "ee", "fff"]])))
+    add("empty_struct", np.zeros((0, 2), dtype=rec))
+    add("scalar_c16", np.array(1 - 1j))
+    add("scalar_M8", np.array(np.datetime64("2022-03-04T05:06:07", "s")))
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    data = arrays()
+    expected = {}
+    for name, a in data.items():
+        expected[name] = {"descr": a.dtype.str, "repr": repr(a.dtype), "shape": list(a.shape), "values": nested(a, a.dtype)}
+    text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for proto in (2, 4, 5):
+        with open(os.path.join(OUT, "arrays_p%d.pkl" % proto), "wb") as f:
+            pickle.dump(data, f, protocol=proto)
+        with open(os.path.join(OUT, "arrays_p%d.expected.json" % proto), "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    print("numpy", np.__version__, "arrays", len(data), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

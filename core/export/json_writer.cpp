@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <ostream>
 #include <unordered_map>
 
@@ -863,6 +864,12 @@ private:
             put(",\"display\":");
             putString(display);
         }
+        if (const auto scalar = numpyScalar(id)) {
+            put(",\"dtype\":");
+            putString(scalarDTypeText(scalar->first));
+            put(",\"value\":");
+            putItem(scalar->first, 0, scalar->second);
+        }
         // Reverse order of: callable, args, kwargs, state, base, listitems, dictitems.
         pushText(TClose);
         pushObjectMembers(id, o);
@@ -1093,6 +1100,35 @@ private:
         PS_TRY(fullValues(*view));
         put('}');
         return {};
+    }
+
+    // numpy.core.multiarray.scalar(dtype, bytes): the dtype and the item's bytes.
+    std::optional<std::pair<numpy::NumpyDType, const std::byte*>> numpyScalar(ValueId id) const
+    {
+        const ObjectRecord& o = m_g.object(id);
+        if (!m_g.valid(o.callable) || m_g.kind(o.callable) != ValueKind::Global)
+            return std::nullopt;
+        const GlobalRecord& c = m_g.global(o.callable);
+        if (c.name != "scalar" || (c.module != "numpy.core.multiarray" && c.module != "numpy._core.multiarray"))
+            return std::nullopt;
+        if (!isTuple(m_g, o.args) || m_g.items(o.args).size() != 2)
+            return std::nullopt;
+        const ValueId data = m_g.items(o.args)[1];
+        if (!m_g.valid(data) || (m_g.kind(data) != ValueKind::Bytes && m_g.kind(data) != ValueKind::ByteArray))
+            return std::nullopt;
+        auto d = numpy::dtypeFromValue(m_g, m_g.items(o.args)[0]);
+        if (!d || d->node().kind == 'O' || m_g.bytes(data).size() != d->node().itemSize)
+            return std::nullopt;
+        return std::make_pair(std::move(*d), m_g.bytes(data).data());
+    }
+
+    // "float32", "int64", "complex256" for numbers; numpy's str ("<M8[D]", "<U5") otherwise.
+    static std::string scalarDTypeText(const numpy::NumpyDType& d)
+    {
+        const char kind = d.node().kind;
+        if (!d.structured() && (kind == 'b' || kind == 'i' || kind == 'u' || kind == 'f' || kind == 'c'))
+            return d.name();
+        return d.str();
     }
 
     // ---- exact integers, complex pairs, and numpy items of every dtype ------------------------
@@ -1786,6 +1822,13 @@ private:
             const ObjectRecord& o = m_g.object(id);
             open("\"$type\":");
             const std::string cls = className(m_g, id);
+            if (const auto scalar = numpyScalar(id)) { // {"$type":"numpy.float32","value":1.5}
+                putString(typeLabel(m_g, id));
+                put(",\"value\":");
+                putItem(scalar->first, 0, scalar->second);
+                put('}');
+                return {};
+            }
             putString(cls.empty() ? std::string("object") : cls);
             const std::string display = displayRepr(m_g, id);
             if (!display.empty()) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cfloat>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -833,6 +834,20 @@ double readFloat(const std::byte* p, std::uint64_t size, bool bigEndian)
     default:
         return std::numeric_limits<double>::quiet_NaN();
     }
+}
+
+long double readLongDouble(const std::byte* p, bool bigEndian)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && LDBL_MANT_DIG == 64
+    std::array<std::byte, sizeof(long double)> b {};
+    for (std::size_t k = 0; k < 10; ++k)
+        b[k] = bigEndian ? p[15 - k] : p[k];
+    long double v = 0;
+    std::memcpy(&v, b.data(), sizeof v);
+    return v;
+#else
+    return readFloat(p, 16, bigEndian);
+#endif
 }
 
 namespace {

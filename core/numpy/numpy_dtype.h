@@ -87,6 +87,9 @@ std::int64_t readInt(const std::byte* p, std::uint64_t size, bool bigEndian);
 std::uint64_t readUInt(const std::byte* p, std::uint64_t size, bool bigEndian);
 // Floats of 2, 4, 8 or 16 (x87 long double) bytes as float64.
 double readFloat(const std::byte* p, std::uint64_t size, bool bigEndian);
+// A 16-byte numpy longdouble (x87 80-bit extended) in full precision where the platform's long
+// double is that format, else rounded to double.
+long double readLongDouble(const std::byte* p, bool bigEndian);
 
 inline constexpr std::int64_t kNaT = INT64_MIN;
 // numpy.datetime_as_string of one datetime64 value of the node's unit ("2021-01", "NaT").

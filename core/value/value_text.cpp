@@ -1,5 +1,7 @@
 #include "core/value/value_text.h"
 
+#include "core/numpy/numpy_dtype.h"
+
 #include "core/pickle/disassembler.h"
 #include "core/pickle/text_decoding.h"
 
@@ -732,11 +734,73 @@ std::string float16Repr(std::uint16_t h)
     return pyFloatRepr(v);
 }
 
+// numpy's repr of a complex scalar: Python's layout, parts in the scalar's own precision.
+template <typename F> std::string numpyComplexRepr(F re, F im)
+{
+    auto part = [](F v, bool sign) {
+        std::string t = floatText(v, false);
+        if (sign && t[0] != '-')
+            t.insert(t.begin(), '+');
+        return t;
+    };
+    if (re == 0 && !std::signbit(re))
+        return part(im, false) + "j";
+    return "(" + part(re, false) + part(im, true) + "j)";
+}
+
+// Scalars whose repr the dtype model gives: complex, longdouble, datetime64, timedelta64,
+// str_, bytes_. Empty for the others (handled below) and for data that does not fit.
+std::string reprNumpyScalarKinds(const ValueGraph& g, ValueId dtype, ValueId dataId)
+{
+    const auto d = numpy::dtypeFromValue(g, dtype);
+    const auto data = binaryOf(g, dataId);
+    if (!d || !data || d->structured() || d->node().subBase != numpy::kNoNode || data->size() != d->node().itemSize)
+        return {};
+    const numpy::DTypeNode& n = d->node();
+    const auto* p = reinterpret_cast<const std::byte*>(data->data());
+    const bool big = n.byteOrder == '>';
+    const std::string unit = n.unit.empty() ? std::string() : (n.unitCount != 1 ? std::to_string(n.unitCount) : std::string()) + n.unit;
+    switch (n.kind) {
+    case 'f':
+        return n.itemSize == 16 ? floatText(numpy::readLongDouble(p, big), false) : std::string();
+    case 'c':
+        if (n.itemSize == 8)
+            return numpyComplexRepr(static_cast<float>(numpy::readFloat(p, 4, big)), static_cast<float>(numpy::readFloat(p + 4, 4, big)));
+        if (n.itemSize == 16)
+            return numpyComplexRepr(numpy::readFloat(p, 8, big), numpy::readFloat(p + 8, 8, big));
+        return numpyComplexRepr(numpy::readLongDouble(p, big), numpy::readLongDouble(p + 16, big));
+    case 'M': {
+        const std::int64_t v = numpy::readInt(p, 8, big);
+        std::string text = "numpy.datetime64('" + numpy::datetimeAsString(v, n) + "'";
+        if (v != numpy::kNaT && n.unitCount != 1)
+            text += ",'" + unit + "'";
+        return text + ")";
+    }
+    case 'm': {
+        const std::int64_t v = numpy::readInt(p, 8, big);
+        std::string text = "numpy.timedelta64(" + (v == numpy::kNaT ? std::string("'NaT'") : std::to_string(v));
+        if (!unit.empty())
+            text += ",'" + unit + "'";
+        return text + ")";
+    }
+    case 'U':
+        return pyStrRepr(numpy::ucs4ToUtf8(std::span<const std::byte>(p, data->size()), big));
+    case 'S':
+        return pyBytesRepr(numpy::stripNuls(*data));
+    case 'V':
+        return "void(" + pyBytesRepr(*data) + ")";
+    default:
+        return {};
+    }
+}
+
 std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
 {
     const auto* a = objectArgs(g, id);
     if (a == nullptr || a->size() != 2)
         return {};
+    if (std::string other = reprNumpyScalarKinds(g, (*a)[0], (*a)[1]); !other.empty())
+        return other;
     const auto t = numpyDtype(g, (*a)[0]);
     const auto data = binaryOf(g, (*a)[1]);
     if (!t || !data || static_cast<int>(data->size()) != t->size)
@@ -783,6 +847,16 @@ std::string numpyScalarType(const ValueGraph& g, ValueId id)
     const auto* a = objectArgs(g, id);
     if (a == nullptr || a->size() != 2)
         return {};
+    if (const auto d = numpy::dtypeFromValue(g, (*a)[0]); d && !d->structured()) {
+        switch (d->node().kind) {
+        case 'M': return "numpy.datetime64";
+        case 'm': return "numpy.timedelta64";
+        case 'U': return "numpy.str_";
+        case 'S': return "numpy.bytes_";
+        case 'V': return "numpy.void";
+        default: break;
+        }
+    }
     const auto t = numpyDtype(g, (*a)[0]);
     if (!t)
         return {};
@@ -1360,6 +1434,10 @@ std::string displayRepr(const ValueGraph& g, ValueId id)
         return reprArray(g, id);
     if (isNumpyScalarCall(cls))
         return reprNumpyScalar(g, id);
+    if (cls == "numpy.dtype") {
+        const auto d = numpy::dtypeFromValue(g, id);
+        return d ? d->repr() : std::string();
+    }
     if (cls == "builtins.range")
         return reprRangeSlice(g, id, true);
     if (cls == "builtins.slice")
@@ -1446,6 +1524,13 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         std::string dt = a.dtype == DType::Other && !a.dtypeText.empty()
             ? std::string(a.dtypeText)
             : std::string(dtypeName(a.dtype));
+        if (const auto d = numpy::dtypeFromValue(g, a.dtypeValue)) {
+            const char kind = d->node().kind;
+            if (d->structured()) // [('name', '<U8'), ('pos', '<f4', (2,)), ('id', '<i8')]
+                dt = d->repr().substr(6, d->repr().size() - 7);
+            else if (kind == 'f' || kind == 'c')
+                dt = d->name(); // float128, complex256
+        }
         return truncated("ndarray " + dt + " " + shapeText(a.shape, true), maxChars);
     }
     }

@@ -126,6 +126,67 @@ def arrays():
     return out
 
 
+def scalars():
+    """numpy scalars of every kind and numpy.dtype objects."""
+    out = {
+        "bool_": np.bool_(True),
+        "int8": np.int8(-5),
+        "int64_min": np.int64(-2**63),
+        "uint64_max": np.uint64(2**64 - 1),
+        "float16": np.float16(0.1),
+        "float32": np.float32(1.5),
+        "float32_tenth": np.float32(0.1),
+        "float64_nan": np.float64("nan"),
+        "float128": np.longdouble(1) / 10,
+        "float128_big": np.longdouble(1e20),
+        "float128_from_double": np.longdouble(0.1),
+        "complex64": np.complex64(0.1 + 0.2j),
+        "complex64_negzero": np.complex64(complex(-0.0, -1)),
+        "complex128": np.complex128(1e20 + 1j),
+        "complex256": np.clongdouble(1 + 2j),
+        "datetime64_D": np.datetime64("2021-01-01"),
+        "datetime64_ns_nat": np.datetime64("NaT", "ns"),
+        "datetime64_10ms": np.datetime64(5, "10ms"),
+        "datetime64_s": np.datetime64("2020-02-29T23:59:58", "s"),
+        "timedelta64_D": np.timedelta64(5, "D"),
+        "timedelta64_nat": np.timedelta64("NaT", "s"),
+        "timedelta64_generic": np.timedelta64(3),
+        "str_": np.str_("h\u00e9llo"),
+        "bytes_": np.bytes_(b"a\x00b"),
+        "bytes_be": np.array([b"xy"])[0],
+        "float32_be": np.array([2.5], dtype=">f4")[0],
+    }
+    dtypes = {
+        "dtype_f4": np.dtype("float32"),
+        "dtype_be": np.dtype(">i8"),
+        "dtype_bool": np.dtype("?"),
+        "dtype_U": np.dtype("<U7"),
+        "dtype_S": np.dtype("S3"),
+        "dtype_V": np.dtype("V7"),
+        "dtype_O": np.dtype("O"),
+        "dtype_M": np.dtype("<M8[10ms]"),
+        "dtype_m_be": np.dtype(">m8[ns]"),
+        "dtype_g": np.dtype(np.longdouble),
+        "dtype_G": np.dtype(np.clongdouble),
+        "dtype_struct": np.dtype([("name", "U8"), ("pos", "<f4", (2,)), ("id", "<i8")]),
+        "dtype_nested": np.dtype([("a", [("x", ">i2"), ("y", "S3")]), ("b", "<f8", (2, 2))]),
+        "dtype_aligned": np.dtype({"names": ["a", "b"], "formats": ["u1", "<f8"]}, align=True),
+        "dtype_offsets": np.dtype({"names": ["a", "b"], "formats": ["<i4", "<u2"], "offsets": [6, 0], "itemsize": 12}),
+        "dtype_subarray": np.dtype(("<f4", (2, 3))),
+    }
+    expected = {}
+    for name, x in scalars_items(out):
+        expected[name] = {"type": "numpy." + type(x).__name__, "repr": repr(x), "value": item(x, x.dtype)}
+    for name, d in dtypes.items():
+        expected[name] = {"type": "numpy.dtype", "repr": repr(d)}
+    out.update(dtypes)
+    return out, expected
+
+
+def scalars_items(d):
+    return list(d.items())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     data = arrays()
@@ -138,7 +199,14 @@ def main():
             pickle.dump(data, f, protocol=proto)
         with open(os.path.join(OUT, "arrays_p%d.expected.json" % proto), "w", encoding="utf-8") as f:
             f.write(text + "\n")
-    print("numpy", np.__version__, "arrays", len(data), file=sys.stderr)
+    values, expected = scalars()
+    text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for proto in (2, 4, 5):
+        with open(os.path.join(OUT, "scalars_p%d.pkl" % proto), "wb") as f:
+            pickle.dump(values, f, protocol=proto)
+        with open(os.path.join(OUT, "scalars_p%d.expected.json" % proto), "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    print("numpy", np.__version__, "arrays", len(data), "scalars and dtypes", len(values), file=sys.stderr)
 
 
 if __name__ == "__main__":

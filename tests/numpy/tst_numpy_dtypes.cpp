@@ -7,6 +7,7 @@
 #include "core/export/json_writer.h"
 #include "core/loader.h"
 #include "core/numpy/numpy_dtype.h"
+#include "core/value/value_text.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -38,6 +39,8 @@ QByteArray balanced(const QByteArray& text, qsizetype from)
             }
             continue;
         }
+        if (depth == 0 && (c == ',' || c == '}' || c == ']'))
+            return text.mid(from, i - from); // the end of a scalar
         if (c == '"')
             inString = true;
         else if (c == '[' || c == '{')
@@ -45,8 +48,6 @@ QByteArray balanced(const QByteArray& text, qsizetype from)
         else if (c == ']' || c == '}') {
             if (--depth == 0)
                 return text.mid(from, i + 1 - from);
-        } else if (depth == 0 && (c == ',')) {
-            return text.mid(from, i - from);
         }
     }
     return {};
@@ -77,6 +78,8 @@ private Q_SLOTS:
     void descrIsNumpysDtypeStr();
     void reprIsPythonsReprOfTheDtype();
     void descrTextParsesToTheSameDtype();
+    void scalarsShowNumpysReprTypeAndValue_data();
+    void scalarsShowNumpysReprTypeAndValue();
 };
 
 void TestNumpyDtypes::fullValuesEqualNumpysTolist_data()
@@ -189,6 +192,57 @@ void TestNumpyDtypes::descrTextParsesToTheSameDtype()
             "dtype([('a', [('x', '>i2'), ('y', 'S3')]), ('b', '<f8', (2, 2)), ('t', '<M8[D]')])"));
     QVERIFY(!numpy::dtypeFromDescr("[('a', '<i4')").has_value());
     QVERIFY(!numpy::dtypeFromDescr("'<q9'").has_value());
+}
+
+void TestNumpyDtypes::scalarsShowNumpysReprTypeAndValue_data()
+{
+    QTest::addColumn<int>("protocol");
+    QTest::newRow("scalars and dtypes pickled with protocol 2") << 2;
+    QTest::newRow("scalars and dtypes pickled with protocol 4") << 4;
+    QTest::newRow("scalars and dtypes pickled with protocol 5") << 5;
+}
+
+void TestNumpyDtypes::scalarsShowNumpysReprTypeAndValue()
+{
+    // display = repr(x), plain "$type" = numpy.<type(x).__name__>, plain "value" = the element
+    // rule of the arrays (the same text as the generator's).
+    QFETCH(int, protocol);
+    const QString base = kDir + QStringLiteral("scalars_p%1").arg(protocol);
+    QFile expectedFile(base + QStringLiteral(".expected.json"));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    const QByteArray expectedText = expectedFile.readAll();
+    const QJsonObject expected = QJsonDocument::fromJson(expectedText).object();
+    auto doc = loadFile((base + QStringLiteral(".pkl")).toStdString());
+    QVERIFY(doc.ok());
+    const ValueGraph& g = doc.value()->graph;
+    const auto& items = g.items(doc.value()->root);
+    QCOMPARE(qsizetype(items.size() / 2), expected.size());
+    JsonExportOptions options;
+    options.plain = true;
+    options.tensorData = TensorDataMode::None;
+    const QByteArray plain = QByteArray::fromStdString(toJson(doc.value(), options));
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+        const QString name = QString::fromUtf8(
+            g.text(items[i]).data(), static_cast<qsizetype>(g.text(items[i]).size()));
+        const QJsonObject want = expected.value(name).toObject();
+        const ValueId v = items[i + 1];
+        QCOMPARE(QString::fromStdString(displayRepr(g, v)),
+            want.value(QStringLiteral("repr")).toString());
+        QCOMPARE(
+            QString::fromStdString(typeLabel(g, v)), want.value(QStringLiteral("type")).toString());
+        if (!want.contains(QStringLiteral("value")))
+            continue;
+        // the member's "value" text in both files
+        auto valueText = [&](const QByteArray& json) {
+            const QByteArray key = "\"" + name.toUtf8() + "\":{";
+            const qsizetype at = json.indexOf(key);
+            const QByteArray member = at < 0 ? QByteArray() : balanced(json, at + key.size() - 1);
+            const qsizetype vat = member.indexOf("\"value\":");
+            return vat < 0 ? QByteArray() : balanced(member, vat + 8);
+        };
+        QVERIFY2(!valueText(expectedText).isEmpty(), qPrintable(name));
+        QCOMPARE(valueText(plain), valueText(expectedText));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestNumpyDtypes)

@@ -179,6 +179,7 @@ enum TextId : std::uint32_t {
     TDefaultFactory, // ,"default_factory":
     TTensorTail, // a tensor's "data" (id = tensor value)
     TArgsEmpty, // ,"args":[]
+    TOpenArray, // [
 };
 
 const std::string_view kTexts[] = {
@@ -203,6 +204,7 @@ const std::string_view kTexts[] = {
     ",\"default_factory\":",
     "",
     ",\"args\":[]",
+    "[",
 };
 
 struct Frame {
@@ -987,6 +989,53 @@ private:
         }
         if (d && d->structured())
             putFields(*d);
+        if (a.masked) {
+            put(",\"class\":\"numpy.ma.MaskedArray\",\"fill_value\":");
+            putFillValue(a.fillValue, d ? &*d : nullptr);
+        }
+    }
+
+    // A masked array's fill value: numpy pickles None or a 0-d array; the latter as its element.
+    void putFillValue(ValueId fill, const numpy::NumpyDType* dtype)
+    {
+        if (m_g.valid(fill) && m_g.kind(fill) == ValueKind::None && dtype != nullptr && !dtype->structured()) {
+            // None: numpy.ma's default_fill_value for the dtype, as MaskedArray.fill_value gives it
+            switch (dtype->node().kind) {
+            case 'b': put("true"); return;
+            case 'i':
+            case 'u': put("999999"); return;
+            case 'f': put("1e+20"); return;
+            case 'c': put("[1e+20,0.0]"); return;
+            case 'M':
+            case 'm': put("\"NaT\""); return;
+            case 'U': put("\"N/A\""); return;
+            case 'S': putBytesValue("N/A"); return;
+            default: break;
+            }
+        }
+        if (m_g.valid(fill) && m_g.kind(fill) == ValueKind::NdArray) {
+            const NdArrayRecord& f = m_g.ndarray(fill);
+            const auto d = numpy::dtypeFromValue(m_g, f.dtypeValue);
+            if (d && f.shape.empty() && m_g.valid(f.data)
+                && (m_g.kind(f.data) == ValueKind::Bytes || m_g.kind(f.data) == ValueKind::ByteArray)
+                && m_g.bytes(f.data).size() >= d->node().itemSize && d->node().kind != 'O') {
+                putItem(*d, 0, m_g.bytes(f.data).data());
+                return;
+            }
+        }
+        if (m_g.valid(fill) && m_g.kind(fill) == ValueKind::Int) {
+            putSigned(m_g.intValue(fill));
+            return;
+        }
+        if (m_g.valid(fill) && m_g.kind(fill) == ValueKind::Float) {
+            putDouble(m_g.floatValue(fill));
+            return;
+        }
+        if (m_g.valid(fill) && m_g.kind(fill) == ValueKind::Str) {
+            putString(m_g.text(fill));
+            return;
+        }
+        put("null");
     }
 
     // ,"fields":[{"name":"pos","dtype":"<f4","offset":32,"shape":[2]},...] in numpy's order;
@@ -1042,7 +1091,8 @@ private:
         if (m_options.tensorData == TensorDataMode::None)
             return {};
         if (m_g.kind(id) == ValueKind::NdArray) {
-            if (auto d = numpy::dtypeFromValue(m_g, m_g.ndarray(id).dtypeValue); d && needsItemPath(*d, m_options.tensorData))
+            if (auto d = numpy::dtypeFromValue(m_g, m_g.ndarray(id).dtypeValue);
+                d && (m_g.ndarray(id).masked || needsItemPath(*d, m_options.tensorData)))
                 return ndarrayItems(id, *d);
         }
         auto view = torch::TensorView::open(m_doc, id);
@@ -1527,6 +1577,29 @@ private:
             }
             return bytes.data() + pos;
         };
+        // numpy.ma: masked elements are null, as MaskedArray.tolist() gives them
+        std::span<const std::byte> maskBytes;
+        std::uint64_t maskUnit = 0;
+        if (a.masked && m_g.valid(a.mask) && (m_g.kind(a.mask) == ValueKind::Bytes || m_g.kind(a.mask) == ValueKind::ByteArray)) {
+            maskBytes = m_g.bytes(a.mask);
+            if (numel > 0 && itemSize > 0 && maskBytes.size() % numel == 0)
+                maskUnit = maskBytes.size() / numel;
+        }
+        auto isMasked = [&](std::uint64_t i) {
+            if (maskUnit == 0)
+                return false;
+            const auto phys = static_cast<std::uint64_t>(itemAt(i) - bytes.data()) / itemSize;
+            for (std::uint64_t k = 0; k < maskUnit; ++k)
+                if (maskBytes[phys * maskUnit + k] == std::byte { 0 })
+                    return false;
+            return true;
+        };
+        auto putMaybe = [&](std::uint64_t i) {
+            if (isMasked(i))
+                put("null");
+            else
+                putItem(d, 0, itemAt(i));
+        };
         const numpy::DTypeNode& root = d.node();
         const bool scalarKind = root.fields.empty() && root.subBase == numpy::kNoNode;
         if (m_options.tensorData == TensorDataMode::Summary) {
@@ -1536,13 +1609,15 @@ private:
                 const bool big = root.byteOrder == '>';
                 bool nat = false;
                 std::int64_t lo = 0, hi = 0;
+                std::uint64_t seen = 0;
                 for (std::uint64_t i = 0; i < numel; ++i) {
+                    if (isMasked(i))
+                        continue;
                     const std::int64_t v = numpy::readInt(itemAt(i), 8, big);
                     nat = nat || v == numpy::kNaT;
-                    if (i == 0 || v < lo)
-                        lo = v;
-                    if (i == 0 || v > hi)
-                        hi = v;
+                    lo = seen == 0 || v < lo ? v : lo;
+                    hi = seen == 0 || v > hi ? v : hi;
+                    ++seen;
                 }
                 auto putTime = [&](std::int64_t v) {
                     if (nat)
@@ -1553,12 +1628,12 @@ private:
                         putWide(v);
                 };
                 put("\"min\":");
-                if (numel == 0)
+                if (seen == 0)
                     put("null");
                 else
                     putTime(lo);
                 put(",\"max\":");
-                if (numel == 0)
+                if (seen == 0)
                     put("null");
                 else
                     putTime(hi);
@@ -1567,8 +1642,11 @@ private:
                 const bool big = root.byteOrder == '>';
                 const std::uint64_t part = root.kind == 'c' ? root.itemSize / 2 : root.itemSize;
                 double sre = 0, sim = 0, lo = 0, hi = 0;
-                std::uint64_t nan = 0, inf = 0, seen = 0;
+                std::uint64_t nan = 0, inf = 0, seen = 0, counted = 0;
                 for (std::uint64_t i = 0; i < numel; ++i) {
+                    if (isMasked(i))
+                        continue;
+                    ++counted;
                     const std::byte* p = itemAt(i);
                     const double re = numpy::readFloat(p, part, big);
                     const double im = root.kind == 'c' ? numpy::readFloat(p + part, part, big) : 0.0;
@@ -1583,12 +1661,12 @@ private:
                         ++seen;
                     }
                 }
-                const auto count = static_cast<double>(numel);
+                const auto count = static_cast<double>(counted);
                 if (root.kind == 'c') {
                     put("\"min\":null,\"max\":null,\"sum\":");
                     putPair(sre, sim);
                     put(",\"mean\":");
-                    if (numel == 0)
+                    if (counted == 0)
                         put("null");
                     else
                         putPair(sre / count, sim / count);
@@ -1604,7 +1682,7 @@ private:
                     put(",\"sum\":");
                     putDouble(sre);
                     put(",\"mean\":");
-                    if (numel == 0)
+                    if (counted == 0)
                         put("null");
                     else
                         putDouble(sre / count);
@@ -1614,18 +1692,55 @@ private:
                 put(",\"inf\":");
                 putUnsigned(inf);
                 put(',');
+            } else if (scalarKind && (root.kind == 'b' || root.kind == 'i' || root.kind == 'u')) {
+                // exact: 128-bit sum over the unmasked elements
+                const bool big = root.byteOrder == '>';
+                numpy::Int128 lo = 0, hi = 0, sum = 0;
+                std::uint64_t counted = 0;
+                for (std::uint64_t i = 0; i < numel; ++i) {
+                    if (isMasked(i))
+                        continue;
+                    const std::byte* p = itemAt(i);
+                    const numpy::Int128 v = root.kind == 'i' ? numpy::Int128(numpy::readInt(p, root.itemSize, big))
+                        : root.kind == 'u'                   ? numpy::Int128(numpy::readUInt(p, root.itemSize, big))
+                                                             : numpy::Int128(p[0] != std::byte { 0 } ? 1 : 0);
+                    lo = counted == 0 || v < lo ? v : lo;
+                    hi = counted == 0 || v > hi ? v : hi;
+                    sum += v;
+                    ++counted;
+                }
+                put("\"min\":");
+                if (counted == 0) {
+                    put("null,\"max\":null");
+                } else {
+                    putWide(lo);
+                    put(",\"max\":");
+                    putWide(hi);
+                }
+                put(",\"sum\":");
+                putWide(sum);
+                put(",\"mean\":");
+                if (counted == 0)
+                    put("null");
+                else
+                    putDouble(static_cast<double>(sum) / static_cast<double>(counted));
+                put(",\"nan\":0,\"inf\":0,");
             }
             put("\"first\":[");
             for (std::uint64_t i = 0; i < std::min<std::uint64_t>(numel, 16); ++i) {
                 if (i > 0)
                     put(',');
-                putItem(d, 0, itemAt(i));
+                putMaybe(i);
             }
             put("]}");
             return {};
         }
         put(",\"data\":{\"values\":");
-        PS_TRY(nestedElements(a.shape, [&](std::uint64_t i) { putItem(d, 0, itemAt(i)); }));
+        PS_TRY(nestedElements(a.shape, putMaybe));
+        if (maskUnit > 0) {
+            put(",\"mask\":");
+            PS_TRY(nestedElements(a.shape, [&](std::uint64_t i) { put(isMasked(i) ? "true" : "false"); }));
+        }
         put('}');
         return {};
     }
@@ -1886,6 +2001,8 @@ private:
             open("\"$type\":\"numpy.ndarray\"");
             ndarrayHeader(m_g.ndarray(id));
             pushText(TClose);
+            if (isObjectArray(m_g, id) && m_options.tensorData == TensorDataMode::Full && pushObjectValues(id))
+                return {};
             if (isObjectArray(m_g, id)) {
                 pushText(TCloseArray);
                 pushSeq(id, Source::NdItems, SeqMode::Values);
@@ -1898,6 +2015,54 @@ private:
         }
         put("null");
         return {};
+    }
+
+    // Plain --tensor-data full: an object array's items as "data":{"values":…} nested in its
+    // shape (row-major, as pickled), frames pushed in reverse. False when the items do not fill
+    // the shape (then the flat "items" are written).
+    bool pushObjectValues(ValueId id)
+    {
+        const NdArrayRecord& a = m_g.ndarray(id);
+        const auto& items = m_g.items(a.data);
+        std::uint64_t count = 1;
+        for (std::int64_t dim : a.shape)
+            if (dim <= 0 || __builtin_mul_overflow(count, static_cast<std::uint64_t>(dim), &count))
+                return false;
+        if (a.shape.empty() || count != items.size() || a.fortranOrder)
+            return false;
+        put(",\"data\":{\"values\":");
+        pushText(TClose);
+        const std::size_t rank = a.shape.size();
+        // reverse order: closing brackets, then items from last to first with the brackets and
+        // commas between them
+        for (std::size_t k = 0; k < rank; ++k)
+            pushText(TCloseArray);
+        std::vector<std::int64_t> index(rank, 0);
+        for (std::size_t k = 0; k < rank; ++k)
+            index[k] = a.shape[k] - 1;
+        for (std::uint64_t n = count; n-- > 0;) {
+            pushValue(items[static_cast<std::size_t>(n)]);
+            if (n == 0)
+                break;
+            // the opening brackets of the dimensions that start at n, a comma, the closing ones
+            std::size_t wrapped = 0;
+            for (std::size_t k = rank; k-- > 0;) {
+                if (index[k] > 0) {
+                    --index[k];
+                    break;
+                }
+                index[k] = a.shape[k] - 1;
+                ++wrapped;
+            }
+            for (std::size_t w = 0; w < wrapped; ++w)
+                pushText(TOpenArray);
+            pushText(TComma);
+            for (std::size_t w = 0; w < wrapped; ++w)
+                pushText(TCloseArray);
+        }
+        for (std::size_t k = 0; k < rank; ++k)
+            pushText(TOpenArray);
+        return true;
     }
 
     std::shared_ptr<const Document> m_doc;

@@ -72,9 +72,11 @@ bool fillArray(const ValueGraph& g, NdArrayRecord& rec, ValueId shape, ValueId d
 Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId callableId, ValueId args, ValueId kwargs,
     ObjectVia via, std::uint64_t offset)
 {
-    if (isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") {
+    const bool masked = (callable.module == "numpy.ma.core" && callable.name == "_mareconstruct");
+    if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") || masked) {
         // The array is empty until BUILD fills it.
         NdArrayRecord rec;
+        rec.masked = masked;
         ObjectRecord call;
         call.via = via;
         call.callable = callableId;
@@ -119,7 +121,20 @@ Result<bool> build(ValueGraph& g, ValueId target, ValueId state, std::uint64_t /
     const auto* st = seqOf(g, state);
     if (st == nullptr)
         return true;
-    // (version, shape, dtype, is_fortran, data) or the old 4-tuple without version
+    // (version, shape, dtype, is_fortran, data) or the old 4-tuple without version; a masked
+    // array: (version, shape, dtype, is_fortran, data, mask, fill_value)
+    if (rec.masked && st->size() == 7) {
+        NdArrayRecord filled = rec;
+        const auto fortran = core::torch::boolOf(g, (*st)[3]);
+        if (fillArray(g, filled, (*st)[1], (*st)[2], fortran.value_or(false), (*st)[4])) {
+            if (const auto info = dtypeInfo(g, (*st)[2]))
+                filled.dtypeText = g.intern(info->text);
+            filled.mask = (*st)[5];
+            filled.fillValue = (*st)[6];
+            rec = std::move(filled);
+        }
+        return true;
+    }
     std::size_t base = st->size() == 5 ? 1 : 0;
     if (st->size() != 4 && st->size() != 5)
         return true;

@@ -1531,7 +1531,7 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
             else if (kind == 'f' || kind == 'c')
                 dt = d->name(); // float128, complex256
         }
-        return truncated("ndarray " + dt + " " + shapeText(a.shape, true), maxChars);
+        return truncated((a.masked ? "MaskedArray " : "ndarray ") + dt + " " + shapeText(a.shape, true), maxChars);
     }
     }
     return "?";

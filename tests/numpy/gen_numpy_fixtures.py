@@ -60,7 +60,24 @@ def item(x, dt):
         return b64(bytes(x))
     if k == "V":
         return b64(np.asarray(x, dtype=dt).tobytes())
+    if k == "O":
+        return plain(x)
     raise ValueError(dt)
+
+
+def plain(x):
+    """The plain JSON form of the simple Python values used in object arrays."""
+    if isinstance(x, float):
+        return py_float(x)
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    if isinstance(x, dict):
+        return {k: plain(v) for k, v in x.items()}
+    if isinstance(x, bytes):
+        return b64(x)
+    if isinstance(x, int) and not isinstance(x, bool) and not -2**63 <= x < 2**63:
+        return str(x)  # plain JSON: ints past int64 as decimal strings
+    return x
 
 
 def nested(a, dt):
@@ -69,6 +86,18 @@ def nested(a, dt):
     if a.ndim == 0:
         return item(a[()], dt)
     return [nested(a[i], dt) for i in range(a.shape[0])]
+
+
+def masked_nested(a):
+    """MaskedArray.tolist(): masked elements are None."""
+    values = nested(np.asarray(a.data), a.dtype)
+    mask = np.ma.getmaskarray(a).tolist()
+
+    def merge(v, m):
+        if isinstance(m, list):
+            return [merge(x, y) for x, y in zip(v, m)]
+        return None if m else v
+    return merge(values, mask)
 
 
 def arrays():
@@ -122,6 +151,15 @@ def arrays():
     add("U_fortran", np.asfortranarray(np.array([["a", "bb", "ccc"], ["d", "ee", "fff"]])))
     add("empty_struct", np.zeros((0, 2), dtype=rec))
     add("scalar_c16", np.array(1 - 1j))
+    obj = np.empty((2, 3), dtype=object)
+    obj[0, 0], obj[0, 1], obj[0, 2] = "x", 1, None
+    obj[1, 0], obj[1, 1], obj[1, 2] = [1, 2], {"k": 1.5}, b"\x00"
+    out["object_2d"] = obj
+    out["object_1d"] = np.array(["a", None, 2**70], dtype=object)
+    out["masked_f8"] = np.ma.masked_array([1.5, 2, 3], mask=[0, 1, 0])
+    out["masked_i8_2d"] = np.ma.masked_array(np.arange(6).reshape(2, 3), mask=[[0, 1, 0], [1, 0, 0]], fill_value=-1)
+    out["masked_M8"] = np.ma.masked_array(np.array(["2020-01-01", "2021-06-30"], dtype="M8[D]"), mask=[1, 0])
+    out["masked_U_be"] = np.ma.masked_array(np.array(["ab", "c"], dtype=">U2"), mask=[0, 1])
     add("scalar_M8", np.array(np.datetime64("2022-03-04T05:06:07", "s")))
     return out
 
@@ -192,7 +230,8 @@ def main():
     data = arrays()
     expected = {}
     for name, a in data.items():
-        expected[name] = {"descr": a.dtype.str, "repr": repr(a.dtype), "shape": list(a.shape), "values": nested(a, a.dtype)}
+        values = masked_nested(a) if isinstance(a, np.ma.MaskedArray) else nested(a, a.dtype)
+        expected[name] = {"descr": a.dtype.str, "repr": repr(a.dtype), "shape": list(a.shape), "values": values}
     text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for proto in (2, 4, 5):
         with open(os.path.join(OUT, "arrays_p%d.pkl" % proto), "wb") as f:

@@ -501,6 +501,28 @@ std::optional<MachineFormat> nativeFormat(char typecode)
     }
 }
 
+// The typecode array._array_reconstructor gives (CPython, x86-64 Linux): the pickled one when
+// its native format is the machine format, else the last of b B h H i I l L q Q whose native
+// size and signedness match (format 8, signed 32-bit, is 'i' even when pickled as a 32-bit 'l';
+// 64-bit is 'q'), 'f'/'d' for floats, 'u' for text.
+char reconstructedTypecode(char typecode, const MachineFormat& f)
+{
+    if (const auto native = nativeFormat(typecode); native && !f.bigEndian && native->size == f.size
+        && native->isSigned == f.isSigned && native->isFloat == f.isFloat && native->isText == f.isText)
+        return typecode;
+    if (f.isText)
+        return 'u';
+    if (f.isFloat)
+        return f.size == 4 ? 'f' : 'd';
+    char found = typecode;
+    for (const char candidate : { 'b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q' }) {
+        const auto native = nativeFormat(candidate);
+        if (native && native->size == f.size && native->isSigned == f.isSigned)
+            found = candidate; // CPython's loop keeps the last match: 'q', not 'l'
+    }
+    return found;
+}
+
 constexpr std::size_t kMaxArrayReprItems = 10000;
 
 std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_view data)
@@ -587,7 +609,7 @@ std::string reprArray(const ValueGraph& g, ValueId id)
         const auto f = machineFormat(*code);
         if (!f)
             return {};
-        return arrayFromBytes((*tc)[0], *f, *data);
+        return arrayFromBytes(reconstructedTypecode((*tc)[0], *f), *f, *data);
     }
     // array.array(typecode[, list | str | bytes])
     if (a->empty() || a->size() > 2)

@@ -225,6 +225,27 @@ def scalars_items(d):
     return list(d.items())
 
 
+class MachineArray:
+    """Pickles as array._array_reconstructor(array.array, typecode, mformat, bytes) as another
+    platform would write it (a 32-bit 'l', a big-endian 'd', UTF-16 text)."""
+
+    def __init__(self, typecode, mformat, data):
+        self.args = (typecode, mformat, data)
+
+    def __reduce__(self):
+        import array
+        return (array._array_reconstructor, (array.array,) + self.args)
+
+
+def machine_arrays():
+    import struct
+    return [MachineArray("l", 8, struct.pack("<2i", 1, -2)),  # SIGNED_INT32_LE: CPython gives 'i'
+            MachineArray("L", 7, struct.pack(">2H", 1, 65535)),  # UNSIGNED_INT32_BE: 'I'
+            MachineArray("d", 17, struct.pack(">d", 0.5)),  # IEEE_754_DOUBLE_BE: 'd'
+            MachineArray("i", 12, struct.pack("<q", -2**40)),  # SIGNED_INT64_LE: 'q'
+            MachineArray("u", 18, "h\u20ac".encode("utf-16-le"))]  # UTF16_LE: 'u'
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     data = arrays()
@@ -238,6 +259,12 @@ def main():
             pickle.dump(data, f, protocol=proto)
         with open(os.path.join(OUT, "arrays_p%d.expected.json" % proto), "w", encoding="utf-8") as f:
             f.write(text + "\n")
+    machine = machine_arrays()
+    data_bytes = pickle.dumps(machine, protocol=4)
+    with open(os.path.join(OUT, "array_mformat.pkl"), "wb") as f:
+        f.write(data_bytes)
+    with open(os.path.join(OUT, "array_mformat.expected.json"), "w", encoding="utf-8") as f:
+        json.dump([repr(a) for a in pickle.loads(data_bytes)], f, ensure_ascii=False)
     values, expected = scalars()
     text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for proto in (2, 4, 5):

@@ -10,6 +10,7 @@
 #include "core/value/value_text.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
@@ -80,6 +81,7 @@ private Q_SLOTS:
     void descrTextParsesToTheSameDtype();
     void scalarsShowNumpysReprTypeAndValue_data();
     void scalarsShowNumpysReprTypeAndValue();
+    void arrayModuleTypecodeFollowsTheMachineFormat();
 };
 
 void TestNumpyDtypes::fullValuesEqualNumpysTolist_data()
@@ -243,6 +245,23 @@ void TestNumpyDtypes::scalarsShowNumpysReprTypeAndValue()
         QVERIFY2(!valueText(expectedText).isEmpty(), qPrintable(name));
         QCOMPARE(valueText(plain), valueText(expectedText));
     }
+}
+
+void TestNumpyDtypes::arrayModuleTypecodeFollowsTheMachineFormat()
+{
+    // array._array_reconstructor picks the typecode whose native size matches the machine format
+    // (format 8, signed 32-bit, pickled as 'l' by a 32-bit-long platform, is 'i' here).
+    QFile expectedFile(kDir + QStringLiteral("array_mformat.expected.json"));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    const QJsonArray expected = QJsonDocument::fromJson(expectedFile.readAll()).array();
+    auto doc = loadFile((kDir + QStringLiteral("array_mformat.pkl")).toStdString());
+    QVERIFY(doc.ok());
+    const ValueGraph& g = doc.value()->graph;
+    const auto& items = g.items(doc.value()->root);
+    QCOMPARE(qsizetype(items.size()), expected.size());
+    for (std::size_t i = 0; i < items.size(); ++i)
+        QCOMPARE(
+            QString::fromStdString(displayRepr(g, items[i])), expected[qsizetype(i)].toString());
 }
 
 QTEST_APPLESS_MAIN(TestNumpyDtypes)

@@ -1622,15 +1622,13 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
                 return field(g.defaultFactory(id), "default_factory", ".default_factory");
             --index;
         }
-        if (!isNull(g.extraState(id))) {
-            if (index == 0)
-                return field(g.extraState(id), "state", ".__state__");
-            --index;
-        }
+        // the items, then the BUILD state (an OrderedDict's _metadata after its weights)
         const auto& items = g.items(id);
-        if (index * 2 + 1 >= items.size())
-            return {};
-        return keyedChild(g, items, index, false);
+        if (index * 2 + 1 < items.size())
+            return keyedChild(g, items, index, false);
+        if (index == items.size() / 2 && !isNull(g.extraState(id)))
+            return field(g.extraState(id), "state", ".__state__");
+        return {};
     }
     case ValueKind::Object: {
         const ObjectRecord& o = g.object(id);
@@ -1650,6 +1648,13 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
                 return field(o.base, "base", ".__base__");
             --index;
         }
+        // list and dict items, then the BUILD state
+        if (index < o.listItems.size())
+            return indexChild(o.listItems[index], index);
+        index -= o.listItems.size();
+        if (index * 2 + 1 < o.dictItems.size())
+            return keyedChild(g, o.dictItems, index, false);
+        index -= o.dictItems.size() / 2;
         if (index < l.stateCount) {
             if (l.stateChild) // obj.__dict__['k'] is obj.k; other states are what __getstate__ gave
                 return field(o.state, "state",
@@ -1657,12 +1662,6 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
                         ? ".__dict__"
                         : ".__getstate__()");
         }
-        index -= l.stateCount;
-        if (index < o.listItems.size())
-            return indexChild(o.listItems[index], index);
-        index -= o.listItems.size();
-        if (index * 2 + 1 < o.dictItems.size())
-            return keyedChild(g, o.dictItems, index, false);
         return {};
     }
     case ValueKind::Persistent:

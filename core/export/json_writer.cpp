@@ -1,5 +1,6 @@
 #include "core/export/json_writer.h"
 
+#include "core/domain/pandas_decoder.h"
 #include "core/numpy/numpy_dtype.h"
 #include "core/torch/tensor_view.h"
 #include "core/value/value_text.h"
@@ -866,6 +867,10 @@ private:
             put(",\"display\":");
             putString(display);
         }
+        if (const auto table = domain::decodePandas(m_g, id)) {
+            put(",\"table\":");
+            putTable(*table);
+        }
         if (const auto scalar = numpyScalar(id)) {
             put(",\"dtype\":");
             putString(scalarDTypeText(scalar->first));
@@ -1150,6 +1155,305 @@ private:
         PS_TRY(fullValues(*view));
         put('}');
         return {};
+    }
+
+    // ---- pandas tables ------------------------------------------------------------------------
+
+    // Raw access to one ndarray's elements by coordinates (C or Fortran order).
+    struct ArrayAccess {
+        bool ok = false;
+        std::optional<numpy::NumpyDType> dtype;
+        std::span<const std::byte> bytes;
+        const std::vector<ValueId>* objects = nullptr;
+        std::vector<std::int64_t> shape;
+        std::vector<std::uint64_t> strides; // in elements
+        std::uint64_t numel = 0;
+    };
+
+    ArrayAccess arrayAccess(ValueId array) const
+    {
+        ArrayAccess acc;
+        if (!m_g.valid(array) || m_g.kind(array) != ValueKind::NdArray)
+            return acc;
+        const NdArrayRecord& a = m_g.ndarray(array);
+        acc.shape = a.shape;
+        acc.strides.assign(a.shape.size(), 0);
+        std::uint64_t step = 1;
+        for (std::size_t k = 0; k < a.shape.size(); ++k) {
+            const std::size_t axis = a.fortranOrder ? k : a.shape.size() - 1 - k;
+            acc.strides[axis] = step;
+            if (a.shape[axis] < 0 || __builtin_mul_overflow(step, static_cast<std::uint64_t>(std::max<std::int64_t>(a.shape[axis], 1)), &step))
+                return acc;
+        }
+        acc.numel = 1;
+        for (std::int64_t d : a.shape)
+            acc.numel *= static_cast<std::uint64_t>(d);
+        if (isObjectArray(m_g, array)) {
+            acc.objects = &m_g.items(a.data);
+            acc.ok = acc.objects->size() >= acc.numel;
+            return acc;
+        }
+        acc.dtype = numpy::dtypeFromValue(m_g, a.dtypeValue);
+        if (!acc.dtype || !m_g.valid(a.data) || (m_g.kind(a.data) != ValueKind::Bytes && m_g.kind(a.data) != ValueKind::ByteArray))
+            return acc;
+        acc.bytes = m_g.bytes(a.data);
+        std::uint64_t need = 0;
+        acc.ok = !__builtin_mul_overflow(acc.numel, acc.dtype->node().itemSize, &need) && need <= acc.bytes.size();
+        return acc;
+    }
+
+    // The element index of (row, i) (row < 0: a 1-D array); numel when out of range.
+    static std::uint64_t elementIndex(const ArrayAccess& acc, std::int64_t row, std::uint64_t i)
+    {
+        if (row >= 0) {
+            if (acc.shape.size() != 2 || row >= acc.shape[0] || i >= static_cast<std::uint64_t>(acc.shape[1]))
+                return acc.numel;
+            return static_cast<std::uint64_t>(row) * acc.strides[0] + i * acc.strides[1];
+        }
+        if (acc.shape.size() != 1 || i >= static_cast<std::uint64_t>(acc.shape[0]))
+            return acc.numel;
+        return i * acc.strides[0];
+    }
+
+    void putObjectCell(ValueId v)
+    {
+        if (!m_g.valid(v)) {
+            put("null");
+            return;
+        }
+        switch (m_g.kind(v)) {
+        case ValueKind::None: put("null"); return;
+        case ValueKind::Bool: put(m_g.boolValue(v) ? "true" : "false"); return;
+        case ValueKind::Int:
+        case ValueKind::BigInt: putInt(v); return;
+        case ValueKind::Float: putDouble(m_g.floatValue(v)); return;
+        case ValueKind::Str: putString(m_g.text(v)); return;
+        case ValueKind::Bytes: putBytesValue(m_g.text(v)); return;
+        case ValueKind::Global: // pandas.NA
+            if (m_g.global(v).name == "NA" || m_g.global(v).name == "NaT") {
+                put("null");
+                return;
+            }
+            break;
+        case ValueKind::Object: {
+            const std::string cls = className(m_g, v);
+            if (cls.find("nattype") != std::string::npos || cls.find("__nat_unpickle") != std::string::npos) {
+                put("null");
+                return;
+            }
+            if (const auto scalar = numpyScalar(v)) {
+                putItem(scalar->first, 0, scalar->second);
+                return;
+            }
+            const std::string display = displayRepr(m_g, v);
+            if (!display.empty()) {
+                putString(display);
+                return;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        putString(summary(m_g, v));
+    }
+
+    void putArrayCell(const ArrayAccess& acc, std::int64_t row, std::uint64_t i)
+    {
+        const std::uint64_t e = elementIndex(acc, row, i);
+        if (!acc.ok || e >= acc.numel) {
+            put("null");
+            return;
+        }
+        if (acc.objects != nullptr) {
+            putObjectCell((*acc.objects)[static_cast<std::size_t>(e)]);
+            return;
+        }
+        putItem(*acc.dtype, 0, acc.bytes.data() + e * acc.dtype->node().itemSize);
+    }
+
+    // One source prepared for cell access.
+    struct Column {
+        const domain::PandasSource* source = nullptr;
+        ArrayAccess values, mask, categories;
+    };
+
+    Column column(const domain::PandasSource& s) const
+    {
+        Column c;
+        c.source = &s;
+        c.values = arrayAccess(s.array);
+        if (s.kind == domain::PandasSource::Kind::Masked)
+            c.mask = arrayAccess(s.mask);
+        if (s.kind == domain::PandasSource::Kind::Categorical)
+            c.categories = arrayAccess(s.categories);
+        return c;
+    }
+
+    void putCell(const Column& c, std::uint64_t i)
+    {
+        const domain::PandasSource& s = *c.source;
+        switch (s.kind) {
+        case domain::PandasSource::Kind::Range:
+            putSigned(s.start + static_cast<std::int64_t>(i) * s.step);
+            return;
+        case domain::PandasSource::Kind::Array:
+            putArrayCell(c.values, s.row, i);
+            return;
+        case domain::PandasSource::Kind::Masked: {
+            const std::uint64_t e = elementIndex(c.mask, -1, i);
+            if (c.mask.ok && e < c.mask.numel && c.mask.objects == nullptr && c.mask.bytes[e] != std::byte { 0 }) {
+                put("null");
+                return;
+            }
+            putArrayCell(c.values, -1, i);
+            return;
+        }
+        case domain::PandasSource::Kind::Categorical: {
+            const std::uint64_t e = elementIndex(c.values, s.row, i);
+            if (!c.values.ok || e >= c.values.numel || c.values.objects != nullptr || c.values.dtype->node().kind != 'i') {
+                put("null");
+                return;
+            }
+            const numpy::DTypeNode& n = c.values.dtype->node();
+            const std::int64_t code = numpy::readInt(c.values.bytes.data() + e * n.itemSize, n.itemSize, n.byteOrder == '>');
+            if (code < 0) {
+                put("null"); // a missing value
+                return;
+            }
+            putArrayCell(c.categories, -1, static_cast<std::uint64_t>(code));
+            return;
+        }
+        }
+    }
+
+    void putCells(const Column& c, std::uint64_t count)
+    {
+        put('[');
+        for (std::uint64_t i = 0; i < count; ++i) {
+            if (i > 0)
+                put(',');
+            putCell(c, i);
+        }
+        put(']');
+    }
+
+    void putLabel(ValueId name)
+    {
+        if (m_g.valid(name))
+            putObjectCell(name);
+        else
+            put("null");
+    }
+
+    // INDEX: {"$type":"pandas.RangeIndex","start","stop","step"} or
+    // {"$type":"pandas.Index","dtype","name","values"} (MultiIndex: "levels", "codes", "names").
+    void putIndex(const domain::PandasIndex& index, std::uint64_t limit)
+    {
+        if (index.kind == domain::PandasIndex::Kind::Range) {
+            put("{\"$type\":\"pandas.RangeIndex\",\"start\":");
+            putSigned(index.start);
+            put(",\"stop\":");
+            putSigned(index.stop);
+            put(",\"step\":");
+            putSigned(index.step);
+            put(",\"name\":");
+            putLabel(index.name);
+            put('}');
+            return;
+        }
+        put("{\"$type\":\"pandas.");
+        put(index.cls);
+        put('"');
+        if (index.kind == domain::PandasIndex::Kind::Multi) {
+            put(",\"names\":[");
+            for (std::size_t k = 0; k < index.names.size(); ++k) {
+                if (k > 0)
+                    put(',');
+                putLabel(index.names[k]);
+            }
+            put("],\"levels\":[");
+            for (std::size_t k = 0; k < index.levels.size(); ++k) {
+                if (k > 0)
+                    put(',');
+                putCells(column(index.levels[k]), domain::sourceLength(m_g, index.levels[k]));
+            }
+            put("],\"codes\":[");
+            for (std::size_t k = 0; k < index.codes.size(); ++k) {
+                if (k > 0)
+                    put(',');
+                putCells(column(index.codes[k]), std::min(limit, domain::sourceLength(m_g, index.codes[k])));
+            }
+            put("]}");
+            return;
+        }
+        put(",\"dtype\":");
+        putString(index.values.dtype);
+        put(",\"name\":");
+        putLabel(index.name);
+        put(",\"values\":");
+        putCells(column(index.values), std::min(limit, domain::sourceLength(m_g, index.values)));
+        put('}');
+    }
+
+    void putTable(const domain::PandasTable& t)
+    {
+        put('{');
+        putTableMembers(t);
+        put('}');
+    }
+
+    // "$type", "shape" / "name", "columns", "dtypes" / "dtype", "index", "data" (full: every row;
+    // summary: the first 16; none: no data).
+    void putTableMembers(const domain::PandasTable& t)
+    {
+        const std::uint64_t limit = m_options.tensorData == TensorDataMode::Full ? t.rows : std::min<std::uint64_t>(t.rows, 16);
+        if (t.series) {
+            put("\"$type\":\"pandas.Series\",\"name\":");
+            putLabel(t.name);
+            put(",\"dtype\":");
+            putString(t.columns[0].dtype);
+            put(",\"index\":");
+            putIndex(t.index, limit);
+            if (m_options.tensorData != TensorDataMode::None) {
+                put(",\"data\":");
+                putCells(column(t.columns[0]), limit);
+            }
+            return;
+        }
+        put("\"$type\":\"pandas.DataFrame\",\"shape\":[");
+        putUnsigned(t.rows);
+        put(',');
+        putUnsigned(t.columns.size());
+        put("],\"columns\":");
+        if (t.columnIndex.kind == domain::PandasIndex::Kind::Values)
+            putCells(column(t.columnIndex.values), t.columns.size());
+        else if (t.columnIndex.kind == domain::PandasIndex::Kind::Range) {
+            domain::PandasSource range;
+            range.kind = domain::PandasSource::Kind::Range;
+            range.start = t.columnIndex.start;
+            range.step = t.columnIndex.step;
+            putCells(column(range), t.columns.size());
+        } else {
+            put("null");
+        }
+        put(",\"dtypes\":[");
+        for (std::size_t k = 0; k < t.columns.size(); ++k) {
+            if (k > 0)
+                put(',');
+            putString(t.columns[k].dtype);
+        }
+        put("],\"index\":");
+        putIndex(t.index, limit);
+        if (m_options.tensorData != TensorDataMode::None) {
+            put(",\"data\":[");
+            for (std::size_t k = 0; k < t.columns.size(); ++k) {
+                if (k > 0)
+                    put(',');
+                putCells(column(t.columns[k]), limit);
+            }
+            put(']');
+        }
     }
 
     // numpy.core.multiarray.scalar(dtype, bytes): the dtype and the item's bytes.
@@ -1935,6 +2239,12 @@ private:
             return {};
         case ValueKind::Object: {
             const ObjectRecord& o = m_g.object(id);
+            if (const auto table = domain::decodePandas(m_g, id)) { // {"$type":"pandas.DataFrame",...}
+                open("");
+                putTableMembers(*table);
+                put('}');
+                return {};
+            }
             open("\"$type\":");
             const std::string cls = className(m_g, id);
             if (const auto scalar = numpyScalar(id)) { // {"$type":"numpy.float32","value":1.5}

@@ -1,5 +1,6 @@
 #include "core/value/value_text.h"
 
+#include "core/domain/pandas_decoder.h"
 #include "core/numpy/numpy_dtype.h"
 
 #include "core/pickle/disassembler.h"
@@ -1518,6 +1519,10 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         if (!r.empty())
             return truncated(r, maxChars);
         const std::string cls = className(g, id);
+        if (cls == "pandas.core.frame.DataFrame" || cls == "pandas.core.series.Series") {
+            if (std::string label = domain::pandasLabel(g, id); !label.empty()) // "DataFrame 50 × 5"
+                return truncated(label, maxChars);
+        }
         return truncated((cls.empty() ? std::string("") : cls + " ") + "object", maxChars);
     }
     case ValueKind::Persistent:

@@ -269,6 +269,15 @@ bool managerParts(
     const auto* a = argsOf(g, mgr);
     if (a == nullptr || a->size() < 2)
         return false;
+    // pandas 2.x SingleBlockManager.__reduce__: (block, index), not ([blocks], [axes])
+    if (classOf(g, (*a)[0]) == "pandas._libs.internals._unpickle_block") {
+        const auto* ba = argsOf(g, (*a)[0]);
+        if (ba == nullptr || ba->size() < 2)
+            return false;
+        blocks.push_back({ (*ba)[0], (*ba)[1] });
+        axes = { (*a)[1] };
+        return true;
+    }
     const auto* bl = seqOf(g, (*a)[0]);
     const auto* ax = seqOf(g, (*a)[1]);
     if (bl == nullptr || ax == nullptr)

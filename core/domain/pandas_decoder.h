@@ -6,7 +6,8 @@
 //
 // Layouts read: pandas 1.x and 2.x DataFrame / Series objects whose state holds `_mgr`, a
 // BlockManager / SingleBlockManager built either by REDUCE with (blocks, axes) where each block
-// is `_unpickle_block(values, placement, ndim)` (pandas >= 1.3), or by BUILD with the
+// is `_unpickle_block(values, placement, ndim)` (pandas >= 1.3; 2.x writes the blocks as a tuple,
+// and a SingleBlockManager as (block, index)), or by BUILD with the
 // __getstate__ tuple whose last item is {"0.14.1": {"axes": [...], "blocks": [{"values",
 // "mgr_locs"}]}} (every pandas since 0.14.1). Block values: numpy arrays (2-D blocks, one row per
 // column), NDArrayBacked extension arrays (DatetimeArray with or without a time zone,

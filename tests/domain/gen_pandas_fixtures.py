@@ -105,6 +105,53 @@ def expected_of(obj):
             "data": [column(obj[c]) for c in obj.columns]}
 
 
+# ---- pandas 2.x layouts, hand-built (Debian ships pandas 1.5 only) --------------------------------
+# pandas 2.x (pandas/_libs/internals.pyx) pickles a Block as _unpickle_block(values,
+# mgr_locs.indexer, ndim) and a BlockManager by __reduce__: (type(self), (self.blocks, self.axes))
+# with self.blocks a *tuple*, or for a SingleBlockManager (one axis) (type(self), (self.blocks[0],
+# self.axes[0])): a bare block and a bare index. The frame / series objects keep their __dict__
+# state with "_mgr". These stand-ins write exactly that structure with pandas 1.5's globals.
+
+class Reduced:
+    def __init__(self, func, args, cls=None, state=None):
+        self.func, self.args, self.cls, self.state = func, args, cls, state
+
+    @property
+    def __class__(self):  # pickle's NEWOBJ check compares obj.__class__ with args[0]
+        return self.cls if self.cls is not None else Reduced
+
+    def __reduce_ex__(self, protocol):
+        if self.state is not None:
+            return (self.func, self.args, self.state)
+        return (self.func, self.args)
+
+
+def block(values, placement, ndim):
+    import pandas._libs.internals as libinternals
+    return Reduced(libinternals._unpickle_block, (values, placement, ndim))
+
+
+def v2_frame(df):
+    """df pickled the pandas 2.x way: BlockManager(tuple of blocks, [columns, index])."""
+    import copyreg
+    mgr = df._mgr
+    blocks = tuple(block(b.values, b.mgr_locs.indexer, 2) for b in mgr.blocks)
+    manager = Reduced(type(mgr), (blocks, list(mgr.axes)))
+    state = {"_mgr": manager, "_typ": "dataframe", "_metadata": [], "attrs": {},
+             "_flags": {"allows_duplicate_labels": True}}
+    return Reduced(copyreg.__newobj__, (pd.DataFrame,), cls=pd.DataFrame, state=state)
+
+
+def v2_series(s):
+    """s pickled the pandas 2.x way: SingleBlockManager(block, index)."""
+    import copyreg
+    mgr = s._mgr
+    manager = Reduced(type(mgr), (block(mgr.blocks[0].values, slice(0, len(s), 1), 1), mgr.axes[0]))
+    state = {"_mgr": manager, "_typ": "series", "_metadata": ["name"], "attrs": {},
+             "_flags": {"allows_duplicate_labels": True}, "name": s.name}
+    return Reduced(copyreg.__newobj__, (pd.Series,), cls=pd.Series, state=state)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     data = frames()
@@ -112,6 +159,15 @@ def main():
     for proto in (2, 4, 5):
         with open(os.path.join(OUT, "frames_p%d.pkl" % proto), "wb") as f:
             pickle.dump(data, f, protocol=proto)
+    # the same frames in pandas 2.x's layout; pandas 1.5 reads them back equal (checked here)
+    v2 = {name: v2_series(obj) if isinstance(obj, pd.Series) else v2_frame(obj) for name, obj in data.items()}
+    for proto in (2, 4, 5):
+        raw = pickle.dumps(v2, protocol=proto)
+        back = pickle.loads(raw)
+        for name, obj in data.items():
+            assert type(back[name]) is type(obj) and back[name].equals(obj), name
+        with open(os.path.join(OUT, "frames_v2_p%d.pkl" % proto), "wb") as f:
+            f.write(raw)
     with open(os.path.join(OUT, "frames.expected.json"), "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False, allow_nan=False)
     print("pandas", pd.__version__, len(data), "frames")

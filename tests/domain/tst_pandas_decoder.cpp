@@ -1,5 +1,7 @@
 // pandas DataFrames and Series as tables against pandas itself: for every frame of
-// tests/data/domain/frames_pN.pkl (pandas 1.5, protocols 2/4/5) the plain JSON export with
+// tests/data/domain/frames_pN.pkl (pandas 1.5, protocols 2/4/5) and frames_v2_pN.pkl (the same
+// frames hand-built in pandas 2.x's layout: blocks as a tuple, SingleBlockManager(block, index);
+// pandas 1.5 reads them back equal) the plain JSON export with
 // --tensor-data full equals what tests/domain/gen_pandas_fixtures.py computed from the frame
 // (frames.expected.json: shape, columns, str(dtypes), index, df[col].tolist() under the table
 // rules); summary keeps 16 rows, none no data; the typed form carries the same under "table";
@@ -61,6 +63,12 @@ void TestPandasDecoder::plainFullTablesEqualPandas_data()
     QTest::newRow("frames pickled with protocol 2") << QStringLiteral("frames_p2.pkl");
     QTest::newRow("frames pickled with protocol 4") << QStringLiteral("frames_p4.pkl");
     QTest::newRow("frames pickled with protocol 5") << QStringLiteral("frames_p5.pkl");
+    QTest::newRow("frames in pandas 2.x's layout, protocol 2")
+        << QStringLiteral("frames_v2_p2.pkl");
+    QTest::newRow("frames in pandas 2.x's layout, protocol 4")
+        << QStringLiteral("frames_v2_p4.pkl");
+    QTest::newRow("frames in pandas 2.x's layout, protocol 5")
+        << QStringLiteral("frames_v2_p5.pkl");
 }
 
 void TestPandasDecoder::plainFullTablesEqualPandas()

@@ -1,6 +1,7 @@
 #include "core/value/value_text.h"
 
 #include "core/domain/pandas_decoder.h"
+#include "core/domain/sklearn_decoder.h"
 #include "core/numpy/numpy_dtype.h"
 
 #include "core/pickle/disassembler.h"
@@ -1521,6 +1522,10 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         const std::string cls = className(g, id);
         if (cls == "pandas.core.frame.DataFrame" || cls == "pandas.core.series.Series") {
             if (std::string label = domain::pandasLabel(g, id); !label.empty()) // "DataFrame 50 × 5"
+                return truncated(label, maxChars);
+        }
+        if (cls.rfind("sklearn.", 0) == 0) {
+            if (std::string label = domain::estimatorLabel(g, id); !label.empty())
                 return truncated(label, maxChars);
         }
         return truncated((cls.empty() ? std::string("") : cls + " ") + "object", maxChars);

@@ -9,6 +9,7 @@
 #include "ui/resources_init.h"
 #include "ui/safety_pane.h"
 #include "ui/start_page.h"
+#include "ui/table_pane.h"
 #include "ui/tensor_preview.h"
 #include "ui/value_tree_model.h"
 #include "ui/value_tree_pane.h"
@@ -335,6 +336,7 @@ void MainWindow::createCentralWidget()
     m_info = new QTextBrowser(m_details);
     m_info->setOpenLinks(false);
     m_details->addTab(m_tensor, icon("tensor"), tr("Tensor"));
+    m_details->addTab(new TablePane(m_details), icon("tensor"), tr("Table")); // found by type below
     m_details->addTab(m_safety, icon("shield"), tr("Safety"));
     m_details->addTab(m_info, icon("info"), tr("File"));
     auto* model = new ModelPane(m_details);
@@ -517,6 +519,12 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
         if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
             m_details->setCurrentWidget(m_tensor);
         m_statusPath->setText(m_tree->currentAccessPath());
+    }
+    if (auto* table = m_details->findChild<TablePane*>(); table != nullptr && m_file.doc) {
+        table->setDocument(m_file); // a no-op for the same document
+        table->setSelection(selection);
+        if (selection.hasValue() && TablePane::isTableValue(m_file.doc->graph, selection.value))
+            m_details->setCurrentWidget(table);
     }
     Q_EMIT selectionChanged(selection);
 }

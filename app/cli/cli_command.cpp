@@ -1,5 +1,7 @@
 #include "app/cli/cli_command.h"
 
+#include "core/pickle/pickle_machine.h"
+
 #include <charconv>
 #include <cstdio>
 
@@ -58,9 +60,9 @@ bool loadOptionsFrom(const Args& args, core::LoadOptions& out)
             out.encoding = core::Py2Encoding::Bytes;
         else if (e == "utf-8" || e == "utf8" || e == "UTF-8")
             out.encoding = core::Py2Encoding::Utf8;
-        else {
+        else if (!core::setEncodingByName(out, e)) {
             std::fprintf(stderr,
-                "picklescope-cli: --encoding must be ASCII, latin1, bytes or utf-8, not '%s'\n",
+                "picklescope-cli: --encoding: unknown encoding '%s' (ASCII, latin1, bytes, or a codec name such as utf-8, cp1252, shift_jis)\n",
                 e.c_str());
             return false;
         }

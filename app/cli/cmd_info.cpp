@@ -143,8 +143,14 @@ int runInfo(const cli::Args& args)
     }
     if (!table.rows.empty()) {
         const bool stats = args.has("--stats");
-        std::printf("\ntensors:   %zu\n", table.rows.size());
-        auto dtypeOf = [](const core::torch::TensorRow& r) { return r.dtype + (r.parameter ? " (param)" : ""); };
+        std::printf("\ntensors:   %llu\n", static_cast<unsigned long long>(table.tensorCount));
+        if (table.arrayCount > 0)
+            std::printf("arrays:    %llu (numpy)\n", static_cast<unsigned long long>(table.arrayCount));
+        if (table.frameCount > 0)
+            std::printf("frames:    %llu (pandas DataFrame / Series)\n", static_cast<unsigned long long>(table.frameCount));
+        auto dtypeOf = [](const core::torch::TensorRow& r) {
+            return r.dtype + (r.parameter ? " (param)" : "") + (r.ndarray ? " (array)" : "");
+        };
         std::size_t wPath = 4, wType = 5, wShape = 5;
         for (const auto& r : table.rows) {
             wPath = std::max(wPath, r.path.size());
@@ -163,7 +169,7 @@ int runInfo(const cli::Args& args)
             std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath),
                 r.path.c_str(), static_cast<int>(wType), dtypeOf(r).c_str(),
                 static_cast<int>(wShape), shapeText(r.shape).c_str(),
-                withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(),
+                withThousands(r.elements).c_str(), r.bytesUnknown ? "?" : humanBytes(r.bytes).c_str(),
                 storageText(*doc, r).c_str());
             if (stats) {
                 auto view = core::torch::TensorView::open(doc, r.id);
@@ -182,11 +188,20 @@ int runInfo(const cli::Args& args)
         for (const auto& [dtype, totals] : table.perDtype)
             std::printf("  %-12s %16s elements  %10s\n", dtype.c_str(), withThousands(totals.first).c_str(),
                 humanBytes(totals.second).c_str());
-        std::printf("parameters: %s (%s; %s in distinct storages)\n", withThousands(table.totalElements).c_str(),
-            humanBytes(table.totalBytes).c_str(), humanBytes(table.storageBytes).c_str());
+        if (table.tensorCount > 0) // torch tensors only
+            std::printf("parameters: %s (%s; %s in distinct storages)\n", withThousands(table.tensorElements).c_str(),
+                humanBytes(table.tensorBytes).c_str(), humanBytes(table.storageBytes).c_str());
+        if (table.arrayCount > 0)
+            std::printf("array elements: %s (%s%s)\n", withThousands(table.arrayElements).c_str(),
+                humanBytes(table.arrayBytes).c_str(),
+                std::any_of(table.rows.begin(), table.rows.end(), [](const auto& r) { return r.bytesUnknown; })
+                    ? "; object arrays' bytes unknown"
+                    : "");
     } else {
         std::printf("tensors:   0\n");
     }
+    if (table.rows.empty() && table.frameCount > 0)
+        std::printf("frames:    %llu (pandas DataFrame / Series)\n", static_cast<unsigned long long>(table.frameCount));
     for (const core::Diagnostic& d : doc->diagnostics)
         std::printf("%s at byte %llu: %s\n", std::string(core::severityName(d.severity)).c_str(),
             static_cast<unsigned long long>(d.offset), d.message.c_str());

@@ -23,7 +23,8 @@ void printUsage(std::FILE* out)
     }
     std::fprintf(out,
         "\nload options (every command):\n"
-        "  --encoding ASCII|latin1|bytes   how Python 2 str payloads are decoded (default ASCII)\n"
+        "  --encoding NAME   how Python 2 str payloads are decoded: ASCII (default), latin1, bytes,\n"
+        "                    or any codec name Python knows (utf-8, cp1252, shift_jis, iso-8859-1...)\n"
         "  --no-fix-imports                keep Python 2 module names as written\n"
         "  --max-stack N, --max-memo N, --max-values N, --max-bytes N   load limits\n"
         "  --filter QUERY                  info, json, tree, diff: only what the query selects\n"

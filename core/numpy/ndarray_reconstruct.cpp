@@ -1,8 +1,10 @@
 #include "core/numpy/ndarray_reconstruct.h"
 
+#include "core/numpy/numpy_dtype.h"
 #include "core/torch/element_decode.h"
 #include "core/torch/value_access.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -23,119 +25,20 @@ bool isNumpyModule(std::string_view module, std::string_view leaf)
     return module == std::string("numpy.core.") + std::string(leaf) || module == std::string("numpy._core.") + std::string(leaf);
 }
 
-DType typeFromCode(char kind, std::uint32_t size)
-{
-    switch (kind) {
-    case 'b': return size == 1 ? DType::Bool : DType::Other;
-    case 'i':
-        switch (size) {
-        case 1: return DType::Int8;
-        case 2: return DType::Int16;
-        case 4: return DType::Int32;
-        case 8: return DType::Int64;
-        default: return DType::Other;
-        }
-    case 'u':
-        switch (size) {
-        case 1: return DType::UInt8;
-        case 2: return DType::UInt16;
-        case 4: return DType::UInt32;
-        case 8: return DType::UInt64;
-        default: return DType::Other;
-        }
-    case 'f':
-        switch (size) {
-        case 2: return DType::Float16;
-        case 4: return DType::Float32;
-        case 8: return DType::Float64;
-        case 16: return DType::LongDouble;
-        default: return DType::Other;
-        }
-    case 'c':
-        switch (size) {
-        case 8: return DType::Complex64;
-        case 16: return DType::Complex128;
-        default: return DType::Other;
-        }
-    case 'O': return DType::Object;
-    default: return DType::Other;
-    }
-}
-
-bool isDTypeObject(const ValueGraph& g, ValueId id)
-{
-    const GlobalRecord* c = objectCallable(g, id);
-    return c != nullptr && (c->module == "numpy" || c->module == "numpy.core.multiarray" || c->module == "numpy._core.multiarray")
-        && c->name == "dtype";
-}
-
 } // namespace
 
 std::optional<DTypeInfo> dtypeInfo(const ValueGraph& g, ValueId id)
 {
-    if (!isDTypeObject(g, id))
-        return std::nullopt;
-    const ObjectRecord& o = g.object(id);
-    const auto* args = seqOf(g, o.args);
-    if (args == nullptr || args->empty())
-        return std::nullopt;
-    const auto code = textOf(g, (*args)[0]);
-    if (!code || code->empty())
+    const auto d = dtypeFromValue(g, id);
+    if (!d)
         return std::nullopt;
     DTypeInfo info;
-    const char kind = (*code)[0];
-    std::uint32_t size = 0;
-    std::string_view digits = code->substr(1);
-    std::from_chars(digits.data(), digits.data() + digits.size(), size);
-    if (kind == 'M' || kind == 'm')
-        size = 8;
-    if (kind == 'O')
-        size = 8;
-    if (kind == 'b' && size == 0)
-        size = 1;
-    char order = '|';
-    std::string unit;
-    if (const auto* st = seqOf(g, o.state); st != nullptr) {
-        if (st->size() > 1) {
-            if (const auto bo = textOf(g, (*st)[1]); bo && bo->size() == 1)
-                order = (*bo)[0];
-        }
-        if (st->size() > 5) {
-            if (const auto elsize = intOf(g, (*st)[5]); elsize && *elsize > 0 && *elsize < (1 << 30))
-                size = static_cast<std::uint32_t>(*elsize);
-        }
-        // datetime64/timedelta64 metadata: (unit, num, den, events)
-        if ((kind == 'M' || kind == 'm') && st->size() > 8) {
-            const auto* meta = seqOf(g, (*st)[8]);
-            // numpy writes (metadata dict, (unit, num, den, events)); older ones the bare tuple
-            if (meta != nullptr && meta->size() == 2 && seqOf(g, (*meta)[1]) != nullptr)
-                meta = seqOf(g, (*meta)[1]);
-            if (meta != nullptr && !meta->empty()) {
-                if (const auto u = textOf(g, (*meta)[0]))
-                    unit = std::string(*u);
-                const auto num = meta->size() > 1 ? intOf(g, (*meta)[1]) : std::nullopt;
-                if (num && *num != 1)
-                    unit = std::to_string(*num) + unit;
-            }
-        }
-    }
-    if (order == '=')
-        order = '<';
-    info.itemSize = size;
-    info.type = typeFromCode(kind, size);
-    if (kind == 'V' || kind == 'S' || kind == 'U' || kind == 'M' || kind == 'm')
-        info.type = DType::Other;
-    if (info.itemSize <= 1 && kind != 'U')
-        order = '|';
-    info.byteOrder = order;
-    if (kind == 'O') {
-        info.text = "|O";
+    info.type = d->elementType();
+    info.byteOrder = d->node().byteOrder;
+    if (d->structured() || d->node().subBase != kNoNode)
         info.byteOrder = '|';
-    } else if (kind == 'M' || kind == 'm') {
-        info.text = std::string(1, order) + kind + "8" + (unit.empty() ? "" : "[" + unit + "]");
-    } else {
-        info.text = std::string(1, order) + kind + std::to_string(size);
-    }
+    info.itemSize = static_cast<std::uint32_t>(std::min<std::uint64_t>(d->node().itemSize, 0xFFFFFFFFu));
+    info.text = d->str();
     return info;
 }
 
@@ -169,9 +72,11 @@ bool fillArray(const ValueGraph& g, NdArrayRecord& rec, ValueId shape, ValueId d
 Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId callableId, ValueId args, ValueId kwargs,
     ObjectVia via, std::uint64_t offset)
 {
-    if (isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") {
+    const bool masked = (callable.module == "numpy.ma.core" && callable.name == "_mareconstruct");
+    if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") || masked) {
         // The array is empty until BUILD fills it.
         NdArrayRecord rec;
+        rec.masked = masked;
         ObjectRecord call;
         call.via = via;
         call.callable = callableId;
@@ -216,7 +121,20 @@ Result<bool> build(ValueGraph& g, ValueId target, ValueId state, std::uint64_t /
     const auto* st = seqOf(g, state);
     if (st == nullptr)
         return true;
-    // (version, shape, dtype, is_fortran, data) or the old 4-tuple without version
+    // (version, shape, dtype, is_fortran, data) or the old 4-tuple without version; a masked
+    // array: (version, shape, dtype, is_fortran, data, mask, fill_value)
+    if (rec.masked && st->size() == 7) {
+        NdArrayRecord filled = rec;
+        const auto fortran = core::torch::boolOf(g, (*st)[3]);
+        if (fillArray(g, filled, (*st)[1], (*st)[2], fortran.value_or(false), (*st)[4])) {
+            if (const auto info = dtypeInfo(g, (*st)[2]))
+                filled.dtypeText = g.intern(info->text);
+            filled.mask = (*st)[5];
+            filled.fillValue = (*st)[6];
+            rec = std::move(filled);
+        }
+        return true;
+    }
     std::size_t base = st->size() == 5 ? 1 : 0;
     if (st->size() != 4 && st->size() != 5)
         return true;

@@ -588,6 +588,14 @@ struct PickleMachine::Impl {
                 return fail(ErrorCode::BadArgument, "'utf-8' codec can't decode byte at position " + std::to_string(bad));
             return copy ? g.addStrCopy(bytes, offset, FlagPy2String) : g.addStrView(bytes, offset, FlagPy2String);
         }
+        case Py2Encoding::Codec: {
+            std::string out;
+            std::string problem;
+            if (!decodeWithCodec(bytes, m.m_options.codec, out, problem))
+                return fail(ErrorCode::BadArgument, problem);
+            PS_TRY(materialize(out.size()));
+            return g.addStrCopy(out, offset, FlagPy2String);
+        }
         }
         return kNullValue;
     }
@@ -1286,6 +1294,30 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
         m_stackAtError = std::move(impl.stack);
     }
     return result;
+}
+
+bool setEncodingByName(LoadOptions& options, std::string_view pythonName)
+{
+    if (pythonName == "bytes") {
+        options.encoding = Py2Encoding::Bytes;
+        return true;
+    }
+    const std::string n = normalizeCodecName(pythonName);
+    if (n == "ascii" || n == "us_ascii" || n == "646") {
+        options.encoding = Py2Encoding::Ascii;
+    } else if (n == "latin_1" || n == "latin1" || n == "iso8859_1" || n == "iso_8859_1" || n == "l1" || n == "latin"
+        || n == "8859" || n == "cp819") {
+        options.encoding = Py2Encoding::Latin1;
+    } else if (n == "utf_8" || n == "utf8" || n == "u8" || n == "utf") {
+        options.encoding = Py2Encoding::Utf8;
+    } else {
+        std::string codec = iconvCodecName(pythonName);
+        if (codec.empty())
+            return false;
+        options.encoding = Py2Encoding::Codec;
+        options.codec = std::move(codec);
+    }
+    return true;
 }
 
 } // namespace core

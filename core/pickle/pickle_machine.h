@@ -23,7 +23,8 @@ namespace core {
 
 // How Python 2 str payloads (STRING, BINSTRING, SHORT_BINSTRING) are decoded, as
 // pickle.load(encoding=...) does: ASCII (default), latin1, or kept as bytes.
-enum class Py2Encoding : std::uint8_t { Ascii, Latin1, Bytes, Utf8 };
+// Codec: any other codec Python knows, by LoadOptions::codec (through glibc's iconv).
+enum class Py2Encoding : std::uint8_t { Ascii, Latin1, Bytes, Utf8, Codec };
 
 struct LoadLimits {
     std::size_t maxStackDepth = std::size_t(1) << 26; // items on the stack + marks
@@ -36,7 +37,13 @@ struct LoadOptions {
     Py2Encoding encoding = Py2Encoding::Ascii;
     bool fixImports = true;
     LoadLimits limits;
+    std::string codec; // Py2Encoding::Codec: the iconv name (see iconvCodecName)
 };
+
+// pickle.load(encoding=NAME) for any codec name Python accepts ("ASCII", "latin-1", "bytes",
+// "utf-8", "cp1252", "shift_jis", "iso-8859-15", ...): sets encoding (and codec); false when
+// neither Python's aliases nor iconv know the name.
+bool setEncodingByName(LoadOptions& options, std::string_view pythonName);
 
 // Polled every few thousand opcodes by long-running loads.
 class LoadObserver {

@@ -2,7 +2,10 @@
 
 #include <QChar>
 
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <iconv.h>
 #include <cmath>
 #include <cstdint>
 
@@ -394,6 +397,157 @@ void appendPythonReprChar(std::string& out, char32_t c, char quote)
     } else {
         appendHexEscape(out, 'U', c, 8);
     }
+}
+
+} // namespace core
+
+// ---- any codec, through glibc's iconv ---------------------------------------------------------
+
+namespace core {
+
+namespace {
+
+// One open converter per thread and codec, reused (iconv_open is far slower than a short decode).
+struct IconvCache {
+    std::string name;
+    iconv_t cd = reinterpret_cast<iconv_t>(-1);
+    IconvCache() = default;
+    IconvCache(const IconvCache&) = delete;
+    IconvCache& operator=(const IconvCache&) = delete;
+    ~IconvCache()
+    {
+        if (cd != reinterpret_cast<iconv_t>(-1))
+            iconv_close(cd);
+    }
+    iconv_t get(const std::string& codec)
+    {
+        if (codec != name) {
+            if (cd != reinterpret_cast<iconv_t>(-1))
+                iconv_close(cd);
+            cd = iconv_open("UTF-8", codec.c_str());
+            name = codec;
+        }
+        if (cd != reinterpret_cast<iconv_t>(-1))
+            iconv(cd, nullptr, nullptr, nullptr, nullptr); // reset the shift state
+        return cd;
+    }
+};
+
+bool iconvKnows(const std::string& name)
+{
+    const iconv_t cd = iconv_open("UTF-8", name.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1))
+        return false;
+    iconv_close(cd);
+    return true;
+}
+
+} // namespace
+
+std::string normalizeCodecName(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        if (c == '-' || c == ' ' || c == '_') {
+            if (!out.empty() && out.back() != '_')
+                out.push_back('_');
+            continue;
+        }
+        out.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+    }
+    while (!out.empty() && out.back() == '_')
+        out.pop_back();
+    return out;
+}
+
+std::string iconvCodecName(std::string_view pythonName)
+{
+    const std::string n = normalizeCodecName(pythonName);
+    if (n.empty())
+        return {};
+    // Python's aliases (encodings/aliases.py) whose iconv name is spelled differently
+    static const std::pair<std::string_view, std::string_view> kAliases[] = {
+        { "latin_1", "ISO-8859-1" }, { "latin1", "ISO-8859-1" }, { "l1", "ISO-8859-1" }, { "iso8859_1", "ISO-8859-1" },
+        { "iso_8859_1", "ISO-8859-1" }, { "8859", "ISO-8859-1" }, { "cp819", "ISO-8859-1" }, { "latin", "ISO-8859-1" },
+        { "latin2", "ISO-8859-2" }, { "l2", "ISO-8859-2" }, { "latin3", "ISO-8859-3" }, { "latin4", "ISO-8859-4" },
+        { "cyrillic", "ISO-8859-5" }, { "arabic", "ISO-8859-6" }, { "greek", "ISO-8859-7" }, { "hebrew", "ISO-8859-8" },
+        { "latin5", "ISO-8859-9" }, { "latin6", "ISO-8859-10" }, { "latin7", "ISO-8859-13" }, { "latin8", "ISO-8859-14" },
+        { "latin9", "ISO-8859-15" }, { "l9", "ISO-8859-15" }, { "latin10", "ISO-8859-16" }, { "ascii", "ASCII" },
+        { "us_ascii", "ASCII" }, { "646", "ASCII" }, { "utf_8", "UTF-8" }, { "utf8", "UTF-8" }, { "u8", "UTF-8" },
+        { "utf", "UTF-8" }, { "utf_16", "UTF-16" }, { "utf16", "UTF-16" }, { "utf_16_le", "UTF-16LE" },
+        { "utf_16le", "UTF-16LE" }, { "utf_16_be", "UTF-16BE" }, { "utf_16be", "UTF-16BE" }, { "utf_32", "UTF-32" },
+        { "utf32", "UTF-32" }, { "utf_32_le", "UTF-32LE" }, { "utf_32le", "UTF-32LE" }, { "utf_32_be", "UTF-32BE" },
+        { "utf_32be", "UTF-32BE" }, { "utf_7", "UTF-7" }, { "utf7", "UTF-7" }, { "shift_jis", "SHIFT_JIS" },
+        { "sjis", "SHIFT_JIS" }, { "s_jis", "SHIFT_JIS" }, { "shiftjis", "SHIFT_JIS" }, { "csshiftjis", "SHIFT_JIS" },
+        { "shift_jis_2004", "SHIFT_JISX0213" }, { "shift_jisx0213", "SHIFT_JISX0213" }, { "cp932", "CP932" },
+        { "ms932", "CP932" }, { "mskanji", "CP932" }, { "ms_kanji", "CP932" }, { "euc_jp", "EUC-JP" },
+        { "eucjp", "EUC-JP" }, { "ujis", "EUC-JP" }, { "u_jis", "EUC-JP" }, { "euc_kr", "EUC-KR" }, { "euckr", "EUC-KR" },
+        { "gb2312", "GB2312" }, { "gbk", "GBK" }, { "cp936", "GBK" }, { "ms936", "GBK" }, { "gb18030", "GB18030" },
+        { "big5", "BIG5" }, { "big5_tw", "BIG5" }, { "big5hkscs", "BIG5-HKSCS" }, { "iso2022_jp", "ISO-2022-JP" },
+        { "iso_2022_jp", "ISO-2022-JP" }, { "koi8_r", "KOI8-R" }, { "koi8_u", "KOI8-U" }, { "mac_roman", "MACINTOSH" },
+        { "macroman", "MACINTOSH" }, { "mac_cyrillic", "MAC-CYRILLIC" }, { "maccyrillic", "MAC-CYRILLIC" },
+        { "cp1252", "CP1252" }, { "windows_1252", "CP1252" }, { "ibm437", "CP437" }, { "437", "CP437" },
+    };
+    std::string candidate;
+    for (const auto& [alias, iconvName] : kAliases)
+        if (n == alias) {
+            candidate = std::string(iconvName);
+            break;
+        }
+    if (candidate.empty()) {
+        // iso8859_N / iso_8859_N -> ISO-8859-N; windows_NNNN / cpNNNN -> CPNNNN; else the name
+        // itself with '-' for '_'
+        if (n.rfind("iso8859_", 0) == 0)
+            candidate = "ISO-8859-" + n.substr(8);
+        else if (n.rfind("iso_8859_", 0) == 0)
+            candidate = "ISO-8859-" + n.substr(9);
+        else if (n.rfind("windows_", 0) == 0)
+            candidate = "CP" + n.substr(8);
+        else {
+            for (char c : n)
+                candidate.push_back(c == '_' ? '-' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+        }
+    }
+    return iconvKnows(candidate) ? candidate : std::string();
+}
+
+bool decodeWithCodec(std::string_view bytes, const std::string& iconvName, std::string& out, std::string& problem)
+{
+    thread_local IconvCache cache;
+    const iconv_t cd = cache.get(iconvName);
+    if (cd == reinterpret_cast<iconv_t>(-1)) {
+        problem = "unknown encoding: " + iconvName;
+        return false;
+    }
+    out.clear();
+    std::string buffer(bytes.size() * 4 + 16, '\0');
+    char* in = const_cast<char*>(bytes.data()); // iconv's signature; the input is not written
+    std::size_t inLeft = bytes.size();
+    std::size_t done = 0;
+    for (;;) {
+        char* outPtr = buffer.data() + done;
+        std::size_t outLeft = buffer.size() - done;
+        const std::size_t r = inLeft == 0 ? iconv(cd, nullptr, nullptr, &outPtr, &outLeft)
+                                          : iconv(cd, &in, &inLeft, &outPtr, &outLeft);
+        done = static_cast<std::size_t>(outPtr - buffer.data());
+        if (r != static_cast<std::size_t>(-1)) {
+            if (inLeft == 0)
+                break;
+            continue;
+        }
+        if (errno == E2BIG) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        const std::size_t position = bytes.size() - inLeft;
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(bytes[position])));
+        problem = "'" + iconvName + "' codec can't decode byte " + hex + " in position " + std::to_string(position)
+            + (errno == EINVAL ? ": incomplete multibyte sequence" : ": illegal multibyte sequence");
+        return false;
+    }
+    out.assign(buffer.data(), done);
+    return true;
 }
 
 } // namespace core

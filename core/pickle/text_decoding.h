@@ -18,6 +18,16 @@ bool validateUtf8(std::string_view text, bool allowSurrogates, bool& surrogates,
 // Latin-1 bytes -> UTF-8.
 void decodeLatin1(std::string_view bytes, std::string& out);
 
+// Python's codec names (any case, '-', '_' or ' ': "iso-8859-1", "cp1252", "shift_jis",
+// "latin-1", "euc_jp", "utf_16_le") -> the glibc iconv name ("ISO-8859-1", "CP1252",
+// "SHIFT_JIS"); empty when iconv has no such codec.
+std::string iconvCodecName(std::string_view pythonName);
+// Python's normalised codec name: lower case, runs of '-' and ' ' as '_' ("Latin-1" -> "latin_1").
+std::string normalizeCodecName(std::string_view name);
+// bytes.decode(codec) through iconv (codec: an iconv name): UTF-8 out, or false with Python's
+// message ("'cp1252' codec can't decode byte 0x81 in position 3").
+bool decodeWithCodec(std::string_view bytes, const std::string& iconvName, std::string& out, std::string& problem);
+
 // _codecs.encode(text, encoding) for latin-1 family / utf-8 / ascii; false when the encoding is
 // not one of these or a character does not fit.
 bool encodeLatin1(std::string_view utf8, std::string_view encoding, std::string& out);

@@ -1,6 +1,7 @@
 #include "core/torch/tensor_table.h"
 
 #include "core/value/access_path.h"
+#include "core/value/value_text.h"
 
 #include <unordered_map>
 
@@ -32,6 +33,13 @@ std::string indexPath(const std::string& path, std::size_t index)
     std::string out = path;
     appendIndexSegment(out, index);
     return out;
+}
+
+// pandas DataFrame / Series objects (their class given to copyreg._reconstructor or NEWOBJ).
+bool isPandasFrame(const ValueGraph& g, ValueId id)
+{
+    const std::string cls = className(g, id);
+    return cls == "pandas.core.frame.DataFrame" || cls == "pandas.core.series.Series";
 }
 
 } // namespace
@@ -68,10 +76,14 @@ TensorTable tensorTable(const Document& doc)
             row.shape = t.shape;
             std::uint64_t n = 1;
             for (auto s : t.shape)
-                n = s > 0 && !__builtin_mul_overflow(n, static_cast<std::uint64_t>(s), &n) ? n : (s == 0 ? 0 : n);
+                n = s > 0 && !__builtin_mul_overflow(n, static_cast<std::uint64_t>(s), &n)
+                    ? n
+                    : (s == 0 ? 0 : n);
             row.elements = n;
             const std::uint32_t size = dtypeSize(t.dtype);
-            row.bytes = t.dtype == DType::QUInt4x2 ? (n + 1) / 2 : (t.dtype == DType::QUInt2x4 ? (n + 3) / 4 : n * size);
+            row.bytes = t.dtype == DType::QUInt4x2
+                ? (n + 1) / 2
+                : (t.dtype == DType::QUInt2x4 ? (n + 3) / 4 : n * size);
             row.parameter = t.cls == TensorClass::Parameter;
             if (g.valid(t.storage) && g.kind(t.storage) == ValueKind::Storage) {
                 row.storage = t.storage;
@@ -90,9 +102,12 @@ TensorTable tensorTable(const Document& doc)
             row.ndarray = true;
             std::uint64_t n = 1;
             for (auto s : a.shape)
-                n = s > 0 && !__builtin_mul_overflow(n, static_cast<std::uint64_t>(s), &n) ? n : (s == 0 ? 0 : n);
+                n = s > 0 && !__builtin_mul_overflow(n, static_cast<std::uint64_t>(s), &n)
+                    ? n
+                    : (s == 0 ? 0 : n);
             row.elements = n;
-            row.bytes = n * a.itemSize;
+            row.bytesUnknown = a.dtype == DType::Object;
+            row.bytes = row.bytesUnknown ? 0 : n * a.itemSize;
             table.rows.push_back(std::move(row));
             break;
         }
@@ -119,6 +134,10 @@ TensorTable tensorTable(const Document& doc)
         }
         case ValueKind::Object: {
             const ObjectRecord& o = g.object(id);
+            if (isPandasFrame(g, id)) {
+                ++table.frameCount; // a table, not tensors: its blocks are not listed
+                break;
+            }
             if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict) {
                 const auto& items = g.items(o.state);
                 for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
@@ -155,6 +174,15 @@ TensorTable tensorTable(const Document& doc)
         TensorRow& row = table.rows[i];
         table.totalElements += row.elements;
         table.totalBytes += row.bytes;
+        if (row.ndarray) {
+            ++table.arrayCount;
+            table.arrayElements += row.elements;
+            table.arrayBytes += row.bytes;
+        } else {
+            ++table.tensorCount;
+            table.tensorElements += row.elements;
+            table.tensorBytes += row.bytes;
+        }
         auto& [elements, bytes] = table.perDtype[row.dtype];
         elements += row.elements;
         bytes += row.bytes;

@@ -28,14 +28,20 @@ struct TensorRow {
     std::string sharedWith; // path of the first other row on the same storage, or ""
     bool parameter = false;
     bool ndarray = false;
+    bool bytesUnknown = false; // object arrays: their elements are Python objects
 };
 
 struct TensorTable {
     std::vector<TensorRow> rows;
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> perDtype; // dtype -> (elements, bytes)
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>
+        perDtype; // dtype -> (elements, bytes)
     std::uint64_t totalElements = 0; // the "parameter count" of a state dict
     std::uint64_t totalBytes = 0;
     std::uint64_t storageBytes = 0; // distinct storages' bytes (shared storages counted once)
+    // torch tensors, numpy arrays and pandas frames (DataFrame / Series, not walked into) apart
+    std::uint64_t tensorCount = 0, arrayCount = 0, frameCount = 0;
+    std::uint64_t tensorElements = 0, tensorBytes = 0; // torch tensors only: the parameter count
+    std::uint64_t arrayElements = 0, arrayBytes = 0; // numpy arrays (object arrays: no bytes)
 };
 
 TensorTable tensorTable(const Document& doc);

@@ -267,6 +267,34 @@ std::pair<double, double> TensorView::elementComplex(std::uint64_t index) const
     return { re, m_conjugate ? -im : im };
 }
 
+std::int64_t TensorView::elementInt64(std::uint64_t index) const
+{
+    if (index >= m_numel)
+        return 0;
+    const std::byte* p = m_bytes.data() + position(index) * m_elemSize;
+    std::int64_t v = 0;
+    switch (m_dtype) {
+    case DType::Int8: v = static_cast<std::int8_t>(std::to_integer<unsigned>(p[0])); break;
+    case DType::UInt8: v = std::to_integer<unsigned>(p[0]); break;
+    case DType::Int16: v = loadAs<std::int16_t>(p, m_swap); break;
+    case DType::UInt16: v = loadAs<std::uint16_t>(p, m_swap); break;
+    case DType::Int32: v = loadAs<std::int32_t>(p, m_swap); break;
+    case DType::UInt32: v = loadAs<std::uint32_t>(p, m_swap); break;
+    case DType::Int64: v = loadAs<std::int64_t>(p, m_swap); break;
+    case DType::UInt64: v = static_cast<std::int64_t>(loadAs<std::uint64_t>(p, m_swap)); break;
+    default: return static_cast<std::int64_t>(element(index));
+    }
+    // torch's neg bit (wrapping, as torch would)
+    return m_negative ? static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(v)) : v;
+}
+
+std::uint64_t TensorView::elementUInt64(std::uint64_t index) const
+{
+    if (m_dtype != DType::UInt64 || index >= m_numel)
+        return static_cast<std::uint64_t>(elementInt64(index));
+    return loadAs<std::uint64_t>(m_bytes.data() + position(index) * m_elemSize, m_swap);
+}
+
 Result<std::vector<double>> TensorView::slice2D(std::span<const std::int64_t> coords, std::size_t rowAxis, std::size_t colAxis,
     std::int64_t rowStart, std::int64_t rows, std::int64_t colStart, std::int64_t cols) const
 {

@@ -50,6 +50,10 @@ public:
     double elementAt(std::span<const std::int64_t> coords) const;
     // Reads `count` elements starting at logical index `first` into out (fast path for chunks).
     void read(std::uint64_t first, std::size_t count, double* out) const;
+    // Integer dtypes (int8..int64, uint8..uint64): the exact element at a row-major logical
+    // index; elementUInt64 for uint64 above INT64_MAX.
+    std::int64_t elementInt64(std::uint64_t index) const;
+    std::uint64_t elementUInt64(std::uint64_t index) const;
     // Complex dtypes: (real, imag) of an element; others: (element, 0).
     std::pair<double, double> elementComplex(std::uint64_t index) const;
     // A 2-D window for the preview pane: rows along `rowAxis`, columns along `colAxis` (may be

@@ -154,6 +154,11 @@ struct NdArrayRecord {
     ValueId dtypeValue = kNullValue; // the numpy.dtype object as pickled
     ValueId rebuild = kNullValue; // the original call (lossless)
     std::string_view dtypeText; // numpy's str: "<f4", "|O", "<M8[ns]", ...
+    // numpy.ma.MaskedArray (numpy.ma.core._mareconstruct + BUILD): the mask's raw bytes (one bool
+    // per element, or a structured bool record) and the fill value as pickled (None or a 0-d array).
+    bool masked = false;
+    ValueId mask = kNullValue;
+    ValueId fillValue = kNullValue;
 };
 
 class ValueGraph {

@@ -1,5 +1,9 @@
 #include "core/value/value_text.h"
 
+#include "core/domain/pandas_decoder.h"
+#include "core/domain/sklearn_decoder.h"
+#include "core/numpy/numpy_dtype.h"
+
 #include "core/pickle/disassembler.h"
 #include "core/pickle/text_decoding.h"
 
@@ -499,6 +503,28 @@ std::optional<MachineFormat> nativeFormat(char typecode)
     }
 }
 
+// The typecode array._array_reconstructor gives (CPython, x86-64 Linux): the pickled one when
+// its native format is the machine format, else the last of b B h H i I l L q Q whose native
+// size and signedness match (format 8, signed 32-bit, is 'i' even when pickled as a 32-bit 'l';
+// 64-bit is 'q'), 'f'/'d' for floats, 'u' for text.
+char reconstructedTypecode(char typecode, const MachineFormat& f)
+{
+    if (const auto native = nativeFormat(typecode); native && !f.bigEndian && native->size == f.size
+        && native->isSigned == f.isSigned && native->isFloat == f.isFloat && native->isText == f.isText)
+        return typecode;
+    if (f.isText)
+        return 'u';
+    if (f.isFloat)
+        return f.size == 4 ? 'f' : 'd';
+    char found = typecode;
+    for (const char candidate : { 'b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q' }) {
+        const auto native = nativeFormat(candidate);
+        if (native && native->size == f.size && native->isSigned == f.isSigned)
+            found = candidate; // CPython's loop keeps the last match: 'q', not 'l'
+    }
+    return found;
+}
+
 constexpr std::size_t kMaxArrayReprItems = 10000;
 
 std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_view data)
@@ -585,7 +611,7 @@ std::string reprArray(const ValueGraph& g, ValueId id)
         const auto f = machineFormat(*code);
         if (!f)
             return {};
-        return arrayFromBytes((*tc)[0], *f, *data);
+        return arrayFromBytes(reconstructedTypecode((*tc)[0], *f), *f, *data);
     }
     // array.array(typecode[, list | str | bytes])
     if (a->empty() || a->size() > 2)
@@ -732,11 +758,73 @@ std::string float16Repr(std::uint16_t h)
     return pyFloatRepr(v);
 }
 
+// numpy's repr of a complex scalar: Python's layout, parts in the scalar's own precision.
+template <typename F> std::string numpyComplexRepr(F re, F im)
+{
+    auto part = [](F v, bool sign) {
+        std::string t = floatText(v, false);
+        if (sign && t[0] != '-')
+            t.insert(t.begin(), '+');
+        return t;
+    };
+    if (re == 0 && !std::signbit(re))
+        return part(im, false) + "j";
+    return "(" + part(re, false) + part(im, true) + "j)";
+}
+
+// Scalars whose repr the dtype model gives: complex, longdouble, datetime64, timedelta64,
+// str_, bytes_. Empty for the others (handled below) and for data that does not fit.
+std::string reprNumpyScalarKinds(const ValueGraph& g, ValueId dtype, ValueId dataId)
+{
+    const auto d = numpy::dtypeFromValue(g, dtype);
+    const auto data = binaryOf(g, dataId);
+    if (!d || !data || d->structured() || d->node().subBase != numpy::kNoNode || data->size() != d->node().itemSize)
+        return {};
+    const numpy::DTypeNode& n = d->node();
+    const auto* p = reinterpret_cast<const std::byte*>(data->data());
+    const bool big = n.byteOrder == '>';
+    const std::string unit = n.unit.empty() ? std::string() : (n.unitCount != 1 ? std::to_string(n.unitCount) : std::string()) + n.unit;
+    switch (n.kind) {
+    case 'f':
+        return n.itemSize == 16 ? floatText(numpy::readLongDouble(p, big), false) : std::string();
+    case 'c':
+        if (n.itemSize == 8)
+            return numpyComplexRepr(static_cast<float>(numpy::readFloat(p, 4, big)), static_cast<float>(numpy::readFloat(p + 4, 4, big)));
+        if (n.itemSize == 16)
+            return numpyComplexRepr(numpy::readFloat(p, 8, big), numpy::readFloat(p + 8, 8, big));
+        return numpyComplexRepr(numpy::readLongDouble(p, big), numpy::readLongDouble(p + 16, big));
+    case 'M': {
+        const std::int64_t v = numpy::readInt(p, 8, big);
+        std::string text = "numpy.datetime64('" + numpy::datetimeAsString(v, n) + "'";
+        if (v != numpy::kNaT && n.unitCount != 1)
+            text += ",'" + unit + "'";
+        return text + ")";
+    }
+    case 'm': {
+        const std::int64_t v = numpy::readInt(p, 8, big);
+        std::string text = "numpy.timedelta64(" + (v == numpy::kNaT ? std::string("'NaT'") : std::to_string(v));
+        if (!unit.empty())
+            text += ",'" + unit + "'";
+        return text + ")";
+    }
+    case 'U':
+        return pyStrRepr(numpy::ucs4ToUtf8(std::span<const std::byte>(p, data->size()), big));
+    case 'S':
+        return pyBytesRepr(numpy::stripNuls(*data));
+    case 'V':
+        return "void(" + pyBytesRepr(*data) + ")";
+    default:
+        return {};
+    }
+}
+
 std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
 {
     const auto* a = objectArgs(g, id);
     if (a == nullptr || a->size() != 2)
         return {};
+    if (std::string other = reprNumpyScalarKinds(g, (*a)[0], (*a)[1]); !other.empty())
+        return other;
     const auto t = numpyDtype(g, (*a)[0]);
     const auto data = binaryOf(g, (*a)[1]);
     if (!t || !data || static_cast<int>(data->size()) != t->size)
@@ -783,6 +871,16 @@ std::string numpyScalarType(const ValueGraph& g, ValueId id)
     const auto* a = objectArgs(g, id);
     if (a == nullptr || a->size() != 2)
         return {};
+    if (const auto d = numpy::dtypeFromValue(g, (*a)[0]); d && !d->structured()) {
+        switch (d->node().kind) {
+        case 'M': return "numpy.datetime64";
+        case 'm': return "numpy.timedelta64";
+        case 'U': return "numpy.str_";
+        case 'S': return "numpy.bytes_";
+        case 'V': return "numpy.void";
+        default: break;
+        }
+    }
     const auto t = numpyDtype(g, (*a)[0]);
     if (!t)
         return {};
@@ -1360,6 +1458,10 @@ std::string displayRepr(const ValueGraph& g, ValueId id)
         return reprArray(g, id);
     if (isNumpyScalarCall(cls))
         return reprNumpyScalar(g, id);
+    if (cls == "numpy.dtype") {
+        const auto d = numpy::dtypeFromValue(g, id);
+        return d ? d->repr() : std::string();
+    }
     if (cls == "builtins.range")
         return reprRangeSlice(g, id, true);
     if (cls == "builtins.slice")
@@ -1418,6 +1520,14 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         if (!r.empty())
             return truncated(r, maxChars);
         const std::string cls = className(g, id);
+        if (cls == "pandas.core.frame.DataFrame" || cls == "pandas.core.series.Series") {
+            if (std::string label = domain::pandasLabel(g, id); !label.empty()) // "DataFrame 50 × 5"
+                return truncated(label, maxChars);
+        }
+        if (cls.rfind("sklearn.", 0) == 0) {
+            if (std::string label = domain::estimatorLabel(g, id); !label.empty())
+                return truncated(label, maxChars);
+        }
         return truncated((cls.empty() ? std::string("") : cls + " ") + "object", maxChars);
     }
     case ValueKind::Persistent:
@@ -1450,7 +1560,14 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         std::string dt = a.dtype == DType::Other && !a.dtypeText.empty()
             ? std::string(a.dtypeText)
             : std::string(dtypeName(a.dtype));
-        return truncated("ndarray " + dt + " " + shapeText(a.shape, true), maxChars);
+        if (const auto d = numpy::dtypeFromValue(g, a.dtypeValue)) {
+            const char kind = d->node().kind;
+            if (d->structured()) // [('name', '<U8'), ('pos', '<f4', (2,)), ('id', '<i8')]
+                dt = d->repr().substr(6, d->repr().size() - 7);
+            else if (kind == 'f' || kind == 'c')
+                dt = d->name(); // float128, complex256
+        }
+        return truncated((a.masked ? "MaskedArray " : "ndarray ") + dt + " " + shapeText(a.shape, true), maxChars);
     }
     }
     return "?";
@@ -1519,15 +1636,13 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
                 return field(g.defaultFactory(id), "default_factory", ".default_factory");
             --index;
         }
-        if (!isNull(g.extraState(id))) {
-            if (index == 0)
-                return field(g.extraState(id), "state", ".__state__");
-            --index;
-        }
+        // the items, then the BUILD state (an OrderedDict's _metadata after its weights)
         const auto& items = g.items(id);
-        if (index * 2 + 1 >= items.size())
-            return {};
-        return keyedChild(g, items, index, false);
+        if (index * 2 + 1 < items.size())
+            return keyedChild(g, items, index, false);
+        if (index == items.size() / 2 && !isNull(g.extraState(id)))
+            return field(g.extraState(id), "state", ".__state__");
+        return {};
     }
     case ValueKind::Object: {
         const ObjectRecord& o = g.object(id);
@@ -1547,6 +1662,13 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
                 return field(o.base, "base", ".__base__");
             --index;
         }
+        // list and dict items, then the BUILD state
+        if (index < o.listItems.size())
+            return indexChild(o.listItems[index], index);
+        index -= o.listItems.size();
+        if (index * 2 + 1 < o.dictItems.size())
+            return keyedChild(g, o.dictItems, index, false);
+        index -= o.dictItems.size() / 2;
         if (index < l.stateCount) {
             if (l.stateChild) // obj.__dict__['k'] is obj.k; other states are what __getstate__ gave
                 return field(o.state, "state",
@@ -1554,12 +1676,6 @@ DisplayChild displayChild(const ValueGraph& g, ValueId id, std::size_t index)
                         ? ".__dict__"
                         : ".__getstate__()");
         }
-        index -= l.stateCount;
-        if (index < o.listItems.size())
-            return indexChild(o.listItems[index], index);
-        index -= o.listItems.size();
-        if (index * 2 + 1 < o.dictItems.size())
-            return keyedChild(g, o.dictItems, index, false);
         return {};
     }
     case ValueKind::Persistent:

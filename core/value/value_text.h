@@ -46,10 +46,11 @@ struct DisplayChild {
 };
 
 // Children as a tree shows them, made on demand (cheap for huge containers).
-// Dicts: default_factory / state (when present) first, then one child per key (the value,
-// labelled by the key's repr). Objects: args (when not empty), kwargs, base (when present),
-// "state" (the BUILD argument; path ".__dict__" for a dict, ".__getstate__()" otherwise), then
-// list items ([i]) and dict items ([key]).
+// Dicts: default_factory (when present) first, then one child per key (the value, labelled by
+// the key's repr), then the BUILD state (an OrderedDict's _metadata). Objects: args (when not
+// empty), kwargs, base (when present), list items ([i]) and dict items ([key]), then "state"
+// (the BUILD argument; path ".__dict__" for a dict, ".__getstate__()" otherwise). Containers list
+// their items before their BUILD state.
 std::size_t displayChildCount(const ValueGraph& graph, ValueId id);
 DisplayChild displayChild(const ValueGraph& graph, ValueId id, std::size_t index);
 // The child value alone (no label text): for walkers.

@@ -319,6 +319,9 @@ class Exporter:
         disp = display_of(obj)
         if disp is not None:
             d["display"] = disp
+        if is_numpy_scalar(obj):
+            d["dtype"] = obj.dtype.name
+            d["value"] = numpy_scalar_value(obj, False)
         d["callable"] = self.value(func)
         d["args"] = [self.value(a) for a in args]
         if state is not None:
@@ -358,6 +361,8 @@ class Exporter:
 
     def plain_object(self, obj):
         via, func, args, state, listitems, dictitems, base = self.reduce_parts(obj)
+        if is_numpy_scalar(obj):
+            return {"$type": "numpy." + type(obj).__name__, "value": numpy_scalar_value(obj, True)}
         g = global_value(args[0] if func is array._array_reconstructor else func)
         d = {"$type": g["module"] + "." + g["name"]}
         disp = display_of(obj)
@@ -389,9 +394,25 @@ def is_numpy_scalar(obj):
 def display_of(obj):
     if isinstance(obj, DISPLAY_TYPES):
         return repr(obj)
-    if is_numpy_scalar(obj) and obj.dtype.kind in "biuf":
+    if is_numpy_scalar(obj) and obj.dtype.kind != "O":
         return repr(obj)  # numpy scalars (numpy 1.24: "0.1", "7", "True")
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(obj, numpy.dtype):
+        return repr(obj)  # dtype('float32')
     return None
+
+
+def numpy_scalar_value(obj, plain):
+    """A numpy scalar's "value": the element form of the numpy arrays (ints exact)."""
+    k = obj.dtype.kind
+    if k == "b":
+        return bool(obj)
+    if k in "iu":
+        v = int(obj)
+        return v if plain or abs(v) < 2**53 else str(v)
+    if k == "f":
+        return json_float(float(obj))
+    raise ValueError(obj)
 
 
 def json_float(x):

@@ -1,5 +1,6 @@
 #include "core/loader.h"
 
+#include "core/formats/detect_format.h"
 #include "core/torch/torch_reader.h"
 
 #include <new>
@@ -39,7 +40,8 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
                 }
             } else {
                 doc.diagnostics.push_back({ Severity::Warning, pos,
-                    "bytes after the first pickle do not form another pickle (" + result.error().toString() + ")" });
+                    "bytes after the first pickle do not form another pickle ("
+                        + result.error().toString() + ")" });
                 doc.pickles.pop_back();
             }
             break;
@@ -51,7 +53,8 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
         pos += machine.consumed();
         ++index;
         if (index >= 64 && pos < bytes.size()) {
-            doc.diagnostics.push_back({ Severity::Warning, pos, "more than 64 pickles in one file: the rest is not read" });
+            doc.diagnostics.push_back({ Severity::Warning, pos,
+                "more than 64 pickles in one file: the rest is not read" });
             break;
         }
     }
@@ -66,8 +69,8 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
 
 } // namespace
 
-Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name, std::span<const std::byte> bytes,
-    std::uint64_t offset, bool inflated)
+Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name,
+    std::span<const std::byte> bytes, std::uint64_t offset, bool inflated)
 {
     torch::installValueHooks(machine.hooks(), doc);
     PickleStream stream;
@@ -81,7 +84,8 @@ Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string nam
         stream.root = result.value();
         if (machine.leftoverItems() > 0)
             doc.diagnostics.push_back({ Severity::Warning, offset + machine.consumed() - 1,
-                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in " + stream.name });
+                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in "
+                    + stream.name });
     }
     doc.pickles.push_back(std::move(stream));
     return result;
@@ -94,15 +98,30 @@ Result<std::shared_ptr<Document>> loadSource(
     doc->fileName = baseName(source->path());
     doc->source = std::move(source);
     try {
-        const auto format = torch::detectFormat(doc->source->bytes());
-        if (format) {
-            doc->format = *format;
-            auto loaded = torch::loadArchive(*doc, *format, options, observer);
+        const FileFormat format = detectFormat(doc->source->bytes(), doc->source->path());
+        doc->format = format;
+        switch (format) {
+        case FileFormat::Pickle:
+            loadPlainPickle(*doc, options, observer);
+            break;
+        case FileFormat::TorchZip:
+        case FileFormat::TorchLegacy:
+        case FileFormat::TorchTar:
+        case FileFormat::TorchScript: {
+            auto loaded = torch::loadArchive(*doc, format, options, observer);
             if (!loaded.ok())
                 return loaded.takeError();
-        } else {
-            doc->format = FileFormat::Pickle;
-            loadPlainPickle(*doc, options, observer);
+            break;
+        }
+        case FileFormat::Safetensors:
+        case FileFormat::Npy:
+        case FileFormat::Npz:
+        case FileFormat::Joblib:
+        case FileFormat::ShardedIndex:
+        case FileFormat::DistributedCheckpoint:
+            return makeError(ErrorCode::Unsupported, 0,
+                "a " + std::string(fileFormatName(format))
+                    + " file: this build has no reader for it");
         }
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::LimitExceeded, 0, "out of memory while loading");
@@ -112,7 +131,8 @@ Result<std::shared_ptr<Document>> loadSource(
     return doc;
 }
 
-Result<std::shared_ptr<Document>> loadFile(const std::string& path, const LoadOptions& options, LoadObserver* observer)
+Result<std::shared_ptr<Document>> loadFile(
+    const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
     PS_ASSIGN(auto source, ByteSource::mapFile(path));
     return loadSource(std::move(source), options, observer);

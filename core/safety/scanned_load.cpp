@@ -2,7 +2,7 @@
 
 #include "core/loader.h"
 #include "core/safety/opcode_scan.h"
-#include "core/torch/torch_reader.h"
+#include "core/formats/detect_format.h"
 #include "core/value/byte_source.h"
 
 #include <new>
@@ -23,7 +23,7 @@ Result<ScannedDocument> loadAndScan(
     std::shared_ptr<ByteSource> source, const LoadOptions& options, LoadObserver* observer)
 {
     const std::span<const std::byte> bytes = source->bytes();
-    const bool plain = bytes.size() >= kThreadMinBytes && !torch::detectFormat(bytes).has_value();
+    const bool plain = bytes.size() >= kThreadMinBytes && !isContainerFormat(detectFormat(bytes, source->path()));
 
     // The scan thread reads only `bytes` (kept mapped by `keep` until it is joined: a failed load
     // drops its document, and the source with it) and writes only `prescan`; the load on this

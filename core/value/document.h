@@ -16,7 +16,19 @@
 
 namespace core {
 
-enum class FileFormat : std::uint8_t { Pickle, TorchZip, TorchLegacy, TorchTar, TorchScript };
+enum class FileFormat : std::uint8_t {
+    Pickle,
+    TorchZip,
+    TorchLegacy,
+    TorchTar,
+    TorchScript,
+    Safetensors,
+    Npy,
+    Npz,
+    Joblib,
+    ShardedIndex, // a Hugging Face *.index.json (weight_map) and its shards
+    DistributedCheckpoint, // torch.distributed.checkpoint: .metadata + __R_S.distcp files
+};
 std::string_view fileFormatName(FileFormat format); // "pickle", "torch-zip", ...
 
 enum class Severity : std::uint8_t { Info, Warning, Error };

@@ -1,6 +1,7 @@
 #include "core/loader.h"
 
 #include "core/formats/detect_format.h"
+#include "core/formats/safetensors_reader.h"
 #include "core/torch/torch_reader.h"
 
 #include <new>
@@ -113,7 +114,12 @@ Result<std::shared_ptr<Document>> loadSource(
                 return loaded.takeError();
             break;
         }
-        case FileFormat::Safetensors:
+        case FileFormat::Safetensors: {
+            auto loaded = formats::loadSafetensors(*doc);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
         case FileFormat::Npy:
         case FileFormat::Npz:
         case FileFormat::Joblib:

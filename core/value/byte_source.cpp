@@ -20,7 +20,7 @@ Result<std::shared_ptr<ByteSource>> ByteSource::mapFile(const std::string& path)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return makeError(ErrorCode::Io, 0, "cannot open " + path + ": " + std::strerror(errno));
-    struct stat info {};
+    struct stat info { };
     if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         ::close(fd);
         return makeError(ErrorCode::Io, 0, "cannot open " + path + ": not a regular file");
@@ -52,7 +52,8 @@ std::shared_ptr<ByteSource> ByteSource::fromBuffer(std::vector<std::byte> bytes,
     return source;
 }
 
-std::shared_ptr<ByteSource> ByteSource::fromBytes(std::span<const std::byte> bytes, std::string name)
+std::shared_ptr<ByteSource> ByteSource::fromBytes(
+    std::span<const std::byte> bytes, std::string name)
 {
     return fromBuffer(std::vector<std::byte>(bytes.begin(), bytes.end()), std::move(name));
 }
@@ -60,12 +61,21 @@ std::shared_ptr<ByteSource> ByteSource::fromBytes(std::span<const std::byte> byt
 std::span<const std::byte> ByteSource::keep(std::vector<std::byte> bytes)
 {
     m_kept.push_back(std::make_unique<std::vector<std::byte>>(std::move(bytes)));
+    m_keptViews.emplace_back(*m_kept.back(), nullptr);
     return *m_kept.back();
+}
+
+std::size_t ByteSource::keepView(
+    std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
+{
+    m_kept.push_back(std::make_unique<std::vector<std::byte>>());
+    m_keptViews.emplace_back(bytes, std::move(owner));
+    return m_kept.size() - 1;
 }
 
 std::span<const std::byte> ByteSource::kept(std::size_t index) const
 {
-    return index < m_kept.size() ? std::span<const std::byte>(*m_kept[index]) : std::span<const std::byte>();
+    return index < m_keptViews.size() ? m_keptViews[index].first : std::span<const std::byte>();
 }
 
 } // namespace core

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core {
@@ -21,8 +22,10 @@ public:
     ByteSource& operator=(const ByteSource&) = delete;
 
     static Result<std::shared_ptr<ByteSource>> mapFile(const std::string& path);
-    static std::shared_ptr<ByteSource> fromBuffer(std::vector<std::byte> bytes, std::string name = {});
-    static std::shared_ptr<ByteSource> fromBytes(std::span<const std::byte> bytes, std::string name = {});
+    static std::shared_ptr<ByteSource> fromBuffer(
+        std::vector<std::byte> bytes, std::string name = {});
+    static std::shared_ptr<ByteSource> fromBytes(
+        std::span<const std::byte> bytes, std::string name = {});
 
     std::span<const std::byte> bytes() const { return m_view; }
     std::uint64_t size() const { return m_view.size(); }
@@ -32,6 +35,9 @@ public:
     std::span<const std::byte> keep(std::vector<std::byte> bytes);
     std::span<const std::byte> kept(std::size_t index) const;
     std::size_t keptCount() const { return m_kept.size(); }
+    // Bytes owned by someone else (another mapped file: a shard of a sharded checkpoint), kept
+    // alive by `owner`; listed with the kept buffers. Returns its index for kept().
+    std::size_t keepView(std::span<const std::byte> bytes, std::shared_ptr<const void> owner);
 
 private:
     ByteSource() = default;
@@ -41,6 +47,8 @@ private:
     std::vector<std::byte> m_owned;
     std::span<const std::byte> m_view;
     std::vector<std::unique_ptr<std::vector<std::byte>>> m_kept;
+    std::vector<std::pair<std::span<const std::byte>, std::shared_ptr<const void>>>
+        m_keptViews; // by kept index
 };
 
 } // namespace core

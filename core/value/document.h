@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core {
@@ -60,6 +61,15 @@ struct ArchiveEntry {
     bool compressed = false;
 };
 
+// One file of a sharded checkpoint (a shard named by the index, a .distcp file).
+struct ShardFile {
+    std::string name; // as the index names it (relative to the index's folder)
+    std::uint64_t size = 0; // bytes on disk (0 when missing)
+    bool found = false;
+    std::string error; // why it could not be read (missing, malformed), empty when it was
+    std::uint64_t tensors = 0; // tensors the checkpoint takes from it
+};
+
 struct Document {
     std::shared_ptr<ByteSource> source;
     std::string fileName; // base name
@@ -73,6 +83,12 @@ struct Document {
     std::vector<Diagnostic> diagnostics;
     // Set when loading stopped on an error: the graph holds what was built before it.
     std::optional<Error> error;
+
+    // Format-level key/value facts, in file order: safetensors' __metadata__, a sharded
+    // index's metadata, ... (File tab; JSON "file":{"metadata":{...}}).
+    std::vector<std::pair<std::string, std::string>> fileMetadata;
+    // The files of a sharded or distributed checkpoint (File tab; JSON "file":{"shards":[...]}).
+    std::vector<ShardFile> shards;
 
     const PickleStream& main() const { return pickles.at(mainPickle); }
 };

@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Fixtures for tests/formats: safetensors (written by the small writer below, which follows the
+format's published description: an 8-byte little-endian header length, a UTF-8 JSON header
+padded with spaces to a multiple of 8, then the tensors' bytes; data_offsets count from the byte
+after the header), TorchScript archives (torch.jit.save), joblib files (joblib.dump with every
+compressor), sharded checkpoints (a Hugging Face weight_map index over .bin and .safetensors
+shards), and hostile variants of each. Expected values are what torch / numpy / joblib read,
+written to expectations.json.
+
+Run with Debian's /usr/bin/python3 (torch 1.13, numpy 1.24, joblib 1.2):
+    /usr/bin/python3 tests/formats/gen_format_fixtures.py tests/data/formats
+"""
+
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "data", "formats")
+os.makedirs(OUT, exist_ok=True)
+EXPECT = {}
+
+torch.manual_seed(12)
+np.random.seed(12)
+
+
+def path(name):
+    return os.path.join(OUT, name)
+
+
+def num(x):
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return repr(x)
+
+
+# --- safetensors ------------------------------------------------------------------------------
+
+ST_DTYPES = {
+    torch.bool: "BOOL", torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16", torch.int32: "I32",
+    torch.int64: "I64", torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32",
+    torch.float64: "F64", torch.complex64: "C64",
+}
+TORCH_NAMES = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16", "U32": "uint32",
+    "I32": "int32", "U64": "uint64", "I64": "int64", "F16": "float16", "BF16": "bfloat16",
+    "F32": "float32", "F64": "float64", "C64": "complex64", "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2",
+}
+
+
+def tensor_bytes(t):
+    t = t.contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().tobytes()
+    return t.numpy().tobytes()
+
+
+def st_header(entries, metadata=None):
+    """entries: [(name, dtype text, shape, nbytes)] in data order -> header bytes (padded)."""
+    header = {}
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    offset = 0
+    for name, dtype, shape, nbytes in entries:
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text
+
+
+def write_safetensors(name, raw, metadata=None):
+    """raw: [(name, dtype text, shape, bytes)] in data order."""
+    with open(path(name), "wb") as f:
+        f.write(st_header([(n, d, s, len(b)) for n, d, s, b in raw], metadata))
+        for _, _, _, b in raw:
+            f.write(b)
+
+
+def values_of(t):
+    if t.is_complex():
+        flat = t.reshape(-1)
+        return [num(v) for v in flat.real.double().tolist()], [num(v) for v in flat.imag.double().tolist()]
+    return [num(v) for v in t.reshape(-1).double().tolist()], None
+
+
+def expect_tensor(t, dtype_name):
+    vals, imag = values_of(t)
+    e = {"dtype": dtype_name, "shape": list(t.shape), "values": vals}
+    if imag is not None:
+        e["imag"] = imag
+    return e
+
+
+def f8_decode(byte, exp_bits, man_bits, bias, fn):
+    """IEEE-like float8 decoding (OCP FP8: E4M3FN has no infinities, only S.1111.111 is NaN)."""
+    sign = -1.0 if byte & 0x80 else 1.0
+    e = (byte >> man_bits) & ((1 << exp_bits) - 1)
+    m = byte & ((1 << man_bits) - 1)
+    if fn and e == (1 << exp_bits) - 1 and m == (1 << man_bits) - 1:
+        return float("nan")
+    if not fn and e == (1 << exp_bits) - 1:
+        return sign * float("inf") if m == 0 else float("nan")
+    if e == 0:
+        return sign * (m / (1 << man_bits)) * 2.0 ** (1 - bias)
+    return sign * (1 + m / (1 << man_bits)) * 2.0 ** (e - bias)
+
+
+def gen_safetensors():
+    tensors = {
+        "a.bool": torch.tensor([True, False, True]),
+        "b.u8": torch.arange(0, 250, 50, dtype=torch.uint8),
+        "c.i8": torch.tensor([-128, -1, 0, 127], dtype=torch.int8),
+        "d.i16": torch.tensor([[-32768, 7], [300, 32767]], dtype=torch.int16),
+        "e.i32": torch.tensor([-2**31, 5, 2**31 - 1], dtype=torch.int32),
+        "f.i64": torch.tensor([-2**40, 0, 2**40 + 3], dtype=torch.int64),
+        "g.f16": torch.tensor([[1.5, -0.25, 65504.0], [float("inf"), float("nan"), 6e-8]], dtype=torch.float16),
+        "h.bf16": torch.tensor([3.140625, -1e30, 0.0078125], dtype=torch.bfloat16),
+        "i.f32": torch.randn(3, 4, 2),
+        "j.f64": torch.tensor([math.pi, -math.e, 1e-300], dtype=torch.float64),
+        "k.c64": torch.tensor([1 + 2j, -3.5 - 0.5j], dtype=torch.complex64),
+        "l.scalar": torch.tensor(7.25, dtype=torch.float32),
+        "m.empty": torch.zeros(0, 3, dtype=torch.float32),
+    }
+    raw = []
+    exp = {}
+    for name, t in tensors.items():
+        d = ST_DTYPES[t.dtype]
+        raw.append((name, d, list(t.shape), tensor_bytes(t)))
+        exp[name] = expect_tensor(t, TORCH_NAMES[d])
+    # unsigned 16/32/64 (torch 1.13 has no such tensors: numpy writes and reads them)
+    for name, arr, d in [("n.u16", np.array([0, 1, 65535], dtype="<u2"), "U16"),
+                         ("o.u32", np.array([0, 4000000000], dtype="<u4"), "U32"),
+                         ("p.u64", np.array([0, 2**63 + 5], dtype="<u8"), "U64")]:
+        raw.append((name, d, list(arr.shape), arr.tobytes()))
+        exp[name] = {"dtype": TORCH_NAMES[d], "shape": list(arr.shape), "values": [num(float(v)) for v in arr]}
+    # float8 (no reader here: bytes chosen by hand, values decoded by f8_decode above)
+    e4 = bytes([0x00, 0x38, 0xb8, 0x7e, 0x7f, 0x01, 0x08])
+    e5 = bytes([0x00, 0x3c, 0xbc, 0x7b, 0x7c, 0x7d, 0x01])
+    raw.append(("q.f8e4m3", "F8_E4M3", [7], e4))
+    exp["q.f8e4m3"] = {"dtype": "float8_e4m3fn", "shape": [7], "values": [num(f8_decode(b, 4, 3, 7, True)) for b in e4]}
+    raw.append(("r.f8e5m2", "F8_E5M2", [7], e5))
+    exp["r.f8e5m2"] = {"dtype": "float8_e5m2", "shape": [7], "values": [num(f8_decode(b, 5, 2, 15, False)) for b in e5]}
+    meta = {"format": "pt", "note": "r\u00e9sum\u00e9 \u2713"}
+    write_safetensors("dtypes.safetensors", raw, meta)
+    EXPECT["dtypes.safetensors"] = {"format": "safetensors", "metadata": meta, "tensors": exp,
+                                    "order": sorted(exp)}
+
+    # the smallest file, for the hand-computed header in the test
+    write_safetensors("tiny.safetensors", [("x", "F32", [2], struct.pack("<2f", 1.0, -2.0))])
+    EXPECT["tiny.safetensors"] = {"format": "safetensors", "metadata": {},
+                                  "tensors": {"x": {"dtype": "float32", "shape": [2], "values": ["1.0", "-2.0"]}},
+                                  "order": ["x"]}
+
+    # hostile variants
+    good = open(path("tiny.safetensors"), "rb").read()
+    hl = struct.unpack("<Q", good[:8])[0]
+
+    def hostile(name, data):
+        with open(path(name), "wb") as f:
+            f.write(data)
+
+    hostile("bad_header_past_end.safetensors", struct.pack("<Q", 4096) + good[8:])
+    hostile("bad_header_over_limit.safetensors", struct.pack("<Q", 200_000_000) + good[8:])
+    hostile("bad_short.safetensors", good[:5])
+    hostile("bad_truncated_data.safetensors", good[:-4])
+
+    def variant(name, header_obj, data):
+        text = json.dumps(header_obj, separators=(",", ":")).encode("utf-8")
+        hostile(name, struct.pack("<Q", len(text)) + text + data)
+
+    eight = struct.pack("<2f", 1.0, 2.0)
+    variant("bad_overlap.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                        "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, eight)
+    variant("bad_offsets_reversed.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, eight)
+    variant("bad_size_mismatch.safetensors", {"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, eight)
+    variant("bad_unknown_dtype.safetensors", {"a": {"dtype": "F7", "shape": [2], "data_offsets": [0, 8]}}, eight)
+    variant("bad_negative_dim.safetensors", {"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, eight)
+    dup = b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'
+    hostile("bad_duplicate_name.safetensors", struct.pack("<Q", len(dup)) + dup + eight)
+    latin = b'{"\xe9":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'
+    hostile("bad_not_utf8.safetensors", struct.pack("<Q", len(latin)) + latin + eight)
+    notjson = b'{"a":{"dtype":"F32",'
+    hostile("bad_not_json.safetensors", struct.pack("<Q", len(notjson)) + notjson + eight)
+
+
+gen_safetensors()
+
+with open(path("expectations.json"), "w") as f:
+    json.dump(EXPECT, f, indent=1, sort_keys=True)

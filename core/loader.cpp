@@ -3,6 +3,7 @@
 #include "core/formats/detect_format.h"
 #include "core/formats/safetensors_reader.h"
 #include "core/torch/torch_reader.h"
+#include "core/torch/torchscript_reader.h"
 
 #include <new>
 
@@ -112,6 +113,11 @@ Result<std::shared_ptr<Document>> loadSource(
             auto loaded = torch::loadArchive(*doc, format, options, observer);
             if (!loaded.ok())
                 return loaded.takeError();
+            if (format == FileFormat::TorchScript && !doc->error) {
+                auto programs = torch::loadTorchScriptPrograms(*doc, options, observer);
+                if (!programs.ok())
+                    return programs.takeError();
+            }
             break;
         }
         case FileFormat::Safetensors: {

@@ -285,6 +285,22 @@ public:
         } else {
             put("null");
         }
+        if (d.format == FileFormat::TorchScript) {
+            // Every pickle program of the archive beside the main one's root.
+            put(",\"programs\":{");
+            bool first = true;
+            for (const PickleStream& stream : d.pickles) {
+                if (!m_g.valid(stream.root))
+                    continue;
+                put(first ? "" : ",");
+                first = false;
+                putString(stream.name);
+                put(':');
+                m_counts = countRefs(m_g, stream.root, false);
+                PS_TRY(walk(stream.root));
+            }
+            put('}');
+        }
         put(",\"diagnostics\":[");
         for (std::size_t i = 0; i < d.diagnostics.size(); ++i) {
             const Diagnostic& diag = d.diagnostics[i];

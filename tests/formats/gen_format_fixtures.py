@@ -192,7 +192,52 @@ def gen_safetensors():
     hostile("bad_not_json.safetensors", struct.pack("<Q", len(notjson)) + notjson + eight)
 
 
+# --- TorchScript ------------------------------------------------------------------------------
+
+class Scaled(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 2)
+        self.register_buffer("scale", torch.tensor([0.5, 2.0]))
+
+    def forward(self, x):
+        y = self.fc(x) * self.scale
+        return y + torch.tensor([1.0, -1.0])
+
+
+def gen_torchscript():
+    import zipfile
+    m = torch.jit.trace(Scaled().eval(), torch.ones(1, 3))
+    torch.jit.save(m, path("scripted_module.pt"), _extra_files={"notes.txt": b"made by gen_format_fixtures"})
+    lite = True
+    try:
+        m._save_for_lite_interpreter(path("scripted_module.ptl"))
+    except Exception:  # noqa: BLE001 - a torch without the lite exporter
+        lite = False
+    for name in ["scripted_module.pt"] + (["scripted_module.ptl"] if lite else []):
+        z = zipfile.ZipFile(path(name))
+        members = {}
+        for info in z.infolist():
+            short = info.filename.split("/", 1)[1]
+            entry = {"size": info.file_size}
+            if short.startswith("code/") and short.endswith(".py") or short.startswith("extra/") or short == "version":
+                entry["text"] = z.read(info).decode("utf-8")
+            members[short] = entry
+        loaded = torch.jit.load(path(name)) if name.endswith(".pt") else None
+        exp = {"format": "torchscript", "members": members}
+        if loaded is not None:
+            exp["tensors"] = {
+                "fc.weight": expect_tensor(loaded.fc.weight.detach(), "float32"),
+                "fc.bias": expect_tensor(loaded.fc.bias.detach(), "float32"),
+                "scale": expect_tensor(loaded.scale, "float32"),
+            }
+            # the constant the scripted forward() holds (constants.pkl)
+            exp["constants"] = [expect_tensor(torch.tensor([1.0, -1.0]), "float32")]
+        EXPECT[name] = exp
+
+
 gen_safetensors()
+gen_torchscript()
 
 with open(path("expectations.json"), "w") as f:
     json.dump(EXPECT, f, indent=1, sort_keys=True)

@@ -2,8 +2,11 @@
 
 #include "core/formats/detect_format.h"
 #include "core/formats/safetensors_reader.h"
+#include "core/formats/sharded_reader.h"
 #include "core/torch/torch_reader.h"
 #include "core/torch/torchscript_reader.h"
+
+#include <QFileInfo>
 
 #include <new>
 
@@ -126,10 +129,15 @@ Result<std::shared_ptr<Document>> loadSource(
                 return loaded.takeError();
             break;
         }
+        case FileFormat::ShardedIndex: {
+            auto loaded = formats::loadShardedIndex(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
         case FileFormat::Npy:
         case FileFormat::Npz:
         case FileFormat::Joblib:
-        case FileFormat::ShardedIndex:
         case FileFormat::DistributedCheckpoint:
             return makeError(ErrorCode::Unsupported, 0,
                 "a " + std::string(fileFormatName(format))
@@ -146,6 +154,15 @@ Result<std::shared_ptr<Document>> loadSource(
 Result<std::shared_ptr<Document>> loadFile(
     const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
+    // A folder holding a sharded index (or a distributed checkpoint) opens as that checkpoint.
+    if (QFileInfo(QString::fromStdString(path)).isDir()) {
+        const std::string inside = checkpointInFolder(path);
+        if (inside.empty())
+            return makeError(ErrorCode::Unsupported, 0,
+                "a folder without a *.index.json or a distributed checkpoint's .metadata");
+        PS_ASSIGN(auto source, ByteSource::mapFile(inside));
+        return loadSource(std::move(source), options, observer);
+    }
     PS_ASSIGN(auto source, ByteSource::mapFile(path));
     return loadSource(std::move(source), options, observer);
 }

@@ -1,9 +1,11 @@
 #include "core/safety/scanned_load.h"
 
+#include "core/formats/detect_format.h"
 #include "core/loader.h"
 #include "core/safety/opcode_scan.h"
-#include "core/formats/detect_format.h"
 #include "core/value/byte_source.h"
+
+#include <QFileInfo>
 
 #include <new>
 #include <optional>
@@ -23,7 +25,8 @@ Result<ScannedDocument> loadAndScan(
     std::shared_ptr<ByteSource> source, const LoadOptions& options, LoadObserver* observer)
 {
     const std::span<const std::byte> bytes = source->bytes();
-    const bool plain = bytes.size() >= kThreadMinBytes && !isContainerFormat(detectFormat(bytes, source->path()));
+    const bool plain = bytes.size() >= kThreadMinBytes
+        && !isContainerFormat(detectFormat(bytes, source->path()));
 
     // The scan thread reads only `bytes` (kept mapped by `keep` until it is joined: a failed load
     // drops its document, and the source with it) and writes only `prescan`; the load on this
@@ -63,7 +66,15 @@ Result<ScannedDocument> loadAndScan(
 Result<ScannedDocument> loadAndScan(
     const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
-    PS_ASSIGN(auto source, ByteSource::mapFile(path));
+    // A folder holding a sharded index or a distributed checkpoint opens as that checkpoint.
+    std::string file = path;
+    if (QFileInfo(QString::fromStdString(path)).isDir()) {
+        file = checkpointInFolder(path);
+        if (file.empty())
+            return makeError(ErrorCode::Unsupported, 0,
+                "a folder without a *.index.json or a distributed checkpoint's .metadata");
+    }
+    PS_ASSIGN(auto source, ByteSource::mapFile(file));
     return loadAndScan(std::move(source), options, observer);
 }
 

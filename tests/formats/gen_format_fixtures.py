@@ -236,8 +236,93 @@ def gen_torchscript():
         EXPECT[name] = exp
 
 
+# --- sharded checkpoints ----------------------------------------------------------------------
+
+def write_index(folder, name, weight_map, total):
+    # as transformers writes it: sorted keys, indent 2
+    with open(os.path.join(folder, name), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
+
+
+def gen_sharded():
+    state = {
+        "embed.weight": torch.randn(4, 3),
+        "layers.0.weight": torch.randn(3, 3).half(),
+        "layers.0.bias": torch.arange(3, dtype=torch.float32),
+        "layers.1.weight": torch.randn(2, 3),
+        "head.bias": torch.tensor([1, -2], dtype=torch.int64),
+    }
+    split = [["embed.weight", "layers.0.weight", "layers.0.bias"], ["layers.1.weight", "head.bias"]]
+    total = sum(t.numel() * t.element_size() for t in state.values())
+
+    def expect(folder, index, weight_map, missing=()):
+        tensors = {}
+        for shard in sorted(set(weight_map.values())):
+            if shard in missing:
+                continue
+            p = os.path.join(folder, shard)
+            if shard.endswith(".bin"):
+                loaded = torch.load(p, map_location="cpu")
+            else:
+                loaded = {k: state[k] for k, v in weight_map.items() if v == shard}
+            for k, t in loaded.items():
+                e = expect_tensor(t, str(t.dtype).replace("torch.", ""))
+                e["shard"] = shard
+                tensors[k] = e
+        shard_names = []
+        for k in sorted(weight_map):
+            if weight_map[k] not in shard_names:
+                shard_names.append(weight_map[k])
+        EXPECT[os.path.basename(folder) + "/" + index] = {
+            "format": "sharded", "order": sorted(weight_map), "tensors": tensors,
+            "metadata": {"total_size": str(total)}, "shards": shard_names, "missing": list(missing)}
+
+    # .bin shards (torch.save)
+    folder = path("sharded_bin")
+    os.makedirs(folder, exist_ok=True)
+    weight_map = {}
+    for i, names in enumerate(split):
+        shard = "pytorch_model-%05d-of-%05d.bin" % (i + 1, len(split))
+        torch.save({k: state[k] for k in names}, os.path.join(folder, shard))
+        weight_map.update({k: shard for k in names})
+    write_index(folder, "pytorch_model.bin.index.json", weight_map, total)
+    expect(folder, "pytorch_model.bin.index.json", weight_map)
+
+    # .safetensors shards
+    folder = path("sharded_st")
+    os.makedirs(folder, exist_ok=True)
+    weight_map = {}
+    for i, names in enumerate(split):
+        shard = "model-%05d-of-%05d.safetensors" % (i + 1, len(split))
+        raw = [(k, ST_DTYPES[state[k].dtype], list(state[k].shape), tensor_bytes(state[k])) for k in sorted(names)]
+        with open(os.path.join(folder, shard), "wb") as f:
+            f.write(st_header([(n, d, sh, len(b)) for n, d, sh, b in raw], {"format": "pt"}))
+            for r in raw:
+                f.write(r[3])
+        weight_map.update({k: shard for k in names})
+    write_index(folder, "model.safetensors.index.json", weight_map, total)
+    expect(folder, "model.safetensors.index.json", weight_map)
+
+    # a missing shard, and a shard name that would leave the folder
+    folder = path("sharded_missing")
+    os.makedirs(folder, exist_ok=True)
+    shard = "model-00001-of-00002.safetensors"
+    raw = [(k, ST_DTYPES[state[k].dtype], list(state[k].shape), tensor_bytes(state[k])) for k in sorted(split[0])]
+    with open(os.path.join(folder, shard), "wb") as f:
+        f.write(st_header([(n, d, sh, len(b)) for n, d, sh, b in raw]))
+        for r in raw:
+            f.write(r[3])
+    weight_map = {k: shard for k in split[0]}
+    weight_map["layers.1.weight"] = "model-00002-of-00002.safetensors"
+    weight_map["head.bias"] = "../outside.safetensors"
+    write_index(folder, "model.safetensors.index.json", weight_map, total)
+    expect(folder, "model.safetensors.index.json", weight_map,
+           missing=("model-00002-of-00002.safetensors", "../outside.safetensors"))
+
+
 gen_safetensors()
 gen_torchscript()
+gen_sharded()
 
 with open(path("expectations.json"), "w") as f:
     json.dump(EXPECT, f, indent=1, sort_keys=True)

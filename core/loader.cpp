@@ -1,6 +1,7 @@
 #include "core/loader.h"
 
 #include "core/formats/detect_format.h"
+#include "core/formats/joblib_reader.h"
 #include "core/formats/safetensors_reader.h"
 #include "core/formats/sharded_reader.h"
 #include "core/torch/torch_reader.h"
@@ -45,8 +46,7 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
                 }
             } else {
                 doc.diagnostics.push_back({ Severity::Warning, pos,
-                    "bytes after the first pickle do not form another pickle ("
-                        + result.error().toString() + ")" });
+                    "bytes after the first pickle do not form another pickle (" + result.error().toString() + ")" });
                 doc.pickles.pop_back();
             }
             break;
@@ -58,8 +58,7 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
         pos += machine.consumed();
         ++index;
         if (index >= 64 && pos < bytes.size()) {
-            doc.diagnostics.push_back({ Severity::Warning, pos,
-                "more than 64 pickles in one file: the rest is not read" });
+            doc.diagnostics.push_back({ Severity::Warning, pos, "more than 64 pickles in one file: the rest is not read" });
             break;
         }
     }
@@ -74,8 +73,8 @@ void loadPlainPickle(Document& doc, const LoadOptions& options, LoadObserver* ob
 
 } // namespace
 
-Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name,
-    std::span<const std::byte> bytes, std::uint64_t offset, bool inflated)
+Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string name, std::span<const std::byte> bytes,
+    std::uint64_t offset, bool inflated)
 {
     torch::installValueHooks(machine.hooks(), doc);
     PickleStream stream;
@@ -89,8 +88,7 @@ Result<ValueId> runPickle(Document& doc, PickleMachine& machine, std::string nam
         stream.root = result.value();
         if (machine.leftoverItems() > 0)
             doc.diagnostics.push_back({ Severity::Warning, offset + machine.consumed() - 1,
-                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in "
-                    + stream.name });
+                std::to_string(machine.leftoverItems()) + " value(s) left on the stack at STOP in " + stream.name });
     }
     doc.pickles.push_back(std::move(stream));
     return result;
@@ -135,9 +133,14 @@ Result<std::shared_ptr<Document>> loadSource(
                 return loaded.takeError();
             break;
         }
+        case FileFormat::Joblib: {
+            auto loaded = formats::loadJoblib(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
         case FileFormat::Npy:
         case FileFormat::Npz:
-        case FileFormat::Joblib:
         case FileFormat::DistributedCheckpoint:
             return makeError(ErrorCode::Unsupported, 0,
                 "a " + std::string(fileFormatName(format))
@@ -151,8 +154,7 @@ Result<std::shared_ptr<Document>> loadSource(
     return doc;
 }
 
-Result<std::shared_ptr<Document>> loadFile(
-    const std::string& path, const LoadOptions& options, LoadObserver* observer)
+Result<std::shared_ptr<Document>> loadFile(const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
     // A folder holding a sharded index (or a distributed checkpoint) opens as that checkpoint.
     if (QFileInfo(QString::fromStdString(path)).isDir()) {

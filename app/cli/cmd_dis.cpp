@@ -87,8 +87,7 @@ int runDis(const cli::Args& args)
     const std::string& path = args.positionals.front();
     auto mapped = core::ByteSource::mapFile(path);
     if (!mapped.ok()) {
-        std::fprintf(
-            stderr, "picklescope-cli: %s: %s\n", path.c_str(), mapped.error().toString().c_str());
+        std::fprintf(stderr, "picklescope-cli: %s: %s\n", path.c_str(), mapped.error().toString().c_str());
         return cli::ExitMalformed;
     }
     std::shared_ptr<core::ByteSource> source = mapped.value();
@@ -107,17 +106,14 @@ int runDis(const cli::Args& args)
             const std::string wanted = args.get("--member");
             for (const auto& candidate : doc->pickles) {
                 const auto slash = candidate.name.rfind('/');
-                const std::string tail = slash == std::string::npos
-                    ? candidate.name
-                    : candidate.name.substr(slash + 1);
+                const std::string tail = slash == std::string::npos ? candidate.name : candidate.name.substr(slash + 1);
                 if (candidate.name == wanted || tail == wanted) {
                     stream = &candidate;
                     break;
                 }
             }
             if (stream == nullptr) {
-                std::fprintf(stderr,
-                    "picklescope-cli dis: %s: no pickle named '%s' (pickles:", path.c_str(),
+                std::fprintf(stderr, "picklescope-cli dis: %s: no pickle named '%s' (pickles:", path.c_str(),
                     wanted.c_str());
                 for (const auto& candidate : doc->pickles)
                     std::fprintf(stderr, " %s", candidate.name.c_str());
@@ -131,8 +127,7 @@ int runDis(const cli::Args& args)
             if (doc->error)
                 cli::printDocumentError(*doc);
             else
-                std::fprintf(
-                    stderr, "picklescope-cli dis: %s: no pickle found in the file\n", path.c_str());
+                std::fprintf(stderr, "picklescope-cli dis: %s: no pickle found in the file\n", path.c_str());
             return cli::ExitMalformed;
         }
         bytes = stream->bytes;
@@ -170,8 +165,7 @@ int runDis(const cli::Args& args)
                 if (bound > buffer.size())
                     buffer.resize(bound);
             }
-            used = static_cast<std::size_t>(
-                core::writePickletoolsLine(buffer.data() + used, rec, base) - buffer.data());
+            used = static_cast<std::size_t>(core::writePickletoolsLine(buffer.data() + used, rec, base) - buffer.data());
         }
         first = false;
     });
@@ -182,8 +176,7 @@ int runDis(const cli::Args& args)
         core::appendPickletoolsTrailer(out, dis, base);
     writeAll(out);
     if (dis.error) {
-        std::fprintf(stderr, "picklescope-cli dis: %s: %s\n", streamName.c_str(),
-            dis.error->toString().c_str());
+        std::fprintf(stderr, "picklescope-cli dis: %s: %s\n", streamName.c_str(), dis.error->toString().c_str());
         return cli::ExitMalformed;
     }
     return cli::ExitOk;
@@ -192,5 +185,5 @@ int runDis(const cli::Args& args)
 } // namespace
 
 PS_CLI_COMMAND({ "dis", "dis FILE [--member NAME] [--json]",
-    "opcode listing, as python3 -m pickletools prints it (--json: one object per opcode)",
-    { "--member" }, runDis })
+    "opcode listing, as python3 -m pickletools prints it (--json: one object per opcode)", { "--member" },
+    runDis })

@@ -90,9 +90,7 @@ int runInfo(const cli::Args& args)
             std::printf("  %-40s %12s  %llu tensor(s)%s\n", shard.name.c_str(),
                 shard.found ? humanBytes(shard.size).c_str() : "-",
                 static_cast<unsigned long long>(shard.tensors),
-                shard.found
-                    ? ""
-                    : (shard.error == "missing" ? "  MISSING" : ("  " + shard.error).c_str()));
+                shard.found ? "" : (shard.error == "missing" ? "  MISSING" : ("  " + shard.error).c_str()));
     }
     for (const auto& [key, value] : doc->fileMetadata)
         std::printf("metadata:  %s = %s\n", key.c_str(), value.c_str());
@@ -108,9 +106,7 @@ int runInfo(const cli::Args& args)
     if (!table.rows.empty()) {
         const bool stats = args.has("--stats");
         std::printf("\ntensors:   %zu\n", table.rows.size());
-        auto dtypeOf = [](const core::torch::TensorRow& r) {
-            return r.dtype + (r.parameter ? " (param)" : "");
-        };
+        auto dtypeOf = [](const core::torch::TensorRow& r) { return r.dtype + (r.parameter ? " (param)" : ""); };
         std::size_t wPath = 4, wType = 5, wShape = 5;
         for (const auto& r : table.rows) {
             wPath = std::max(wPath, r.path.size());
@@ -127,9 +123,8 @@ int runInfo(const cli::Args& args)
         std::printf("  shared with\n");
         for (const auto& r : table.rows) {
             std::printf("  %-*s  %-*s  %-*s  %14s  %10s  %-7s", static_cast<int>(wPath),
-                r.path.c_str(), static_cast<int>(wType), dtypeOf(r).c_str(),
-                static_cast<int>(wShape), shapeText(r.shape).c_str(),
-                withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(),
+                r.path.c_str(), static_cast<int>(wType), dtypeOf(r).c_str(), static_cast<int>(wShape),
+                shapeText(r.shape).c_str(), withThousands(r.elements).c_str(), humanBytes(r.bytes).c_str(),
                 r.storageKey.empty() ? "-" : r.storageKey.c_str());
             if (stats) {
                 auto view = core::torch::TensorView::open(doc, r.id);
@@ -146,11 +141,10 @@ int runInfo(const cli::Args& args)
         }
         std::printf("\ntotals:\n");
         for (const auto& [dtype, totals] : table.perDtype)
-            std::printf("  %-12s %16s elements  %10s\n", dtype.c_str(),
-                withThousands(totals.first).c_str(), humanBytes(totals.second).c_str());
-        std::printf("parameters: %s (%s; %s in distinct storages)\n",
-            withThousands(table.totalElements).c_str(), humanBytes(table.totalBytes).c_str(),
-            humanBytes(table.storageBytes).c_str());
+            std::printf("  %-12s %16s elements  %10s\n", dtype.c_str(), withThousands(totals.first).c_str(),
+                humanBytes(totals.second).c_str());
+        std::printf("parameters: %s (%s; %s in distinct storages)\n", withThousands(table.totalElements).c_str(),
+            humanBytes(table.totalBytes).c_str(), humanBytes(table.storageBytes).c_str());
     } else {
         std::printf("tensors:   0\n");
     }

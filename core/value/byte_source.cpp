@@ -20,7 +20,7 @@ Result<std::shared_ptr<ByteSource>> ByteSource::mapFile(const std::string& path)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return makeError(ErrorCode::Io, 0, "cannot open " + path + ": " + std::strerror(errno));
-    struct stat info { };
+    struct stat info {};
     if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         ::close(fd);
         return makeError(ErrorCode::Io, 0, "cannot open " + path + ": not a regular file");
@@ -52,8 +52,7 @@ std::shared_ptr<ByteSource> ByteSource::fromBuffer(std::vector<std::byte> bytes,
     return source;
 }
 
-std::shared_ptr<ByteSource> ByteSource::fromBytes(
-    std::span<const std::byte> bytes, std::string name)
+std::shared_ptr<ByteSource> ByteSource::fromBytes(std::span<const std::byte> bytes, std::string name)
 {
     return fromBuffer(std::vector<std::byte>(bytes.begin(), bytes.end()), std::move(name));
 }
@@ -65,8 +64,7 @@ std::span<const std::byte> ByteSource::keep(std::vector<std::byte> bytes)
     return *m_kept.back();
 }
 
-std::size_t ByteSource::keepView(
-    std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
+std::size_t ByteSource::keepView(std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
 {
     m_kept.push_back(std::make_unique<std::vector<std::byte>>());
     m_keptViews.emplace_back(bytes, std::move(owner));

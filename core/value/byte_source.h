@@ -22,10 +22,8 @@ public:
     ByteSource& operator=(const ByteSource&) = delete;
 
     static Result<std::shared_ptr<ByteSource>> mapFile(const std::string& path);
-    static std::shared_ptr<ByteSource> fromBuffer(
-        std::vector<std::byte> bytes, std::string name = {});
-    static std::shared_ptr<ByteSource> fromBytes(
-        std::span<const std::byte> bytes, std::string name = {});
+    static std::shared_ptr<ByteSource> fromBuffer(std::vector<std::byte> bytes, std::string name = {});
+    static std::shared_ptr<ByteSource> fromBytes(std::span<const std::byte> bytes, std::string name = {});
 
     std::span<const std::byte> bytes() const { return m_view; }
     std::uint64_t size() const { return m_view.size(); }
@@ -47,8 +45,8 @@ private:
     std::vector<std::byte> m_owned;
     std::span<const std::byte> m_view;
     std::vector<std::unique_ptr<std::vector<std::byte>>> m_kept;
-    std::vector<std::pair<std::span<const std::byte>, std::shared_ptr<const void>>>
-        m_keptViews; // by kept index
+    // by kept index: the bytes, and who owns them when not m_kept (keepView)
+    std::vector<std::pair<std::span<const std::byte>, std::shared_ptr<const void>>> m_keptViews;
 };
 
 } // namespace core

@@ -320,9 +320,72 @@ def gen_sharded():
            missing=("model-00002-of-00002.safetensors", "../outside.safetensors"))
 
 
+# --- joblib -----------------------------------------------------------------------------------
+
+def expect_array(a):
+    a = np.asarray(a)
+    e = {"dtype": a.dtype.str, "shape": list(a.shape), "fortran": bool(a.flags.f_contiguous and not a.flags.c_contiguous)}
+    if a.dtype.hasobject:
+        e["reprs"] = [repr(v) for v in a.ravel(order="C")]
+    elif a.dtype.kind == "c":
+        e["values"] = [num(v.real) for v in a.ravel(order="C")]
+        e["imag"] = [num(v.imag) for v in a.ravel(order="C")]
+    else:
+        e["values"] = [num(v) for v in a.ravel(order="C").astype(np.float64)]
+    return e
+
+
+def gen_joblib():
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    arrays = {
+        "f32": np.random.randn(3, 4).astype(np.float32),
+        "f64_fortran": np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3) / 7),
+        "i64": np.array([-(2 ** 40), 0, 7], dtype=np.int64),
+        "u8": np.arange(5, dtype=np.uint8),
+        "flags": np.array([True, False, True]),
+        "big_endian": np.array([1.5, -2.25], dtype=">f8"),
+        "c64": np.array([1 + 2j, -3j], dtype=np.complex64),
+        "zero_d": np.array(4.5, dtype=np.float32),
+        "empty": np.zeros((0, 2), dtype=np.float32),
+        "objects": np.array(["a", 1, None], dtype=object),
+    }
+    obj = {"arrays": arrays, "name": "joblib fixture", "tuple": (1, 2.5)}
+    X = np.random.randn(20, 3)
+    y = (X[:, 0] > 0).astype(int)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    compressors = [("plain", 0), ("zlib", ("zlib", 3)), ("gzip", ("gzip", 3)), ("bz2", ("bz2", 3)),
+                   ("xz", ("xz", 3)), ("lzma", ("lzma", 3)), ("lz4", ("lz4", 3))]
+    for label, compress in compressors:
+        name = "arrays_%s.joblib" % label
+        joblib.dump(obj, path(name), compress=compress)
+        back = joblib.load(path(name))
+        EXPECT[name] = {"format": "joblib", "compression": label if label != "plain" else "",
+                        "arrays": {k: dict(expect_array(v), dtype=arrays[k].dtype.str)
+                                   for k, v in back["arrays"].items()}}  # the stored dtype (joblib.load makes it native)
+    joblib.dump(pipe, path("pipeline.joblib"))
+    back = joblib.load(path("pipeline.joblib"))
+    EXPECT["pipeline.joblib"] = {"format": "joblib", "mean_": expect_array(back.steps[0][1].mean_),
+                                 "coef_": expect_array(back.steps[1][1].coef_)}
+    # hostile: cut inside the array data; a compressed stream cut short; a zlib bomb
+    plain = open(path("arrays_plain.joblib"), "rb").read()
+    with open(path("bad_truncated.joblib"), "wb") as f:
+        f.write(plain[: plain.index(b"\xff" * 3) + 20])
+    gz = open(path("arrays_gzip.joblib"), "rb").read()
+    with open(path("bad_truncated_gzip.joblib"), "wb") as f:
+        f.write(gz[: len(gz) // 2])
+    import zlib
+    with open(path("bad_bomb.joblib"), "wb") as f:
+        f.write(zlib.compress(b"\0" * (32 << 20), 9))
+
+
 gen_safetensors()
 gen_torchscript()
 gen_sharded()
+gen_joblib()
 
 with open(path("expectations.json"), "w") as f:
     json.dump(EXPECT, f, indent=1, sort_keys=True)

@@ -382,6 +382,13 @@ def gen_joblib():
         f.write(zlib.compress(b"\0" * (32 << 20), 9))
 
 
+def gen_detect():
+    # only for format detection (the .npy/.npz readers are issue 11's)
+    np.save(path("detect.npy"), np.arange(3, dtype=np.int16))
+    np.savez_compressed(path("detect.npz"), a=np.arange(2), b=np.ones(2))
+
+
+gen_detect()
 gen_safetensors()
 gen_torchscript()
 gen_sharded()

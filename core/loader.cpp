@@ -1,7 +1,14 @@
 #include "core/loader.h"
 
+#include "core/formats/detect_format.h"
+#include "core/formats/joblib_reader.h"
+#include "core/formats/safetensors_reader.h"
+#include "core/formats/sharded_reader.h"
 #include "core/torch/torch_reader.h"
 #include "core/torch/zip_archive.h"
+#include "core/torch/torchscript_reader.h"
+
+#include <QFileInfo>
 
 #include <new>
 
@@ -132,15 +139,50 @@ Result<std::shared_ptr<Document>> loadSource(
     doc->fileName = baseName(source->path());
     doc->source = std::move(source);
     try {
-        const auto format = torch::detectFormat(doc->source->bytes());
-        if (format) {
-            doc->format = *format;
-            auto loaded = torch::loadArchive(*doc, *format, options, observer);
+        const FileFormat format = detectFormat(doc->source->bytes(), doc->source->path());
+        doc->format = format;
+        switch (format) {
+        case FileFormat::Pickle:
+            loadPlainPickle(*doc, options, observer);
+            break;
+        case FileFormat::TorchZip:
+        case FileFormat::TorchLegacy:
+        case FileFormat::TorchTar:
+        case FileFormat::TorchScript: {
+            auto loaded = torch::loadArchive(*doc, format, options, observer);
             if (!loaded.ok())
                 return loaded.takeError();
-        } else {
-            doc->format = FileFormat::Pickle;
-            loadPlainPickle(*doc, options, observer);
+            if (format == FileFormat::TorchScript && !doc->error) {
+                auto programs = torch::loadTorchScriptPrograms(*doc, options, observer);
+                if (!programs.ok())
+                    return programs.takeError();
+            }
+            break;
+        }
+        case FileFormat::Safetensors: {
+            auto loaded = formats::loadSafetensors(*doc);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
+        case FileFormat::ShardedIndex: {
+            auto loaded = formats::loadShardedIndex(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
+        case FileFormat::Joblib: {
+            auto loaded = formats::loadJoblib(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
+        case FileFormat::Npy:
+        case FileFormat::Npz:
+        case FileFormat::DistributedCheckpoint:
+            return makeError(ErrorCode::Unsupported, 0,
+                "a " + std::string(fileFormatName(format))
+                    + " file: this build has no reader for it");
         }
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::LimitExceeded, 0, "out of memory while loading");
@@ -153,6 +195,15 @@ Result<std::shared_ptr<Document>> loadSource(
 Result<std::shared_ptr<Document>> loadFile(
     const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
+    // A folder holding a sharded index (or a distributed checkpoint) opens as that checkpoint.
+    if (QFileInfo(QString::fromStdString(path)).isDir()) {
+        const std::string inside = checkpointInFolder(path);
+        if (inside.empty())
+            return makeError(ErrorCode::Unsupported, 0,
+                "a folder without a *.index.json or a distributed checkpoint's .metadata");
+        PS_ASSIGN(auto source, ByteSource::mapFile(inside));
+        return loadSource(std::move(source), options, observer);
+    }
     PS_ASSIGN(auto source, ByteSource::mapFile(path));
     return loadSource(std::move(source), options, observer);
 }

@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include "ui/compare_window.h"
+#include "ui/code_pane.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
 #include "ui/model_pane.h"
@@ -14,6 +15,7 @@
 #include "ui/value_tree_model.h"
 #include "ui/value_tree_pane.h"
 
+#include "core/formats/detect_format.h"
 #include "core/value/value_text.h"
 
 #include <QAction>
@@ -70,7 +72,8 @@ QString localFileFrom(const QMimeData* mime)
     if (!mime || !mime->hasUrls())
         return {};
     for (const QUrl& url : mime->urls()) {
-        if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile())
+        if (url.isLocalFile()
+            && (QFileInfo(url.toLocalFile()).isFile() || !core::checkpointInFolder(url.toLocalFile().toStdString()).empty()))
             return url.toLocalFile();
     }
     return {};
@@ -108,7 +111,7 @@ void MainWindow::createActions()
     connect(m_openAction, &QAction::triggered, this, [this] {
         const QString dir = recentFiles().isEmpty() ? QDir::homePath() : QFileInfo(recentFiles().front()).absolutePath();
         const QString path = QFileDialog::getOpenFileName(this, tr("Open Pickle or Checkpoint"), dir,
-            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt);;All files (*)"));
+            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt *.ptl *.safetensors *.index.json *.npy *.npz *.joblib *.jbl *.metadata);;All files (*)"));
         if (!path.isEmpty())
             openFile(path);
     });
@@ -342,6 +345,8 @@ void MainWindow::createCentralWidget()
     auto* model = new ModelPane(m_details);
     m_details->addTab(model, tr("Model"));
     connect(m_loader, &LoadController::loaded, model, [model](const LoadedFile& f) { model->setDocument(f.doc); });
+    m_code = new CodePane(m_details);
+    m_details->addTab(m_code, icon("info"), tr("Code"));
     m_trace = new OpcodeTracePane(m_bottomSplitter);
     auto* bytesBox = new QWidget(m_bottomSplitter);
     m_bytesBox = bytesBox;
@@ -591,6 +596,7 @@ void MainWindow::closeFile()
     m_hex->setDocument(m_file);
     m_tensor->setDocument(m_file);
     m_safety->setDocument(m_file);
+    m_code->setDocument(nullptr);
     m_info->clear();
     m_banner->hide();
     hideMessage();
@@ -615,6 +621,7 @@ void MainWindow::showDocument(const LoadedFile& file)
     m_hex->setDocument(file);
     m_tensor->setDocument(file);
     m_safety->setDocument(file);
+    m_code->setDocument(file.doc);
     updateSafetyBanner();
     m_stack->setCurrentWidget(m_mainSplitter);
     m_statusPath->clear();
@@ -744,6 +751,22 @@ void MainWindow::updateFileInfo()
                     .arg(s.bytes.size())
                     .arg(s.protocol);
     html += QStringLiteral("</table>");
+    if (!doc.fileMetadata.empty()) {
+        html += tr("<h4>Metadata</h4><table cellspacing=4>");
+        for (const auto& [key, value] : doc.fileMetadata)
+            html += QStringLiteral("<tr><td>%1</td><td>%2</td></tr>").arg(esc(key), esc(value));
+        html += QStringLiteral("</table>");
+    }
+    if (!doc.shards.empty()) {
+        html += tr("<h4>Shards</h4><table cellspacing=4>");
+        for (const core::ShardFile& shard : doc.shards)
+            html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td></tr>")
+                        .arg(esc(shard.name),
+                            shard.found ? QLocale::c().formattedDataSize(qint64(shard.size), 1, QLocale::DataSizeTraditionalFormat)
+                                        : QStringLiteral("<span style='color:#b91c1c'>%1</span>").arg(esc(shard.error)),
+                            tr("%n tensor(s)", nullptr, int(shard.tensors)));
+        html += QStringLiteral("</table>");
+    }
     if (!doc.entries.empty()) {
         // A rich-text table costs ~70 us a row to lay out: 20,000 entries froze the window for
         // over a second, so the list stops at kMaxInfoRows (the CLI's `info` lists them all).

@@ -27,6 +27,7 @@ class HexView;
 class LoadController;
 class OpcodeTracePane;
 class SafetyPane;
+class CodePane;
 class StartPage;
 class TensorPreview;
 class ValueTreePane;
@@ -170,6 +171,7 @@ private:
     TensorPreview* m_tensor = nullptr;
     SafetyPane* m_safety = nullptr;
     QTextBrowser* m_info = nullptr;
+    CodePane* m_code = nullptr; // TorchScript sources (Code tab)
     OpcodeTracePane* m_trace = nullptr;
     HexView* m_hex = nullptr;
     QLabel* m_statusFile = nullptr;

@@ -2,6 +2,7 @@
 // `python3 -m pickletools FILE` prints it (byte-identical for valid pickles), or as JSON.
 
 #include "app/cli/cli_command.h"
+#include "core/formats/detect_format.h"
 #include "core/pickle/disassembler.h"
 #include "core/value/byte_source.h"
 
@@ -16,26 +17,6 @@
 #include <vector>
 
 namespace {
-
-// Torch archives hold their pickles inside a container; plain pickles are dis'd in place.
-bool looksLikeArchive(std::span<const std::byte> bytes)
-{
-    auto at = [&](std::size_t i) { return i < bytes.size() ? static_cast<unsigned char>(bytes[i]) : 0u; };
-    if (at(0) == 'P' && at(1) == 'K' && (at(2) == 3 || at(2) == 5) && (at(3) == 4 || at(3) == 6))
-        return true; // zip (torch.save since 1.6, TorchScript)
-    if (bytes.size() > 262 && std::memcmp(bytes.data() + 257, "ustar", 5) == 0)
-        return true; // tar (torch < 0.4)
-    // Legacy torch.save: the first pickle is the magic number 0x1950a86a20f9469cfc6c (LONG1),
-    // right after PROTO (and FRAME at protocol 4+).
-    static const unsigned char magic[] = { 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19 };
-    if (at(0) != 0x80)
-        return false;
-    const std::size_t window = std::min<std::size_t>(bytes.size(), 24);
-    for (std::size_t i = 2; i + sizeof magic <= window; ++i)
-        if (std::memcmp(bytes.data() + i, magic, sizeof magic) == 0)
-            return true;
-    return false;
-}
 
 void appendJsonString(std::string& out, std::string_view text)
 {
@@ -120,7 +101,7 @@ int runDis(const cli::Args& args)
     std::string streamName = path;
     std::shared_ptr<core::Document> doc;
 
-    if (args.has("--member") || looksLikeArchive(bytes)) {
+    if (args.has("--member") || core::isContainerFormat(core::detectFormat(bytes, path))) {
         int exitCode = cli::ExitOk;
         doc = cli::openDocument(args, exitCode);
         if (!doc)

@@ -108,6 +108,16 @@ int runInfo(const cli::Args& args)
             p.protocol, p.inflated ? " (inflated)" : "");
     if (g.valid(doc->root))
         std::printf("root:      %s\n", core::summary(g, doc->root).c_str());
+    if (!doc->shards.empty()) {
+        std::printf("shards:    %zu\n", doc->shards.size());
+        for (const core::ShardFile& shard : doc->shards)
+            std::printf("  %-40s %12s  %llu tensor(s)%s\n", shard.name.c_str(),
+                shard.found ? humanBytes(shard.size).c_str() : "-",
+                static_cast<unsigned long long>(shard.tensors),
+                shard.found ? "" : (shard.error == "missing" ? "  MISSING" : ("  " + shard.error).c_str()));
+    }
+    for (const auto& [key, value] : doc->fileMetadata)
+        std::printf("metadata:  %s = %s\n", key.c_str(), value.c_str());
 
     // ---- safety verdict (details: picklescope-cli scan) -----------------------------------------
     std::printf("safety:    %s (%zu global%s: %zu safe, %zu unknown, %zu dangerous)%s\n",

@@ -125,6 +125,9 @@ void printText(const std::string& fileName, const core::Document* doc, const Saf
         report.dangerousCount, report.unknownCount, report.safeCount);
     if (!loadError.empty())
         std::printf("load error: %s\n", printable(loadError).c_str());
+    if (doc != nullptr && doc->pickles.empty() && loadError.empty())
+        std::printf("no code possible: this %s file holds no pickle\n",
+            std::string(core::fileFormatName(doc->format)).c_str());
 
     // Group the uses by global, worst first, then by first offset.
     struct Group {
@@ -216,6 +219,8 @@ void printJson(const std::string& fileName, const core::Document* doc, const Saf
         out += ", \"format\": " + jsonString(core::fileFormatName(doc->format))
             + ", \"protocol\": " + std::to_string(doc->protocol);
     out += "},\n \"verdict\": " + jsonString(core::safety::verdictName(report.verdict));
+    if (doc != nullptr && doc->pickles.empty() && loadError.empty())
+        out += ",\n \"no_code_possible\": true";
     out += ",\n \"counts\": {\"safe\": " + std::to_string(report.safeCount)
         + ", \"unknown\": " + std::to_string(report.unknownCount)
         + ", \"dangerous\": " + std::to_string(report.dangerousCount) + "}";

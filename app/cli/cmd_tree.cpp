@@ -107,12 +107,13 @@ public:
     // --filter: show only these values (indexed by value id); nullptr shows all.
     void setKeep(const std::vector<bool>* keep) { m_keep = keep; }
 
-    void print(core::ValueId root)
+    void print(core::ValueId root, const std::string& name = "root")
     {
         m_counts = displayCounts(m_g, root);
         m_onPath.assign(m_g.size(), 0);
-        m_path = "root";
-        if (!visit(root, "root", 0))
+        m_seen.clear();
+        m_path = name;
+        if (!visit(root, name, 0))
             return;
         while (!m_stack.empty()) {
             Frame& f = m_stack.back();
@@ -230,6 +231,25 @@ int runTree(const cli::Args& args)
         }
         if (filter.empty() || keep[core::indexOf(doc->root)])
             printer.print(doc->root);
+    }
+    if (doc->format == core::FileFormat::TorchScript) {
+        // The archive's other pickle programs, then its sources and files.
+        for (std::size_t i = 0; i < doc->pickles.size(); ++i) {
+            if (i == doc->mainPickle || !doc->graph.valid(doc->pickles[i].root))
+                continue;
+            std::printf("%s: ", doc->pickles[i].name.c_str());
+            TreePrinter printer(doc->graph, depth, maxItems);
+            printer.print(doc->pickles[i].root, doc->pickles[i].name);
+        }
+        std::printf("archive:\n");
+        for (const core::ArchiveEntry& entry : doc->entries) {
+            const auto slash = entry.name.find('/');
+            const std::string name
+                = slash == std::string::npos ? entry.name : entry.name.substr(slash + 1);
+            if (name.rfind("code/", 0) == 0 || name.rfind("extra/", 0) == 0 || name == "version")
+                std::printf("  %s: %llu bytes\n", name.c_str(),
+                    static_cast<unsigned long long>(entry.size));
+        }
     }
     if (doc->error) {
         cli::printDocumentError(*doc);

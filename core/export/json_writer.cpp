@@ -328,12 +328,59 @@ public:
         put(fileFormatName(d.format));
         put("\",\"protocol\":");
         putSigned(d.protocol);
+        if (!d.fileMetadata.empty() || d.format == FileFormat::Safetensors) {
+            put(",\"metadata\":{");
+            for (std::size_t i = 0; i < d.fileMetadata.size(); ++i) {
+                if (i > 0)
+                    put(',');
+                putString(d.fileMetadata[i].first);
+                put(':');
+                putString(d.fileMetadata[i].second);
+            }
+            put('}');
+        }
+        if (!d.shards.empty()) {
+            put(",\"shards\":[");
+            for (std::size_t i = 0; i < d.shards.size(); ++i) {
+                const ShardFile& shard = d.shards[i];
+                put(i == 0 ? "{\"name\":" : ",{\"name\":");
+                putString(shard.name);
+                put(",\"size\":");
+                putUnsigned(shard.size);
+                put(",\"found\":");
+                put(shard.found ? "true" : "false");
+                put(",\"tensors\":");
+                putUnsigned(shard.tensors);
+                if (!shard.error.empty()) {
+                    put(",\"error\":");
+                    putString(shard.error);
+                }
+                put('}');
+            }
+            put(']');
+        }
         put("},\"root\":");
         if (m_g.valid(d.root)) {
             m_counts = countRefs(m_g, d.root, m_options.plain);
             PS_TRY(walk(d.root));
         } else {
             put("null");
+        }
+        if (d.format == FileFormat::TorchScript) {
+            // Every pickle program of the archive beside the main one's root.
+            put(",\"programs\":{");
+            bool first = true;
+            for (const PickleStream& stream : d.pickles) {
+                if (!m_g.valid(stream.root))
+                    continue;
+                put(first ? "" : ",");
+                first = false;
+                putString(stream.name);
+                put(':');
+                m_counts = countRefs(m_g, stream.root, false);
+                PS_TRY(walk(stream.root));
+            }
+            put('}');
         }
         put(",\"diagnostics\":[");
         for (std::size_t i = 0; i < d.diagnostics.size(); ++i) {
@@ -857,6 +904,10 @@ private:
         if (!s.typeName.empty()) {
             put(",\"storage_type\":");
             putString(s.typeName);
+        }
+        if (!s.file.empty()) {
+            put(",\"file\":");
+            putString(s.file);
         }
     }
 

@@ -1138,6 +1138,16 @@ Result<ValueId> PickleMachine::Impl::run()
         }
         case Op::Build:
             PS_TRY(build());
+            if (m.m_hooks.afterBuild && !r.inFrame()) {
+                ValueId replacement = kNullValue;
+                const std::size_t at = r.pos();
+                PS_ASSIGN(const std::uint64_t skip, m.m_hooks.afterBuild(stack.back(), r.data().subspan(at), r.absolute(at), replacement));
+                if (skip > r.remaining())
+                    return fail(ErrorCode::Truncated, "data after BUILD runs past the end of the input");
+                r.seek(at + static_cast<std::size_t>(skip));
+                if (!isNull(replacement))
+                    stack.back() = replacement;
+            }
             break;
         case Op::Inst: {
             PS_ASSIGN(const std::size_t begin, popMark());

@@ -71,6 +71,12 @@ struct MachineHooks {
         reduce;
     // BUILD on a typed value (tensor, ndarray, ...): return true when handled.
     std::function<Result<bool>(ValueId target, ValueId state, std::uint64_t offset)> build;
+    // After BUILD (joblib writes an array's bytes right after its wrapper's BUILD): `rest` is the
+    // input from the next byte on (absolute offset restOffset). Returns how many bytes of it the
+    // hook consumed (0: none) and may set `replacement` to a value that replaces the stack top.
+    std::function<Result<std::uint64_t>(ValueId target, std::span<const std::byte> rest,
+        std::uint64_t restOffset, ValueId& replacement)>
+        afterBuild;
 };
 
 class PickleMachine {

@@ -1,9 +1,11 @@
 #include "core/safety/scanned_load.h"
 
+#include "core/formats/detect_format.h"
 #include "core/loader.h"
 #include "core/safety/opcode_scan.h"
-#include "core/torch/torch_reader.h"
 #include "core/value/byte_source.h"
+
+#include <QFileInfo>
 
 #include <new>
 #include <optional>
@@ -24,7 +26,8 @@ Result<ScannedDocument> loadAndScan(
 {
     PS_TRY(prefetchForLoad(*source, observer));
     const std::span<const std::byte> bytes = source->bytes();
-    const bool plain = bytes.size() >= kThreadMinBytes && !torch::detectFormat(bytes).has_value();
+    const bool plain = bytes.size() >= kThreadMinBytes
+        && !isContainerFormat(detectFormat(bytes, source->path()));
 
     // The scan thread reads only `bytes` (kept mapped by `keep` until it is joined: a failed load
     // drops its document, and the source with it) and writes only `prescan`; the load on this
@@ -64,7 +67,15 @@ Result<ScannedDocument> loadAndScan(
 Result<ScannedDocument> loadAndScan(
     const std::string& path, const LoadOptions& options, LoadObserver* observer)
 {
-    PS_ASSIGN(auto source, ByteSource::mapFile(path));
+    // A folder holding a sharded index or a distributed checkpoint opens as that checkpoint.
+    std::string file = path;
+    if (QFileInfo(QString::fromStdString(path)).isDir()) {
+        file = checkpointInFolder(path);
+        if (file.empty())
+            return makeError(ErrorCode::Unsupported, 0,
+                "a folder without a *.index.json or a distributed checkpoint's .metadata");
+    }
+    PS_ASSIGN(auto source, ByteSource::mapFile(file));
     return loadAndScan(std::move(source), options, observer);
 }
 

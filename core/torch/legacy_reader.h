@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 namespace core::torch {
 
@@ -24,6 +25,9 @@ struct Placement {
 // object as soon as its pickle is read (kept when the storages after it fail).
 Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes, Placement where,
     const LoadOptions& options, LoadObserver* observer, std::size_t* mainIndex, ValueId* objectOut = nullptr);
+
+// The legacy magic number 0x1950a86a20f9469cfc6c in decimal (the first pickle of the stream).
+inline constexpr std::string_view kLegacyMagicDecimal = "119547037146038801333356";
 
 // True when `bytes` start with the legacy magic number pickle (any protocol).
 bool startsWithLegacyMagic(std::span<const std::byte> bytes);

@@ -1,9 +1,7 @@
-// Format detection by content (kept apart from the readers: it needs no pickle machine).
+// The legacy magic test (kept apart from the readers: it needs no pickle machine). The format
+// detector itself is core/formats/detect_format.
 
 #include "core/torch/legacy_reader.h"
-#include "core/torch/tar_archive.h"
-#include "core/torch/torch_reader.h"
-#include "core/torch/zip_archive.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,8 +11,8 @@ namespace core::torch {
 
 namespace {
 
-constexpr std::string_view kMagicDecimal = "119547037146038801333356"; // 0x1950a86a20f9469cfc6c
-constexpr unsigned char kMagicLE[10] = { 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19 };
+constexpr unsigned char kMagicLE[10]
+    = { 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19 };
 
 } // namespace
 
@@ -27,27 +25,10 @@ bool startsWithLegacyMagic(std::span<const std::byte> bytes)
         if (p[i] == 0x8a && p[i + 1] == 10 && std::memcmp(p + i + 2, kMagicLE, 10) == 0)
             return i <= 13;
     // protocol 0/1: LONG 'L119547037146038801333356L\n'
-    if (n >= 1 + kMagicDecimal.size() && p[0] == 'L' && std::memcmp(p + 1, kMagicDecimal.data(), kMagicDecimal.size()) == 0)
+    if (n >= 1 + kLegacyMagicDecimal.size() && p[0] == 'L'
+        && std::memcmp(p + 1, kLegacyMagicDecimal.data(), kLegacyMagicDecimal.size()) == 0)
         return true;
     return false;
-}
-
-std::optional<FileFormat> detectFormat(std::span<const std::byte> bytes)
-{
-    if (bytes.size() >= 4) {
-        const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-        if (p[0] == 'P' && p[1] == 'K' && ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6))) {
-            auto zip = ZipArchive::open(bytes);
-            if (zip.ok() && !zip->prefix().empty() && zip->find(zip->prefix() + "/constants.pkl") != nullptr)
-                return FileFormat::TorchScript;
-            return FileFormat::TorchZip;
-        }
-    }
-    if (looksLikeTar(bytes))
-        return FileFormat::TorchTar;
-    if (startsWithLegacyMagic(bytes))
-        return FileFormat::TorchLegacy;
-    return std::nullopt;
 }
 
 } // namespace core::torch

@@ -16,8 +16,6 @@ namespace core::torch {
 
 namespace {
 
-constexpr std::string_view kMagicDecimal = "119547037146038801333356"; // 0x1950a86a20f9469cfc6c
-
 std::uint64_t le64(const std::byte* p)
 {
     std::uint64_t v = 0;
@@ -568,7 +566,7 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     };
 
     PS_ASSIGN(ValueId magic, run("magic number", {}));
-    if (!g.valid(magic) || (g.kind(magic) != ValueKind::BigInt && g.kind(magic) != ValueKind::Int) || g.intDecimal(magic) != kMagicDecimal)
+    if (!g.valid(magic) || (g.kind(magic) != ValueKind::BigInt && g.kind(magic) != ValueKind::Int) || g.intDecimal(magic) != kLegacyMagicDecimal)
         return makeError(ErrorCode::Format, where.base, "legacy checkpoint: invalid magic number");
     const std::uint64_t protoAt = where.base + pos;
     PS_ASSIGN(ValueId proto, run("protocol version", {}));
@@ -753,7 +751,7 @@ Result<void> loadArchive(Document& doc, FileFormat format, const LoadOptions& op
         doc.root = root.value();
         return {};
     }
-    case FileFormat::Pickle:
+    default:
         break;
     }
     return makeError(ErrorCode::Unsupported, 0, "not a torch archive");

@@ -12,9 +12,6 @@
 
 namespace core::torch {
 
-// Format by content (never by extension); nullopt for "not a torch container" (plain pickle).
-std::optional<FileFormat> detectFormat(std::span<const std::byte> bytes);
-
 // Fills doc (pickles, root, entries, storages, diagnostics) from an archive of `format`.
 // doc.source is set. A hard failure returns an Error; a partial load sets doc.error.
 Result<void> loadArchive(Document& doc, FileFormat format, const LoadOptions& options,

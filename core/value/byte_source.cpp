@@ -222,12 +222,20 @@ Result<void> ByteSource::ensureRemote(std::uint64_t offset, std::uint64_t length
 std::span<const std::byte> ByteSource::keep(std::vector<std::byte> bytes)
 {
     m_kept.push_back(std::make_unique<std::vector<std::byte>>(std::move(bytes)));
+    m_keptViews.emplace_back(*m_kept.back(), nullptr);
     return *m_kept.back();
+}
+
+std::size_t ByteSource::keepView(std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
+{
+    m_kept.push_back(std::make_unique<std::vector<std::byte>>());
+    m_keptViews.emplace_back(bytes, std::move(owner));
+    return m_kept.size() - 1;
 }
 
 std::span<const std::byte> ByteSource::kept(std::size_t index) const
 {
-    return index < m_kept.size() ? std::span<const std::byte>(*m_kept[index]) : std::span<const std::byte>();
+    return index < m_keptViews.size() ? m_keptViews[index].first : std::span<const std::byte>();
 }
 
 } // namespace core

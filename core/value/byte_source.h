@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core {
@@ -39,6 +40,9 @@ public:
     std::span<const std::byte> keep(std::vector<std::byte> bytes);
     std::span<const std::byte> kept(std::size_t index) const;
     std::size_t keptCount() const { return m_kept.size(); }
+    // Bytes owned by someone else (another mapped file: a shard of a sharded checkpoint), kept
+    // alive by `owner`; listed with the kept buffers. Returns its index for kept().
+    std::size_t keepView(std::span<const std::byte> bytes, std::shared_ptr<const void> owner);
 
     // --- remote files ---
     struct RemoteOptions {
@@ -85,6 +89,8 @@ private:
     std::vector<std::byte> m_owned;
     std::span<const std::byte> m_view;
     std::vector<std::unique_ptr<std::vector<std::byte>>> m_kept;
+    // by kept index: the bytes, and who owns them when not m_kept (keepView)
+    std::vector<std::pair<std::span<const std::byte>, std::shared_ptr<const void>>> m_keptViews;
 };
 
 } // namespace core

@@ -10,6 +10,12 @@ std::string_view fileFormatName(FileFormat format)
     case FileFormat::TorchLegacy: return "torch-legacy";
     case FileFormat::TorchTar: return "torch-tar";
     case FileFormat::TorchScript: return "torchscript";
+    case FileFormat::Safetensors: return "safetensors";
+    case FileFormat::Npy: return "npy";
+    case FileFormat::Npz: return "npz";
+    case FileFormat::Joblib: return "joblib";
+    case FileFormat::ShardedIndex: return "sharded";
+    case FileFormat::DistributedCheckpoint: return "torch-distributed";
     }
     return "pickle";
 }

@@ -12,11 +12,24 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core {
 
-enum class FileFormat : std::uint8_t { Pickle, TorchZip, TorchLegacy, TorchTar, TorchScript };
+enum class FileFormat : std::uint8_t {
+    Pickle,
+    TorchZip,
+    TorchLegacy,
+    TorchTar,
+    TorchScript,
+    Safetensors,
+    Npy,
+    Npz,
+    Joblib,
+    ShardedIndex, // a Hugging Face *.index.json (weight_map) and its shards
+    DistributedCheckpoint, // torch.distributed.checkpoint: .metadata + __R_S.distcp files
+};
 std::string_view fileFormatName(FileFormat format); // "pickle", "torch-zip", ...
 
 enum class Severity : std::uint8_t { Info, Warning, Error };
@@ -48,6 +61,15 @@ struct ArchiveEntry {
     bool compressed = false;
 };
 
+// One file of a sharded checkpoint (a shard named by the index, a .distcp file).
+struct ShardFile {
+    std::string name; // as the index names it (relative to the index's folder)
+    std::uint64_t size = 0; // bytes on disk (0 when missing)
+    bool found = false;
+    std::string error; // why it could not be read (missing, malformed), empty when it was
+    std::uint64_t tensors = 0; // tensors the checkpoint takes from it
+};
+
 struct Document {
     std::shared_ptr<ByteSource> source;
     std::string fileName; // base name
@@ -66,6 +88,12 @@ struct Document {
     // and the diagnostics say what was lost and where. `error` is set only if the main pickle
     // itself is cut.
     bool recovered = false;
+
+    // Format-level key/value facts, in file order: safetensors' __metadata__, a sharded
+    // index's metadata, ... (File tab; JSON "file":{"metadata":{...}}).
+    std::vector<std::pair<std::string, std::string>> fileMetadata;
+    // The files of a sharded or distributed checkpoint (File tab; JSON "file":{"shards":[...]}).
+    std::vector<ShardFile> shards;
 
     const PickleStream& main() const { return pickles.at(mainPickle); }
 };

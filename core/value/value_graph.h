@@ -118,6 +118,7 @@ struct StorageRecord {
     ByteRange bytes; // length may be 0 when the record is missing
     bool bytesFound = false;
     bool bigEndian = false; // byteorder record / legacy sys_info
+    std::string_view file; // the file the bytes are in when not the opened one (a shard's name)
 };
 
 enum class TensorClass : std::uint8_t { Tensor, Parameter };

@@ -2,6 +2,7 @@
 // An input the detector does not recognise is forced through one reader chosen by its first
 // byte, so that every reader sees malformed containers too.
 
+#include "core/formats/detect_format.h"
 #include "core/torch/torch_reader.h"
 #include "core/value/byte_source.h"
 
@@ -12,8 +13,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
-    std::optional<core::FileFormat> format = core::torch::detectFormat(bytes);
-    if (!format) {
+    std::optional<core::FileFormat> format = core::detectFormat(bytes);
+    if (*format != core::FileFormat::TorchZip && *format != core::FileFormat::TorchLegacy
+        && *format != core::FileFormat::TorchTar && *format != core::FileFormat::TorchScript) {
         if (size == 0)
             return 0;
         static constexpr core::FileFormat kForced[] = { core::FileFormat::TorchZip,

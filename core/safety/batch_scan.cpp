@@ -1,5 +1,7 @@
 #include "core/safety/batch_scan.h"
 
+#include "core/formats/detect_format.h"
+
 #include "core/pickle/opcodes.h"
 #include "core/safety/opcode_scan.h"
 #include "core/safety/scanned_load.h"
@@ -225,7 +227,7 @@ bool isScannable(std::span<const std::byte> bytes)
 {
     if (bytes.empty())
         return false;
-    if (torch::detectFormat(bytes).has_value())
+    if (detectFormat(bytes) != FileFormat::Pickle) // every container the loader reads
         return true;
     const auto first = static_cast<std::uint8_t>(bytes[0]);
     if (first == 0x80)

@@ -123,7 +123,9 @@ void OpcodeTracePane::showPickle(int pickle)
     m_applying = was;
     const OpcodeTrace* trace = m_model->trace();
     if (!trace) {
-        if (m_file.index && !m_file.index->hasTraces())
+        if (m_file.doc && m_file.doc->pickles.empty())
+            m_status->setText(tr("no pickle program in this file (nothing to disassemble)"));
+        else if (m_file.index && !m_file.index->hasTraces())
             m_status->setText(tr("building the opcode trace…"));
         else
             m_status->clear();

@@ -43,6 +43,7 @@ constexpr std::string_view kTorchAllow = "torch weights_only allowlist";
 constexpr std::string_view kPlain = "plain data type";
 constexpr std::string_view kReconstructor = "reconstructor PickleScope knows";
 constexpr std::string_view kNumpy = "numpy array/scalar reconstruction";
+constexpr std::string_view kJoblib = "joblib array wrapper (a record of the array bytes that follow)";
 constexpr std::string_view kException = "exception class (constructing it runs nothing)";
 constexpr std::string_view kTorchScript = "TorchScript container helper";
 
@@ -369,6 +370,11 @@ constexpr Rule kExplicit[] = {
     { "numpy.random._pickle", "__generator_ctor", Verdict::Safe, kNumpy },
     { "numpy.random._pickle", "__bit_generator_ctor", Verdict::Safe, kNumpy },
     { "numpy.dtypes", "*", Verdict::Safe, kNumpy },
+    // joblib's records of the arrays written after them in the stream: data only (joblib reads
+    // the bytes that follow; the array's subclass and dtype are globals classified on their own)
+    { "joblib.numpy_pickle", "NumpyArrayWrapper", Verdict::Safe, kJoblib },
+    { "joblib.numpy_pickle", "NDArrayWrapper", Verdict::Safe, kJoblib },
+    { "joblib.numpy_pickle", "ZNDArrayWrapper", Verdict::Safe, kJoblib },
     // torch (beyond the generated allowlist)
     { "torch", "dtype", Verdict::Safe, kPlain },
     { "torch", "layout", Verdict::Safe, kPlain },

@@ -514,6 +514,52 @@ ChunkStats chunkStats(const T* p, std::size_t n)
     return c;
 }
 
+// Merges per-chunk statistics (Chan's parallel variance) into one TensorStats.
+struct StatsMerger {
+    double mn = std::numeric_limits<double>::infinity();
+    double mx = -std::numeric_limits<double>::infinity();
+    double total = 0, mean = 0, m2 = 0;
+    std::uint64_t counted = 0, nan = 0, inf = 0, zero = 0;
+
+    void add(const ChunkStats& c, std::size_t n)
+    {
+        mn = std::min(mn, c.min);
+        mx = std::max(mx, c.max);
+        nan += c.nan;
+        inf += c.inf;
+        zero += c.zero;
+        total += c.sum;
+        const std::uint64_t chunkCount = n - c.nan;
+        if (chunkCount == 0)
+            return;
+        const double chunkMean = c.sum / static_cast<double>(chunkCount);
+        const double delta = chunkMean - mean;
+        const std::uint64_t merged = counted + chunkCount;
+        mean += delta * static_cast<double>(chunkCount) / static_cast<double>(merged);
+        m2 += c.m2
+            + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount)
+                / static_cast<double>(merged);
+        counted = merged;
+    }
+
+    void finish(TensorStats& st, std::uint64_t count) const
+    {
+        st.count = count;
+        st.nanCount = nan;
+        st.infCount = inf;
+        st.zeroCount = zero;
+        st.sum = total;
+        if (counted > 0) {
+            st.min = mn;
+            st.max = mx;
+            st.mean = total / static_cast<double>(counted);
+            st.stddev = std::sqrt(m2 / static_cast<double>(counted));
+        } else {
+            st.min = st.max = st.mean = st.stddev = std::numeric_limits<double>::quiet_NaN();
+        }
+    }
+};
+
 } // namespace
 
 Result<TensorStats> TensorView::stats(LoadObserver* observer) const
@@ -528,10 +574,7 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
         && (m_dtype == DType::Float32 || m_dtype == DType::Float64)
         && reinterpret_cast<std::uintptr_t>(m_bytes.data() + static_cast<std::uint64_t>(m_offset) * m_elemSize) % m_elemSize == 0;
     std::vector<double> buf(raw ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, std::max<std::uint64_t>(m_numel, 1))));
-    double mn = std::numeric_limits<double>::infinity();
-    double mx = -std::numeric_limits<double>::infinity();
-    double total = 0, mean = 0, m2 = 0;
-    std::uint64_t counted = 0, nan = 0, inf = 0, zero = 0;
+    StatsMerger merged;
     for (std::uint64_t first = 0; first < m_numel; first += kChunk) {
         if (observer != nullptr && (first % (kChunk * 16)) == 0) {
             if (observer->isCancelled())
@@ -560,36 +603,11 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
             read(first, n, buf.data());
             c = chunkStats(buf.data(), n);
         }
-        mn = std::min(mn, c.min);
-        mx = std::max(mx, c.max);
-        nan += c.nan;
-        inf += c.inf;
-        zero += c.zero;
-        total += c.sum;
-        const std::uint64_t chunkCount = n - c.nan;
-        if (chunkCount == 0)
-            continue;
-        const double chunkMean = c.sum / static_cast<double>(chunkCount);
-        const double delta = chunkMean - mean;
-        const std::uint64_t merged = counted + chunkCount;
-        mean += delta * static_cast<double>(chunkCount) / static_cast<double>(merged);
-        m2 += c.m2 + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount) / static_cast<double>(merged);
-        counted = merged;
+        merged.add(c, n);
     }
     if (observer != nullptr)
         observer->progress(m_numel, m_numel);
-    st.nanCount = nan;
-    st.infCount = inf;
-    st.zeroCount = zero;
-    st.sum = total;
-    if (counted > 0) {
-        st.min = mn;
-        st.max = mx;
-        st.mean = total / static_cast<double>(counted);
-        st.stddev = std::sqrt(m2 / static_cast<double>(counted));
-    } else {
-        st.min = st.max = st.mean = st.stddev = std::numeric_limits<double>::quiet_NaN();
-    }
+    merged.finish(st, m_numel);
     return st;
 }
 
@@ -694,55 +712,6 @@ Result<void> TensorView::writeNpy(const std::string& path) const
     return {};
 }
 
-namespace {
-
-// Merges per-chunk statistics (Chan's parallel variance) into one TensorStats.
-struct StatsMerger {
-    double mn = std::numeric_limits<double>::infinity();
-    double mx = -std::numeric_limits<double>::infinity();
-    double total = 0, mean = 0, m2 = 0;
-    std::uint64_t counted = 0, nan = 0, inf = 0, zero = 0;
-
-    void add(const ChunkStats& c, std::size_t n)
-    {
-        mn = std::min(mn, c.min);
-        mx = std::max(mx, c.max);
-        nan += c.nan;
-        inf += c.inf;
-        zero += c.zero;
-        total += c.sum;
-        const std::uint64_t chunkCount = n - c.nan;
-        if (chunkCount == 0)
-            return;
-        const double chunkMean = c.sum / static_cast<double>(chunkCount);
-        const double delta = chunkMean - mean;
-        const std::uint64_t merged = counted + chunkCount;
-        mean += delta * static_cast<double>(chunkCount) / static_cast<double>(merged);
-        m2 += c.m2
-            + delta * delta * static_cast<double>(counted) * static_cast<double>(chunkCount)
-                / static_cast<double>(merged);
-        counted = merged;
-    }
-
-    void finish(TensorStats& st, std::uint64_t count) const
-    {
-        st.count = count;
-        st.nanCount = nan;
-        st.infCount = inf;
-        st.zeroCount = zero;
-        st.sum = total;
-        if (counted > 0) {
-            st.min = mn;
-            st.max = mx;
-            st.mean = total / static_cast<double>(counted);
-            st.stddev = std::sqrt(m2 / static_cast<double>(counted));
-        } else {
-            st.min = st.max = st.mean = st.stddev = std::numeric_limits<double>::quiet_NaN();
-        }
-    }
-};
-
-} // namespace
 
 Result<TensorView::ComplexStats> TensorView::complexStats(LoadObserver* observer) const
 {

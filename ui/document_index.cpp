@@ -64,7 +64,8 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
     const std::size_t n = graph.size();
     index->m_byOffset.reserve(n);
     for (std::size_t i = 0; i < n; ++i)
-        index->m_byOffset.emplace_back(graph.offset(core::ValueId(std::uint32_t(i))), std::uint32_t(i));
+        index->m_byOffset.emplace_back(
+            graph.offset(core::ValueId(std::uint32_t(i))), std::uint32_t(i));
     std::stable_sort(index->m_byOffset.begin(), index->m_byOffset.end(),
         [](const auto& a, const auto& b) { return a.first < b.first; });
     if (cancelled())
@@ -73,6 +74,7 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
     // First appearances: iterative pre-order walk over display children.
     index->m_first.assign(n, Appearance {});
     index->m_reached.assign(n, false);
+    index->m_span.assign(n, { 0, 0 });
     if (!core::isNull(doc.root) && graph.valid(doc.root)) {
         struct Frame {
             core::ValueId id;
@@ -80,22 +82,27 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
             std::size_t count;
         };
         std::vector<Frame> stack;
+        std::uint32_t clock = 0;
         index->m_reached[core::indexOf(doc.root)] = true;
+        index->m_span[core::indexOf(doc.root)].first = clock++;
         stack.push_back({ doc.root, 0, core::displayChildCount(graph, doc.root) });
         std::size_t visited = 0;
         while (!stack.empty()) {
             Frame& top = stack.back();
             if (top.next >= top.count) {
+                index->m_span[core::indexOf(top.id)].second = clock;
                 stack.pop_back();
                 continue;
             }
             const std::size_t i = top.next++;
             const core::ValueId parent = top.id;
             const core::ValueId child = childAt(graph, parent, i);
-            if (core::isNull(child) || !graph.valid(child) || index->m_reached[core::indexOf(child)])
+            if (core::isNull(child) || !graph.valid(child)
+                || index->m_reached[core::indexOf(child)])
                 continue;
             index->m_reached[core::indexOf(child)] = true;
             index->m_first[core::indexOf(child)] = { core::indexOf(parent), std::uint32_t(i) };
+            index->m_span[core::indexOf(child)].first = clock++;
             stack.push_back({ child, 0, core::displayChildCount(graph, child) });
             if ((++visited & 0xFFFF) == 0) {
                 if (cancelled())
@@ -108,13 +115,15 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
     return index;
 }
 
-DocumentIndex::Traces DocumentIndex::buildTraces(const core::Document& doc, const core::LoadObserver* observer)
+DocumentIndex::Traces DocumentIndex::buildTraces(
+    const core::Document& doc, const core::LoadObserver* observer)
 {
     Traces traces;
     for (const core::PickleStream& stream : doc.pickles) {
         if (observer && observer->isCancelled())
             return {};
-        auto trace = OpcodeTrace::build(stream.bytes, stream.inflated ? 0 : stream.offset, observer);
+        auto trace
+            = OpcodeTrace::build(stream.bytes, stream.inflated ? 0 : stream.offset, observer);
         if (!trace)
             return {};
         traces.push_back(std::move(trace));
@@ -177,7 +186,8 @@ core::ValueId DocumentIndex::valueAt(std::uint64_t offset) const
 
 bool DocumentIndex::reachable(core::ValueId id) const
 {
-    return !core::isNull(id) && core::indexOf(id) < m_reached.size() && m_reached[core::indexOf(id)];
+    return !core::isNull(id) && core::indexOf(id) < m_reached.size()
+        && m_reached[core::indexOf(id)];
 }
 
 DocumentIndex::Appearance DocumentIndex::firstAppearance(core::ValueId id) const
@@ -187,7 +197,8 @@ DocumentIndex::Appearance DocumentIndex::firstAppearance(core::ValueId id) const
     return m_first[core::indexOf(id)];
 }
 
-bool DocumentIndex::isFirstAppearance(core::ValueId id, core::ValueId parent, std::size_t index) const
+bool DocumentIndex::isFirstAppearance(
+    core::ValueId id, core::ValueId parent, std::size_t index) const
 {
     if (!reachable(id))
         return true;
@@ -195,6 +206,15 @@ bool DocumentIndex::isFirstAppearance(core::ValueId id, core::ValueId parent, st
     if (a.parent == kNoParent)
         return core::isNull(parent);
     return !core::isNull(parent) && a.parent == core::indexOf(parent) && a.index == index;
+}
+
+bool DocumentIndex::isAncestor(core::ValueId ancestor, core::ValueId id) const
+{
+    if (!reachable(ancestor) || !reachable(id))
+        return false;
+    const auto a = m_span[core::indexOf(ancestor)];
+    const auto b = m_span[core::indexOf(id)];
+    return a.first <= b.first && b.first < a.second;
 }
 
 std::vector<std::size_t> DocumentIndex::pathTo(core::ValueId id) const

@@ -36,7 +36,8 @@ public:
         core::LoadObserver* observer = nullptr, bool withTraces = true);
     using Traces = std::vector<std::shared_ptr<const OpcodeTrace>>;
     // The opcode trace of every pickle stream of `doc`; empty when cancelled.
-    static Traces buildTraces(const core::Document& doc, const core::LoadObserver* observer = nullptr);
+    static Traces buildTraces(
+        const core::Document& doc, const core::LoadObserver* observer = nullptr);
     // Called once, on the thread that owns the index, before anyone reads the traces.
     void installTraces(Traces traces) { m_traces = std::move(traces); }
     bool hasTraces() const { return !m_traces.empty(); }
@@ -57,6 +58,9 @@ public:
     bool reachable(core::ValueId id) const;
     Appearance firstAppearance(core::ValueId id) const;
     bool isFirstAppearance(core::ValueId id, core::ValueId parent, std::size_t index) const;
+    // Whether `ancestor` is `id` or one of its ancestors in the tree of first appearances (the
+    // rows a tree expands): O(1), from the walk's enter/exit numbers.
+    bool isAncestor(core::ValueId ancestor, core::ValueId id) const;
     // Display-child indices from the root down to `id` (empty when id is the root or unreachable;
     // check reachable()).
     std::vector<std::size_t> pathTo(core::ValueId id) const;
@@ -70,6 +74,7 @@ private:
     std::vector<std::pair<std::uint64_t, std::uint32_t>> m_byOffset; // sorted (offset, value)
     std::vector<Appearance> m_first;
     std::vector<bool> m_reached;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> m_span; // pre-order [enter, exit) numbers
 };
 
 // What the load worker hands to the UI thread.

@@ -523,7 +523,11 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
         const core::ValueKind kind = m_file.doc->graph.kind(selection.value);
         if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
             m_details->setCurrentWidget(m_tensor);
-        m_statusPath->setText(m_tree->currentAccessPath());
+        // A path thousands of levels deep keeps its two ends (Ctrl+Shift+C copies it whole).
+        QString path = m_tree->currentAccessPath();
+        if (path.size() > 1000)
+            path = path.left(200) + QStringLiteral(" … ") + path.right(600);
+        m_statusPath->setText(path);
     }
     if (auto* table = m_details->findChild<TablePane*>(); table != nullptr && m_file.doc) {
         table->setDocument(m_file); // a no-op for the same document

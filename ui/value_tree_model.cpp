@@ -7,33 +7,12 @@
 #include <QFont>
 #include <QIcon>
 
-#include <array>
 #include <QLocale>
+#include <array>
 
 #include <algorithm>
 
 namespace ui {
-
-struct ValueTreeModel::Node {
-    enum class Kind : std::uint8_t { Root, Value, Range };
-    enum class Link : std::uint8_t { None, Shared, Cycle };
-
-    Node* parent = nullptr;
-    int row = 0;
-    Kind kind = Kind::Value;
-    Link link = Link::None;
-    core::ValueId value = core::kNullValue; // Value: the value; Range: its container
-    core::ValueId parentValue = core::kNullValue; // Value: the container it appears in
-    std::size_t childIndex = 0; // Value: display-child index under parentValue
-    std::size_t rangeBegin = 0, rangeEnd = 0; // Range: display-child indices [begin, end)
-    QString label;
-    QString pathSegment;
-    std::vector<std::unique_ptr<Node>> children;
-    mutable std::size_t total = 0;
-    mutable bool totalKnown = false;
-    mutable QString summaryCache;
-    mutable QString typeCache;
-};
 
 namespace {
 
@@ -52,7 +31,9 @@ QString humanBytes(double bytes)
 QIcon kindIcon(core::ValueKind kind)
 {
     static const auto icons = [] {
-        auto make = [](const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name))); };
+        auto make = [](const char* name) {
+            return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name)));
+        };
         std::array<QIcon, 32> table;
         using K = core::ValueKind;
         auto set = [&](K k, const char* name) { table[std::size_t(k)] = make(name); };
@@ -83,77 +64,101 @@ QIcon kindIcon(core::ValueKind kind)
     return icons[std::size_t(kind) % icons.size()];
 }
 
+// The core's summary ends a tensor or storage without bytes with " (data missing)"; the window
+// marks such rows "⚠ no data · …" instead, so the mark is shown once.
+QString withoutMissingMark(QString text)
+{
+    static const QString mark = QStringLiteral(" (data missing)");
+    if (text.endsWith(mark))
+        text.chop(mark.size());
+    return text;
+}
+
 } // namespace
 
 ValueTreeModel::ValueTreeModel(QObject* parent)
     : QAbstractItemModel(parent)
-    , m_root(std::make_unique<Node>())
+    , m_nodes(1, rootNode())
 {
-    m_root->kind = Node::Kind::Root;
 }
 
 ValueTreeModel::~ValueTreeModel() = default;
+
+ValueTreeModel::Node ValueTreeModel::rootNode()
+{
+    Node node;
+    node.kind = Kind::Root;
+    return node;
+}
 
 void ValueTreeModel::setDocument(const LoadedFile& file)
 {
     beginResetModel();
     m_file = file;
-    m_root = std::make_unique<Node>();
-    m_root->kind = Node::Kind::Root;
+    // One flat vector: dropping a million-deep chain frees one block, no recursion.
+    std::vector<Node>().swap(m_nodes);
+    m_nodes.push_back(rootNode());
     const core::Document* doc = m_file.doc.get();
     m_rootName = doc && doc->format != core::FileFormat::Pickle ? QStringLiteral("ckpt")
                                                                 : QStringLiteral("obj");
     if (doc && !core::isNull(doc->root) && doc->graph.valid(doc->root)) {
-        auto node = std::make_unique<Node>();
-        node->parent = m_root.get();
-        node->row = 0;
-        node->kind = Node::Kind::Value;
-        node->value = doc->root;
-        node->label = m_rootName;
-        m_root->children.push_back(std::move(node));
-        m_root->total = 1;
-        m_root->totalKnown = true;
+        const std::size_t count = core::displayChildCount(doc->graph, doc->root);
+        Node node;
+        node.parent = kRootNode;
+        node.value = doc->root;
+        node.total
+            = count > kRangeThreshold ? (count + rangeSize(count) - 1) / rangeSize(count) : count;
+        m_nodes.push_back(std::move(node));
+        m_nodes[kRootNode].children.push_back(1);
+        m_nodes[kRootNode].total = 1;
     }
     endResetModel();
 }
 
-ValueTreeModel::Node* ValueTreeModel::nodeOf(const QModelIndex& index) const
+ValueTreeModel::NodeId ValueTreeModel::nodeOf(const QModelIndex& index) const
 {
     if (!index.isValid())
-        return m_root.get();
-    return static_cast<Node*>(index.internalPointer());
+        return kRootNode;
+    return NodeId(index.internalId());
 }
 
-QModelIndex ValueTreeModel::indexOf(Node* node, int column) const
+QModelIndex ValueTreeModel::indexOf(NodeId node, int column) const
 {
-    if (!node || node == m_root.get())
+    if (node == kRootNode || node >= m_nodes.size())
         return {};
-    return createIndex(node->row, column, node);
+    return createIndex(int(m_nodes[node].row), column, quintptr(node));
+}
+
+int ValueTreeModel::depth(const QModelIndex& index) const
+{
+    int d = -1;
+    for (NodeId n = nodeOf(index); n != kRootNode; n = m_nodes[n].parent)
+        ++d;
+    return std::max(d, 0);
 }
 
 QModelIndex ValueTreeModel::index(int row, int column, const QModelIndex& parent) const
 {
     if (!hasIndex(row, column, parent))
         return {};
-    Node* p = nodeOf(parent);
-    if (row < 0 || std::size_t(row) >= p->children.size())
+    const Node& p = m_nodes[nodeOf(parent)];
+    if (row < 0 || std::size_t(row) >= p.children.size())
         return {};
-    return createIndex(row, column, p->children[std::size_t(row)].get());
+    return createIndex(row, column, quintptr(p.children[std::size_t(row)]));
 }
 
 QModelIndex ValueTreeModel::parent(const QModelIndex& child) const
 {
     if (!child.isValid())
         return {};
-    Node* node = nodeOf(child);
-    return indexOf(node->parent);
+    return indexOf(m_nodes[nodeOf(child)].parent);
 }
 
 int ValueTreeModel::rowCount(const QModelIndex& parent) const
 {
     if (parent.column() > 0)
         return 0;
-    return int(nodeOf(parent)->children.size());
+    return int(m_nodes[nodeOf(parent)].children.size());
 }
 
 int ValueTreeModel::columnCount(const QModelIndex& parent) const
@@ -163,81 +168,65 @@ int ValueTreeModel::columnCount(const QModelIndex& parent) const
     return ColumnCount;
 }
 
-bool ValueTreeModel::onAncestorChain(const Node* node, core::ValueId id) const
+bool ValueTreeModel::onAncestorChain(NodeId node, core::ValueId id) const
 {
-    for (const Node* p = node; p; p = p->parent) {
-        if (p->kind == Node::Kind::Value && p->value == id)
+    // With the document index, the expanded rows are the first appearances (a spanning tree of
+    // the graph): `id` is on the chain exactly when it is an ancestor there, an O(1) test.
+    if (m_file.index) {
+        const core::ValueId at
+            = m_nodes[node].kind == Kind::Value ? m_nodes[node].value : core::kNullValue;
+        return !core::isNull(at) && m_file.index->isAncestor(id, at);
+    }
+    for (NodeId p = node; p != kRootNode; p = m_nodes[p].parent) {
+        if (m_nodes[p].kind == Kind::Value && m_nodes[p].value == id)
             return true;
     }
     return false;
 }
 
-std::size_t ValueTreeModel::totalRows(Node* node) const
-{
-    if (node->totalKnown)
-        return node->total;
-    node->totalKnown = true;
-    node->total = 0;
-    if (!m_file.doc)
-        return 0;
-    const core::ValueGraph& graph = m_file.doc->graph;
-    switch (node->kind) {
-    case Node::Kind::Root:
-        break;
-    case Node::Kind::Range:
-        node->total = node->rangeEnd - node->rangeBegin;
-        break;
-    case Node::Kind::Value: {
-        if (node->link != Node::Link::None)
-            break;
-        const std::size_t count = core::displayChildCount(graph, node->value);
-        node->total = count > kRangeThreshold ? (count + rangeSize(count) - 1) / rangeSize(count) : count;
-        break;
-    }
-    }
-    return node->total;
-}
-
-std::unique_ptr<ValueTreeModel::Node> ValueTreeModel::makeChild(Node* parent, std::size_t row) const
+ValueTreeModel::Node ValueTreeModel::makeChild(NodeId parentId, std::size_t row) const
 {
     const core::ValueGraph& graph = m_file.doc->graph;
-    auto node = std::make_unique<Node>();
-    node->parent = parent;
-    node->row = int(row);
+    const Node& parent = m_nodes[parentId];
+    Node node;
+    node.parent = parentId;
+    node.row = std::uint32_t(row);
     std::size_t childIndex = row;
-    core::ValueId container = parent->value;
-    if (parent->kind == Node::Kind::Value) {
-        const std::size_t count = core::displayChildCount(graph, parent->value);
+    const core::ValueId container = parent.value;
+    if (parent.kind == Kind::Value) {
+        const std::size_t count = core::displayChildCount(graph, parent.value);
         if (count > kRangeThreshold) {
             const std::size_t size = rangeSize(count);
-            node->kind = Node::Kind::Range;
-            node->value = parent->value;
-            node->rangeBegin = row * size;
-            node->rangeEnd = std::min(count, node->rangeBegin + size);
-            node->label = QStringLiteral("[%1 … %2]").arg(node->rangeBegin).arg(node->rangeEnd - 1);
+            node.kind = Kind::Range;
+            node.value = parent.value;
+            node.begin = row * size;
+            node.end = std::min(count, node.begin + size);
+            node.total = node.end - node.begin;
             return node;
         }
-    } else if (parent->kind == Node::Kind::Range) {
-        childIndex = parent->rangeBegin + row;
+    } else if (parent.kind == Kind::Range) {
+        childIndex = parent.begin + row;
     }
     const core::DisplayChild child = core::displayChild(graph, container, childIndex);
-    node->kind = Node::Kind::Value;
-    node->value = child.child;
-    node->parentValue = container;
-    node->childIndex = childIndex;
-    node->label = QString::fromStdString(child.label);
-    node->pathSegment = QString::fromStdString(child.pathSegment);
+    node.kind = Kind::Value;
+    node.value = child.child;
+    node.parentValue = container;
+    node.begin = childIndex;
     if (core::isNull(child.child) || !graph.valid(child.child)) {
-        node->value = core::kNullValue;
-        node->totalKnown = true;
+        node.value = core::kNullValue;
         return node;
     }
-    if (core::displayChildCount(graph, child.child) > 0) {
-        if (onAncestorChain(parent, child.child))
-            node->link = Node::Link::Cycle;
-        else if (m_file.index && !m_file.index->isFirstAppearance(child.child, container, childIndex))
-            node->link = Node::Link::Shared;
+    const std::size_t count = core::displayChildCount(graph, child.child);
+    if (count > 0) {
+        if (onAncestorChain(parentId, child.child))
+            node.link = Link::Cycle;
+        else if (m_file.index
+            && !m_file.index->isFirstAppearance(child.child, container, childIndex))
+            node.link = Link::Shared;
     }
+    if (node.link == Link::None)
+        node.total
+            = count > kRangeThreshold ? (count + rangeSize(count) - 1) / rangeSize(count) : count;
     return node;
 }
 
@@ -245,38 +234,41 @@ bool ValueTreeModel::hasChildren(const QModelIndex& parent) const
 {
     if (parent.column() > 0)
         return false;
-    Node* node = nodeOf(parent);
-    if (node->kind == Node::Kind::Root)
-        return !node->children.empty();
-    return totalRows(node) > 0;
+    return m_nodes[nodeOf(parent)].total > 0;
 }
 
 bool ValueTreeModel::canFetchMore(const QModelIndex& parent) const
 {
     if (parent.column() > 0 || !parent.isValid())
         return false;
-    Node* node = nodeOf(parent);
-    return node->children.size() < totalRows(node);
+    const Node& node = m_nodes[nodeOf(parent)];
+    return node.children.size() < node.total;
 }
 
 void ValueTreeModel::fetchMore(const QModelIndex& parent)
 {
     if (!parent.isValid() || parent.column() > 0)
         return;
-    Node* node = nodeOf(parent);
-    ensureRows(node, std::min(totalRows(node), node->children.size() + kFetchBatch));
+    const NodeId node = nodeOf(parent);
+    ensureRows(node, m_nodes[node].children.size() + kFetchBatch);
 }
 
-void ValueTreeModel::ensureRows(Node* node, std::size_t rows)
+void ValueTreeModel::ensureRows(NodeId node, std::size_t rows)
 {
-    rows = std::min(rows, totalRows(node));
-    const std::size_t have = node->children.size();
+    rows = std::min<std::size_t>(rows, m_nodes[node].total);
+    const std::size_t have = m_nodes[node].children.size();
     if (rows <= have)
         return;
     beginInsertRows(indexOf(node), int(have), int(rows - 1));
-    node->children.reserve(rows);
-    for (std::size_t r = have; r < rows; ++r)
-        node->children.push_back(makeChild(node, r));
+    if (const std::size_t need = m_nodes.size() + (rows - have); need > m_nodes.capacity())
+        m_nodes.reserve(
+            std::max(need, 2 * m_nodes.capacity())); // geometric: one row at a time is O(1)
+    m_nodes[node].children.reserve(rows);
+    for (std::size_t r = have; r < rows; ++r) {
+        Node child = makeChild(node, r);
+        m_nodes[node].children.push_back(NodeId(m_nodes.size()));
+        m_nodes.push_back(std::move(child));
+    }
     endInsertRows();
 }
 
@@ -284,62 +276,85 @@ core::ValueId ValueTreeModel::valueAt(const QModelIndex& index) const
 {
     if (!index.isValid())
         return core::kNullValue;
-    Node* node = nodeOf(index);
-    return node->kind == Node::Kind::Value ? node->value : core::kNullValue;
+    const Node& node = m_nodes[nodeOf(index)];
+    return node.kind == Kind::Value ? node.value : core::kNullValue;
+}
+
+QString ValueTreeModel::nameOf(const Node& node) const
+{
+    if (node.kind == Kind::Range)
+        return QStringLiteral("[%1 … %2]").arg(node.begin).arg(node.end - 1);
+    if (node.parent == kRootNode)
+        return m_rootName;
+    if (!m_file.doc)
+        return {};
+    return QString::fromStdString(
+        core::displayChild(m_file.doc->graph, node.parentValue, node.begin).label);
+}
+
+QString ValueTreeModel::pathSegmentOf(const Node& node) const
+{
+    if (node.kind != Kind::Value)
+        return {};
+    if (node.parent == kRootNode)
+        return m_rootName;
+    if (!m_file.doc)
+        return {};
+    return QString::fromStdString(
+        core::displayChild(m_file.doc->graph, node.parentValue, node.begin).pathSegment);
 }
 
 QString ValueTreeModel::accessPath(const QModelIndex& index) const
 {
     if (!index.isValid())
         return {};
-    QStringList parts;
-    for (Node* n = nodeOf(index); n && n->kind != Node::Kind::Root; n = n->parent) {
-        if (n->parent && n->parent->kind == Node::Kind::Root)
-            parts.prepend(n->label);
-        else if (n->kind == Node::Kind::Value)
-            parts.prepend(n->pathSegment);
+    std::vector<QString> parts;
+    for (NodeId n = nodeOf(index); n != kRootNode; n = m_nodes[n].parent) {
+        if (m_nodes[n].kind == Kind::Value)
+            parts.push_back(pathSegmentOf(m_nodes[n]));
     }
-    return parts.join(QString());
+    QString path;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+        path += *it;
+    return path;
 }
 
-QString ValueTreeModel::displayText(Node* node, int column) const
+QString ValueTreeModel::displayText(const Node& node, int column) const
 {
     if (!m_file.doc)
         return {};
     const core::ValueGraph& graph = m_file.doc->graph;
-    if (node->kind == Node::Kind::Range) {
+    if (node.kind == Kind::Range) {
         switch (column) {
         case NameColumn:
-            return node->label;
+            return nameOf(node);
         case ValueColumn:
-            return QStringLiteral("%1 items").arg(node->rangeEnd - node->rangeBegin);
+            return QStringLiteral("%1 items").arg(node.end - node.begin);
         default:
             return {};
         }
     }
-    if (core::isNull(node->value)) {
-        return column == NameColumn ? node->label : column == ValueColumn ? QStringLiteral("—") : QString();
+    if (core::isNull(node.value)) {
+        return column == NameColumn ? nameOf(node)
+            : column == ValueColumn ? QStringLiteral("—")
+                                    : QString();
     }
-    const core::ValueId id = node->value;
+    const core::ValueId id = node.value;
     switch (column) {
     case NameColumn:
-        return node->label;
+        return nameOf(node);
     case TypeColumn:
-        if (node->typeCache.isNull())
-            node->typeCache = QString::fromStdString(core::typeLabel(graph, id));
-        return node->typeCache;
-    case ValueColumn:
-        if (node->summaryCache.isNull()) {
-            QString text = QString::fromStdString(core::summary(graph, id, 120));
-            if (node->link == Node::Link::Cycle)
-                text = QStringLiteral("↻ #%1  (cycle: %2)").arg(core::indexOf(id)).arg(text);
-            else if (node->link == Node::Link::Shared)
-                text = QStringLiteral("↗ #%1  %2").arg(core::indexOf(id)).arg(text);
-            if (isMissingData(graph, id))
-                text = tr("⚠ no data · %1").arg(text);
-            node->summaryCache = text;
-        }
-        return node->summaryCache;
+        return QString::fromStdString(core::typeLabel(graph, id));
+    case ValueColumn: {
+        QString text = QString::fromStdString(core::summary(graph, id, 120));
+        if (node.link == Link::Cycle)
+            text = QStringLiteral("↻ #%1  (cycle: %2)").arg(core::indexOf(id)).arg(text);
+        else if (node.link == Link::Shared)
+            text = QStringLiteral("↗ #%1  %2").arg(core::indexOf(id)).arg(text);
+        if (isMissingData(graph, id))
+            text = tr("⚠ no data · %1").arg(withoutMissingMark(text));
+        return text;
+    }
     case SizeColumn: {
         switch (graph.kind(id)) {
         case core::ValueKind::List:
@@ -395,23 +410,32 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid))
         return {};
-    Node* node = nodeOf(index);
+    const Node& n = m_nodes[nodeOf(index)];
+    const Node* node = &n;
     const int column = index.column();
     switch (role) {
     case Qt::DisplayRole:
-        return displayText(node, column);
+        return displayText(n, column);
     case Qt::DecorationRole:
-        if (column == NameColumn && node->kind == Node::Kind::Value && m_file.doc && !core::isNull(node->value))
+        if (column == NameColumn && node->kind == Kind::Value && m_file.doc
+            && !core::isNull(node->value))
             return kindIcon(m_file.doc->graph.kind(node->value));
         return {};
     case Qt::ToolTipRole:
-        if (column == ValueColumn && m_file.doc && node->kind == Node::Kind::Value && !core::isNull(node->value)) {
-            QString tip = QString::fromStdString(core::summary(m_file.doc->graph, node->value, 2000));
-            if (node->link == Node::Link::Shared)
-                tip += QStringLiteral("\n\nShared: shown in full at its first appearance (double-click to go there).");
-            else if (node->link == Node::Link::Cycle)
-                tip += QStringLiteral("\n\nCycle: this value contains itself (double-click to go to it).");
-            if (isMissingData(m_file.doc->graph, node->value))
+        if (column == ValueColumn && m_file.doc && node->kind == Kind::Value
+            && !core::isNull(node->value)) {
+            const bool missing = isMissingData(m_file.doc->graph, node->value);
+            QString tip
+                = QString::fromStdString(core::summary(m_file.doc->graph, node->value, 2000));
+            if (missing)
+                tip = withoutMissingMark(tip);
+            if (node->link == Link::Shared)
+                tip += QStringLiteral("\n\nShared: shown in full at its first appearance "
+                                      "(double-click to go there).");
+            else if (node->link == Link::Cycle)
+                tip += QStringLiteral(
+                    "\n\nCycle: this value contains itself (double-click to go to it).");
+            if (missing)
                 tip += tr("\n\nNo data: the bytes of its storage are not in the file (cut short or "
                           "damaged).");
             return tip;
@@ -420,15 +444,15 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
             return accessPath(index);
         return {};
     case Qt::ForegroundRole:
-        if (node->kind == Node::Kind::Range)
+        if (node->kind == Kind::Range)
             return QBrush(QColor(0x6b, 0x72, 0x80));
-        if (node->link != Node::Link::None && column == ValueColumn)
+        if (node->link != Link::None && column == ValueColumn)
             return QBrush(QColor(0x25, 0x63, 0xeb));
         if (column == TypeColumn)
             return QBrush(QColor(0x6d, 0x28, 0xd9));
         if (column == SizeColumn)
             return QBrush(QColor(0x4b, 0x55, 0x63));
-        if (column == ValueColumn && m_file.doc && node->kind == Node::Kind::Value
+        if (column == ValueColumn && m_file.doc && node->kind == Kind::Value
             && isMissingData(m_file.doc->graph, node->value))
             return QBrush(QColor(0xb4, 0x53, 0x09));
         if (column == ValueColumn && m_file.safety && m_file.doc && !core::isNull(node->value)
@@ -437,7 +461,7 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
             return QBrush(QColor(0xdc, 0x26, 0x26));
         return {};
     case Qt::FontRole:
-        if (node->kind == Node::Kind::Range || node->link != Node::Link::None) {
+        if (node->kind == Kind::Range || node->link != Link::None) {
             QFont f;
             f.setItalic(true);
             return f;
@@ -448,20 +472,20 @@ QVariant ValueTreeModel::data(const QModelIndex& index, int role) const
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case ValueIdRole:
-        if (node->kind == Node::Kind::Value && !core::isNull(node->value))
+        if (node->kind == Kind::Value && !core::isNull(node->value))
             return QVariant::fromValue(core::indexOf(node->value));
         return {};
     case AccessPathRole:
         return accessPath(index);
     case MissingDataRole:
-        return node->kind == Node::Kind::Value && m_file.doc
+        return node->kind == Kind::Value && m_file.doc
             && isMissingData(m_file.doc->graph, node->value);
     case LinkTargetRole:
-        if (node->link != Node::Link::None)
+        if (node->link != Link::None)
             return QVariant::fromValue(core::indexOf(node->value));
         return {};
     case IsRangeRole:
-        return node->kind == Node::Kind::Range;
+        return node->kind == Kind::Range;
     default:
         return {};
     }
@@ -497,25 +521,25 @@ Qt::ItemFlags ValueTreeModel::flags(const QModelIndex& index) const
 
 QModelIndex ValueTreeModel::indexForPath(const std::vector<std::size_t>& path)
 {
-    if (m_root->children.empty())
+    if (m_nodes[kRootNode].children.empty() || !m_file.doc)
         return {};
-    Node* node = m_root->children.front().get();
+    NodeId node = m_nodes[kRootNode].children.front();
     for (std::size_t childIndex : path) {
-        if (node->link != Node::Link::None)
+        if (m_nodes[node].link != Link::None)
             return {};
-        const std::size_t count = core::displayChildCount(m_file.doc->graph, node->value);
+        const std::size_t count = core::displayChildCount(m_file.doc->graph, m_nodes[node].value);
         if (childIndex >= count)
             return {};
         if (count > kRangeThreshold) {
             const std::size_t size = rangeSize(count);
             ensureRows(node, childIndex / size + 1);
-            node = node->children[childIndex / size].get();
-            childIndex -= node->rangeBegin;
+            node = m_nodes[node].children[childIndex / size];
+            childIndex -= m_nodes[node].begin;
         }
         ensureRows(node, childIndex + 1);
-        if (childIndex >= node->children.size())
+        if (childIndex >= m_nodes[node].children.size())
             return {};
-        node = node->children[childIndex].get();
+        node = m_nodes[node].children[childIndex];
     }
     return indexOf(node);
 }
@@ -539,7 +563,9 @@ QModelIndex ValueTreeModel::indexForAccessPath(const QString& path)
     // picklescope-cli's (root[0] in `tree`, $['model'] in `info`).
     QString rest = path.trimmed();
     qsizetype n = 0;
-    while (n < rest.size() && (rest[n].isLetterOrNumber() || rest[n] == QLatin1Char('_') || rest[n] == QLatin1Char('$')))
+    while (n < rest.size()
+        && (rest[n].isLetterOrNumber() || rest[n] == QLatin1Char('_')
+            || rest[n] == QLatin1Char('$')))
         ++n;
     rest = rest.mid(n);
     const core::ValueGraph& graph = m_file.doc->graph;

@@ -4,6 +4,10 @@
 // container's rows are made when the view asks (canFetchMore/fetchMore, in batches); containers
 // over 1,000 items get range rows ("[0 … 999]"). A value already on the ancestor chain is a leaf
 // "↻ #id"; a value shown elsewhere first is a leaf "↗ #id" that links to its first appearance.
+// Rows live in one flat arena (std::vector<Node>, QModelIndex::internalId() = the node's index),
+// children are index lists filled lazily, and a row's texts are made in data() from the value
+// graph: a row costs a few words, and nothing recurses on depth (a million-deep chain is made,
+// walked and destroyed with loops).
 
 #include "ui/document_index.h"
 
@@ -34,7 +38,10 @@ public:
     // Resets the model to a document (null: empty).
     void setDocument(const LoadedFile& file);
     const LoadedFile& file() const { return m_file; }
-    void setSafety(std::shared_ptr<const core::safety::SafetyReport> report) { m_file.safety = std::move(report); }
+    void setSafety(std::shared_ptr<const core::safety::SafetyReport> report)
+    {
+        m_file.safety = std::move(report);
+    }
     QString rootName() const { return m_rootName; }
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
@@ -60,18 +67,39 @@ public:
     // The row for an access path as accessPath() writes it ("ckpt['model']['fc.weight']").
     QModelIndex indexForAccessPath(const QString& path);
 
+    // Rows between the (invisible) root and `index`: 0 for the root row.
+    int depth(const QModelIndex& index) const;
+    std::size_t nodeCount() const { return m_nodes.size(); }
+
 private:
-    struct Node;
-    Node* nodeOf(const QModelIndex& index) const;
-    QModelIndex indexOf(Node* node, int column = 0) const;
-    std::size_t totalRows(Node* node) const;
-    void ensureRows(Node* node, std::size_t rows); // fetches up to `rows` children (with signals)
-    std::unique_ptr<Node> makeChild(Node* parent, std::size_t row) const;
-    bool onAncestorChain(const Node* node, core::ValueId id) const;
-    QString displayText(Node* node, int column) const;
+    using NodeId = std::uint32_t;
+    static constexpr NodeId kRootNode = 0; // the invisible root
+    enum class Kind : std::uint8_t { Root, Value, Range };
+    enum class Link : std::uint8_t { None, Shared, Cycle };
+    struct Node {
+        NodeId parent = kRootNode;
+        std::uint32_t row = 0;
+        core::ValueId value = core::kNullValue; // Value: the value; Range: its container
+        core::ValueId parentValue = core::kNullValue; // Value: the container it appears in
+        std::uint64_t begin = 0; // Value: display-child index under parentValue; Range: first
+        std::uint64_t end = 0; // Range: one past the last display-child index
+        std::uint64_t total = 0; // rows under this node (made or not)
+        Kind kind = Kind::Value;
+        Link link = Link::None;
+        std::vector<NodeId> children; // the rows made so far (a prefix)
+    };
+    static Node rootNode();
+    NodeId nodeOf(const QModelIndex& index) const;
+    QModelIndex indexOf(NodeId node, int column = 0) const;
+    void ensureRows(NodeId node, std::size_t rows); // fetches up to `rows` children (with signals)
+    Node makeChild(NodeId parent, std::size_t row) const;
+    bool onAncestorChain(NodeId node, core::ValueId id) const;
+    QString nameOf(const Node& node) const;
+    QString pathSegmentOf(const Node& node) const;
+    QString displayText(const Node& node, int column) const;
 
     LoadedFile m_file;
-    std::unique_ptr<Node> m_root; // invisible
+    std::vector<Node> m_nodes; // [0] is the invisible root
     QString m_rootName;
 };
 

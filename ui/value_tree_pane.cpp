@@ -27,8 +27,8 @@ constexpr std::size_t kMaxMatches = 100000;
 
 // Pre-order walk over first appearances; collects values whose label (key, index, attribute) or
 // scalar repr contains `needle` (case-insensitive).
-void findValues(QPromise<std::vector<core::ValueId>>& promise, std::shared_ptr<const core::Document> doc,
-    QString needle)
+void findValues(QPromise<std::vector<core::ValueId>>& promise,
+    std::shared_ptr<const core::Document> doc, QString needle)
 {
     std::vector<core::ValueId> matches;
     const core::ValueGraph& graph = doc->graph;
@@ -57,7 +57,8 @@ void findValues(QPromise<std::vector<core::ValueId>>& promise, std::shared_ptr<c
             continue;
         }
         const core::DisplayChild child = core::displayChild(graph, top.id, top.next++);
-        if (core::isNull(child.child) || !graph.valid(child.child) || seen[core::indexOf(child.child)])
+        if (core::isNull(child.child) || !graph.valid(child.child)
+            || seen[core::indexOf(child.child)])
             continue;
         seen[core::indexOf(child.child)] = true;
         const std::size_t count = core::displayChildCount(graph, child.child);
@@ -88,7 +89,8 @@ ValueTreePane::ValueTreePane(QWidget* parent)
     findRow->setContentsMargins(4, 4, 4, 0);
     m_find->setPlaceholderText(tr("Find key or value…"));
     m_find->setClearButtonEnabled(true);
-    m_find->setToolTip(tr("Search keys, indices, attribute names and scalar values (Ctrl+F, Enter for next)"));
+    m_find->setToolTip(
+        tr("Search keys, indices, attribute names and scalar values (Ctrl+F, Enter for next)"));
     m_find->addAction(QIcon(QStringLiteral(":/icons/find.svg")), QLineEdit::LeadingPosition);
     m_prev->setIcon(QIcon(QStringLiteral(":/icons/up.svg")));
     m_prev->setToolTip(tr("Previous match (Shift+Enter)"));
@@ -137,9 +139,8 @@ ValueTreePane::ValueTreePane(QWidget* parent)
     connect(m_view, &QTreeView::activated, this, &ValueTreePane::onActivated);
     connect(m_view, &QTreeView::doubleClicked, this, &ValueTreePane::onActivated);
     connect(m_view, &QWidget::customContextMenuRequested, this, &ValueTreePane::showContextMenu);
-    connect(m_find, &QLineEdit::returnPressed, this, [this] {
-        findNext(QApplication::keyboardModifiers() & Qt::ShiftModifier);
-    });
+    connect(m_find, &QLineEdit::returnPressed, this,
+        [this] { findNext(QApplication::keyboardModifiers() & Qt::ShiftModifier); });
     connect(m_find, &QLineEdit::textChanged, this, [this] {
         m_matches.clear();
         m_matchIndex = -1;
@@ -211,11 +212,24 @@ void ValueTreePane::setSelection(const Selection& selection)
     m_applying = false;
 }
 
-void ValueTreePane::selectIndex(const QModelIndex& index, bool emitRequest)
+void ValueTreePane::selectIndex(const QModelIndex& target, bool emitRequest)
 {
     const bool was = m_applying;
     m_applying = !emitRequest;
-    for (QModelIndex p = index.parent(); p.isValid(); p = p.parent())
+    const QModelIndex index = target.siblingAtColumn(0);
+    // QTreeView lays out expanded rows recursively: a row deeper than kViewDepth is shown in a
+    // view rooted kViewContext rows above it (the breadcrumb leads back up), so the view never
+    // holds a chain of expanded rows deeper than that, however deep the value.
+    const int depth = m_model->depth(index);
+    QModelIndex viewRoot;
+    if (depth >= kViewDepth) {
+        viewRoot = index;
+        for (int i = 0; i <= kViewContext && viewRoot.isValid(); ++i)
+            viewRoot = viewRoot.parent();
+    }
+    if (m_view->rootIndex() != viewRoot)
+        m_view->setRootIndex(viewRoot);
+    for (QModelIndex p = index.parent(); p.isValid() && p != viewRoot; p = p.parent())
         m_view->expand(p);
     m_view->setCurrentIndex(index);
     m_view->scrollTo(index, QAbstractItemView::PositionAtCenter);
@@ -232,22 +246,27 @@ QStringList ValueTreePane::breadcrumb() const
 
 void ValueTreePane::updateBreadcrumb()
 {
-    const QStringList parts = breadcrumb();
-    constexpr int kShown = 8; // first 2 and last 6 segments; the middle is elided
+    // Only the shown segments are named (first 2, last 6): a million-deep row costs one walk up.
+    constexpr int kShown = 8;
+    std::vector<QModelIndex> chain; // current row first
+    for (QModelIndex i = m_view->currentIndex().siblingAtColumn(0); i.isValid(); i = i.parent())
+        chain.push_back(i);
+    const int n = int(chain.size());
     QStringList html;
-    const int n = int(parts.size());
     for (int i = 0; i < n; ++i) {
         if (n > kShown && i == 2) {
-            html
-                << QStringLiteral("<span style='color:#6b7280'>… %1 more …</span>").arg(n - kShown);
+            html << QStringLiteral("<span style='color:#6b7280'>… %L1 more …</span>")
+                        .arg(n - kShown);
             i = n - (kShown - 2) - 1;
             continue;
         }
         const int up = n - 1 - i;
-        html << (up == 0 ? QStringLiteral("<b>%1</b>").arg(parts[i].toHtmlEscaped())
+        const QString name
+            = chain[std::size_t(up)].data(Qt::DisplayRole).toString().toHtmlEscaped();
+        html << (up == 0 ? QStringLiteral("<b>%1</b>").arg(name)
                          : QStringLiteral("<a href='%1' style='text-decoration:none'>%2</a>")
                                .arg(up)
-                               .arg(parts[i].toHtmlEscaped()));
+                               .arg(name));
     }
     m_crumbs->setText(html.join(QStringLiteral(" <span style='color:#9ca3af'>›</span> ")));
 }
@@ -304,17 +323,21 @@ bool ValueTreePane::expandAll(int maxRows)
 {
     bool capped = false;
     QModelIndex start = m_view->currentIndex().siblingAtColumn(0);
-    std::deque<QModelIndex> queue;
+    std::deque<std::pair<QModelIndex, int>> queue; // (row, levels below the start)
     if (start.isValid() && m_model->hasChildren(start))
-        queue.push_back(start);
+        queue.emplace_back(start, 0);
     else
-        queue.push_back(m_model->index(0, 0));
+        queue.emplace_back(m_model->index(0, 0), 0);
     int rows = 0;
     while (!queue.empty() && rows < maxRows) {
-        QModelIndex idx = queue.front();
+        const auto [idx, level] = queue.front();
         queue.pop_front();
         if (!idx.isValid())
             continue;
+        if (level >= kViewContext) {
+            capped = true; // deeper chains are reached by selecting a row (see selectIndex)
+            continue;
+        }
         while (m_model->canFetchMore(idx) && m_model->rowCount(idx) + rows < maxRows)
             m_model->fetchMore(idx);
         capped = capped || m_model->canFetchMore(idx);
@@ -324,7 +347,7 @@ bool ValueTreePane::expandAll(int maxRows)
         for (int r = 0; r < n; ++r) {
             QModelIndex child = m_model->index(r, 0, idx);
             if (m_model->hasChildren(child))
-                queue.push_back(child);
+                queue.emplace_back(child, level + 1);
         }
     }
     return capped || !queue.empty();
@@ -370,11 +393,13 @@ void ValueTreePane::findNext(bool backwards)
     if (m_matches.empty())
         return;
     const int n = int(m_matches.size());
-    m_matchIndex = backwards ? (m_matchIndex <= 0 ? n - 1 : m_matchIndex - 1) : (m_matchIndex + 1) % n;
-    m_findStatus->setText(QStringLiteral("%1 / %2%3")
-                              .arg(m_matchIndex + 1)
-                              .arg(n)
-                              .arg(std::size_t(n) >= kMaxMatches ? QStringLiteral("+") : QString()));
+    m_matchIndex
+        = backwards ? (m_matchIndex <= 0 ? n - 1 : m_matchIndex - 1) : (m_matchIndex + 1) % n;
+    m_findStatus->setText(
+        QStringLiteral("%1 / %2%3")
+            .arg(m_matchIndex + 1)
+            .arg(n)
+            .arg(std::size_t(n) >= kMaxMatches ? QStringLiteral("+") : QString()));
     const QModelIndex index = m_model->indexForValue(m_matches[std::size_t(m_matchIndex)]);
     if (index.isValid())
         selectIndex(index, true);
@@ -386,9 +411,8 @@ void ValueTreePane::showContextMenu(const QPoint& pos)
     if (!index.isValid())
         return;
     QMenu menu(this);
-    menu.addAction(QIcon(QStringLiteral(":/icons/copy.svg")), tr("Copy Access Path"), this, [this, index] {
-        QApplication::clipboard()->setText(m_model->accessPath(index));
-    });
+    menu.addAction(QIcon(QStringLiteral(":/icons/copy.svg")), tr("Copy Access Path"), this,
+        [this, index] { QApplication::clipboard()->setText(m_model->accessPath(index)); });
     menu.addAction(tr("Copy Value"), this, [this, index] {
         QApplication::clipboard()->setText(
             index.siblingAtColumn(ValueTreeModel::ValueColumn).data(Qt::ToolTipRole).toString());
@@ -396,10 +420,11 @@ void ValueTreePane::showContextMenu(const QPoint& pos)
     if (index.siblingAtColumn(0).data(ValueTreeModel::LinkTargetRole).isValid())
         menu.addAction(tr("Go to First Appearance"), this, [this, index] { onActivated(index); });
     menu.addSeparator();
-    menu.addAction(QIcon(QStringLiteral(":/icons/expand.svg")), tr("Expand All Below"), this, [this, index] {
-        m_view->setCurrentIndex(index);
-        expandAll();
-    });
+    menu.addAction(
+        QIcon(QStringLiteral(":/icons/expand.svg")), tr("Expand All Below"), this, [this, index] {
+            m_view->setCurrentIndex(index);
+            expandAll();
+        });
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 
 // The value tree pane: a find box over keys and values, the lazy tree, copy-path and
-// expand/collapse actions. Knows nothing of other panes: setSelection() in, selectionRequested() out.
+// expand/collapse actions. Knows nothing of other panes: setSelection() in, selectionRequested()
+// out.
 
 #include "ui/document_index.h"
 #include "ui/selection.h"
@@ -43,6 +44,10 @@ public:
     QLabel* breadcrumbLabel() const { return m_crumbs; }
     void copyAccessPath();
     static constexpr int kExpandAllRows = 20000;
+    // A row at least kViewDepth deep is shown in a view rooted kViewContext rows above it (the
+    // view lays out expanded rows recursively); Expand All stops kViewContext levels down.
+    static constexpr int kViewDepth = 256;
+    static constexpr int kViewContext = 64;
     // Expands everything below the current row, up to maxRows rows; true when it stopped there
     // with rows left unexpanded (the window says so in the status bar).
     bool expandAll(int maxRows = kExpandAllRows);

@@ -71,13 +71,25 @@ void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootP
 {
     if (!g.valid(root))
         return;
-    std::vector<std::pair<ValueId, std::string>> stack;
-    std::vector<std::pair<ValueId, std::string>> children;
+    // One path string shared by the whole walk: an entry holds its parent's path length and its
+    // own segment, so a million-deep chain costs O(depth) text, not O(depth^2). In a pre-order
+    // walk the first `base` characters are still the parent's path when an entry is popped.
+    struct Entry {
+        ValueId id;
+        std::size_t base;
+        std::string segment;
+    };
+    std::vector<Entry> stack;
+    std::vector<std::pair<ValueId, std::string>> children; // (child, its segment)
     std::vector<bool> seen(g.size());
-    stack.emplace_back(root, rootPath);
+    std::string path;
+    stack.push_back({ root, 0, rootPath });
     while (!stack.empty()) {
-        auto [id, path] = std::move(stack.back());
+        Entry entry = std::move(stack.back());
         stack.pop_back();
+        const ValueId id = entry.id;
+        path.resize(entry.base);
+        path += entry.segment;
         if (!g.valid(id))
             continue;
         const ValueKind kind = g.kind(id);
@@ -96,7 +108,7 @@ void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootP
         case ValueKind::Dict: {
             const auto& items = g.items(id);
             for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-                std::string p = path;
+                std::string p;
                 appendKeySegment(p, g, items[i], options.stripPrefix);
                 children.emplace_back(items[i + 1], std::move(p));
             }
@@ -108,7 +120,7 @@ void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootP
         case ValueKind::FrozenSet: {
             const auto& items = g.items(id);
             for (std::size_t i = 0; i < items.size(); ++i) {
-                std::string p = path;
+                std::string p;
                 appendIndexSegment(p, i);
                 children.emplace_back(items[i], std::move(p));
             }
@@ -119,7 +131,7 @@ void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootP
             if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict) {
                 const auto& items = g.items(o.state);
                 for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-                    std::string p = path;
+                    std::string p;
                     if (g.kind(items[i]) == ValueKind::Str && isAsciiIdentifier(g.text(items[i]))) {
                         p += '.';
                         p += g.text(items[i]);
@@ -129,17 +141,17 @@ void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootP
                     children.emplace_back(items[i + 1], std::move(p));
                 }
             } else if (g.valid(o.state)) {
-                children.emplace_back(o.state, path + ".__state__");
+                children.emplace_back(o.state, std::string(".__state__"));
             }
             if (g.valid(o.args))
-                children.emplace_back(o.args, path + ".__args__");
+                children.emplace_back(o.args, std::string(".__args__"));
             for (std::size_t i = 0; i < o.listItems.size(); ++i) {
-                std::string p = path;
+                std::string p;
                 appendIndexSegment(p, i);
                 children.emplace_back(o.listItems[i], std::move(p));
             }
             for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
-                std::string p = path;
+                std::string p;
                 appendKeySegment(p, g, o.dictItems[i], options.stripPrefix);
                 children.emplace_back(o.dictItems[i + 1], std::move(p));
             }
@@ -149,7 +161,7 @@ void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootP
             break;
         }
         for (auto it = children.rbegin(); it != children.rend(); ++it)
-            stack.push_back(std::move(*it));
+            stack.push_back({ it->first, path.size(), std::move(it->second) });
     }
 }
 

@@ -105,7 +105,8 @@ private Q_SLOTS:
         const QString path = uitest::dataPath(QStringLiteral("shared_cycle.pkl"));
         QMimeData mime;
         mime.setUrls({ QUrl::fromLocalFile(path) });
-        QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QDragEnterEvent enter(
+            QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(&window, &enter);
         QVERIFY(enter.isAccepted());
         QVERIFY(window.isDropHighlighted()); // the window is outlined while the file is over it
@@ -156,10 +157,14 @@ private Q_SLOTS:
         QCOMPARE(window.selection().offset, hello);
         QTableView* trace = window.tracePane()->view();
         QCOMPARE(window.tracePane()->model()->offsetAt(trace->currentIndex().row()), hello);
-        QCOMPARE(trace->currentIndex().siblingAtColumn(ui::OpcodeTraceModel::NameColumn).data().toString(),
+        QCOMPARE(trace->currentIndex()
+                     .siblingAtColumn(ui::OpcodeTraceModel::NameColumn)
+                     .data()
+                     .toString(),
             QStringLiteral("SHORT_BINUNICODE"));
         QCOMPARE(window.hexView()->highlightBegin(), hello);
-        QCOMPARE(window.hexView()->highlightEnd(), hello + 1 + 1 + 5); // opcode, length byte, "hello"
+        QCOMPARE(
+            window.hexView()->highlightEnd(), hello + 1 + 1 + 5); // opcode, length byte, "hello"
     }
 
     void selectingAnOpcodeSelectsTheValueItProduced()
@@ -175,9 +180,13 @@ private Q_SLOTS:
         QVERIFY(row >= 0);
         window.tracePane()->view()->setCurrentIndex(model->index(row, 0));
         QTreeView* tree = window.treePane()->view();
-        QCOMPARE(tree->currentIndex().siblingAtColumn(0).data(ui::ValueTreeModel::AccessPathRole).toString(),
+        QCOMPARE(tree->currentIndex()
+                     .siblingAtColumn(0)
+                     .data(ui::ValueTreeModel::AccessPathRole)
+                     .toString(),
             QStringLiteral("obj['text']"));
-        QCOMPARE(tree->currentIndex().siblingAtColumn(ui::ValueTreeModel::ValueColumn).data().toString(),
+        QCOMPARE(
+            tree->currentIndex().siblingAtColumn(ui::ValueTreeModel::ValueColumn).data().toString(),
             QStringLiteral("'hello'"));
         QCOMPARE(window.hexView()->highlightBegin(), hello);
     }
@@ -190,7 +199,9 @@ private Q_SLOTS:
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("shared_cycle.pkl"))));
         window.hexView()->clickOffset(hello + 3); // inside the string's payload
         QCOMPARE(window.selection().offset, hello);
-        QCOMPARE(window.tracePane()->model()->offsetAt(window.tracePane()->view()->currentIndex().row()), hello);
+        QCOMPARE(
+            window.tracePane()->model()->offsetAt(window.tracePane()->view()->currentIndex().row()),
+            hello);
         QCOMPARE(window.treePane()->currentAccessPath(), QStringLiteral("obj['text']"));
     }
 
@@ -200,7 +211,8 @@ private Q_SLOTS:
         QVERIFY(openAndWait(window, uitest::dataPath(QStringLiteral("truncated.pkl"))));
         QVERIFY(window.isMessageVisible());
         QVERIFY(window.file().doc->error);
-        QVERIFY2(window.messageText().contains(QString::number(window.file().doc->error->offset)), qPrintable(window.messageText()));
+        QVERIFY2(window.messageText().contains(QString::number(window.file().doc->error->offset)),
+            qPrintable(window.messageText()));
         QVERIFY(!window.isShowingStartPage());
     }
 
@@ -218,7 +230,8 @@ private Q_SLOTS:
     void remembersRecentFiles()
     {
         QSettings().clear();
-        const QString path = QFileInfo(uitest::dataPath(QStringLiteral("shared_cycle.pkl"))).absoluteFilePath();
+        const QString path
+            = QFileInfo(uitest::dataPath(QStringLiteral("shared_cycle.pkl"))).absoluteFilePath();
         {
             ui::MainWindow window;
             QVERIFY(openAndWait(window, path));
@@ -252,7 +265,8 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject root = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(root.value(QStringLiteral("text")).toString(), QStringLiteral("hello"));
-        QCOMPARE(root.value(QStringLiteral("big")).toArray().size(), facts().value(QStringLiteral("big_len")).toInt());
+        QCOMPARE(root.value(QStringLiteral("big")).toArray().size(),
+            facts().value(QStringLiteral("big_len")).toInt());
     }
 
     void everyPaneShowsOnlyTheFileNowOpen()
@@ -472,6 +486,60 @@ private Q_SLOTS:
         Q_EMIT window.treePane()->breadcrumbLabel()->linkActivated(QStringLiteral("2"));
         QCOMPARE(window.treePane()->currentAccessPath(), QStringLiteral("obj['shared']"));
         QCOMPARE(window.selection().value, window.treePane()->currentSelection().value);
+    }
+
+    void selectsAValueAMillionLevelsDeepAndClosesTheFile()
+    {
+        // [[[…[]…]]] a million lists deep (protocol 2): a million EMPTY_LIST, one APPEND fewer,
+        // STOP. The trace's linked selection of the last EMPTY_LIST selects the innermost list:
+        // the tree makes a million rows down to it; closing the file drops them. Nothing may
+        // recurse on the depth (the test runs on the default 8 MiB stack).
+        constexpr int kDepth = 1'000'000;
+        QTemporaryDir dir;
+        QByteArray data = QByteArray::fromHex("8002");
+        data += QByteArray(kDepth, ']');
+        data += QByteArray(kDepth - 1, 'a');
+        data += '.';
+        const QString path = dir.filePath(QStringLiteral("deep.pkl"));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QCOMPARE(f.write(data), data.size());
+        }
+        QElapsedTimer timer;
+        timer.start();
+        ui::MainWindow window;
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(openAndWait(window, path));
+        QCOMPARE(window.tracePane()->model()->totalRows(), std::size_t(2 * kDepth + 1));
+        const std::uint64_t lastList = 2 + kDepth - 1; // after PROTO 2
+        window.goToOffset(lastList);
+        const core::ValueId deepest = window.selection().value;
+        QVERIFY(!core::isNull(deepest));
+        QCOMPARE(window.file().doc->graph.offset(deepest), lastList);
+        QCOMPARE(window.file().doc->graph.itemCount(deepest), std::size_t(0));
+        const QModelIndex current = window.treePane()->view()->currentIndex();
+        QCOMPARE(window.treePane()->model()->valueAt(current), deepest);
+        QCOMPARE(window.treePane()->model()->depth(current), kDepth - 1);
+        QVERIFY(window.treePane()->model()->nodeCount() > std::size_t(kDepth));
+        // The view is rooted a few rows above the selection; the breadcrumb elides the middle.
+        QVERIFY(window.treePane()->view()->rootIndex().isValid());
+        QVERIFY2(window.treePane()->breadcrumbLabel()->text().contains(
+                     QStringLiteral("%L1 more").arg(kDepth - 8)),
+            qPrintable(window.treePane()->breadcrumbLabel()->text().left(400)));
+        QVERIFY(window.statusPathText().startsWith(QStringLiteral("obj[0][0]")));
+        QVERIFY(window.statusPathText().endsWith(QStringLiteral("[0][0]")));
+        QCoreApplication::processEvents(); // paints the deep rows
+        // Back up to the root through the breadcrumb's first segment, then close.
+        Q_EMIT window.treePane()->breadcrumbLabel()->linkActivated(QString::number(kDepth - 1));
+        QCOMPARE(window.treePane()->model()->depth(window.treePane()->view()->currentIndex()), 0);
+        QVERIFY(!window.treePane()->view()->rootIndex().isValid());
+        window.goToOffset(lastList);
+        window.closeFile();
+        QVERIFY(window.isShowingStartPage());
+        QCOMPARE(window.treePane()->model()->rowCount(), 0);
+        QVERIFY2(timer.elapsed() < 30'000, qPrintable(QString::number(timer.elapsed())));
     }
 
     void theUserGuideIsBundled()

@@ -564,10 +564,15 @@ private Q_SLOTS:
         QVERIFY(window.treePane()->selectAccessPath(missingPath));
         const QModelIndex row = window.treePane()->view()->currentIndex();
         QVERIFY(row.siblingAtColumn(0).data(ui::ValueTreeModel::MissingDataRole).toBool());
-        QVERIFY(row.siblingAtColumn(ui::ValueTreeModel::ValueColumn)
-                    .data()
-                    .toString()
-                    .startsWith(QStringLiteral("⚠")));
+        const QString text = row.siblingAtColumn(ui::ValueTreeModel::ValueColumn).data().toString();
+        QVERIFY2(text.startsWith(QStringLiteral("⚠ no data · tensor")), qPrintable(text));
+        // Marked once: the core summary's own " (data missing)" is not repeated after it.
+        QVERIFY2(!text.contains(QStringLiteral("data missing")), qPrintable(text));
+        const QString tip
+            = row.siblingAtColumn(ui::ValueTreeModel::ValueColumn).data(Qt::ToolTipRole).toString();
+        QVERIFY2(!tip.contains(QStringLiteral("data missing"))
+                && tip.contains(QStringLiteral("No data")),
+            qPrintable(tip));
         QVERIFY(window.tensorPreview()->isDataMissing());
         QVERIFY(!window.tensorPreview()->hasTensor());
         QVERIFY(window.tensorPreview()->infoText().contains(QStringLiteral("no data")));

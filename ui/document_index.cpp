@@ -38,8 +38,8 @@ core::ValueId childAt(const core::ValueGraph& graph, core::ValueId id, std::size
 
 } // namespace
 
-std::shared_ptr<DocumentIndex> DocumentIndex::build(
-    std::shared_ptr<const core::Document> docPtr, core::LoadObserver* observer, bool withTraces)
+std::shared_ptr<const DocumentIndex> DocumentIndex::build(
+    std::shared_ptr<const core::Document> docPtr, core::LoadObserver* observer)
 {
     auto index = std::make_shared<DocumentIndex>();
     index->m_doc = docPtr;
@@ -47,17 +47,11 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
     const core::ValueGraph& graph = doc.graph;
     auto cancelled = [&] { return observer && observer->isCancelled(); };
 
-    // Opcode traces, one per pickle stream (or later: buildTraces).
     for (const core::PickleStream& stream : doc.pickles) {
         if (stream.inflated)
             index->m_pickleRanges.emplace_back(1, 0);
         else
             index->m_pickleRanges.emplace_back(stream.offset, stream.offset + stream.bytes.size());
-    }
-    if (withTraces) {
-        index->m_traces = buildTraces(doc, observer);
-        if (index->m_traces.size() != doc.pickles.size())
-            return nullptr;
     }
 
     // Offset -> value.
@@ -115,27 +109,41 @@ std::shared_ptr<DocumentIndex> DocumentIndex::build(
     return index;
 }
 
-DocumentIndex::Traces DocumentIndex::buildTraces(
+std::shared_ptr<const DocumentIndex::Traces> DocumentIndex::buildTraces(
     const core::Document& doc, const core::LoadObserver* observer)
 {
-    Traces traces;
+    auto traces = std::make_shared<Traces>();
     for (const core::PickleStream& stream : doc.pickles) {
         if (observer && observer->isCancelled())
-            return {};
+            return nullptr;
         auto trace
             = OpcodeTrace::build(stream.bytes, stream.inflated ? 0 : stream.offset, observer);
         if (!trace)
-            return {};
-        traces.push_back(std::move(trace));
+            return nullptr;
+        traces->push_back(std::move(trace));
     }
     return traces;
 }
 
-std::shared_ptr<const OpcodeTrace> DocumentIndex::trace(int pickle) const
+std::shared_ptr<const OpcodeTrace> LoadedFile::trace(int pickle) const
 {
-    if (pickle < 0 || std::size_t(pickle) >= m_traces.size())
+    if (!traces || pickle < 0 || std::size_t(pickle) >= traces->size())
         return nullptr;
-    return m_traces[std::size_t(pickle)];
+    return (*traces)[std::size_t(pickle)];
+}
+
+int LoadedFile::opcodeRowAt(int pickle, std::uint64_t offset) const
+{
+    auto t = trace(pickle);
+    return t ? t->rowAt(offset) : -1;
+}
+
+int LoadedFile::opcodeRowFor(int pickle, std::uint64_t offset) const
+{
+    int row = opcodeRowAt(pickle, offset);
+    if (row < 0 || trace(pickle)->row(std::size_t(row)).offset != offset)
+        return -1;
+    return row;
 }
 
 int DocumentIndex::pickleAt(std::uint64_t offset) const
@@ -145,20 +153,6 @@ int DocumentIndex::pickleAt(std::uint64_t offset) const
             return int(i);
     }
     return -1;
-}
-
-int DocumentIndex::opcodeRowAt(int pickle, std::uint64_t offset) const
-{
-    auto t = trace(pickle);
-    return t ? t->rowAt(offset) : -1;
-}
-
-int DocumentIndex::opcodeRowFor(int pickle, std::uint64_t offset) const
-{
-    int row = opcodeRowAt(pickle, offset);
-    if (row < 0 || trace(pickle)->row(std::size_t(row)).offset != offset)
-        return -1;
-    return row;
 }
 
 core::ValueId DocumentIndex::valueAt(std::uint64_t offset) const

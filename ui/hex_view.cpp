@@ -72,9 +72,9 @@ void HexView::setSelection(const Selection& selection)
         setPickle(selection.pickle);
     m_hlBegin = m_hlEnd = 0;
     if (m_file.index) {
-        const int row = m_file.index->opcodeRowAt(m_pickle, selection.offset);
+        const int row = m_file.opcodeRowAt(m_pickle, selection.offset);
         if (row >= 0) {
-            const OpcodeTrace& trace = *m_file.index->trace(m_pickle);
+            const OpcodeTrace& trace = *m_file.trace(m_pickle);
             m_hlBegin = trace.row(std::size_t(row)).offset;
             m_hlEnd = m_hlBegin + std::max<std::uint32_t>(trace.length(std::size_t(row)), 1);
         }
@@ -151,8 +151,8 @@ void HexView::clickOffset(std::uint64_t offset)
         return;
     Selection sel;
     sel.pickle = m_pickle;
-    const int row = m_file.index->opcodeRowAt(m_pickle, offset);
-    sel.offset = row >= 0 ? m_file.index->trace(m_pickle)->row(std::size_t(row)).offset : offset;
+    const int row = m_file.opcodeRowAt(m_pickle, offset);
+    sel.offset = row >= 0 ? m_file.trace(m_pickle)->row(std::size_t(row)).offset : offset;
     sel.value = m_file.index->valueAt(sel.offset);
     setSelection(sel);
     Q_EMIT selectionRequested(sel);

@@ -86,8 +86,8 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
             return;
         }
         std::shared_ptr<const core::Document> doc = std::move(result.value().doc);
-        out.safety = std::make_shared<const core::safety::SafetyReport>(
-            std::move(result.value().report));
+        out.safety
+            = std::make_shared<const core::safety::SafetyReport>(std::move(result.value().report));
         if (doc->error)
             out.error = errorText(*doc->error);
         out.file.doc = doc;
@@ -100,7 +100,7 @@ void runLoad(QPromise<LoadOutcome>& promise, const QString& path)
 
         timer.restart();
         PromiseObserver indexObserver(promise, 700, 950, QStringLiteral("Indexing"));
-        auto index = DocumentIndex::build(doc, &indexObserver, false);
+        auto index = DocumentIndex::build(doc, &indexObserver);
         if (!index || promise.isCanceled())
             return;
         out.file.index = index;
@@ -122,28 +122,29 @@ LoadController::LoadController(QObject* parent)
     : QObject(parent)
 {
     qRegisterMetaType<ui::LoadedFile>();
+    qRegisterMetaType<std::shared_ptr<const ui::LoadedFile>>();
     connect(&m_traceWatcher, &QFutureWatcher<Analysis>::finished, this, [this] {
-        if (m_traceWatcher.isCanceled() || m_traceWatcher.future().resultCount() == 0 || !m_tracing.index)
+        if (m_traceWatcher.isCanceled() || m_traceWatcher.future().resultCount() == 0 || !m_tracing)
             return;
         Analysis analysis = m_traceWatcher.result();
-        if (analysis.traces.size() != m_tracing.doc->pickles.size())
+        if (!analysis.traces || analysis.traces->size() != m_tracing->doc->pickles.size())
             return;
-        // The only writer of the index, on the thread that reads it, before anyone is told.
-        std::const_pointer_cast<DocumentIndex>(m_tracing.index)->installTraces(std::move(analysis.traces));
-        m_tracing.safety = analysis.safety;
-        m_tracing.dangerousOffsets = std::move(analysis.dangerousOffsets);
-        m_tracing.safetyMs = analysis.ms;
-        const LoadedFile file = m_tracing;
-        m_tracing = LoadedFile {};
-        Q_EMIT tracesReady(file);
+        // A new LoadedFile: the one published by loaded() stays as it was.
+        auto file = std::make_shared<LoadedFile>(*m_tracing);
+        file->traces = std::move(analysis.traces);
+        file->safety = std::move(analysis.safety);
+        file->dangerousOffsets = std::move(analysis.dangerousOffsets);
+        file->safetyMs = analysis.ms;
+        m_tracing.reset();
+        Q_EMIT tracesReady(std::shared_ptr<const LoadedFile>(std::move(file)));
     });
 }
 
-void LoadController::startTraces(
-    const LoadedFile& file, std::shared_ptr<const core::safety::SafetyReport> safety)
+void LoadController::startTraces(std::shared_ptr<const LoadedFile> file,
+    std::shared_ptr<const core::safety::SafetyReport> safety)
 {
-    m_tracing = file;
-    std::shared_ptr<const core::Document> doc = file.doc;
+    std::shared_ptr<const core::Document> doc = file->doc;
+    m_tracing = std::move(file);
     m_traceWatcher.setFuture(QtConcurrent::run([doc, safety](QPromise<Analysis>& promise) {
         struct Observer final : core::LoadObserver {
             explicit Observer(QPromise<Analysis>& p)
@@ -171,7 +172,7 @@ void LoadController::startTraces(
                 return;
             analysis.traces = DocumentIndex::buildTraces(*doc, &observer);
         } catch (const std::bad_alloc&) {
-            analysis.traces.clear();
+            analysis.traces.reset();
         }
         if (!promise.isCanceled())
             promise.addResult(std::move(analysis));
@@ -203,7 +204,7 @@ void LoadController::load(const QString& path)
         Q_EMIT cancelled(m_path);
     }
     m_traceWatcher.cancel();
-    m_tracing = LoadedFile {};
+    m_tracing.reset();
     m_path = path;
     setBusy(true);
     Q_EMIT started(path);
@@ -244,8 +245,9 @@ void LoadController::onFinished(const QFuture<LoadOutcome>& future)
         Q_EMIT failed(path, out.error);
         return;
     }
-    startTraces(out.file, out.safety);
-    Q_EMIT loaded(out.file);
+    auto file = std::make_shared<const LoadedFile>(std::move(out.file));
+    startTraces(file, out.safety);
+    Q_EMIT loaded(file);
 }
 
 void LoadController::setBusy(bool busy)

@@ -41,11 +41,11 @@ public:
 Q_SIGNALS:
     void started(const QString& path);
     void progressChanged(int value, const QString& phase); // 0..kProgressMax
-    // A document was loaded (doc->error may be set: the graph is partial). Its opcode traces and
-    // safety report follow: tracesReady() once the traces are installed in file.index and
-    // file.safety is set.
-    void loaded(const ui::LoadedFile& file);
-    void tracesReady(const ui::LoadedFile& file);
+    // A document was loaded (doc->error may be set: the graph is partial); file->traces and
+    // file->safety are null. Its opcode traces and safety report follow in a new LoadedFile
+    // (tracesReady: the same doc and index, traces and safety set). Both are immutable.
+    void loaded(std::shared_ptr<const ui::LoadedFile> file);
+    void tracesReady(std::shared_ptr<const ui::LoadedFile> file);
     void failed(const QString& path, const QString& message);
     void cancelled(const QString& path);
     void busyChanged(bool busy);
@@ -54,18 +54,19 @@ private:
     void onFinished(const QFuture<LoadOutcome>& future);
     void setBusy(bool busy);
 
-    void startTraces(const LoadedFile& file, std::shared_ptr<const core::safety::SafetyReport> safety);
+    void startTraces(std::shared_ptr<const LoadedFile> file,
+        std::shared_ptr<const core::safety::SafetyReport> safety);
 
     QFutureWatcher<LoadOutcome>* m_watcher = nullptr; // the current load's (each load has its own)
     quint64 m_generation = 0;
     struct Analysis {
-        DocumentIndex::Traces traces;
+        std::shared_ptr<const DocumentIndex::Traces> traces;
         std::shared_ptr<const core::safety::SafetyReport> safety;
         std::unordered_set<std::uint64_t> dangerousOffsets;
         double ms = 0;
     };
     QFutureWatcher<Analysis> m_traceWatcher;
-    LoadedFile m_tracing; // the file whose traces are being built
+    std::shared_ptr<const LoadedFile> m_tracing; // the file whose traces are being built
     QString m_path;
     bool m_busy = false;
 };

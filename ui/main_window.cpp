@@ -1,7 +1,7 @@
 #include "ui/main_window.h"
 
-#include "ui/compare_window.h"
 #include "ui/code_pane.h"
+#include "ui/compare_window.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
 #include "ui/model_pane.h"
@@ -73,7 +73,8 @@ QString localFileFrom(const QMimeData* mime)
         return {};
     for (const QUrl& url : mime->urls()) {
         if (url.isLocalFile()
-            && (QFileInfo(url.toLocalFile()).isFile() || !core::checkpointInFolder(url.toLocalFile().toStdString()).empty()))
+            && (QFileInfo(url.toLocalFile()).isFile()
+                || !core::checkpointInFolder(url.toLocalFile().toStdString()).empty()))
             return url.toLocalFile();
     }
     return {};
@@ -109,16 +110,22 @@ void MainWindow::createActions()
     m_openAction->setShortcut(QKeySequence::Open);
     m_openAction->setToolTip(tr("Open a pickle or checkpoint (Ctrl+O)"));
     connect(m_openAction, &QAction::triggered, this, [this] {
-        const QString dir = recentFiles().isEmpty() ? QDir::homePath() : QFileInfo(recentFiles().front()).absolutePath();
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open Pickle or Checkpoint"), dir,
-            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt *.ptl *.safetensors *.index.json *.npy *.npz *.joblib *.jbl *.metadata);;All files (*)"));
+        const QString dir = recentFiles().isEmpty()
+            ? QDir::homePath()
+            : QFileInfo(recentFiles().front()).absolutePath();
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Pickle or Checkpoint"),
+            dir,
+            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt *.ptl "
+               "*.safetensors *.index.json *.npy *.npz *.joblib *.jbl *.metadata);;All files (*)"));
         if (!path.isEmpty())
             openFile(path);
     });
 
     m_openUrlAction = new QAction(icon("open"), tr("Open &URL…"), this);
-    m_openUrlAction->setToolTip(tr("Open a pickle or checkpoint on an HTTP(S) server, fetching only what is shown"));
-    connect(m_openUrlAction, &QAction::triggered, this, [this] { openFile(OpenUrlDialog::getUrl(this)); });
+    m_openUrlAction->setToolTip(
+        tr("Open a pickle or checkpoint on an HTTP(S) server, fetching only what is shown"));
+    connect(m_openUrlAction, &QAction::triggered, this,
+        [this] { openFile(OpenUrlDialog::getUrl(this)); });
     m_sampleAction = new QAction(icon("sample"), tr("Open &Sample Checkpoint"), this);
     m_sampleAction->setToolTip(tr("Open the small PyTorch checkpoint bundled with PickleScope"));
     connect(m_sampleAction, &QAction::triggered, this, &MainWindow::openSample);
@@ -139,7 +146,8 @@ void MainWindow::createActions()
 
     m_copyPathAction = new QAction(icon("copy"), tr("&Copy Access Path"), this);
     m_copyPathAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
-    m_copyPathAction->setToolTip(tr("Copy the selected value's access path, e.g. ckpt['model']['fc.weight'] (Ctrl+Shift+C)"));
+    m_copyPathAction->setToolTip(tr(
+        "Copy the selected value's access path, e.g. ckpt['model']['fc.weight'] (Ctrl+Shift+C)"));
     connect(m_copyPathAction, &QAction::triggered, this, [this] {
         m_tree->copyAccessPath();
         const QString path = m_tree->currentAccessPath();
@@ -217,7 +225,8 @@ void MainWindow::createMenusAndToolBar()
     file->addAction(m_sampleAction);
     file->addSeparator();
     file->addAction(m_exportAction);
-    file->addAction(tr("Compare &With…"), this, [this] { CompareWindow::compareWithFile(this, m_file.doc); });
+    file->addAction(
+        tr("Compare &With…"), this, [this] { CompareWindow::compareWithFile(this, m_file->doc); });
     file->addSeparator();
     file->addAction(m_closeAction);
     file->addAction(m_quitAction);
@@ -289,7 +298,8 @@ void MainWindow::createCentralWidget()
     auto* bannerMore = new QToolButton(m_banner);
     bannerMore->setText(tr("Details"));
     bannerMore->setAutoRaise(true);
-    connect(bannerMore, &QToolButton::clicked, this, [this] { m_details->setCurrentWidget(m_safety); });
+    connect(
+        bannerMore, &QToolButton::clicked, this, [this] { m_details->setCurrentWidget(m_safety); });
     bannerLayout->addWidget(bannerMore);
     m_banner->hide();
     layout->addWidget(m_banner);
@@ -344,7 +354,8 @@ void MainWindow::createCentralWidget()
     m_details->addTab(m_info, icon("info"), tr("File"));
     auto* model = new ModelPane(m_details);
     m_details->addTab(model, tr("Model"));
-    connect(m_loader, &LoadController::loaded, model, [model](const LoadedFile& f) { model->setDocument(f.doc); });
+    connect(m_loader, &LoadController::loaded, model,
+        [model](const std::shared_ptr<const LoadedFile>& f) { model->setDocument(f->doc); });
     m_code = new CodePane(m_details);
     m_details->addTab(m_code, icon("info"), tr("Code"));
     m_trace = new OpcodeTracePane(m_bottomSplitter);
@@ -408,21 +419,27 @@ void MainWindow::createCentralWidget()
 // The one place the panes are wired: each asks for a selection, the window fans it out.
 void MainWindow::connectPanes()
 {
-    connect(m_tree, &ValueTreePane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_tree); });
-    connect(m_trace, &OpcodeTracePane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_trace); });
-    connect(m_hex, &HexView::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_hex); });
-    connect(m_safety, &SafetyPane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_safety); });
-    connect(m_tensor, &TensorPreview::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_tensor); });
+    connect(m_tree, &ValueTreePane::selectionRequested, this,
+        [this](const Selection& s) { applySelection(s, m_tree); });
+    connect(m_trace, &OpcodeTracePane::selectionRequested, this,
+        [this](const Selection& s) { applySelection(s, m_trace); });
+    connect(m_hex, &HexView::selectionRequested, this,
+        [this](const Selection& s) { applySelection(s, m_hex); });
+    connect(m_safety, &SafetyPane::selectionRequested, this,
+        [this](const Selection& s) { applySelection(s, m_safety); });
+    connect(m_tensor, &TensorPreview::selectionRequested, this,
+        [this](const Selection& s) { applySelection(s, m_tensor); });
     connect(m_trace, &OpcodeTracePane::pickleChanged, m_hex, [this](int pickle) {
         if (m_hex->pickle() != pickle)
             m_hex->setPickle(pickle);
     });
-    connect(m_tensor, &TensorPreview::tensorExported, this, [this](const QString& path, const QString& error) {
-        if (error.isEmpty())
-            statusBar()->showMessage(tr("Tensor written to %1").arg(path), 6000);
-        else
-            showMessage(tr("Could not export the tensor: %1").arg(error), true);
-    });
+    connect(m_tensor, &TensorPreview::tensorExported, this,
+        [this](const QString& path, const QString& error) {
+            if (error.isEmpty())
+                statusBar()->showMessage(tr("Tensor written to %1").arg(path), 6000);
+            else
+                showMessage(tr("Could not export the tensor: %1").arg(error), true);
+        });
 
     connect(m_loader, &LoadController::started, this, [this](const QString& path) {
         hideMessage();
@@ -434,45 +451,47 @@ void MainWindow::connectPanes()
         m_progress->setValue(0);
         updateActions();
     });
-    connect(m_loader, &LoadController::progressChanged, this, [this](int value, const QString& phase) {
-        m_progress->setValue(value);
-        m_progress->setFormat(phase + QStringLiteral(" %p%"));
-        m_progress->setTextVisible(true);
-    });
-    connect(m_loader, &LoadController::loaded, this, &MainWindow::showDocument);
-    connect(m_loader, &LoadController::tracesReady, this, [this](const LoadedFile& file) {
-        if (file.doc != m_file.doc)
-            return;
-        QElapsedTimer timer;
-        timer.start();
-        const Selection current = m_selection;
-        m_file = file;
-        m_trace->setDocument(m_file);
-        m_hex->setDocument(m_file);
-        m_safety->setDocument(m_file);
-        m_tree->setSafety(m_file);
-        updateSafetyBanner();
-        QTimer::singleShot(0, this, [this, doc = file.doc] {
-            if (m_file.doc == doc)
-                updateFileInfo(); // the safety timing (its own event-loop turn)
+    connect(
+        m_loader, &LoadController::progressChanged, this, [this](int value, const QString& phase) {
+            m_progress->setValue(value);
+            m_progress->setFormat(phase + QStringLiteral(" %p%"));
+            m_progress->setTextVisible(true);
         });
-        if (m_file.safety && m_file.safety->verdict == core::safety::Verdict::Dangerous)
-            m_details->setCurrentWidget(m_safety);
-        if (current.hasOffset()) {
-            m_trace->setSelection(current);
-            m_hex->setSelection(current);
-        }
-        if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
-            qInfo("traces shown in %lld ms", timer.elapsed());
-        Q_EMIT tracesReady();
-    });
+    connect(m_loader, &LoadController::loaded, this, &MainWindow::showDocument);
+    connect(m_loader, &LoadController::tracesReady, this,
+        [this](std::shared_ptr<const LoadedFile> file) {
+            if (file->doc != m_file->doc)
+                return;
+            QElapsedTimer timer;
+            timer.start();
+            const Selection current = m_selection;
+            m_file = std::move(file);
+            m_trace->setDocument(*m_file);
+            m_hex->setDocument(*m_file);
+            m_safety->setDocument(*m_file);
+            m_tree->setSafety(*m_file);
+            updateSafetyBanner();
+            QTimer::singleShot(0, this, [this, doc = m_file->doc] {
+                if (m_file->doc == doc)
+                    updateFileInfo(); // the safety timing (its own event-loop turn)
+            });
+            if (m_file->safety && m_file->safety->verdict == core::safety::Verdict::Dangerous)
+                m_details->setCurrentWidget(m_safety);
+            if (current.hasOffset()) {
+                m_trace->setSelection(current);
+                m_hex->setSelection(current);
+            }
+            if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
+                qInfo("traces shown in %lld ms", timer.elapsed());
+            Q_EMIT tracesReady();
+        });
     connect(m_loader, &LoadController::failed, this,
         [this](const QString& path, const QString& message) {
-            m_statusFile->setText(m_file.doc ? m_fileStatus : QString());
+            m_statusFile->setText(m_file->doc ? m_fileStatus : QString());
             showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
         });
     connect(m_loader, &LoadController::cancelled, this, [this](const QString& path) {
-        m_statusFile->setText(m_file.doc ? m_fileStatus : QString());
+        m_statusFile->setText(m_file->doc ? m_fileStatus : QString());
         statusBar()->showMessage(tr("Loading %1 cancelled").arg(QFileInfo(path).fileName()), 5000);
     });
 
@@ -485,23 +504,24 @@ void MainWindow::connectPanes()
             return; // the bar is the load's
         m_progress->setValue(value);
     });
-    connect(m_exporter, &JsonExporter::finished, this, [this](const QString& path, const QString& error) {
-        m_exportAction->setEnabled(m_file.doc != nullptr);
-        if (!m_loader->isBusy()) {
-            m_progress->hide();
-            m_cancelButton->hide();
-        }
-        m_cancelAction->setText(tr("Cancel Loading"));
-        updateActions();
-        if (error.isEmpty())
-            statusBar()->showMessage(tr("JSON written to %1").arg(path), 6000);
-        else if (error == tr("cancelled"))
-            statusBar()->showMessage(
-                tr("JSON export cancelled: nothing was written to %1").arg(path), 6000);
-        else
-            showMessage(tr("JSON export failed: %1").arg(error), true);
-        Q_EMIT jsonExported(path, error);
-    });
+    connect(m_exporter, &JsonExporter::finished, this,
+        [this](const QString& path, const QString& error) {
+            m_exportAction->setEnabled(m_file->doc != nullptr);
+            if (!m_loader->isBusy()) {
+                m_progress->hide();
+                m_cancelButton->hide();
+            }
+            m_cancelAction->setText(tr("Cancel Loading"));
+            updateActions();
+            if (error.isEmpty())
+                statusBar()->showMessage(tr("JSON written to %1").arg(path), 6000);
+            else if (error == tr("cancelled"))
+                statusBar()->showMessage(
+                    tr("JSON export cancelled: nothing was written to %1").arg(path), 6000);
+            else
+                showMessage(tr("JSON export failed: %1").arg(error), true);
+            Q_EMIT jsonExported(path, error);
+        });
 }
 
 void MainWindow::applySelection(const Selection& selection, QObject* source)
@@ -519,8 +539,8 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
         m_safety->setSelection(selection);
     if (source != m_tensor)
         m_tensor->setSelection(selection);
-    if (m_file.doc && selection.hasValue() && m_file.doc->graph.valid(selection.value)) {
-        const core::ValueKind kind = m_file.doc->graph.kind(selection.value);
+    if (m_file->doc && selection.hasValue() && m_file->doc->graph.valid(selection.value)) {
+        const core::ValueKind kind = m_file->doc->graph.kind(selection.value);
         if (kind == core::ValueKind::Tensor || kind == core::ValueKind::NdArray)
             m_details->setCurrentWidget(m_tensor);
         // A path thousands of levels deep keeps its two ends (Ctrl+Shift+C copies it whole).
@@ -529,10 +549,10 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
             path = path.left(200) + QStringLiteral(" … ") + path.right(600);
         m_statusPath->setText(path);
     }
-    if (auto* table = m_details->findChild<TablePane*>(); table != nullptr && m_file.doc) {
-        table->setDocument(m_file); // a no-op for the same document
+    if (auto* table = m_details->findChild<TablePane*>(); table != nullptr && m_file->doc) {
+        table->setDocument(*m_file); // a no-op for the same document
         table->setSelection(selection);
-        if (selection.hasValue() && TablePane::isTableValue(m_file.doc->graph, selection.value))
+        if (selection.hasValue() && TablePane::isTableValue(m_file->doc->graph, selection.value))
             m_details->setCurrentWidget(table);
     }
     Q_EMIT selectionChanged(selection);
@@ -540,14 +560,14 @@ void MainWindow::applySelection(const Selection& selection, QObject* source)
 
 void MainWindow::goToOffset(std::uint64_t offset)
 {
-    if (!m_file.index || !m_file.doc)
+    if (!m_file->index || !m_file->doc)
         return;
     Selection sel;
     sel.offset = offset;
-    sel.pickle = m_file.index->pickleAt(offset);
+    sel.pickle = m_file->index->pickleAt(offset);
     if (sel.pickle < 0)
-        sel.pickle = int(m_file.doc->mainPickle);
-    sel.value = m_file.index->valueAt(offset);
+        sel.pickle = int(m_file->doc->mainPickle);
+    sel.value = m_file->index->valueAt(offset);
     applySelection(sel, nullptr);
 }
 
@@ -557,7 +577,8 @@ void MainWindow::openFile(const QString& path)
 {
     if (path.isEmpty())
         return;
-    m_loader->load(core::ByteSource::isUrl(path.toStdString()) ? path : QFileInfo(path).absoluteFilePath());
+    m_loader->load(
+        core::ByteSource::isUrl(path.toStdString()) ? path : QFileInfo(path).absoluteFilePath());
 }
 
 void MainWindow::openSample()
@@ -593,13 +614,13 @@ QString MainWindow::samplePath()
 void MainWindow::closeFile()
 {
     m_loader->cancel();
-    m_file = LoadedFile {};
+    m_file = std::make_shared<const LoadedFile>();
     m_selection = Selection {};
-    m_tree->setDocument(m_file);
-    m_trace->setDocument(m_file);
-    m_hex->setDocument(m_file);
-    m_tensor->setDocument(m_file);
-    m_safety->setDocument(m_file);
+    m_tree->setDocument(*m_file);
+    m_trace->setDocument(*m_file);
+    m_hex->setDocument(*m_file);
+    m_tensor->setDocument(*m_file);
+    m_safety->setDocument(*m_file);
     m_code->setDocument(nullptr);
     m_info->clear();
     m_banner->hide();
@@ -614,11 +635,12 @@ void MainWindow::closeFile()
     updateActions();
 }
 
-void MainWindow::showDocument(const LoadedFile& file)
+void MainWindow::showDocument(std::shared_ptr<const LoadedFile> published)
 {
     QElapsedTimer timer;
     timer.start();
-    m_file = file;
+    m_file = std::move(published);
+    const LoadedFile& file = *m_file;
     m_selection = Selection {};
     m_tree->setDocument(file);
     m_trace->setDocument(file);
@@ -632,14 +654,16 @@ void MainWindow::showDocument(const LoadedFile& file)
     const QString name = QFileInfo(file.path).fileName();
     setWindowTitle(tr("%1 — PickleScope").arg(name));
     const core::Document& doc = *file.doc;
-    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
-                              .arg(name)
-                              .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())))
-                              .arg(doc.protocol)
-                              .arg(doc.graph.size())
-                              .arg(file.loadMs + file.indexMs + file.safetyMs < 1
-                                      ? tr("< 1 ms")
-                                      : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
+    m_statusFile->setText(
+        tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
+            .arg(name)
+            .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(),
+                qsizetype(core::fileFormatName(doc.format).size())))
+            .arg(doc.protocol)
+            .arg(doc.graph.size())
+            .arg(file.loadMs + file.indexMs + file.safetyMs < 1
+                    ? tr("< 1 ms")
+                    : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
     // Warnings the loader recorded (a storage missing from a damaged archive, ...).
     const core::Diagnostic* firstProblem = nullptr;
     int problems = 0;
@@ -681,7 +705,7 @@ void MainWindow::showDocument(const LoadedFile& file)
     QTimer::singleShot(0, this, [this, doc = file.doc, path = file.path] {
         QElapsedTimer t;
         t.start();
-        if (m_file.doc == doc)
+        if (m_file->doc == doc)
             updateFileInfo();
         if (qEnvironmentVariableIsSet("PICKLESCOPE_TIMING"))
             qInfo("file tab shown in %lld ms", t.elapsed());
@@ -700,7 +724,8 @@ void MainWindow::showDocument(const LoadedFile& file)
     m_statusFetched->setSource(doc.source);
     if (doc.source && doc.source->isRemote())
         OpenUrlDialog::addRecentUrl(file.path);
-    m_details->setCurrentWidget(file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
+    m_details->setCurrentWidget(
+        file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
             ? static_cast<QWidget*>(m_safety)
             : static_cast<QWidget*>(m_tensor));
     updateActions();
@@ -712,16 +737,17 @@ void MainWindow::showDocument(const LoadedFile& file)
 
 void MainWindow::updateSafetyBanner()
 {
-    if (!m_file.safety) {
+    if (!m_file->safety) {
         m_banner->hide();
         return;
     }
-    const QString text = SafetyPane::bannerText(*m_file.safety);
-    if (text.isEmpty() || m_file.safety->verdict == core::safety::Verdict::Safe) {
+    const QString text = SafetyPane::bannerText(*m_file->safety);
+    if (text.isEmpty() || m_file->safety->verdict == core::safety::Verdict::Safe) {
         m_banner->hide();
         return;
     }
-    m_banner->setProperty("verdict", QString::fromLatin1(core::safety::verdictName(m_file.safety->verdict).data()));
+    m_banner->setProperty(
+        "verdict", QString::fromLatin1(core::safety::verdictName(m_file->safety->verdict).data()));
     m_banner->style()->unpolish(m_banner);
     m_banner->style()->polish(m_banner);
     m_bannerText->setText(text);
@@ -730,26 +756,36 @@ void MainWindow::updateSafetyBanner()
 
 void MainWindow::updateFileInfo()
 {
-    if (!m_file.doc) {
+    if (!m_file->doc) {
         m_info->clear();
         return;
     }
-    const core::Document& doc = *m_file.doc;
+    const core::Document& doc = *m_file->doc;
     auto esc = [](const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); };
-    QString html = QStringLiteral("<h3>%1</h3><table cellspacing=4>").arg(QFileInfo(m_file.path).fileName().toHtmlEscaped());
+    QString html = QStringLiteral("<h3>%1</h3><table cellspacing=4>")
+                       .arg(QFileInfo(m_file->path).fileName().toHtmlEscaped());
     auto row = [&](const QString& k, const QString& v) {
         html += QStringLiteral("<tr><td style='color:#6b7280'>%1</td><td>%2</td></tr>").arg(k, v);
     };
-    row(tr("Path"), m_file.path.toHtmlEscaped());
-    row(tr("Size"), QLocale::c().formattedDataSize(qint64(doc.source ? doc.source->size() : 0), 1, QLocale::DataSizeTraditionalFormat));
-    row(tr("Format"), QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())));
+    row(tr("Path"), m_file->path.toHtmlEscaped());
+    row(tr("Size"),
+        QLocale::c().formattedDataSize(
+            qint64(doc.source ? doc.source->size() : 0), 1, QLocale::DataSizeTraditionalFormat));
+    row(tr("Format"),
+        QString::fromLatin1(core::fileFormatName(doc.format).data(),
+            qsizetype(core::fileFormatName(doc.format).size())));
     row(tr("Protocol"), QString::number(doc.protocol));
     row(tr("Values"), QLocale().toString(qulonglong(doc.graph.size())));
-    row(tr("Timings"), tr("load %1 ms · index %2 ms · safety %3 ms").arg(m_file.loadMs, 0, 'f', 1).arg(m_file.indexMs, 0, 'f', 1).arg(m_file.safetyMs, 0, 'f', 1));
+    row(tr("Timings"),
+        tr("load %1 ms · index %2 ms · safety %3 ms")
+            .arg(m_file->loadMs, 0, 'f', 1)
+            .arg(m_file->indexMs, 0, 'f', 1)
+            .arg(m_file->safetyMs, 0, 'f', 1));
     html += QStringLiteral("</table>");
     html += tr("<h4>Pickle programs</h4><table cellspacing=4>");
     for (const core::PickleStream& s : doc.pickles)
-        html += QStringLiteral("<tr><td>%1</td><td>offset %2</td><td>%L3 bytes</td><td>protocol %4</td></tr>")
+        html += QStringLiteral(
+            "<tr><td>%1</td><td>offset %2</td><td>%L3 bytes</td><td>protocol %4</td></tr>")
                     .arg(esc(s.name))
                     .arg(s.inflated ? tr("(deflated)") : QString::number(s.offset))
                     .arg(s.bytes.size())
@@ -766,8 +802,10 @@ void MainWindow::updateFileInfo()
         for (const core::ShardFile& shard : doc.shards)
             html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td></tr>")
                         .arg(esc(shard.name),
-                            shard.found ? QLocale::c().formattedDataSize(qint64(shard.size), 1, QLocale::DataSizeTraditionalFormat)
-                                        : QStringLiteral("<span style='color:#b91c1c'>%1</span>").arg(esc(shard.error)),
+                            shard.found ? QLocale::c().formattedDataSize(
+                                qint64(shard.size), 1, QLocale::DataSizeTraditionalFormat)
+                                        : QStringLiteral("<span style='color:#b91c1c'>%1</span>")
+                                              .arg(esc(shard.error)),
                             tr("%n tensor(s)", nullptr, int(shard.tensors)));
         html += QStringLiteral("</table>");
     }
@@ -790,11 +828,13 @@ void MainWindow::updateFileInfo()
     if (!doc.diagnostics.empty() || doc.error) {
         html += tr("<h4>Diagnostics</h4><ul>");
         if (doc.error)
-            html += QStringLiteral("<li style='color:#b91c1c'>%1</li>").arg(esc(doc.error->toString()));
+            html += QStringLiteral("<li style='color:#b91c1c'>%1</li>")
+                        .arg(esc(doc.error->toString()));
         for (std::size_t i = 0; i < doc.diagnostics.size() && i < 200; ++i) {
             const core::Diagnostic& d = doc.diagnostics[i];
             html += QStringLiteral("<li>%1 at byte %2: %3</li>")
-                        .arg(QString::fromLatin1(core::severityName(d.severity).data(), qsizetype(core::severityName(d.severity).size())))
+                        .arg(QString::fromLatin1(core::severityName(d.severity).data(),
+                            qsizetype(core::severityName(d.severity).size())))
                         .arg(d.offset)
                         .arg(esc(d.message));
         }
@@ -867,29 +907,29 @@ bool MainWindow::isShowingStartPage() const
 
 void MainWindow::askExportJson()
 {
-    if (!m_file.doc)
+    if (!m_file->doc)
         return;
     JsonExportDialog dialog(this);
     dialog.setOptions(m_exportOptions);
     if (dialog.exec() != QDialog::Accepted)
         return;
     m_exportOptions = dialog.options();
-    const QString suggested = QFileInfo(m_file.path).completeBaseName() + QStringLiteral(".json");
+    const QString suggested = QFileInfo(m_file->path).completeBaseName() + QStringLiteral(".json");
     const QString out = QFileDialog::getSaveFileName(this, tr("Export JSON"),
-        QFileInfo(m_file.path).absoluteDir().filePath(suggested), tr("JSON (*.json)"));
+        QFileInfo(m_file->path).absoluteDir().filePath(suggested), tr("JSON (*.json)"));
     if (!out.isEmpty())
         exportJson(out, m_exportOptions);
 }
 
 void MainWindow::exportJson(const QString& output, const JsonExportOptions& options)
 {
-    if (!m_file.doc) {
+    if (!m_file->doc) {
         Q_EMIT jsonExported(output, tr("no file is open"));
         return;
     }
     m_exportAction->setEnabled(false);
     statusBar()->showMessage(tr("Exporting JSON to %1…").arg(output));
-    m_exporter->start(m_file.doc, output, options);
+    m_exporter->start(m_file->doc, output, options);
     if (m_exporter->isRunning() && !m_loader->isBusy()) {
         m_progress->setRange(0, JsonExporter::kProgressMax);
         m_progress->setValue(0);
@@ -953,7 +993,7 @@ void MainWindow::updateRecentMenu()
 
 void MainWindow::updateActions()
 {
-    const bool open = m_file.doc != nullptr;
+    const bool open = m_file->doc != nullptr;
     m_exportAction->setEnabled(open && !m_exporter->isRunning());
     m_closeAction->setEnabled(open || m_loader->isBusy());
     m_copyPathAction->setEnabled(open);
@@ -980,9 +1020,11 @@ void MainWindow::restoreSettings()
         }
     }
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
+    m_mainSplitter->restoreState(
+        settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_topSplitter->restoreState(settings.value(QStringLiteral("window/topSplitter")).toByteArray());
-    m_bottomSplitter->restoreState(settings.value(QStringLiteral("window/bottomSplitter")).toByteArray());
+    m_bottomSplitter->restoreState(
+        settings.value(QStringLiteral("window/bottomSplitter")).toByteArray());
 }
 
 void MainWindow::saveSettings() const
@@ -1039,8 +1081,9 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (path.isEmpty())
         return;
     event->acceptProposedAction();
-    if ((event->modifiers() & Qt::ShiftModifier) && m_file.doc) { // Shift-drop: compare with the open file
-        CompareWindow::compareWithPath(this, m_file.doc, path);
+    if ((event->modifiers() & Qt::ShiftModifier)
+        && m_file->doc) { // Shift-drop: compare with the open file
+        CompareWindow::compareWithPath(this, m_file->doc, path);
         return;
     }
     openFile(path);
@@ -1140,12 +1183,13 @@ void MainWindow::showAbout()
     QMessageBox box(this);
     box.setWindowTitle(tr("About PickleScope"));
     box.setIconPixmap(icon("picklescope").pixmap(64, 64));
-    box.setText(tr("<h3>PickleScope %1</h3>"
-                   "<p>An explorer for Python pickles and PyTorch checkpoints.</p>"
-                   "<p>PickleScope runs its own unpickling machine: it never imports or executes anything "
-                   "from the file. Globals become symbols, calls become inert objects you can inspect.</p>"
-                   "<p>Built with Qt %2.</p>")
-                    .arg(QStringLiteral(PICKLESCOPE_VERSION), QString::fromLatin1(qVersion())));
+    box.setText(
+        tr("<h3>PickleScope %1</h3>"
+           "<p>An explorer for Python pickles and PyTorch checkpoints.</p>"
+           "<p>PickleScope runs its own unpickling machine: it never imports or executes anything "
+           "from the file. Globals become symbols, calls become inert objects you can inspect.</p>"
+           "<p>Built with Qt %2.</p>")
+            .arg(QStringLiteral(PICKLESCOPE_VERSION), QString::fromLatin1(qVersion())));
     box.exec();
 }
 

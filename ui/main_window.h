@@ -60,7 +60,7 @@ public:
     static constexpr int kMaxRecentFiles = 10;
     QStringList recentFiles() const;
 
-    const LoadedFile& file() const { return m_file; }
+    const LoadedFile& file() const { return *m_file; }
     Selection selection() const { return m_selection; }
     bool isShowingStartPage() const;
     QString messageText() const;
@@ -107,7 +107,7 @@ private:
     void saveSettings() const;
 
     void applySelection(const Selection& selection, QObject* source);
-    void showDocument(const LoadedFile& file);
+    void showDocument(std::shared_ptr<const LoadedFile> file);
     void showMessage(const QString& text, bool error, std::uint64_t offset = Selection::kNoOffset);
     void hideMessage();
     void updateSafetyBanner();
@@ -125,7 +125,7 @@ private:
 
     LoadController* m_loader;
     JsonExporter* m_exporter;
-    LoadedFile m_file;
+    std::shared_ptr<const LoadedFile> m_file = std::make_shared<const LoadedFile>(); // never null
     Selection m_selection;
     JsonExportOptions m_exportOptions;
 

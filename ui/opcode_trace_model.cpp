@@ -57,7 +57,7 @@ void OpcodeTraceModel::setDocument(const LoadedFile& file, int pickle)
     beginResetModel();
     m_file = file;
     m_pickle = pickle;
-    m_trace = file.index ? file.index->trace(pickle) : nullptr;
+    m_trace = file.trace(pickle);
     m_first = 0;
     endResetModel();
     Q_EMIT pageChanged(0);
@@ -246,7 +246,7 @@ int OpcodeTraceModel::rowForOffset(std::uint64_t offset)
 {
     if (!m_file.index || !m_trace)
         return -1;
-    const int i = m_file.index->opcodeRowAt(m_pickle, offset);
+    const int i = m_file.opcodeRowAt(m_pickle, offset);
     // At or past the byte where reading stopped (and not the start of an opcode read before it):
     // the error row at the end of the trace.
     const bool opcodeStartsHere = i >= 0 && m_trace->row(std::size_t(i)).offset == offset;

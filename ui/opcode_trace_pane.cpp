@@ -125,7 +125,7 @@ void OpcodeTracePane::showPickle(int pickle)
     if (!trace) {
         if (m_file.doc && m_file.doc->pickles.empty())
             m_status->setText(tr("no pickle program in this file (nothing to disassemble)"));
-        else if (m_file.index && !m_file.index->hasTraces())
+        else if (m_file.index && !m_file.hasTraces())
             m_status->setText(tr("building the opcode trace…"));
         else
             m_status->clear();

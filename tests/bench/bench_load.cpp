@@ -53,8 +53,8 @@ public:
             m_lastTick = now;
         });
         connect(m_window->loadController(), &ui::LoadController::loaded, this,
-            [this](const ui::LoadedFile& f) {
-                m_file = f;
+            [this](const std::shared_ptr<const ui::LoadedFile>& f) {
+                m_file = *f;
                 m_loadedAt = m_clock.nsecsElapsed();
                 m_stallDuringLoad = m_maxStall;
                 m_waitingForPaint = true;

@@ -71,7 +71,7 @@ class TestMainWindow : public QObject {
         QCOMPARE(window.safetyPane()->file().doc, doc);
         const ui::OpcodeTraceModel* trace = window.tracePane()->model();
         QVERIFY(window.file().index);
-        QCOMPARE(trace->trace(), window.file().index->trace(trace->pickle()).get());
+        QCOMPARE(trace->trace(), window.file().trace(trace->pickle()).get());
         QCOMPARE(int(trace->totalRows()), opcodes);
         QVERIFY2(
             window.tracePane()->statusText().startsWith(QStringLiteral("%L1 opcodes").arg(opcodes)),

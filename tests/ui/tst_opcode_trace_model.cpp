@@ -24,6 +24,7 @@ class TestOpcodeTraceModel : public QObject {
             return file;
         file.doc = std::move(r).value();
         file.index = ui::DocumentIndex::build(file.doc);
+        file.traces = ui::DocumentIndex::buildTraces(*file.doc);
         return file;
     }
 
@@ -128,6 +129,7 @@ private Q_SLOTS:
         ui::LoadedFile file;
         file.doc = std::move(r).value();
         file.index = ui::DocumentIndex::build(file.doc);
+        file.traces = ui::DocumentIndex::buildTraces(*file.doc);
         QVERIFY(file.index);
         for (int p = 0; p < file.index->pickleCount(); ++p) {
             ui::OpcodeTraceModel model;
@@ -169,6 +171,7 @@ private Q_SLOTS:
         QVERIFY(r.ok());
         file.doc = std::move(r).value();
         file.index = ui::DocumentIndex::build(file.doc);
+        file.traces = ui::DocumentIndex::buildTraces(*file.doc);
         ui::OpcodeTraceModel model;
         model.setDocument(file, 0);
         QCOMPARE(model.totalRows(), std::size_t(2 + 700 * 1002 + 1));

@@ -53,7 +53,7 @@ ui::LoadedFile loaded(const Fixture& f)
 {
     ui::LoadedFile file;
     file.doc = f.doc;
-    file.index = ui::DocumentIndex::build(f.doc, nullptr, false);
+    file.index = ui::DocumentIndex::build(f.doc);
     return file;
 }
 
@@ -242,7 +242,7 @@ private Q_SLOTS:
             return; // files that cannot be opened at all are the loader's tests' business
         ui::LoadedFile file;
         file.doc = std::move(r).value();
-        file.index = ui::DocumentIndex::build(file.doc, nullptr, false);
+        file.index = ui::DocumentIndex::build(file.doc);
         ui::ValueTreeModel model;
         model.setDocument(file);
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);

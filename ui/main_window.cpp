@@ -182,6 +182,8 @@ void MainWindow::createActions()
             m_loader->cancel();
         else if (m_exporter->isRunning())
             m_exporter->cancel();
+        else if (m_tensor->isExporting())
+            m_tensor->cancelExport();
     });
 
     m_guideAction = new QAction(tr("PickleScope &User Guide"), this);
@@ -433,10 +435,32 @@ void MainWindow::connectPanes()
         if (m_hex->pickle() != pickle)
             m_hex->setPickle(pickle);
     });
+    // Export .npy: the load's progress bar and Cancel (Esc), as the JSON export has them.
+    connect(m_tensor, &TensorPreview::exportProgressChanged, this, [this](int permille) {
+        if (m_loader->isBusy() || m_exporter->isRunning())
+            return; // the bar is theirs
+        m_progress->setRange(0, 1000);
+        m_progress->setValue(permille);
+        m_progress->setFormat(tr("Exporting .npy %p%"));
+        m_progress->setTextVisible(true);
+        m_progress->show();
+        m_cancelAction->setText(tr("Cancel Export"));
+        m_cancelButton->show();
+        m_cancelAction->setEnabled(true);
+    });
     connect(m_tensor, &TensorPreview::tensorExported, this,
         [this](const QString& path, const QString& error) {
+            if (!m_loader->isBusy() && !m_exporter->isRunning()) {
+                m_progress->hide();
+                m_cancelButton->hide();
+                m_cancelAction->setText(tr("Cancel Loading"));
+            }
+            updateActions();
             if (error.isEmpty())
                 statusBar()->showMessage(tr("Tensor written to %1").arg(path), 6000);
+            else if (error == tr("cancelled"))
+                statusBar()->showMessage(
+                    tr(".npy export cancelled: nothing was written to %1").arg(path), 6000);
             else
                 showMessage(tr("Could not export the tensor: %1").arg(error), true);
         });
@@ -1000,7 +1024,8 @@ void MainWindow::updateActions()
     m_findAction->setEnabled(open);
     m_expandAction->setEnabled(open);
     m_collapseAction->setEnabled(open);
-    m_cancelAction->setEnabled(m_loader->isBusy() || m_exporter->isRunning());
+    m_cancelAction->setEnabled(
+        m_loader->isBusy() || m_exporter->isRunning() || m_tensor->isExporting());
 }
 
 void MainWindow::restoreSettings()

@@ -19,6 +19,7 @@
 #include <QPromise>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSaveFile>
 #include <QSlider>
 #include <QStackedWidget>
 #include <QTabWidget>
@@ -295,6 +296,8 @@ TensorPreview::TensorPreview(QWidget* parent)
     connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::progressValueChanged, m_statsProgress,
         &QProgressBar::setValue);
     connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::finished, this, &TensorPreview::onStatsFinished);
+    connect(&m_exportWatcher, &QFutureWatcher<QString>::progressValueChanged, this,
+        [this](int value) { Q_EMIT exportProgressChanged(value); });
     connect(&m_exportWatcher, &QFutureWatcher<QString>::finished, this, [this] {
         const QString error = m_exportWatcher.future().resultCount() ? m_exportWatcher.result() : tr("cancelled");
         m_export->setEnabled(true);
@@ -661,24 +664,54 @@ void TensorPreview::exportNpy(const QString& path)
     m_export->setEnabled(false);
     m_exportPath = path;
     const core::torch::TensorView view = *m_view;
-    m_exportWatcher.setFuture(QtConcurrent::run([view, path]() -> QString {
-        // Written beside the target under a temporary name and renamed over it when complete
-        // (what QSaveFile does): a failed export leaves no partial .npy and the old file intact.
-        QTemporaryFile temp(
-            QFileInfo(path).absoluteDir().filePath(QStringLiteral(".picklescope-XXXXXX.npy")));
-        if (!temp.open())
-            return tr("cannot write in %1: %2")
-                .arg(QFileInfo(path).absolutePath(), temp.errorString());
-        temp.close();
-        auto r = view.writeNpy(QFile::encodeName(temp.fileName()).toStdString());
-        if (!r)
-            return QString::fromStdString(r.error().toString());
-        QFile::remove(path);
-        if (!QFile::rename(temp.fileName(), path))
-            return tr("cannot write %1").arg(path);
-        temp.setAutoRemove(false);
-        return QString();
+    m_exportWatcher.setFuture(QtConcurrent::run([view, path](QPromise<QString>& promise) {
+        // Through a QSaveFile: written beside the target and renamed over it only when complete,
+        // so a cancelled or failed export leaves no partial .npy and the old file intact.
+        struct Observer final : core::LoadObserver {
+            explicit Observer(QPromise<QString>& p)
+                : promise(p)
+            {
+            }
+            bool isCancelled() const override { return promise.isCanceled(); }
+            void progress(std::uint64_t done, std::uint64_t total) override
+            {
+                promise.setProgressValue(total ? int(1000.0 * double(done) / double(total)) : 1000);
+            }
+            QPromise<QString>& promise;
+        } observer(promise);
+        promise.setProgressRange(0, 1000);
+        QSaveFile out(path);
+        if (!out.open(QIODevice::WriteOnly)) {
+            promise.addResult(tr("cannot write %1: %2").arg(path, out.errorString()));
+            return;
+        }
+        auto r = view.writeNpy(
+            [&out](const char* data, std::size_t size) {
+                return out.write(data, qint64(size)) == qint64(size);
+            },
+            &observer);
+        if (!r) {
+            out.cancelWriting();
+            if (r.error().code != core::ErrorCode::Cancelled)
+                promise.addResult(QString::fromStdString(r.error().toString()));
+            return;
+        }
+        if (!out.commit()) {
+            promise.addResult(tr("cannot write %1: %2").arg(path, out.errorString()));
+            return;
+        }
+        promise.addResult(QString());
     }));
+}
+
+void TensorPreview::cancelExport()
+{
+    m_exportWatcher.cancel();
+}
+
+bool TensorPreview::isExporting() const
+{
+    return m_exportWatcher.isRunning();
 }
 
 } // namespace ui

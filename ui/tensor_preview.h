@@ -68,10 +68,14 @@ public:
     void setFixedIndex(int axis, std::int64_t index);
     // Writes the shown tensor as .npy (on a worker; tensorExported() tells the outcome).
     void exportNpy(const QString& path);
+    // Stops a running export: nothing is written (tensorExported(path, "cancelled")).
+    void cancelExport();
+    bool isExporting() const;
 
 Q_SIGNALS:
     void statsFinished(bool ok);
     void tensorExported(const QString& path, const QString& error);
+    void exportProgressChanged(int permille); // 0..1000 while exporting
     void selectionRequested(const ui::Selection& selection);
 
 private:

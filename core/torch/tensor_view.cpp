@@ -634,6 +634,21 @@ std::string TensorView::npyDescr() const
 
 Result<void> TensorView::writeNpy(const std::string& path) const
 {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr)
+        return makeError(ErrorCode::Io, 0, "cannot write " + path);
+    auto r = writeNpy(
+        [f](const char* data, std::size_t size) { return std::fwrite(data, 1, size, f) == size; });
+    const bool closed = std::fclose(f) == 0;
+    if (!r)
+        return makeError(r.error().code, 0, r.error().message + " on " + path);
+    if (!closed)
+        return makeError(ErrorCode::Io, 0, "write error on " + path);
+    return {};
+}
+
+Result<void> TensorView::writeNpy(const NpySink& sink, LoadObserver* observer) const
+{
     std::string header = "{'descr': '" + npyDescr() + "', 'fortran_order': False, 'shape': (";
     for (std::size_t k = 0; k < m_shape.size(); ++k)
         header += std::to_string(m_shape[k]) + (m_shape.size() == 1 ? ",)" : (k + 1 == m_shape.size() ? ")" : ", "));
@@ -647,16 +662,13 @@ Result<void> TensorView::writeNpy(const std::string& path) const
     if (header.size() > 65535)
         return makeError(ErrorCode::LimitExceeded, 0, "npy header too long");
 
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr)
-        return makeError(ErrorCode::Io, 0, "cannot write " + path);
     std::string head = "\x93NUMPY";
     head += '\x01';
     head += '\x00';
     head += static_cast<char>(header.size() & 0xFF);
     head += static_cast<char>(header.size() >> 8);
     head += header;
-    bool ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
+    bool ok = sink(head.data(), head.size());
 
     const std::string descr = npyDescr();
     const bool floating = m_dtype == DType::Float16 || m_dtype == DType::Float32 || m_dtype == DType::Float64
@@ -672,6 +684,11 @@ Result<void> TensorView::writeNpy(const std::string& path) const
     std::vector<std::uint64_t> coord(rank, 0);
     std::uint64_t pos = static_cast<std::uint64_t>(m_offset);
     for (std::uint64_t first = 0; ok && first < m_numel; first += kChunk) {
+        if (observer) {
+            if (observer->isCancelled())
+                return makeError(ErrorCode::Cancelled, 0, "export cancelled");
+            observer->progress(first, m_numel);
+        }
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, m_numel - first));
         if (raw) {
             out.resize(n * m_elemSize);
@@ -704,11 +721,12 @@ Result<void> TensorView::writeNpy(const std::string& path) const
                 std::memcpy(out.data() + 4 * i, &v, 4);
             }
         }
-        ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+        ok = sink(reinterpret_cast<const char*>(out.data()), out.size());
     }
-    ok = (std::fclose(f) == 0) && ok;
     if (!ok)
-        return makeError(ErrorCode::Io, 0, "write error on " + path);
+        return makeError(ErrorCode::Io, 0, "write error");
+    if (observer)
+        observer->progress(m_numel, m_numel);
     return {};
 }
 

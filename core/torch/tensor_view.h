@@ -9,10 +9,11 @@
 #include "core/value/document.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
-#include <utility>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace core::torch {
@@ -75,6 +76,11 @@ public:
     // Writes the logical tensor as a C-order .npy file (numpy format 1.0). Numeric dtypes keep
     // their type (little-endian); bfloat16/float8/quantized are written as float32 values.
     Result<void> writeNpy(const std::string& path) const;
+    // The same bytes handed to `sink` in chunks (false from it: a write error). Polls `observer`
+    // (may be null) every kChunk elements: progress(elements written, numel); a cancel stops
+    // with ErrorCode::Cancelled. Lets a caller write through a QSaveFile.
+    using NpySink = std::function<bool(const char* data, std::size_t size)>;
+    Result<void> writeNpy(const NpySink& sink, LoadObserver* observer = nullptr) const;
     // The numpy descr writeNpy uses: "<f4", "|b1", "<c8", ...
     std::string npyDescr() const;
 

@@ -322,6 +322,47 @@ private Q_SLOTS:
         for (int i = 0; i < 6; ++i)
             QCOMPARE(data[i], expected[i]);
     }
+
+    void writesNpyThroughASinkAndStopsWhenCancelled()
+    {
+        const int n = int(TensorView::kChunk) * 4 + 5;
+        Fixture f(iota(n), DType::Float32);
+        auto view = TensorView::open(f.doc, f.tensor({ n }, { 1 }));
+        QVERIFY(view.ok());
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("t.npy").toStdString();
+        QVERIFY(view->writeNpy(path).ok());
+        QFile file(QString::fromStdString(path));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray whole = file.readAll();
+
+        // Through a sink: the same bytes, progress up to every element.
+        QByteArray sunk;
+        auto sink = [&sunk](const char* data, std::size_t size) {
+            sunk.append(data, qsizetype(size));
+            return true;
+        };
+        CancelAfter never(1000);
+        QVERIFY(view->writeNpy(sink, &never).ok());
+        QCOMPARE(sunk, whole);
+        QCOMPARE(never.last, std::uint64_t(n));
+        QCOMPARE(never.lastTotal, std::uint64_t(n));
+
+        // Cancelled after two chunks: stops with Cancelled, short of the whole file.
+        sunk.clear();
+        CancelAfter two(2);
+        auto r = view->writeNpy(sink, &two);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().code, ErrorCode::Cancelled);
+        QVERIFY(sunk.size() < whole.size());
+        QVERIFY(whole.startsWith(sunk));
+
+        // A sink that fails: an I/O error.
+        auto failing = [](const char*, std::size_t) { return false; };
+        auto e = view->writeNpy(failing);
+        QVERIFY(!e.ok());
+        QCOMPARE(e.error().code, ErrorCode::Io);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestTensorView)

@@ -270,6 +270,30 @@ private Q_SLOTS:
         QVERIFY(pane.heatmap()->rangeSource().contains(QStringLiteral("all elements")));
     }
 
+    void aFailedNpyExportLeavesNoFile()
+    {
+        auto loaded
+            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
+        QVERIFY(loaded.ok());
+        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
+        ui::LoadedFile file;
+        file.doc = doc;
+        file.index = ui::DocumentIndex::build(doc);
+        ui::TensorPreview pane;
+        pane.setDocument(file);
+        QVERIFY(pane.showValue(doc->root));
+        QTemporaryDir dir;
+        // A folder that does not exist: QSaveFile cannot open, nothing is left anywhere.
+        const QString out = dir.filePath(QStringLiteral("missing/t.npy"));
+        QSignalSpy exported(&pane, &ui::TensorPreview::tensorExported);
+        pane.exportNpy(out);
+        QVERIFY(exported.wait(5000));
+        QVERIFY(!exported.at(0).at(1).toString().isEmpty());
+        QVERIFY(!pane.isExporting());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+            QStringList {});
+    }
+
     void exportsNpyWithoutLeavingATemporaryFile()
     {
         auto loaded

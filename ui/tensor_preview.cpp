@@ -686,8 +686,8 @@ void TensorPreview::exportNpy(const QString& path)
             return;
         }
         auto r = view.writeNpy(
-            [&out](const char* data, std::size_t size) {
-                return out.write(data, qint64(size)) == qint64(size);
+            [&out](const char* bytes, std::size_t size) {
+                return out.write(bytes, qint64(size)) == qint64(size);
             },
             &observer);
         if (!r) {

@@ -356,8 +356,19 @@ void MainWindow::createCentralWidget()
     m_details->addTab(m_info, icon("info"), tr("File"));
     auto* model = new ModelPane(m_details);
     m_details->addTab(model, tr("Model"));
+    // The Model tab walks every access path of the document (seconds on a file of millions of
+    // values, on the UI thread): it is filled when it is shown, not on every load.
     connect(m_loader, &LoadController::loaded, model,
-        [model](const std::shared_ptr<const LoadedFile>& f) { model->setDocument(f->doc); });
+        [this, model](const std::shared_ptr<const LoadedFile>& f) {
+            m_modelPaneDoc = m_details->currentWidget() == model ? f->doc.get() : nullptr;
+            model->setDocument(m_modelPaneDoc ? f->doc : nullptr);
+        });
+    connect(m_details, &QTabWidget::currentChanged, model, [this, model] {
+        if (m_details->currentWidget() == model && m_modelPaneDoc != m_file->doc.get()) {
+            m_modelPaneDoc = m_file->doc.get();
+            model->setDocument(m_file->doc);
+        }
+    });
     m_code = new CodePane(m_details);
     m_details->addTab(m_code, icon("info"), tr("Code"));
     m_trace = new OpcodeTracePane(m_bottomSplitter);

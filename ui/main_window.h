@@ -125,6 +125,7 @@ private:
 
     LoadController* m_loader;
     JsonExporter* m_exporter;
+    const core::Document* m_modelPaneDoc = nullptr; // what the Model tab shows (filled when shown)
     std::shared_ptr<const LoadedFile> m_file = std::make_shared<const LoadedFile>(); // never null
     Selection m_selection;
     JsonExportOptions m_exportOptions;

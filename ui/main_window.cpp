@@ -167,8 +167,10 @@ void MainWindow::createActions()
     connect(m_expandAction, &QAction::triggered, this, [this] {
         if (m_tree->expandAll())
             statusBar()->showMessage(
-                tr("Expand All stopped at %L1 rows: select a row and Expand All again to go deeper")
-                    .arg(ValueTreePane::kExpandAllRows),
+                tr("Expand All stopped at %L1 rows or %2 levels: select a row and Expand All "
+                   "again to go deeper")
+                    .arg(ValueTreePane::kExpandAllRows)
+                    .arg(ValueTreePane::kViewContext),
                 8000);
     });
     m_collapseAction = new QAction(icon("collapse"), tr("Co&llapse All"), this);

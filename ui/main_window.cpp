@@ -1,7 +1,7 @@
 #include "ui/main_window.h"
 
-#include "ui/code_pane.h"
 #include "ui/compare_window.h"
+#include "ui/code_pane.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
 #include "ui/model_pane.h"
@@ -73,8 +73,7 @@ QString localFileFrom(const QMimeData* mime)
         return {};
     for (const QUrl& url : mime->urls()) {
         if (url.isLocalFile()
-            && (QFileInfo(url.toLocalFile()).isFile()
-                || !core::checkpointInFolder(url.toLocalFile().toStdString()).empty()))
+            && (QFileInfo(url.toLocalFile()).isFile() || !core::checkpointInFolder(url.toLocalFile().toStdString()).empty()))
             return url.toLocalFile();
     }
     return {};
@@ -110,22 +109,16 @@ void MainWindow::createActions()
     m_openAction->setShortcut(QKeySequence::Open);
     m_openAction->setToolTip(tr("Open a pickle or checkpoint (Ctrl+O)"));
     connect(m_openAction, &QAction::triggered, this, [this] {
-        const QString dir = recentFiles().isEmpty()
-            ? QDir::homePath()
-            : QFileInfo(recentFiles().front()).absolutePath();
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open Pickle or Checkpoint"),
-            dir,
-            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt *.ptl "
-               "*.safetensors *.index.json *.npy *.npz *.joblib *.jbl *.metadata);;All files (*)"));
+        const QString dir = recentFiles().isEmpty() ? QDir::homePath() : QFileInfo(recentFiles().front()).absolutePath();
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open Pickle or Checkpoint"), dir,
+            tr("Pickles and checkpoints (*.pkl *.pickle *.pt *.pth *.bin *.ckpt *.ptl *.safetensors *.index.json *.npy *.npz *.joblib *.jbl *.metadata);;All files (*)"));
         if (!path.isEmpty())
             openFile(path);
     });
 
     m_openUrlAction = new QAction(icon("open"), tr("Open &URL…"), this);
-    m_openUrlAction->setToolTip(
-        tr("Open a pickle or checkpoint on an HTTP(S) server, fetching only what is shown"));
-    connect(m_openUrlAction, &QAction::triggered, this,
-        [this] { openFile(OpenUrlDialog::getUrl(this)); });
+    m_openUrlAction->setToolTip(tr("Open a pickle or checkpoint on an HTTP(S) server, fetching only what is shown"));
+    connect(m_openUrlAction, &QAction::triggered, this, [this] { openFile(OpenUrlDialog::getUrl(this)); });
     m_sampleAction = new QAction(icon("sample"), tr("Open &Sample Checkpoint"), this);
     m_sampleAction->setToolTip(tr("Open the small PyTorch checkpoint bundled with PickleScope"));
     connect(m_sampleAction, &QAction::triggered, this, &MainWindow::openSample);
@@ -146,8 +139,7 @@ void MainWindow::createActions()
 
     m_copyPathAction = new QAction(icon("copy"), tr("&Copy Access Path"), this);
     m_copyPathAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
-    m_copyPathAction->setToolTip(tr(
-        "Copy the selected value's access path, e.g. ckpt['model']['fc.weight'] (Ctrl+Shift+C)"));
+    m_copyPathAction->setToolTip(tr("Copy the selected value's access path, e.g. ckpt['model']['fc.weight'] (Ctrl+Shift+C)"));
     connect(m_copyPathAction, &QAction::triggered, this, [this] {
         m_tree->copyAccessPath();
         const QString path = m_tree->currentAccessPath();
@@ -302,8 +294,7 @@ void MainWindow::createCentralWidget()
     auto* bannerMore = new QToolButton(m_banner);
     bannerMore->setText(tr("Details"));
     bannerMore->setAutoRaise(true);
-    connect(
-        bannerMore, &QToolButton::clicked, this, [this] { m_details->setCurrentWidget(m_safety); });
+    connect(bannerMore, &QToolButton::clicked, this, [this] { m_details->setCurrentWidget(m_safety); });
     bannerLayout->addWidget(bannerMore);
     m_banner->hide();
     layout->addWidget(m_banner);
@@ -434,16 +425,11 @@ void MainWindow::createCentralWidget()
 // The one place the panes are wired: each asks for a selection, the window fans it out.
 void MainWindow::connectPanes()
 {
-    connect(m_tree, &ValueTreePane::selectionRequested, this,
-        [this](const Selection& s) { applySelection(s, m_tree); });
-    connect(m_trace, &OpcodeTracePane::selectionRequested, this,
-        [this](const Selection& s) { applySelection(s, m_trace); });
-    connect(m_hex, &HexView::selectionRequested, this,
-        [this](const Selection& s) { applySelection(s, m_hex); });
-    connect(m_safety, &SafetyPane::selectionRequested, this,
-        [this](const Selection& s) { applySelection(s, m_safety); });
-    connect(m_tensor, &TensorPreview::selectionRequested, this,
-        [this](const Selection& s) { applySelection(s, m_tensor); });
+    connect(m_tree, &ValueTreePane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_tree); });
+    connect(m_trace, &OpcodeTracePane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_trace); });
+    connect(m_hex, &HexView::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_hex); });
+    connect(m_safety, &SafetyPane::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_safety); });
+    connect(m_tensor, &TensorPreview::selectionRequested, this, [this](const Selection& s) { applySelection(s, m_tensor); });
     connect(m_trace, &OpcodeTracePane::pickleChanged, m_hex, [this](int pickle) {
         if (m_hex->pickle() != pickle)
             m_hex->setPickle(pickle);
@@ -488,12 +474,11 @@ void MainWindow::connectPanes()
         m_progress->setValue(0);
         updateActions();
     });
-    connect(
-        m_loader, &LoadController::progressChanged, this, [this](int value, const QString& phase) {
-            m_progress->setValue(value);
-            m_progress->setFormat(phase + QStringLiteral(" %p%"));
-            m_progress->setTextVisible(true);
-        });
+    connect(m_loader, &LoadController::progressChanged, this, [this](int value, const QString& phase) {
+        m_progress->setValue(value);
+        m_progress->setFormat(phase + QStringLiteral(" %p%"));
+        m_progress->setTextVisible(true);
+    });
     connect(m_loader, &LoadController::loaded, this, &MainWindow::showDocument);
     connect(m_loader, &LoadController::tracesReady, this,
         [this](std::shared_ptr<const LoadedFile> file) {
@@ -614,8 +599,7 @@ void MainWindow::openFile(const QString& path)
 {
     if (path.isEmpty())
         return;
-    m_loader->load(
-        core::ByteSource::isUrl(path.toStdString()) ? path : QFileInfo(path).absoluteFilePath());
+    m_loader->load(core::ByteSource::isUrl(path.toStdString()) ? path : QFileInfo(path).absoluteFilePath());
 }
 
 void MainWindow::openSample()
@@ -691,16 +675,14 @@ void MainWindow::showDocument(std::shared_ptr<const LoadedFile> published)
     const QString name = QFileInfo(file.path).fileName();
     setWindowTitle(tr("%1 — PickleScope").arg(name));
     const core::Document& doc = *file.doc;
-    m_statusFile->setText(
-        tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
-            .arg(name)
-            .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(),
-                qsizetype(core::fileFormatName(doc.format).size())))
-            .arg(doc.protocol)
-            .arg(doc.graph.size())
-            .arg(file.loadMs + file.indexMs + file.safetyMs < 1
-                    ? tr("< 1 ms")
-                    : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
+    m_statusFile->setText(tr("%1 · %2 · protocol %3 · %L4 values · loaded in %5")
+                              .arg(name)
+                              .arg(QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())))
+                              .arg(doc.protocol)
+                              .arg(doc.graph.size())
+                              .arg(file.loadMs + file.indexMs + file.safetyMs < 1
+                                      ? tr("< 1 ms")
+                                      : tr("%1 ms").arg(qRound(file.loadMs + file.indexMs + file.safetyMs))));
     // Warnings the loader recorded (a storage missing from a damaged archive, ...).
     const core::Diagnostic* firstProblem = nullptr;
     int problems = 0;
@@ -761,8 +743,7 @@ void MainWindow::showDocument(std::shared_ptr<const LoadedFile> published)
     m_statusFetched->setSource(doc.source);
     if (doc.source && doc.source->isRemote())
         OpenUrlDialog::addRecentUrl(file.path);
-    m_details->setCurrentWidget(
-        file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
+    m_details->setCurrentWidget(file.safety && file.safety->verdict == core::safety::Verdict::Dangerous
             ? static_cast<QWidget*>(m_safety)
             : static_cast<QWidget*>(m_tensor));
     updateActions();
@@ -805,12 +786,8 @@ void MainWindow::updateFileInfo()
         html += QStringLiteral("<tr><td style='color:#6b7280'>%1</td><td>%2</td></tr>").arg(k, v);
     };
     row(tr("Path"), m_file->path.toHtmlEscaped());
-    row(tr("Size"),
-        QLocale::c().formattedDataSize(
-            qint64(doc.source ? doc.source->size() : 0), 1, QLocale::DataSizeTraditionalFormat));
-    row(tr("Format"),
-        QString::fromLatin1(core::fileFormatName(doc.format).data(),
-            qsizetype(core::fileFormatName(doc.format).size())));
+    row(tr("Size"), QLocale::c().formattedDataSize(qint64(doc.source ? doc.source->size() : 0), 1, QLocale::DataSizeTraditionalFormat));
+    row(tr("Format"), QString::fromLatin1(core::fileFormatName(doc.format).data(), qsizetype(core::fileFormatName(doc.format).size())));
     row(tr("Protocol"), QString::number(doc.protocol));
     row(tr("Values"), QLocale().toString(qulonglong(doc.graph.size())));
     row(tr("Timings"),
@@ -821,8 +798,7 @@ void MainWindow::updateFileInfo()
     html += QStringLiteral("</table>");
     html += tr("<h4>Pickle programs</h4><table cellspacing=4>");
     for (const core::PickleStream& s : doc.pickles)
-        html += QStringLiteral(
-            "<tr><td>%1</td><td>offset %2</td><td>%L3 bytes</td><td>protocol %4</td></tr>")
+        html += QStringLiteral("<tr><td>%1</td><td>offset %2</td><td>%L3 bytes</td><td>protocol %4</td></tr>")
                     .arg(esc(s.name))
                     .arg(s.inflated ? tr("(deflated)") : QString::number(s.offset))
                     .arg(s.bytes.size())
@@ -839,10 +815,8 @@ void MainWindow::updateFileInfo()
         for (const core::ShardFile& shard : doc.shards)
             html += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td></tr>")
                         .arg(esc(shard.name),
-                            shard.found ? QLocale::c().formattedDataSize(
-                                qint64(shard.size), 1, QLocale::DataSizeTraditionalFormat)
-                                        : QStringLiteral("<span style='color:#b91c1c'>%1</span>")
-                                              .arg(esc(shard.error)),
+                            shard.found ? QLocale::c().formattedDataSize(qint64(shard.size), 1, QLocale::DataSizeTraditionalFormat)
+                                        : QStringLiteral("<span style='color:#b91c1c'>%1</span>").arg(esc(shard.error)),
                             tr("%n tensor(s)", nullptr, int(shard.tensors)));
         html += QStringLiteral("</table>");
     }
@@ -865,13 +839,11 @@ void MainWindow::updateFileInfo()
     if (!doc.diagnostics.empty() || doc.error) {
         html += tr("<h4>Diagnostics</h4><ul>");
         if (doc.error)
-            html += QStringLiteral("<li style='color:#b91c1c'>%1</li>")
-                        .arg(esc(doc.error->toString()));
+            html += QStringLiteral("<li style='color:#b91c1c'>%1</li>").arg(esc(doc.error->toString()));
         for (std::size_t i = 0; i < doc.diagnostics.size() && i < 200; ++i) {
             const core::Diagnostic& d = doc.diagnostics[i];
             html += QStringLiteral("<li>%1 at byte %2: %3</li>")
-                        .arg(QString::fromLatin1(core::severityName(d.severity).data(),
-                            qsizetype(core::severityName(d.severity).size())))
+                        .arg(QString::fromLatin1(core::severityName(d.severity).data(), qsizetype(core::severityName(d.severity).size())))
                         .arg(d.offset)
                         .arg(esc(d.message));
         }
@@ -1058,11 +1030,9 @@ void MainWindow::restoreSettings()
         }
     }
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    m_mainSplitter->restoreState(
-        settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
+    m_mainSplitter->restoreState(settings.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_topSplitter->restoreState(settings.value(QStringLiteral("window/topSplitter")).toByteArray());
-    m_bottomSplitter->restoreState(
-        settings.value(QStringLiteral("window/bottomSplitter")).toByteArray());
+    m_bottomSplitter->restoreState(settings.value(QStringLiteral("window/bottomSplitter")).toByteArray());
 }
 
 void MainWindow::saveSettings() const
@@ -1221,13 +1191,12 @@ void MainWindow::showAbout()
     QMessageBox box(this);
     box.setWindowTitle(tr("About PickleScope"));
     box.setIconPixmap(icon("picklescope").pixmap(64, 64));
-    box.setText(
-        tr("<h3>PickleScope %1</h3>"
-           "<p>An explorer for Python pickles and PyTorch checkpoints.</p>"
-           "<p>PickleScope runs its own unpickling machine: it never imports or executes anything "
-           "from the file. Globals become symbols, calls become inert objects you can inspect.</p>"
-           "<p>Built with Qt %2.</p>")
-            .arg(QStringLiteral(PICKLESCOPE_VERSION), QString::fromLatin1(qVersion())));
+    box.setText(tr("<h3>PickleScope %1</h3>"
+                   "<p>An explorer for Python pickles and PyTorch checkpoints.</p>"
+                   "<p>PickleScope runs its own unpickling machine: it never imports or executes anything "
+                   "from the file. Globals become symbols, calls become inert objects you can inspect.</p>"
+                   "<p>Built with Qt %2.</p>")
+                    .arg(QStringLiteral(PICKLESCOPE_VERSION), QString::fromLatin1(qVersion())));
     box.exec();
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace core::torch {
 
@@ -60,65 +61,81 @@ bool isModuleObject(const ValueGraph& g, ValueId id)
 // The entries torch's state_dict() gives for a pickled module, in its order: each module's
 // parameters, then its persistent buffers, then its children's entries (prefix "child.").
 // Iterative; a module already on its own ancestor chain (a cycle) is skipped, and the walk stops
-// after as many module visits as the graph has values.
+// after as many module visits as the graph has values, or once the dotted names made so far
+// reach kMaxNameBytes (a hostile chain of nested modules would make them grow quadratically).
+constexpr std::size_t kMaxNameBytes = std::size_t(64) << 20;
+
 std::vector<std::pair<std::string, ValueId>> moduleEntries(const ValueGraph& g, ValueId root)
 {
+    std::size_t nameBytes = 0;
     std::vector<std::pair<std::string, ValueId>> out;
     struct Frame {
         ValueId module;
         std::string prefix;
-        std::size_t parent;
     };
-    std::vector<Frame> frames { { root, "", SIZE_MAX } };
-    std::vector<std::size_t> stack { 0 };
+    std::vector<Frame> frames { { root, "" } };
+    std::vector<std::pair<std::size_t, bool>> stack { { 0, false } }; // (frame, leaving)
+    std::vector<bool> onPath(g.size()); // modules between the root and the current one
+    // each _non_persistent_buffers_set's names, read once
+    std::unordered_map<std::uint32_t, std::unordered_set<std::string_view>> nonPersistent;
     std::size_t visits = 0;
-    while (!stack.empty() && ++visits <= g.size()) {
-        const std::size_t f = stack.back();
+    while (!stack.empty() && visits <= g.size()) {
+        const auto [f, leaving] = stack.back();
         stack.pop_back();
         const ValueId module = frames[f].module;
+        if (leaving) {
+            onPath[indexOf(module)] = false;
+            continue;
+        }
+        ++visits;
+        onPath[indexOf(module)] = true;
+        stack.emplace_back(f, true);
         const std::string prefix = frames[f].prefix;
         const ValueId state = g.object(module).state;
         const ValueId skip = dictValue(g, state, "_non_persistent_buffers_set");
-        auto nonPersistent = [&](std::string_view name) {
-            if (!g.valid(skip)
-                || (g.kind(skip) != ValueKind::Set && g.kind(skip) != ValueKind::FrozenSet))
-                return false;
-            for (const ValueId item : g.items(skip))
-                if (g.kind(item) == ValueKind::Str && g.text(item) == name)
-                    return true;
-            return false;
-        };
+        const std::unordered_set<std::string_view>* skipped = nullptr;
+        if (g.valid(skip)
+            && (g.kind(skip) == ValueKind::Set || g.kind(skip) == ValueKind::FrozenSet)) {
+            auto [it, added] = nonPersistent.try_emplace(indexOf(skip));
+            if (added)
+                for (const ValueId item : g.items(skip))
+                    if (g.kind(item) == ValueKind::Str)
+                        it->second.insert(g.text(item));
+            skipped = &it->second;
+        }
         for (const char* group : { "_parameters", "_buffers" }) {
             const ValueId dict = dictValue(g, state, group);
             if (!g.valid(dict) || g.kind(dict) != ValueKind::Dict)
                 continue;
+            const bool buffers = std::string_view(group) == "_buffers";
             const auto& items = g.items(dict);
             for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
                 if (g.kind(items[i]) != ValueKind::Str || !isTensorValue(g, items[i + 1]))
                     continue; // None (bias=False) and anything else
                 const std::string_view name = g.text(items[i]);
-                if (std::string_view(group) == "_buffers" && nonPersistent(name))
+                if (buffers && skipped && skipped->count(name) > 0)
                     continue;
                 out.emplace_back(prefix + std::string(name), items[i + 1]);
+                nameBytes += out.back().first.size();
+                if (nameBytes > kMaxNameBytes)
+                    return out;
             }
         }
         const ValueId children = dictValue(g, state, "_modules");
         const auto& items = g.items(children);
-        std::vector<std::size_t> added;
+        const std::size_t firstChild = frames.size();
         for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
             const ValueId child = items[i + 1];
-            if (g.kind(items[i]) != ValueKind::Str || !isModuleObject(g, child))
-                continue;
-            bool cycle = false;
-            for (std::size_t a = f; a != SIZE_MAX && !cycle; a = frames[a].parent)
-                cycle = frames[a].module == child;
-            if (cycle)
-                continue;
-            frames.push_back({ child, prefix + std::string(g.text(items[i])) + ".", f });
-            added.push_back(frames.size() - 1);
+            if (g.kind(items[i]) != ValueKind::Str || !isModuleObject(g, child)
+                || onPath[indexOf(child)])
+                continue; // not a module, or a cycle
+            frames.push_back({ child, prefix + std::string(g.text(items[i])) + "." });
+            nameBytes += frames.back().prefix.size();
+            if (nameBytes > kMaxNameBytes)
+                return out;
         }
-        for (auto it = added.rbegin(); it != added.rend(); ++it)
-            stack.push_back(*it);
+        for (std::size_t c = frames.size(); c-- > firstChild;)
+            stack.emplace_back(c, false);
     }
     return out;
 }

@@ -2,7 +2,7 @@
 """Fixtures for the Model view of whole pickled modules and tied weights (tst_module_tree):
 torch.save of a small nn.Sequential (sequential_model.pt), torch.save of a small language model
 whose output layer shares the embedding's weight (tied_model.pt) and its state_dict()
-(tied_state.pt); and the sharded index of tests/data/compare/cross (made by
+(tied_state.pt); a module that contains itself (cyclic_model.pt); and the sharded index of tests/data/compare/cross (made by
 gen_cross_format_fixtures.py), read back with torch.load shard by shard. Expected entries (state_dict() keys in order, numel, dtype, shape, the key each
 tied entry shares its tensor with) and totals (torch's own count of distinct parameters and
 buffers) go to modules/expected.json.
@@ -76,11 +76,18 @@ def expected_sharded(index_path):
     return expected_state({k: state[k] for k in sorted(index["weight_map"])})
 
 
+# A module that contains itself (hostile: torch's own state_dict() would recurse for ever): the
+# view keeps what is there before the cycle, i.e. the state_dict() of the module without it.
+cyclic = torch.nn.Sequential(torch.nn.Linear(2, 2))
+cyclic_expected = expected(cyclic)
+cyclic._modules["again"] = cyclic
+
 torch.save(sequential, os.path.join(OUT, "sequential_model.pt"))
+torch.save(cyclic, os.path.join(OUT, "cyclic_model.pt"))
 torch.save(tiny, os.path.join(OUT, "tied_model.pt"))
 torch.save(tiny.state_dict(), os.path.join(OUT, "tied_state.pt"))
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump({"sequential_model.pt": expected(sequential), "tied_model.pt": expected(tiny),
-               "tied_state.pt": expected(tiny),
+               "tied_state.pt": expected(tiny), "cyclic_model.pt": cyclic_expected,
                "../cross/sharded/pytorch_model.bin.index.json": expected_sharded(
                    os.path.join(OUT, "..", "cross", "sharded", "pytorch_model.bin.index.json"))}, f, indent=1)

@@ -120,6 +120,8 @@ private Q_SLOTS:
                       "skips its non-persistent buffer")
             << "modules/tied_model.pt" << true;
         QTest::newRow("its state dict says the same") << "modules/tied_state.pt" << false;
+        QTest::newRow("a module that contains itself is folded once, without the cycle")
+            << "modules/cyclic_model.pt" << true;
         QTest::newRow("a sharded index is one state dict across its shards")
             << "cross/sharded/pytorch_model.bin.index.json" << false;
     }

@@ -58,6 +58,31 @@ bool near(double ours, double numpy)
     return std::fabs(ours - numpy) <= 1e-12 * std::max(1.0, std::fabs(numpy));
 }
 
+// Every entry of a `diff --json` report against the generator's: the same paths and statuses and,
+// where numpy gave them, the same max_abs / max_rel / mismatched count.
+void checkEntries(const QJsonArray& entries, const QJsonObject& expectedEntries)
+{
+    QCOMPARE(entries.size(), expectedEntries.size());
+    for (const auto& v : entries) {
+        const QJsonObject e = v.toObject();
+        const QString path = e.value("path").toString();
+        QVERIFY2(expectedEntries.contains(path), qPrintable("unexpected path " + path));
+        const QJsonObject x = expectedEntries.value(path).toObject();
+        QVERIFY2(e.value("status").toString() == x.value("status").toString(),
+            qPrintable(path + ": " + e.value("status").toString()
+                + " != " + x.value("status").toString()));
+        if (x.contains("max_abs")) {
+            QVERIFY2(near(e.value("max_abs").toDouble(), x.value("max_abs").toDouble()),
+                qPrintable(
+                    path + " max_abs " + QString::number(e.value("max_abs").toDouble(), 'g', 17)));
+            QVERIFY2(near(e.value("max_rel").toDouble(), x.value("max_rel").toDouble()),
+                qPrintable(
+                    path + " max_rel " + QString::number(e.value("max_rel").toDouble(), 'g', 17)));
+            QCOMPARE(e.value("mismatched").toInt(), x.value("mismatched").toInt());
+        }
+    }
+}
+
 } // namespace
 
 class TestDiffCli : public QObject {
@@ -117,27 +142,7 @@ private Q_SLOTS:
                 qPrintable(it.key() + ": " + QString::number(summary.value(it.key()).toInt())
                     + " != " + QString::number(it.value().toInt())));
 
-        const QJsonObject expectedEntries = c.value("entries").toObject();
-        const QJsonArray entries = report.value("entries").toArray();
-        QCOMPARE(entries.size(), expectedEntries.size());
-        for (const auto& v : entries) {
-            const QJsonObject e = v.toObject();
-            const QString path = e.value("path").toString();
-            QVERIFY2(expectedEntries.contains(path), qPrintable("unexpected path " + path));
-            const QJsonObject x = expectedEntries.value(path).toObject();
-            QVERIFY2(e.value("status").toString() == x.value("status").toString(),
-                qPrintable(path + ": " + e.value("status").toString()
-                    + " != " + x.value("status").toString()));
-            if (x.contains("max_abs")) {
-                QVERIFY2(near(e.value("max_abs").toDouble(), x.value("max_abs").toDouble()),
-                    qPrintable(path + " max_abs "
-                        + QString::number(e.value("max_abs").toDouble(), 'g', 17)));
-                QVERIFY2(near(e.value("max_rel").toDouble(), x.value("max_rel").toDouble()),
-                    qPrintable(path + " max_rel "
-                        + QString::number(e.value("max_rel").toDouble(), 'g', 17)));
-                QCOMPARE(e.value("mismatched").toInt(), x.value("mismatched").toInt());
-            }
-        }
+        checkEntries(report.value("entries").toArray(), c.value("entries").toObject());
     }
 
     // The same weights as a torch.save'd .bin, a .safetensors file and a sharded index of two
@@ -186,27 +191,14 @@ private Q_SLOTS:
         const QJsonObject summary = report.value("summary").toObject();
         QCOMPARE(summary.value("only_a").toInt(), 0);
         QCOMPARE(summary.value("only_b").toInt(), 0);
-        const QJsonObject expectedEntries = c.value("entries").toObject();
         const QJsonArray entries = report.value("entries").toArray();
-        QCOMPARE(entries.size(), expectedEntries.size());
+        checkEntries(entries, c.value("entries").toObject());
+        if (QTest::currentTestFailed())
+            return;
         int changed = 0;
-        for (const auto& v : entries) {
-            const QJsonObject e = v.toObject();
-            const QString path = e.value("path").toString();
-            QVERIFY2(expectedEntries.contains(path), qPrintable("unexpected path " + path));
-            const QJsonObject x = expectedEntries.value(path).toObject();
-            QVERIFY2(e.value("status").toString() == x.value("status").toString(),
-                qPrintable(path + ": " + e.value("status").toString()
-                    + " != " + x.value("status").toString()));
-            if (x.value("status").toString() == "changed") {
-                ++changed;
-                QVERIFY2(near(e.value("max_abs").toDouble(), x.value("max_abs").toDouble()),
-                    qPrintable(path + " max_abs "
-                        + QString::number(e.value("max_abs").toDouble(), 'g', 17)));
-                QVERIFY(near(e.value("max_rel").toDouble(), x.value("max_rel").toDouble()));
-                QCOMPARE(e.value("mismatched").toInt(), x.value("mismatched").toInt());
-            }
-        }
+        for (const auto& v : entries)
+            changed += v.toObject().value("status").toString() == "changed" ? 1 : 0;
+        QVERIFY(changed > 0 || c.value("exit").toInt() == 0);
         QCOMPARE(summary.value("changed").toInt(), changed);
     }
 

@@ -78,7 +78,7 @@ FindBar::FindBar(ValueTreePane* pane, QWidget* parent)
     , m_status(new QLabel(this))
     , m_prev(new QToolButton(this))
     , m_next(new QToolButton(this))
-    , m_only(new QCheckBox(tr("Only matches"), this))
+    , m_only(new QCheckBox(tr("&Only matches"), this))
     , m_matchView(new QTreeView)
     , m_matchModel(new MatchTreeModel(this))
 {
@@ -98,7 +98,7 @@ FindBar::FindBar(ValueTreePane* pane, QWidget* parent)
     m_prev->setAutoRaise(true);
     m_next->setAutoRaise(true);
     m_status->setMinimumWidth(70);
-    m_only->setToolTip(tr("Show only the matches and the values on the way to them"));
+    m_only->setToolTip(tr("Show only the matches and the values on the way to them (Alt+O)"));
     row->addWidget(m_edit, 1);
     row->addWidget(m_status);
     row->addWidget(m_prev);

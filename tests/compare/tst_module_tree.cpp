@@ -222,6 +222,26 @@ private Q_SLOTS:
         QVERIFY(!out.contains(QRegularExpression("\\n +weight +"))); // --depth 1: modules only
         QVERIFY(out.contains(
             "optimizer: $['optimizer']: state for 6 parameters (exp_avg 6, exp_avg_sq 6, step 6)"));
+
+        // A pickled model with a tied output layer (counts from modules/expected.json).
+        p.start(qEnvironmentVariable("PICKLESCOPE_CLI"),
+            { "info", QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/tied_model.pt"),
+                "--modules" });
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString tied = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY(tied.contains("module: $ (6 tensors)"));
+        QFile json(QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/expected.json"));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const qint64 total = QJsonDocument::fromJson(json.readAll())
+                                 .object()
+                                 .value("tied_model.pt")
+                                 .toObject()
+                                 .value("total_params")
+                                 .toInteger();
+        QVERIFY(tied.contains(QStringLiteral("Total params: %1 ").arg(total)));
+        QVERIFY(tied.contains("1 tied tensor counted once\n"));
+        QVERIFY(tied.contains(QRegularExpression("\\n    weight +48 .*tied to embed\\.weight\\n")));
     }
 };
 

@@ -351,7 +351,8 @@ void MainWindow::createCentralWidget()
     auto* findBar = FindBar::attach(m_tree);
     disconnect(m_findAction, &QAction::triggered, nullptr, nullptr);
     connect(m_findAction, &QAction::triggered, findBar, &FindBar::activate);
-    connect(m_loader, &LoadController::started, findBar, [this, findBar] { findBar->setDocument(m_tree->file()); });
+    connect(m_loader, &LoadController::started, findBar,
+        [this, findBar] { findBar->setDocument(m_tree->file()); });
     m_code = new CodePane(m_details);
     m_details->addTab(m_code, icon("info"), tr("Code"));
     m_trace = new OpcodeTracePane(m_bottomSplitter);

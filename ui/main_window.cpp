@@ -2,6 +2,7 @@
 
 #include "ui/compare_window.h"
 #include "ui/code_pane.h"
+#include "ui/find_bar.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
 #include "ui/model_pane.h"
@@ -362,6 +363,13 @@ void MainWindow::createCentralWidget()
             model->setDocument(m_file->doc);
         }
     });
+    // The find bar above the value tree (plain text or the query language; Ctrl+F): it follows
+    // the tree's document and drops a running query when another file starts loading.
+    auto* findBar = FindBar::attach(m_tree);
+    disconnect(m_findAction, &QAction::triggered, nullptr, nullptr);
+    connect(m_findAction, &QAction::triggered, findBar, &FindBar::activate);
+    connect(m_loader, &LoadController::started, findBar,
+        [this, findBar] { findBar->setDocument(m_tree->file()); });
     m_code = new CodePane(m_details);
     m_details->addTab(m_code, icon("info"), tr("Code"));
     m_trace = new OpcodeTracePane(m_bottomSplitter);

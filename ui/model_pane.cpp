@@ -3,6 +3,7 @@
 #include "core/torch/module_tree.h"
 #include "core/value/number_text.h"
 
+#include <QColor>
 #include <QHeaderView>
 #include <QLabel>
 #include <QTreeWidget>
@@ -67,7 +68,8 @@ void ModelPane::setDocument(std::shared_ptr<const core::Document> doc)
     } else {
         const auto& main = dicts.found[dicts.main];
         const core::torch::ModuleTree tree = core::torch::moduleTree(*m_doc, main.dict, main.path);
-        m_summary->setText(tr("<b>%1</b><br>state dict at %2 (%3 tensors)")
+        m_summary->setText((main.module ? tr("<b>%1</b><br>pickled module at %2 (%3 tensors)")
+                                        : tr("<b>%1</b><br>state dict at %2 (%3 tensors)"))
                                .arg(QString::fromStdString(tree.summaryLine()).toHtmlEscaped(),
                                    QString::fromStdString(main.path).toHtmlEscaped())
                                .arg(main.tensors));
@@ -86,6 +88,11 @@ void ModelPane::setDocument(std::shared_ptr<const core::Document> doc)
             item->setText(4,
                 n.parameter ? QString::fromStdString(n.dtype) + " " + shapeText(n.shape)
                             : QString::fromStdString(tree.dtypeMix(n)));
+            if (!n.tiedTo.empty()) { // counted once, under the key it is tied to
+                item->setText(
+                    4, item->text(4) + tr("  tied to %1").arg(QString::fromStdString(n.tiedTo)));
+                item->setForeground(1, QColor(0x6b, 0x72, 0x80));
+            }
             for (int c = 1; c <= 3; ++c)
                 item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
             items[i] = item;

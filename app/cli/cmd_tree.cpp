@@ -7,6 +7,7 @@
 
 #include "app/cli/cli_command.h"
 #include "app/cli/cli_filter.h"
+#include "core/compare/value_find.h"
 #include "core/value/value_text.h"
 
 #include <charconv>
@@ -48,43 +49,6 @@ std::vector<std::uint8_t> displayCounts(const core::ValueGraph& g, core::ValueId
             stack.push_back(core::displayChildId(g, id, i));
     }
     return counts;
-}
-
-// --filter: the values to show, those the query selects and their ancestors. One walk over first
-// appearances (as the printer shows them), paths as the printer builds them with "$" for "root";
-// matches then mark their ancestors, last to first (iterative).
-std::vector<bool> keptByFilter(
-    const core::ValueGraph& g, core::ValueId root, const core::compare::ValueQuery& query)
-{
-    struct Node {
-        core::ValueId id;
-        std::size_t parent;
-        std::string path;
-    };
-    std::vector<Node> nodes { { root, SIZE_MAX, "$" } };
-    std::vector<bool> expanded(g.size()), matched;
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-        const core::ValueId id = nodes[i].id;
-        matched.push_back(g.valid(id) && query.matches(g, id, nodes[i].path));
-        if (!g.valid(id) || (core::isIdentityValue(g, id) && expanded[core::indexOf(id)]))
-            continue;
-        expanded[core::indexOf(id)] = true;
-        const std::size_t n = core::displayChildCount(g, id);
-        for (std::size_t k = 0; k < n; ++k) {
-            const core::DisplayChild child = core::displayChild(g, id, k);
-            nodes.push_back({ child.child, i, nodes[i].path + child.pathSegment });
-        }
-    }
-    std::vector<bool> keep(g.size());
-    for (std::size_t i = nodes.size(); i-- > 0;) {
-        if (!matched[i])
-            continue;
-        if (g.valid(nodes[i].id))
-            keep[core::indexOf(nodes[i].id)] = true;
-        if (nodes[i].parent != SIZE_MAX)
-            matched[nodes[i].parent] = true;
-    }
-    return keep;
 }
 
 struct Frame {
@@ -226,7 +190,9 @@ int runTree(const cli::Args& args)
         TreePrinter printer(doc->graph, depth, maxItems);
         std::vector<bool> keep;
         if (!filter.empty()) {
-            keep = keptByFilter(doc->graph, doc->root, filter);
+            // The values to show: those the query selects and their ancestors.
+            keep = core::compare::keptValues(doc->graph, doc->root,
+                core::compare::findInTree(doc->graph, doc->root, filter, SIZE_MAX));
             printer.setKeep(&keep);
         }
         if (filter.empty() || keep[core::indexOf(doc->root)])

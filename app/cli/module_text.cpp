@@ -38,7 +38,8 @@ void printModuleView(const core::Document& doc, std::uint64_t maxDepth)
     } else {
         const auto& main = dicts.found[dicts.main];
         const core::torch::ModuleTree tree = core::torch::moduleTree(doc, main.dict, main.path);
-        std::printf("\nstate dict: %s (%zu tensors)", main.path.c_str(), main.tensors);
+        std::printf("\n%s: %s (%zu tensors)", main.module ? "module" : "state dict",
+            main.path.c_str(), main.tensors);
         if (dicts.found.size() > 1) {
             std::printf("; also");
             for (std::size_t i = 0; i < dicts.found.size(); ++i)
@@ -66,6 +67,8 @@ void printModuleView(const core::Document& doc, std::uint64_t maxDepth)
             r.share = percent(tree.share(n));
             r.bytes = core::humanBytes(n.bytes);
             r.detail = n.parameter ? n.dtype + " " + shapeText(n.shape) : tree.dtypeMix(n);
+            if (!n.tiedTo.empty())
+                r.detail += "  tied to " + n.tiedTo;
             rows.push_back(std::move(r));
             for (auto it = n.children.rbegin(); it != n.children.rend(); ++it)
                 stack.push_back(*it);

@@ -23,6 +23,15 @@ bool isContainerKind(ValueKind k)
         || k == ValueKind::Set || k == ValueKind::FrozenSet || k == ValueKind::Object;
 }
 
+// Containers of the same type, or a dict against an OrderedDict: Python's == ignores that
+// difference (and the order), so a torch.save'd state dict (an OrderedDict) and the same
+// weights read from a .safetensors file or a sharded index (a dict) are the same container.
+bool sameContainerType(const std::string& a, const std::string& b)
+{
+    auto mapping = [](const std::string& t) { return t == "dict" || t == "OrderedDict"; };
+    return a == b || (mapping(a) && mapping(b));
+}
+
 // Every value with its path, in walk order, and the index by path.
 struct PathIndex {
     std::vector<std::pair<std::string, ValueId>> order;
@@ -303,7 +312,7 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
             }
         } else if (isContainerKind(ka) && isContainerKind(kb)) {
             e.kind = EntryKind::Container;
-            e.status = e.a.type == e.b.type ? Status::Same : Status::Changed;
+            e.status = sameContainerType(e.a.type, e.b.type) ? Status::Same : Status::Changed;
         } else {
             e.kind = isContainerKind(ka) && isContainerKind(kb) ? EntryKind::Container
                                                                 : EntryKind::Value;

@@ -227,22 +227,29 @@ struct Block {
     std::uint64_t first = 0, count = 0;
 };
 
-// A chunk of decoded elements: the common case (finite, within tolerance) runs on locals with
-// one branch; everything else goes through accumulate().
+// A chunk of decoded elements: the common case (both finite) runs on locals with one branch for
+// the tolerance (a checkpoint where every element differs stays on it); NaNs and infinities go
+// through accumulate().
 template <typename T>
 void accumulateChunk(
     const T* x, const T* y, std::size_t n, std::uint64_t first, const Tolerance& tol, Partial& part)
 {
     double maxAbs = part.maxAbs, maxRel = part.maxRel;
+    std::uint64_t mismatched = 0;
+    std::int64_t firstMismatch = -1; // in this chunk (indices only grow)
     const double atol = tol.atol, rtol = tol.rtol;
     for (std::size_t i = 0; i < n; ++i) {
         const double a = static_cast<double>(x[i]), b = static_cast<double>(y[i]);
         const double d = std::fabs(a - b), absB = std::fabs(b);
         const bool finite = (a - a == 0) && (b - b == 0);
-        if (finite && d <= atol + rtol * absB) [[likely]] {
+        if (finite) [[likely]] {
             maxAbs = d > maxAbs ? d : maxAbs;
             if (d > maxRel * absB && absB > 0)
                 maxRel = d / absB;
+            if (!(d <= atol + rtol * absB)) {
+                if (mismatched++ == 0)
+                    firstMismatch = static_cast<std::int64_t>(first + i);
+            }
             continue;
         }
         part.maxAbs = maxAbs;
@@ -253,6 +260,11 @@ void accumulateChunk(
     }
     part.maxAbs = maxAbs;
     part.maxRel = maxRel;
+    if (mismatched > 0) {
+        part.mismatched += mismatched;
+        if (part.firstMismatch < 0 || firstMismatch < part.firstMismatch)
+            part.firstMismatch = firstMismatch;
+    }
 }
 
 void decodeAndAccumulate(const Prepared& pp, std::uint64_t first, std::size_t n,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace core::torch {
 
@@ -41,6 +42,119 @@ ValueId dictValue(const ValueGraph& g, ValueId dict, std::string_view key)
         if (g.kind(items[i]) == ValueKind::Str && g.text(items[i]) == key)
             return items[i + 1];
     return kNullValue;
+}
+
+// A pickled nn.Module: an object whose state (BUILD dict) holds the _parameters and _modules dicts.
+bool isModuleObject(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id) || g.kind(id) != ValueKind::Object)
+        return false;
+    const ValueId state = g.object(id).state;
+    if (!g.valid(state) || g.kind(state) != ValueKind::Dict)
+        return false;
+    const ValueId params = dictValue(g, state, "_parameters");
+    const ValueId modules = dictValue(g, state, "_modules");
+    return g.valid(params) && g.valid(modules) && g.kind(params) == ValueKind::Dict
+        && g.kind(modules) == ValueKind::Dict;
+}
+
+// The entries torch's state_dict() gives for a pickled module, in its order: each module's
+// parameters, then its persistent buffers, then its children's entries (prefix "child.").
+// Iterative; a module already on its own ancestor chain (a cycle) is skipped, and the walk stops
+// after as many module visits as the graph has values, or once the dotted names made so far
+// reach kMaxNameBytes (a hostile chain of nested modules would make them grow quadratically).
+constexpr std::size_t kMaxNameBytes = std::size_t(64) << 20;
+
+std::vector<std::pair<std::string, ValueId>> moduleEntries(const ValueGraph& g, ValueId root)
+{
+    std::size_t nameBytes = 0;
+    std::vector<std::pair<std::string, ValueId>> out;
+    struct Frame {
+        ValueId module;
+        std::string prefix;
+    };
+    std::vector<Frame> frames { { root, "" } };
+    std::vector<std::pair<std::size_t, bool>> stack { { 0, false } }; // (frame, leaving)
+    std::vector<bool> onPath(g.size()); // modules between the root and the current one
+    // each _non_persistent_buffers_set's names, read once
+    std::unordered_map<std::uint32_t, std::unordered_set<std::string_view>> nonPersistent;
+    std::size_t visits = 0;
+    while (!stack.empty() && visits <= g.size()) {
+        const auto [f, leaving] = stack.back();
+        stack.pop_back();
+        const ValueId module = frames[f].module;
+        if (leaving) {
+            onPath[indexOf(module)] = false;
+            continue;
+        }
+        ++visits;
+        onPath[indexOf(module)] = true;
+        stack.emplace_back(f, true);
+        const std::string prefix = frames[f].prefix;
+        const ValueId state = g.object(module).state;
+        const ValueId skip = dictValue(g, state, "_non_persistent_buffers_set");
+        const std::unordered_set<std::string_view>* skipped = nullptr;
+        if (g.valid(skip)
+            && (g.kind(skip) == ValueKind::Set || g.kind(skip) == ValueKind::FrozenSet)) {
+            auto [it, added] = nonPersistent.try_emplace(indexOf(skip));
+            if (added)
+                for (const ValueId item : g.items(skip))
+                    if (g.kind(item) == ValueKind::Str)
+                        it->second.insert(g.text(item));
+            skipped = &it->second;
+        }
+        for (const char* group : { "_parameters", "_buffers" }) {
+            const ValueId dict = dictValue(g, state, group);
+            if (!g.valid(dict) || g.kind(dict) != ValueKind::Dict)
+                continue;
+            const bool buffers = std::string_view(group) == "_buffers";
+            const auto& items = g.items(dict);
+            for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+                if (g.kind(items[i]) != ValueKind::Str || !isTensorValue(g, items[i + 1]))
+                    continue; // None (bias=False) and anything else
+                const std::string_view name = g.text(items[i]);
+                if (buffers && skipped && skipped->count(name) > 0)
+                    continue;
+                out.emplace_back(prefix + std::string(name), items[i + 1]);
+                nameBytes += out.back().first.size();
+                if (nameBytes > kMaxNameBytes)
+                    return out;
+            }
+        }
+        const ValueId children = dictValue(g, state, "_modules");
+        const auto& items = g.items(children);
+        const std::size_t firstChild = frames.size();
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+            const ValueId child = items[i + 1];
+            if (g.kind(items[i]) != ValueKind::Str || !isModuleObject(g, child)
+                || onPath[indexOf(child)])
+                continue; // not a module, or a cycle
+            frames.push_back({ child, prefix + std::string(g.text(items[i])) + "." });
+            nameBytes += frames.back().prefix.size();
+            if (nameBytes > kMaxNameBytes)
+                return out;
+        }
+        for (std::size_t c = frames.size(); c-- > firstChild;)
+            stack.emplace_back(c, false);
+    }
+    return out;
+}
+
+// What makes two entries the same weights: the same value, or the same view of one storage.
+std::string tieKey(const ValueGraph& g, ValueId id)
+{
+    std::string key = std::to_string(indexOf(id));
+    if (g.kind(id) != ValueKind::Tensor || !g.valid(g.tensor(id).storage))
+        return key;
+    const TensorRecord& t = g.tensor(id);
+    key = "s" + std::to_string(indexOf(t.storage)) + ":" + std::to_string(t.storageOffset) + ":"
+        + std::string(dtypeName(t.dtype));
+    for (auto d : t.shape)
+        key += "," + std::to_string(d);
+    key += ";";
+    for (auto s : t.stride)
+        key += "," + std::to_string(s);
+    return key;
 }
 
 // torch.optim's state_dict(): {'state': {index: {...}}, 'param_groups': [{...}]}
@@ -97,12 +211,21 @@ StateDicts findStateDicts(const Document& doc)
     walkAccessPaths(g, doc.root, "$", [&](ValueId id, const std::string& path) {
         if (isOptimizerState(g, id))
             return false; // its per-parameter dicts of exp_avg / exp_avg_sq are not modules
+        if (isModuleObject(g, id)) { // torch.save(model): its submodules are part of it
+            const std::size_t tensors = moduleEntries(g, id).size();
+            if (tensors > 0) {
+                if (out.found.empty() || tensors > out.found[out.main].tensors)
+                    out.main = out.found.size();
+                out.found.push_back({ id, path, tensors, true });
+            }
+            return false;
+        }
         const std::size_t tensors = stateDictTensors(g, id);
         if (tensors == 0)
             return true;
         if (out.found.empty() || tensors > out.found[out.main].tensors)
             out.main = out.found.size();
-        out.found.push_back({ id, path, tensors });
+        out.found.push_back({ id, path, tensors, false });
         return false; // a state dict's tensors are not state dicts themselves
     });
     return out;
@@ -132,6 +255,9 @@ std::string ModuleTree::summaryLine() const
         = "Total params: " + withThousands(totalParams) + " \xC2\xB7 " + humanBytes(totalBytes);
     if (!nodes.empty() && !nodes[0].dtypeParams.empty())
         out += " \xC2\xB7 " + dtypeMix(nodes[0]);
+    if (tied > 0)
+        out += " \xC2\xB7 " + std::to_string(tied) + (tied == 1 ? " tied tensor" : " tied tensors")
+            + " counted once";
     return out;
 }
 
@@ -141,16 +267,20 @@ ModuleTree moduleTree(const Document& doc, ValueId dict, const std::string& path
     tree.path = path;
     tree.nodes.push_back(ModuleNode {});
     const ValueGraph& g = doc.graph;
-    if (!g.valid(dict) || g.kind(dict) != ValueKind::Dict)
-        return tree;
+    std::vector<std::pair<std::string, ValueId>> entries;
+    if (isModuleObject(g, dict)) {
+        entries = moduleEntries(g, dict);
+    } else if (g.valid(dict) && g.kind(dict) == ValueKind::Dict) {
+        const auto& items = g.items(dict);
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+            if (g.kind(items[i]) == ValueKind::Str && isTensorValue(g, items[i + 1]))
+                entries.emplace_back(std::string(g.text(items[i])), items[i + 1]);
+    }
+    std::unordered_map<std::string, std::size_t> firstOfTie; // tieKey -> node
     // (parent, segment) -> module node
     std::unordered_map<std::string, std::size_t> modules;
-    const auto& items = g.items(dict);
-    for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-        const ValueId key = items[i], value = items[i + 1];
-        if (g.kind(key) != ValueKind::Str || !isTensorValue(g, value))
-            continue;
-        const std::string_view name = g.text(key);
+    for (const auto& [fullName, value] : entries) {
+        const std::string_view name = fullName;
         std::size_t parent = 0, start = 0;
         for (;;) {
             const std::size_t dot = name.find('.', start);
@@ -185,6 +315,17 @@ ModuleTree moduleTree(const Document& doc, ValueId dict, const std::string& path
         const std::size_t index = tree.nodes.size() - 1;
         tree.nodes[parent].children.push_back(index);
         const std::string dtype = tree.nodes[index].dtype;
+        const auto [tie, first] = firstOfTie.emplace(tieKey(g, value), index);
+        if (!first) { // the same weights as an earlier key: shown, counted once
+            ModuleNode& leafNode = tree.nodes[index];
+            leafNode.tiedTo = tree.nodes[tie->second].fullName;
+            leafNode.params = elements;
+            leafNode.bytes = bytes;
+            leafNode.dtypeParams[dtype] = elements;
+            leafNode.tensors = 1;
+            ++tree.tied;
+            continue;
+        }
         for (std::size_t n = index; n != SIZE_MAX; n = tree.nodes[n].parent) {
             ModuleNode& node = tree.nodes[n];
             node.params += elements;

@@ -1,10 +1,13 @@
 #pragma once
 
 // What a model is made of: the state dicts of a document (dicts whose values are mostly tensors
-// keyed by dotted names, wherever they sit: the root, ['state_dict'], ['model'], ...), each
-// folded into its module tree (features ▸ 0 ▸ weight) with parameter counts, bytes, dtype mix
-// and share of the total, in file order; and the optimizer state beside it (per-parameter
-// state such as exp_avg / exp_avg_sq, and the param groups). Reads no tensor data; iterative.
+// keyed by dotted names, wherever they sit: the root, ['state_dict'], ['model'], a sharded
+// index's root; and whole pickled nn.Module objects, torch.save(model), whose entries come from
+// their _parameters / _buffers / _modules in the order torch's state_dict() gives), each folded
+// into its module tree (features ▸ 0 ▸ weight) with parameter counts, bytes, dtype mix and share
+// of the total, in file order; and the optimizer state beside it (per-parameter state such as
+// exp_avg / exp_avg_sq, and the param groups). Tied weights (one tensor, or the same view of one
+// storage, under two keys) are counted once. Reads no tensor data; iterative.
 
 #include "core/value/document.h"
 
@@ -19,6 +22,7 @@ struct StateDictLocation {
     ValueId dict = kNullValue;
     std::string path; // access path: "$", "$['state_dict']", ...
     std::size_t tensors = 0; // tensor / ndarray values
+    bool module = false; // a pickled nn.Module object (else a dict)
 };
 
 // Every state dict in the document, in walk order; the one with the most tensors is `main`.
@@ -42,6 +46,9 @@ struct ModuleNode {
     std::uint64_t bytes = 0;
     std::map<std::string, std::uint64_t> dtypeParams; // dtype -> elements below
     std::size_t tensors = 0; // parameters below
+    // parameter: the earlier key whose tensor this one is (tied weights); its elements and bytes
+    // are shown on its row but not added to its modules or the totals
+    std::string tiedTo;
 };
 
 struct ModuleTree {
@@ -50,6 +57,7 @@ struct ModuleTree {
     std::uint64_t totalParams = 0;
     std::uint64_t totalBytes = 0;
     std::map<std::string, std::uint64_t> dtypeParams;
+    std::size_t tied = 0; // parameters tied to an earlier one
 
     double share(const ModuleNode& node) const
     {
@@ -64,7 +72,8 @@ struct ModuleTree {
     std::string dtypeMix(const ModuleNode& node) const;
 };
 
-// Folds the str-keyed tensor entries of `dict` (a Dict value) into modules by their dots.
+// Folds the str-keyed tensor entries of `dict` (a Dict value, or a pickled nn.Module object:
+// its state_dict() entries) into modules by their dots.
 ModuleTree moduleTree(const Document& doc, ValueId dict, const std::string& path);
 
 struct OptimizerSummary {

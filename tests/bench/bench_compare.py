@@ -5,11 +5,16 @@ that does torch.load on both and torch.allclose per tensor, in the same run.
 Generates its inputs in a temporary folder (deleted afterwards unless --keep):
   a.pt  64 x 2048x2048 float32 weights + 64 biases (1.0 GiB, torch.save zip)
   b.pt  the same weights with one weight moved by 1e-3 in 1,000 places and one bias by 1
+  same.pt      the same weights saved again (every element agrees: `same` everywhere)
+  every.pt     every element moved: w * (1 + 1e-3) + 1e-3 (every element differs: `changed`)
+  every_close.pt  every element moved by a relative 1e-6 (every element differs, all `close`)
+Cases (--cases, comma-separated; default all): mostly (a vs b, plus the Python baseline), same
+(a vs same.pt), every (a vs every.pt), every_close (a vs every_close.pt).
 Runs each command once to warm the page cache, then best of --runs, and reports wall time,
 tensor bytes per second (both files' tensor bytes / time), peak RSS and peak anonymous RSS
 (RssAnon polled from /proc every 5 ms: the memory beyond the mapped files).
 
-Usage: tests/bench/bench_compare.py [--cli PATH] [--runs N] [--keep DIR]
+Usage: tests/bench/bench_compare.py [--cli PATH] [--runs N] [--keep DIR] [--cases LIST]
 """
 import argparse
 import os
@@ -45,6 +50,26 @@ def generate(folder):
         torch.save(sd, b)
         del sd
     return a, b
+
+
+def generate_variant(folder, name):
+    """same.pt / every.pt / every_close.pt from a.pt's weights (made on first use)."""
+    import torch
+    out = os.path.join(folder, name)
+    if not os.path.exists(out):
+        torch.manual_seed(0)
+        sd = {}
+        for i in range(64):
+            sd["layer%d.weight" % i] = torch.randn(2048, 2048)
+            sd["layer%d.bias" % i] = torch.randn(2048)
+        for k, t in sd.items():
+            if name == "every.pt":
+                t.mul_(1 + 1e-3).add_(1e-3)
+            elif name == "every_close.pt":
+                t.mul_(1 + 1e-6)
+        torch.save(sd, out)
+        del sd
+    return out
 
 
 def status_field(pid, field):
@@ -95,6 +120,7 @@ def main():
     parser.add_argument("--cli", default=default_cli)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="generate into / reuse this folder and keep it")
+    parser.add_argument("--cases", default="mostly,same,every,every_close")
     args, _ = parser.parse_known_args()
     folder = args.keep or tempfile.mkdtemp(prefix="ps-bench-compare-")
     os.makedirs(folder, exist_ok=True)
@@ -103,14 +129,33 @@ def main():
         tensor_bytes = 2 * 64 * (2048 * 2048 + 2048) * 4
         print("inputs: %s, %s (%.2f GiB each)" % (a, b, os.path.getsize(a) / 2**30))
         print("cli: %s" % args.cli)
-        t, anon, out, rss = best([args.cli, "diff", a, b], args.runs)
-        summary = [l for l in out.splitlines() if "paths:" in l]
-        print("ours   diff:          %.3f s  %.2f GB/s of tensor bytes  peak RSS %.0f MiB (anon %.0f MiB)  %s"
-              % (t, tensor_bytes / t / 1e9, rss, anon, summary[0] if summary else ""))
-        pt, panon, pout, prss = best(["/usr/bin/python3", "-c", PY_BASELINE, a, b], max(1, args.runs - 1))
-        print("python torch.load x2 + allclose: %.3f s  %.2f GB/s  peak RSS %.0f MiB  (%s tensors differ)"
-              % (pt, tensor_bytes / pt / 1e9, prss, pout.strip()))
-        print("ratio: picklescope diff is %.1fx faster than torch.load + torch.allclose" % (pt / t))
+        cases = args.cases.split(",")
+        try:
+            print("load average: %.2f %.2f %.2f" % os.getloadavg())
+        except OSError:
+            pass
+        if "mostly" in cases:
+            t, anon, out, rss = best([args.cli, "diff", a, b], args.runs)
+            summary = [l for l in out.splitlines() if "paths:" in l]
+            print("ours   diff:          %.3f s  %.2f GB/s of tensor bytes  peak RSS %.0f MiB (anon %.0f MiB)  %s"
+                  % (t, tensor_bytes / t / 1e9, rss, anon, summary[0] if summary else ""))
+            pt, panon, pout, prss = best(["/usr/bin/python3", "-c", PY_BASELINE, a, b], max(1, args.runs - 1))
+            print("python torch.load x2 + allclose: %.3f s  %.2f GB/s  peak RSS %.0f MiB  (%s tensors differ)"
+                  % (pt, tensor_bytes / pt / 1e9, prss, pout.strip()))
+            print("ratio: picklescope diff is %.1fx faster than torch.load + torch.allclose" % (pt / t))
+        for case, label in (("same", "all agree"), ("every", "every element differs (changed)"),
+                            ("every_close", "every element differs (close)")):
+            if case not in cases:
+                continue
+            other = generate_variant(folder, case + ".pt")
+            t, anon, out, rss = best([args.cli, "diff", a, other], args.runs)
+            summary = [l for l in out.splitlines() if "paths:" in l]
+            print("ours   diff, %s: %.3f s  %.2f GB/s of tensor bytes  peak RSS %.0f MiB (anon %.0f MiB)  %s"
+                  % (label, t, tensor_bytes / t / 1e9, rss, anon, summary[0] if summary else ""))
+        try:
+            print("load average after: %.2f %.2f %.2f" % os.getloadavg())
+        except OSError:
+            pass
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -133,7 +133,9 @@ def expected(a, b, rtol=1e-05, atol=1e-08, strip=""):
         if isinstance(v, torch.Tensor) and isinstance(w, torch.Tensor):
             entries[p] = tensor_entry(v, w, rtol, atol)
         elif is_container(v) and is_container(w):
-            entries[p] = {"kind": "container", "status": "same" if type(v) is type(w) else "changed"}
+            # dict and OrderedDict compare equal in Python (==): the same container
+            mappings = isinstance(v, dict) and isinstance(w, dict) and {type(v), type(w)} <= {dict, collections.OrderedDict}
+            entries[p] = {"kind": "container", "status": "same" if type(v) is type(w) or mappings else "changed"}
         else:
             same = type(v) is type(w) and (v == w or (isinstance(v, float) and math.isnan(v) and math.isnan(w)))
             entries[p] = {"kind": "value", "status": "same" if same else "changed"}

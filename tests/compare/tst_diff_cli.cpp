@@ -1,7 +1,8 @@
 // picklescope-cli diff on pairs of checkpoints made by gen_compare_fixtures.py (torch 1.13):
 // every access path gets the status numpy's allclose and key comparison give (expected.json,
 // written by the generator beside the fixtures), with the same max_abs / max_rel / mismatched
-// counts, the same summary and the exit code 0 (same or close) / 4 (differences).
+// counts, the same summary and the exit code 0 (same or close) / 4 (differences); and the same
+// weights across formats (.bin, .safetensors, a sharded index: gen_cross_format_fixtures.py).
 
 #include <QFile>
 #include <QJsonArray>
@@ -55,6 +56,31 @@ QJsonObject expectedCase(const QString& name)
 bool near(double ours, double numpy)
 {
     return std::fabs(ours - numpy) <= 1e-12 * std::max(1.0, std::fabs(numpy));
+}
+
+// Every entry of a `diff --json` report against the generator's: the same paths and statuses and,
+// where numpy gave them, the same max_abs / max_rel / mismatched count.
+void checkEntries(const QJsonArray& entries, const QJsonObject& expectedEntries)
+{
+    QCOMPARE(entries.size(), expectedEntries.size());
+    for (const auto& v : entries) {
+        const QJsonObject e = v.toObject();
+        const QString path = e.value("path").toString();
+        QVERIFY2(expectedEntries.contains(path), qPrintable("unexpected path " + path));
+        const QJsonObject x = expectedEntries.value(path).toObject();
+        QVERIFY2(e.value("status").toString() == x.value("status").toString(),
+            qPrintable(path + ": " + e.value("status").toString()
+                + " != " + x.value("status").toString()));
+        if (x.contains("max_abs")) {
+            QVERIFY2(near(e.value("max_abs").toDouble(), x.value("max_abs").toDouble()),
+                qPrintable(
+                    path + " max_abs " + QString::number(e.value("max_abs").toDouble(), 'g', 17)));
+            QVERIFY2(near(e.value("max_rel").toDouble(), x.value("max_rel").toDouble()),
+                qPrintable(
+                    path + " max_rel " + QString::number(e.value("max_rel").toDouble(), 'g', 17)));
+            QCOMPARE(e.value("mismatched").toInt(), x.value("mismatched").toInt());
+        }
+    }
 }
 
 } // namespace
@@ -116,27 +142,64 @@ private Q_SLOTS:
                 qPrintable(it.key() + ": " + QString::number(summary.value(it.key()).toInt())
                     + " != " + QString::number(it.value().toInt())));
 
-        const QJsonObject expectedEntries = c.value("entries").toObject();
+        checkEntries(report.value("entries").toArray(), c.value("entries").toObject());
+    }
+
+    // The same weights as a torch.save'd .bin, a .safetensors file and a sharded index of two
+    // .bin shards (gen_cross_format_fixtures.py): every key pairs with its twin across formats.
+    void pairsEveryKeyAcrossFormats_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("formatA");
+        QTest::addColumn<QString>("formatB");
+        QTest::newRow("a .bin and its .safetensors conversion are the same everywhere")
+            << "bin_safetensors"
+            << "torch-zip"
+            << "safetensors";
+        QTest::newRow("a sharded index and the single .safetensors file are the same")
+            << "sharded_safetensors"
+            << "sharded"
+            << "safetensors";
+        QTest::newRow("a sharded index and the single .bin file are the same") << "sharded_bin"
+                                                                               << "sharded"
+                                                                               << "torch-zip";
+        QTest::newRow(
+            "one element moved by 1e-3 in the .safetensors is changed with numpy's max_abs")
+            << "bin_perturbed"
+            << "torch-zip"
+            << "safetensors";
+    }
+    void pairsEveryKeyAcrossFormats()
+    {
+        QFETCH(QString, name);
+        QFETCH(QString, formatA);
+        QFETCH(QString, formatB);
+        QFile file(dataDir() + "/cross/expected.json");
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QJsonObject c;
+        for (const auto& v :
+            QJsonDocument::fromJson(file.readAll()).object().value("cases").toArray())
+            if (v.toObject().value("name").toString() == name)
+                c = v.toObject();
+        QVERIFY2(!c.isEmpty(), "cross/expected.json has the case");
+        const Run run = runCli({ "diff", "cross/" + c.value("a").toString(),
+            "cross/" + c.value("b").toString(), "--json" });
+        QCOMPARE(run.exitCode, c.value("exit").toInt());
+        const QJsonObject report = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(report.value("a").toObject().value("format").toString(), formatA);
+        QCOMPARE(report.value("b").toObject().value("format").toString(), formatB);
+        const QJsonObject summary = report.value("summary").toObject();
+        QCOMPARE(summary.value("only_a").toInt(), 0);
+        QCOMPARE(summary.value("only_b").toInt(), 0);
         const QJsonArray entries = report.value("entries").toArray();
-        QCOMPARE(entries.size(), expectedEntries.size());
-        for (const auto& v : entries) {
-            const QJsonObject e = v.toObject();
-            const QString path = e.value("path").toString();
-            QVERIFY2(expectedEntries.contains(path), qPrintable("unexpected path " + path));
-            const QJsonObject x = expectedEntries.value(path).toObject();
-            QVERIFY2(e.value("status").toString() == x.value("status").toString(),
-                qPrintable(path + ": " + e.value("status").toString()
-                    + " != " + x.value("status").toString()));
-            if (x.contains("max_abs")) {
-                QVERIFY2(near(e.value("max_abs").toDouble(), x.value("max_abs").toDouble()),
-                    qPrintable(path + " max_abs "
-                        + QString::number(e.value("max_abs").toDouble(), 'g', 17)));
-                QVERIFY2(near(e.value("max_rel").toDouble(), x.value("max_rel").toDouble()),
-                    qPrintable(path + " max_rel "
-                        + QString::number(e.value("max_rel").toDouble(), 'g', 17)));
-                QCOMPARE(e.value("mismatched").toInt(), x.value("mismatched").toInt());
-            }
-        }
+        checkEntries(entries, c.value("entries").toObject());
+        if (QTest::currentTestFailed())
+            return;
+        int changed = 0;
+        for (const auto& v : entries)
+            changed += v.toObject().value("status").toString() == "changed" ? 1 : 0;
+        QVERIFY(changed > 0 || c.value("exit").toInt() == 0);
+        QCOMPARE(summary.value("changed").toInt(), changed);
     }
 
     void reportsTheFirstMismatchAndTheSharedStorage()

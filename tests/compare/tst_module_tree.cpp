@@ -107,6 +107,74 @@ private Q_SLOTS:
         QVERIFY2(line.contains("float32 89.3 %"), qPrintable(line)); // 1424 of 1595
     }
 
+    // torch.save(model) and tied weights (gen_module_fixtures.py): the leaves are the entries of
+    // torch's state_dict() in its order, a tied entry names the key it shares its tensor with and
+    // is counted once, so the total is torch's own count of distinct parameters and buffers.
+    void foldsWholeModulesShardsAndTiedWeightsAsTorchCounts_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<bool>("module");
+        QTest::newRow("a pickled nn.Sequential is folded from its _parameters, _buffers, _modules")
+            << "modules/sequential_model.pt" << true;
+        QTest::newRow("a pickled model with a tied output layer counts the embedding once and "
+                      "skips its non-persistent buffer")
+            << "modules/tied_model.pt" << true;
+        QTest::newRow("its state dict says the same") << "modules/tied_state.pt" << false;
+        QTest::newRow("a module that contains itself is folded once, without the cycle")
+            << "modules/cyclic_model.pt" << true;
+        QTest::newRow("a sharded index is one state dict across its shards")
+            << "cross/sharded/pytorch_model.bin.index.json" << false;
+    }
+    void foldsWholeModulesShardsAndTiedWeightsAsTorchCounts()
+    {
+        QFETCH(QString, file);
+        QFETCH(bool, module);
+        QFile json(QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/expected.json"));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const QString key = file.startsWith("modules/") ? file.mid(8) : "../" + file;
+        const QJsonObject x
+            = QJsonDocument::fromJson(json.readAll()).object().value(key).toObject();
+        QVERIFY2(!x.isEmpty(), qPrintable(key));
+        const auto doc = load(file.toUtf8().constData());
+        QVERIFY(doc);
+        const auto dicts = core::torch::findStateDicts(*doc);
+        QCOMPARE(dicts.found.size(), 1u);
+        const auto& main = dicts.found[dicts.main];
+        QCOMPARE(main.module, module);
+        QCOMPARE(QString::fromStdString(main.path), QStringLiteral("$"));
+        const auto tree = core::torch::moduleTree(*doc, main.dict, main.path);
+        const QJsonArray entries = x.value("entries").toArray();
+        QCOMPARE(main.tensors, static_cast<std::size_t>(entries.size()));
+        int leaf = 0, tied = 0;
+        for (std::size_t i = 1; i < tree.nodes.size(); ++i) {
+            const auto& n = tree.nodes[i];
+            if (!n.parameter)
+                continue;
+            QVERIFY(leaf < entries.size());
+            const QJsonObject e = entries[leaf++].toObject();
+            QCOMPARE(QString::fromStdString(n.fullName), e.value("key").toString());
+            QCOMPARE(QString::fromStdString(n.dtype), e.value("dtype").toString());
+            QCOMPARE(n.params, static_cast<std::uint64_t>(e.value("numel").toInteger()));
+            QCOMPARE(static_cast<qsizetype>(n.shape.size()), e.value("shape").toArray().size());
+            QCOMPARE(QString::fromStdString(n.tiedTo), e.value("tied_to").toString());
+            tied += e.contains("tied_to") ? 1 : 0;
+        }
+        QCOMPARE(leaf, entries.size());
+        QCOMPARE(tree.tied, static_cast<std::size_t>(tied));
+        QCOMPARE(tree.totalParams, static_cast<std::uint64_t>(x.value("total_params").toInteger()));
+        const QJsonObject top = x.value("top_modules").toObject();
+        for (std::size_t c : tree.nodes[0].children) {
+            const auto& n = tree.nodes[c];
+            if (n.parameter)
+                continue;
+            QCOMPARE(n.params,
+                static_cast<std::uint64_t>(top.value(QString::fromStdString(n.name)).toInteger()));
+        }
+        if (tied > 0)
+            QVERIFY(
+                QString::fromStdString(tree.summaryLine()).endsWith("1 tied tensor counted once"));
+    }
+
     void summarisesTheOptimizerState()
     {
         const QJsonObject x = expected().value("optimizer").toObject();
@@ -154,6 +222,26 @@ private Q_SLOTS:
         QVERIFY(!out.contains(QRegularExpression("\\n +weight +"))); // --depth 1: modules only
         QVERIFY(out.contains(
             "optimizer: $['optimizer']: state for 6 parameters (exp_avg 6, exp_avg_sq 6, step 6)"));
+
+        // A pickled model with a tied output layer (counts from modules/expected.json).
+        p.start(qEnvironmentVariable("PICKLESCOPE_CLI"),
+            { "info", QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/tied_model.pt"),
+                "--modules" });
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString tied = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY(tied.contains("module: $ (6 tensors)"));
+        QFile json(QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/expected.json"));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const qint64 total = QJsonDocument::fromJson(json.readAll())
+                                 .object()
+                                 .value("tied_model.pt")
+                                 .toObject()
+                                 .value("total_params")
+                                 .toInteger();
+        QVERIFY(tied.contains(QStringLiteral("Total params: %1 ").arg(total)));
+        QVERIFY(tied.contains("1 tied tensor counted once\n"));
+        QVERIFY(tied.contains(QRegularExpression("\\n    weight +48 .*tied to embed\\.weight\\n")));
     }
 };
 

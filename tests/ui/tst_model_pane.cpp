@@ -84,6 +84,30 @@ private Q_SLOTS:
         QCOMPARE(pane.summaryText(), QStringLiteral("No file."));
     }
 
+    // torch.save(model) of a model whose output layer shares the embedding's weight
+    // (gen_module_fixtures.py): the module tree of the pickled module, the tied row says so,
+    // and the total is torch's count of distinct parameters (modules/expected.json).
+    void showsAPickledModuleWithItsTiedWeightCountedOnce()
+    {
+        QFile file(compareData("modules/expected.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject x
+            = QJsonDocument::fromJson(file.readAll()).object().value("tied_model.pt").toObject();
+        ui::ModelPane pane;
+        pane.setDocument(load(compareData("modules/tied_model.pt")));
+        QVERIFY(pane.summaryText().contains("pickled module at $"));
+        QVERIFY(pane.summaryText().contains("Total params: "
+            + QLocale(QLocale::English).toString(x.value("total_params").toInteger())));
+        QVERIFY(pane.summaryText().contains("1 tied tensor counted once"));
+        QTreeWidgetItem* tied = nullptr;
+        for (QTreeWidgetItemIterator it(pane.tree()); *it; ++it)
+            if ((*it)->toolTip(0) == "lm_head.weight")
+                tied = *it;
+        QVERIFY(tied);
+        QVERIFY(tied->text(4).endsWith("tied to embed.weight"));
+        shoot(&pane, "model_tied.png");
+    }
+
     void showsTheBundledSample()
     {
         const QString sample

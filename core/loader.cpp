@@ -2,11 +2,12 @@
 
 #include "core/formats/detect_format.h"
 #include "core/formats/joblib_reader.h"
+#include "core/formats/npy_reader.h"
 #include "core/formats/safetensors_reader.h"
 #include "core/formats/sharded_reader.h"
 #include "core/torch/torch_reader.h"
-#include "core/torch/zip_archive.h"
 #include "core/torch/torchscript_reader.h"
+#include "core/torch/zip_archive.h"
 
 #include <QFileInfo>
 
@@ -177,8 +178,18 @@ Result<std::shared_ptr<Document>> loadSource(
                 return loaded.takeError();
             break;
         }
-        case FileFormat::Npy:
-        case FileFormat::Npz:
+        case FileFormat::Npy: {
+            auto loaded = formats::loadNpy(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
+        case FileFormat::Npz: {
+            auto loaded = formats::loadNpz(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
         case FileFormat::DistributedCheckpoint:
             return makeError(ErrorCode::Unsupported, 0,
                 "a " + std::string(fileFormatName(format))

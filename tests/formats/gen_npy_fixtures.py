@@ -117,6 +117,23 @@ class Shell:
         return (os.system, ("echo picklescope-test-payload",))
 
 
+def gen_diff():
+    """The same weights saved by torch.save and by np.savez, and a copy with one key perturbed,
+    for tst_npz_diff (picklescope-cli diff pairs a torch tensor with an ndarray)."""
+    import torch
+    torch.manual_seed(12)
+    state = {"encoder.weight": torch.randn(4, 3), "encoder.bias": torch.randn(4),
+             "head.weight": torch.randn(2, 4).half(), "step": torch.arange(5, dtype=torch.int64)}
+    torch.save(state, path("diff_state.bin"))
+    arrays = {k: v.numpy() for k, v in state.items()}
+    np.savez(path("diff_same.npz"), **arrays)
+    changed = {k: v.copy() for k, v in arrays.items()}
+    changed["encoder.bias"][2] += 0.5
+    np.savez_compressed(path("diff_changed.npz"), **changed)
+    EXPECT["diff"] = {"a": "diff_state.bin", "same": "diff_same.npz", "changed_file": "diff_changed.npz",
+                      "keys": sorted(state), "changed": "encoder.bias", "first_mismatch": [2]}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     arrays = {k: v for k, v in npfix.arrays().items()
@@ -200,6 +217,8 @@ def main():
         name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
         member_at = info.header_offset + 30 + name_len + extra_len
     hostile("bad_member.npz", raw, "truncated", member_at + data_at, "npz member cut.npy")
+
+    gen_diff()
 
     with open(path("expected.json"), "w", encoding="utf-8") as f:
         json.dump(EXPECT, f, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -1,6 +1,7 @@
 #include "core/loader.h"
 
 #include "core/formats/detect_format.h"
+#include "core/formats/distcp_reader.h"
 #include "core/formats/joblib_reader.h"
 #include "core/formats/npy_reader.h"
 #include "core/formats/safetensors_reader.h"
@@ -190,10 +191,12 @@ Result<std::shared_ptr<Document>> loadSource(
                 return loaded.takeError();
             break;
         }
-        case FileFormat::DistributedCheckpoint:
-            return makeError(ErrorCode::Unsupported, 0,
-                "a " + std::string(fileFormatName(format))
-                    + " file: this build has no reader for it");
+        case FileFormat::DistributedCheckpoint: {
+            auto loaded = formats::loadDistributedCheckpoint(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
         }
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::LimitExceeded, 0, "out of memory while loading");

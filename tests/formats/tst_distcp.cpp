@@ -8,10 +8,9 @@
 #include "core/loader.h"
 #include "core/safety/scanned_load.h"
 #include "core/torch/tensor_view.h"
+#include "tests/common/json_text.h"
 
 #include <QtTest>
-
-#include <cmath>
 
 using namespace core;
 
@@ -34,18 +33,6 @@ ValueId member(const ValueGraph& g, ValueId dict, const QString& key)
         if (g.text(items[i]) == key.toStdString())
             return items[i + 1];
     return kNullValue;
-}
-
-double number(const QJsonValue& v)
-{
-    const QString s = v.toString();
-    if (s == "nan")
-        return NAN;
-    if (s == "inf")
-        return INFINITY;
-    if (s == "-inf")
-        return -INFINITY;
-    return s.toDouble();
 }
 
 } // namespace
@@ -112,7 +99,8 @@ private Q_SLOTS:
             const QJsonArray values = want["values"].toArray();
             QCOMPARE(qsizetype(view->numel()), values.size());
             for (qsizetype k = 0; k < values.size(); ++k)
-                QCOMPARE(view->elementComplex(std::uint64_t(k)).first, number(values[k]));
+                QCOMPARE(
+                    view->elementComplex(std::uint64_t(k)).first, testing::numberText(values[k]));
         }
         // a non-tensor item: the bytes torch wrote for it
         const QJsonObject bytes = exp["bytes"].toObject()["extra_state"].toObject();

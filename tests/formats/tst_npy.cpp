@@ -9,6 +9,7 @@
 #include "core/formats/npy_reader.h"
 #include "core/loader.h"
 #include "core/safety/scanned_load.h"
+#include "tests/common/json_text.h"
 
 #include <QtTest>
 
@@ -34,39 +35,6 @@ QByteArray expectedText()
     return f.readAll();
 }
 
-// The balanced JSON text starting at `from` (an array, object, string or scalar).
-QByteArray balanced(const QByteArray& text, qsizetype from)
-{
-    int depth = 0;
-    bool inString = false, escape = false;
-    for (qsizetype i = from; i < text.size(); ++i) {
-        const char c = text[i];
-        if (inString) {
-            if (escape)
-                escape = false;
-            else if (c == '\\')
-                escape = true;
-            else if (c == '"') {
-                inString = false;
-                if (depth == 0)
-                    return text.mid(from, i + 1 - from);
-            }
-            continue;
-        }
-        if (depth == 0 && (c == ',' || c == '}' || c == ']'))
-            return text.mid(from, i - from);
-        if (c == '"')
-            inString = true;
-        else if (c == '[' || c == '{')
-            ++depth;
-        else if (c == ']' || c == '}') {
-            if (--depth == 0)
-                return text.mid(from, i + 1 - from);
-        }
-    }
-    return {};
-}
-
 // The text of member `key` inside the object text `object` (top level of it only).
 QByteArray memberOf(const QByteArray& object, const QByteArray& key)
 {
@@ -75,11 +43,11 @@ QByteArray memberOf(const QByteArray& object, const QByteArray& key)
     while (i < object.size()) {
         if (object[i] != '"')
             return {};
-        const QByteArray name = balanced(object, i);
+        const QByteArray name = testing::balancedJson(object, i);
         i += name.size();
         if (i >= object.size() || object[i] != ':')
             return {};
-        const QByteArray value = balanced(object, i + 1);
+        const QByteArray value = testing::balancedJson(object, i + 1);
         if (name == "\"" + key + "\"")
             return value;
         i += 1 + value.size();

@@ -25,8 +25,9 @@
 
 namespace core::formats {
 
-// A header longer than this is refused (numpy's own reader stops at 10,000 bytes by default).
-inline constexpr std::uint64_t kMaxNpyHeader = std::uint64_t(16) << 20;
+// A header longer than this is refused (numpy's own reader stops at 10,000 bytes by default;
+// a structured dtype of the 4096 dtype nodes dtypeFromDescr accepts fits well within it).
+inline constexpr std::uint64_t kMaxNpyHeader = std::uint64_t(1) << 20;
 
 struct NpyHeader {
     int major = 0;

@@ -185,6 +185,8 @@ def main():
     hostile("bad_version.npy", good[:6] + b"\x04\x00" + good[8:], "unsupported", 6, "version 4.0")
     hostile("bad_header_past_end.npy", good[:8] + struct.pack("<H", 60000) + good[10:200],
             "truncated", 8, "runs past the end")
+    hostile("bad_header_over_limit.npy", b"\x93NUMPY\x02\x00" + struct.pack("<I", 2 ** 21) + b"{" * 64,
+            "limit exceeded", 8, "over the limit")
     code = "{'descr': __import__('os').system('id'), 'fortran_order': False, 'shape': (1,), }"
     hostile("bad_header_code.npy", with_header(code) + b"\0" * 8, "format error",
             10 + code.index("__import__"), "not a Python literal")

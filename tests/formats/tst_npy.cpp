@@ -256,6 +256,7 @@ private Q_SLOTS:
         QTest::newRow("a bad magic") << "bad_magic.npy";
         QTest::newRow("format version 4.0") << "bad_version.npy";
         QTest::newRow("a header length past the end of the file") << "bad_header_past_end.npy";
+        QTest::newRow("a header length over the 1 MiB limit") << "bad_header_over_limit.npy";
         QTest::newRow("a header holding a call, never evaluated") << "bad_header_code.npy";
         QTest::newRow("a header without shape") << "bad_header_missing_shape.npy";
         QTest::newRow("a descr numpy does not read") << "bad_descr.npy";

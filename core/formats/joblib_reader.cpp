@@ -182,15 +182,17 @@ bool maskArrayBytes(Document& doc, PickleStream& main,
             }
         }
     }
-    if (out == nullptr && maskable && size <= kMaxCopy) {
-        std::vector<std::byte> copy(main.bytes.begin(), main.bytes.end());
-        program = doc.source->keep(std::move(copy));
-        out = const_cast<std::byte*>(program.data()); // kept by the source, ours to patch now
-    }
     if (out != nullptr) {
         for (const auto& [begin, end] : skipped)
             maskRun(out + begin, end - begin, main.protocol);
         main.bytes = program;
+        return true;
+    }
+    if (maskable && size <= kMaxCopy) {
+        std::vector<std::byte> copy(main.bytes.begin(), main.bytes.end());
+        for (const auto& [begin, end] : skipped)
+            maskRun(copy.data() + begin, end - begin, main.protocol);
+        main.bytes = doc.source->keep(std::move(copy));
         return true;
     }
     std::vector<std::byte> cut;

@@ -1,12 +1,14 @@
 #include "core/loader.h"
 
 #include "core/formats/detect_format.h"
+#include "core/formats/distcp_reader.h"
 #include "core/formats/joblib_reader.h"
+#include "core/formats/npy_reader.h"
 #include "core/formats/safetensors_reader.h"
 #include "core/formats/sharded_reader.h"
 #include "core/torch/torch_reader.h"
-#include "core/torch/zip_archive.h"
 #include "core/torch/torchscript_reader.h"
+#include "core/torch/zip_archive.h"
 
 #include <QFileInfo>
 
@@ -177,12 +179,24 @@ Result<std::shared_ptr<Document>> loadSource(
                 return loaded.takeError();
             break;
         }
-        case FileFormat::Npy:
-        case FileFormat::Npz:
-        case FileFormat::DistributedCheckpoint:
-            return makeError(ErrorCode::Unsupported, 0,
-                "a " + std::string(fileFormatName(format))
-                    + " file: this build has no reader for it");
+        case FileFormat::Npy: {
+            auto loaded = formats::loadNpy(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
+        case FileFormat::Npz: {
+            auto loaded = formats::loadNpz(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
+        case FileFormat::DistributedCheckpoint: {
+            auto loaded = formats::loadDistributedCheckpoint(*doc, options, observer);
+            if (!loaded.ok())
+                return loaded.takeError();
+            break;
+        }
         }
     } catch (const std::bad_alloc&) {
         return makeError(ErrorCode::LimitExceeded, 0, "out of memory while loading");

@@ -6,6 +6,8 @@
 #include "core/numpy/ndarray_reconstruct.h"
 #include "core/torch/value_access.h"
 
+#include <QFile>
+
 #include <algorithm>
 
 namespace core::formats {
@@ -122,6 +124,93 @@ Result<std::uint64_t> afterBuild(JoblibContext& ctx, ValueId target,
     return pos + bytes;
 }
 
+// Writes over [p, p + n) an opcode that pushes those bytes as one value, then POP ('0'): the
+// program stays valid and keeps its length. False when n cannot be masked (1 byte, or a str
+// over 4 GiB before protocol 3).
+bool maskRun(std::byte* p, std::uint64_t n, int protocol)
+{
+    auto put = [p](std::uint64_t at, std::uint64_t value, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            p[at + std::uint64_t(i)] = static_cast<std::byte>((value >> (8 * i)) & 0xFF);
+    };
+    if (n < 2)
+        return false;
+    if (n == 2) {
+        p[0] = std::byte { 'N' }; // NONE
+    } else if (n - 3 <= 0xFF) {
+        p[0] = std::byte { static_cast<unsigned char>(protocol >= 3 ? 'C' : 'U') }; // SHORT_BIN*
+        put(1, n - 3, 1);
+    } else if (n - 6 <= 0xFFFFFFFFu) {
+        p[0] = std::byte { static_cast<unsigned char>(protocol >= 3 ? 'B' : 'T') }; // BIN*
+        put(1, n - 6, 4);
+    } else if (protocol >= 4) {
+        p[0] = std::byte { 0x8e }; // BINBYTES8
+        put(1, n - 10, 8);
+    } else {
+        return false;
+    }
+    p[n - 1] = std::byte { '0' }; // POP
+    return true;
+}
+
+// Replaces main.bytes by a copy of the same length whose skipped runs are masked (maskRun).
+// Falls back to a copy without those bytes (offsets into it) when a run cannot be masked or a
+// compressed stream is too large to copy twice. True when masked.
+bool maskArrayBytes(Document& doc, PickleStream& main,
+    const std::vector<std::pair<std::uint64_t, std::uint64_t>>& skipped, bool inflated)
+{
+    constexpr std::uint64_t kMaxCopy = std::uint64_t(256) << 20;
+    const std::uint64_t size = main.bytes.size();
+    bool maskable = true;
+    std::uint64_t from = 0;
+    for (const auto& [begin, end] : skipped) {
+        maskable = maskable && begin >= from && end <= size && end - begin >= 2
+            && (main.protocol >= 4 || end - begin - 6 <= 0xFFFFFFFFu);
+        from = end;
+    }
+    std::byte* out = nullptr;
+    std::span<const std::byte> program;
+    if (maskable && !inflated && !doc.source->isRemote() && main.offset == 0
+        && main.bytes.data() == doc.source->bytes().data()) {
+        auto file = std::make_shared<QFile>(QString::fromStdString(doc.source->path()));
+        if (file->open(QIODevice::ReadOnly) && std::uint64_t(file->size()) >= size && size > 0) {
+            if (uchar* map = file->map(0, qint64(size), QFileDevice::MapPrivateOption)) {
+                out = reinterpret_cast<std::byte*>(map);
+                program = { out, size };
+                const std::size_t kept = doc.source->keepView(program, file);
+                program = doc.source->kept(kept);
+            }
+        }
+    }
+    if (out != nullptr) {
+        for (const auto& [begin, end] : skipped)
+            maskRun(out + begin, end - begin, main.protocol);
+        main.bytes = program;
+        return true;
+    }
+    if (maskable && size <= kMaxCopy) {
+        std::vector<std::byte> copy(main.bytes.begin(), main.bytes.end());
+        for (const auto& [begin, end] : skipped)
+            maskRun(copy.data() + begin, end - begin, main.protocol);
+        main.bytes = doc.source->keep(std::move(copy));
+        return true;
+    }
+    std::vector<std::byte> cut;
+    from = 0;
+    for (const auto& [begin, end] : skipped) {
+        if (begin < from || begin > size)
+            break;
+        cut.insert(cut.end(), main.bytes.begin() + static_cast<std::ptrdiff_t>(from),
+            main.bytes.begin() + static_cast<std::ptrdiff_t>(begin));
+        from = std::min<std::uint64_t>(end, size);
+    }
+    cut.insert(cut.end(), main.bytes.begin() + static_cast<std::ptrdiff_t>(from), main.bytes.end());
+    main.bytes = doc.source->keep(std::move(cut));
+    main.offset = 0;
+    main.inflated = true;
+    return false;
+}
+
 } // namespace
 
 Result<void> loadJoblib(Document& doc, const LoadOptions& options, LoadObserver* observer)
@@ -156,28 +245,20 @@ Result<void> loadJoblib(Document& doc, const LoadOptions& options, LoadObserver*
         return {};
     }
     doc.root = root.value();
-    // The main program as a pickle reader sees it: the array bytes cut out (they are not
-    // opcodes), so that scan and the opcode trace walk it (offsets: into this copy).
+    // The main program as a pickle reader sees it: the array bytes are not opcodes, so each
+    // run of them is masked, in a copy, by an opcode that pushes it as one bytes (or, before
+    // protocol 3, str) value and a POP. The copy has the stream's length, so scan and the
+    // opcode trace give the stream's offsets (the file's, for an uncompressed file). A local
+    // file is copied as a private copy-on-write mapping: only the pages patched are copied.
     PickleStream& main = doc.pickles[doc.mainPickle];
     if (!ctx.skipped.empty()) {
-        std::vector<std::byte> program;
-        std::uint64_t from = 0;
-        for (const auto& [begin, end] : ctx.skipped) {
-            if (begin < from || begin > main.bytes.size())
-                break;
-            program.insert(program.end(), main.bytes.begin() + static_cast<std::ptrdiff_t>(from),
-                main.bytes.begin() + static_cast<std::ptrdiff_t>(begin));
-            from = std::min<std::uint64_t>(end, main.bytes.size());
-        }
-        program.insert(program.end(), main.bytes.begin() + static_cast<std::ptrdiff_t>(from),
-            main.bytes.end());
-        main.bytes = doc.source->keep(std::move(program));
-        main.offset = 0;
-        main.inflated = true;
+        const bool masked = maskArrayBytes(doc, main, ctx.skipped, inflated);
         doc.diagnostics.push_back({ Severity::Info, 0,
-            std::to_string(ctx.arrays)
-                + " numpy array(s) stored inline after joblib wrappers; the opcode listing leaves "
-                  "their bytes out" });
+            std::to_string(ctx.arrays) + " numpy array(s) stored inline after joblib wrappers; "
+                + (masked
+                        ? "the opcode listing shows each run of their bytes as one "
+                          "BINBYTES + POP (they are not opcodes)"
+                        : "the opcode listing leaves their bytes out (offsets: into that copy)") });
     }
     return {};
 }

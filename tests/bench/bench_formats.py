@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """Format benchmark (issue 12): sharded checkpoints and one big safetensors file, picklescope
 against Python baselines on the same files in the same run (not part of ctest).
 
@@ -15,8 +15,13 @@ Reports, best of --runs runs each (wall time and peak RSS through /usr/bin/time)
   ours   picklescope-cli info big.safetensors
   torch  torch.load of every shard, one after the other (torch 1.13: no mmap)
   numpy  numpy.fromfile of the safetensors data (what a non-lazy reader pays)
+  ours   picklescope-cli info arrays.npz  (an .npz of --npz-gib GiB of float32 arrays, stored)
+  numpy  numpy.load of the same .npz, every member read
+With --bench-load PATH (build/dev/tests/picklescope-bench-load), the window's load and first
+tree paint on the sharded index too, under xvfb-run.
 
-Usage: tests/bench/bench_formats.py [--cli PATH] [--shards N] [--shard-gib S] [--st-gib G] [--runs N]
+Usage: tests/bench/bench_formats.py [--cli PATH] [--shards N] [--shard-gib S] [--st-gib G]
+                                   [--npz-gib Z] [--runs N] [--bench-load PATH]
 """
 import argparse
 import json
@@ -57,18 +62,21 @@ def main():
     ap.add_argument("--st-gib", type=float, default=4.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tmp", default=None)
+    ap.add_argument("--npz-gib", type=float, default=1.0)
+    ap.add_argument("--bench-load", default=os.environ.get("PICKLESCOPE_BENCH_LOAD"))
     args = ap.parse_args()
     import torch
 
     folder = tempfile.mkdtemp(prefix="ps-bench-formats-", dir=args.tmp)
     try:
         avail = free_gib(folder)
-        need = args.shards * args.shard_gib + args.st_gib
+        need = args.shards * args.shard_gib + args.st_gib + args.npz_gib
         if need + 10 > avail:
             scale = max((avail - 10) / need, 0.01)
             print("only %.1f GiB free: scaling the inputs down by %.2f" % (avail, scale))
             args.shard_gib *= scale
             args.st_gib *= scale
+            args.npz_gib *= scale
         tensor_bytes = 64 << 20  # 64 MiB tensors: 32 per 2 GiB shard
         numel = tensor_bytes // 2
         torch.manual_seed(0)
@@ -111,6 +119,14 @@ def main():
                 f.write(raw)
         print("safetensors: %d tensors of 64 MiB fp16 = %.2f GiB" % (count, count * tensor_bytes / 2 ** 30))
 
+#an .npz of float32 arrays (stored members, as np.savez writes them)
+        import numpy
+        npz_path = os.path.join(folder, "arrays.npz")
+        npz_count = max(1, int(args.npz_gib * 2 ** 30) // tensor_bytes)
+        arr = block.float().numpy()[: numel // 2]  # 64 MiB of float32
+        numpy.savez(npz_path, **{"a%04d" % i: arr for i in range(npz_count)})
+        print("npz: %d arrays of 64 MiB float32 = %.2f GiB" % (npz_count, npz_count * tensor_bytes / 2 ** 30))
+
         index = os.path.join(shard_dir, "pytorch_model.bin.index.json")
         ours_t, ours_rss = measure([args.cli, "info", index], args.runs)
         st_t, st_rss = measure([args.cli, "info", st_path], args.runs)
@@ -123,6 +139,19 @@ def main():
                    "a = numpy.fromfile(f, dtype=numpy.float16)\n")
         np_t, np_rss = measure(["/usr/bin/python3", "-c", np_code, st_path], 1)
         import_t, _ = measure(["/usr/bin/python3", "-c", "import torch"], 1)
+        npz_t, npz_rss = measure([args.cli, "info", npz_path], args.runs)
+        npz_code = ("import numpy,sys\n"
+                    "z = numpy.load(sys.argv[1]); d = {k: z[k] for k in z.files}\n")
+        npz_np_t, npz_np_rss = measure(["/usr/bin/python3", "-c", npz_code, npz_path], 1)
+        window = None
+        if args.bench_load:
+            runs = []
+            for _ in range(args.runs):
+                proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", args.bench_load, index],
+                                      capture_output=True, text=True)
+                runs.append(proc.stdout.strip() + ("" if proc.returncode == 0 else
+                                                   "\n(exit %d) %s" % (proc.returncode, proc.stderr[-500:])))
+            window = runs
 
         print()
         print("%-44s %9s %11s" % ("", "time", "peak RSS"))
@@ -131,11 +160,19 @@ def main():
         print("%-44s %8.3fs" % ("  of which import torch", import_t))
         print("%-44s %8.3fs %8.1f MiB" % ("picklescope-cli info big.safetensors", st_t, st_rss))
         print("%-44s %8.3fs %8.1f MiB" % ("numpy.fromfile of its data", np_t, np_rss))
+        print("%-44s %8.3fs %8.1f MiB" % ("picklescope-cli info arrays.npz", npz_t, npz_rss))
+        print("%-44s %8.3fs %8.1f MiB" % ("numpy.load of every member", npz_np_t, npz_np_rss))
         print()
         print("sharded: %.0fx faster than torch.load, %.0fx less memory; targets <= 0.2 s, <= 150 MiB: %s"
               % (torch_t / ours_t, torch_rss / ours_rss, "met" if ours_t <= 0.2 and ours_rss <= 150 else "NOT met"))
         print("safetensors: %.0fx faster than numpy.fromfile; target <= 50 ms: %s"
               % (np_t / st_t, "met" if st_t <= 0.05 else "NOT met"))
+        print("npz: %.0fx faster than numpy.load, %.0fx less memory" % (npz_np_t / npz_t, npz_np_rss / npz_rss))
+        if window is not None:
+            print()
+            print("window on the sharded index (picklescope-bench-load; target: first tree paint <= 0.5 s):")
+            for i, text in enumerate(window):
+                print("run %d:\n%s" % (i + 1, text))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

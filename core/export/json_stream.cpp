@@ -167,21 +167,23 @@ JsonStream& JsonStream::value(std::string_view text)
     return *this;
 }
 
-JsonStream& JsonStream::signedValue(std::int64_t number)
+template <typename Number> void JsonStream::number(Number value)
 {
     beforeValue();
     char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, number);
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);
     put(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+}
+
+JsonStream& JsonStream::signedValue(std::int64_t value)
+{
+    number(value);
     return *this;
 }
 
-JsonStream& JsonStream::unsignedValue(std::uint64_t number)
+JsonStream& JsonStream::unsignedValue(std::uint64_t value)
 {
-    beforeValue();
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof buf, number);
-    put(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    number(value);
     return *this;
 }
 

@@ -218,6 +218,7 @@ private:
     };
     JsonStream& signedValue(std::int64_t number);
     JsonStream& unsignedValue(std::uint64_t number);
+    template <typename Number> void number(Number value);
     void beforeValue();
     void open(char bracket);
     void close(char bracket);

@@ -840,19 +840,17 @@ bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Fail
         return true;
     }
     case ArgKind::StringnlNoescape:
+    case ArgKind::Unicodestringnl: {
         if (a.line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, a.line))
             return true;
-        if (!escapeDecodeAscii(a.line, m_scratch, failure))
+        const bool decoded = kind == ArgKind::StringnlNoescape
+            ? escapeDecodeAscii(a.line, m_scratch, failure)
+            : decodeRawUnicodeEscape(a.line, m_scratch, failure);
+        if (!decoded)
             return false;
         appendStrRepr(text, m_scratch);
         return true;
-    case ArgKind::Unicodestringnl:
-        if (a.line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, a.line))
-            return true;
-        if (!decodeRawUnicodeEscape(a.line, m_scratch, failure))
-            return false;
-        appendStrRepr(text, m_scratch);
-        return true;
+    }
     case ArgKind::Long1:
     case ArgKind::Long4:
         if (!decodeLong(a.payloadText(), m_text, failure))

@@ -50,33 +50,7 @@ namespace opcode_argument_detail {
 template <std::size_t N, bool Signed>
 [[gnu::always_inline]] inline bool readFixed(ByteReader& r, std::uint64_t& out)
 {
-    if constexpr (N == 1) {
-        std::uint8_t v = 0;
-        const bool ok = r.u8(v) == ReadStatus::Ok;
-        out = v;
-        return ok;
-    } else if constexpr (N == 2) {
-        std::uint16_t v = 0;
-        const bool ok = r.littleEndian(v) == ReadStatus::Ok;
-        out = v;
-        return ok;
-    } else if constexpr (N == 4 && Signed) {
-        std::int32_t v = 0;
-        const bool ok = r.littleEndian(v) == ReadStatus::Ok;
-        out = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
-        return ok;
-    } else if constexpr (N == 4) {
-        std::uint32_t v = 0;
-        const bool ok = r.littleEndian(v) == ReadStatus::Ok;
-        out = v;
-        return ok;
-    } else {
-        static_assert(N == 8);
-        std::uint64_t v = 0;
-        const bool ok = r.littleEndian(v) == ReadStatus::Ok;
-        out = v;
-        return ok;
-    }
+    return r.littleEndian(N, Signed, out) == ReadStatus::Ok; // constants: unrolled
 }
 
 [[gnu::noinline]] Result<RawArg> fail(

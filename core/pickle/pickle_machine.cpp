@@ -126,34 +126,76 @@ struct PickleMachine::Impl {
     // ---- the argument of the current opcode, through the one front end ------------------------
     Error argumentFailure() const { return argumentError(r, *opInfo, opOffset); }
 
-    template <ArgKind K> Result<void> loadBytes(ValueKind kind)
+    // The parts of an argument, read through the front end (small Results: the hot cases stay
+    // as cheap as a direct read).
+    template <ArgKind K> Result<std::uint64_t> numberArg()
     {
         RawArg a;
         if (!readArgumentInto<K>(r, a)) [[unlikely]]
             return argumentFailure();
-        return push(g.addBytesView(a.payload, kind, opOffset));
+        return a.value;
+    }
+    template <ArgKind K> Result<std::string_view> lineArg()
+    {
+        RawArg a;
+        if (!readArgumentInto<K>(r, a)) [[unlikely]]
+            return argumentFailure();
+        return a.line;
+    }
+    template <ArgKind K> Result<std::span<const std::byte>> payloadArg()
+    {
+        RawArg a;
+        if (!readArgumentInto<K>(r, a)) [[unlikely]]
+            return argumentFailure();
+        return a.payload;
+    }
+    // GET / PUT and their binary forms: the memo index.
+    Result<std::uint64_t> memoIndexArg(Op op)
+    {
+        switch (op) {
+        case Op::BinGet:
+        case Op::BinPut:
+            return numberArg<ArgKind::Uint1>();
+        case Op::LongBinGet:
+        case Op::LongBinPut:
+            return numberArg<ArgKind::Uint4>();
+        default: {
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlShort>());
+            return decimalIndex(line, opName());
+        }
+        }
+    }
+
+    template <ArgKind K> Result<void> loadBytes(ValueKind kind)
+    {
+        PS_ASSIGN(const auto payload, payloadArg<K>());
+        return push(g.addBytesView(payload, kind, opOffset));
     }
 
     template <ArgKind K> Result<void> loadUtf8()
     {
-        RawArg a;
-        if (!readArgumentInto<K>(r, a)) [[unlikely]]
-            return argumentFailure();
-        PS_ASSIGN(const ValueId id, utf8String(a.payload, opOffset));
+        PS_ASSIGN(const auto payload, payloadArg<K>());
+        PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
         return push(id);
     }
 
     template <ArgKind K> Result<void> loadPy2Binary()
     {
-        RawArg a;
-        if (!readArgumentInto<K>(r, a)) [[unlikely]]
-            return argumentFailure();
-        PS_ASSIGN(const ValueId id, py2String(a.payload, opOffset, false));
+        PS_ASSIGN(const auto payload, payloadArg<K>());
+        PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
         return push(id);
     }
 
-    Result<void> loadExtension(std::int64_t codeValue)
+    template <ArgKind K> Result<void> loadBinInt()
     {
+        PS_ASSIGN(const std::uint64_t number, numberArg<K>());
+        return push(g.addInt(static_cast<std::int64_t>(number), opOffset));
+    }
+
+    template <ArgKind K> Result<void> loadExtension()
+    {
+        PS_ASSIGN(const std::uint64_t number, numberArg<K>());
+        const auto codeValue = static_cast<std::int64_t>(number);
         if (codeValue <= 0)
             return fail(ErrorCode::BadArgument, "EXT specifies code <= 0");
         if (m.m_hooks.getExtension) {
@@ -805,71 +847,47 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- numbers
         case Op::Int: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::DecimalnlShort>(r, a)) [[unlikely]]
-                return argumentFailure();
-            if (a.line.empty())
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlShort>());
+            if (line.empty())
                 return fail(ErrorCode::BadArgument, "empty integer literal");
-            PS_TRY(loadInt(a.line, false));
+            PS_TRY(loadInt(line, false));
             break;
         }
         case Op::Long: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::DecimalnlLong>(r, a)) [[unlikely]]
-                return argumentFailure();
-            if (a.line.empty())
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlLong>());
+            if (line.empty())
                 return fail(ErrorCode::BadArgument, "empty integer literal");
-            PS_TRY(loadInt(a.line, true));
+            PS_TRY(loadInt(line, true));
             break;
         }
-        case Op::BinInt: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Int4>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(push(g.addInt(a.asSigned(), opOffset)));
+        case Op::BinInt:
+            PS_TRY(loadBinInt<ArgKind::Int4>());
             break;
-        }
-        case Op::BinInt1: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint1>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(push(g.addInt(a.asSigned(), opOffset)));
+        case Op::BinInt1:
+            PS_TRY(loadBinInt<ArgKind::Uint1>());
             break;
-        }
-        case Op::BinInt2: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint2>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(push(g.addInt(a.asSigned(), opOffset)));
+        case Op::BinInt2:
+            PS_TRY(loadBinInt<ArgKind::Uint2>());
             break;
-        }
         case Op::Long1: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Long1>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(push(g.addLong(a.payload, opOffset)));
+            PS_ASSIGN(const auto payload, payloadArg<ArgKind::Long1>());
+            PS_TRY(push(g.addLong(payload, opOffset)));
             break;
         }
         case Op::Long4: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Long4>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(materialize(a.payload.size()));
-            PS_TRY(push(g.addLong(a.payload, opOffset)));
+            PS_ASSIGN(const auto payload, payloadArg<ArgKind::Long4>());
+            PS_TRY(materialize(payload.size()));
+            PS_TRY(push(g.addLong(payload, opOffset)));
             break;
         }
         case Op::Float: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Floatnl>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(loadFloat(a.line));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Floatnl>());
+            PS_TRY(loadFloat(line));
             break;
         }
         case Op::BinFloat: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Float8>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(push(g.addFloat(a.asDouble(), opOffset)));
+            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Float8>());
+            PS_TRY(push(g.addFloat(std::bit_cast<double>(number), opOffset)));
             break;
         }
         case Op::None:
@@ -884,12 +902,10 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- strings and bytes
         case Op::String: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Stringnl>(r, a)) [[unlikely]]
-                return argumentFailure();
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Stringnl>());
             std::string decoded;
             std::string problem;
-            if (!decodeStringLiteral(a.line, decoded, problem))
+            if (!decodeStringLiteral(line, decoded, problem))
                 return fail(ErrorCode::BadArgument, problem);
             PS_TRY(materialize(decoded.size()));
             const auto raw = std::span<const std::byte>(reinterpret_cast<const std::byte*>(decoded.data()), decoded.size());
@@ -916,13 +932,11 @@ Result<ValueId> PickleMachine::Impl::run()
             PS_TRY(loadBytes<ArgKind::Bytearray8>(ValueKind::ByteArray));
             break;
         case Op::Unicode: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Unicodestringnl>(r, a)) [[unlikely]]
-                return argumentFailure();
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Unicodestringnl>());
             std::string decoded;
             std::string problem;
             bool surrogates = false;
-            if (!decodeRawUnicodeEscape(a.line, decoded, surrogates, problem))
+            if (!decodeRawUnicodeEscape(line, decoded, surrogates, problem))
                 return fail(ErrorCode::BadArgument, problem);
             PS_TRY(materialize(decoded.size()));
             PS_TRY(push(g.addStrCopy(decoded, opOffset, surrogates ? FlagLoneSurrogate : 0)));
@@ -1036,48 +1050,18 @@ Result<ValueId> PickleMachine::Impl::run()
         }
 
         // ---- memo
-        case Op::Get: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::DecimalnlShort>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_ASSIGN(const std::uint64_t index, decimalIndex(a.line, opName()));
+        case Op::Get:
+        case Op::BinGet:
+        case Op::LongBinGet: {
+            PS_ASSIGN(const std::uint64_t index, memoIndexArg(op));
             PS_TRY(memoGet(index));
             break;
         }
-        case Op::BinGet: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint1>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(memoGet(a.value));
-            break;
-        }
-        case Op::LongBinGet: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint4>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(memoGet(a.value));
-            break;
-        }
-        case Op::Put: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::DecimalnlShort>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_ASSIGN(const std::uint64_t index, decimalIndex(a.line, opName()));
-            PS_TRY(memoPut(index));
-            break;
-        }
-        case Op::BinPut: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint1>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(memoPut(a.value));
-            break;
-        }
+        case Op::Put:
+        case Op::BinPut:
         case Op::LongBinPut: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint4>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(memoPut(a.value));
+            PS_ASSIGN(const std::uint64_t index, memoIndexArg(op));
+            PS_TRY(memoPut(index));
             break;
         }
         case Op::Memoize:
@@ -1175,10 +1159,7 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- persistent ids, extensions, buffers
         case Op::PersId: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::StringnlNoescape>(r, a)) [[unlikely]]
-                return argumentFailure();
-            const std::string_view line = a.line;
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::StringnlNoescape>());
             for (char c : line)
                 if (static_cast<unsigned char>(c) >= 0x80)
                     return fail(ErrorCode::BadArgument, "persistent IDs in protocol 0 must be ASCII strings");
@@ -1203,27 +1184,15 @@ Result<ValueId> PickleMachine::Impl::run()
             }
             break;
         }
-        case Op::Ext1: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint1>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(loadExtension(a.asSigned()));
+        case Op::Ext1:
+            PS_TRY(loadExtension<ArgKind::Uint1>());
             break;
-        }
-        case Op::Ext2: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint2>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(loadExtension(a.asSigned()));
+        case Op::Ext2:
+            PS_TRY(loadExtension<ArgKind::Uint2>());
             break;
-        }
-        case Op::Ext4: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Int4>(r, a)) [[unlikely]]
-                return argumentFailure();
-            PS_TRY(loadExtension(a.asSigned()));
+        case Op::Ext4:
+            PS_TRY(loadExtension<ArgKind::Int4>());
             break;
-        }
         case Op::NextBuffer: {
             if (m.m_hooks.nextBuffer) {
                 PS_ASSIGN(const ValueId id, m.m_hooks.nextBuffer(opOffset));
@@ -1253,10 +1222,8 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- protocol and framing
         case Op::Proto: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint1>(r, a)) [[unlikely]]
-                return argumentFailure();
-            const auto proto = static_cast<std::uint8_t>(a.value);
+            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Uint1>());
+            const auto proto = static_cast<std::uint8_t>(number);
             if (proto > 5)
                 return fail(ErrorCode::Unsupported, "unsupported pickle protocol: " + std::to_string(proto));
             m.m_proto = proto;
@@ -1267,10 +1234,8 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Frame: {
             if (r.inFrame())
                 return fail(ErrorCode::BadArgument, "beginning of a new frame before end of current frame");
-            RawArg a;
-            if (!readArgumentInto<ArgKind::Uint8>(r, a)) [[unlikely]]
-                return argumentFailure();
-            const std::uint64_t length = a.value;
+            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Uint8>());
+            const std::uint64_t length = number;
             if (length > r.remaining())
                 return fail(ErrorCode::Truncated, "frame of " + std::to_string(length) + " bytes runs past the end of the data, "
                         + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -307,6 +308,16 @@ private:
 constexpr std::string_view opName(std::uint8_t byte)
 {
     return opcodeName(byte);
+}
+
+// GET / PUT's text argument: plain decimal digits (at most 19, so it fits), parsed with
+// from_chars.
+bool decimalMemoIndex(std::string_view line, std::uint64_t& index)
+{
+    if (line.empty() || line.size() > 19)
+        return false;
+    const auto result = std::from_chars(line.data(), line.data() + line.size(), index);
+    return result.ec == std::errc() && result.ptr == line.data() + line.size();
 }
 
 // UNICODE's argument for a name: raw-unicode-escape decoded, or the line as it is when it does
@@ -909,17 +920,12 @@ OpcodeScan Scanner::run(ScanWalk walk)
                 break;
             }
             std::uint64_t index = number;
-            if (static_cast<Op>(op) == Op::Put) {
-                const auto parsed = std::find_if_not(
-                    line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-                if (line.empty() || parsed != line.end() || line.size() > 19) {
-                    fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
-                    break;
-                }
-                index = std::stoull(std::string(line));
-            } else if (static_cast<Op>(op) == Op::Memoize) {
-                index = m_memo.size();
+            if (static_cast<Op>(op) == Op::Put && !decimalMemoIndex(line, index)) {
+                fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
+                break;
             }
+            if (static_cast<Op>(op) == Op::Memoize)
+                index = m_memo.size();
             m_memo.put(index, m_out.opcodeCount, m_stack.back());
             ++m_out.memoWrites;
             break;
@@ -928,14 +934,9 @@ OpcodeScan Scanner::run(ScanWalk walk)
         case Op::BinGet:
         case Op::LongBinGet: {
             std::uint64_t index = number;
-            if (static_cast<Op>(op) == Op::Get) {
-                const auto parsed = std::find_if_not(
-                    line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-                if (line.empty() || parsed != line.end() || line.size() > 19) {
-                    fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
-                    break;
-                }
-                index = std::stoull(std::string(line));
+            if (static_cast<Op>(op) == Op::Get && !decimalMemoIndex(line, index)) {
+                fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
+                break;
             }
             a = m_memo.get(index);
             if (a.kind == Kind::Missing) {

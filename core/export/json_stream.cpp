@@ -107,15 +107,16 @@ void JsonStream::beforeValue()
     level.first = false;
 }
 
-void JsonStream::open(char bracket)
+JsonStream& JsonStream::open(char bracket)
 {
     beforeValue();
     put(bracket);
     const bool lines = m_style.indent > 0 && static_cast<int>(m_levels.size()) < m_style.lineDepth;
     m_levels.push_back({ true, lines });
+    return *this;
 }
 
-void JsonStream::close(char bracket)
+JsonStream& JsonStream::close(char bracket)
 {
     Q_ASSERT(!m_levels.empty() && !m_afterKey);
     const Level level = m_levels.back();
@@ -124,29 +125,6 @@ void JsonStream::close(char bracket)
         newline(m_levels.size());
     put(bracket);
     flushIfFull();
-}
-
-JsonStream& JsonStream::beginObject()
-{
-    open('{');
-    return *this;
-}
-
-JsonStream& JsonStream::endObject()
-{
-    close('}');
-    return *this;
-}
-
-JsonStream& JsonStream::beginArray()
-{
-    open('[');
-    return *this;
-}
-
-JsonStream& JsonStream::endArray()
-{
-    close(']');
     return *this;
 }
 

@@ -175,10 +175,10 @@ class JsonStream {
 public:
     explicit JsonStream(JsonSink& sink, JsonStyle style = {});
 
-    JsonStream& beginObject();
-    JsonStream& endObject();
-    JsonStream& beginArray();
-    JsonStream& endArray();
+    JsonStream& beginObject() { return open('{'); }
+    JsonStream& endObject() { return close('}'); }
+    JsonStream& beginArray() { return open('['); }
+    JsonStream& endArray() { return close(']'); }
     JsonStream& key(std::string_view name);
 
     JsonStream& value(std::string_view text);
@@ -220,8 +220,8 @@ private:
     JsonStream& unsignedValue(std::uint64_t number);
     template <typename Number> void number(Number value);
     void beforeValue();
-    void open(char bracket);
-    void close(char bracket);
+    JsonStream& open(char bracket);
+    JsonStream& close(char bracket);
     void newline(std::size_t levels);
     void put(std::string_view text);
     void put(char c);

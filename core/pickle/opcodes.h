@@ -338,7 +338,7 @@ inline constexpr std::array<const OpcodeInfo*, 256> kOpcodeByByte = [] {
     std::array<const OpcodeInfo*, 256> table {};
     for (std::size_t b = 0; b < table.size(); ++b)
         table[b]
-            = kOpcodeIndex[b] < 0 ? nullptr : &kOpcodes[static_cast<std::size_t>(kOpcodeIndex[b])];
+            = kOpcodeIndex[b] < 0 ? nullptr : &kOpcodes[static_cast<std::uint8_t>(kOpcodeIndex[b])];
     return table;
 }();
 

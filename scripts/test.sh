@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the CI build (warnings as errors) with the whole ctest
 # suite, the core suites again under ASan + UBSan, and a short libFuzzer smoke run.
-# Usage: scripts/test.sh [--quick]   (--quick: the CI build and its tests only)
+# Usage: scripts/test.sh [--quick] [--lint]
+#   --quick: the CI build and its tests only
+#   --lint:  first the format and tidy checks (scripts/lint.sh), then the rest
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    --lint) scripts/lint.sh ;;
+    *) echo "usage: $0 [--quick] [--lint]" >&2; exit 2 ;;
+  esac
+done
 scripts/setup.sh test
 export QT_QPA_PLATFORM=offscreen
 
@@ -20,7 +30,7 @@ summary() {
        END { printf "summary: %d passed, %d failed\n", t - f, f }' "$log"
 }
 
-if [ "${1:-}" = "--quick" ]; then summary; exit 0; fi
+if [ "$quick" = 1 ]; then summary; exit 0; fi
 
 # The Debian package (a release build with LTO: minutes): built and checked in a scratch root
 # when PICKLESCOPE_TEST_PACKAGE=1.

@@ -2,6 +2,7 @@
 // `python3 -m pickletools FILE` prints it (byte-identical for valid pickles), or as JSON.
 
 #include "app/cli/cli_command.h"
+#include "core/export/json_stream.h"
 #include "core/formats/detect_format.h"
 #include "core/pickle/disassembler.h"
 #include "core/value/byte_source.h"
@@ -18,54 +19,6 @@
 
 namespace {
 
-void appendJsonString(std::string& out, std::string_view text)
-{
-    static const char hex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (ch == '\n') {
-            out += "\\n";
-        } else if (ch == '\t') {
-            out += "\\t";
-        } else if (ch == '\r') {
-            out += "\\r";
-        } else if (c < 0x20) {
-            out += "\\u00";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xF]);
-        } else {
-            out.push_back(ch);
-        }
-    }
-    out.push_back('"');
-}
-
-void appendJsonRecord(std::string& out, const core::OpRecord& rec, bool first)
-{
-    out += first ? "\n  {" : ",\n  {";
-    out += "\"offset\": " + std::to_string(rec.offset);
-    out += ", \"length\": " + std::to_string(rec.length);
-    out += ", \"opcode\": " + std::to_string(static_cast<unsigned>(rec.info->op));
-    out += ", \"name\": \"";
-    out += rec.info->name;
-    out += "\", \"arg\": ";
-    if (rec.hasArg())
-        appendJsonString(out, rec.argText);
-    else
-        out += "null";
-    out += ", \"stack_depth\": " + std::to_string(rec.stackDepth);
-    out += ", \"mark_depth\": " + std::to_string(rec.markDepth);
-    out += ", \"memo\": ";
-    out += rec.memoIndex >= 0 ? std::to_string(rec.memoIndex) : std::string("null");
-    if (rec.markAt >= 0)
-        out += ", \"mark_at\": " + std::to_string(rec.markAt);
-    out.push_back('}');
-}
-
 void writeAll(std::string_view text)
 {
     std::fflush(stdout);
@@ -80,6 +33,38 @@ void writeAll(std::string_view text)
         p += n;
         left -= static_cast<std::size_t>(n);
     }
+}
+
+// stdout through writeAll (a closed pipe ends the output quietly).
+class StdoutSink : public core::JsonSink {
+public:
+    bool write(std::string_view text) override
+    {
+        writeAll(text);
+        return true;
+    }
+};
+
+void writeJsonRecord(core::JsonStream& json, const core::OpRecord& rec)
+{
+    json.beginObject()
+        .member("offset", rec.offset)
+        .member("length", rec.length)
+        .member("opcode", static_cast<unsigned>(rec.info->op))
+        .member("name", rec.info->name);
+    json.key("arg");
+    if (rec.hasArg())
+        json.value(rec.argText);
+    else
+        json.null();
+    json.member("stack_depth", rec.stackDepth).member("mark_depth", rec.markDepth).key("memo");
+    if (rec.memoIndex >= 0)
+        json.value(rec.memoIndex);
+    else
+        json.null();
+    if (rec.markAt >= 0)
+        json.member("mark_at", rec.markAt);
+    json.endObject();
 }
 
 int runDis(const cli::Args& args)
@@ -151,16 +136,14 @@ int runDis(const cli::Args& args)
         writeAll({ buffer.data(), used });
         used = 0;
     };
-    bool first = true;
+    // One record per line (indent 2, each record on one line), as before.
+    StdoutSink sink;
+    core::JsonStream jsonOut(sink, { .indent = 2, .spaced = true, .lineDepth = 1 });
     if (json)
-        out = "[";
+        jsonOut.beginArray();
     const core::Disassembly dis = core::disassemble(bytes, base, [&](const core::OpRecord& rec) {
         if (json) {
-            appendJsonRecord(out, rec, first);
-            if (out.size() >= kChunk) {
-                writeAll(out);
-                out.clear();
-            }
+            writeJsonRecord(jsonOut, rec);
         } else {
             // A line can be longer than a chunk (deep MARK indentation): the buffer grows, and
             // the room left is measured against its real size.
@@ -172,14 +155,15 @@ int runDis(const cli::Args& args)
             }
             used = static_cast<std::size_t>(core::writePickletoolsLine(buffer.data() + used, rec, base) - buffer.data());
         }
-        first = false;
     });
     flush();
-    if (json)
-        out += first ? "]\n" : "\n]\n";
-    else
+    if (json) {
+        jsonOut.endArray();
+        (void)jsonOut.finish();
+    } else {
         core::appendPickletoolsTrailer(out, dis, base);
-    writeAll(out);
+        writeAll(out);
+    }
     if (dis.error) {
         std::fprintf(stderr, "picklescope-cli dis: %s: %s\n", streamName.c_str(), dis.error->toString().c_str());
         return cli::ExitMalformed;

@@ -9,6 +9,7 @@
 // --fail-on unknown), else 1 when a file could not be read or is malformed, else 0.
 
 #include "app/cli/cli_command.h"
+#include "core/export/json_stream.h"
 #include "core/safety/batch_scan.h"
 #include "core/safety/safety_report.h"
 #include "core/safety/sarif_writer.h"
@@ -28,48 +29,6 @@ namespace {
 using core::safety::GlobalUse;
 using core::safety::SafetyReport;
 using core::safety::Verdict;
-
-std::string jsonString(std::string_view text)
-{
-    std::string out = "\"";
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (u < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", u);
-                out += buf;
-            } else {
-                out.push_back(c); // UTF-8 passes through (invalid bytes are the file's own)
-            }
-        }
-    }
-    return out + "\"";
-}
-
-std::string jsonList(const std::vector<std::string>& items)
-{
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i)
-        out += (i ? ", " : "") + jsonString(items[i]);
-    return out + "]";
-}
 
 std::string verdictLabel(Verdict verdict)
 {
@@ -214,63 +173,79 @@ void printText(const std::string& fileName, const core::Document* doc, const Saf
 void printJson(const std::string& fileName, const core::Document* doc, const SafetyReport& report,
     const std::string& loadError)
 {
-    std::string out = "{\"picklescope\": 1,\n \"file\": {\"name\": " + jsonString(fileName);
+    core::FileJsonSink sink(stdout);
+    core::JsonStream json(sink, { .indent = 0, .spaced = true });
+    auto list = [&json](std::string_view name, const std::vector<std::string>& items) {
+        json.key(name).beginArray();
+        for (const std::string& item : items)
+            json.value(item);
+        json.endArray();
+    };
+    json.beginObject().member("picklescope", 1);
+    json.key("file").beginObject().member("name", fileName);
     if (doc != nullptr)
-        out += ", \"format\": " + jsonString(core::fileFormatName(doc->format))
-            + ", \"protocol\": " + std::to_string(doc->protocol);
-    out += "},\n \"verdict\": " + jsonString(core::safety::verdictName(report.verdict));
+        json.member("format", core::fileFormatName(doc->format)).member("protocol", doc->protocol);
+    json.endObject();
+    json.member("verdict", core::safety::verdictName(report.verdict));
     if (doc != nullptr && doc->pickles.empty() && loadError.empty())
-        out += ",\n \"no_code_possible\": true";
-    out += ",\n \"counts\": {\"safe\": " + std::to_string(report.safeCount)
-        + ", \"unknown\": " + std::to_string(report.unknownCount)
-        + ", \"dangerous\": " + std::to_string(report.dangerousCount) + "}";
-    out += ",\n \"globals\": [";
-    for (std::size_t i = 0; i < report.globals.size(); ++i) {
-        const GlobalUse& g = report.globals[i];
-        out += i ? ",\n  " : "\n  ";
-        out += "{\"module\": " + jsonString(g.module) + ", \"name\": " + jsonString(g.name)
-            + ", \"pickled\": " + jsonString(g.pickledModule + "." + g.pickledName)
-            + ", \"opcode\": " + jsonString(g.opcode)
-            + ", \"verdict\": " + jsonString(core::safety::verdictName(g.verdict))
-            + ", \"reason\": " + jsonString(g.reason) + ", \"pickle\": " + jsonString(g.pickle)
-            + ", \"offset\": " + std::to_string(g.offset);
+        json.key("no_code_possible").boolean(true);
+    json.key("counts")
+        .beginObject()
+        .member("safe", report.safeCount)
+        .member("unknown", report.unknownCount)
+        .member("dangerous", report.dangerousCount)
+        .endObject();
+    json.key("globals").beginArray();
+    for (const GlobalUse& g : report.globals) {
+        json.beginObject()
+            .member("module", g.module)
+            .member("name", g.name)
+            .member("pickled", g.pickledModule + "." + g.pickledName)
+            .member("opcode", g.opcode)
+            .member("verdict", core::safety::verdictName(g.verdict))
+            .member("reason", g.reason)
+            .member("pickle", g.pickle)
+            .member("offset", g.offset);
         if (g.reachable)
-            out += ", \"path\": " + jsonString(g.path);
-        out += ", \"called\": " + std::string(g.calledOrInstantiated ? "true" : "false")
-            + ", \"uses\": [";
-        for (std::size_t k = 0; k < g.useOffsets.size(); ++k)
-            out += (k ? ", " : "") + std::to_string(g.useOffsets[k]);
-        out += "], \"weights_only\": " + std::string(g.weightsOnlyAllowed ? "true" : "false")
-            + ", \"weights_only_1_13\": " + std::string(g.weightsOnly113Allowed ? "true" : "false")
-            + "}";
+            json.member("path", g.path);
+        json.key("called").boolean(g.calledOrInstantiated);
+        json.key("uses").beginArray();
+        for (const auto use : g.useOffsets)
+            json.value(use);
+        json.endArray();
+        json.key("weights_only").boolean(g.weightsOnlyAllowed);
+        json.key("weights_only_1_13").boolean(g.weightsOnly113Allowed);
+        json.endObject();
     }
-    out += report.globals.empty() ? "]" : "\n ]";
-    out += ",\n \"findings\": [";
-    for (std::size_t i = 0; i < report.findingDetails.size(); ++i) {
-        const auto& f = report.findingDetails[i];
-        out += std::string(i ? ",\n  " : "\n  ")
-            + "{\"verdict\": " + jsonString(core::safety::verdictName(f.verdict))
-            + ", \"pickle\": " + jsonString(f.pickle) + ", \"offset\": " + std::to_string(f.offset)
-            + ", \"message\": " + jsonString(f.message) + "}";
-    }
-    out += report.findingDetails.empty() ? "]" : "\n ]";
-    out += ",\n \"anomalies\": [";
-    for (std::size_t i = 0; i < report.anomalies.size(); ++i) {
-        const auto& a = report.anomalies[i];
-        out += std::string(i ? ",\n  " : "\n  ")
-            + "{\"severity\": " + jsonString(core::severityName(a.severity)) + ", \"offset\": "
-            + std::to_string(a.offset) + ", \"message\": " + jsonString(a.message) + "}";
-    }
-    out += report.anomalies.empty() ? "]" : "\n ]";
-    out += ",\n \"weights_only\": {\"blockers\": " + jsonList(report.weightsOnlyBlockers)
-        + ", \"add_safe_globals\": " + jsonString(report.addSafeGlobalsLine)
-        + ", \"notes\": " + jsonList(report.weightsOnlyNotes)
-        + ", \"blockers_1_13\": " + jsonList(report.weightsOnlyBlockers113) + "}";
-    out += ",\n \"errors\": " + jsonList(report.errors);
+    json.endArray();
+    json.key("findings").beginArray();
+    for (const auto& f : report.findingDetails)
+        json.beginObject()
+            .member("verdict", core::safety::verdictName(f.verdict))
+            .member("pickle", f.pickle)
+            .member("offset", f.offset)
+            .member("message", f.message)
+            .endObject();
+    json.endArray();
+    json.key("anomalies").beginArray();
+    for (const auto& a : report.anomalies)
+        json.beginObject()
+            .member("severity", core::severityName(a.severity))
+            .member("offset", a.offset)
+            .member("message", a.message)
+            .endObject();
+    json.endArray();
+    json.key("weights_only").beginObject();
+    list("blockers", report.weightsOnlyBlockers);
+    json.member("add_safe_globals", report.addSafeGlobalsLine);
+    list("notes", report.weightsOnlyNotes);
+    list("blockers_1_13", report.weightsOnlyBlockers113);
+    json.endObject();
+    list("errors", report.errors);
     if (!loadError.empty())
-        out += ",\n \"load_error\": " + jsonString(loadError);
-    out += "}\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
+        json.member("load_error", loadError);
+    json.endObject();
+    (void)json.finish(); // a closed stdout: nothing more to say
 }
 
 // One line per file, the worst globals under it, a summary line.

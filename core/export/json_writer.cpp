@@ -17,30 +17,6 @@
 
 namespace core {
 
-bool FileJsonSink::write(std::string_view text)
-{
-    return text.empty() || std::fwrite(text.data(), 1, text.size(), m_file) == text.size();
-}
-
-bool StreamJsonSink::write(std::string_view text)
-{
-    m_stream.write(text.data(), static_cast<std::streamsize>(text.size()));
-    return static_cast<bool>(m_stream);
-}
-
-bool IoDeviceJsonSink::write(std::string_view text)
-{
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const qint64 n
-            = m_device.write(text.data() + done, static_cast<qint64>(text.size() - done));
-        if (n <= 0)
-            return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 namespace {
 
 constexpr std::size_t kBufferSize = std::size_t(1) << 16;
@@ -207,82 +183,6 @@ const std::string_view kTexts[] = {
     ",\"args\":[]",
     "[",
 };
-
-// JSON string of UTF-8 / WTF-8 text: lone surrogates as \udXXX. `put` takes string_view or char.
-template <typename Put> void putJsonString(Put&& put, std::string_view s)
-{
-    static constexpr char kHex[] = "0123456789abcdef";
-    put('"');
-    std::size_t run = 0; // start of the pending verbatim run
-    auto flushRun = [&](std::size_t end) {
-        if (end > run)
-            put(s.substr(run, end - run));
-    };
-    for (std::size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            ++i;
-            continue;
-        }
-        if (c >= 0x80) {
-            // Validate one sequence; surrogates (ED A0..BF xx) and bad bytes are escaped.
-            const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-            bool ok = len != 0 && i + len <= s.size();
-            for (std::size_t k = 1; ok && k < len; ++k)
-                ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-            if (ok && !(c == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0)) {
-                i += len;
-                continue;
-            }
-            flushRun(i);
-            std::uint32_t unit = 0xFFFD;
-            std::size_t step = 1;
-            if (ok) { // a surrogate
-                unit = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
-                    | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
-                step = 3;
-            }
-            char esc[6] = { '\\', 'u', kHex[(unit >> 12) & 0xF], kHex[(unit >> 8) & 0xF],
-                kHex[(unit >> 4) & 0xF], kHex[unit & 0xF] };
-            put(std::string_view(esc, 6));
-            i += step;
-            run = i;
-            continue;
-        }
-        flushRun(i);
-        switch (c) {
-        case '"':
-            put("\\\"");
-            break;
-        case '\\':
-            put("\\\\");
-            break;
-        case '\n':
-            put("\\n");
-            break;
-        case '\r':
-            put("\\r");
-            break;
-        case '\t':
-            put("\\t");
-            break;
-        case '\b':
-            put("\\b");
-            break;
-        case '\f':
-            put("\\f");
-            break;
-        default: {
-            char esc[6] = { '\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF] };
-            put(std::string_view(esc, 6));
-        }
-        }
-        ++i;
-        run = i;
-    }
-    flushRun(s.size());
-    put('"');
-}
 
 struct Frame {
     std::uint64_t next = 0; // Seq: next index into the vector; Text: unused
@@ -2482,21 +2382,6 @@ std::string toJson(const std::shared_ptr<const Document>& doc, const JsonExportO
     StringJsonSink sink;
     (void)writeJson(doc, sink, options);
     return sink.take();
-}
-
-void appendJsonString(std::string& out, std::string_view utf8)
-{
-    putJsonString([&out](auto part) { out += part; }, utf8);
-}
-
-void appendJsonDouble(std::string& out, double v)
-{
-    if (std::isnan(v))
-        out += "\"nan\"";
-    else if (std::isinf(v))
-        out += v > 0 ? "\"inf\"" : "\"-inf\"";
-    else
-        out += pyFloatRepr(v);
 }
 
 } // namespace core

@@ -1,6 +1,7 @@
 #include "core/pickle/disassembler.h"
 
 #include "core/pickle/byte_reader.h"
+#include "core/pickle/opcode_argument.h"
 #include "core/pickle/text_decoding.h"
 
 #include <algorithm>
@@ -668,17 +669,6 @@ struct ArgResult {
     std::int64_t intValue = 0;
 };
 
-const OpcodeInfo* const* opcodeTable()
-{
-    static const auto table = [] {
-        std::array<const OpcodeInfo*, 256> built {};
-        for (int b = 0; b < 256; ++b)
-            built[static_cast<std::size_t>(b)] = opcodeInfo(static_cast<std::uint8_t>(b));
-        return built;
-    }();
-    return table.data();
-}
-
 class Walker {
 public:
     Walker(std::span<const std::byte> bytes, std::uint64_t base, const DisassembleOptions& options = {})
@@ -690,9 +680,8 @@ public:
     Disassembly run(const OpRecordSink* sink);
 
 private:
-    bool readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failure);
-    bool readCounted(std::size_t n, std::string_view& out, const char* kind, OpRecord& rec, Failure& failure);
-    bool readLine(std::string_view& out, const char* what, Failure& failure);
+    bool readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Failure& failure);
+    Failure readFailure(ArgKind kind) const;
     std::string_view view(std::span<const std::byte> s) const
     {
         return { reinterpret_cast<const char*>(s.data()), s.size() };
@@ -700,87 +689,109 @@ private:
 
     ByteReader m_reader;
     std::size_t m_maxPayload = SIZE_MAX;
-    const OpcodeInfo* const* m_table = opcodeTable();
     std::u32string m_scratch;
     std::string m_text;
 };
 
-bool Walker::readLine(std::string_view& out, const char* what, Failure& failure)
+// pickletools' words for a failed argument read (the reader's sticky failure).
+Failure Walker::readFailure(ArgKind kind) const
 {
-    if (m_reader.line(out) != ReadStatus::Ok) {
-        failure = { ErrorCode::Truncated, std::string("no newline found when trying to read ") + what };
-        return false;
+    const ReadFailure& f = m_reader.failure();
+    const std::string name(argKindName(kind));
+    if (f.status == ReadStatus::BadLength) {
+        if (argFixedSigned(kind))
+            return { ErrorCode::BadArgument,
+                name + " byte count < 0: " + std::to_string(static_cast<std::int64_t>(f.wanted)) };
+        return { ErrorCode::BadArgument,
+            name + " byte count > sys.maxsize: " + std::to_string(f.wanted) };
     }
-    return true;
+    switch (f.part) {
+    case ReadPart::Line:
+        return { ErrorCode::Truncated,
+            std::string("no newline found when trying to read ")
+                + (kind == ArgKind::Unicodestringnl ? "unicodestringnl" : "stringnl") };
+    case ReadPart::Payload:
+        if (kind == ArgKind::Long1 || kind == ArgKind::Long4)
+            return { ErrorCode::Truncated, "not enough data in stream to read " + name };
+        return { ErrorCode::Truncated,
+            "expected " + std::to_string(f.wanted) + " bytes in a " + name + ", but only "
+                + std::to_string(f.remaining) + " remain" };
+    case ReadPart::Fixed:
+        break;
+    }
+    std::string fixed = name; // the argument itself, or the length prefix of a counted one
+    if (argForm(kind) == ArgForm::Counted)
+        fixed = argFixedSize(kind) == 1 ? "uint1"
+            : argFixedSize(kind) == 8   ? "uint8"
+            : argFixedSigned(kind)      ? "int4"
+                                        : "uint4";
+    return { ErrorCode::Truncated, "not enough data in stream to read " + fixed };
 }
 
-bool Walker::readCounted(std::size_t n, std::string_view& out, const char* kind, OpRecord& rec, Failure& failure)
+bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Failure& failure)
 {
-    std::span<const std::byte> payload;
-    if (m_reader.bytes(n, payload) != ReadStatus::Ok) {
-        failure = { ErrorCode::Truncated,
-            "expected " + std::to_string(n) + " bytes in a " + kind + ", but only " + std::to_string(m_reader.remaining())
-                + " remain" };
-        return false;
-    }
-    rec.argOffset = m_reader.absolute(m_reader.pos() - n);
-    rec.argLength = n;
-    out = view(payload);
-    return true;
-}
-
-bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failure)
-{
+    const ArgKind kind = info.arg;
+    if (kind == ArgKind::None)
+        return true;
     std::string& text = rec.argText;
-    auto notEnough = [&](const char* name) {
-        failure = { ErrorCode::Truncated, std::string("not enough data in stream to read ") + name };
-        return false;
-    };
     auto setInt = [&](std::int64_t v) {
         arg.isInt = true;
         arg.intValue = v;
         appendSigned(text, v);
         return true;
     };
+    if (kind == ArgKind::StringnlNoescapePair) {
+        // Two noescape lines, each decoded before the next is read (pickletools' order of errors).
+        const OpcodeInfo& line = opcodeInfo(Op::PersId); // a stringnl_noescape argument
+        auto first = readArgument<ArgKind::StringnlNoescape>(m_reader, line);
+        if (!first.ok()) {
+            failure = readFailure(kind);
+            return false;
+        }
+        std::u32string joined;
+        if (!escapeDecodeAscii(first->line, joined, failure))
+            return false;
+        auto second = readArgument<ArgKind::StringnlNoescape>(m_reader, line);
+        if (!second.ok()) {
+            failure = readFailure(kind);
+            return false;
+        }
+        if (!escapeDecodeAscii(second->line, m_scratch, failure))
+            return false;
+        joined.push_back(' ');
+        joined += m_scratch;
+        appendStrRepr(text, joined);
+        return true;
+    }
+    RawArg a;
+    if (!readArgumentInto(m_reader, info, a)) {
+        failure = readFailure(kind);
+        return false;
+    }
+    if (info.form == ArgForm::Counted) {
+        rec.argOffset = m_reader.absolute(m_reader.pos() - a.payload.size());
+        rec.argLength = a.payload.size();
+    }
     switch (kind) {
-    case ArgKind::None: return true;
-    case ArgKind::Uint1: {
-        std::uint8_t v = 0;
-        return m_reader.u8(v) == ReadStatus::Ok ? setInt(v) : notEnough("uint1");
-    }
-    case ArgKind::Uint2: {
-        std::uint16_t v = 0;
-        return m_reader.littleEndian(v) == ReadStatus::Ok ? setInt(v) : notEnough("uint2");
-    }
-    case ArgKind::Int4: {
-        std::int32_t v = 0;
-        return m_reader.littleEndian(v) == ReadStatus::Ok ? setInt(v) : notEnough("int4");
-    }
-    case ArgKind::Uint4: {
-        std::uint32_t v = 0;
-        return m_reader.littleEndian(v) == ReadStatus::Ok ? setInt(v) : notEnough("uint4");
-    }
-    case ArgKind::Uint8: {
-        std::uint64_t v = 0;
-        if (m_reader.littleEndian(v) != ReadStatus::Ok)
-            return notEnough("uint8");
+    case ArgKind::None:
+    case ArgKind::StringnlNoescapePair:
+        return true;
+    case ArgKind::Uint1:
+    case ArgKind::Uint2:
+    case ArgKind::Int4:
+    case ArgKind::Uint4:
+        return setInt(a.asSigned());
+    case ArgKind::Uint8:
         arg.isInt = true;
-        arg.intValue = v > static_cast<std::uint64_t>(INT64_MAX) ? -1 : static_cast<std::int64_t>(v);
-        appendDecimal(text, v);
+        arg.intValue = a.value > static_cast<std::uint64_t>(INT64_MAX) ? -1 : a.asSigned();
+        appendDecimal(text, a.value);
         return true;
-    }
-    case ArgKind::Float8: {
-        double v = 0;
-        if (m_reader.float64BigEndian(v) != ReadStatus::Ok)
-            return notEnough("float8");
-        appendFloatRepr(text, v);
+    case ArgKind::Float8:
+        appendFloatRepr(text, a.asDouble());
         return true;
-    }
     case ArgKind::DecimalnlShort:
     case ArgKind::DecimalnlLong: {
-        std::string_view line;
-        if (!readLine(line, "stringnl", failure))
-            return false;
+        std::string_view line = a.line;
         if (kind == ArgKind::DecimalnlShort && (line == "00" || line == "01")) {
             arg.isInt = true;
             arg.intValue = line == "01" ? 1 : 0;
@@ -797,19 +808,14 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
         return true;
     }
     case ArgKind::Floatnl: {
-        std::string_view line;
-        if (!readLine(line, "stringnl", failure))
-            return false;
         double v = 0;
-        if (!parsePythonFloat(line, v, failure))
+        if (!parsePythonFloat(a.line, v, failure))
             return false;
         appendFloatRepr(text, v);
         return true;
     }
     case ArgKind::Stringnl: {
-        std::string_view line;
-        if (!readLine(line, "stringnl", failure))
-            return false;
+        std::string_view line = a.line;
         bool quoted = false;
         for (const char q : { '"', '\'' }) {
             if (!line.empty() && line.front() == q) {
@@ -833,33 +839,24 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
         appendStrRepr(text, m_scratch);
         return true;
     }
-    case ArgKind::StringnlNoescape: {
-        std::string_view line;
-        if (!readLine(line, "stringnl", failure))
-            return false;
-        if (line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, line))
+    case ArgKind::StringnlNoescape:
+    case ArgKind::Unicodestringnl: {
+        if (a.line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, a.line))
             return true;
-        if (!escapeDecodeAscii(line, m_scratch, failure))
+        const bool decoded = kind == ArgKind::StringnlNoescape
+            ? escapeDecodeAscii(a.line, m_scratch, failure)
+            : decodeRawUnicodeEscape(a.line, m_scratch, failure);
+        if (!decoded)
             return false;
         appendStrRepr(text, m_scratch);
         return true;
     }
-    case ArgKind::StringnlNoescapePair: {
-        std::string_view first, second;
-        if (!readLine(first, "stringnl", failure))
+    case ArgKind::Long1:
+    case ArgKind::Long4:
+        if (!decodeLong(a.payloadText(), m_text, failure))
             return false;
-        std::u32string joined;
-        if (!escapeDecodeAscii(first, joined, failure))
-            return false;
-        if (!readLine(second, "stringnl", failure))
-            return false;
-        if (!escapeDecodeAscii(second, m_scratch, failure))
-            return false;
-        joined.push_back(' ');
-        joined += m_scratch;
-        appendStrRepr(text, joined);
+        text = m_text;
         return true;
-    }
     case ArgKind::String1:
     case ArgKind::String4:
     case ArgKind::Bytes1:
@@ -868,133 +865,58 @@ bool Walker::readArg(ArgKind kind, OpRecord& rec, ArgResult& arg, Failure& failu
     case ArgKind::Bytearray8:
     case ArgKind::Unicodestring1:
     case ArgKind::Unicodestring4:
-    case ArgKind::Unicodestring8: {
-        const char* name = argKindName(kind).data();
-        std::uint64_t n = 0;
-        const char* sizeName = "uint1";
-        ReadStatus status = ReadStatus::Ok;
-        if (kind == ArgKind::String1 || kind == ArgKind::Bytes1 || kind == ArgKind::Unicodestring1) {
-            std::uint8_t v = 0;
-            status = m_reader.u8(v);
-            n = v;
-        } else if (kind == ArgKind::String4) {
-            std::int32_t v = 0;
-            sizeName = "int4";
-            status = m_reader.littleEndian(v);
-            if (status == ReadStatus::Ok && v < 0) {
-                failure = { ErrorCode::BadArgument, "string4 byte count < 0: " + std::to_string(v) };
-                return false;
-            }
-            n = static_cast<std::uint64_t>(v);
-        } else if (kind == ArgKind::Bytes4 || kind == ArgKind::Unicodestring4) {
-            std::uint32_t v = 0;
-            sizeName = "uint4";
-            status = m_reader.littleEndian(v);
-            n = v;
-        } else {
-            sizeName = "uint8";
-            status = m_reader.littleEndian(n);
-            if (status == ReadStatus::Ok && n > static_cast<std::uint64_t>(INT64_MAX)) {
-                failure = { ErrorCode::BadArgument, std::string(name) + " byte count > sys.maxsize: " + std::to_string(n) };
-                return false;
-            }
-        }
-        if (status != ReadStatus::Ok)
-            return notEnough(sizeName);
-        std::string_view payload;
-        if (!readCounted(static_cast<std::size_t>(std::min<std::uint64_t>(n, SIZE_MAX)), payload, name, rec, failure))
-            return false;
-        // A payload over maxArgPayload is shown by its start (the walk still checks all of it).
-        const bool shortened = payload.size() > m_maxPayload;
-        const std::size_t fullSize = payload.size();
-        auto note = [&] {
-            if (shortened)
-                text += " ... (" + std::to_string(fullSize) + " bytes)";
-        };
-        switch (kind) {
-        case ArgKind::String1:
-        case ArgKind::String4: // latin-1 decoded
-            if (shortened)
-                payload = payload.substr(0, m_maxPayload);
-            if (!appendPlainAsciiRepr(text, payload)) {
-                m_scratch.clear();
-                for (char c : payload)
-                    m_scratch.push_back(static_cast<unsigned char>(c));
-                appendStrRepr(text, m_scratch);
-            }
-            note();
-            return true;
-        case ArgKind::Bytes1:
-        case ArgKind::Bytes4:
-        case ArgKind::Bytes8:
-            appendBytesRepr(text, shortened ? payload.substr(0, m_maxPayload) : payload);
-            note();
-            return true;
-        case ArgKind::Bytearray8:
-            text = "bytearray(";
-            appendBytesRepr(text, shortened ? payload.substr(0, m_maxPayload) : payload, true);
-            text.push_back(')');
-            note();
-            return true;
-        default:
-            if (shortened) {
-                if (!decodeUtf8(payload, m_scratch, failure, false))
-                    return false;
-                std::size_t cut = m_maxPayload;
-                while (cut > 0 && (static_cast<unsigned char>(payload[cut]) & 0xC0) == 0x80)
-                    --cut;
-                payload = payload.substr(0, cut);
-            }
-            if (!appendPlainAsciiRepr(text, payload)) {
-                if (!decodeUtf8(payload, m_scratch, failure))
-                    return false;
-                appendStrRepr(text, m_scratch);
-            }
-            note();
-            return true;
-        }
+    case ArgKind::Unicodestring8:
+        break;
     }
-    case ArgKind::Unicodestringnl: {
-        std::string_view line;
-        if (m_reader.line(line) != ReadStatus::Ok) {
-            failure = { ErrorCode::Truncated, "no newline found when trying to read unicodestringnl" };
-            return false;
+    std::string_view payload = a.payloadText();
+    // A payload over maxArgPayload is shown by its start (the walk still checks all of it).
+    const bool shortened = payload.size() > m_maxPayload;
+    const std::size_t fullSize = payload.size();
+    auto note = [&] {
+        if (shortened)
+            text += " ... (" + std::to_string(fullSize) + " bytes)";
+    };
+    switch (kind) {
+    case ArgKind::String1:
+    case ArgKind::String4: // latin-1 decoded
+        if (shortened)
+            payload = payload.substr(0, m_maxPayload);
+        if (!appendPlainAsciiRepr(text, payload)) {
+            m_scratch.clear();
+            for (char c : payload)
+                m_scratch.push_back(static_cast<unsigned char>(c));
+            appendStrRepr(text, m_scratch);
         }
-        if (line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, line))
-            return true;
-        if (!decodeRawUnicodeEscape(line, m_scratch, failure))
-            return false;
-        appendStrRepr(text, m_scratch);
+        note();
         return true;
-    }
-    case ArgKind::Long1:
-    case ArgKind::Long4: {
-        std::uint64_t n = 0;
-        if (kind == ArgKind::Long1) {
-            std::uint8_t v = 0;
-            if (m_reader.u8(v) != ReadStatus::Ok)
-                return notEnough("uint1");
-            n = v;
-        } else {
-            std::int32_t v = 0;
-            if (m_reader.littleEndian(v) != ReadStatus::Ok)
-                return notEnough("int4");
-            if (v < 0) {
-                failure = { ErrorCode::BadArgument, "long4 byte count < 0: " + std::to_string(v) };
-                return false;
-            }
-            n = static_cast<std::uint64_t>(v);
-        }
-        std::span<const std::byte> payload;
-        if (m_reader.bytes(static_cast<std::size_t>(n), payload) != ReadStatus::Ok)
-            return notEnough(kind == ArgKind::Long1 ? "long1" : "long4");
-        rec.argOffset = m_reader.absolute(m_reader.pos() - n);
-        rec.argLength = n;
-        if (!decodeLong(view(payload), m_text, failure))
-            return false;
-        text = m_text;
+    case ArgKind::Bytes1:
+    case ArgKind::Bytes4:
+    case ArgKind::Bytes8:
+        appendBytesRepr(text, shortened ? payload.substr(0, m_maxPayload) : payload);
+        note();
         return true;
-    }
+    case ArgKind::Bytearray8:
+        text = "bytearray(";
+        appendBytesRepr(text, shortened ? payload.substr(0, m_maxPayload) : payload, true);
+        text.push_back(')');
+        note();
+        return true;
+    default:
+        if (shortened) {
+            if (!decodeUtf8(payload, m_scratch, failure, false))
+                return false;
+            std::size_t cut = m_maxPayload;
+            while (cut > 0 && (static_cast<unsigned char>(payload[cut]) & 0xC0) == 0x80)
+                --cut;
+            payload = payload.substr(0, cut);
+        }
+        if (!appendPlainAsciiRepr(text, payload)) {
+            if (!decodeUtf8(payload, m_scratch, failure))
+                return false;
+            appendStrRepr(text, m_scratch);
+        }
+        note();
+        return true;
     }
     return true;
 }
@@ -1026,7 +948,7 @@ Disassembly Walker::run(const OpRecordSink* sink)
             fail(ErrorCode::EndOfInput, at, "pickle exhausted before seeing STOP");
             break;
         }
-        const OpcodeInfo* info = m_table[byte];
+        const OpcodeInfo* info = opcodeInfo(byte);
         if (info == nullptr) {
             std::string code = "b'";
             if (byte >= 0x20 && byte < 0x7F && byte != '\\' && byte != '\'')
@@ -1053,7 +975,7 @@ Disassembly Walker::run(const OpRecordSink* sink)
         rec.markDepth = static_cast<std::int32_t>(markstack.size());
         ArgResult arg;
         Failure failure;
-        if (!readArg(info->arg, rec, arg, failure)) {
+        if (!readArg(*info, rec, arg, failure)) {
             if (failure.code == ErrorCode::LimitExceeded && (info->arg == ArgKind::Long1 || info->arg == ArgKind::Long4))
                 d.danglingOffset = at; // pickletools read the int, then repr() refused it
             fail(failure.code, at, std::string(info->name) + ": " + failure.message);

@@ -1,7 +1,10 @@
 #pragma once
 
-// The one opcode table of pickle protocols 0-5 (68 opcodes), shared by the disassembler and the
-// unpickling machine. Names, argument kinds and protocols are pickletools'.
+// The one opcode table of pickle protocols 0-5 (68 opcodes), shared by the unpickling machine, the
+// disassembler and the safety scanner: names, argument kinds, protocols and stack effects are
+// pickletools'; the by-byte index, the argument layout columns and torch's weights-only
+// acceptance are computed from it at compile time. The arguments themselves are read by
+// readArgument() (core/pickle/opcode_argument.h).
 
 #include <array>
 #include <cstdint>
@@ -112,6 +115,80 @@ enum class Op : std::uint8_t {
     ReadOnlyBuffer = 0x98,
 };
 
+// How an argument is laid out in the stream.
+enum class ArgForm : std::uint8_t {
+    None,
+    Integer, // a fixed-size little-endian integer (uint1, uint2, int4, uint4, uint8)
+    Float8, // 8 bytes big-endian IEEE-754
+    Counted, // a little-endian length prefix, then that many payload bytes
+    Line, // one line up to '\n'
+    LinePair, // two lines (module, name)
+};
+
+constexpr ArgForm argForm(ArgKind kind)
+{
+    switch (kind) {
+    case ArgKind::None:
+        return ArgForm::None;
+    case ArgKind::Uint1:
+    case ArgKind::Uint2:
+    case ArgKind::Int4:
+    case ArgKind::Uint4:
+    case ArgKind::Uint8:
+        return ArgForm::Integer;
+    case ArgKind::Float8:
+        return ArgForm::Float8;
+    case ArgKind::DecimalnlShort:
+    case ArgKind::DecimalnlLong:
+    case ArgKind::Floatnl:
+    case ArgKind::Stringnl:
+    case ArgKind::StringnlNoescape:
+    case ArgKind::Unicodestringnl:
+        return ArgForm::Line;
+    case ArgKind::StringnlNoescapePair:
+        return ArgForm::LinePair;
+    default:
+        return ArgForm::Counted;
+    }
+}
+
+// Bytes of the fixed part of an argument: the whole argument of an Integer or Float8 form, the
+// length prefix of a Counted one, 0 for lines.
+constexpr std::uint8_t argFixedSize(ArgKind kind)
+{
+    switch (kind) {
+    case ArgKind::Uint1:
+    case ArgKind::String1:
+    case ArgKind::Bytes1:
+    case ArgKind::Unicodestring1:
+    case ArgKind::Long1:
+        return 1;
+    case ArgKind::Uint2:
+        return 2;
+    case ArgKind::Int4:
+    case ArgKind::Uint4:
+    case ArgKind::String4:
+    case ArgKind::Bytes4:
+    case ArgKind::Unicodestring4:
+    case ArgKind::Long4:
+        return 4;
+    case ArgKind::Uint8:
+    case ArgKind::Float8:
+    case ArgKind::Bytes8:
+    case ArgKind::Bytearray8:
+    case ArgKind::Unicodestring8:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+// Whether the fixed part is signed (int4, and the int4 length of string4 / long4).
+constexpr bool argFixedSigned(ArgKind kind)
+{
+    return kind == ArgKind::Int4 || kind == ArgKind::String4 || kind == ArgKind::Long4;
+}
+
 // Stack effect in pickletools' terms. An opcode first pops to the top mark (if popsMark), then
 // pops `pops` items (below the mark, or from the top), then pushes a mark (pushesMark) or
 // `pushes` items.
@@ -122,6 +199,11 @@ struct StackEffect {
     bool pushesMark = false;
 };
 
+// Bits of OpcodeInfo::weightsOnly: the opcodes torch's weights-only unpickler accepts
+// (torch/_weights_only_unpickler.py), per version.
+inline constexpr std::uint8_t kWeightsOnlyV2 = 1; // torch 2.x
+inline constexpr std::uint8_t kWeightsOnlyV113 = 2; // torch 1.13
+
 struct OpcodeInfo {
     Op op;
     std::string_view name; // "SHORT_BINUNICODE"
@@ -129,16 +211,157 @@ struct OpcodeInfo {
     std::uint8_t proto; // protocol that introduced it
     StackEffect stack;
     std::string_view doc; // one-line summary of pickletools' description
+    ArgForm form; // = argForm(arg)
+    std::uint8_t fixedSize; // = argFixedSize(arg)
+    std::uint8_t weightsOnly; // kWeightsOnlyV2 | kWeightsOnlyV113 when accepted
 };
 
 inline constexpr std::size_t kOpcodeCount = 68;
 
+namespace opcode_table_detail {
+
+constexpr StackEffect fx(int pops, int pushes)
+{
+    return { std::int8_t(pops), false, std::int8_t(pushes), false };
+}
+constexpr StackEffect toMark(int popsBelow, int pushes)
+{
+    return { std::int8_t(popsBelow), true, std::int8_t(pushes), false };
+}
+constexpr StackEffect markPush()
+{
+    return { 0, false, 0, true };
+}
+inline constexpr std::uint8_t kNo = 0;
+inline constexpr std::uint8_t kV2 = kWeightsOnlyV2;
+inline constexpr std::uint8_t kBoth = kWeightsOnlyV2 | kWeightsOnlyV113;
+
+constexpr OpcodeInfo op(Op code, std::string_view name, ArgKind arg, std::uint8_t proto,
+    StackEffect stack, std::uint8_t weightsOnly, std::string_view doc)
+{
+    return { code, name, arg, proto, stack, doc, argForm(arg), argFixedSize(arg), weightsOnly };
+}
+
+using A = ArgKind;
+
+} // namespace opcode_table_detail
+
 // All 68 opcodes, in pickletools' order.
-extern const std::array<OpcodeInfo, kOpcodeCount> kOpcodes;
+// clang-format off
+inline constexpr std::array<OpcodeInfo, kOpcodeCount> kOpcodes = [] {
+    using namespace opcode_table_detail;
+    return std::array<OpcodeInfo, kOpcodeCount> {
+    op(Op::Int, "INT", A::DecimalnlShort, 0, fx(0, 1), kNo, "Push an integer or bool (text; 00 and 01 are False and True)"),
+    op(Op::BinInt, "BININT", A::Int4, 1, fx(0, 1), kBoth, "Push a four-byte signed integer"),
+    op(Op::BinInt1, "BININT1", A::Uint1, 1, fx(0, 1), kBoth, "Push a one-byte unsigned integer"),
+    op(Op::BinInt2, "BININT2", A::Uint2, 1, fx(0, 1), kBoth, "Push a two-byte unsigned integer"),
+    op(Op::Long, "LONG", A::DecimalnlLong, 0, fx(0, 1), kNo, "Push a long integer (text, optional trailing L)"),
+    op(Op::Long1, "LONG1", A::Long1, 2, fx(0, 1), kBoth, "Long integer using one-byte length"),
+    op(Op::Long4, "LONG4", A::Long4, 2, fx(0, 1), kNo, "Long integer using four-byte length"),
+    op(Op::String, "STRING", A::Stringnl, 0, fx(0, 1), kNo, "Push a Python string object (quoted repr)"),
+    op(Op::BinString, "BINSTRING", A::String4, 1, fx(0, 1), kNo, "Push a Python string object (four-byte length)"),
+    op(Op::ShortBinString, "SHORT_BINSTRING", A::String1, 1, fx(0, 1), kBoth, "Push a Python string object (one-byte length)"),
+    op(Op::BinBytes, "BINBYTES", A::Bytes4, 3, fx(0, 1), kNo, "Push a Python bytes object (four-byte length)"),
+    op(Op::ShortBinBytes, "SHORT_BINBYTES", A::Bytes1, 3, fx(0, 1), kNo, "Push a Python bytes object (one-byte length)"),
+    op(Op::BinBytes8, "BINBYTES8", A::Bytes8, 4, fx(0, 1), kNo, "Push a Python bytes object (eight-byte length)"),
+    op(Op::ByteArray8, "BYTEARRAY8", A::Bytearray8, 5, fx(0, 1), kNo, "Push a Python bytearray object"),
+    op(Op::NextBuffer, "NEXT_BUFFER", A::None, 5, fx(0, 1), kNo, "Push an out-of-band buffer object"),
+    op(Op::ReadOnlyBuffer, "READONLY_BUFFER", A::None, 5, fx(1, 1), kNo, "Make an out-of-band buffer object read-only"),
+    op(Op::None, "NONE", A::None, 0, fx(0, 1), kBoth, "Push None on the stack"),
+    op(Op::NewTrue, "NEWTRUE", A::None, 2, fx(0, 1), kBoth, "Push True onto the stack"),
+    op(Op::NewFalse, "NEWFALSE", A::None, 2, fx(0, 1), kBoth, "Push False onto the stack"),
+    op(Op::Unicode, "UNICODE", A::Unicodestringnl, 0, fx(0, 1), kNo, "Push a Python Unicode string object (raw-unicode-escape)"),
+    op(Op::ShortBinUnicode, "SHORT_BINUNICODE", A::Unicodestring1, 4, fx(0, 1), kNo, "Push a Python Unicode string object (one-byte length, UTF-8)"),
+    op(Op::BinUnicode, "BINUNICODE", A::Unicodestring4, 1, fx(0, 1), kBoth, "Push a Python Unicode string object (four-byte length, UTF-8)"),
+    op(Op::BinUnicode8, "BINUNICODE8", A::Unicodestring8, 4, fx(0, 1), kNo, "Push a Python Unicode string object (eight-byte length, UTF-8)"),
+    op(Op::Float, "FLOAT", A::Floatnl, 0, fx(0, 1), kNo, "Newline-terminated decimal float literal"),
+    op(Op::BinFloat, "BINFLOAT", A::Float8, 1, fx(0, 1), kV2, "Float stored in binary form, with 8 bytes of data"),
+    op(Op::EmptyList, "EMPTY_LIST", A::None, 1, fx(0, 1), kBoth, "Push an empty list"),
+    op(Op::Append, "APPEND", A::None, 0, fx(2, 1), kBoth, "Append an object to a list"),
+    op(Op::Appends, "APPENDS", A::None, 1, toMark(1, 1), kBoth, "Extend a list by a slice of stack objects"),
+    op(Op::List, "LIST", A::None, 0, toMark(0, 1), kNo, "Build a list out of the topmost stack slice, after markobject"),
+    op(Op::EmptyTuple, "EMPTY_TUPLE", A::None, 1, fx(0, 1), kBoth, "Push an empty tuple"),
+    op(Op::Tuple, "TUPLE", A::None, 0, toMark(0, 1), kBoth, "Build a tuple out of the topmost stack slice, after markobject"),
+    op(Op::Tuple1, "TUPLE1", A::None, 2, fx(1, 1), kBoth, "Build a one-tuple out of the topmost item on the stack"),
+    op(Op::Tuple2, "TUPLE2", A::None, 2, fx(2, 1), kBoth, "Build a two-tuple out of the top two items on the stack"),
+    op(Op::Tuple3, "TUPLE3", A::None, 2, fx(3, 1), kBoth, "Build a three-tuple out of the top three items on the stack"),
+    op(Op::EmptyDict, "EMPTY_DICT", A::None, 1, fx(0, 1), kBoth, "Push an empty dict"),
+    op(Op::Dict, "DICT", A::None, 0, toMark(0, 1), kNo, "Build a dict out of the topmost stack slice, after markobject"),
+    op(Op::SetItem, "SETITEM", A::None, 0, fx(3, 1), kBoth, "Add a key+value pair to an existing dict"),
+    op(Op::SetItems, "SETITEMS", A::None, 1, toMark(1, 1), kBoth, "Add an arbitrary number of key+value pairs to an existing dict"),
+    op(Op::EmptySet, "EMPTY_SET", A::None, 4, fx(0, 1), kBoth, "Push an empty set"),
+    op(Op::AddItems, "ADDITEMS", A::None, 4, toMark(1, 1), kNo, "Add an arbitrary number of items to an existing set"),
+    op(Op::FrozenSet, "FROZENSET", A::None, 4, toMark(0, 1), kNo, "Build a frozenset out of the topmost slice, after markobject"),
+    op(Op::Pop, "POP", A::None, 0, fx(1, 0), kNo, "Discard the top stack item, shrinking the stack by one item"),
+    op(Op::Dup, "DUP", A::None, 0, fx(1, 2), kNo, "Push the top stack item onto the stack again, duplicating it"),
+    op(Op::Mark, "MARK", A::None, 0, markPush(), kBoth, "Push markobject onto the stack"),
+    op(Op::PopMark, "POP_MARK", A::None, 1, toMark(0, 0), kNo, "Pop all the stack objects at and above the topmost markobject"),
+    op(Op::Get, "GET", A::DecimalnlShort, 0, fx(0, 1), kNo, "Read an object from the memo and push it on the stack"),
+    op(Op::BinGet, "BINGET", A::Uint1, 1, fx(0, 1), kBoth, "Read an object from the memo and push it on the stack"),
+    op(Op::LongBinGet, "LONG_BINGET", A::Uint4, 1, fx(0, 1), kBoth, "Read an object from the memo and push it on the stack"),
+    op(Op::Put, "PUT", A::DecimalnlShort, 0, fx(0, 0), kNo, "Store the stack top into the memo; the stack is not popped"),
+    op(Op::BinPut, "BINPUT", A::Uint1, 1, fx(0, 0), kBoth, "Store the stack top into the memo; the stack is not popped"),
+    op(Op::LongBinPut, "LONG_BINPUT", A::Uint4, 1, fx(0, 0), kBoth, "Store the stack top into the memo; the stack is not popped"),
+    op(Op::Memoize, "MEMOIZE", A::None, 4, fx(1, 1), kNo, "Store the stack top into the memo at the next index"),
+    op(Op::Ext1, "EXT1", A::Uint1, 2, fx(0, 1), kNo, "Extension code (one-byte)"),
+    op(Op::Ext2, "EXT2", A::Uint2, 2, fx(0, 1), kNo, "Extension code (two-byte)"),
+    op(Op::Ext4, "EXT4", A::Int4, 2, fx(0, 1), kNo, "Extension code (four-byte)"),
+    op(Op::Global, "GLOBAL", A::StringnlNoescapePair, 0, fx(0, 1), kBoth, "Push a global object (module.attr) on the stack"),
+    op(Op::StackGlobal, "STACK_GLOBAL", A::None, 4, fx(2, 1), kNo, "Push a global object (module.attr) on the stack"),
+    op(Op::Reduce, "REDUCE", A::None, 0, fx(2, 1), kBoth, "Push an object built from a callable and an argument tuple"),
+    op(Op::Build, "BUILD", A::None, 0, fx(2, 1), kBoth, "Finish building an object, via __setstate__ or dict update"),
+    op(Op::Inst, "INST", A::StringnlNoescapePair, 0, toMark(0, 1), kNo, "Build a class instance"),
+    op(Op::Obj, "OBJ", A::None, 1, toMark(0, 1), kNo, "Build a class instance"),
+    op(Op::NewObj, "NEWOBJ", A::None, 2, fx(2, 1), kBoth, "Build an object instance"),
+    op(Op::NewObjEx, "NEWOBJ_EX", A::None, 4, fx(3, 1), kNo, "Build an object instance"),
+    op(Op::Proto, "PROTO", A::Uint1, 2, fx(0, 0), kBoth, "Protocol version indicator"),
+    op(Op::Stop, "STOP", A::None, 0, fx(1, 0), kBoth, "Stop the unpickling machine"),
+    op(Op::Frame, "FRAME", A::Uint8, 4, fx(0, 0), kNo, "Indicate the beginning of a new frame"),
+    op(Op::PersId, "PERSID", A::StringnlNoescape, 0, fx(0, 1), kNo, "Push an object identified by a persistent ID"),
+    op(Op::BinPersId, "BINPERSID", A::None, 1, fx(1, 1), kBoth, "Push an object identified by a persistent ID"),
+    };
+}();
+// clang-format on
 
-// Table lookup by byte: nullptr for the 188 bytes that are not opcodes.
-const OpcodeInfo* opcodeInfo(std::uint8_t byte);
+// The by-byte index into kOpcodes: -1 for the 188 bytes that are not opcodes.
+inline constexpr std::array<std::int8_t, 256> kOpcodeIndex = [] {
+    std::array<std::int8_t, 256> index {};
+    for (auto& slot : index)
+        slot = -1;
+    for (std::size_t i = 0; i < kOpcodes.size(); ++i)
+        index[static_cast<std::uint8_t>(kOpcodes[i].op)] = static_cast<std::int8_t>(i);
+    return index;
+}();
 
-inline const OpcodeInfo& opcodeInfo(Op op) { return *opcodeInfo(static_cast<std::uint8_t>(op)); }
+// The same index as entries: nullptr for the bytes that are not opcodes.
+inline constexpr std::array<const OpcodeInfo*, 256> kOpcodeByByte = [] {
+    std::array<const OpcodeInfo*, 256> table {};
+    for (std::size_t b = 0; b < table.size(); ++b)
+        table[b]
+            = kOpcodeIndex[b] < 0 ? nullptr : &kOpcodes[static_cast<std::uint8_t>(kOpcodeIndex[b])];
+    return table;
+}();
+
+// Table lookup by byte: nullptr for the bytes that are not opcodes.
+constexpr const OpcodeInfo* opcodeInfo(std::uint8_t byte)
+{
+    return kOpcodeByByte[byte];
+}
+
+constexpr const OpcodeInfo& opcodeInfo(Op op)
+{
+    return *opcodeInfo(static_cast<std::uint8_t>(op));
+}
+
+// pickletools' name of an opcode byte, "?" for a byte that is not one.
+constexpr std::string_view opcodeName(std::uint8_t byte)
+{
+    const OpcodeInfo* info = opcodeInfo(byte);
+    return info != nullptr ? info->name : std::string_view("?");
+}
+
+static_assert(
+    opcodeInfo(Op::Frame).fixedSize == 8 && opcodeInfo(Op::Frame).form == ArgForm::Integer);
+static_assert(opcodeInfo(0xff) == nullptr);
 
 } // namespace core

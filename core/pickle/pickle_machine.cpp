@@ -1,6 +1,7 @@
 #include "core/pickle/pickle_machine.h"
 
 #include "core/pickle/byte_reader.h"
+#include "core/pickle/opcode_argument.h"
 #include "core/pickle/opcodes.h"
 #include "core/pickle/text_decoding.h"
 #include "core/value/huge_pages.h"
@@ -65,19 +66,6 @@ struct PickleMachine::Impl {
         return makeError(code, opOffset, std::string(opName()) + ": " + std::move(message));
     }
 
-    Error readFailure(ReadStatus status, const char* what) const
-    {
-        switch (status) {
-        case ReadStatus::CrossesFrame:
-            return fail(ErrorCode::Truncated, std::string(what) + " runs past the end of its frame (pickle exhausted before end of frame)");
-        case ReadStatus::NoNewline:
-            return fail(ErrorCode::Truncated, std::string(what) + ": no newline before the end of the data (pickle data was truncated)");
-        default:
-            return fail(ErrorCode::Truncated,
-                std::string(what) + " runs past the end of the data, " + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");
-        }
-    }
-
     // ---- the one checking helper for the stack -------------------------------------------------
     std::size_t fence() const { return marks.empty() ? 0 : marks.back(); }
 
@@ -135,68 +123,86 @@ struct PickleMachine::Impl {
         return {};
     }
 
-    // ---- argument readers ----------------------------------------------------------------------
-    template <typename T>
-    Result<T> readLE(const char* what)
-    {
-        T v {};
-        const ReadStatus s = r.littleEndian(v);
-        if (s != ReadStatus::Ok)
-            return readFailure(s, what);
-        return v;
-    }
+    // ---- the argument of the current opcode, through the one front end ------------------------
+    Error argumentFailure() const { return argumentError(r, *opInfo, opOffset); }
 
-    // The length or index argument of an opcode, by its argument kind (u8/u16/u32/u64 LE, or
-    // a decimal line for GET/PUT).
-    Result<std::uint64_t> readUnsigned(const OpcodeInfo& info)
+    // The parts of an argument, read through the front end (small Results: the hot cases stay
+    // as cheap as a direct read).
+    template <ArgKind K> Result<std::uint64_t> numberArg()
     {
-        switch (info.arg) {
-        case ArgKind::Uint1:
-        case ArgKind::Bytes1:
-        case ArgKind::Unicodestring1: {
-            PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("argument"));
-            return std::uint64_t(v);
-        }
-        case ArgKind::Uint2: {
-            PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("argument"));
-            return std::uint64_t(v);
-        }
-        case ArgKind::Uint4:
-        case ArgKind::Bytes4:
-        case ArgKind::Unicodestring4: {
-            PS_ASSIGN(const std::uint32_t v, readLE<std::uint32_t>("argument"));
-            return std::uint64_t(v);
-        }
-        case ArgKind::DecimalnlShort: {
-            PS_ASSIGN(const std::string_view line, readLine("argument"));
+        RawArg a;
+        if (!readArgumentInto<K>(r, a)) [[unlikely]]
+            return argumentFailure();
+        return a.value;
+    }
+    template <ArgKind K> Result<std::string_view> lineArg()
+    {
+        RawArg a;
+        if (!readArgumentInto<K>(r, a)) [[unlikely]]
+            return argumentFailure();
+        return a.line;
+    }
+    template <ArgKind K> Result<std::span<const std::byte>> payloadArg()
+    {
+        RawArg a;
+        if (!readArgumentInto<K>(r, a)) [[unlikely]]
+            return argumentFailure();
+        return a.payload;
+    }
+    // GET / PUT and their binary forms: the memo index.
+    Result<std::uint64_t> memoIndexArg(Op op)
+    {
+        switch (op) {
+        case Op::BinGet:
+        case Op::BinPut:
+            return numberArg<ArgKind::Uint1>();
+        case Op::LongBinGet:
+        case Op::LongBinPut:
+            return numberArg<ArgKind::Uint4>();
+        default: {
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlShort>());
             return decimalIndex(line, opName());
         }
-        default: {
-            PS_ASSIGN(const std::uint64_t v, readLE<std::uint64_t>("argument"));
-            return v;
-        }
         }
     }
 
-    Result<std::span<const std::byte>> readPayload(std::uint64_t n, const char* what)
+    template <ArgKind K> Result<void> loadBytes(ValueKind kind)
     {
-        if (n > r.remaining())
-            return fail(ErrorCode::Truncated, std::string(what) + " of " + std::to_string(n) + " bytes runs past the end of the data, "
-                    + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");
-        std::span<const std::byte> out;
-        const ReadStatus s = r.bytes(static_cast<std::size_t>(n), out);
-        if (s != ReadStatus::Ok)
-            return readFailure(s, what);
-        return out;
+        PS_ASSIGN(const auto payload, payloadArg<K>());
+        return push(g.addBytesView(payload, kind, opOffset));
     }
 
-    Result<std::string_view> readLine(const char* what)
+    template <ArgKind K> Result<void> loadUtf8()
     {
-        std::string_view line;
-        const ReadStatus s = r.line(line);
-        if (s != ReadStatus::Ok)
-            return readFailure(s, what);
-        return line;
+        PS_ASSIGN(const auto payload, payloadArg<K>());
+        PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
+        return push(id);
+    }
+
+    template <ArgKind K> Result<void> loadPy2Binary()
+    {
+        PS_ASSIGN(const auto payload, payloadArg<K>());
+        PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
+        return push(id);
+    }
+
+    template <ArgKind K> Result<void> loadBinInt()
+    {
+        PS_ASSIGN(const std::uint64_t number, numberArg<K>());
+        return push(g.addInt(static_cast<std::int64_t>(number), opOffset));
+    }
+
+    template <ArgKind K> Result<void> loadExtension()
+    {
+        PS_ASSIGN(const std::uint64_t number, numberArg<K>());
+        const auto codeValue = static_cast<std::int64_t>(number);
+        if (codeValue <= 0)
+            return fail(ErrorCode::BadArgument, "EXT specifies code <= 0");
+        if (m.m_hooks.getExtension) {
+            PS_ASSIGN(const ValueId id, m.m_hooks.getExtension(codeValue, opOffset));
+            return push(isNull(id) ? g.addExtension(codeValue, opOffset) : id);
+        }
+        return push(g.addExtension(codeValue, opOffset));
     }
 
     // ---- keys, hashing and dedupe --------------------------------------------------------------
@@ -771,12 +777,6 @@ struct PickleMachine::Impl {
 
 Result<ValueId> PickleMachine::Impl::run()
 {
-    std::array<const OpcodeInfo*, 256> byByte {};
-    std::array<std::uint8_t, 256> protoByByte {};
-    for (const OpcodeInfo& info : kOpcodes) {
-        byByte[static_cast<std::uint8_t>(info.op)] = &info;
-        protoByByte[static_cast<std::uint8_t>(info.op)] = static_cast<std::uint8_t>(info.proto);
-    }
     std::uint32_t untilPoll = kPollEvery;
     for (;;) {
         if (--untilPoll == 0) {
@@ -801,7 +801,7 @@ Result<ValueId> PickleMachine::Impl::run()
                 return makeError(ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
             }
         }
-        const OpcodeInfo* info = byByte[code];
+        const OpcodeInfo* info = opcodeInfo(code);
         if (info == nullptr) {
             opInfo = nullptr;
             const char c = static_cast<char>(code);
@@ -809,8 +809,7 @@ Result<ValueId> PickleMachine::Impl::run()
             return makeError(ErrorCode::UnknownOpcode, opOffset, "invalid load key, '" + shown + "' (unknown opcode " + hexByte(code) + ")");
         }
         opInfo = info;
-        // By byte, not through `info`: the dispatch does not wait on a second load.
-        m.m_highestProto = std::max<int>(m.m_highestProto, protoByByte[code]);
+        m.m_highestProto = std::max<int>(m.m_highestProto, info->proto);
         PS_TRY(checkValueLimit());
 
         const Op op = static_cast<Op>(code);
@@ -848,60 +847,47 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- numbers
         case Op::Int: {
-            PS_ASSIGN(const std::string_view line, readLine("INT argument"));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlShort>());
             if (line.empty())
                 return fail(ErrorCode::BadArgument, "empty integer literal");
             PS_TRY(loadInt(line, false));
             break;
         }
         case Op::Long: {
-            PS_ASSIGN(const std::string_view line, readLine("LONG argument"));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlLong>());
             if (line.empty())
                 return fail(ErrorCode::BadArgument, "empty integer literal");
             PS_TRY(loadInt(line, true));
             break;
         }
-        case Op::BinInt: {
-            PS_ASSIGN(const std::int32_t v, readLE<std::int32_t>("BININT argument"));
-            PS_TRY(push(g.addInt(v, opOffset)));
+        case Op::BinInt:
+            PS_TRY(loadBinInt<ArgKind::Int4>());
             break;
-        }
-        case Op::BinInt1: {
-            PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("BININT1 argument"));
-            PS_TRY(push(g.addInt(v, opOffset)));
+        case Op::BinInt1:
+            PS_TRY(loadBinInt<ArgKind::Uint1>());
             break;
-        }
-        case Op::BinInt2: {
-            PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("BININT2 argument"));
-            PS_TRY(push(g.addInt(v, opOffset)));
+        case Op::BinInt2:
+            PS_TRY(loadBinInt<ArgKind::Uint2>());
             break;
-        }
         case Op::Long1: {
-            PS_ASSIGN(const std::uint8_t n, readLE<std::uint8_t>("LONG1 length"));
-            PS_ASSIGN(const auto payload, readPayload(n, "LONG1 payload"));
+            PS_ASSIGN(const auto payload, payloadArg<ArgKind::Long1>());
             PS_TRY(push(g.addLong(payload, opOffset)));
             break;
         }
         case Op::Long4: {
-            PS_ASSIGN(const std::int32_t n, readLE<std::int32_t>("LONG4 length"));
-            if (n < 0)
-                return fail(ErrorCode::BadArgument, "LONG pickle has negative byte count");
-            PS_ASSIGN(const auto payload, readPayload(static_cast<std::uint64_t>(n), "LONG4 payload"));
+            PS_ASSIGN(const auto payload, payloadArg<ArgKind::Long4>());
             PS_TRY(materialize(payload.size()));
             PS_TRY(push(g.addLong(payload, opOffset)));
             break;
         }
         case Op::Float: {
-            PS_ASSIGN(const std::string_view line, readLine("FLOAT argument"));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Floatnl>());
             PS_TRY(loadFloat(line));
             break;
         }
         case Op::BinFloat: {
-            double v = 0;
-            const ReadStatus s = r.float64BigEndian(v);
-            if (s != ReadStatus::Ok)
-                return readFailure(s, "BINFLOAT argument");
-            PS_TRY(push(g.addFloat(v, opOffset)));
+            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Float8>());
+            PS_TRY(push(g.addFloat(std::bit_cast<double>(number), opOffset)));
             break;
         }
         case Op::None:
@@ -916,7 +902,7 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- strings and bytes
         case Op::String: {
-            PS_ASSIGN(const std::string_view line, readLine("STRING argument"));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Stringnl>());
             std::string decoded;
             std::string problem;
             if (!decodeStringLiteral(line, decoded, problem))
@@ -927,33 +913,26 @@ Result<ValueId> PickleMachine::Impl::run()
             PS_TRY(push(id));
             break;
         }
-        case Op::BinString: {
-            PS_ASSIGN(const std::int32_t n, readLE<std::int32_t>("BINSTRING length"));
-            if (n < 0)
-                return fail(ErrorCode::BadArgument, "BINSTRING pickle has negative byte count");
-            PS_ASSIGN(const auto payload, readPayload(static_cast<std::uint64_t>(n), "BINSTRING payload"));
-            PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
-            PS_TRY(push(id));
+        case Op::BinString:
+            PS_TRY(loadPy2Binary<ArgKind::String4>());
             break;
-        }
-        case Op::ShortBinString: {
-            PS_ASSIGN(const std::uint8_t n, readLE<std::uint8_t>("SHORT_BINSTRING length"));
-            PS_ASSIGN(const auto payload, readPayload(n, "SHORT_BINSTRING payload"));
-            PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
-            PS_TRY(push(id));
+        case Op::ShortBinString:
+            PS_TRY(loadPy2Binary<ArgKind::String1>());
             break;
-        }
         case Op::BinBytes:
-        case Op::ShortBinBytes:
-        case Op::BinBytes8:
-        case Op::ByteArray8: {
-            PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
-            PS_ASSIGN(const auto payload, readPayload(n, "payload"));
-            PS_TRY(push(g.addBytesView(payload, op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
+            PS_TRY(loadBytes<ArgKind::Bytes4>(ValueKind::Bytes));
             break;
-        }
+        case Op::ShortBinBytes:
+            PS_TRY(loadBytes<ArgKind::Bytes1>(ValueKind::Bytes));
+            break;
+        case Op::BinBytes8:
+            PS_TRY(loadBytes<ArgKind::Bytes8>(ValueKind::Bytes));
+            break;
+        case Op::ByteArray8:
+            PS_TRY(loadBytes<ArgKind::Bytearray8>(ValueKind::ByteArray));
+            break;
         case Op::Unicode: {
-            PS_ASSIGN(const std::string_view line, readLine("UNICODE argument"));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Unicodestringnl>());
             std::string decoded;
             std::string problem;
             bool surrogates = false;
@@ -964,14 +943,14 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::ShortBinUnicode:
-        case Op::BinUnicode:
-        case Op::BinUnicode8: {
-            PS_ASSIGN(const std::uint64_t n, readUnsigned(*info));
-            PS_ASSIGN(const auto payload, readPayload(n, "payload"));
-            PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
-            PS_TRY(push(id));
+            PS_TRY(loadUtf8<ArgKind::Unicodestring1>());
             break;
-        }
+        case Op::BinUnicode:
+            PS_TRY(loadUtf8<ArgKind::Unicodestring4>());
+            break;
+        case Op::BinUnicode8:
+            PS_TRY(loadUtf8<ArgKind::Unicodestring8>());
+            break;
 
         // ---- containers
         case Op::EmptyList:
@@ -1074,14 +1053,14 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Get:
         case Op::BinGet:
         case Op::LongBinGet: {
-            PS_ASSIGN(const std::uint64_t index, readUnsigned(*info));
+            PS_ASSIGN(const std::uint64_t index, memoIndexArg(op));
             PS_TRY(memoGet(index));
             break;
         }
         case Op::Put:
         case Op::BinPut:
         case Op::LongBinPut: {
-            PS_ASSIGN(const std::uint64_t index, readUnsigned(*info));
+            PS_ASSIGN(const std::uint64_t index, memoIndexArg(op));
             PS_TRY(memoPut(index));
             break;
         }
@@ -1091,8 +1070,10 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- globals, calls, objects
         case Op::Global: {
-            PS_ASSIGN(const std::string_view module, readLine("GLOBAL module name"));
-            PS_ASSIGN(const std::string_view name, readLine("GLOBAL attribute name"));
+            RawArg a;
+            if (!readArgumentInto<ArgKind::StringnlNoescapePair>(r, a)) [[unlikely]]
+                return argumentFailure();
+            const std::string_view module = a.line, name = a.line2;
             if (module.empty() || name.empty())
                 return fail(ErrorCode::BadArgument, "empty module or attribute name");
             bool s1 = false, s2 = false;
@@ -1151,8 +1132,10 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         case Op::Inst: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            PS_ASSIGN(const std::string_view module, readLine("INST module name"));
-            PS_ASSIGN(const std::string_view name, readLine("INST class name"));
+            RawArg a;
+            if (!readArgumentInto<ArgKind::StringnlNoescapePair>(r, a)) [[unlikely]]
+                return argumentFailure();
+            const std::string_view module = a.line, name = a.line2;
             if (module.empty() || name.empty())
                 return fail(ErrorCode::BadArgument, "empty module or class name");
             auto items = takeFrom(begin);
@@ -1176,7 +1159,7 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- persistent ids, extensions, buffers
         case Op::PersId: {
-            PS_ASSIGN(const std::string_view line, readLine("PERSID argument"));
+            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::StringnlNoescape>());
             for (char c : line)
                 if (static_cast<unsigned char>(c) >= 0x80)
                     return fail(ErrorCode::BadArgument, "persistent IDs in protocol 0 must be ASCII strings");
@@ -1202,29 +1185,14 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::Ext1:
-        case Op::Ext2:
-        case Op::Ext4: {
-            std::int64_t codeValue = 0;
-            if (op == Op::Ext1) {
-                PS_ASSIGN(const std::uint8_t v, readLE<std::uint8_t>("EXT1 code"));
-                codeValue = v;
-            } else if (op == Op::Ext2) {
-                PS_ASSIGN(const std::uint16_t v, readLE<std::uint16_t>("EXT2 code"));
-                codeValue = v;
-            } else {
-                PS_ASSIGN(const std::int32_t v, readLE<std::int32_t>("EXT4 code"));
-                codeValue = v;
-            }
-            if (codeValue <= 0)
-                return fail(ErrorCode::BadArgument, "EXT specifies code <= 0");
-            if (m.m_hooks.getExtension) {
-                PS_ASSIGN(const ValueId id, m.m_hooks.getExtension(codeValue, opOffset));
-                PS_TRY(push(isNull(id) ? g.addExtension(codeValue, opOffset) : id));
-            } else {
-                PS_TRY(push(g.addExtension(codeValue, opOffset)));
-            }
+            PS_TRY(loadExtension<ArgKind::Uint1>());
             break;
-        }
+        case Op::Ext2:
+            PS_TRY(loadExtension<ArgKind::Uint2>());
+            break;
+        case Op::Ext4:
+            PS_TRY(loadExtension<ArgKind::Int4>());
+            break;
         case Op::NextBuffer: {
             if (m.m_hooks.nextBuffer) {
                 PS_ASSIGN(const ValueId id, m.m_hooks.nextBuffer(opOffset));
@@ -1254,7 +1222,8 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- protocol and framing
         case Op::Proto: {
-            PS_ASSIGN(const std::uint8_t proto, readLE<std::uint8_t>("PROTO argument"));
+            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Uint1>());
+            const auto proto = static_cast<std::uint8_t>(number);
             if (proto > 5)
                 return fail(ErrorCode::Unsupported, "unsupported pickle protocol: " + std::to_string(proto));
             m.m_proto = proto;
@@ -1265,7 +1234,8 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Frame: {
             if (r.inFrame())
                 return fail(ErrorCode::BadArgument, "beginning of a new frame before end of current frame");
-            PS_ASSIGN(const std::uint64_t length, readLE<std::uint64_t>("FRAME length"));
+            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Uint8>());
+            const std::uint64_t length = number;
             if (length > r.remaining())
                 return fail(ErrorCode::Truncated, "frame of " + std::to_string(length) + " bytes runs past the end of the data, "
                         + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");

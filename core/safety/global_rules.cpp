@@ -791,46 +791,9 @@ bool weightsOnlyAllows(std::string_view module, std::string_view name, TorchVers
 
 bool weightsOnlyAcceptsOpcode(std::uint8_t opcode, TorchVersion version)
 {
-    switch (static_cast<Op>(opcode)) {
-    case Op::Proto:
-    case Op::Stop:
-    case Op::Global:
-    case Op::NewObj:
-    case Op::Reduce:
-    case Op::Build:
-    case Op::Append:
-    case Op::Appends:
-    case Op::SetItem:
-    case Op::SetItems:
-    case Op::Mark:
-    case Op::Tuple:
-    case Op::Tuple1:
-    case Op::Tuple2:
-    case Op::Tuple3:
-    case Op::None:
-    case Op::NewFalse:
-    case Op::NewTrue:
-    case Op::EmptyTuple:
-    case Op::EmptyList:
-    case Op::EmptyDict:
-    case Op::EmptySet:
-    case Op::BinInt:
-    case Op::BinInt1:
-    case Op::BinInt2:
-    case Op::BinUnicode:
-    case Op::ShortBinString:
-    case Op::BinPersId:
-    case Op::BinGet:
-    case Op::LongBinGet:
-    case Op::BinPut:
-    case Op::LongBinPut:
-    case Op::Long1:
-        return true;
-    case Op::BinFloat:
-        return version == TorchVersion::V2;
-    default:
-        return false;
-    }
+    const OpcodeInfo* info = opcodeInfo(opcode);
+    const std::uint8_t bit = version == TorchVersion::V2 ? kWeightsOnlyV2 : kWeightsOnlyV113;
+    return info != nullptr && (info->weightsOnly & bit) != 0;
 }
 
 std::string torchQualifiedName(std::string_view module, std::string_view name)

@@ -1,12 +1,14 @@
 #include "core/safety/opcode_scan.h"
 
 #include "core/pickle/byte_reader.h"
+#include "core/pickle/opcode_argument.h"
 #include "core/pickle/opcodes.h"
 #include "core/pickle/text_decoding.h"
 #include "core/safety/global_rules.h"
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -303,131 +305,31 @@ private:
     std::size_t m_count = 0;
 };
 
-std::string_view opName(std::uint8_t byte)
+constexpr std::string_view opName(std::uint8_t byte)
 {
-    const OpcodeInfo* info = opcodeInfo(byte);
-    return info != nullptr ? info->name : std::string_view("?");
+    return opcodeName(byte);
 }
 
-int hexValue(char c)
+// GET / PUT's text argument: plain decimal digits (at most 19, so it fits), parsed with
+// from_chars.
+bool decimalMemoIndex(std::string_view line, std::uint64_t& index)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    if (line.empty() || line.size() > 19)
+        return false;
+    const auto result = std::from_chars(line.data(), line.data() + line.size(), index);
+    return result.ec == std::errc() && result.ptr == line.data() + line.size();
 }
 
-
-// UNICODE's raw-unicode-escape: only \uXXXX and \UXXXXXXXX (after an odd run of backslashes)
-// are escapes; every other byte is a Latin-1 code point.
-std::string decodeRawUnicodeEscape(std::string_view in)
+// UNICODE's argument for a name: raw-unicode-escape decoded, or the line as it is when it does
+// not decode (the machine refuses such a pickle; the scan still shows what it says).
+std::string decodeUnicodeLine(std::string_view line)
 {
     std::string out;
-    std::size_t backslashes = 0;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '\\') {
-            ++backslashes;
-            appendUtf8(out, 0x5C);
-            continue;
-        }
-        if ((c == 'u' || c == 'U') && backslashes % 2 == 1) {
-            const std::size_t digits = c == 'u' ? 4 : 8;
-            std::uint32_t cp = 0;
-            bool ok = in.size() - i - 1 >= digits;
-            for (std::size_t k = 0; ok && k < digits; ++k) {
-                const int h = hexValue(in[i + 1 + k]);
-                ok = h >= 0;
-                cp = (cp << 4) | static_cast<std::uint32_t>(h < 0 ? 0 : h);
-            }
-            if (ok && cp <= 0x10FFFF) {
-                out.pop_back(); // the backslash that started the escape
-                appendUtf8(out, cp);
-                i += digits;
-                backslashes = 0;
-                continue;
-            }
-        }
-        backslashes = 0;
-        appendUtf8(out, static_cast<unsigned char>(c));
-    }
+    std::string problem;
+    bool surrogates = false;
+    if (!decodeRawUnicodeEscape(line, out, surrogates, problem))
+        decodeLatin1(line, out);
     return out;
-}
-
-// STRING's argument: a quoted Python 2 str repr decoded with codecs.escape_decode. Returns false
-// when it is not quoted.
-bool decodeQuotedString(std::string_view in, std::string& out)
-{
-    if (in.size() < 2 || in.front() != in.back() || (in.front() != '\'' && in.front() != '"'))
-        return false;
-    in = in.substr(1, in.size() - 2);
-    out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c != '\\' || i + 1 >= in.size()) {
-            out.push_back(c);
-            continue;
-        }
-        const char e = in[++i];
-        switch (e) {
-        case '\n':
-            break;
-        case '\\':
-            out.push_back('\\');
-            break;
-        case '\'':
-            out.push_back('\'');
-            break;
-        case '"':
-            out.push_back('"');
-            break;
-        case 'a':
-            out.push_back('\a');
-            break;
-        case 'b':
-            out.push_back('\b');
-            break;
-        case 'f':
-            out.push_back('\f');
-            break;
-        case 'n':
-            out.push_back('\n');
-            break;
-        case 'r':
-            out.push_back('\r');
-            break;
-        case 't':
-            out.push_back('\t');
-            break;
-        case 'v':
-            out.push_back('\v');
-            break;
-        case 'x': {
-            const int h1 = i + 1 < in.size() ? hexValue(in[i + 1]) : -1;
-            const int h2 = i + 2 < in.size() ? hexValue(in[i + 2]) : -1;
-            if (h1 < 0 || h2 < 0)
-                return false; // escape_decode raises "invalid \x escape"
-            out.push_back(static_cast<char>(h1 * 16 + h2));
-            i += 2;
-            break;
-        }
-        default:
-            if (e >= '0' && e <= '7') {
-                int value = e - '0';
-                for (int k = 0; k < 2 && i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '7';
-                     ++k)
-                    value = value * 8 + (in[++i] - '0');
-                out.push_back(static_cast<char>(value & 0xFF));
-            } else {
-                out.push_back('\\');
-                out.push_back(e);
-            }
-        }
-    }
-    return true;
 }
 
 std::string_view asText(std::span<const std::byte> bytes)
@@ -463,12 +365,11 @@ public:
     {
     }
 
-    OpcodeScan run();
+    OpcodeScan run(ScanWalk walk);
 
 private:
-    bool fastStep(std::uint8_t op, std::size_t pos, std::size_t left);
+    bool fastStep(std::uint8_t op, std::size_t pos);
 
-private:
     void fail(ErrorCode code, std::uint64_t offset, std::uint8_t op, std::string message)
     {
         if (m_out.error)
@@ -656,7 +557,6 @@ private:
         }
         return "a value";
     }
-    bool readLength(ArgKind kind, std::uint64_t& length, std::uint64_t opOffset, std::uint8_t op);
 
     ByteReader m_reader;
     OpcodeScan m_out;
@@ -669,102 +569,53 @@ private:
     int m_protoCount = 0;
 };
 
-bool Scanner::readLength(
-    ArgKind kind, std::uint64_t& length, std::uint64_t opOffset, std::uint8_t op)
-{
-    ReadStatus status = ReadStatus::Ok;
-    switch (kind) {
-    case ArgKind::String1:
-    case ArgKind::Bytes1:
-    case ArgKind::Unicodestring1:
-    case ArgKind::Long1: {
-        std::uint8_t n = 0;
-        status = m_reader.u8(n);
-        length = n;
-        break;
-    }
-    case ArgKind::String4:
-    case ArgKind::Long4: {
-        std::int32_t n = 0;
-        status = m_reader.littleEndian(n);
-        if (status == ReadStatus::Ok && n < 0) {
-            fail(ErrorCode::BadArgument, opOffset, op, "negative length " + std::to_string(n));
-            return false;
-        }
-        length = static_cast<std::uint64_t>(n);
-        break;
-    }
-    case ArgKind::Bytes4:
-    case ArgKind::Unicodestring4: {
-        std::uint32_t n = 0;
-        status = m_reader.littleEndian(n);
-        length = n;
-        break;
-    }
-    default: {
-        std::uint64_t n = 0;
-        status = m_reader.littleEndian(n);
-        length = n;
-        break;
-    }
-    }
-    if (status != ReadStatus::Ok) {
-        fail(ErrorCode::Truncated, opOffset, op, "length prefix runs past the end");
-        return false;
-    }
-    if (length > m_reader.remaining()) {
-        fail(ErrorCode::Truncated, opOffset, op,
-            "length " + std::to_string(length) + " runs past the end ("
-                + std::to_string(m_reader.remaining()) + " bytes left)");
-        return false;
-    }
-    return true;
-}
-
 // The opcodes most of a real pickle is made of, when their arguments are in bounds and nothing
 // fails: the same effects as the general walk in run() (which handles everything else, errors
-// included), without its generic argument decoding. Returns false, having changed nothing, to
-// leave the opcode to run(). The caller notes weights-only opcodes.
-bool Scanner::fastStep(std::uint8_t op, std::size_t pos, std::size_t left)
+// included, and is the reference: tst_safety compares the two walks over every fixture). The
+// argument is read through the same front end; on any failure the opcode is left to run()
+// (reader rewound, nothing changed). The caller notes weights-only opcodes.
+bool Scanner::fastStep(std::uint8_t op, std::size_t pos)
 {
-    const std::byte* p = m_reader.data().data() + pos;
     const std::uint64_t offset = m_reader.absolute(pos);
-    auto u8at = [p](std::size_t i) { return static_cast<std::uint8_t>(p[i]); };
-    auto pushOther = [&](std::size_t size) {
-        if (left < size)
-            return false;
+    RawArg arg;
+    auto leave = [&] {
+        m_reader.clearError();
+        m_reader.seek(pos);
+        return false;
+    };
+    auto pushOther = [&] {
         ++m_out.opcodeCount;
         push(Kind::Other, op, offset);
-        m_reader.seek(pos + size);
         return true;
     };
+    m_reader.seek(pos + 1);
     switch (static_cast<Op>(op)) {
     case Op::BinGet: {
-        if (left < 2)
-            return false;
-        const Item item = m_memo.get(u8at(1));
+        if (!readArgumentInto<ArgKind::Uint1>(m_reader, arg))
+            return leave();
+        const Item item = m_memo.get(arg.value);
         if (item.kind == Kind::Missing)
-            return false; // not read: the general walk reports the miss
+            return leave(); // not read: the general walk reports the miss
         ++m_out.opcodeCount;
         pushItem(item);
-        m_reader.seek(pos + 2);
         return true;
     }
     case Op::Memoize:
     case Op::BinPut: {
-        const std::size_t size = op == static_cast<std::uint8_t>(Op::BinPut) ? 2 : 1;
-        if (left < size || m_stack.size() <= floor())
-            return false;
+        if (op == static_cast<std::uint8_t>(Op::BinPut)
+            && !readArgumentInto<ArgKind::Uint1>(m_reader, arg))
+            return leave();
+        if (m_stack.size() <= floor())
+            return leave();
         ++m_out.opcodeCount;
-        m_memo.put(size == 2 ? u8at(1) : m_memo.size(), m_out.opcodeCount, m_stack.back());
+        m_memo.put(op == static_cast<std::uint8_t>(Op::BinPut) ? arg.value : m_memo.size(),
+            m_out.opcodeCount, m_stack.back());
         ++m_out.memoWrites;
-        m_reader.seek(pos + size);
         return true;
     }
     case Op::Mark:
         ++m_out.opcodeCount;
         m_marks.push_back(m_stack.size());
-        m_reader.seek(pos + 1);
         return true;
     case Op::None:
     case Op::NewTrue:
@@ -772,78 +623,67 @@ bool Scanner::fastStep(std::uint8_t op, std::size_t pos, std::size_t left)
     case Op::EmptyList:
     case Op::EmptyDict:
     case Op::EmptyTuple:
-        return pushOther(1);
+        return pushOther();
     case Op::BinInt1:
-        return pushOther(2);
+        return readArgumentInto<ArgKind::Uint1>(m_reader, arg) ? pushOther() : leave();
     case Op::BinInt2:
-        return pushOther(3);
+        return readArgumentInto<ArgKind::Uint2>(m_reader, arg) ? pushOther() : leave();
     case Op::BinInt:
-        return pushOther(5);
+        return readArgumentInto<ArgKind::Int4>(m_reader, arg) ? pushOther() : leave();
     case Op::BinFloat:
-        return pushOther(9);
+        return readArgumentInto<ArgKind::Float8>(m_reader, arg) ? pushOther() : leave();
     case Op::ShortBinBytes:
-        return left >= 2 && pushOther(2 + std::size_t(u8at(1)));
-    case Op::ShortBinUnicode: {
-        if (left < 2 || left - 2 < u8at(1))
-            return false;
+        return readArgumentInto<ArgKind::Bytes1>(m_reader, arg) ? pushOther() : leave();
+    case Op::ShortBinUnicode:
+        if (!readArgumentInto<ArgKind::Unicodestring1>(m_reader, arg))
+            return leave();
         ++m_out.opcodeCount;
-        push(Kind::Str, op, offset, 0, u8at(1)); // at most 255 bytes: below kMaxNameBytes
-        m_reader.seek(pos + 2 + u8at(1));
+        // At most 255 bytes: below kMaxNameBytes.
+        push(Kind::Str, op, offset, 0, static_cast<std::uint16_t>(arg.payload.size()));
         return true;
-    }
     case Op::Appends:
     case Op::SetItems: {
         // popMark() then "something below the mark to add to".
         const std::size_t n = m_marks.size();
         if (n == 0 || m_marks[n - 1] <= (n >= 2 ? m_marks[n - 2] : 0))
-            return false;
+            return leave();
         ++m_out.opcodeCount;
         popMark(nullptr);
-        m_reader.seek(pos + 1);
         return true;
     }
     case Op::Append:
     case Op::SetItem: {
         const std::size_t n = op == static_cast<std::uint8_t>(Op::Append) ? 1 : 2;
         if (m_stack.size() < floor() + n + 1)
-            return false;
+            return leave();
         ++m_out.opcodeCount;
         m_stack.resize(m_stack.size() - n);
-        m_reader.seek(pos + 1);
         return true;
     }
     case Op::Frame:
-        if (left < 9)
-            return false;
+        if (!readArgumentInto<ArgKind::Uint8>(m_reader, arg))
+            return leave();
         ++m_out.opcodeCount;
-        m_reader.seek(pos + 9);
         return true;
     default:
-        return false;
+        return leave();
     }
 }
 
-OpcodeScan Scanner::run()
+OpcodeScan Scanner::run(ScanWalk walk)
 {
     // Opcodes to note for the weights-only lists: refused by a torch version and not seen yet.
-    static const std::array<std::uint8_t, 256> refusedBy = [] {
+    static constexpr std::array<std::uint8_t, 256> refusedBy = [] {
         std::array<std::uint8_t, 256> table {};
-        for (int op = 0; op < 256; ++op)
-            table[static_cast<std::size_t>(op)]
-                = (weightsOnlyAcceptsOpcode(static_cast<std::uint8_t>(op), TorchVersion::V2) ? 0
-                                                                                            : 1)
-                | (weightsOnlyAcceptsOpcode(static_cast<std::uint8_t>(op), TorchVersion::V1_13)
-                        ? 0
-                        : 2);
+        for (std::size_t op = 0; op < table.size(); ++op) {
+            const OpcodeInfo* info = opcodeInfo(static_cast<std::uint8_t>(op));
+            const std::uint8_t accepted = info != nullptr ? info->weightsOnly : 0;
+            table[op] = static_cast<std::uint8_t>(((accepted & kWeightsOnlyV2) != 0 ? 0 : 1)
+                | ((accepted & kWeightsOnlyV113) != 0 ? 0 : 2));
+        }
         return table;
     }();
     std::array<std::uint8_t, 256> toNote = refusedBy;
-    static const std::array<const OpcodeInfo*, 256> infos = [] {
-        std::array<const OpcodeInfo*, 256> table {};
-        for (int op = 0; op < 256; ++op)
-            table[static_cast<std::size_t>(op)] = opcodeInfo(static_cast<std::uint8_t>(op));
-        return table;
-    }();
     auto noteWeightsOnly = [&](std::uint8_t op, std::uint64_t offset) {
         if ((toNote[op] & 1) != 0)
             m_out.weightsOnlyRejected2.emplace_back(op, offset);
@@ -853,11 +693,12 @@ OpcodeScan Scanner::run()
     };
 
     const std::span<const std::byte> all = m_reader.data();
+    const bool fast = walk == ScanWalk::Fast;
     while (!m_out.error) {
         const std::size_t pos = m_reader.pos();
-        if (pos < all.size()) {
+        if (fast && pos < all.size()) {
             const auto first = static_cast<std::uint8_t>(all[pos]);
-            if (fastStep(first, pos, all.size() - pos)) {
+            if (fastStep(first, pos)) {
                 if (toNote[first] != 0) [[unlikely]]
                     noteWeightsOnly(first, m_reader.absolute(pos));
                 continue;
@@ -869,7 +710,7 @@ OpcodeScan Scanner::run()
             m_out.error = makeError(ErrorCode::EndOfInput, offset, "pickle ends without STOP");
             break;
         }
-        const OpcodeInfo* info = infos[op];
+        const OpcodeInfo* info = opcodeInfo(op);
         if (info == nullptr) {
             m_out.error = makeError(ErrorCode::UnknownOpcode, offset,
                 "unknown opcode 0x" + std::string(1, "0123456789abcdef"[op >> 4])
@@ -880,58 +721,15 @@ OpcodeScan Scanner::run()
         if (toNote[op] != 0) [[unlikely]]
             noteWeightsOnly(op, offset);
 
-        // Read the argument.
-        std::string_view line, line2;
-        std::span<const std::byte> payload;
-        std::uint64_t number = 0;
-        // A fixed-size little-endian argument into `number` (its type gives the width).
-        auto readNumber = [&](auto width) {
-            decltype(width) v = 0;
-            if (m_reader.littleEndian(v) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "argument runs past the end");
-            number = v;
-        };
-        switch (info->arg) {
-        case ArgKind::None:
-            break;
-        case ArgKind::Uint1:
-            readNumber(std::uint8_t {});
-            break;
-        case ArgKind::Uint2:
-            readNumber(std::uint16_t {});
-            break;
-        case ArgKind::Int4:
-        case ArgKind::Uint4:
-            readNumber(std::uint32_t {});
-            break;
-        case ArgKind::Uint8:
-        case ArgKind::Float8:
-            readNumber(std::uint64_t {});
-            break;
-        case ArgKind::DecimalnlShort:
-        case ArgKind::DecimalnlLong:
-        case ArgKind::Floatnl:
-        case ArgKind::Stringnl:
-        case ArgKind::StringnlNoescape:
-        case ArgKind::Unicodestringnl:
-            if (m_reader.line(line) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "argument has no terminating newline");
-            break;
-        case ArgKind::StringnlNoescapePair:
-            if (m_reader.line(line) != ReadStatus::Ok || m_reader.line(line2) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op,
-                    "module and name lines are not both terminated");
-            break;
-        default: {
-            std::uint64_t length = 0;
-            if (readLength(info->arg, length, offset, op)
-                && m_reader.bytes(static_cast<std::size_t>(length), payload) != ReadStatus::Ok)
-                fail(ErrorCode::Truncated, offset, op, "payload runs past the end");
+        // The argument, through the one front end.
+        RawArg raw;
+        if (!readArgumentInto(m_reader, *info, raw)) {
+            m_out.error = argumentError(m_reader, *info, offset);
             break;
         }
-        }
-        if (m_out.error)
-            break;
+        const std::string_view line = raw.line, line2 = raw.line2;
+        const std::span<const std::byte> payload = raw.payload;
+        const std::uint64_t number = raw.value;
 
         auto underflow = [&] { fail(ErrorCode::StackUnderflow, offset, op, "stack underflow"); };
         auto noMark = [&] { fail(ErrorCode::MarkError, offset, op, "no MARK to pop to"); };
@@ -1007,12 +805,13 @@ OpcodeScan Scanner::run()
             break;
         case Op::Unicode:
             push(Kind::Str, op, offset,
-                addText(decodeRawUnicodeEscape(line.substr(0, kMaxNameBytes * 2))));
+                addText(decodeUnicodeLine(line.substr(0, kMaxNameBytes * 2))));
             break;
         case Op::String: {
             std::string text;
-            if (!decodeQuotedString(line, text)) {
-                fail(ErrorCode::BadArgument, offset, op, "argument is not a quoted string");
+            std::string problem;
+            if (!decodeStringLiteral(line, text, problem)) {
+                fail(ErrorCode::BadArgument, offset, op, problem);
                 break;
             }
             push(Kind::Str, op, offset, addText(std::move(text)));
@@ -1121,17 +920,12 @@ OpcodeScan Scanner::run()
                 break;
             }
             std::uint64_t index = number;
-            if (static_cast<Op>(op) == Op::Put) {
-                const auto parsed = std::find_if_not(
-                    line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-                if (line.empty() || parsed != line.end() || line.size() > 19) {
-                    fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
-                    break;
-                }
-                index = std::stoull(std::string(line));
-            } else if (static_cast<Op>(op) == Op::Memoize) {
-                index = m_memo.size();
+            if (static_cast<Op>(op) == Op::Put && !decimalMemoIndex(line, index)) {
+                fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
+                break;
             }
+            if (static_cast<Op>(op) == Op::Memoize)
+                index = m_memo.size();
             m_memo.put(index, m_out.opcodeCount, m_stack.back());
             ++m_out.memoWrites;
             break;
@@ -1140,14 +934,9 @@ OpcodeScan Scanner::run()
         case Op::BinGet:
         case Op::LongBinGet: {
             std::uint64_t index = number;
-            if (static_cast<Op>(op) == Op::Get) {
-                const auto parsed = std::find_if_not(
-                    line.begin(), line.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-                if (line.empty() || parsed != line.end() || line.size() > 19) {
-                    fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
-                    break;
-                }
-                index = std::stoull(std::string(line));
+            if (static_cast<Op>(op) == Op::Get && !decimalMemoIndex(line, index)) {
+                fail(ErrorCode::BadArgument, offset, op, "memo index is not a decimal number");
+                break;
             }
             a = m_memo.get(index);
             if (a.kind == Kind::Missing) {
@@ -1275,8 +1064,13 @@ OpcodeScan Scanner::run()
 
 OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset)
 {
+    return scanOpcodes(bytes, baseOffset, ScanWalk::Fast);
+}
+
+OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset, ScanWalk walk)
+{
     Scanner scanner(bytes, baseOffset);
-    return scanner.run();
+    return scanner.run(walk);
 }
 
 const OpcodeScan* Prescan::find(std::span<const std::byte> program, std::uint64_t offset) const

@@ -66,6 +66,12 @@ struct OpcodeScan {
 // Walks one program from bytes[0] (absolute offset `baseOffset`) up to and including STOP.
 OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset = 0);
 
+// Fast (the default): the common opcodes take a short path with the same effects as the general
+// walk; General: every opcode through the general walk (the reference the fast path is tested
+// against).
+enum class ScanWalk : std::uint8_t { Fast, General };
+OpcodeScan scanOpcodes(std::span<const std::byte> bytes, std::uint64_t baseOffset, ScanWalk walk);
+
 // The programs of a whole plain pickle file scanned back to back from byte 0 (each one starting
 // where the previous one's STOP ends, as scanBytes walks them), before or while the file is
 // loaded: scan(doc, &prescan) then takes them instead of walking the bytes again. The walk never

@@ -1,5 +1,8 @@
 #include "core/value/value_text.h"
 
+#include "core/torch/element_decode.h"
+#include "core/value/py_repr.h"
+
 #include "core/domain/pandas_decoder.h"
 #include "core/domain/sklearn_decoder.h"
 #include "core/numpy/numpy_dtype.h"
@@ -21,112 +24,6 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6"; // …
-
-// ---- UTF-8 / WTF-8 ------------------------------------------------------------------------------
-
-// Next code point of UTF-8 (WTF-8 surrogates decode as themselves); U+FFFD on a bad byte.
-char32_t nextCodePoint(std::string_view s, std::size_t& i)
-{
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-        ++i;
-        return c;
-    }
-    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    if (len == 0 || i + len > s.size()) {
-        ++i;
-        return 0xFFFD;
-    }
-    char32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) {
-            ++i;
-            return 0xFFFD;
-        }
-        cp = (cp << 6) | (cc & 0x3F);
-    }
-    i += len;
-    return cp;
-}
-
-// Truncates `text` to about maxChars code points, adding '…'.
-std::string truncated(std::string text, std::size_t maxChars)
-{
-    if (maxChars == 0)
-        return text;
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-            if (chars == maxChars) {
-                text.resize(i);
-                text += kEllipsis;
-                return text;
-            }
-            ++chars;
-        }
-    }
-    return text;
-}
-
-// ---- floats -------------------------------------------------------------------------------------
-
-// Python's format_float_short in 'r' mode from a shortest scientific rendering "d.ddde±XX".
-std::string formatShort(std::string_view sci, bool addDot0)
-{
-    std::string out;
-    if (!sci.empty() && sci.front() == '-') {
-        out.push_back('-');
-        sci.remove_prefix(1);
-    }
-    const auto e = sci.find('e');
-    std::string digits;
-    for (char c : sci.substr(0, e))
-        if (c != '.')
-            digits.push_back(c);
-    int exp = 0;
-    std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+' ? 1 : 0), sci.data() + sci.size(), exp);
-    const int decpt = exp + 1;
-    const int n = static_cast<int>(digits.size());
-    if (decpt <= -4 || decpt > 16) {
-        out.push_back(digits[0]);
-        if (n > 1) {
-            out.push_back('.');
-            out.append(digits, 1);
-        }
-        out.push_back('e');
-        out.push_back(exp < 0 ? '-' : '+');
-        const int a = exp < 0 ? -exp : exp;
-        if (a < 10)
-            out.push_back('0');
-        out += std::to_string(a);
-    } else if (decpt <= 0) {
-        out += "0.";
-        out.append(static_cast<std::size_t>(-decpt), '0');
-        out += digits;
-    } else if (decpt >= n) {
-        out += digits;
-        out.append(static_cast<std::size_t>(decpt - n), '0');
-        if (addDot0)
-            out += ".0";
-    } else {
-        out.append(digits, 0, static_cast<std::size_t>(decpt));
-        out.push_back('.');
-        out.append(digits, static_cast<std::size_t>(decpt));
-    }
-    return out;
-}
-
-template <typename F> std::string floatText(F value, bool addDot0)
-{
-    if (std::isnan(value))
-        return "nan";
-    if (std::isinf(value))
-        return value > 0 ? "inf" : "-inf";
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-    return formatShort(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)), addDot0);
-}
 
 // ---- graph access helpers -----------------------------------------------------------------------
 
@@ -719,16 +616,7 @@ std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
 
 double halfToDouble(std::uint16_t h)
 {
-    const int exponent = (h >> 10) & 0x1F;
-    const int mantissa = h & 0x3FF;
-    double v;
-    if (exponent == 0)
-        v = std::ldexp(mantissa, -24);
-    else if (exponent == 31)
-        v = mantissa == 0 ? INFINITY : NAN;
-    else
-        v = std::ldexp(mantissa + 1024, exponent - 25);
-    return (h & 0x8000) != 0 ? -v : v;
+    return core::torch::halfToFloat(h);
 }
 
 // numpy's repr of a float16: the shortest decimal that rounds back to the same half.
@@ -1143,7 +1031,7 @@ std::string keyRepr(const ValueGraph& g, ValueId key, std::size_t maxChars)
             if (items.size() == 1)
                 out += ",";
             out += ")";
-            return truncated(std::move(out), maxChars);
+            return truncatedText(std::move(out), maxChars);
         }
     }
     if (k == ValueKind::Global)
@@ -1151,7 +1039,7 @@ std::string keyRepr(const ValueGraph& g, ValueId key, std::size_t maxChars)
     if (k == ValueKind::Object) {
         const std::string r = displayRepr(g, key);
         if (!r.empty())
-            return truncated(r, maxChars);
+            return truncatedText(r, maxChars);
     }
     return summary(g, key, maxChars);
 }
@@ -1235,95 +1123,6 @@ DisplayChild indexChild(ValueId child, std::size_t i)
 }
 
 } // namespace
-
-// ---- Python text helpers ------------------------------------------------------------------------
-
-std::string pyStrRepr(std::string_view s, std::size_t maxChars)
-{
-    bool single = false, dbl = false;
-    for (char c : s) {
-        single |= c == '\'';
-        dbl |= c == '"';
-        if (single && dbl)
-            break;
-    }
-    const char quote = pythonReprQuote(single, dbl);
-    std::string out;
-    out.push_back(quote);
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < s.size();) {
-        if (maxChars != 0 && chars >= maxChars) {
-            out += kEllipsis;
-            return out;
-        }
-        const char32_t c = nextCodePoint(s, i);
-        ++chars;
-        appendPythonReprChar(out, c, quote);
-    }
-    out.push_back(quote);
-    return out;
-}
-
-// bytearray's repr escapes a single quote even inside double quotes (a CPython quirk).
-std::string pyBytesRepr(std::string_view data, std::size_t maxChars, bool alwaysEscapeSingleQuote)
-{
-    bool single = false, dbl = false;
-    for (char c : data) {
-        single |= c == '\'';
-        dbl |= c == '"';
-    }
-    const char quote = (single && !dbl) ? '"' : '\'';
-    std::string out = "b";
-    out.push_back(quote);
-    std::size_t chars = 0;
-    for (char ch : data) {
-        if (maxChars != 0 && chars >= maxChars) {
-            out += kEllipsis;
-            return out;
-        }
-        ++chars;
-        const auto c = static_cast<unsigned char>(ch);
-        if (ch == quote || ch == '\\' || (alwaysEscapeSingleQuote && ch == '\'')) {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (ch == '\t') {
-            out += "\\t";
-        } else if (ch == '\n') {
-            out += "\\n";
-        } else if (ch == '\r') {
-            out += "\\r";
-        } else if (c < 0x20 || c >= 0x7F) {
-            appendHexEscape(out, 'x', c, 2);
-        } else {
-            out.push_back(ch);
-        }
-    }
-    out.push_back(quote);
-    return out;
-}
-
-std::string pyFloatRepr(double value)
-{
-    return floatText(value, true);
-}
-
-std::string pyFloat32Repr(float value)
-{
-    return floatText(value, true);
-}
-
-std::string pyComplexRepr(double real, double imag)
-{
-    auto part = [](double v, bool sign) {
-        std::string s = floatText(v, false);
-        if (sign && s[0] != '-')
-            s.insert(s.begin(), '+');
-        return s;
-    };
-    if (real == 0 && !std::signbit(real))
-        return part(imag, false) + "j";
-    return "(" + part(real, false) + part(imag, true) + "j)";
-}
 
 // ---- public API ---------------------------------------------------------------------------------
 
@@ -1417,7 +1216,7 @@ std::string scalarRepr(const ValueGraph& g, ValueId id, std::size_t maxChars)
     case ValueKind::Int:
         return std::to_string(g.intValue(id));
     case ValueKind::BigInt:
-        return truncated(g.intDecimal(id), maxChars);
+        return truncatedText(g.intDecimal(id), maxChars);
     case ValueKind::Float:
         return pyFloatRepr(g.floatValue(id));
     case ValueKind::Complex: {
@@ -1495,7 +1294,7 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
     case ValueKind::Str:
     case ValueKind::Bytes:
     case ValueKind::ByteArray:
-        return truncated(scalarRepr(g, id, maxChars), maxChars);
+        return truncatedText(scalarRepr(g, id, maxChars), maxChars);
     case ValueKind::List:
     case ValueKind::Tuple:
     case ValueKind::Set:
@@ -1513,25 +1312,25 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         const GlobalRecord& gl = g.global(id);
         if (gl.module == "builtins" && (gl.name == "Ellipsis" || gl.name == "NotImplemented"))
             return std::string(gl.name);
-        return truncated(globalName(g, id), maxChars);
+        return truncatedText(globalName(g, id), maxChars);
     }
     case ValueKind::Object: {
         const std::string r = displayRepr(g, id);
         if (!r.empty())
-            return truncated(r, maxChars);
+            return truncatedText(r, maxChars);
         const std::string cls = className(g, id);
         if (cls == "pandas.core.frame.DataFrame" || cls == "pandas.core.series.Series") {
             if (std::string label = domain::pandasLabel(g, id); !label.empty()) // "DataFrame 50 × 5"
-                return truncated(label, maxChars);
+                return truncatedText(label, maxChars);
         }
         if (cls.rfind("sklearn.", 0) == 0) {
             if (std::string label = domain::estimatorLabel(g, id); !label.empty())
-                return truncated(label, maxChars);
+                return truncatedText(label, maxChars);
         }
-        return truncated((cls.empty() ? std::string("") : cls + " ") + "object", maxChars);
+        return truncatedText((cls.empty() ? std::string("") : cls + " ") + "object", maxChars);
     }
     case ValueKind::Persistent:
-        return truncated("persistent id " + summary(g, g.persistentId(id), maxChars), maxChars);
+        return truncatedText("persistent id " + summary(g, g.persistentId(id), maxChars), maxChars);
     case ValueKind::Extension:
         return "extension code " + std::to_string(g.extensionCode(id));
     case ValueKind::Buffer:
@@ -1553,7 +1352,7 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
         if (t.layout == TensorLayout::Strided && g.valid(t.storage)
             && g.kind(t.storage) == ValueKind::Storage && !g.storage(t.storage).bytesFound)
             out += " (data missing)";
-        return truncated(out, maxChars);
+        return truncatedText(out, maxChars);
     }
     case ValueKind::NdArray: {
         const NdArrayRecord& a = g.ndarray(id);
@@ -1567,7 +1366,9 @@ std::string summary(const ValueGraph& g, ValueId id, std::size_t maxChars)
             else if (kind == 'f' || kind == 'c')
                 dt = d->name(); // float128, complex256
         }
-        return truncated((a.masked ? "MaskedArray " : "ndarray ") + dt + " " + shapeText(a.shape, true), maxChars);
+        return truncatedText(
+            (a.masked ? "MaskedArray " : "ndarray ") + dt + " " + shapeText(a.shape, true),
+            maxChars);
     }
     }
     return "?";

@@ -6,6 +6,7 @@
 // Everything is computed on demand, in time independent of container sizes (except the text
 // asked for), and never recurses on the graph's depth.
 
+#include "core/value/py_repr.h" // the Python reprs (pyStrRepr, pyFloatRepr, ...), formerly here
 #include "core/value/value_graph.h"
 
 #include <cstddef>
@@ -60,18 +61,5 @@ ValueId displayChildId(const ValueGraph& graph, ValueId id, std::size_t index);
 // tensors, arrays, bytearrays...). Scalars, str and bytes are not: they are values, and
 // CPython itself caches some of them. Exports and trees mark sharing only for these.
 bool isIdentityValue(const ValueGraph& graph, ValueId id);
-
-// --- Python text helpers -------------------------------------------------------------------
-
-// repr(str) of UTF-8 (or WTF-8) text; stops after about maxChars output characters and ends
-// with '…' (0: no limit).
-std::string pyStrRepr(std::string_view utf8, std::size_t maxChars = 0);
-// repr(bytes): b'...'.
-std::string pyBytesRepr(std::string_view bytes, std::size_t maxChars = 0, bool alwaysEscapeSingleQuote = false);
-// repr(float) / repr(numpy.float32): shortest round trip, Python's layout.
-std::string pyFloatRepr(double value);
-std::string pyFloat32Repr(float value);
-// repr(complex).
-std::string pyComplexRepr(double real, double imag);
 
 } // namespace core

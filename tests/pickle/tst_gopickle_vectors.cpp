@@ -2,6 +2,7 @@
 // Python cannot run at test time, so this checks robustness and well-formedness only.
 
 #include "core/pickle/disassembler.h"
+#include "tests/common/shared_data.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,10 +17,9 @@ class TestGopickleVectors : public QObject {
 private Q_SLOTS:
     void disassemblesEveryVector()
     {
-        const QString shared = qEnvironmentVariable("PICKLESCOPE_SHARED_DIR", QStringLiteral(PICKLESCOPE_SHARED_DIR));
-        const QDir dir(shared + QStringLiteral("/gopickle-testdata/pickle/inline-vectors"));
-        if (!dir.exists())
-            QSKIP("gopickle test data not present");
+        const QDir dir(
+            testdata::sharedDir() + QStringLiteral("/gopickle-testdata/pickle/inline-vectors"));
+        PS_REQUIRE_SHARED_DATA(dir.exists(), dir.path());
         // MANIFEST.tsv: file, test, source, size, cpython311_loads_repr, gopickle result.
         QHash<QString, bool> cpythonLoads;
         QFile manifest(dir.filePath(QStringLiteral("MANIFEST.tsv")));

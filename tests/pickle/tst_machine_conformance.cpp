@@ -4,6 +4,7 @@
 
 #include "core/loader.h"
 #include "tests/common/python_repr.h"
+#include "tests/common/shared_data.h"
 
 #include <QtTest>
 
@@ -81,9 +82,8 @@ private Q_SLOTS:
 
     void loadsGopickleVectors()
     {
-        const QString dir = QStringLiteral(PICKLESCOPE_SHARED_DIR "/gopickle-testdata/pickle/inline-vectors");
-        if (!QFile::exists(dir + "/MANIFEST.tsv"))
-            QSKIP("gopickle's vectors are not next to the repository");
+        const QString dir = testdata::sharedDir() + "/gopickle-testdata/pickle/inline-vectors";
+        PS_REQUIRE_SHARED_DATA(QFile::exists(dir + "/MANIFEST.tsv"), dir + "/MANIFEST.tsv");
         const QList<QByteArray> lines = readAll(dir + "/MANIFEST.tsv").split('\n');
         int compared = 0, loaded = 0;
         QStringList mismatches;

@@ -56,6 +56,41 @@ QList<ManifestRow> readManifest(const QString& name)
     return rows;
 }
 
+// Everything an OpcodeScan holds, as text (for comparing two walks).
+std::string scanText(const OpcodeScan& scan)
+{
+    std::string out;
+    auto add = [&out](const auto&... parts) {
+        ((out += parts), ...);
+        out += '\n';
+    };
+    for (const RawGlobal& g : scan.globals) {
+        add("global ", g.module, " ", g.name, " ", std::string(globalOpcodeName(g.opcode)), " @",
+            std::to_string(g.offset), g.resolved ? " resolved" : " unresolved ", g.unresolvedWhy,
+            " pushes ", std::to_string(g.pushes), " calls ", std::to_string(g.recognisedCalls));
+        for (std::uint64_t use : g.uses)
+            add("  use @", std::to_string(use));
+        for (const auto& [module, name] : g.staticTargets)
+            add("  target ", module, " ", name);
+    }
+    for (const ScanNote& n : scan.findings)
+        add("finding ", std::string(verdictName(n.verdict)), " @", std::to_string(n.offset), " ",
+            n.message);
+    for (const ScanNote& n : scan.anomalies)
+        add("anomaly @", std::to_string(n.offset), " ", n.message);
+    for (const auto& [op, offset] : scan.weightsOnlyRejected2)
+        add("weights-only 2.x refuses ", std::to_string(op), " @", std::to_string(offset));
+    for (const auto& [op, offset] : scan.weightsOnlyRejected113)
+        add("weights-only 1.13 refuses ", std::to_string(op), " @", std::to_string(offset));
+    add("protocol ", std::to_string(scan.protocol), " end ", std::to_string(scan.endOffset),
+        scan.stopped ? " stopped" : " not stopped", " opcodes ", std::to_string(scan.opcodeCount),
+        " memo writes ", std::to_string(scan.memoWrites), " unread ",
+        std::to_string(scan.memoUnread));
+    if (scan.error)
+        add("error ", scan.error->toString());
+    return out;
+}
+
 SafetyReport rawReportFor(const QString& path)
 {
     return scanBytes(bytesOf(readFile(path)), "pickle");
@@ -113,6 +148,49 @@ class TestSafety : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // The scanner's fast path for common opcodes must change nothing: over every file under a
+    // folder (whole, and cut in the middle so that errors are met), the fast walk and the
+    // general walk give the same OpcodeScan.
+    void fastPathAgreesWithTheGeneralWalk_data()
+    {
+        QTest::addColumn<QString>("folder");
+        QTest::addColumn<bool>("required");
+        const QString data = QStringLiteral(PICKLESCOPE_TEST_DATA);
+        QTest::newRow("every pickle fixture") << data + "/pickle" << true;
+        QTest::newRow("every safety fixture") << data + "/safety" << true;
+        QTest::newRow("every torch fixture") << data + "/torch" << true;
+        QTest::newRow("every export and ui fixture") << data + "/export" << true;
+        QTest::newRow("every fuzz reproducer") << data + "/fuzz-crashes" << true;
+        // Present after scripts/fuzz.sh has run (build/fuzz/corpus/<target>/).
+        QTest::newRow("the fuzz corpus, when one was grown")
+            << data + "/../../build/fuzz/corpus" << false;
+    }
+    void fastPathAgreesWithTheGeneralWalk()
+    {
+        QFETCH(QString, folder);
+        QFETCH(bool, required);
+        if (!QDir(folder).exists()) {
+            QVERIFY2(!required, qPrintable(folder));
+            QSKIP("no fuzz corpus in this checkout");
+        }
+        int files = 0;
+        QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QByteArray data = readFile(it.next());
+            for (const qsizetype size : { data.size(), data.size() / 2 }) {
+                const auto bytes = bytesOf(data).first(static_cast<std::size_t>(size));
+                const std::string fast = scanText(scanOpcodes(bytes, 0, ScanWalk::Fast));
+                const std::string general = scanText(scanOpcodes(bytes, 0, ScanWalk::General));
+                QVERIFY2(fast == general,
+                    qPrintable(it.filePath() + " cut at " + QString::number(size) + ":\nfast:\n"
+                        + QString::fromStdString(fast) + "general:\n"
+                        + QString::fromStdString(general)));
+            }
+            ++files;
+        }
+        QVERIFY(files > 0 || folder.endsWith("fuzz-crashes"));
+    }
+
     void classifiesGlobals_data()
     {
         QTest::addColumn<QString>("module");

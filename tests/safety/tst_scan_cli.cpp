@@ -102,6 +102,28 @@ private Q_SLOTS:
         QVERIFY(run.out.contains("posix.system"));
     }
 
+    // A GLOBAL whose module name holds a byte that is not UTF-8 (0xff): the JSON report is still
+    // valid JSON, the byte shown as U+FFFD.
+    void writesValidJsonForAGlobalNameThatIsNotUtf8()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("not_utf8_global.pkl");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(
+            QByteArray::fromHex("636f73ff0a73797374656d0a29522e")); // c os\xff\n system\n ) R .
+        file.close();
+        const Run run = runCli({ "scan", path, "--json" });
+        QJsonParseError error;
+        const QJsonDocument json = QJsonDocument::fromJson(run.out, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError,
+            qPrintable(error.errorString() + ": " + QString::fromLatin1(run.out)));
+        const QJsonArray globals = json.object().value("globals").toArray();
+        QCOMPARE(globals.size(), 1);
+        QCOMPARE(globals.at(0).toObject().value("module").toString(), QString("os\uFFFD"));
+        QCOMPARE(globals.at(0).toObject().value("name").toString(), QString("system"));
+    }
+
     void printsWhereEachGlobalIsUsed_data()
     {
         QTest::addColumn<QString>("file");

@@ -4,11 +4,12 @@
 // sharing, first elements, sum/min/max, NaN/Inf/zero counts; and bad input gives clear errors.
 
 #include "core/loader.h"
-#include "core/value/byte_source.h"
 #include "core/numpy/ndarray_reconstruct.h"
 #include "core/torch/tensor_table.h"
 #include "core/torch/tensor_view.h"
 #include "core/torch/torch_reader.h"
+#include "core/value/byte_source.h"
+#include "tests/common/shared_data.h"
 
 #include <QtTest>
 
@@ -455,11 +456,9 @@ private Q_SLOTS:
 
     void loadsGopickleFixturesWhenPresent()
     {
-        const QString dir = qEnvironmentVariable("PICKLESCOPE_SHARED_DIR", QStringLiteral(PICKLESCOPE_SHARED_DIR))
-            + "/gopickle-testdata/pytorch/testdata";
+        const QString dir = testdata::sharedDir() + "/gopickle-testdata/pytorch/testdata";
         const auto files = QDir(dir).entryList({ "*.pt" });
-        if (files.isEmpty())
-            QSKIP("gopickle test data not present");
+        PS_REQUIRE_SHARED_DATA(!files.isEmpty(), dir);
         for (const auto& f : files) {
             auto doc = loadFile((dir + "/" + f).toStdString());
             QVERIFY2(doc.ok() && !doc.value()->error, qPrintable(f));

@@ -5,6 +5,7 @@
 #include "core/torch/torch_reader.h"
 #include "core/torch/zip_archive.h"
 #include "core/value/byte_source.h"
+#include "tests/common/shared_data.h"
 
 #include <QtEndian>
 #include <QtTest>
@@ -79,11 +80,9 @@ private Q_SLOTS:
 
     void detectsGopickleLegacyProtocolOne()
     {
-        const QString path
-            = qEnvironmentVariable("PICKLESCOPE_SHARED_DIR", QStringLiteral(PICKLESCOPE_SHARED_DIR))
+        const QString path = testdata::sharedDir()
             + "/gopickle-testdata/pytorch/testdata/tensor_float32_proto1.pt";
-        if (!QFile::exists(path))
-            QSKIP("gopickle test data not present");
+        PS_REQUIRE_SHARED_DATA(QFile::exists(path), path);
         auto source = ByteSource::mapFile(path.toStdString());
         QVERIFY(source.ok());
         QCOMPARE(detectFormat(source.value()->bytes()), FileFormat::TorchLegacy);

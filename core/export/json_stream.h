@@ -1,0 +1,238 @@
+#pragma once
+
+// The one JSON stream writer: begin/end object and array, key, value. Commas, indentation and
+// newlines come from the structure as it is written (never from re-scanning the output), strings
+// are escaped as the export always has (UTF-8 kept, lone surrogates of WTF-8 text as \udXXX,
+// bytes that are not UTF-8 as \ufffd), and output streams through a small buffer into a
+// JsonSink, so memory stays flat. Used by the CLI's `scan --json` and `dis --json`; the value
+// export (json_writer) shares its string escaping and sinks.
+
+#include "core/result.h"
+
+#include <climits>
+#include <concepts>
+#include <cstdint>
+#include <cstdio>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+class QIODevice;
+
+namespace core {
+
+// Where the text goes. write() returns false on an I/O error (the export stops with Error::Io).
+class JsonSink {
+public:
+    virtual ~JsonSink() = default;
+    virtual bool write(std::string_view text) = 0;
+};
+
+class FileJsonSink : public JsonSink {
+public:
+    explicit FileJsonSink(std::FILE* file)
+        : m_file(file)
+    {
+    }
+    bool write(std::string_view text) override;
+
+private:
+    std::FILE* m_file;
+};
+
+class StreamJsonSink : public JsonSink {
+public:
+    explicit StreamJsonSink(std::ostream& stream)
+        : m_stream(stream)
+    {
+    }
+    bool write(std::string_view text) override;
+
+private:
+    std::ostream& m_stream;
+};
+
+class IoDeviceJsonSink : public JsonSink {
+public:
+    explicit IoDeviceJsonSink(QIODevice& device)
+        : m_device(device)
+    {
+    }
+    bool write(std::string_view text) override;
+
+private:
+    QIODevice& m_device;
+};
+
+class StringJsonSink : public JsonSink {
+public:
+    bool write(std::string_view text) override
+    {
+        m_text.append(text);
+        return true;
+    }
+    const std::string& text() const { return m_text; }
+    std::string take() { return std::move(m_text); }
+
+private:
+    std::string m_text;
+};
+
+// JSON string of UTF-8 / WTF-8 text: lone surrogates as \udXXX, bytes that are not UTF-8 as
+// \ufffd. `put` takes a string_view or a char.
+template <typename Put> void putJsonString(Put&& put, std::string_view s)
+{
+    static constexpr char kHex[] = "0123456789abcdef";
+    put('"');
+    std::size_t run = 0; // start of the pending verbatim run
+    auto flushRun = [&](std::size_t end) {
+        if (end > run)
+            put(s.substr(run, end - run));
+    };
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            // Validate one sequence; surrogates (ED A0..BF xx) and bad bytes are escaped.
+            const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+            bool ok = len != 0 && i + len <= s.size();
+            for (std::size_t k = 1; ok && k < len; ++k)
+                ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+            if (ok && !(c == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0)) {
+                i += len;
+                continue;
+            }
+            flushRun(i);
+            std::uint32_t unit = 0xFFFD;
+            std::size_t step = 1;
+            if (ok) { // a surrogate
+                unit = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6)
+                    | (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+                step = 3;
+            }
+            char esc[6] = { '\\', 'u', kHex[(unit >> 12) & 0xF], kHex[(unit >> 8) & 0xF],
+                kHex[(unit >> 4) & 0xF], kHex[unit & 0xF] };
+            put(std::string_view(esc, 6));
+            i += step;
+            run = i;
+            continue;
+        }
+        flushRun(i);
+        switch (c) {
+        case '"':
+            put("\\\"");
+            break;
+        case '\\':
+            put("\\\\");
+            break;
+        case '\n':
+            put("\\n");
+            break;
+        case '\r':
+            put("\\r");
+            break;
+        case '\t':
+            put("\\t");
+            break;
+        case '\b':
+            put("\\b");
+            break;
+        case '\f':
+            put("\\f");
+            break;
+        default: {
+            char esc[6] = { '\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF] };
+            put(std::string_view(esc, 6));
+        }
+        }
+        ++i;
+        run = i;
+    }
+    flushRun(s.size());
+    put('"');
+}
+
+// For other JSON outputs (diff): a JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates
+// as \udXXX), and a double as the export writes it (shortest round trip; "nan", "inf", "-inf").
+void appendJsonString(std::string& out, std::string_view utf8);
+void appendJsonDouble(std::string& out, double value);
+
+struct JsonStyle {
+    // Spaces per level; 0: one line.
+    int indent = 0;
+    // One-line parts use ", " and ": " (Python's json.dumps default) instead of "," and ":".
+    bool spaced = false;
+    // Containers opened at this depth or deeper stay on one line (spaced) even when indenting.
+    int lineDepth = INT_MAX;
+};
+
+class JsonStream {
+public:
+    explicit JsonStream(JsonSink& sink, JsonStyle style = {});
+
+    JsonStream& beginObject() { return open('{'); }
+    JsonStream& endObject() { return close('}'); }
+    JsonStream& beginArray() { return open('['); }
+    JsonStream& endArray() { return close(']'); }
+    JsonStream& key(std::string_view name);
+
+    JsonStream& value(std::string_view text);
+    JsonStream& value(const char* text) { return value(std::string_view(text)); }
+    JsonStream& value(const std::string& text) { return value(std::string_view(text)); }
+    template <std::integral T>
+    requires(!std::same_as<T, bool>) JsonStream& value(T number)
+    {
+        if constexpr (std::is_signed_v<T>)
+            return signedValue(number);
+        else
+            return unsignedValue(number);
+    }
+    JsonStream& value(double number); // shortest round trip; "nan", "inf", "-inf" as strings
+    JsonStream& boolean(bool flag);
+    JsonStream& null();
+    // Already-formed JSON text, written as one value.
+    JsonStream& raw(std::string_view json);
+
+    // key(name).value(v)
+    template <typename T> JsonStream& member(std::string_view name, const T& v)
+    {
+        key(name);
+        return value(v);
+    }
+
+    // Depth of open containers.
+    std::size_t depth() const { return m_levels.size(); }
+    // Ends the text with a newline and writes out what is buffered; Error::Io when the sink
+    // refused bytes. Every container must be closed.
+    Result<void> finish();
+
+private:
+    struct Level {
+        bool first = true;
+        bool lines = false; // elements on their own lines
+    };
+    JsonStream& signedValue(std::int64_t number);
+    JsonStream& unsignedValue(std::uint64_t number);
+    template <typename Number> void number(Number value);
+    void beforeValue();
+    JsonStream& open(char bracket);
+    JsonStream& close(char bracket);
+    void newline(std::size_t levels);
+    void put(std::string_view text);
+    void put(char c);
+    void flushIfFull();
+
+    JsonSink& m_sink;
+    JsonStyle m_style;
+    std::vector<Level> m_levels;
+    std::string m_buffer;
+    bool m_afterKey = false;
+    bool m_failed = false;
+};
+
+} // namespace core

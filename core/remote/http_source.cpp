@@ -466,6 +466,7 @@ Result<std::shared_ptr<ByteSource>> openUrl(const std::string& url, const HttpOp
     }
     ByteSource::RemoteOptions remoteOptions;
     remoteOptions.guardUnfetched = options.guardUnfetched;
+    remoteOptions.cacheLimit = options.cacheLimit;
     return ByteSource::fromFetcher(std::move(fetcher), size.value(),
         str(qurl.toDisplayString(QUrl::RemoveUserInfo)), remoteOptions);
 }

@@ -27,6 +27,8 @@ struct HttpOptions {
     int retries = 2; // a request whose connection fails is resumed this many times
     int maxInFlight = 4; // concurrent requests of one fetch
     int maxRedirects = 10;
+    // Fetched bytes kept in memory (ByteSource::RemoteOptions::cacheLimit).
+    std::uint64_t cacheLimit = ByteSource::kDefaultCacheLimit;
     bool guardUnfetched = false; // tests: unfetched pages unreadable (ByteSource::RemoteOptions)
 };
 

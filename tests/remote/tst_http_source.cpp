@@ -15,9 +15,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <sys/mman.h>
 
 namespace {
 
@@ -168,6 +170,108 @@ private Q_SLOTS:
             QVERIFY(sameDouble(remoteStats->min, localStats->min));
             QCOMPARE(remoteStats->nanCount, localStats->nanCount);
         }
+    }
+
+    // A file larger than the cache limit read end to end: every element of every tensor equals
+    // the local file's, and fetched bytes in memory (counted, and pages the kernel holds) stay
+    // within the limit once the reads are done.
+    void readsAFileLargerThanTheCacheLimitWithinTheLimit()
+    {
+        const QString file = QStringLiteral("torch/half_patterns.pt");
+        const auto local = loadLocal(file);
+        QVERIFY(local);
+        auto options = guarded();
+        options.cacheLimit = 192 * 1024;
+        auto source = core::remote::openUrl(
+            m_server->url(QStringLiteral("ok/") + file).toStdString(), options);
+        QVERIFY(source.ok());
+        QVERIFY(source.value()->size() > 4 * options.cacheLimit);
+        auto doc = core::loadSource(source.value());
+        QVERIFY(doc.ok());
+        const auto remoteTable = core::torch::tensorTable(*doc.value());
+        const auto localTable = core::torch::tensorTable(*local);
+        QCOMPARE(remoteTable.rows.size(), localTable.rows.size());
+        const auto& bytes = source.value()->bytes();
+        auto pagesInMemory = [&bytes] {
+            const std::size_t pages = (bytes.size() + 4095) / 4096;
+            std::vector<unsigned char> in(pages);
+            if (::mincore(const_cast<std::byte*>(bytes.data()), bytes.size(), in.data()) != 0)
+                return std::uint64_t(UINT64_MAX);
+            return std::uint64_t(
+                std::count_if(in.begin(), in.end(), [](unsigned char c) { return c & 1; }));
+        };
+        for (int pass = 0; pass < 2; ++pass) {
+            for (std::size_t i = 0; i < localTable.rows.size(); ++i) {
+                auto remoteView
+                    = core::torch::TensorView::open(doc.value(), remoteTable.rows[i].id);
+                auto localView = core::torch::TensorView::open(local, localTable.rows[i].id);
+                QVERIFY(remoteView.ok() && localView.ok());
+                std::vector<double> a(4096), b(4096);
+                for (std::uint64_t first = 0; first < localView->numel(); first += a.size()) {
+                    const auto n = static_cast<std::size_t>(
+                        std::min<std::uint64_t>(a.size(), localView->numel() - first));
+                    remoteView->read(first, n, a.data());
+                    localView->read(first, n, b.data());
+                    QVERIFY2(std::memcmp(a.data(), b.data(), n * sizeof(double)) == 0,
+                        localTable.rows[i].path.c_str());
+                }
+                auto remoteStats = remoteView->stats();
+                QVERIFY(remoteStats.ok());
+                QVERIFY(sameDouble(remoteStats->sum, localView->stats()->sum));
+                QVERIFY2(source.value()->residentBytes() <= options.cacheLimit,
+                    std::to_string(source.value()->residentBytes()).c_str());
+                QVERIFY2(pagesInMemory() * 4096 <= options.cacheLimit,
+                    std::to_string(pagesInMemory()).c_str());
+            }
+        }
+        // Read twice through a cache smaller than the file: pages were dropped and fetched again.
+        QVERIFY(source.value()->evictedBytes() > 0);
+        QVERIFY(source.value()->bytesFetched() > source.value()->size());
+    }
+
+    // Pages a lease pins stay while it lives, even when the cache is over its limit.
+    void neverEvictsPagesALeasePins()
+    {
+        struct Memory : core::RangeFetcher {
+            std::vector<std::byte> file;
+            core::Result<void> fetch(std::span<const Request> requests) override
+            {
+                for (const Request& r : requests)
+                    std::memcpy(r.into.data(), file.data() + r.offset, r.into.size());
+                return {};
+            }
+        };
+        auto fetcher = std::make_unique<Memory>();
+        for (int i = 0; i < 64 * 4096; ++i)
+            fetcher->file.push_back(std::byte(i % 253));
+        core::ByteSource::RemoteOptions options;
+        options.guardUnfetched = true;
+        options.cacheLimit = 4 * 4096;
+        auto made = core::ByteSource::fromFetcher(std::move(fetcher), 64 * 4096, "memory", options);
+        QVERIFY(made.ok());
+        const auto& source = *made.value();
+        auto pinned = source.lease(10 * 4096, 3 * 4096); // 3 pages, pinned
+        QVERIFY(pinned.ok());
+        for (std::uint64_t page = 20; page < 60; page += 2) { // scattered reads, one page each
+            auto lease = source.lease(page * 4096 + 7, 1);
+            QVERIFY(lease.ok());
+            QCOMPARE(std::to_integer<int>(source.bytes()[page * 4096 + 7]),
+                int((page * 4096 + 7) % 253));
+        }
+        QVERIFY(source.residentBytes() <= 4 * 4096);
+        for (std::uint64_t at = 10 * 4096; at < 13 * 4096; at += 997) // still readable
+            QCOMPARE(std::to_integer<int>(source.bytes()[at]), int(at % 253));
+        // Kept pages (ensure) are never evicted, and a page fetched again reads right.
+        QVERIFY(source.ensure(0, 4096).ok());
+        pinned = core::ByteSource::Lease {};
+        for (std::uint64_t page = 30; page < 40; ++page)
+            QVERIFY(source.lease(page * 4096, 4096).ok());
+        QCOMPARE(std::to_integer<int>(source.bytes()[100]), 100);
+        QVERIFY(source.residentBytes() <= 4 * 4096);
+        auto again = source.lease(20 * 4096 + 7, 1);
+        QVERIFY(again.ok());
+        QCOMPARE(std::to_integer<int>(source.bytes()[20 * 4096 + 7]), int((20 * 4096 + 7) % 253));
+        QVERIFY(source.evictedBytes() >= 30 * 4096);
     }
 
     // ByteSource's side alone, through an in-memory fetcher that records each request.

@@ -25,7 +25,7 @@ struct HttpOptions {
     bool useNetrc = true;
     int transferTimeoutMs = 20000; // a request that receives nothing for this long fails
     int retries = 2; // a request whose connection fails is resumed this many times
-    int maxInFlight = 4; // concurrent requests of one fetch
+    int maxInFlight = 6; // concurrent requests of one fetch (Qt opens up to 6 connections a host)
     int maxRedirects = 10;
     // Fetched bytes kept in memory (ByteSource::RemoteOptions::cacheLimit).
     std::uint64_t cacheLimit = ByteSource::kDefaultCacheLimit;

@@ -397,10 +397,21 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file, co
             }
             x += 4 + len;
         }
+        zip.m_entries.push_back(std::move(e));
+        pos += total;
+    }
+    // A remote file fetches every local header in one batch (not one round trip per entry).
+    if (source != nullptr && source->isRemote()) {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> headers;
+        headers.reserve(zip.m_entries.size());
+        for (const ZipEntry& e : zip.m_entries)
+            if (within(e.localHeaderOffset, 30, size))
+                headers.emplace_back(e.localHeaderOffset, 30);
+        PS_TRY(source->ensureRanges(headers));
+    }
+    for (ZipEntry& e : zip.m_entries) {
         // Data offset from the local header (its extra field differs: torch's 'FB' padding).
         const std::uint64_t lho = e.localHeaderOffset;
-        if (within(lho, 30, size))
-            PS_TRY(ensure(lho, 30));
         if (!within(lho, 30, size) || le32(base + lho) != kLocalSig) {
             e.dataError = "no local header at offset " + std::to_string(lho);
         } else {
@@ -413,8 +424,6 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file, co
                 e.dataOk = true;
             }
         }
-        zip.m_entries.push_back(std::move(e));
-        pos += total;
     }
     zip.buildIndex();
     return zip;

@@ -19,6 +19,8 @@ namespace {
 
 constexpr std::uint64_t kPage = 4096;
 constexpr std::uint64_t kMaxReadAhead = std::uint64_t(4) << 20;
+// ensureRanges: missing pages at most this many apart go in one request.
+constexpr std::uint64_t kMergeGap = 16;
 
 std::atomic<ByteSource::UrlOpener> g_urlOpener { nullptr };
 
@@ -328,7 +330,6 @@ Result<void> ByteSource::fetchMissing(std::uint64_t first, std::uint64_t last) c
     // Read ahead at most a quarter of the cache, so that a run does not evict itself.
     const std::uint64_t maxReadAhead
         = std::max(kPage, std::min(kMaxReadAhead, r.options.cacheLimit / 4 / kPage * kPage));
-    std::vector<RangeFetcher::Request> requests;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> runs; // [first page, end page)
     {
         // Pages of [first, last] are pinned by the caller: none turns Absent under us. Pages read
@@ -360,6 +361,17 @@ Result<void> ByteSource::fetchMissing(std::uint64_t first, std::uint64_t last) c
     }
     if (runs.empty())
         return {};
+    auto done = fetchRuns(runs, {});
+    if (!done.ok())
+        r.lastEnd = UINT64_MAX;
+    return done;
+}
+
+Result<void> ByteSource::fetchRuns(std::span<const std::pair<std::uint64_t, std::uint64_t>> runs,
+    std::span<const std::pair<std::uint64_t, std::uint64_t>> keep) const
+{
+    Remote& r = *m_remote;
+    std::vector<RangeFetcher::Request> requests;
     const std::uint64_t perRequest = r.options.maxRequest / kPage;
     for (const auto& [begin, end] : runs) {
         if (r.options.guardUnfetched
@@ -375,11 +387,7 @@ Result<void> ByteSource::fetchMissing(std::uint64_t first, std::uint64_t last) c
         }
     }
     r.calls.fetch_add(1);
-    auto done = r.fetcher->fetch(requests);
-    if (!done.ok()) {
-        r.lastEnd = UINT64_MAX;
-        return done;
-    }
+    PS_TRY(r.fetcher->fetch(requests));
     std::uint64_t total = 0;
     for (const auto& request : requests)
         total += request.into.size();
@@ -394,8 +402,57 @@ Result<void> ByteSource::fetchMissing(std::uint64_t first, std::uint64_t last) c
             ++r.residentPages;
         }
     r.resident.store(r.residentPages * kPage);
+    for (const auto& [first, last] : keep)
+        r.keep(first, last);
     r.evictOverLimit();
     return {};
+}
+
+Result<void> ByteSource::ensureRanges(
+    std::span<const std::pair<std::uint64_t, std::uint64_t>> ranges) const
+{
+    if (m_remote == nullptr)
+        return {};
+    Remote& r = *m_remote;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> pages; // [first, last] page of each
+    for (const auto& [offset, length] : ranges) {
+        if (length == 0)
+            continue;
+        if (offset > r.size || length > r.size - offset)
+            return makeError(ErrorCode::Truncated, offset,
+                std::to_string(length) + " bytes at offset " + std::to_string(offset)
+                    + " run past the end of the " + std::to_string(r.size) + "-byte remote file");
+        pages.emplace_back(offset / kPage, (offset + length - 1) / kPage);
+    }
+    std::sort(pages.begin(), pages.end());
+    const std::lock_guard fetchLock(r.fetchMutex);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs; // [first page, end page)
+    {
+        const std::lock_guard lock(r.stateMutex);
+        auto absent = [&r](std::uint64_t page) { return r.state(page) == Remote::Absent; };
+        for (const auto& [first, last] : pages) {
+            r.keep(first, last); // what is here stays (no other fetch runs until we are done)
+            for (std::uint64_t page = first; page <= last; ++page) {
+                if (!absent(page) || (!runs.empty() && page < runs.back().second))
+                    continue;
+                // Join the previous run when the pages between are few and all missing: one
+                // request with a little more data costs less than another round trip.
+                if (!runs.empty() && page - runs.back().second <= kMergeGap) {
+                    std::uint64_t gap = runs.back().second;
+                    while (gap < page && absent(gap))
+                        ++gap;
+                    if (gap == page) {
+                        runs.back().second = page + 1;
+                        continue;
+                    }
+                }
+                runs.emplace_back(page, page + 1);
+            }
+        }
+    }
+    if (runs.empty())
+        return {};
+    return fetchRuns(runs, pages);
 }
 
 ByteSource::Lease::Lease(Lease&& other) noexcept

@@ -77,6 +77,11 @@ public:
             return {};
         return ensureRemote(offset, length);
     }
+    // ensure() of many (offset, length) ranges at once: their missing pages fetched in one batch
+    // (requests run concurrently; pages a few apart share a request). A zip's local headers.
+    Result<void> ensureRanges(
+        std::span<const std::pair<std::uint64_t, std::uint64_t>> ranges) const;
+
     // Pins [offset, offset + length) of a remote file for as long as the lease lives: fetched
     // when missing, never evicted under the reader. Local files: an empty lease. Errors as
     // ensure(). A lease must not outlive its source.
@@ -120,6 +125,9 @@ private:
     // Pins the pages of [offset, offset + length), fetches what is missing; keep: the pages stay.
     Result<std::uint64_t> acquire(std::uint64_t offset, std::uint64_t length, bool keep) const;
     Result<void> fetchMissing(std::uint64_t first, std::uint64_t last) const;
+    // fetchMutex held: fetches the page runs [first, end), then keeps the [first, last] ranges.
+    Result<void> fetchRuns(std::span<const std::pair<std::uint64_t, std::uint64_t>> runs,
+        std::span<const std::pair<std::uint64_t, std::uint64_t>> keep) const;
     void unpin(std::uint64_t pin) const;
     std::unique_ptr<Remote> m_remote;
     std::string m_path;

@@ -100,6 +100,9 @@ private Q_SLOTS:
         const std::uint64_t fetched = source.value()->bytesFetched();
         QVERIFY2(fetched <= 96 * 1024, std::to_string(fetched).c_str());
         QVERIFY(fetched < size / 8);
+        // The head, the end records, then all local headers in one batch (data.pkl and its
+        // header share their pages); one fetch per local header before batching: 6.
+        QCOMPARE(source.value()->fetchCount(), std::uint64_t(3));
     }
 
     void aTensorElementFetchesOnlyThePageItLiesIn()

@@ -90,6 +90,11 @@ Result<TensorView> TensorView::open(std::shared_ptr<const Document> doc, ValueId
         view.m_bytes = bytes.value();
         if (doc->source && doc->source->isRemote() && s.bytes.inflatedEntry < 0)
             view.m_remote = doc->source.get();
+        else if (doc->source && s.bytes.inflatedEntry >= 0) // a shard's bytes: remote or not
+            if (const ByteSource* shard
+                = doc->source->keptSource(static_cast<std::size_t>(s.bytes.inflatedEntry));
+                shard != nullptr && shard->isRemote())
+                view.m_remote = shard;
         if (t.layout == TensorLayout::Quantized) {
             view.m_quantized = true;
             view.m_scale = t.scale;

@@ -492,6 +492,22 @@ std::size_t ByteSource::keepView(std::span<const std::byte> bytes, std::shared_p
     return m_kept.size() - 1;
 }
 
+std::size_t ByteSource::keepSource(
+    std::shared_ptr<const ByteSource> other, std::shared_ptr<const void> owner)
+{
+    const std::size_t index = keepView(other->bytes(), std::move(owner));
+    m_keptSources.emplace_back(index, std::move(other));
+    return index;
+}
+
+const ByteSource* ByteSource::keptSource(std::size_t index) const
+{
+    for (const auto& [at, source] : m_keptSources)
+        if (at == index)
+            return source.get();
+    return nullptr;
+}
+
 std::span<const std::byte> ByteSource::kept(std::size_t index) const
 {
     return index < m_keptViews.size() ? m_keptViews[index].first : std::span<const std::byte>();

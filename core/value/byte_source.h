@@ -46,6 +46,12 @@ public:
     // Bytes owned by someone else (another mapped file: a shard of a sharded checkpoint), kept
     // alive by `owner`; listed with the kept buffers. Returns its index for kept().
     std::size_t keepView(std::span<const std::byte> bytes, std::shared_ptr<const void> owner);
+    // The same for the whole bytes of another source (a remote shard: keptSource() names it, and
+    // readers fetch through it).
+    std::size_t keepSource(
+        std::shared_ptr<const ByteSource> other, std::shared_ptr<const void> owner);
+    // The source whose bytes kept(index) are, when it was kept by keepSource; else nullptr.
+    const ByteSource* keptSource(std::size_t index) const;
 
     // --- remote files ---
     struct RemoteOptions {
@@ -138,6 +144,7 @@ private:
     std::vector<std::unique_ptr<std::vector<std::byte>>> m_kept;
     // by kept index: the bytes, and who owns them when not m_kept (keepView)
     std::vector<std::pair<std::span<const std::byte>, std::shared_ptr<const void>>> m_keptViews;
+    std::vector<std::pair<std::size_t, std::shared_ptr<const ByteSource>>> m_keptSources;
 };
 
 } // namespace core

@@ -101,7 +101,7 @@ private Q_SLOTS:
         QVERIFY2(fetched <= 96 * 1024, std::to_string(fetched).c_str());
         QVERIFY(fetched < size / 8);
         // The head, the end records, then all local headers in one batch (data.pkl and its
-        // header share their pages); one fetch per local header before batching: 6.
+        // header share their pages).
         QCOMPARE(source.value()->fetchCount(), std::uint64_t(3));
     }
 
@@ -275,6 +275,102 @@ private Q_SLOTS:
         QVERIFY(again.ok());
         QCOMPARE(std::to_integer<int>(source.bytes()[20 * 4096 + 7]), int((20 * 4096 + 7) % 253));
         QVERIFY(source.evictedBytes() >= 30 * 4096);
+    }
+
+    // Sharded checkpoints over URLs: shard names resolve against the index's URL, each shard is
+    // a remote source read lazily, tensors come in the index file's own order (not sorted), and
+    // a shard the server does not have (404) is a warning.
+    void opensAShardedIndexOverHttpInItsOwnKeyOrder()
+    {
+        QTemporaryDir dir;
+        const QString st = kData + QStringLiteral("/formats/sharded_st/");
+        for (const char* shard :
+            { "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors" })
+            QVERIFY(QFile::copy(st + QLatin1String(shard), dir.filePath(QLatin1String(shard))));
+        // Hand-written: keys not sorted; one tensor in a shard the server does not have.
+        QFile index(dir.filePath(QStringLiteral("model.safetensors.index.json")));
+        QVERIFY(index.open(QIODevice::WriteOnly));
+        index.write(R"({"metadata": {"total_size": 118, "note": {"weight_map": "not this one"}},
+ "weight_map": {
+  "layers.1.weight": "model-00002-of-00002.safetensors",
+  "embed.weight": "model-00001-of-00002.safetensors",
+  "layers.0.weight": "model-00001-of-00002.safetensors",
+  "extra.\u0062ias": "model-00003-of-00003.safetensors",
+  "head.bias": "model-00002-of-00002.safetensors",
+  "layers.0.bias": "model-00001-of-00002.safetensors"}})");
+        index.close();
+        const std::vector<std::string> expectedOrder { "$['layers.1.weight']", "$['embed.weight']",
+            "$['layers.0.weight']", "$['extra.bias']", "$['head.bias']", "$['layers.0.bias']" };
+        const auto reference
+            = loadLocal(QStringLiteral("formats/sharded_st/model.safetensors.index.json"));
+        QVERIFY(reference);
+        const auto referenceTable = core::torch::tensorTable(*reference);
+
+        RangeServer server(dir.path());
+        core::remote::installUrlOpener(guarded()); // shards open through ByteSource::mapFile
+        for (const bool remote : { false, true }) {
+            const std::string path = remote
+                ? server.url(QStringLiteral("ok/model.safetensors.index.json")).toStdString()
+                : index.fileName().toStdString();
+            auto loaded = core::loadFile(path);
+            QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().toString().c_str());
+            const auto doc = loaded.value();
+            QCOMPARE(doc->format, core::FileFormat::ShardedIndex);
+            const auto& g = doc->graph;
+            const auto& items = g.items(doc->root);
+            std::vector<std::string> order;
+            for (std::size_t i = 0; i < items.size(); i += 2)
+                order.push_back("$['" + std::string(g.text(items[i])) + "']");
+            QCOMPARE(order, expectedOrder);
+            QCOMPARE(doc->shards.size(), std::size_t(3));
+            QVERIFY(!doc->shards[2].found);
+            bool warned = false;
+            for (const auto& d : doc->diagnostics)
+                warned = warned
+                    || (d.message.find("model-00003-of-00003.safetensors") != std::string::npos
+                        && (!remote || d.message.find("HTTP 404") != std::string::npos));
+            QVERIFY(warned);
+            // Every tensor's values equal the generator's shards read locally.
+            const auto table = core::torch::tensorTable(*doc);
+            QCOMPARE(table.rows.size(), referenceTable.rows.size());
+            for (const auto& row : table.rows) {
+                const auto match = std::find_if(referenceTable.rows.begin(),
+                    referenceTable.rows.end(), [&](const auto& r) { return r.path == row.path; });
+                QVERIFY(match != referenceTable.rows.end());
+                auto view = core::torch::TensorView::open(doc, row.id);
+                auto expected = core::torch::TensorView::open(reference, match->id);
+                QVERIFY(view.ok() && expected.ok());
+                QCOMPARE(view->numel(), expected->numel());
+                for (std::uint64_t k = 0; k < view->numel(); ++k)
+                    QVERIFY(sameDouble(view->element(k), expected->element(k)));
+            }
+            if (remote) // the shards were opened as remote sources, not downloaded
+                QVERIFY(server.requests() > 0);
+        }
+    }
+
+    void opensABinShardedIndexOverHttp()
+    {
+        const QString file = QStringLiteral("formats/sharded_bin/pytorch_model.bin.index.json");
+        const auto local = loadLocal(file);
+        QVERIFY(local);
+        core::remote::installUrlOpener(guarded());
+        auto loaded
+            = core::safety::loadAndScan(m_server->url(QStringLiteral("ok/") + file).toStdString());
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().toString().c_str());
+        const auto& doc = loaded.value().doc;
+        QCOMPARE(doc->pickles.size(), local->pickles.size());
+        QCOMPARE(doc->diagnostics.size(), local->diagnostics.size());
+        const auto remoteTable = core::torch::tensorTable(*doc);
+        const auto localTable = core::torch::tensorTable(*local);
+        QCOMPARE(remoteTable.rows.size(), localTable.rows.size());
+        for (std::size_t i = 0; i < localTable.rows.size(); ++i) {
+            QCOMPARE(remoteTable.rows[i].path, localTable.rows[i].path);
+            auto remoteStats = core::torch::TensorView::open(doc, remoteTable.rows[i].id)->stats();
+            auto localStats = core::torch::TensorView::open(local, localTable.rows[i].id)->stats();
+            QVERIFY(remoteStats.ok() && localStats.ok());
+            QVERIFY(sameDouble(remoteStats->sum, localStats->sum));
+        }
     }
 
     // ByteSource's side alone, through an in-memory fetcher that records each request.

@@ -35,6 +35,8 @@ void printUsage(std::FILE* out)
         "  --header 'Name: value'          an extra request header, sent to the URL's host only\n"
         "                                  (repeatable; credentials otherwise from ~/.netrc)\n"
         "  --cache-limit MIB               fetched tensor bytes kept in memory (default 256)\n"
+        "  --download                      a server without range support: download the file\n"
+        "                                  into the cache folder and open the copy\n"
         "\nexit codes: 0 success, 1 malformed or unsupported input, 2 usage error,\n"
         "            3 (scan) dangerous content found, 4 (diff) differences found\n");
 }
@@ -65,6 +67,19 @@ int main(int argc, char** argv)
         std::string arg = rest[i];
         std::string value;
         std::size_t used = 0;
+        if (arg == "--download") { // a server without range support: download, then open
+            http.downloadWithoutRanges = true;
+            http.downloadProgress = [](std::uint64_t received, std::uint64_t total) {
+                if (received == total)
+                    std::fprintf(stderr,
+                        "picklescope-cli: no range support: downloaded the whole file (%llu "
+                        "bytes)\n",
+                        static_cast<unsigned long long>(received));
+                return true;
+            };
+            rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+        }
         std::string name;
         for (const char* option : { "--header", "--cache-limit" }) {
             if (arg == option && i + 1 < rest.size()) {

@@ -12,6 +12,7 @@
 #include "tests/remote/range_server.h"
 
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -50,10 +51,12 @@ struct CliRun {
     QByteArray out, err;
 };
 
-CliRun runCli(const QStringList& args)
+CliRun runCli(const QStringList& args,
+    const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment())
 {
     CliRun run;
     QProcess process;
+    process.setProcessEnvironment(env);
     process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
     if (!process.waitForFinished(30000) || process.exitStatus() != QProcess::NormalExit)
         return run;
@@ -371,6 +374,52 @@ private Q_SLOTS:
             QVERIFY(remoteStats.ok() && localStats.ok());
             QVERIFY(sameDouble(remoteStats->sum, localStats->sum));
         }
+    }
+
+    // A server without range support: with downloadWithoutRanges the whole file is downloaded
+    // into the cache folder (with progress; cancel removes it) and opened locally.
+    void downloadsAndOpensWhenTheServerHasNoRangeSupport()
+    {
+        QTemporaryDir cache;
+        qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
+        const QString file = QStringLiteral("torch/half_patterns.pt");
+        const std::string url = m_server->url(QStringLiteral("norange/") + file).toStdString();
+        auto options = guarded();
+        options.downloadWithoutRanges = true;
+        std::uint64_t last = 0, total = 0;
+        options.downloadProgress = [&](std::uint64_t received, std::uint64_t of) {
+            last = received;
+            total = of;
+            return true;
+        };
+        auto source = core::remote::openUrl(url, options);
+        QVERIFY2(source.ok(), source.ok() ? "" : source.error().toString().c_str());
+        QVERIFY(!source.value()->isRemote());
+        QCOMPARE(source.value()->size(), std::uint64_t(788035));
+        QCOMPARE(last, std::uint64_t(788035));
+        QCOMPARE(total, std::uint64_t(788035));
+        QVERIFY(QString::fromStdString(source.value()->path()).startsWith(cache.path()));
+        auto doc = core::loadSource(source.value());
+        QVERIFY(doc.ok());
+        QCOMPARE(core::torch::tensorTable(*doc.value()).rows.size(),
+            core::torch::tensorTable(*loadLocal(file)).rows.size());
+        // Cancelled half-way: an error, and no file left behind.
+        const std::string path = (cache.path() + QStringLiteral("/cancelled.pt")).toStdString();
+        auto cancelled = core::remote::downloadUrl(url, path, options,
+            [](std::uint64_t received, std::uint64_t) { return received < 100000; });
+        QVERIFY(!cancelled.ok());
+        QCOMPARE(cancelled.error().code, core::ErrorCode::Cancelled);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));
+        // The command line: --download.
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_CACHE_HOME"), cache.path());
+        const auto run = runCli(
+            { QStringLiteral("info"), QStringLiteral("--download"), QString::fromStdString(url) },
+            env);
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(run.out.contains("tensors:   4"));
+        QVERIFY2(run.err.contains("downloaded the whole file (788035 bytes)"), run.err.constData());
+        qunsetenv("XDG_CACHE_HOME");
     }
 
     // ByteSource's side alone, through an in-memory fetcher that records each request.

@@ -201,8 +201,8 @@ private:
                 "the server does not serve byte ranges (it answered 200 to a Range request"
                     + (length > 0 ? "; the file is " + std::to_string(length) + " bytes"
                                   : std::string())
-                    + "): download the file and open it locally (picklescope-cli --download, or "
-                      "Download and open in the window)");
+                    + "): download the file and open it locally (picklescope-cli --download "
+                      "does that)");
             return;
         }
         if (status != 206) {

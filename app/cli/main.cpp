@@ -35,6 +35,7 @@ void printUsage(std::FILE* out)
         "  --header 'Name: value'          an extra request header, sent to the URL's host only\n"
         "                                  (repeatable; credentials otherwise from ~/.netrc)\n"
         "  --cache-limit MIB               fetched tensor bytes kept in memory (default 256)\n"
+        "  --ca-file PEM                   https: also trust these certificates\n"
         "  --download                      a server without range support: download the file\n"
         "                                  into the cache folder and open the copy\n"
         "\nexit codes: 0 success, 1 malformed or unsupported input, 2 usage error,\n"
@@ -81,7 +82,7 @@ int main(int argc, char** argv)
             continue;
         }
         std::string name;
-        for (const char* option : { "--header", "--cache-limit" }) {
+        for (const char* option : { "--header", "--cache-limit", "--ca-file" }) {
             if (arg == option && i + 1 < rest.size()) {
                 name = option;
                 value = rest[i + 1];
@@ -98,6 +99,10 @@ int main(int argc, char** argv)
         }
         rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i),
             rest.begin() + static_cast<std::ptrdiff_t>(i + used));
+        if (name == "--ca-file") {
+            http.caFile = value;
+            continue;
+        }
         if (name == "--cache-limit") {
             char* end = nullptr;
             const unsigned long long mib = std::strtoull(value.c_str(), &end, 10);

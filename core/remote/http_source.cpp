@@ -12,6 +12,7 @@
 #include <QNetworkRequest>
 #include <QPointer>
 #include <QSaveFile>
+#include <QSslConfiguration>
 #include <QStandardPaths>
 #include <QThread>
 #include <QTimer>
@@ -65,6 +66,16 @@ std::string statusLine(QNetworkReply* reply)
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
     return "HTTP " + std::to_string(status) + (reason.isEmpty() ? "" : " " + str(reason));
+}
+
+// https with HttpOptions::caFile: its certificates trusted besides the system's.
+void applyCaFile(QNetworkRequest& req, const HttpOptions& options)
+{
+    if (options.caFile.empty() || req.url().scheme() != QLatin1String("https"))
+        return;
+    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+    config.addCaCertificates(QString::fromStdString(options.caFile), QSsl::Pem);
+    req.setSslConfiguration(config);
 }
 
 bool isRedirect(int status)
@@ -122,6 +133,7 @@ private:
         req.setAttribute(
             QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
         req.setTransferTimeout(m_options.transferTimeoutMs);
+        applyCaFile(req, m_options);
         req.setRawHeader("Accept-Encoding", "identity"); // ranges count raw bytes: no gzip
         req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
         const std::uint64_t first = part.offset + part.got;
@@ -522,6 +534,7 @@ Result<void> downloadUrl(const std::string& url, const std::string& path,
         req.setAttribute(
             QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
         req.setTransferTimeout(options.transferTimeoutMs);
+        applyCaFile(req, options);
         req.setRawHeader("Accept-Encoding", "identity");
         req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
         if (at.host() == origin.host() && at.port() == origin.port()

@@ -24,6 +24,8 @@ struct HttpOptions {
     // Basic credentials for the URL's host from this netrc file; empty: ~/.netrc (if present).
     std::string netrcPath;
     bool useNetrc = true;
+    // https: PEM certificates trusted besides the system's (a server with its own CA).
+    std::string caFile;
     int transferTimeoutMs = 20000; // a request that receives nothing for this long fails
     int retries = 2; // a request whose connection fails is resumed this many times
     int maxInFlight = 6; // concurrent requests of one fetch (Qt opens up to 6 connections a host)

@@ -78,6 +78,35 @@ void applyCaFile(QNetworkRequest& req, const HttpOptions& options)
     req.setSslConfiguration(config);
 }
 
+// A GET of `url` with what every request carries; the user's headers and netrc credentials
+// only when `url` is on the scheme, host and port the user named (`origin`).
+QNetworkRequest baseRequest(const QUrl& url, const QUrl& origin, const HttpOptions& options)
+{
+    QNetworkRequest req(url);
+    req.setAttribute(
+        QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setTransferTimeout(options.transferTimeoutMs);
+    applyCaFile(req, options);
+    req.setRawHeader("Accept-Encoding", "identity"); // ranges count raw bytes: no gzip
+    req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
+    if (url.host() != origin.host() || url.port() != origin.port()
+        || url.scheme() != origin.scheme())
+        return req;
+    bool authorization = false;
+    for (const auto& [name, value] : options.headers) {
+        req.setRawHeader(QByteArray::fromStdString(name), QByteArray::fromStdString(value));
+        authorization
+            = authorization || QByteArray::fromStdString(name).toLower() == "authorization";
+    }
+    if (!authorization && options.useNetrc) {
+        const std::string credentials = netrcCredentials(options.netrcPath, str(url.host()));
+        if (!credentials.empty())
+            req.setRawHeader(
+                "Authorization", "Basic " + QByteArray::fromStdString(credentials).toBase64());
+    }
+    return req;
+}
+
 bool isRedirect(int status)
 {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -129,34 +158,12 @@ public:
 private:
     QNetworkRequest request(const Part& part) const
     {
-        QNetworkRequest req(m_url);
-        req.setAttribute(
-            QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-        req.setTransferTimeout(m_options.transferTimeoutMs);
-        applyCaFile(req, m_options);
-        req.setRawHeader("Accept-Encoding", "identity"); // ranges count raw bytes: no gzip
-        req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
+        QNetworkRequest req = baseRequest(m_url, m_origin, m_options);
         const std::uint64_t first = part.offset + part.got;
         const std::uint64_t last = part.offset + std::max<std::uint64_t>(part.into.size(), 1) - 1;
         req.setRawHeader("Range",
             QByteArray("bytes=") + QByteArray::number(qulonglong(first)) + '-'
                 + QByteArray::number(qulonglong(last)));
-        if (m_url.host() == m_origin.host() && m_url.port() == m_origin.port()
-            && m_url.scheme() == m_origin.scheme()) {
-            bool authorization = false;
-            for (const auto& [name, value] : m_options.headers) {
-                req.setRawHeader(QByteArray::fromStdString(name), QByteArray::fromStdString(value));
-                authorization
-                    = authorization || QByteArray::fromStdString(name).toLower() == "authorization";
-            }
-            if (!authorization && m_options.useNetrc) {
-                const std::string credentials
-                    = netrcCredentials(m_options.netrcPath, str(m_url.host()));
-                if (!credentials.empty())
-                    req.setRawHeader("Authorization",
-                        "Basic " + QByteArray::fromStdString(credentials).toBase64());
-            }
-        }
         return req;
     }
 
@@ -530,28 +537,7 @@ Result<void> downloadUrl(const std::string& url, const std::string& path,
     QUrl at = origin;
     std::uint64_t received = 0;
     for (int redirects = 0;; ++redirects) {
-        QNetworkRequest req(at);
-        req.setAttribute(
-            QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-        req.setTransferTimeout(options.transferTimeoutMs);
-        applyCaFile(req, options);
-        req.setRawHeader("Accept-Encoding", "identity");
-        req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
-        if (at.host() == origin.host() && at.port() == origin.port()
-            && at.scheme() == origin.scheme()) {
-            bool authorization = false;
-            for (const auto& [name, value] : options.headers) {
-                req.setRawHeader(QByteArray::fromStdString(name), QByteArray::fromStdString(value));
-                authorization
-                    = authorization || QByteArray::fromStdString(name).toLower() == "authorization";
-            }
-            const std::string credentials = !authorization && options.useNetrc
-                ? netrcCredentials(options.netrcPath, str(at.host()))
-                : std::string();
-            if (!credentials.empty())
-                req.setRawHeader(
-                    "Authorization", "Basic " + QByteArray::fromStdString(credentials).toBase64());
-        }
+        const QNetworkRequest req = baseRequest(at, origin, options);
         QNetworkReply* reply = manager.get(req);
         QEventLoop loop;
         bool cancelled = false, writeFailed = false;

@@ -121,6 +121,14 @@ Result<void> prefetchForLoad(ByteSource& source, LoadObserver* observer)
         if (zip.error().code == ErrorCode::Io)
             return zip.takeError(); // the transfer failed (a zip that does not parse is read whole)
     }
+    // safetensors: its 8-byte length and JSON header only (tensor views fetch the data).
+    if (size >= 10 && bytes[8] == std::byte { '{' }) {
+        std::uint64_t n = 0;
+        for (int i = 7; i >= 0; --i)
+            n = (n << 8) | std::to_integer<std::uint64_t>(bytes[static_cast<std::size_t>(i)]);
+        if (n <= size - 8 && n <= (std::uint64_t(100) << 20))
+            return source.ensure(8, n);
+    }
     constexpr std::uint64_t kStep = std::uint64_t(16) << 20;
     for (std::uint64_t pos = 0; pos < size; pos += kStep) {
         if (observer != nullptr && observer->isCancelled())

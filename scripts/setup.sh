@@ -14,10 +14,10 @@ pkgs+=(zlib1g-dev libbz2-dev liblzma-dev liblz4-dev)
 case "$what" in
   build) ;;
   gui) pkgs+=(xvfb xauth xdotool imagemagick) ;;
-  test) pkgs+=(clang libclang-rt-14-dev xvfb xauth imagemagick desktop-file-utils appstream shared-mime-info dpkg-dev file man-db) ;;
+  test) pkgs+=(clang libclang-rt-14-dev xvfb xauth imagemagick desktop-file-utils appstream shared-mime-info dpkg-dev file man-db openssl) ;;  # openssl: tst_http_source makes a TLS certificate
   fixtures) pkgs+=(python3-torch python3-numpy python3-pandas python3-sklearn python3-joblib python3-lz4 time) ;;
   package) pkgs+=(dpkg-dev file) ;;
-  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy python3-pandas python3-sklearn python3-joblib python3-lz4 time desktop-file-utils appstream shared-mime-info dpkg-dev file man-db) ;;
+  all) pkgs+=(clang libclang-rt-14-dev xvfb xauth xdotool imagemagick python3-torch python3-numpy python3-pandas python3-sklearn python3-joblib python3-lz4 time desktop-file-utils appstream shared-mime-info dpkg-dev file man-db openssl) ;;
   *) echo "usage: $0 [build|gui|test|fixtures|package|all]" >&2; exit 2 ;;
 esac
 missing=()

@@ -4,6 +4,7 @@
 #include "core/remote/http_source.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -33,6 +34,10 @@ void printUsage(std::FILE* out)
         "\nremote files: FILE may be an http:// or https:// URL (read with Range requests)\n"
         "  --header 'Name: value'          an extra request header, sent to the URL's host only\n"
         "                                  (repeatable; credentials otherwise from ~/.netrc)\n"
+        "  --cache-limit MIB               fetched tensor bytes kept in memory (default 256)\n"
+        "  --ca-file PEM                   https: also trust these certificates\n"
+        "  --download                      a server without range support: download the file\n"
+        "                                  into the cache folder and open the copy\n"
         "\nexit codes: 0 success, 1 malformed or unsupported input, 2 usage error,\n"
         "            3 (scan) dangerous content found, 4 (diff) differences found\n");
 }
@@ -63,14 +68,49 @@ int main(int argc, char** argv)
         std::string arg = rest[i];
         std::string value;
         std::size_t used = 0;
-        if (arg == "--header" && i + 1 < rest.size()) {
-            value = rest[i + 1];
-            used = 2;
-        } else if (arg.rfind("--header=", 0) == 0) {
-            value = arg.substr(9);
-            used = 1;
-        } else {
+        if (arg == "--download") { // a server without range support: download, then open
+            http.downloadWithoutRanges = true;
+            http.downloadProgress = [](std::uint64_t received, std::uint64_t total) {
+                if (received == total)
+                    std::fprintf(stderr,
+                        "picklescope-cli: no range support: downloaded the whole file (%llu "
+                        "bytes)\n",
+                        static_cast<unsigned long long>(received));
+                return true;
+            };
+            rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+        }
+        std::string name;
+        for (const char* option : { "--header", "--cache-limit", "--ca-file" }) {
+            if (arg == option && i + 1 < rest.size()) {
+                name = option;
+                value = rest[i + 1];
+                used = 2;
+            } else if (arg.rfind(std::string(option) + "=", 0) == 0) {
+                name = option;
+                value = arg.substr(std::strlen(option) + 1);
+                used = 1;
+            }
+        }
+        if (name.empty()) {
             ++i;
+            continue;
+        }
+        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i),
+            rest.begin() + static_cast<std::ptrdiff_t>(i + used));
+        if (name == "--ca-file") {
+            http.caFile = value;
+            continue;
+        }
+        if (name == "--cache-limit") {
+            char* end = nullptr;
+            const unsigned long long mib = std::strtoull(value.c_str(), &end, 10);
+            if (value.empty() || *end != '\0' || mib == 0 || mib > (1ull << 30)) {
+                std::fprintf(stderr, "picklescope-cli: --cache-limit needs a size in MiB\n");
+                return cli::ExitUsage;
+            }
+            http.cacheLimit = std::uint64_t(mib) << 20;
             continue;
         }
         const auto colon = value.find(':');
@@ -81,8 +121,6 @@ int main(int argc, char** argv)
         const auto start = value.find_first_not_of(' ', colon + 1);
         http.headers.emplace_back(value.substr(0, colon),
             start == std::string::npos ? std::string() : value.substr(start));
-        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i),
-            rest.begin() + static_cast<std::ptrdiff_t>(i + used));
     }
     argc = static_cast<int>(rest.size());
     argv = rest.data();

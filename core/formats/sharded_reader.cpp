@@ -6,9 +6,12 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QUrl>
 
+#include <optional>
 #include <unordered_map>
 
 namespace core::formats {
@@ -25,6 +28,115 @@ bool safeShardName(const QString& name)
         if (part == QLatin1String("..") || part.isEmpty())
             return false;
     return true;
+}
+
+// The keys of the top-level object's "weight_map" in the file's own order (QJsonObject sorts
+// them). `text` is valid JSON (QJsonDocument parsed it); anything unexpected gives {} and the
+// caller keeps QJsonObject's order. A flat scan: no recursion on nesting.
+std::vector<QString> weightMapKeyOrder(QByteArrayView text)
+{
+    qsizetype pos = 0;
+    const qsizetype size = text.size();
+    auto skipSpace = [&] {
+        while (pos < size
+            && (text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\r' || text[pos] == '\t'))
+            ++pos;
+    };
+    auto skipString = [&] { // at '"': past the closing quote
+        for (++pos; pos < size; ++pos) {
+            if (text[pos] == '\\')
+                ++pos;
+            else if (text[pos] == '"') {
+                ++pos;
+                return true;
+            }
+        }
+        return false;
+    };
+    auto skipValue = [&] {
+        if (pos < size && text[pos] == '"')
+            return skipString();
+        int depth = 0;
+        while (pos < size) {
+            const char c = text[pos];
+            if (c == '"') {
+                if (!skipString())
+                    return false;
+                continue;
+            }
+            if (c == '{' || c == '[')
+                ++depth;
+            else if (c == '}' || c == ']') {
+                if (depth == 0)
+                    return true;
+                --depth;
+            } else if (c == ',' && depth == 0)
+                return true;
+            ++pos;
+            if (depth == 0 && (c == '}' || c == ']'))
+                return true;
+        }
+        return false;
+    };
+    // Reads the members of the object at pos; returns each key's raw JSON string.
+    auto members = [&](bool wantKeys, QByteArray* keysOut, std::optional<qsizetype>* weightMapAt) {
+        skipSpace();
+        if (pos >= size || text[pos] != '{')
+            return false;
+        ++pos;
+        bool first = true;
+        for (;;) {
+            skipSpace();
+            if (pos < size && text[pos] == '}')
+                return true;
+            if (!first) {
+                if (pos >= size || text[pos] != ',')
+                    return false;
+                ++pos;
+                skipSpace();
+            }
+            first = false;
+            const qsizetype keyStart = pos;
+            if (pos >= size || text[pos] != '"' || !skipString())
+                return false;
+            const QByteArrayView key = text.sliced(keyStart, pos - keyStart);
+            skipSpace();
+            if (pos >= size || text[pos] != ':')
+                return false;
+            ++pos;
+            skipSpace();
+            if (wantKeys)
+                *keysOut += (keysOut->isEmpty() ? "" : ",") + key.toByteArray();
+            else if (key == "\"weight_map\"")
+                *weightMapAt = pos;
+            if (!skipValue())
+                return false;
+        }
+    };
+    std::optional<qsizetype> weightMapAt;
+    if (!members(false, nullptr, &weightMapAt) || !weightMapAt)
+        return {};
+    pos = *weightMapAt;
+    QByteArray keys;
+    if (!members(true, &keys, nullptr))
+        return {};
+    const QJsonArray decoded = QJsonDocument::fromJson("[" + keys + "]").array();
+    std::vector<QString> out;
+    out.reserve(static_cast<std::size_t>(decoded.size()));
+    for (const QJsonValue& key : decoded)
+        out.push_back(key.toString());
+    return out;
+}
+
+// A shard's URL: its name resolved against the index's URL, on the same scheme, host and port.
+QString shardUrl(const std::string& indexUrl, const QString& name)
+{
+    const QUrl index(QString::fromStdString(indexUrl));
+    const QUrl shard = index.resolved(QUrl(name, QUrl::StrictMode));
+    if (!shard.isValid() || shard.scheme() != index.scheme() || shard.host() != index.host()
+        || shard.port() != index.port())
+        return {};
+    return shard.toString();
 }
 
 struct Shard {
@@ -90,23 +202,35 @@ ValueId copyTensor(Document& doc, Shard& shard, ValueId id, std::uint64_t offset
     return g.addTensor(std::move(t), offset);
 }
 
+// `path` is a file, or a URL (opened lazily as a remote source: headers and pickles fetched
+// now, tensor data when a view reads it).
 void openShard(Document& doc, Shard& shard, const QString& path, const LoadOptions& options,
     LoadObserver* observer)
 {
+    const bool remote = ByteSource::isUrl(path.toStdString());
     const QFileInfo info(path);
-    if (!info.isFile()) {
+    if (!remote && !info.isFile()) {
         shard.info.error = "missing";
         return;
     }
-    shard.info.size = static_cast<std::uint64_t>(info.size());
     auto mapped = ByteSource::mapFile(path.toStdString());
     if (!mapped.ok()) {
-        shard.info.error = mapped.error().toString();
+        shard.info.error = mapped.error().message;
         return;
     }
     shard.source = mapped.value();
+    shard.info.size = shard.source->size();
+    if (auto head = shard.source->ensure(0, std::min<std::uint64_t>(shard.source->size(), 4096));
+        !head.ok()) {
+        shard.info.error = head.error().toString();
+        return;
+    }
     const FileFormat format = detectFormat(shard.source->bytes(), path.toStdString());
     if (format == FileFormat::Safetensors) {
+        if (auto fetched = prefetchForLoad(*shard.source, observer); !fetched.ok()) {
+            shard.info.error = fetched.error().toString();
+            return;
+        }
         auto header = parseSafetensorsHeader(shard.source->bytes());
         if (!header.ok()) {
             shard.info.error = header.error().toString();
@@ -116,8 +240,7 @@ void openShard(Document& doc, Shard& shard, const QString& path, const LoadOptio
             std::string name = e.name;
             shard.safetensors.emplace(std::move(name), std::move(e));
         }
-        shard.kept
-            = static_cast<std::int32_t>(doc.source->keepView(shard.source->bytes(), shard.source));
+        shard.kept = static_cast<std::int32_t>(doc.source->keepSource(shard.source, shard.source));
     } else if (format == FileFormat::TorchZip || format == FileFormat::TorchLegacy
         || format == FileFormat::Pickle || format == FileFormat::TorchTar) {
         auto loaded = loadSource(shard.source, options, observer);
@@ -132,7 +255,7 @@ void openShard(Document& doc, Shard& shard, const QString& path, const LoadOptio
         }
         shard.doc = sub;
         collectTensors(sub->graph, sub->root, shard.torchTensors);
-        shard.kept = static_cast<std::int32_t>(doc.source->keepView(shard.source->bytes(), sub));
+        shard.kept = static_cast<std::int32_t>(doc.source->keepSource(shard.source, sub));
         // Its pickles are scanned with the rest (their values live in the shard's graph).
         for (const PickleStream& stream : sub->pickles) {
             PickleStream copy = stream;
@@ -178,28 +301,47 @@ Result<void> loadShardedIndex(Document& doc, const LoadOptions& options, LoadObs
                                  .toStdString();
         doc.fileMetadata.emplace_back(it.key().toStdString(), std::move(text));
     }
+    const bool remote = ByteSource::isUrl(doc.source->path());
     const QDir folder = QFileInfo(QString::fromStdString(doc.source->path())).absoluteDir();
     const QJsonObject weightMap = root.value(QLatin1String("weight_map")).toObject();
+    // The tensors in the index's own order.
+    std::vector<QString> order = weightMapKeyOrder(
+        QByteArrayView(reinterpret_cast<const char*>(bytes.data()), qsizetype(bytes.size())));
+    {
+        std::unordered_map<std::string, bool> seen;
+        std::vector<QString> unique;
+        for (QString& key : order)
+            if (weightMap.contains(key) && seen.emplace(key.toStdString(), true).second)
+                unique.push_back(std::move(key));
+        order = std::move(unique);
+    }
+    if (order.size() != static_cast<std::size_t>(weightMap.size())) {
+        const QStringList sorted = weightMap.keys();
+        order.assign(sorted.begin(), sorted.end());
+    }
 
     // Shards in order of first use.
     std::vector<std::unique_ptr<Shard>> shards;
     std::unordered_map<std::string, std::size_t> shardIndex;
     ValueGraph& g = doc.graph;
-    for (auto it = weightMap.begin(); it != weightMap.end(); ++it) {
-        if (!it.value().isString())
+    for (const QString& key : order) {
+        const QJsonValue target = weightMap.value(key);
+        if (!target.isString())
             return makeError(ErrorCode::Format, 0,
-                "sharded index: the shard of '" + it.key().toStdString() + "' is not a file name");
-        const std::string file = it.value().toString().toStdString();
+                "sharded index: the shard of '" + key.toStdString() + "' is not a file name");
+        const std::string file = target.toString().toStdString();
         if (shardIndex.count(file) != 0)
             continue;
         shardIndex.emplace(file, shards.size());
         auto shard = std::make_unique<Shard>();
         shard->info.name = file;
         shard->fileName = g.intern(file);
-        if (!safeShardName(it.value().toString()))
+        const QString url = remote ? shardUrl(doc.source->path(), target.toString()) : QString();
+        if (!safeShardName(target.toString()) || (remote && url.isEmpty()))
             shard->info.error = "the name leaves the index's folder: not opened";
         else
-            openShard(doc, *shard, folder.filePath(it.value().toString()), options, observer);
+            openShard(
+                doc, *shard, remote ? url : folder.filePath(target.toString()), options, observer);
         if (observer != nullptr && observer->isCancelled())
             return makeError(ErrorCode::Cancelled, 0, "loading cancelled");
         shards.push_back(std::move(shard));
@@ -207,9 +349,9 @@ Result<void> loadShardedIndex(Document& doc, const LoadOptions& options, LoadObs
 
     std::vector<ValueId> items;
     items.reserve(2 * static_cast<std::size_t>(weightMap.size()));
-    for (auto it = weightMap.begin(); it != weightMap.end(); ++it) {
-        const std::string name = it.key().toStdString();
-        Shard& shard = *shards[shardIndex[it.value().toString().toStdString()]];
+    for (const QString& key : order) {
+        const std::string name = key.toStdString();
+        Shard& shard = *shards[shardIndex[weightMap.value(key).toString().toStdString()]];
         items.push_back(g.addStrCopy(name, 0));
         ValueId value = kNullValue;
         if (shard.info.found) {

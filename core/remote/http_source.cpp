@@ -1,14 +1,21 @@
 #include "core/remote/http_source.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QDir>
+#include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QPointer>
+#include <QSaveFile>
+#include <QSslConfiguration>
+#include <QStandardPaths>
 #include <QThread>
+#include <QTimer>
 #include <QUrl>
 
 #include <algorithm>
@@ -59,6 +66,45 @@ std::string statusLine(QNetworkReply* reply)
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
     return "HTTP " + std::to_string(status) + (reason.isEmpty() ? "" : " " + str(reason));
+}
+
+// https with HttpOptions::caFile: its certificates trusted besides the system's.
+void applyCaFile(QNetworkRequest& req, const HttpOptions& options)
+{
+    if (options.caFile.empty() || req.url().scheme() != QLatin1String("https"))
+        return;
+    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+    config.addCaCertificates(QString::fromStdString(options.caFile), QSsl::Pem);
+    req.setSslConfiguration(config);
+}
+
+// A GET of `url` with what every request carries; the user's headers and netrc credentials
+// only when `url` is on the scheme, host and port the user named (`origin`).
+QNetworkRequest baseRequest(const QUrl& url, const QUrl& origin, const HttpOptions& options)
+{
+    QNetworkRequest req(url);
+    req.setAttribute(
+        QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setTransferTimeout(options.transferTimeoutMs);
+    applyCaFile(req, options);
+    req.setRawHeader("Accept-Encoding", "identity"); // ranges count raw bytes: no gzip
+    req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
+    if (url.host() != origin.host() || url.port() != origin.port()
+        || url.scheme() != origin.scheme())
+        return req;
+    bool authorization = false;
+    for (const auto& [name, value] : options.headers) {
+        req.setRawHeader(QByteArray::fromStdString(name), QByteArray::fromStdString(value));
+        authorization
+            = authorization || QByteArray::fromStdString(name).toLower() == "authorization";
+    }
+    if (!authorization && options.useNetrc) {
+        const std::string credentials = netrcCredentials(options.netrcPath, str(url.host()));
+        if (!credentials.empty())
+            req.setRawHeader(
+                "Authorization", "Basic " + QByteArray::fromStdString(credentials).toBase64());
+    }
+    return req;
 }
 
 bool isRedirect(int status)
@@ -112,33 +158,12 @@ public:
 private:
     QNetworkRequest request(const Part& part) const
     {
-        QNetworkRequest req(m_url);
-        req.setAttribute(
-            QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-        req.setTransferTimeout(m_options.transferTimeoutMs);
-        req.setRawHeader("Accept-Encoding", "identity"); // ranges count raw bytes: no gzip
-        req.setRawHeader("User-Agent", "PickleScope/" PICKLESCOPE_VERSION);
+        QNetworkRequest req = baseRequest(m_url, m_origin, m_options);
         const std::uint64_t first = part.offset + part.got;
         const std::uint64_t last = part.offset + std::max<std::uint64_t>(part.into.size(), 1) - 1;
         req.setRawHeader("Range",
             QByteArray("bytes=") + QByteArray::number(qulonglong(first)) + '-'
                 + QByteArray::number(qulonglong(last)));
-        if (m_url.host() == m_origin.host() && m_url.port() == m_origin.port()
-            && m_url.scheme() == m_origin.scheme()) {
-            bool authorization = false;
-            for (const auto& [name, value] : m_options.headers) {
-                req.setRawHeader(QByteArray::fromStdString(name), QByteArray::fromStdString(value));
-                authorization
-                    = authorization || QByteArray::fromStdString(name).toLower() == "authorization";
-            }
-            if (!authorization && m_options.useNetrc) {
-                const std::string credentials
-                    = netrcCredentials(m_options.netrcPath, str(m_url.host()));
-                if (!credentials.empty())
-                    req.setRawHeader("Authorization",
-                        "Basic " + QByteArray::fromStdString(credentials).toBase64());
-            }
-        }
         return req;
     }
 
@@ -195,7 +220,8 @@ private:
                 "the server does not serve byte ranges (it answered 200 to a Range request"
                     + (length > 0 ? "; the file is " + std::to_string(length) + " bytes"
                                   : std::string())
-                    + "): download the file and open it locally");
+                    + "): download the file and open it locally (picklescope-cli --download "
+                      "does that)");
             return;
         }
         if (status != 206) {
@@ -460,14 +486,124 @@ Result<std::shared_ptr<ByteSource>> openUrl(const std::string& url, const HttpOp
     auto size = fetcher->probe();
     if (!size.ok()) {
         Error e = size.takeError();
+        if (options.downloadWithoutRanges
+            && e.message.find("does not serve byte ranges") != std::string::npos) {
+            fetcher.reset();
+            const std::string path = downloadPath(url);
+            PS_TRY(downloadUrl(url, path, options, options.downloadProgress));
+            return ByteSource::mapFile(path);
+        }
         e.message
             = "cannot open " + str(qurl.toDisplayString(QUrl::RemoveUserInfo)) + ": " + e.message;
         return e;
     }
     ByteSource::RemoteOptions remoteOptions;
     remoteOptions.guardUnfetched = options.guardUnfetched;
+    remoteOptions.cacheLimit = options.cacheLimit;
     return ByteSource::fromFetcher(std::move(fetcher), size.value(),
         str(qurl.toDisplayString(QUrl::RemoveUserInfo)), remoteOptions);
+}
+
+std::string downloadPath(const std::string& url)
+{
+    const QUrl qurl(QString::fromStdString(url));
+    QString name = QFileInfo(qurl.path()).fileName();
+    if (name.isEmpty())
+        name = QStringLiteral("download");
+    const QString hash = QString::fromLatin1(
+        QCryptographicHash::hash(QByteArray::fromStdString(url), QCryptographicHash::Sha256)
+            .toHex()
+            .left(16));
+    QString base = QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation);
+    if (base.isEmpty())
+        base = QDir::tempPath();
+    return str(base + QStringLiteral("/picklescope/downloads/") + hash + QLatin1Char('-') + name);
+}
+
+Result<void> downloadUrl(const std::string& url, const std::string& path,
+    const HttpOptions& options, const std::function<bool(std::uint64_t, std::uint64_t)>& progress)
+{
+    const QUrl origin(QString::fromStdString(url), QUrl::StrictMode);
+    if (!origin.isValid() || (origin.scheme() != "http" && origin.scheme() != "https"))
+        return makeError(ErrorCode::Io, 0, "not an http(s) URL: " + url);
+    const QString display = origin.toDisplayString(QUrl::RemoveUserInfo);
+    if (!QDir().mkpath(QFileInfo(QString::fromStdString(path)).absolutePath()))
+        return makeError(ErrorCode::Io, 0, "cannot create the folder of " + path);
+    QSaveFile file(QString::fromStdString(path));
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(ErrorCode::Io, 0, "cannot write " + path + ": " + str(file.errorString()));
+    QNetworkAccessManager manager;
+    manager.setProxy(QNetworkProxy::NoProxy);
+    QUrl at = origin;
+    std::uint64_t received = 0;
+    for (int redirects = 0;; ++redirects) {
+        const QNetworkRequest req = baseRequest(at, origin, options);
+        QNetworkReply* reply = manager.get(req);
+        QEventLoop loop;
+        bool cancelled = false, writeFailed = false;
+        QObject::connect(reply, &QNetworkReply::readyRead, &loop, [&] {
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            const QByteArray data = reply->readAll();
+            if (status != 200)
+                return;
+            if (file.write(data) != data.size()) {
+                writeFailed = true;
+                reply->abort();
+                return;
+            }
+            received += static_cast<std::uint64_t>(data.size());
+            const qint64 total = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+            if (progress && !progress(received, total > 0 ? std::uint64_t(total) : 0)) {
+                cancelled = true;
+                reply->abort();
+            }
+        });
+        QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+        if (!reply->isFinished())
+            loop.exec();
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        reply->deleteLater();
+        if (cancelled) {
+            file.cancelWriting();
+            return makeError(ErrorCode::Cancelled, received, "download cancelled");
+        }
+        if (writeFailed) {
+            file.cancelWriting();
+            return makeError(
+                ErrorCode::Io, received, "cannot write " + path + ": " + str(file.errorString()));
+        }
+        if (isRedirect(status)) {
+            const QUrl next = at.resolved(
+                reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl());
+            if (redirects >= options.maxRedirects
+                || (next.scheme() != "http" && next.scheme() != "https")
+                || (origin.scheme() == "https" && next.scheme() == "http")) {
+                file.cancelWriting();
+                return makeError(
+                    ErrorCode::Io, 0, "cannot download " + str(display) + ": bad redirect");
+            }
+            at = next;
+            continue;
+        }
+        if (reply->error() != QNetworkReply::NoError || status != 200) {
+            file.cancelWriting();
+            return makeError(ErrorCode::Io, received,
+                "cannot download " + str(display) + ": "
+                    + (status != 0 && status != 200 ? statusLine(reply) : str(reply->errorString()))
+                    + " (after " + std::to_string(received) + " bytes)");
+        }
+        const qint64 total = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+        if (total >= 0 && std::uint64_t(total) != received) {
+            file.cancelWriting();
+            return makeError(ErrorCode::Io, received,
+                "cannot download " + str(display) + ": the transfer stopped at byte "
+                    + std::to_string(received) + " of " + std::to_string(total));
+        }
+        break;
+    }
+    if (!file.commit())
+        return makeError(ErrorCode::Io, 0, "cannot write " + path + ": " + str(file.errorString()));
+    return {};
 }
 
 namespace {

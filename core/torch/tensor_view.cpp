@@ -90,6 +90,11 @@ Result<TensorView> TensorView::open(std::shared_ptr<const Document> doc, ValueId
         view.m_bytes = bytes.value();
         if (doc->source && doc->source->isRemote() && s.bytes.inflatedEntry < 0)
             view.m_remote = doc->source.get();
+        else if (doc->source && s.bytes.inflatedEntry >= 0) // a shard's bytes: remote or not
+            if (const ByteSource* shard
+                = doc->source->keptSource(static_cast<std::size_t>(s.bytes.inflatedEntry));
+                shard != nullptr && shard->isRemote())
+                view.m_remote = shard;
         if (t.layout == TensorLayout::Quantized) {
             view.m_quantized = true;
             view.m_scale = t.scale;
@@ -220,12 +225,12 @@ double TensorView::decodeAt(std::uint64_t pos, std::uint64_t index) const
 {
     double v;
     if (m_perByte > 1) {
-        touch(m_bytes.data() + pos / m_perByte, 1);
+        const auto lease = touch(m_bytes.data() + pos / m_perByte, 1);
         const unsigned byte = std::to_integer<unsigned>(m_bytes[pos / m_perByte]);
         const unsigned bits = 8 / m_perByte;
         v = static_cast<double>((byte >> ((pos % m_perByte) * bits)) & ((1u << bits) - 1));
     } else {
-        touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
+        const auto lease = touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
         v = decodeElement(m_dtype, m_bytes.data() + pos * m_elemSize, m_swap);
     }
     v = m_quantized ? dequantize(v, index) : v;
@@ -262,6 +267,7 @@ std::pair<double, double> TensorView::elementComplex(std::uint64_t index) const
     const std::uint64_t pos = position(index);
     const std::uint32_t half = m_elemSize / 2;
     const DType part = m_dtype == DType::Complex32 ? DType::Float16 : (m_dtype == DType::Complex64 ? DType::Float32 : DType::Float64);
+    const auto lease = touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
     double im = decodeElement(part, m_bytes.data() + pos * m_elemSize + half, m_swap);
     im = m_negative ? -im : im;
     return { re, m_conjugate ? -im : im };
@@ -272,6 +278,7 @@ std::int64_t TensorView::elementInt64(std::uint64_t index) const
     if (index >= m_numel)
         return 0;
     const std::byte* p = m_bytes.data() + position(index) * m_elemSize;
+    const auto lease = touch(p, m_elemSize);
     std::int64_t v = 0;
     switch (m_dtype) {
     case DType::Int8: v = static_cast<std::int8_t>(std::to_integer<unsigned>(p[0])); break;
@@ -292,7 +299,9 @@ std::uint64_t TensorView::elementUInt64(std::uint64_t index) const
 {
     if (m_dtype != DType::UInt64 || index >= m_numel)
         return static_cast<std::uint64_t>(elementInt64(index));
-    return loadAs<std::uint64_t>(m_bytes.data() + position(index) * m_elemSize, m_swap);
+    const std::byte* p = m_bytes.data() + position(index) * m_elemSize;
+    const auto lease = touch(p, m_elemSize);
+    return loadAs<std::uint64_t>(p, m_swap);
 }
 
 Result<std::vector<double>> TensorView::slice2D(std::span<const std::int64_t> coords, std::size_t rowAxis, std::size_t colAxis,
@@ -343,7 +352,7 @@ void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
     // Fast paths: contiguous, native order, plain types.
     if (m_contiguous && !m_swap && !m_quantized && !m_negative && m_perByte == 1) {
         const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
-        touch(p, std::uint64_t(count) * m_elemSize);
+        const auto lease = touch(p, std::uint64_t(count) * m_elemSize);
         switch (m_dtype) {
         case DType::Float32: {
             const float* f = reinterpret_cast<const float*>(p);
@@ -582,7 +591,8 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
             observer->progress(first, m_numel);
         }
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, m_numel - first));
-        if (m_contiguous && m_perByte == 1 && (first % kPrefetch) == 0 && m_numel * m_elemSize > (std::uint64_t(4) << 20)) {
+        if (m_remote == nullptr && m_contiguous && m_perByte == 1 && (first % kPrefetch) == 0
+            && m_numel * m_elemSize > (std::uint64_t(4) << 20)) {
             // map the next block of a large contiguous tensor in one call
             const std::uint64_t start = (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
             const std::uint64_t len = std::min<std::uint64_t>(std::uint64_t(kPrefetch) * m_elemSize, m_bytes.size() - start);
@@ -590,9 +600,12 @@ Result<TensorStats> TensorView::stats(LoadObserver* observer) const
         }
         ChunkStats c;
         const std::byte* p = m_bytes.data() + (static_cast<std::uint64_t>(m_offset) + first) * m_elemSize;
-        if (m_remote != nullptr && m_contiguous && m_perByte == 1)
-            PS_TRY(m_remote->ensure(static_cast<std::uint64_t>(p - m_remote->bytes().data()),
-                std::uint64_t(n) * m_elemSize));
+        ByteSource::Lease lease; // a remote file: this chunk pinned while it is read
+        if (m_remote != nullptr && m_contiguous && m_perByte == 1) {
+            PS_ASSIGN(lease,
+                m_remote->lease(static_cast<std::uint64_t>(p - m_remote->bytes().data()),
+                    std::uint64_t(n) * m_elemSize));
+        }
         // Legacy checkpoints place storages at any byte offset: read unaligned data by copying.
         if (raw && reinterpret_cast<std::uintptr_t>(p) % m_elemSize == 0) {
             if (m_dtype == DType::Float32)
@@ -694,7 +707,7 @@ Result<void> TensorView::writeNpy(const NpySink& sink, LoadObserver* observer) c
             out.resize(n * m_elemSize);
             for (std::size_t i = 0; i < n; ++i) {
                 std::byte* dst = out.data() + i * m_elemSize;
-                touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
+                const auto lease = touch(m_bytes.data() + pos * m_elemSize, m_elemSize);
                 std::memcpy(dst, m_bytes.data() + pos * m_elemSize, m_elemSize);
                 if (m_swap && unit > 1)
                     for (std::uint32_t c = 0; c < m_elemSize; c += unit)

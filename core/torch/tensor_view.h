@@ -93,12 +93,15 @@ private:
     // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.
     std::uint64_t position(std::uint64_t index) const;
     double decodeAt(std::uint64_t position, std::uint64_t index) const;
-    // A remote file: fetch [p, p + n) of the storage before reading it (a failed fetch leaves
-    // zeros; stats() reports it). Local files and inflated records: nothing to do.
-    void touch(const std::byte* p, std::uint64_t n) const
+    // A remote file: fetch [p, p + n) of the storage and pin it while the returned lease lives
+    // (a failed fetch leaves zeros; stats() reports it). Local files and inflated records: an
+    // empty lease.
+    [[nodiscard]] ByteSource::Lease touch(const std::byte* p, std::uint64_t n) const
     {
-        if (m_remote != nullptr)
-            (void)m_remote->ensure(static_cast<std::uint64_t>(p - m_remote->bytes().data()), n);
+        if (m_remote == nullptr)
+            return {};
+        auto lease = m_remote->lease(static_cast<std::uint64_t>(p - m_remote->bytes().data()), n);
+        return lease.ok() ? std::move(lease.value()) : ByteSource::Lease {};
     }
     // Quantization: scale/zero point of the element at `index` (per channel: along m_axis).
     double dequantize(double q, std::uint64_t index) const;

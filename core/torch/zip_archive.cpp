@@ -150,10 +150,8 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> file, const ByteS
     auto direct = openDirectory(file, source);
     if (direct.ok() || file.size() < 4 || le32(file.data()) != kLocalSig)
         return direct;
-    // The walk reads every local header and looks for data descriptors after the data.
-    if (source != nullptr)
-        PS_TRY(source->ensure(0, file.size()));
-    ZipArchive zip = recoverFromLocalHeaders(file);
+    // The walk fetches each local header it reaches (and the data only to find a descriptor).
+    ZipArchive zip = recoverFromLocalHeaders(file, source);
     zip.m_source = source;
     if (zip.m_entries.empty())
         return makeError(direct.error().code, direct.error().offset,
@@ -164,8 +162,18 @@ Result<ZipArchive> ZipArchive::open(std::span<const std::byte> file, const ByteS
     return zip;
 }
 
-ZipArchive ZipArchive::recoverFromLocalHeaders(std::span<const std::byte> file)
+ZipArchive ZipArchive::recoverFromLocalHeaders(
+    std::span<const std::byte> file, const ByteSource* source)
 {
+    std::string fetchError;
+    auto fetched = [&](std::uint64_t offset, std::uint64_t length) {
+        if (source == nullptr)
+            return true;
+        auto done = source->ensure(offset, length);
+        if (!done.ok())
+            fetchError = done.error().toString();
+        return done.ok();
+    };
     const std::uint64_t size = file.size();
     const std::byte* base = file.data();
     ZipArchive zip;
@@ -184,6 +192,10 @@ ZipArchive ZipArchive::recoverFromLocalHeaders(std::span<const std::byte> file)
         }
         if (size - pos < 4) {
             stop(pos, "the end of the file inside the local header of " + nth);
+            break;
+        }
+        if (!fetched(pos, std::min<std::uint64_t>(size - pos, 30))) {
+            stop(pos, "the transfer failed: " + fetchError);
             break;
         }
         const std::uint32_t sig = le32(base + pos);
@@ -205,6 +217,10 @@ ZipArchive ZipArchive::recoverFromLocalHeaders(std::span<const std::byte> file)
         const std::uint16_t extraLen = le16(h + 28);
         if (size - pos - 30 < std::uint64_t(nameLen) + extraLen) {
             stop(pos, "the end of the file inside the local header of " + nth);
+            break;
+        }
+        if (!fetched(pos, 30 + std::uint64_t(nameLen) + extraLen)) {
+            stop(pos, "the transfer failed: " + fetchError);
             break;
         }
         ZipEntry e;
@@ -238,6 +254,10 @@ ZipArchive ZipArchive::recoverFromLocalHeaders(std::span<const std::byte> file)
         bool known = true;
         std::uint64_t next = 0;
         if ((flags & 8) != 0) {
+            if (!fetched(data, size - data)) { // the descriptor is found by scanning the data
+                stop(pos, "the transfer failed: " + fetchError);
+                break;
+            }
             const auto descriptor = findDescriptor(file, data);
             if (descriptor) {
                 compressed = descriptor->compressedSize;
@@ -397,10 +417,21 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file, co
             }
             x += 4 + len;
         }
+        zip.m_entries.push_back(std::move(e));
+        pos += total;
+    }
+    // A remote file fetches every local header in one batch (not one round trip per entry).
+    if (source != nullptr && source->isRemote()) {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> headers;
+        headers.reserve(zip.m_entries.size());
+        for (const ZipEntry& e : zip.m_entries)
+            if (within(e.localHeaderOffset, 30, size))
+                headers.emplace_back(e.localHeaderOffset, 30);
+        PS_TRY(source->ensureRanges(headers));
+    }
+    for (ZipEntry& e : zip.m_entries) {
         // Data offset from the local header (its extra field differs: torch's 'FB' padding).
         const std::uint64_t lho = e.localHeaderOffset;
-        if (within(lho, 30, size))
-            PS_TRY(ensure(lho, 30));
         if (!within(lho, 30, size) || le32(base + lho) != kLocalSig) {
             e.dataError = "no local header at offset " + std::to_string(lho);
         } else {
@@ -413,8 +444,6 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file, co
                 e.dataOk = true;
             }
         }
-        zip.m_entries.push_back(std::move(e));
-        pos += total;
     }
     zip.buildIndex();
     return zip;

@@ -83,7 +83,9 @@ public:
 
 private:
     static Result<ZipArchive> openDirectory(std::span<const std::byte> file, const ByteSource* source);
-    static ZipArchive recoverFromLocalHeaders(std::span<const std::byte> file);
+    // A remote `source`: fetches each local header as the walk reaches it (not the whole file).
+    static ZipArchive recoverFromLocalHeaders(
+        std::span<const std::byte> file, const ByteSource* source = nullptr);
     void buildIndex();
 
     std::span<const std::byte> m_file;

@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <list>
 #include <mutex>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_map>
+#include <utility>
 
 namespace core {
 
@@ -16,26 +19,103 @@ namespace {
 
 constexpr std::uint64_t kPage = 4096;
 constexpr std::uint64_t kMaxReadAhead = std::uint64_t(4) << 20;
+// ensureRanges: missing pages at most this many apart go in one request.
+constexpr std::uint64_t kMergeGap = 16;
 
 std::atomic<ByteSource::UrlOpener> g_urlOpener { nullptr };
 
 } // namespace
 
 struct ByteSource::Remote {
+    enum : std::uint8_t { Absent = 0, Cached = 1, Kept = 2 };
     std::unique_ptr<RangeFetcher> fetcher;
     RemoteOptions options;
     std::byte* base = nullptr;
     std::uint64_t size = 0;
-    std::vector<std::atomic<std::uint8_t>> pages; // 1 once the page's bytes are in place
-    std::mutex mutex; // one fetch at a time; guards the fields below
+    // Absent, Cached (fetched, evictable once unpinned) or Kept (fetched by ensure(): stays).
+    // Kept is read without a lock; every other transition happens under stateMutex.
+    std::vector<std::atomic<std::uint8_t>> pages;
+    std::mutex fetchMutex; // one fetch at a time; guards lastEnd and readAhead
     std::uint64_t lastEnd = UINT64_MAX; // where the previous fetch ended (read-ahead)
     std::uint64_t readAhead = kPage;
+    std::mutex stateMutex; // guards the fields below and Cached/Absent transitions
+    std::list<std::uint64_t> lru; // Cached pages, most recently used first
+    std::unordered_map<std::uint64_t, std::list<std::uint64_t>::iterator> lruPosition;
+    struct Pin {
+        std::uint64_t id, first, last; // pages [first, last]
+    };
+    std::vector<Pin> pins;
+    std::uint64_t nextPin = 1;
+    std::uint64_t residentPages = 0;
+    std::atomic<std::uint64_t> resident { 0 }; // residentPages * kPage, for readers without lock
+    std::atomic<std::uint64_t> evicted { 0 };
     std::atomic<std::uint64_t> fetched { 0 };
     std::atomic<std::uint64_t> calls { 0 };
 
-    bool present(std::uint64_t page) const
+    std::uint8_t state(std::uint64_t page) const
     {
-        return pages[page].load(std::memory_order_acquire) != 0;
+        return pages[page].load(std::memory_order_acquire);
+    }
+    bool pinned(std::uint64_t page) const
+    {
+        return std::any_of(pins.begin(), pins.end(),
+            [page](const Pin& pin) { return page >= pin.first && page <= pin.last; });
+    }
+    void touch(std::uint64_t page) // stateMutex held; a Cached page becomes most recent
+    {
+        const auto at = lruPosition.find(page);
+        if (at != lruPosition.end())
+            lru.splice(lru.begin(), lru, at->second);
+    }
+    void keep(std::uint64_t first, std::uint64_t last) // stateMutex held
+    {
+        for (std::uint64_t page = first; page <= last; ++page) {
+            if (state(page) != Cached)
+                continue;
+            const auto at = lruPosition.find(page);
+            lru.erase(at->second);
+            lruPosition.erase(at);
+            pages[page].store(Kept, std::memory_order_release);
+        }
+    }
+    // stateMutex held: drops least recently used unpinned Cached pages while over the limit.
+    void evictOverLimit()
+    {
+        if (residentPages * kPage <= options.cacheLimit || lru.empty())
+            return;
+        std::vector<std::uint64_t> victims;
+        std::uint64_t remaining = residentPages;
+        for (auto it = lru.end(); it != lru.begin() && remaining * kPage > options.cacheLimit;) {
+            --it;
+            if (pinned(*it))
+                continue;
+            victims.push_back(*it);
+            --remaining;
+        }
+        if (victims.empty())
+            return;
+        for (const std::uint64_t page : victims) {
+            const auto at = lruPosition.find(page);
+            lru.erase(at->second);
+            lruPosition.erase(at);
+            pages[page].store(Absent, std::memory_order_release);
+        }
+        std::sort(victims.begin(), victims.end());
+        for (std::size_t i = 0; i < victims.size();) {
+            std::size_t j = i + 1;
+            while (j < victims.size() && victims[j] == victims[j - 1] + 1)
+                ++j;
+            auto* at = base + victims[i] * kPage;
+            const auto length = static_cast<std::size_t>((j - i) * kPage);
+            // Anonymous private pages read as zeros again and cost no memory.
+            (void)::madvise(at, length, MADV_DONTNEED);
+            if (options.guardUnfetched)
+                (void)::mprotect(at, length, PROT_NONE);
+            i = j;
+        }
+        residentPages = remaining;
+        this->resident.store(residentPages * kPage);
+        evicted.fetch_add(victims.size() * kPage);
     }
 };
 
@@ -148,47 +228,150 @@ std::uint64_t ByteSource::fetchCount() const
     return m_remote ? m_remote->calls.load() : 0;
 }
 
+std::uint64_t ByteSource::residentBytes() const
+{
+    return m_remote ? m_remote->resident.load() : 0;
+}
+
+std::uint64_t ByteSource::evictedBytes() const
+{
+    return m_remote ? m_remote->evicted.load() : 0;
+}
+
+std::uint64_t ByteSource::cacheLimit() const
+{
+    return m_remote ? m_remote->options.cacheLimit : 0;
+}
+
 Result<void> ByteSource::ensureRemote(std::uint64_t offset, std::uint64_t length) const
 {
     Remote& r = *m_remote;
     if (length == 0)
         return {};
-    if (offset > r.size || length > r.size - offset)
+    if (offset <= r.size && length <= r.size - offset) {
+        std::uint64_t page = offset / kPage;
+        const std::uint64_t last = (offset + length - 1) / kPage;
+        while (page <= last && r.state(page) == Remote::Kept)
+            ++page;
+        if (page > last)
+            return {};
+    }
+    PS_ASSIGN(const std::uint64_t pin, acquire(offset, length, true));
+    unpin(pin);
+    return {};
+}
+
+Result<ByteSource::Lease> ByteSource::leaseRemote(std::uint64_t offset, std::uint64_t length) const
+{
+    if (length == 0)
+        return Lease {};
+    PS_ASSIGN(const std::uint64_t pin, acquire(offset, length, false));
+    Lease lease;
+    lease.m_source = this;
+    lease.m_pin = pin;
+    return lease;
+}
+
+Result<std::uint64_t> ByteSource::acquire(
+    std::uint64_t offset, std::uint64_t length, bool keep) const
+{
+    Remote& r = *m_remote;
+    if (offset > r.size || length > r.size - offset || length == 0)
         return makeError(ErrorCode::Truncated, offset,
             std::to_string(length) + " bytes at offset " + std::to_string(offset)
                 + " run past the end of the " + std::to_string(r.size) + "-byte remote file");
     const std::uint64_t first = offset / kPage;
     const std::uint64_t last = (offset + length - 1) / kPage;
-    std::uint64_t page = first;
-    while (page <= last && r.present(page))
-        ++page;
-    if (page > last)
-        return {};
-
-    const std::lock_guard lock(r.mutex);
-    const std::uint64_t pageCount = r.pages.size();
-    std::vector<RangeFetcher::Request> requests;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs; // [first page, end page)
-    while (page <= last) {
-        if (r.present(page)) {
-            ++page;
-            continue;
+    std::uint64_t pin = 0;
+    bool missing = false;
+    {
+        const std::lock_guard lock(r.stateMutex);
+        pin = r.nextPin++;
+        r.pins.push_back({ pin, first, last });
+        for (std::uint64_t page = first; page <= last; ++page) {
+            const std::uint8_t state = r.state(page);
+            missing = missing || state == Remote::Absent;
+            if (state == Remote::Cached)
+                r.touch(page);
         }
-        const std::uint64_t start = page;
-        while (page <= last && !r.present(page))
-            ++page;
-        // Read ahead when this continues the previous fetch; a scattered read takes what it needs.
-        if (start * kPage == r.lastEnd)
-            r.readAhead = std::min(r.readAhead * 2, kMaxReadAhead);
-        else
-            r.readAhead = kPage;
-        const std::uint64_t wanted
-            = start + std::max<std::uint64_t>(page - start, r.readAhead / kPage);
-        while (page < wanted && page < pageCount && !r.present(page))
-            ++page;
-        runs.emplace_back(start, page);
-        r.lastEnd = page * kPage;
+        if (!missing && keep)
+            r.keep(first, last);
     }
+    if (!missing)
+        return pin;
+    auto fetched = fetchMissing(first, last);
+    if (!fetched.ok()) {
+        unpin(pin);
+        return fetched.takeError();
+    }
+    if (keep) {
+        const std::lock_guard lock(r.stateMutex);
+        r.keep(first, last);
+    }
+    return pin;
+}
+
+void ByteSource::unpin(std::uint64_t pin) const
+{
+    Remote& r = *m_remote;
+    const std::lock_guard lock(r.stateMutex);
+    const auto at = std::find_if(
+        r.pins.begin(), r.pins.end(), [pin](const Remote::Pin& p) { return p.id == pin; });
+    if (at != r.pins.end())
+        r.pins.erase(at);
+    r.evictOverLimit();
+}
+
+Result<void> ByteSource::fetchMissing(std::uint64_t first, std::uint64_t last) const
+{
+    Remote& r = *m_remote;
+    const std::lock_guard fetchLock(r.fetchMutex);
+    const std::uint64_t pageCount = r.pages.size();
+    // Read ahead at most a quarter of the cache, so that a run does not evict itself.
+    const std::uint64_t maxReadAhead
+        = std::max(kPage, std::min(kMaxReadAhead, r.options.cacheLimit / 4 / kPage * kPage));
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs; // [first page, end page)
+    {
+        // Pages of [first, last] are pinned by the caller: none turns Absent under us. Pages read
+        // ahead are Absent and only this fetch (under fetchMutex) makes them anything else.
+        const std::lock_guard lock(r.stateMutex);
+        auto absent = [&r](std::uint64_t page) { return r.state(page) == Remote::Absent; };
+        std::uint64_t page = first;
+        while (page <= last) {
+            if (!absent(page)) {
+                ++page;
+                continue;
+            }
+            const std::uint64_t start = page;
+            while (page <= last && absent(page))
+                ++page;
+            // Read ahead when this continues the previous fetch; a scattered read takes what it
+            // needs.
+            if (start * kPage == r.lastEnd)
+                r.readAhead = std::min(r.readAhead * 2, maxReadAhead);
+            else
+                r.readAhead = kPage;
+            const std::uint64_t wanted
+                = start + std::max<std::uint64_t>(page - start, r.readAhead / kPage);
+            while (page < wanted && page < pageCount && absent(page))
+                ++page;
+            runs.emplace_back(start, page);
+            r.lastEnd = page * kPage;
+        }
+    }
+    if (runs.empty())
+        return {};
+    auto done = fetchRuns(runs, {});
+    if (!done.ok())
+        r.lastEnd = UINT64_MAX;
+    return done;
+}
+
+Result<void> ByteSource::fetchRuns(std::span<const std::pair<std::uint64_t, std::uint64_t>> runs,
+    std::span<const std::pair<std::uint64_t, std::uint64_t>> keep) const
+{
+    Remote& r = *m_remote;
+    std::vector<RangeFetcher::Request> requests;
     const std::uint64_t perRequest = r.options.maxRequest / kPage;
     for (const auto& [begin, end] : runs) {
         if (r.options.guardUnfetched
@@ -204,19 +387,95 @@ Result<void> ByteSource::ensureRemote(std::uint64_t offset, std::uint64_t length
         }
     }
     r.calls.fetch_add(1);
-    auto done = r.fetcher->fetch(requests);
-    if (!done.ok()) {
-        r.lastEnd = UINT64_MAX;
-        return done;
-    }
-    for (const auto& [begin, end] : runs)
-        for (std::uint64_t p = begin; p < end; ++p)
-            r.pages[p].store(1, std::memory_order_release);
+    PS_TRY(r.fetcher->fetch(requests));
     std::uint64_t total = 0;
     for (const auto& request : requests)
         total += request.into.size();
     r.fetched.fetch_add(total);
+    const std::lock_guard lock(r.stateMutex);
+    // Read-ahead pages go in least recent first, so that the pages asked for stay longest.
+    for (auto run = runs.rbegin(); run != runs.rend(); ++run)
+        for (std::uint64_t p = run->second; p-- > run->first;) {
+            r.pages[p].store(Remote::Cached, std::memory_order_release);
+            r.lru.push_front(p);
+            r.lruPosition.emplace(p, r.lru.begin());
+            ++r.residentPages;
+        }
+    r.resident.store(r.residentPages * kPage);
+    for (const auto& [first, last] : keep)
+        r.keep(first, last);
+    r.evictOverLimit();
     return {};
+}
+
+Result<void> ByteSource::ensureRanges(
+    std::span<const std::pair<std::uint64_t, std::uint64_t>> ranges) const
+{
+    if (m_remote == nullptr)
+        return {};
+    Remote& r = *m_remote;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> pages; // [first, last] page of each
+    for (const auto& [offset, length] : ranges) {
+        if (length == 0)
+            continue;
+        if (offset > r.size || length > r.size - offset)
+            return makeError(ErrorCode::Truncated, offset,
+                std::to_string(length) + " bytes at offset " + std::to_string(offset)
+                    + " run past the end of the " + std::to_string(r.size) + "-byte remote file");
+        pages.emplace_back(offset / kPage, (offset + length - 1) / kPage);
+    }
+    std::sort(pages.begin(), pages.end());
+    const std::lock_guard fetchLock(r.fetchMutex);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs; // [first page, end page)
+    {
+        const std::lock_guard lock(r.stateMutex);
+        auto absent = [&r](std::uint64_t page) { return r.state(page) == Remote::Absent; };
+        for (const auto& [first, last] : pages) {
+            r.keep(first, last); // what is here stays (no other fetch runs until we are done)
+            for (std::uint64_t page = first; page <= last; ++page) {
+                if (!absent(page) || (!runs.empty() && page < runs.back().second))
+                    continue;
+                // Join the previous run when the pages between are few and all missing: one
+                // request with a little more data costs less than another round trip.
+                if (!runs.empty() && page - runs.back().second <= kMergeGap) {
+                    std::uint64_t gap = runs.back().second;
+                    while (gap < page && absent(gap))
+                        ++gap;
+                    if (gap == page) {
+                        runs.back().second = page + 1;
+                        continue;
+                    }
+                }
+                runs.emplace_back(page, page + 1);
+            }
+        }
+    }
+    if (runs.empty())
+        return {};
+    return fetchRuns(runs, pages);
+}
+
+ByteSource::Lease::Lease(Lease&& other) noexcept
+    : m_source(std::exchange(other.m_source, nullptr))
+    , m_pin(std::exchange(other.m_pin, 0))
+{
+}
+
+ByteSource::Lease& ByteSource::Lease::operator=(Lease&& other) noexcept
+{
+    if (this != &other) {
+        if (m_source != nullptr)
+            m_source->unpin(m_pin);
+        m_source = std::exchange(other.m_source, nullptr);
+        m_pin = std::exchange(other.m_pin, 0);
+    }
+    return *this;
+}
+
+ByteSource::Lease::~Lease()
+{
+    if (m_source != nullptr)
+        m_source->unpin(m_pin);
 }
 
 std::span<const std::byte> ByteSource::keep(std::vector<std::byte> bytes)
@@ -231,6 +490,22 @@ std::size_t ByteSource::keepView(std::span<const std::byte> bytes, std::shared_p
     m_kept.push_back(std::make_unique<std::vector<std::byte>>());
     m_keptViews.emplace_back(bytes, std::move(owner));
     return m_kept.size() - 1;
+}
+
+std::size_t ByteSource::keepSource(
+    std::shared_ptr<const ByteSource> other, std::shared_ptr<const void> owner)
+{
+    const std::size_t index = keepView(other->bytes(), std::move(owner));
+    m_keptSources.emplace_back(index, std::move(other));
+    return index;
+}
+
+const ByteSource* ByteSource::keptSource(std::size_t index) const
+{
+    for (const auto& [at, source] : m_keptSources)
+        if (at == index)
+            return source.get();
+    return nullptr;
 }
 
 std::span<const std::byte> ByteSource::kept(std::size_t index) const

@@ -2,7 +2,8 @@
 """A small HTTP/1.1 file server with Range support, for benchmarks and screenshots on 127.0.0.1
 only (Debian's `python3 -m http.server` ignores Range). Counts the bytes it sends.
 
-usage: range_server.py DIR [--port N] [--port-file F]   (prints the port; stops on SIGTERM)
+usage: range_server.py DIR [--port N] [--port-file F] [--cert PEM --key PEM]
+(prints the port; stops on SIGTERM; --cert/--key: https)
 """
 import argparse
 import http.server
@@ -61,9 +62,16 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     a = ap.parse_args()
     Handler.root = a.dir
     server = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    if a.cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(a.cert, a.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
     if a.port_file:
         with open(a.port_file, "w") as f:

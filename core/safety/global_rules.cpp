@@ -43,7 +43,10 @@ constexpr std::string_view kTorchAllow = "torch weights_only allowlist";
 constexpr std::string_view kPlain = "plain data type";
 constexpr std::string_view kReconstructor = "reconstructor PickleScope knows";
 constexpr std::string_view kNumpy = "numpy array/scalar reconstruction";
-constexpr std::string_view kJoblib = "joblib array wrapper (a record of the array bytes that follow)";
+constexpr std::string_view kJoblib
+    = "joblib array wrapper (a record of the array bytes that follow)";
+constexpr std::string_view kDistcp
+    = "distributed-checkpoint metadata record (a dataclass or enum of names, shapes and offsets)";
 constexpr std::string_view kException = "exception class (constructing it runs nothing)";
 constexpr std::string_view kTorchScript = "TorchScript container helper";
 
@@ -375,6 +378,26 @@ constexpr Rule kExplicit[] = {
     { "joblib.numpy_pickle", "NumpyArrayWrapper", Verdict::Safe, kJoblib },
     { "joblib.numpy_pickle", "NDArrayWrapper", Verdict::Safe, kJoblib },
     { "joblib.numpy_pickle", "ZNDArrayWrapper", Verdict::Safe, kJoblib },
+    // torch.distributed.checkpoint's .metadata: dataclasses and enums that hold names, shapes,
+    // dtypes and byte ranges; unpickling them sets fields (TensorProperties' __setstate__ too)
+    { "torch.distributed.checkpoint.metadata", "Metadata", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.metadata", "MetadataIndex", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.metadata", "TensorStorageMetadata", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.metadata", "BytesStorageMetadata", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.metadata", "ChunkStorageMetadata", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.metadata", "TensorProperties", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.metadata", "StorageMeta", Verdict::Safe, kDistcp },
+    { "torch.distributed.checkpoint.filesystem", "_StorageInfo", Verdict::Safe, kDistcp },
+    { "torch.distributed._shard.sharded_tensor.metadata", "TensorProperties", Verdict::Safe,
+        kDistcp },
+    { "torch.distributed._shard.sharded_tensor.metadata", "MEM_FORMAT_ENCODING", Verdict::Safe,
+        kDistcp },
+    { "torch.distributed._shard.sharded_tensor.metadata",
+        "MEM_FORMAT_ENCODING.TORCH_CONTIGUOUS_FORMAT", Verdict::Safe, kDistcp },
+    { "torch.distributed._shard.sharded_tensor.metadata", "MEM_FORMAT_ENCODING.TORCH_CHANNELS_LAST",
+        Verdict::Safe, kDistcp },
+    { "torch.distributed._shard.sharded_tensor.metadata",
+        "MEM_FORMAT_ENCODING.TORCH_PRESERVE_FORMAT", Verdict::Safe, kDistcp },
     // torch (beyond the generated allowlist)
     { "torch", "dtype", Verdict::Safe, kPlain },
     { "torch", "layout", Verdict::Safe, kPlain },

@@ -140,6 +140,11 @@ private Q_SLOTS:
                     && use.name == "Metadata");
         QVERIFY(sawMetadataClass);
         QVERIFY(scanned->report.dangerousCount == 0);
+        // the metadata's dataclasses, enum and getattr on an enum member are data records
+        for (const auto& use : scanned->report.globals)
+            QVERIFY2(use.verdict == safety::Verdict::Safe,
+                qPrintable(QString::fromStdString(use.module + "." + use.name + ": " + use.reason)));
+        QCOMPARE(scanned->report.verdict, safety::Verdict::Safe);
     }
 
     void warnsOfAMissingDistcpFile()

@@ -205,7 +205,8 @@ public:
     {
         std::size_t unread = 0;
         for (std::uint64_t i = 0; i < m_denseUsed; ++i)
-            unread += (m_pages[i >> kPageBits][i & (kPageSize - 1)] & (kPresent | kRead)) == kPresent
+            unread
+                += (m_pages[i >> kPageBits][i & (kPageSize - 1)] & (kPresent | kRead)) == kPresent
                 ? 1
                 : 0;
         for (const auto& [index, slot] : m_sparse)
@@ -676,8 +677,11 @@ OpcodeScan Scanner::run(ScanWalk walk)
     static constexpr std::array<std::uint8_t, 256> refusedBy = [] {
         std::array<std::uint8_t, 256> table {};
         for (std::size_t op = 0; op < table.size(); ++op) {
-            const OpcodeInfo* info = opcodeInfo(static_cast<std::uint8_t>(op));
-            const std::uint8_t accepted = info != nullptr ? info->weightsOnly : 0;
+            // through the index, not a pointer test: GCC's sanitizer builds do not fold
+            // `&kOpcodes[i] != nullptr` in a constant expression
+            const std::int8_t index = kOpcodeIndex[op];
+            const std::uint8_t accepted
+                = index < 0 ? 0 : kOpcodes[static_cast<std::size_t>(index)].weightsOnly;
             table[op] = static_cast<std::uint8_t>(((accepted & kWeightsOnlyV2) != 0 ? 0 : 1)
                 | ((accepted & kWeightsOnlyV113) != 0 ? 0 : 2));
         }

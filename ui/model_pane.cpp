@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <vector>
 
@@ -21,6 +22,28 @@ QString shapeText(const std::vector<std::int64_t>& shape)
     for (auto d : shape)
         dims << QString::number(d);
     return "[" + dims.join(", ") + "]";
+}
+
+} // namespace
+
+struct ModelPane::Folded {
+    core::torch::StateDicts dicts;
+    core::torch::ModuleTree tree; // of dicts.found[dicts.main], when one was found
+    std::vector<core::torch::OptimizerSummary> optimizers;
+};
+
+namespace {
+
+std::shared_ptr<const ModelPane::Folded> fold(const core::Document& doc)
+{
+    auto folded = std::make_shared<ModelPane::Folded>();
+    folded->dicts = core::torch::findStateDicts(doc);
+    if (!folded->dicts.found.empty()) {
+        const auto& main = folded->dicts.found[folded->dicts.main];
+        folded->tree = core::torch::moduleTree(doc, main.dict, main.path);
+    }
+    folded->optimizers = core::torch::findOptimizers(doc);
+    return folded;
 }
 
 } // namespace
@@ -55,19 +78,40 @@ QString ModelPane::summaryText() const
 void ModelPane::setDocument(std::shared_ptr<const core::Document> doc)
 {
     m_doc = std::move(doc);
+    const std::uint64_t generation = ++m_generation;
     m_tree->clear();
     m_optimizer->clear();
+    m_optimizer->setVisible(false);
     if (!m_doc) {
         m_summary->setText(tr("No file."));
+        Q_EMIT updated();
         return;
     }
-    const core::torch::StateDicts dicts = core::torch::findStateDicts(*m_doc);
+    if (m_doc->graph.size() <= m_syncLimit) {
+        show(*fold(*m_doc));
+        return;
+    }
+    m_summary->setText(
+        tr("Reading the model from %L1 values…").arg(qulonglong(m_doc->graph.size())));
+    // the worker holds the document; a result for an older generation is dropped
+    disconnect(&m_watcher, nullptr, this, nullptr);
+    connect(&m_watcher, &QFutureWatcher<std::shared_ptr<const Folded>>::finished, this,
+        [this, generation] {
+            if (generation == m_generation && m_watcher.future().resultCount() > 0)
+                show(*m_watcher.result());
+        });
+    m_watcher.setFuture(QtConcurrent::run([doc = m_doc] { return fold(*doc); }));
+}
+
+void ModelPane::show(const Folded& folded)
+{
+    const core::torch::StateDicts& dicts = folded.dicts;
     if (dicts.found.empty()) {
         m_summary->setText(tr(
             "No state dict found (a dict whose values are mostly tensors keyed by dotted names)."));
     } else {
         const auto& main = dicts.found[dicts.main];
-        const core::torch::ModuleTree tree = core::torch::moduleTree(*m_doc, main.dict, main.path);
+        const core::torch::ModuleTree& tree = folded.tree;
         m_summary->setText((main.module ? tr("<b>%1</b><br>pickled module at %2 (%3 tensors)")
                                         : tr("<b>%1</b><br>state dict at %2 (%3 tensors)"))
                                .arg(QString::fromStdString(tree.summaryLine()).toHtmlEscaped(),
@@ -102,7 +146,7 @@ void ModelPane::setDocument(std::shared_ptr<const core::Document> doc)
                 items[i]->setExpanded(true);
     }
     QStringList lines;
-    for (const core::torch::OptimizerSummary& o : core::torch::findOptimizers(*m_doc)) {
+    for (const core::torch::OptimizerSummary& o : folded.optimizers) {
         QStringList keys;
         for (const auto& [key, count] : o.stateKeys)
             keys << QStringLiteral("%1 %2").arg(QString::fromStdString(key)).arg(count);
@@ -124,6 +168,7 @@ void ModelPane::setDocument(std::shared_ptr<const core::Document> doc)
     }
     m_optimizer->setText(lines.join("<br>"));
     m_optimizer->setVisible(!lines.isEmpty());
+    Q_EMIT updated();
 }
 
 } // namespace ui

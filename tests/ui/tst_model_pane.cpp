@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QSignalSpy>
 #include <QTest>
 #include <QTreeWidget>
 
@@ -71,6 +72,36 @@ private Q_SLOTS:
             optimizer |= l->text().contains("state for 6 parameters");
         QVERIFY(optimizer);
         shoot(&pane, "model_ckpt.png");
+    }
+
+    // A document over the pane's sync limit is folded on a worker: the pane says so, then shows
+    // the same tree and summary as the synchronous fold; a newer document drops the older result.
+    void foldsABigDocumentOnAWorkerAndKeepsOnlyTheNewestResult()
+    {
+        const auto checkpoint = load(compareData("model_ckpt.pt"));
+        QVERIFY(checkpoint);
+        ui::ModelPane sync;
+        sync.setDocument(checkpoint);
+        QVERIFY(!sync.isComputing());
+
+        ui::ModelPane pane;
+        pane.setSyncLimit(0);
+        QSignalSpy updated(&pane, &ui::ModelPane::updated);
+        pane.setDocument(checkpoint);
+        QVERIFY(pane.summaryText().startsWith("Reading the model from "));
+        QTRY_COMPARE_WITH_TIMEOUT(updated.count(), 1, 10000);
+        QCOMPARE(pane.summaryText(), sync.summaryText());
+        QCOMPARE(pane.tree()->topLevelItemCount(), sync.tree()->topLevelItemCount());
+        QVERIFY(!pane.isComputing());
+
+        // the checkpoint's fold starts, then a file without a state dict replaces it
+        pane.setDocument(checkpoint);
+        pane.setDocument(
+            load(QStringLiteral(PICKLESCOPE_TEST_DATA "/safety/malicious/os_system_p0.pkl")));
+        QTRY_VERIFY_WITH_TIMEOUT(!pane.isComputing() && updated.count() >= 2, 10000);
+        QTest::qWait(50); // any late result of the first fold would land now
+        QVERIFY(pane.summaryText().startsWith("No state dict found"));
+        QCOMPARE(pane.tree()->topLevelItemCount(), 0);
     }
 
     void saysWhenThereIsNoStateDict()

@@ -3,6 +3,8 @@
 // matching tensor rows, tree shows matches with their ancestors, diff compares only matching
 // paths, and a bad query is a usage error that says where.
 
+#include "tests/common/cli_run.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -17,24 +19,11 @@ QString dataDir()
     return QStringLiteral(PICKLESCOPE_TEST_DATA "/compare");
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = testing::CliRun;
 
 Run runCli(const QStringList& args)
 {
-    Run run;
-    QProcess process;
-    process.setWorkingDirectory(dataDir());
-    process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
-    if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit)
-        return run;
-    run.exitCode = process.exitCode();
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    return testing::runCli(args, dataDir());
 }
 
 } // namespace

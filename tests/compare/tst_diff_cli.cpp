@@ -4,6 +4,8 @@
 // counts, the same summary and the exit code 0 (same or close) / 4 (differences); and the same
 // weights across formats (.bin, .safetensors, a sharded index: gen_cross_format_fixtures.py).
 
+#include "tests/common/cli_run.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -20,24 +22,11 @@ QString dataDir()
     return QStringLiteral(PICKLESCOPE_TEST_DATA "/compare");
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = testing::CliRun;
 
 Run runCli(const QStringList& args)
 {
-    Run run;
-    QProcess process;
-    process.setWorkingDirectory(dataDir());
-    process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
-    if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit)
-        return run;
-    run.exitCode = process.exitCode();
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    return testing::runCli(args, dataDir());
 }
 
 QJsonObject expectedCase(const QString& name)

@@ -8,6 +8,8 @@
 #include "core/safety/scanned_load.h"
 #include "core/torch/tensor_view.h"
 
+#include "tests/common/json_text.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -24,18 +26,6 @@ QJsonObject expectations()
     if (!f.open(QIODevice::ReadOnly))
         qFatal("no expectations.json");
     return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-double number(const QJsonValue& v)
-{
-    const QString s = v.toString();
-    if (s == "nan")
-        return NAN;
-    if (s == "inf")
-        return INFINITY;
-    if (s == "-inf")
-        return -INFINITY;
-    return s.toDouble();
 }
 
 ValueId dictValue(const ValueGraph& g, ValueId dict, std::string_view key)
@@ -72,14 +62,14 @@ void compareArray(const std::shared_ptr<const Document>& doc, ValueId id, const 
     QCOMPARE(qsizetype(view->numel()), values.size());
     for (qsizetype k = 0; k < values.size(); ++k) {
         const auto [re, im] = view->elementComplex(std::uint64_t(k));
-        QVERIFY2(re == number(values[k]),
+        QVERIFY2(re == testing::numberText(values[k]),
             qPrintable(QStringLiteral("%1[%2]: %3 != %4")
                            .arg(what)
                            .arg(k)
                            .arg(re)
                            .arg(values[k].toString())));
         if (exp.contains("imag"))
-            QCOMPARE(im, number(exp["imag"].toArray()[k]));
+            QCOMPARE(im, testing::numberText(exp["imag"].toArray()[k]));
     }
 }
 
@@ -148,7 +138,8 @@ private Q_SLOTS:
                 bool same = true;
                 for (qsizetype k = 0; k < want["values"].toArray().size(); ++k)
                     same = same
-                        && view->element(std::uint64_t(k)) == number(want["values"].toArray()[k]);
+                        && view->element(std::uint64_t(k))
+                            == testing::numberText(want["values"].toArray()[k]);
                 matched += same ? 1 : 0;
             }
         }

@@ -9,6 +9,8 @@
 #include "core/loader.h"
 #include "core/torch/tensor_view.h"
 
+#include "tests/common/json_text.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -25,18 +27,6 @@ QJsonObject expectations()
     if (!f.open(QIODevice::ReadOnly))
         qFatal("no expectations.json");
     return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-double number(const QJsonValue& v)
-{
-    const QString s = v.toString();
-    if (s == "nan")
-        return NAN;
-    if (s == "inf")
-        return INFINITY;
-    if (s == "-inf")
-        return -INFINITY;
-    return s.toDouble();
 }
 
 bool same(double a, double b)
@@ -105,14 +95,14 @@ private Q_SLOTS:
             QCOMPARE(qsizetype(view->numel()), values.size());
             for (qsizetype k = 0; k < values.size(); ++k) {
                 const auto [re, im] = view->elementComplex(std::uint64_t(k));
-                QVERIFY2(same(re, number(values[k])),
+                QVERIFY2(same(re, testing::numberText(values[k])),
                     qPrintable(QStringLiteral("%1[%2]: %3 != %4")
                                    .arg(name)
                                    .arg(k)
                                    .arg(re)
                                    .arg(values[k].toString())));
                 if (t.contains("imag"))
-                    QVERIFY(same(im, number(t["imag"].toArray()[k])));
+                    QVERIFY(same(im, testing::numberText(t["imag"].toArray()[k])));
             }
         }
         const QJsonObject meta = exp["metadata"].toObject();

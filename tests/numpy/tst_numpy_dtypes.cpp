@@ -8,6 +8,7 @@
 #include "core/loader.h"
 #include "core/numpy/numpy_dtype.h"
 #include "core/value/value_text.h"
+#include "tests/common/json_text.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -21,39 +22,6 @@ namespace {
 
 const QString kDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/numpy/");
 
-// The balanced JSON text starting at `from` (an array, object, string or scalar).
-QByteArray balanced(const QByteArray& text, qsizetype from)
-{
-    int depth = 0;
-    bool inString = false, escape = false;
-    for (qsizetype i = from; i < text.size(); ++i) {
-        const char c = text[i];
-        if (inString) {
-            if (escape)
-                escape = false;
-            else if (c == '\\')
-                escape = true;
-            else if (c == '"') {
-                inString = false;
-                if (depth == 0)
-                    return text.mid(from, i + 1 - from);
-            }
-            continue;
-        }
-        if (depth == 0 && (c == ',' || c == '}' || c == ']'))
-            return text.mid(from, i - from); // the end of a scalar
-        if (c == '"')
-            inString = true;
-        else if (c == '[' || c == '{')
-            ++depth;
-        else if (c == ']' || c == '}') {
-            if (--depth == 0)
-                return text.mid(from, i + 1 - from);
-        }
-    }
-    return {};
-}
-
 // The text of `"values":` inside the member `name` of the top-level object.
 QByteArray valuesOf(const QByteArray& json, const QString& name)
 {
@@ -61,11 +29,11 @@ QByteArray valuesOf(const QByteArray& json, const QString& name)
     qsizetype at = json.indexOf(key);
     if (at < 0)
         return {};
-    const QByteArray member = balanced(json, at + key.size() - 1);
+    const QByteArray member = testing::balancedJson(json, at + key.size() - 1);
     const qsizetype v = member.indexOf("\"values\":");
     if (v < 0)
         return {};
-    return balanced(member, v + 9);
+    return testing::balancedJson(member, v + 9);
 }
 
 } // namespace
@@ -238,9 +206,10 @@ void TestNumpyDtypes::scalarsShowNumpysReprTypeAndValue()
         auto valueText = [&](const QByteArray& json) {
             const QByteArray key = "\"" + name.toUtf8() + "\":{";
             const qsizetype at = json.indexOf(key);
-            const QByteArray member = at < 0 ? QByteArray() : balanced(json, at + key.size() - 1);
+            const QByteArray member
+                = at < 0 ? QByteArray() : testing::balancedJson(json, at + key.size() - 1);
             const qsizetype vat = member.indexOf("\"value\":");
-            return vat < 0 ? QByteArray() : balanced(member, vat + 8);
+            return vat < 0 ? QByteArray() : testing::balancedJson(member, vat + 8);
         };
         QVERIFY2(!valueText(expectedText).isEmpty(), qPrintable(name));
         QCOMPARE(valueText(plain), valueText(expectedText));

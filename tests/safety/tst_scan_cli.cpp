@@ -1,6 +1,8 @@
 // picklescope-cli scan: exit codes (0 nothing dangerous, 3 dangerous, 1 malformed and nothing
 // dangerous seen), the text report and the --json form, on files of the safety corpus.
 
+#include "tests/common/cli_run.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -15,26 +17,11 @@ QString dataDir()
     return QStringLiteral(PICKLESCOPE_TEST_DATA "/safety");
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = testing::CliRun;
 
 Run runCli(const QStringList& args)
 {
-    Run run;
-    const QString cli = qEnvironmentVariable("PICKLESCOPE_CLI");
-    if (cli.isEmpty())
-        return run;
-    QProcess process;
-    process.start(cli, args);
-    if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit)
-        return run;
-    run.exitCode = process.exitCode();
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    return testing::runCli(args);
 }
 
 } // namespace

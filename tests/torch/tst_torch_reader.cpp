@@ -11,6 +11,8 @@
 #include "core/value/byte_source.h"
 #include "tests/common/shared_data.h"
 
+#include "tests/common/json_text.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -31,18 +33,6 @@ QJsonObject expectations()
         return QJsonDocument::fromJson(f.readAll()).object();
     }();
     return all;
-}
-
-double number(const QJsonValue& v)
-{
-    const QString s = v.toString();
-    if (s == "nan")
-        return NAN;
-    if (s == "inf")
-        return INFINITY;
-    if (s == "-inf")
-        return -INFINITY;
-    return s.toDouble();
 }
 
 std::shared_ptr<const Document> load(const QString& name)
@@ -145,12 +135,12 @@ void checkStats(const std::shared_ptr<const Document>& doc, ValueId id, const QJ
     const auto first = rec["first"].toArray();
     QCOMPARE(st->first.size(), std::size_t(first.size()));
     for (int i = 0; i < first.size(); ++i)
-        QVERIFY2(sameValue(st->first[std::size_t(i)], number(first[i]), tol),
+        QVERIFY2(sameValue(st->first[std::size_t(i)], testing::numberText(first[i]), tol),
             qPrintable(describe(rec) + QString(" first[%1] = %2, expected %3").arg(i).arg(st->first[std::size_t(i)]).arg(first[i].toString())));
     if (rec.contains("min")) {
-        QVERIFY2(sameValue(st->min, number(rec["min"]), tol), qPrintable(describe(rec) + " min"));
-        QVERIFY2(sameValue(st->max, number(rec["max"]), tol), qPrintable(describe(rec) + " max"));
-        QVERIFY2(sameValue(st->sum, number(rec["sum"]), std::max(tol, 1e-9)),
+        QVERIFY2(sameValue(st->min, testing::numberText(rec["min"]), tol), qPrintable(describe(rec) + " min"));
+        QVERIFY2(sameValue(st->max, testing::numberText(rec["max"]), tol), qPrintable(describe(rec) + " max"));
+        QVERIFY2(sameValue(st->sum, testing::numberText(rec["sum"]), std::max(tol, 1e-9)),
             qPrintable(describe(rec) + QString(" sum %1 expected %2").arg(st->sum).arg(rec["sum"].toString())));
     }
 }
@@ -221,7 +211,7 @@ private Q_SLOTS:
             if (rec.contains("qscheme")) {
                 QCOMPARE(t.layout, TensorLayout::Quantized);
                 if (rec.contains("scale")) {
-                    QCOMPARE(t.scale, number(rec["scale"]));
+                    QCOMPARE(t.scale, testing::numberText(rec["scale"]));
                     QCOMPARE(t.zeroPoint, rec["zero_point"].toInteger());
                 } else {
                     QCOMPARE(t.axis, rec["axis"].toInteger());
@@ -235,7 +225,7 @@ private Q_SLOTS:
             const ValueId id = walk(*doc, QJsonArray { it.key() });
             const auto v = numpy::scalarValue(doc->graph, id);
             QVERIFY2(v.has_value(), qPrintable(it.key()));
-            QCOMPARE(*v, number(it.value()));
+            QCOMPARE(*v, testing::numberText(it.value()));
         }
         if (exp.contains("metadata_keys")) {
             const ValueId meta = step(doc->graph, doc->graph.extraState(doc->root), "_metadata");

@@ -8,6 +8,8 @@
 #include "core/torch/zip_archive.h"
 #include "core/value/byte_source.h"
 
+#include "tests/common/json_text.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -28,18 +30,6 @@ QJsonObject expected()
         return QJsonDocument::fromJson(f.readAll()).object();
     }();
     return all;
-}
-
-double number(const QJsonValue& v)
-{
-    const QString s = v.toString();
-    if (s == "nan")
-        return NAN;
-    if (s == "inf")
-        return INFINITY;
-    if (s == "-inf")
-        return -INFINITY;
-    return s.toDouble();
 }
 
 bool sameValue(double got, double want)
@@ -104,7 +94,8 @@ private Q_SLOTS:
             << "tiny_zip_cut_after_data_pkl.pt";
         QTest::newRow("a zip cut inside data.pkl keeps the partial graph with the error set")
             << "tiny_zip_cut_in_data_pkl.pt";
-        QTest::newRow("a zip cut after a storage's bytes, before its data descriptor, keeps that storage")
+        QTest::newRow(
+            "a zip cut after a storage's bytes, before its data descriptor, keeps that storage")
             << "tiny_zip_cut_before_descriptor.pt";
         QTest::newRow(
             "a streamed DEFLATE zip cut in its directory finds sizes in the data descriptors")
@@ -177,9 +168,9 @@ private Q_SLOTS:
             const QJsonArray first = rec["first"].toArray();
             QCOMPARE(stats->first.size(), std::size_t(first.size()));
             for (int i = 0; i < first.size(); ++i)
-                QVERIFY2(
-                    sameValue(stats->first[std::size_t(i)], number(first[i])), qPrintable(where));
-            QVERIFY2(sameValue(stats->sum, number(rec["sum"])), qPrintable(where));
+                QVERIFY2(sameValue(stats->first[std::size_t(i)], testing::numberText(first[i])),
+                    qPrintable(where));
+            QVERIFY2(sameValue(stats->sum, testing::numberText(rec["sum"])), qPrintable(where));
         }
         QCOMPARE(whole + missing, exp["tensors"].toArray().size());
         // A cut that loses storages says where, as an error diagnostic with a byte offset.

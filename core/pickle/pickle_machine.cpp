@@ -3,15 +3,18 @@
 #include "core/pickle/byte_reader.h"
 #include "core/pickle/opcode_argument.h"
 #include "core/pickle/opcodes.h"
+#include "core/pickle/reconstructors.h"
 #include "core/pickle/text_decoding.h"
 #include "core/value/huge_pages.h"
 
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <span>
 
 namespace core {
@@ -28,6 +31,34 @@ std::string hexByte(std::uint8_t b)
     out.push_back(digits[b >> 4]);
     out.push_back(digits[b & 15]);
     return out;
+}
+
+// int(text, 10)'s syntax for a memo index: surrounding ASCII whitespace, a sign, digits with
+// single '_' between them. The magnitude (nullopt: not that syntax, or beyond 64 bits).
+std::optional<std::uint64_t> parseDecimalIndex(std::string_view text, bool& negative)
+{
+    constexpr std::string_view kSpace = " \t\n\r\f\v";
+    const std::size_t first = text.find_first_not_of(kSpace);
+    if (first == std::string_view::npos)
+        return std::nullopt;
+    text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+    negative = text.front() == '-';
+    if (text.front() == '+' || text.front() == '-')
+        text.remove_prefix(1);
+    if (text.empty() || text.front() == '_' || text.back() == '_' || text.find("__") != std::string_view::npos)
+        return std::nullopt;
+    std::string digits;
+    if (text.find('_') != std::string_view::npos) {
+        for (char c : text)
+            if (c != '_')
+                digits.push_back(c);
+        text = digits;
+    }
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
 }
 
 // Python's equality for hashable scalars, so repeated dict keys and set members collapse as
@@ -84,12 +115,42 @@ struct PickleMachine::Impl {
         return {};
     }
 
+    // Every growth of the stack (items and MARKs) goes through here: one depth limit.
+    static constexpr ValueId kMarkTag = kNullValue;
     Result<void> push(ValueId id)
     {
-        if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth)
+        if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth) [[unlikely]]
             return fail(ErrorCode::LimitExceeded, "stack deeper than the limit of " + std::to_string(m.m_options.limits.maxStackDepth));
-        stack.push_back(id);
+        if (id == kMarkTag)
+            marks.push_back(stack.size());
+        else
+            stack.push_back(id);
         return {};
+    }
+
+    // The item on top, above the fence.
+    Result<ValueId> top() const
+    {
+        PS_TRY(need(1));
+        return stack.back();
+    }
+
+    // Replaces the item on top (a hook's typed value for it).
+    Result<void> replaceTop(ValueId id)
+    {
+        PS_TRY(need(1));
+        stack.back() = id;
+        return {};
+    }
+
+    // Pops the N items above the fence, bottom first.
+    template <std::size_t N> Result<std::array<ValueId, N>> popN()
+    {
+        PS_TRY(need(N));
+        std::array<ValueId, N> out;
+        std::copy(stack.end() - N, stack.end(), out.begin());
+        stack.resize(stack.size() - N);
+        return out;
     }
 
     Result<std::size_t> popMark()
@@ -101,12 +162,14 @@ struct PickleMachine::Impl {
         return begin;
     }
 
+    // The items from a popped MARK's position up (begin <= size: marks never sit above the top).
     std::vector<ValueId> takeFrom(std::size_t begin)
     {
         std::vector<ValueId> items(stack.begin() + static_cast<std::ptrdiff_t>(begin), stack.end());
-        stack.resize(begin);
+        dropFrom(begin);
         return items;
     }
+    void dropFrom(std::size_t begin) { stack.resize(std::min(begin, stack.size())); }
 
     Result<void> checkValueLimit() const
     {
@@ -384,159 +447,185 @@ struct PickleMachine::Impl {
         return (k == ValueKind::List || k == ValueKind::Tuple) ? &g.items(id) : nullptr;
     }
 
+    // collections.OrderedDict / Counter / defaultdict: a typed dict of the initial items.
+    Result<ValueId> dictCall(const GlobalRecord& gl, DictClass cls, const std::vector<ValueId>& a)
+    {
+        const std::size_t n = a.size();
+        ValueId factory = kNullValue;
+        ValueId initial = kNullValue;
+        if (cls == DictClass::DefaultDict) {
+            if (n > 2)
+                return kNullValue;
+            if (n >= 1)
+                factory = a[0];
+            if (n == 2)
+                initial = a[1];
+        } else {
+            if (n > 1)
+                return kNullValue;
+            if (n == 1)
+                initial = a[0];
+        }
+        const ValueId dict = g.addDict(cls, opOffset);
+        if (!isNull(factory))
+            g.setDefaultFactory(dict, factory);
+        if (isNull(initial))
+            return dict;
+        if (g.kind(initial) == ValueKind::Dict) {
+            const auto items = g.items(initial);
+            for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+                PS_TRY(dictSet(dict, items[i], items[i + 1]));
+        } else if (const auto* pairs = sequenceItems(initial)) {
+            const auto copy = *pairs;
+            for (ValueId pair : copy) {
+                const auto* kv = sequenceItems(pair);
+                if (kv == nullptr || kv->size() != 2)
+                    return fail(ErrorCode::BadValue, std::string(gl.name) + " argument items must be pairs");
+                PS_TRY(dictSet(dict, (*kv)[0], (*kv)[1]));
+            }
+        } else {
+            return kNullValue;
+        }
+        return dict;
+    }
+
+    // builtins.set / frozenset of a list, tuple or set.
+    Result<ValueId> setCall(ValueKind kind, const std::vector<ValueId>& a)
+    {
+        if (a.size() > 1)
+            return kNullValue;
+        const ValueId set = g.addContainer(kind, opOffset);
+        if (a.size() == 1) {
+            const auto* items = sequenceItems(a[0]);
+            if (items == nullptr) {
+                if (g.kind(a[0]) != ValueKind::Set && g.kind(a[0]) != ValueKind::FrozenSet)
+                    return kNullValue;
+                items = &g.items(a[0]);
+            }
+            const auto copy = *items;
+            for (ValueId item : copy)
+                PS_TRY(setAdd(set, item));
+        }
+        return set;
+    }
+
+    // builtins.bytes / bytearray of nothing, of bytes, of (str, encoding) or of a list of ints.
+    ValueId bytesCall(ValueKind kind, const std::vector<ValueId>& a)
+    {
+        const std::size_t n = a.size();
+        if (n == 0)
+            return g.addBytesCopy({}, kind, opOffset);
+        const ValueId first = a[0];
+        const ValueKind fk = g.kind(first);
+        if (n == 1 && (fk == ValueKind::Bytes || fk == ValueKind::ByteArray))
+            return g.addBytesView(g.bytes(first), kind, opOffset);
+        if (n == 2 && fk == ValueKind::Str && g.kind(a[1]) == ValueKind::Str)
+            return encodeCall(kind, g.text(first), g.text(a[1]));
+        if (n == 1 && fk == ValueKind::List) {
+            std::string out;
+            for (ValueId item : g.items(first)) {
+                if (g.kind(item) != ValueKind::Int || g.intValue(item) < 0 || g.intValue(item) > 255)
+                    return kNullValue;
+                out.push_back(static_cast<char>(g.intValue(item)));
+            }
+            return g.addBytesCopy(out, kind, opOffset);
+        }
+        return kNullValue;
+    }
+
+    // str.encode(encoding) for the encodings that map code points to bytes one to one.
+    ValueId encodeCall(ValueKind kind, std::string_view text, std::string_view encoding)
+    {
+        std::string out;
+        if (!encodeLatin1(text, encoding, out))
+            return kNullValue;
+        return g.addBytesCopy(out, kind, opOffset);
+    }
+
+    ValueId complexCall(const std::vector<ValueId>& a)
+    {
+        auto number = [&](ValueId id, double& out) {
+            const ValueKind k = g.kind(id);
+            if (k == ValueKind::Float)
+                out = g.floatValue(id);
+            else if (k == ValueKind::Int || k == ValueKind::Bool)
+                out = static_cast<double>(g.intValue(id));
+            else
+                return false;
+            return true;
+        };
+        const std::size_t n = a.size();
+        double re = 0, im = 0;
+        if (n >= 1 && n <= 2 && number(a[0], re) && (n == 1 || number(a[1], im)))
+            return g.addComplex(re, im, opOffset);
+        return kNullValue;
+    }
+
+    // copyreg._reconstructor(cls, base, state): object.__new__(cls) when base is object, else
+    // base.__new__(cls, state).
+    ValueId reconstructorCall(const std::vector<ValueId>& a)
+    {
+        const ValueId base = a[1];
+        const bool plainObject = g.kind(base) == ValueKind::Global && is(g.global(base), "builtins", "object");
+        std::vector<ValueId> ctor;
+        if (!plainObject && g.kind(a[2]) != ValueKind::None)
+            ctor.push_back(a[2]);
+        const ValueId args = g.addContainer(ValueKind::Tuple, opOffset, std::move(ctor));
+        return g.addCall(ObjectVia::NewObj, a[0], args, opOffset, kNullValue, plainObject ? kNullValue : base);
+    }
+
+    // The typed value of a REDUCE the reconstructor table names; kNullValue when the call is not
+    // one the core types (wrong arity, argument kinds it does not read).
+    Result<ValueId> reconstruct(Reconstructor kind, const GlobalRecord& gl, const std::vector<ValueId>& a)
+    {
+        const std::size_t n = a.size();
+        switch (kind) {
+        case Reconstructor::None:
+            return kNullValue;
+        case Reconstructor::OrderedDict:
+            return dictCall(gl, DictClass::OrderedDict, a);
+        case Reconstructor::Counter:
+            return dictCall(gl, DictClass::Counter, a);
+        case Reconstructor::DefaultDict:
+            return dictCall(gl, DictClass::DefaultDict, a);
+        case Reconstructor::Set:
+            return setCall(ValueKind::Set, a);
+        case Reconstructor::FrozenSet:
+            return setCall(ValueKind::FrozenSet, a);
+        case Reconstructor::Bytes:
+            return bytesCall(ValueKind::Bytes, a);
+        case Reconstructor::ByteArray:
+            return bytesCall(ValueKind::ByteArray, a);
+        case Reconstructor::Encode:
+            if ((n == 1 || n == 2) && g.kind(a[0]) == ValueKind::Str && (n == 1 || g.kind(a[1]) == ValueKind::Str))
+                return encodeCall(ValueKind::Bytes, g.text(a[0]), n == 2 ? g.text(a[1]) : std::string_view("utf-8"));
+            return kNullValue;
+        case Reconstructor::Complex:
+            return complexCall(a);
+        case Reconstructor::CopyregReconstructor:
+            return n == 3 ? reconstructorCall(a) : kNullValue;
+        case Reconstructor::CopyregNewObj:
+            if (n < 1)
+                return kNullValue;
+            return g.addCall(ObjectVia::NewObj, a[0],
+                g.addContainer(ValueKind::Tuple, opOffset, std::vector<ValueId>(a.begin() + 1, a.end())), opOffset);
+        case Reconstructor::CopyregNewObjEx:
+            return n == 3 ? g.addCall(ObjectVia::NewObjEx, a[0], a[1], opOffset, a[2]) : kNullValue;
+        }
+        return kNullValue;
+    }
+
     // Returns kNullValue when the call is not one the core types.
     Result<ValueId> typedCall(ValueId callable, ValueId args, ValueId kwargs, ObjectVia via)
     {
         if (g.kind(callable) != ValueKind::Global)
             return kNullValue;
         const GlobalRecord gl = g.global(callable);
-        // A copy: adding containers below may move the graph's item lists.
-        std::vector<ValueId> argv;
-        if (g.kind(args) == ValueKind::Tuple)
-            argv = g.items(args);
-        const std::vector<ValueId>* a = g.kind(args) == ValueKind::Tuple ? &argv : nullptr;
-        if (a != nullptr && via == ObjectVia::Reduce) {
-            const std::size_t n = a->size();
-            if (gl.module == "collections" && (gl.name == "OrderedDict" || gl.name == "Counter" || gl.name == "defaultdict")) {
-                const DictClass cls = gl.name == "OrderedDict" ? DictClass::OrderedDict
-                    : gl.name == "Counter"                     ? DictClass::Counter
-                                                               : DictClass::DefaultDict;
-                ValueId factory = kNullValue;
-                ValueId initial = kNullValue;
-                if (cls == DictClass::DefaultDict) {
-                    if (n > 2)
-                        return kNullValue;
-                    if (n >= 1)
-                        factory = (*a)[0];
-                    if (n == 2)
-                        initial = (*a)[1];
-                } else {
-                    if (n > 1)
-                        return kNullValue;
-                    if (n == 1)
-                        initial = (*a)[0];
-                }
-                const ValueId dict = g.addContainer(ValueKind::Dict, opOffset);
-                g.at(dict).sub = static_cast<std::uint16_t>(cls);
-                if (!isNull(factory))
-                    g.setDefaultFactory(dict, factory);
-                if (!isNull(initial)) {
-                    if (g.kind(initial) == ValueKind::Dict) {
-                        const auto items = g.items(initial);
-                        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
-                            PS_TRY(dictSet(dict, items[i], items[i + 1]));
-                    } else if (const auto* pairs = sequenceItems(initial)) {
-                        const auto copy = *pairs;
-                        for (ValueId pair : copy) {
-                            const auto* kv = sequenceItems(pair);
-                            if (kv == nullptr || kv->size() != 2)
-                                return fail(ErrorCode::BadValue, std::string(gl.name) + " argument items must be pairs");
-                            PS_TRY(dictSet(dict, (*kv)[0], (*kv)[1]));
-                        }
-                    } else {
-                        return kNullValue;
-                    }
-                }
-                return dict;
-            }
-            if (gl.module == "builtins" && (gl.name == "set" || gl.name == "frozenset")) {
-                if (n > 1)
-                    return kNullValue;
-                const ValueId set = g.addContainer(gl.name == "set" ? ValueKind::Set : ValueKind::FrozenSet, opOffset);
-                if (n == 1) {
-                    const auto* items = sequenceItems((*a)[0]);
-                    if (items == nullptr) {
-                        if (g.kind((*a)[0]) != ValueKind::Set && g.kind((*a)[0]) != ValueKind::FrozenSet)
-                            return kNullValue;
-                        items = &g.items((*a)[0]);
-                    }
-                    const auto copy = *items;
-                    for (ValueId item : copy)
-                        PS_TRY(setAdd(set, item));
-                }
-                return set;
-            }
-            if (gl.module == "builtins" && (gl.name == "bytearray" || gl.name == "bytes")) {
-                const ValueKind kind = gl.name == "bytes" ? ValueKind::Bytes : ValueKind::ByteArray;
-                if (n == 0)
-                    return g.addBytesCopy({}, kind, opOffset);
-                const ValueId first = (*a)[0];
-                const ValueKind fk = g.kind(first);
-                if (n == 1 && (fk == ValueKind::Bytes || fk == ValueKind::ByteArray)) {
-                    const auto b = g.bytes(first);
-                    return g.addBytesView(b, kind, opOffset);
-                }
-                if (n == 2 && fk == ValueKind::Str && g.kind((*a)[1]) == ValueKind::Str) {
-                    std::string out;
-                    if (encodeLatin1(g.text(first), g.text((*a)[1]), out))
-                        return g.addBytesCopy(out, kind, opOffset);
-                    return kNullValue;
-                }
-                if (n == 1 && fk == ValueKind::List) {
-                    std::string out;
-                    for (ValueId item : g.items(first)) {
-                        if (g.kind(item) != ValueKind::Int || g.intValue(item) < 0 || g.intValue(item) > 255)
-                            return kNullValue;
-                        out.push_back(static_cast<char>(g.intValue(item)));
-                    }
-                    return g.addBytesCopy(out, kind, opOffset);
-                }
-                return kNullValue;
-            }
-            if ((gl.module == "_codecs" || gl.module == "codecs") && gl.name == "encode") {
-                if ((n == 1 || n == 2) && g.kind((*a)[0]) == ValueKind::Str
-                    && (n == 1 || g.kind((*a)[1]) == ValueKind::Str)) {
-                    std::string out;
-                    const std::string_view encoding = n == 2 ? g.text((*a)[1]) : std::string_view("utf-8");
-                    if (encodeLatin1(g.text((*a)[0]), encoding, out))
-                        return g.addBytesCopy(out, ValueKind::Bytes, opOffset);
-                }
-                return kNullValue;
-            }
-            if (gl.module == "builtins" && gl.name == "complex") {
-                auto number = [&](ValueId id, double& out) {
-                    const ValueKind k = g.kind(id);
-                    if (k == ValueKind::Float)
-                        out = g.floatValue(id);
-                    else if (k == ValueKind::Int || k == ValueKind::Bool)
-                        out = static_cast<double>(g.intValue(id));
-                    else
-                        return false;
-                    return true;
-                };
-                double re = 0, im = 0;
-                if (n >= 1 && n <= 2 && number((*a)[0], re) && (n == 1 || number((*a)[1], im)))
-                    return g.addComplex(re, im, opOffset);
-                return kNullValue;
-            }
-            if (gl.module == "copyreg" && gl.name == "_reconstructor" && n == 3) {
-                ObjectRecord record;
-                record.via = ObjectVia::NewObj;
-                record.callable = (*a)[0];
-                const ValueId base = (*a)[1];
-                const bool plainObject = g.kind(base) == ValueKind::Global && is(g.global(base), "builtins", "object");
-                if (!plainObject)
-                    record.base = base;
-                std::vector<ValueId> ctor;
-                if (!plainObject && g.kind((*a)[2]) != ValueKind::None)
-                    ctor.push_back((*a)[2]);
-                record.args = g.addContainer(ValueKind::Tuple, opOffset, std::move(ctor));
-                return g.addObject(std::move(record), opOffset);
-            }
-            if (gl.module == "copyreg" && gl.name == "__newobj__" && n >= 1) {
-                ObjectRecord record;
-                record.via = ObjectVia::NewObj;
-                record.callable = (*a)[0];
-                record.args = g.addContainer(ValueKind::Tuple, opOffset, std::vector<ValueId>(a->begin() + 1, a->end()));
-                return g.addObject(std::move(record), opOffset);
-            }
-            if (gl.module == "copyreg" && gl.name == "__newobj_ex__" && n == 3) {
-                ObjectRecord record;
-                record.via = ObjectVia::NewObjEx;
-                record.callable = (*a)[0];
-                record.args = (*a)[1];
-                record.kwargs = (*a)[2];
-                return g.addObject(std::move(record), opOffset);
+        if (via == ObjectVia::Reduce && g.kind(args) == ValueKind::Tuple) {
+            if (const Reconstructor kind = reconstructorOf(gl.module, gl.name); kind != Reconstructor::None) {
+                // A copy: adding containers below may move the graph's item lists.
+                const std::vector<ValueId> argv = g.items(args);
+                return reconstruct(kind, gl, argv);
             }
         }
         if (m.m_hooks.reduce) {
@@ -558,12 +647,7 @@ struct PickleMachine::Impl {
         PS_ASSIGN(const ValueId typed, typedCall(callable, args, kwargs, via));
         if (!isNull(typed))
             return typed;
-        ObjectRecord record;
-        record.via = via;
-        record.callable = callable;
-        record.args = args;
-        record.kwargs = kwargs;
-        return g.addObject(std::move(record), opOffset);
+        return g.addCall(via, callable, args, opOffset, kwargs);
     }
 
     // ---- text decoding -------------------------------------------------------------------------
@@ -649,16 +733,18 @@ struct PickleMachine::Impl {
         return push(g.addFloat(value, opOffset));
     }
 
+    // GET / PUT's text index, as int(text) reads it (whitespace, a sign, single '_' between
+    // digits); it must fit a Py_ssize_t and not be negative.
     Result<std::uint64_t> decimalIndex(std::string_view text, const char* what)
     {
-        const ValueId id = g.addIntFromDecimal(text, opOffset);
-        // The temporary value is harmless; memo indices are rarely text (protocol 0 only).
-        if (isNull(id) || g.kind(id) != ValueKind::Int)
+        bool negative = false;
+        const std::optional<std::uint64_t> magnitude = parseDecimalIndex(text, negative);
+        const std::uint64_t limit = std::uint64_t(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+        if (!magnitude || *magnitude > limit)
             return fail(ErrorCode::BadArgument, std::string("invalid ") + what + " index '" + printable(text) + "'");
-        const std::int64_t v = g.intValue(id);
-        if (v < 0)
+        if (negative && *magnitude != 0)
             return fail(ErrorCode::BadArgument, std::string("negative ") + what + " argument");
-        return static_cast<std::uint64_t>(v);
+        return *magnitude;
     }
 
     ValueId* memoSlot(std::uint64_t index)
@@ -671,9 +757,9 @@ struct PickleMachine::Impl {
 
     Result<void> memoPut(std::uint64_t index)
     {
-        PS_TRY(need(1));
+        PS_ASSIGN(const ValueId item, top());
         if (ValueId* slot = memoSlot(index)) {
-            *slot = stack.back();
+            *slot = item;
             return {};
         }
         if (m.m_memoCount >= m.m_options.limits.maxMemoEntries)
@@ -683,9 +769,9 @@ struct PickleMachine::Impl {
         if (index < m.m_memoDense.size() + 4096 && index < 2 * m.m_memoCount + 4096) {
             if (index >= m.m_memoDense.size())
                 m.m_memoDense.resize(static_cast<std::size_t>(index) + 1, kNullValue);
-            m.m_memoDense[index] = stack.back();
+            m.m_memoDense[index] = item;
         } else {
-            m.m_memoSparse[index] = stack.back();
+            m.m_memoSparse[index] = item;
         }
         return {};
     }
@@ -755,9 +841,9 @@ struct PickleMachine::Impl {
     Result<void> build()
     {
         PS_TRY(need(2));
-        const ValueId state = stack.back();
-        stack.pop_back();
-        const ValueId target = stack.back();
+        PS_ASSIGN(const auto popped, popN<1>());
+        const ValueId state = popped[0];
+        PS_ASSIGN(const ValueId target, top());
         if (m.m_hooks.build) {
             PS_ASSIGN(const bool handled, m.m_hooks.build(target, state, opOffset));
             if (handled)
@@ -815,14 +901,11 @@ Result<ValueId> PickleMachine::Impl::run()
         const Op op = static_cast<Op>(code);
         switch (op) {
         case Op::Mark:
-            if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth)
-                return fail(ErrorCode::LimitExceeded, "stack deeper than the limit");
-            marks.push_back(stack.size());
+            PS_TRY(push(kMarkTag));
             break;
         case Op::Stop: {
-            PS_TRY(need(1));
-            const ValueId result = stack.back();
-            stack.pop_back();
+            PS_ASSIGN(const auto popped, popN<1>());
+            const ValueId result = popped[0];
             m.m_leftover = stack.size();
             m.m_consumed = r.pos();
             return result;
@@ -831,19 +914,19 @@ Result<ValueId> PickleMachine::Impl::run()
             if (!marks.empty() && marks.back() == stack.size()) {
                 marks.pop_back();
             } else {
-                PS_TRY(need(1));
-                stack.pop_back();
+                PS_TRY(popN<1>());
             }
             break;
         case Op::PopMark: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            stack.resize(begin);
+            takeFrom(begin);
             break;
         }
-        case Op::Dup:
-            PS_TRY(need(1));
-            PS_TRY(push(stack.back()));
+        case Op::Dup: {
+            PS_ASSIGN(const ValueId item, top());
+            PS_TRY(push(item));
             break;
+        }
 
         // ---- numbers
         case Op::Int: {
@@ -977,7 +1060,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Tuple3: {
             const std::size_t n = op == Op::Tuple1 ? 1 : op == Op::Tuple2 ? 2 : 3;
             PS_TRY(need(n));
-            auto items = takeFrom(stack.size() - n);
+            auto items = takeFrom(stack.size() - n); // checked by need(n)
             PS_TRY(push(g.addContainer(ValueKind::Tuple, opOffset, std::move(items))));
             break;
         }
@@ -1002,20 +1085,20 @@ Result<ValueId> PickleMachine::Impl::run()
         }
         case Op::Append: {
             PS_TRY(need(2));
-            const ValueId item = stack.back();
-            stack.pop_back();
-            PS_TRY(appendItems(stack.back(), std::span<const ValueId>(&item, 1)));
+            PS_ASSIGN(const auto popped, popN<1>());
+            PS_ASSIGN(const ValueId target, top());
+            PS_TRY(appendItems(target, std::span<const ValueId>(popped)));
             break;
         }
         case Op::Appends: {
             PS_ASSIGN(const std::size_t begin, popMark());
             if (begin <= fence()) { // nothing below the MARK to append to
-                stack.resize(begin);
+                dropFrom(begin);
                 return underflow();
             }
             // Straight from the stack into the target (no batch copy).
             auto appended = appendItems(stack[begin - 1], std::span<const ValueId>(stack).subspan(begin));
-            stack.resize(begin);
+            dropFrom(begin);
             PS_TRY(appended);
             break;
         }
@@ -1023,8 +1106,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::AddItems: {
             PS_ASSIGN(const std::size_t begin, popMark());
             auto items = takeFrom(begin);
-            PS_TRY(need(1));
-            const ValueId target = stack.back();
+            PS_ASSIGN(const ValueId target, top());
             if (op == Op::SetItems) {
                 PS_TRY(setItems(target, std::move(items)));
             } else {
@@ -1043,9 +1125,9 @@ Result<ValueId> PickleMachine::Impl::run()
         }
         case Op::SetItem: {
             PS_TRY(need(3));
-            std::vector<ValueId> kv { stack[stack.size() - 2], stack.back() };
-            stack.resize(stack.size() - 2);
-            PS_TRY(setItems(stack.back(), std::move(kv)));
+            PS_ASSIGN(const auto kv, popN<2>());
+            PS_ASSIGN(const ValueId target, top());
+            PS_TRY(setItems(target, std::vector<ValueId>(kv.begin(), kv.end())));
             break;
         }
 
@@ -1085,12 +1167,10 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::StackGlobal: {
-            PS_TRY(need(2));
-            const ValueId nameId = stack.back();
-            const ValueId moduleId = stack[stack.size() - 2];
+            PS_ASSIGN(const auto names, popN<2>());
+            const ValueId moduleId = names[0], nameId = names[1];
             if (g.kind(nameId) != ValueKind::Str || g.kind(moduleId) != ValueKind::Str)
                 return fail(ErrorCode::BadValue, "STACK_GLOBAL requires str");
-            stack.resize(stack.size() - 2);
             if (g.text(moduleId).empty())
                 return fail(ErrorCode::BadValue, "Empty module name");
             PS_ASSIGN(const ValueId id, makeGlobal(g.text(moduleId), g.text(nameId)));
@@ -1099,21 +1179,15 @@ Result<ValueId> PickleMachine::Impl::run()
         }
         case Op::Reduce:
         case Op::NewObj: {
-            PS_TRY(need(2));
-            const ValueId args = stack.back();
-            const ValueId callable = stack[stack.size() - 2]; // NEWOBJ: the class
-            stack.resize(stack.size() - 2);
+            PS_ASSIGN(const auto parts, popN<2>());
+            const ValueId callable = parts[0], args = parts[1]; // NEWOBJ: the class
             PS_ASSIGN(const ValueId id, call(callable, args, kNullValue, op == Op::Reduce ? ObjectVia::Reduce : ObjectVia::NewObj));
             PS_TRY(push(id));
             break;
         }
         case Op::NewObjEx: {
-            PS_TRY(need(3));
-            const ValueId kwargs = stack.back();
-            const ValueId args = stack[stack.size() - 2];
-            const ValueId cls = stack[stack.size() - 3];
-            stack.resize(stack.size() - 3);
-            PS_ASSIGN(const ValueId id, call(cls, args, kwargs, ObjectVia::NewObjEx));
+            PS_ASSIGN(const auto parts, popN<3>());
+            PS_ASSIGN(const ValueId id, call(parts[0], parts[1], parts[2], ObjectVia::NewObjEx));
             PS_TRY(push(id));
             break;
         }
@@ -1122,12 +1196,13 @@ Result<ValueId> PickleMachine::Impl::run()
             if (m.m_hooks.afterBuild && !r.inFrame()) {
                 ValueId replacement = kNullValue;
                 const std::size_t at = r.pos();
-                PS_ASSIGN(const std::uint64_t skip, m.m_hooks.afterBuild(stack.back(), r.data().subspan(at), r.absolute(at), replacement));
+                PS_ASSIGN(const ValueId built, top());
+                PS_ASSIGN(const std::uint64_t skip, m.m_hooks.afterBuild(built, r.data().subspan(at), r.absolute(at), replacement));
                 if (skip > r.remaining())
                     return fail(ErrorCode::Truncated, "data after BUILD runs past the end of the input");
                 r.seek(at + static_cast<std::size_t>(skip));
                 if (!isNull(replacement))
-                    stack.back() = replacement;
+                    PS_TRY(replaceTop(replacement));
             }
             break;
         case Op::Inst: {
@@ -1173,9 +1248,8 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::BinPersId: {
-            PS_TRY(need(1));
-            const ValueId pid = stack.back();
-            stack.pop_back();
+            PS_ASSIGN(const auto popped, popN<1>());
+            const ValueId pid = popped[0];
             if (m.m_hooks.persistentLoad) {
                 PS_ASSIGN(const ValueId id, m.m_hooks.persistentLoad(pid, opOffset));
                 PS_TRY(push(isNull(id) ? g.addPersistent(pid, opOffset) : id));
@@ -1204,16 +1278,15 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::ReadOnlyBuffer: {
-            PS_TRY(need(1));
-            const ValueId top = stack.back();
+            PS_ASSIGN(const ValueId buffer, top());
             if (m.m_hooks.makeReadOnly) {
-                PS_ASSIGN(const ValueId id, m.m_hooks.makeReadOnly(top, opOffset));
+                PS_ASSIGN(const ValueId id, m.m_hooks.makeReadOnly(buffer, opOffset));
                 if (!isNull(id))
-                    stack.back() = id;
+                    PS_TRY(replaceTop(id));
             } else {
-                const ValueKind k = g.kind(top);
+                const ValueKind k = g.kind(buffer);
                 if (k == ValueKind::Buffer || k == ValueKind::ByteArray)
-                    g.at(top).flags |= FlagReadOnly;
+                    g.setReadOnly(buffer);
                 else if (k != ValueKind::Bytes)
                     return fail(ErrorCode::BadValue, "memoryview: a bytes-like object is required");
             }

@@ -2,6 +2,7 @@
 
 #include "core/pickle/opcodes.h"
 #include "core/pickle/pickle_machine.h"
+#include "core/pickle/reconstructors.h"
 
 #include <algorithm>
 #include <array>
@@ -302,23 +303,14 @@ constexpr Rule kDangerous[] = {
     { "modelaudit", "*", Verdict::Dangerous, kScanner },
 };
 
-// Explicit safe (and explicit unknown) rows. An exact row wins over a dangerous wildcard of its
+// Explicit safe (and explicit unknown) rows. The reconstructors the machine types
+// (core/pickle/reconstructors.h) are safe rows too: tables() adds them. An exact row wins over a dangerous wildcard of its
 // module (torch.jit._pickle under torch.jit, uuid.UUID under uuid).
 constexpr Rule kExplicit[] = {
-    { "collections", "OrderedDict", Verdict::Safe, kTorchAllow },
-    { "collections", "Counter", Verdict::Safe, kTorchAllow },
-    { "collections", "defaultdict", Verdict::Safe, kReconstructor },
     { "collections", "deque", Verdict::Safe, kPlain },
     { "collections", "UserDict", Verdict::Safe, kPlain },
     { "collections", "UserList", Verdict::Safe, kPlain },
     { "collections", "UserString", Verdict::Safe, kPlain },
-    { "_codecs", "encode", Verdict::Safe, kTorchAllow },
-    { "codecs", "encode", Verdict::Safe, kReconstructor },
-    { "builtins", "set", Verdict::Safe, kTorchAllow },
-    { "builtins", "bytearray", Verdict::Safe, kTorchAllow },
-    { "builtins", "complex", Verdict::Safe, kTorchAllow },
-    { "builtins", "frozenset", Verdict::Safe, kPlain },
-    { "builtins", "bytes", Verdict::Safe, kPlain },
     { "builtins", "int", Verdict::Safe, kPlain },
     { "builtins", "float", Verdict::Safe, kPlain },
     { "builtins", "str", Verdict::Safe, kPlain },
@@ -332,9 +324,6 @@ constexpr Rule kExplicit[] = {
     { "builtins", "type", Verdict::Safe, kPlain },
     { "builtins", "NotImplemented", Verdict::Safe, kPlain },
     { "builtins", "Ellipsis", Verdict::Safe, kPlain },
-    { "copyreg", "_reconstructor", Verdict::Safe, kReconstructor },
-    { "copyreg", "__newobj__", Verdict::Safe, kReconstructor },
-    { "copyreg", "__newobj_ex__", Verdict::Safe, kReconstructor },
     { "datetime", "datetime", Verdict::Safe, kPlain },
     { "datetime", "date", Verdict::Safe, kPlain },
     { "datetime", "time", Verdict::Safe, kPlain },
@@ -561,6 +550,8 @@ struct Tables {
     std::unordered_map<std::string, const Rule*> wildcard; // "module"
 };
 
+bool inGeneratedAllowlist(std::string_view module, std::string_view name);
+
 const Tables& tables()
 {
     static const Tables t = [] {
@@ -571,6 +562,15 @@ const Tables& tables()
             else
                 out.exact.emplace(key(rule.module, rule.name), &rule);
         }
+        static const std::vector<Rule> reconstructors = [] {
+            std::vector<Rule> rows;
+            for (const ReconstructorRow& row : kReconstructors)
+                rows.push_back({ row.module, row.name, Verdict::Safe,
+                    inGeneratedAllowlist(row.module, row.name) ? kTorchAllow : kReconstructor });
+            return rows;
+        }();
+        for (const Rule& rule : reconstructors)
+            out.exact[key(rule.module, rule.name)] = &rule;
         for (const Rule& rule : kExplicit) {
             if (rule.name == "*")
                 out.wildcard[std::string(rule.module)] = &rule;

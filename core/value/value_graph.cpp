@@ -3,6 +3,8 @@
 #include "core/value/huge_pages.h"
 
 #include <algorithm>
+#include <bit>
+#include <iterator>
 #include <cstring>
 
 namespace core {
@@ -168,28 +170,39 @@ std::uint64_t ValueGraph::offsetBase(std::uint32_t index) const
     return std::prev(it)->second;
 }
 
-ValueId ValueGraph::addNone(std::uint64_t offset)
+ValueId ValueGraph::pushNumber(ValueKind kind, std::int64_t bits, std::uint64_t offset)
 {
     Value v;
-    v.kind = ValueKind::None;
+    v.kind = kind;
+    v.num.i = bits;
     return push(v, offset);
 }
 
-ValueId ValueGraph::addBool(bool b, std::uint64_t offset)
+template <typename Record>
+ValueId ValueGraph::pushRecord(std::vector<Record>& table, Record record, ValueKind kind, std::uint64_t offset)
 {
+    table.push_back(std::move(record));
     Value v;
-    v.kind = ValueKind::Bool;
-    v.num.i = b ? 1 : 0;
+    v.kind = kind;
+    v.num.ref = static_cast<std::uint32_t>(table.size() - 1);
     return push(v, offset);
 }
 
-ValueId ValueGraph::addInt(std::int64_t i, std::uint64_t offset)
+template <typename Record>
+void ValueGraph::retypeRecord(ValueId id, std::vector<Record>& table, Record record, ValueKind kind)
 {
-    Value v;
-    v.kind = ValueKind::Int;
-    v.num.i = i;
-    return push(v, offset);
+    table.push_back(std::move(record));
+    Value& v = mutableAt(id);
+    v.kind = kind;
+    v.sub = 0;
+    v.num.ref = static_cast<std::uint32_t>(table.size() - 1);
 }
+
+ValueId ValueGraph::addNone(std::uint64_t offset) { return pushNumber(ValueKind::None, 0, offset); }
+
+ValueId ValueGraph::addBool(bool b, std::uint64_t offset) { return pushNumber(ValueKind::Bool, b ? 1 : 0, offset); }
+
+ValueId ValueGraph::addInt(std::int64_t i, std::uint64_t offset) { return pushNumber(ValueKind::Int, i, offset); }
 
 ValueId ValueGraph::addLong(std::span<const std::byte> bytes, std::uint64_t offset)
 {
@@ -273,19 +286,12 @@ ValueId ValueGraph::addIntFromDecimal(std::string_view text, std::uint64_t offse
 
 ValueId ValueGraph::addFloat(double f, std::uint64_t offset)
 {
-    Value v;
-    v.kind = ValueKind::Float;
-    v.num.f = f;
-    return push(v, offset);
+    return pushNumber(ValueKind::Float, std::bit_cast<std::int64_t>(f), offset);
 }
 
 ValueId ValueGraph::addComplex(double real, double imag, std::uint64_t offset)
 {
-    m_complexes.emplace_back(real, imag);
-    Value v;
-    v.kind = ValueKind::Complex;
-    v.num.ref = static_cast<std::uint32_t>(m_complexes.size() - 1);
-    return push(v, offset);
+    return pushRecord(m_complexes, { real, imag }, ValueKind::Complex, offset);
 }
 
 ValueId ValueGraph::addStrView(std::string_view utf8, std::uint64_t offset, std::uint8_t flags)
@@ -325,82 +331,76 @@ std::string_view ValueGraph::intern(std::string_view text)
 
 ValueId ValueGraph::addContainer(ValueKind kind, std::uint64_t offset, std::vector<ValueId> items)
 {
-    m_lists.push_back(std::move(items));
-    Value v;
-    v.kind = kind;
-    v.num.ref = static_cast<std::uint32_t>(m_lists.size() - 1);
-    return push(v, offset);
+    return pushRecord(m_lists, std::move(items), kind, offset);
+}
+
+ValueId ValueGraph::addDict(DictClass cls, std::uint64_t offset)
+{
+    const ValueId id = addContainer(ValueKind::Dict, offset);
+    mutableAt(id).sub = static_cast<std::uint16_t>(cls);
+    return id;
 }
 
 ValueId ValueGraph::addGlobal(std::string_view module, std::string_view name, std::string_view pickledModule,
     std::string_view pickledName, std::uint64_t offset)
 {
-    m_globals.push_back({ module, name, pickledModule, pickledName });
-    Value v;
-    v.kind = ValueKind::Global;
-    v.num.ref = static_cast<std::uint32_t>(m_globals.size() - 1);
-    return push(v, offset);
+    return pushRecord(m_globals, GlobalRecord { module, name, pickledModule, pickledName }, ValueKind::Global, offset);
 }
 
 ValueId ValueGraph::addObject(ObjectRecord record, std::uint64_t offset)
 {
-    m_objects.push_back(std::move(record));
-    Value v;
-    v.kind = ValueKind::Object;
-    v.sub = static_cast<std::uint16_t>(m_objects.back().via);
-    v.num.ref = static_cast<std::uint32_t>(m_objects.size() - 1);
-    return push(v, offset);
+    const auto via = static_cast<std::uint16_t>(record.via);
+    const ValueId id = pushRecord(m_objects, std::move(record), ValueKind::Object, offset);
+    mutableAt(id).sub = via;
+    return id;
+}
+
+ValueId ValueGraph::addCall(
+    ObjectVia via, ValueId callable, ValueId args, std::uint64_t offset, ValueId kwargs, ValueId base)
+{
+    ObjectRecord record;
+    record.via = via;
+    record.callable = callable;
+    record.args = args;
+    record.kwargs = kwargs;
+    record.base = base;
+    return addObject(std::move(record), offset);
 }
 
 ValueId ValueGraph::addPersistent(ValueId pid, std::uint64_t offset)
 {
-    Value v;
-    v.kind = ValueKind::Persistent;
-    v.num.u = indexOf(pid);
-    return push(v, offset);
+    return pushNumber(ValueKind::Persistent, static_cast<std::int64_t>(indexOf(pid)), offset);
 }
 
 ValueId ValueGraph::addExtension(std::int64_t code, std::uint64_t offset)
 {
-    Value v;
-    v.kind = ValueKind::Extension;
-    v.num.i = code;
-    return push(v, offset);
+    return pushNumber(ValueKind::Extension, code, offset);
 }
 
 ValueId ValueGraph::addBuffer(std::int64_t index, std::uint64_t offset)
 {
-    Value v;
-    v.kind = ValueKind::Buffer;
-    v.num.i = index;
-    return push(v, offset);
+    return pushNumber(ValueKind::Buffer, index, offset);
 }
 
 ValueId ValueGraph::addStorage(StorageRecord record, std::uint64_t offset)
 {
-    m_storages.push_back(std::move(record));
-    Value v;
-    v.kind = ValueKind::Storage;
-    v.num.ref = static_cast<std::uint32_t>(m_storages.size() - 1);
-    return push(v, offset);
+    return pushRecord(m_storages, std::move(record), ValueKind::Storage, offset);
 }
 
 ValueId ValueGraph::addTensor(TensorRecord record, std::uint64_t offset)
 {
-    m_tensors.push_back(std::move(record));
-    Value v;
-    v.kind = ValueKind::Tensor;
-    v.num.ref = static_cast<std::uint32_t>(m_tensors.size() - 1);
-    return push(v, offset);
+    return pushRecord(m_tensors, std::move(record), ValueKind::Tensor, offset);
 }
 
 ValueId ValueGraph::addNdArray(NdArrayRecord record, std::uint64_t offset)
 {
-    m_ndarrays.push_back(std::move(record));
-    Value v;
-    v.kind = ValueKind::NdArray;
-    v.num.ref = static_cast<std::uint32_t>(m_ndarrays.size() - 1);
-    return push(v, offset);
+    return pushRecord(m_ndarrays, std::move(record), ValueKind::NdArray, offset);
+}
+
+void ValueGraph::setReadOnly(ValueId id)
+{
+    Q_ASSERT(kind(id) == ValueKind::Buffer || kind(id) == ValueKind::ByteArray);
+    mutableAt(id).flags |= FlagReadOnly;
 }
 
 void ValueGraph::reserve(std::size_t values, std::size_t containers)
@@ -411,45 +411,36 @@ void ValueGraph::reserve(std::size_t values, std::size_t containers)
 
 void ValueGraph::retypeAsTensor(ValueId id, TensorRecord record)
 {
-    m_tensors.push_back(std::move(record));
-    Value& v = at(id);
-    v.kind = ValueKind::Tensor;
-    v.sub = 0;
-    v.num.ref = static_cast<std::uint32_t>(m_tensors.size() - 1);
+    retypeRecord(id, m_tensors, std::move(record), ValueKind::Tensor);
 }
 
 void ValueGraph::retypeAsNdArray(ValueId id, NdArrayRecord record)
 {
-    m_ndarrays.push_back(std::move(record));
-    Value& v = at(id);
-    v.kind = ValueKind::NdArray;
-    v.sub = 0;
-    v.num.ref = static_cast<std::uint32_t>(m_ndarrays.size() - 1);
+    retypeRecord(id, m_ndarrays, std::move(record), ValueKind::NdArray);
 }
 
 void ValueGraph::retypeAsDict(ValueId id, DictClass cls, std::vector<ValueId> items)
 {
     retypeAsContainer(id, ValueKind::Dict, std::move(items));
-    at(id).sub = static_cast<std::uint16_t>(cls);
+    mutableAt(id).sub = static_cast<std::uint16_t>(cls);
 }
 
 void ValueGraph::retypeAsContainer(ValueId id, ValueKind kind, std::vector<ValueId> items)
 {
-    Value& v = at(id);
+    Value& v = mutableAt(id);
     if (isContainer(v.kind)) {
         m_lists[v.num.ref] = std::move(items);
+        v.kind = kind;
+        v.sub = 0;
     } else {
-        m_lists.push_back(std::move(items));
-        v.num.ref = static_cast<std::uint32_t>(m_lists.size() - 1);
+        retypeRecord(id, m_lists, std::move(items), kind);
     }
-    v.kind = kind;
-    v.sub = 0;
 }
 
 void ValueGraph::retypeAsBytes(ValueId id, ValueKind kind, std::string_view bytes)
 {
     const std::string_view kept = intern(bytes);
-    Value& v = at(id);
+    Value& v = mutableAt(id);
     v.kind = kind;
     v.sub = 0;
     v.flags = 0;
@@ -458,11 +449,7 @@ void ValueGraph::retypeAsBytes(ValueId id, ValueKind kind, std::string_view byte
 
 void ValueGraph::retypeAsComplex(ValueId id, double real, double imag)
 {
-    m_complexes.emplace_back(real, imag);
-    Value& v = at(id);
-    v.kind = ValueKind::Complex;
-    v.sub = 0;
-    v.num.ref = static_cast<std::uint32_t>(m_complexes.size() - 1);
+    retypeRecord(id, m_complexes, { real, imag }, ValueKind::Complex);
 }
 
 std::pair<double, double> ValueGraph::complexValue(ValueId id) const { return m_complexes[at(id).num.ref]; }
@@ -514,7 +501,11 @@ const std::vector<ValueId>& ValueGraph::items(ValueId id) const
     return isContainer(v.kind) ? m_lists[v.num.ref] : emptyItems();
 }
 
-std::vector<ValueId>& ValueGraph::mutableItems(ValueId id) { return m_lists[at(id).num.ref]; }
+std::vector<ValueId>& ValueGraph::mutableItems(ValueId id)
+{
+    Q_ASSERT(isContainer(kind(id)));
+    return m_lists[at(id).num.ref];
+}
 
 std::size_t ValueGraph::itemCount(ValueId id) const
 {
@@ -604,43 +595,21 @@ std::size_t ValueGraph::memoryUsage() const
 
 std::string_view valueKindName(ValueKind kind)
 {
-    switch (kind) {
-    case ValueKind::None: return "none";
-    case ValueKind::Bool: return "bool";
-    case ValueKind::Int:
-    case ValueKind::BigInt: return "int";
-    case ValueKind::Float: return "float";
-    case ValueKind::Complex: return "complex";
-    case ValueKind::Str: return "str";
-    case ValueKind::Bytes: return "bytes";
-    case ValueKind::ByteArray: return "bytearray";
-    case ValueKind::List: return "list";
-    case ValueKind::Tuple: return "tuple";
-    case ValueKind::Dict: return "dict";
-    case ValueKind::Set: return "set";
-    case ValueKind::FrozenSet: return "frozenset";
-    case ValueKind::Global: return "global";
-    case ValueKind::Object: return "object";
-    case ValueKind::Persistent: return "persistent";
-    case ValueKind::Extension: return "extension";
-    case ValueKind::Buffer: return "buffer";
-    case ValueKind::Storage: return "storage";
-    case ValueKind::Tensor: return "tensor";
-    case ValueKind::NdArray: return "ndarray";
-    }
-    return "object";
+    // In ValueKind's order (Int and BigInt are both "int").
+    static constexpr std::string_view kNames[] = { "none", "bool", "int", "int", "float", "complex", "str", "bytes",
+        "bytearray", "list", "tuple", "dict", "set", "frozenset", "global", "object", "persistent", "extension",
+        "buffer", "storage", "tensor", "ndarray" };
+    static_assert(std::size(kNames) == std::size_t(ValueKind::NdArray) + 1);
+    const auto index = static_cast<std::size_t>(kind);
+    return index < std::size(kNames) ? kNames[index] : "object";
 }
 
 std::string_view objectViaName(ObjectVia via)
 {
-    switch (via) {
-    case ObjectVia::Reduce: return "reduce";
-    case ObjectVia::NewObj: return "newobj";
-    case ObjectVia::NewObjEx: return "newobj_ex";
-    case ObjectVia::Inst: return "inst";
-    case ObjectVia::Obj: return "obj";
-    }
-    return "reduce";
+    static constexpr std::string_view kNames[] = { "reduce", "newobj", "newobj_ex", "inst", "obj" };
+    static_assert(std::size(kNames) == std::size_t(ObjectVia::Obj) + 1);
+    const auto index = static_cast<std::size_t>(via);
+    return index < std::size(kNames) ? kNames[index] : "reduce";
 }
 
 } // namespace core

@@ -7,6 +7,8 @@
 
 #include "core/value/dtype.h"
 
+#include <QtGlobal>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -172,9 +174,13 @@ public:
     ValueGraph& operator=(ValueGraph&&) noexcept;
 
     std::size_t size() const { return m_values.size(); }
-    const Value& at(ValueId id) const { return m_values[indexOf(id)]; }
-    Value& at(ValueId id) { return m_values[indexOf(id)]; }
-    ValueKind kind(ValueId id) const { return m_values[indexOf(id)].kind; }
+    // Precondition (all accessors below): `id` is valid().
+    const Value& at(ValueId id) const
+    {
+        Q_ASSERT(valid(id));
+        return m_values[indexOf(id)];
+    }
+    ValueKind kind(ValueId id) const { return at(id).kind; }
     std::uint64_t offset(ValueId id) const
     {
         const Value& v = m_values[indexOf(id)];
@@ -201,9 +207,14 @@ public:
     ValueId addBytesCopy(std::string_view bytes, ValueKind kind, std::uint64_t offset,
         std::uint8_t flags = 0);
     ValueId addContainer(ValueKind kind, std::uint64_t offset, std::vector<ValueId> items = {});
+    ValueId addDict(DictClass cls, std::uint64_t offset); // an empty dict of that class
     ValueId addGlobal(std::string_view module, std::string_view name, std::string_view pickledModule,
         std::string_view pickledName, std::uint64_t offset);
     ValueId addObject(ObjectRecord record, std::uint64_t offset);
+    // A call the loader keeps inert (REDUCE / NEWOBJ / NEWOBJ_EX / INST / OBJ, a rebuild call):
+    // an Object of those parts, no items, no state.
+    ValueId addCall(ObjectVia via, ValueId callable, ValueId args, std::uint64_t offset,
+        ValueId kwargs = kNullValue, ValueId base = kNullValue);
     ValueId addPersistent(ValueId pid, std::uint64_t offset);
     ValueId addExtension(std::int64_t code, std::uint64_t offset);
     ValueId addBuffer(std::int64_t index, std::uint64_t offset);
@@ -219,6 +230,9 @@ public:
     void retypeAsBytes(ValueId id, ValueKind kind, std::string_view bytes);
     void retypeAsComplex(ValueId id, double real, double imag);
 
+    // READONLY_BUFFER on a Buffer or ByteArray.
+    void setReadOnly(ValueId id);
+
     // Copies text into the arena; the view stays valid as long as the graph lives.
     std::string_view intern(std::string_view text);
 
@@ -233,7 +247,8 @@ public:
     // Int or BigInt as decimal text; ints over 20,000 bytes (~48,000 digits) as exact "0x..." hex.
     std::string intDecimal(ValueId id) const;
 
-    // List/Tuple/Set/FrozenSet items; Dict items flattened as k, v, k, v...
+    // List/Tuple/Set/FrozenSet items; Dict items flattened as k, v, k, v... (empty for any other
+    // kind). mutableItems: precondition, `id` is a container.
     const std::vector<ValueId>& items(ValueId id) const;
     std::vector<ValueId>& mutableItems(ValueId id);
     std::size_t itemCount(ValueId id) const; // Dict: number of pairs
@@ -245,18 +260,19 @@ public:
     ValueId extraState(ValueId id) const;
     void setExtraState(ValueId id, ValueId state);
 
-    const GlobalRecord& global(ValueId id) const { return m_globals[at(id).num.ref]; }
-    const ObjectRecord& object(ValueId id) const { return m_objects[at(id).num.ref]; }
-    ObjectRecord& object(ValueId id) { return m_objects[at(id).num.ref]; }
+    // The side record of a value: precondition, the value is of that kind (Global, Object, ...).
+    const GlobalRecord& global(ValueId id) const { return m_globals[ref(id, ValueKind::Global)]; }
+    const ObjectRecord& object(ValueId id) const { return m_objects[ref(id, ValueKind::Object)]; }
+    ObjectRecord& object(ValueId id) { return m_objects[ref(id, ValueKind::Object)]; }
     ValueId persistentId(ValueId id) const { return static_cast<ValueId>(at(id).num.u); }
     std::int64_t extensionCode(ValueId id) const { return at(id).num.i; }
     std::int64_t bufferIndex(ValueId id) const { return at(id).num.i; }
-    const StorageRecord& storage(ValueId id) const { return m_storages[at(id).num.ref]; }
-    StorageRecord& storage(ValueId id) { return m_storages[at(id).num.ref]; }
-    const TensorRecord& tensor(ValueId id) const { return m_tensors[at(id).num.ref]; }
-    TensorRecord& tensor(ValueId id) { return m_tensors[at(id).num.ref]; }
-    const NdArrayRecord& ndarray(ValueId id) const { return m_ndarrays[at(id).num.ref]; }
-    NdArrayRecord& ndarray(ValueId id) { return m_ndarrays[at(id).num.ref]; }
+    const StorageRecord& storage(ValueId id) const { return m_storages[ref(id, ValueKind::Storage)]; }
+    StorageRecord& storage(ValueId id) { return m_storages[ref(id, ValueKind::Storage)]; }
+    const TensorRecord& tensor(ValueId id) const { return m_tensors[ref(id, ValueKind::Tensor)]; }
+    TensorRecord& tensor(ValueId id) { return m_tensors[ref(id, ValueKind::Tensor)]; }
+    const NdArrayRecord& ndarray(ValueId id) const { return m_ndarrays[ref(id, ValueKind::NdArray)]; }
+    NdArrayRecord& ndarray(ValueId id) { return m_ndarrays[ref(id, ValueKind::NdArray)]; }
 
     // Children in display order, for walkers (tree, export, search): container items, object
     // callable/args/kwargs/state/items, persistent pid, tensor storage, ... Order is stable.
@@ -273,7 +289,23 @@ public:
     void reserve(std::size_t values, std::size_t containers);
 
 private:
+    Value& mutableAt(ValueId id)
+    {
+        Q_ASSERT(valid(id));
+        return m_values[indexOf(id)];
+    }
+    std::uint32_t ref(ValueId id, [[maybe_unused]] ValueKind expected) const
+    {
+        Q_ASSERT(kind(id) == expected);
+        return at(id).num.ref;
+    }
     ValueId push(Value v, std::uint64_t offset);
+    // A value of `kind` whose num.ref indexes the record just appended to `table`.
+    template <typename Record>
+    ValueId pushRecord(std::vector<Record>& table, Record record, ValueKind kind, std::uint64_t offset);
+    // Points an existing value at the record just appended to `table` (retypeAs*).
+    template <typename Record> void retypeRecord(ValueId id, std::vector<Record>& table, Record record, ValueKind kind);
+    ValueId pushNumber(ValueKind kind, std::int64_t bits, std::uint64_t offset);
     std::uint64_t offsetBase(std::uint32_t index) const;
     void setBlob(Value& v, std::span<const std::byte> bytes);
     std::span<const std::byte> blobOf(const Value& v) const;

@@ -26,7 +26,10 @@ bool isPySpace(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
 }
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 void appendDecimal(std::string& out, std::uint64_t value)
 {
@@ -199,186 +202,37 @@ struct Failure {
     std::string message;
 };
 
-// UTF-8 with CPython's 'surrogatepass' (encoded surrogates accepted).
-bool decodeUtf8(std::string_view data, std::u32string& out, Failure& failure, bool store = true)
+// The text codecs (core/pickle/text_decoding) with pickletools' rules, their failure as a Failure.
+bool utf8Arg(std::string_view data, std::u32string* out, Failure& failure)
 {
-    out.clear();
-    const auto* s = reinterpret_cast<const unsigned char*>(data.data());
-    const std::size_t n = data.size();
-    std::size_t i = 0;
-    auto fail = [&](std::size_t pos, const char* why) {
-        std::string message = "'utf-8' codec can't decode byte 0x";
-        message.push_back(kHex[s[pos] >> 4]);
-        message.push_back(kHex[s[pos] & 0xF]);
-        message += " in position " + std::to_string(pos) + ": " + why;
-        failure = { ErrorCode::BadArgument, std::move(message) };
-        return false;
-    };
-    auto cont = [&](std::size_t pos) { return pos < n && (s[pos] & 0xC0) == 0x80; };
-    while (i < n) {
-        const unsigned char c = s[i];
-        if (c < 0x80) {
-            if (store)
-                out.push_back(c);
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0)
-                lo = 0xA0;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
-        } else
-            return fail(i, "invalid start byte");
-        if (i + 1 >= n)
-            return fail(i, "unexpected end of data");
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return fail(i, "invalid continuation byte");
-        for (std::size_t k = 2; k < len; ++k) {
-            if (i + k >= n)
-                return fail(i, "unexpected end of data");
-            if (!cont(i + k))
-                return fail(i, "invalid continuation byte");
-        }
-        char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-        for (std::size_t k = 1; k < len; ++k)
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        if (store)
-            out.push_back(cp);
-        i += len;
-    }
-    return true;
-}
-
-// codecs.raw_unicode_escape_decode: \uXXXX and \UXXXXXXXX after an odd run of backslashes.
-bool decodeRawUnicodeEscape(std::string_view data, std::u32string& out, Failure& failure)
-{
-    out.clear();
-    std::size_t i = 0;
-    const std::size_t n = data.size();
-    while (i < n) {
-        const char c = data[i];
-        if (c != '\\') {
-            out.push_back(static_cast<unsigned char>(c));
-            ++i;
-            continue;
-        }
-        std::size_t run = 0;
-        while (i + run < n && data[i + run] == '\\')
-            ++run;
-        const bool escape = (run % 2 == 1) && i + run < n && (data[i + run] == 'u' || data[i + run] == 'U');
-        const std::size_t literal = escape ? run - 1 : run;
-        for (std::size_t k = 0; k < literal; ++k)
-            out.push_back('\\');
-        i += run;
-        if (!escape)
-            continue;
-        const bool big = data[i] == 'U';
-        const std::size_t count = big ? 8 : 4;
-        ++i;
-        char32_t value = 0;
-        for (std::size_t k = 0; k < count; ++k) {
-            const int h = i + k < n ? hexValue(data[i + k]) : -1;
-            if (h < 0) {
-                failure = { ErrorCode::BadArgument,
-                    big ? "'rawunicodeescape' codec can't decode: truncated \\UXXXXXXXX escape"
-                        : "'rawunicodeescape' codec can't decode: truncated \\uXXXX escape" };
-                return false;
-            }
-            value = (value << 4) | static_cast<char32_t>(h);
-        }
-        if (value > 0x10FFFF) {
-            failure = { ErrorCode::BadArgument, "'rawunicodeescape' codec can't decode: \\Uxxxxxxxx out of range" };
-            return false;
-        }
-        out.push_back(value);
-        i += count;
-    }
-    return true;
-}
-
-// codecs.escape_decode followed by .decode("ascii"), as pickletools' read_stringnl does.
-bool escapeDecodeAscii(std::string_view data, std::u32string& out, Failure& failure)
-{
-    out.clear();
-    const std::size_t n = data.size();
-    std::size_t i = 0;
-    auto push = [&](unsigned value, std::size_t position) {
-        if (value >= 0x80) {
-            std::string message = "'ascii' codec can't decode byte 0x";
-            message.push_back(kHex[(value >> 4) & 0xF]);
-            message.push_back(kHex[value & 0xF]);
-            message += " in position " + std::to_string(position) + ": ordinal not in range(128)";
-            failure = { ErrorCode::BadArgument, std::move(message) };
-            return false;
-        }
-        out.push_back(value);
+    std::string problem;
+    if (decodeUtf8(data, true, out, problem)) // pickletools: str(data, 'utf-8', 'surrogatepass')
         return true;
-    };
-    while (i < n) {
-        const char c = data[i];
-        if (c != '\\') {
-            if (!push(static_cast<unsigned char>(c), out.size()))
-                return false;
-            ++i;
-            continue;
-        }
-        const std::size_t start = i;
-        ++i;
-        if (i >= n) {
-            failure = { ErrorCode::BadArgument, "Trailing \\ in string" };
-            return false;
-        }
-        const char e = data[i++];
-        unsigned value = 0;
-        switch (e) {
-        case '\n': continue;
-        case '\\': value = '\\'; break;
-        case '\'': value = '\''; break;
-        case '"': value = '"'; break;
-        case 'b': value = '\b'; break;
-        case 'f': value = '\f'; break;
-        case 't': value = '\t'; break;
-        case 'n': value = '\n'; break;
-        case 'r': value = '\r'; break;
-        case 'v': value = '\v'; break;
-        case 'a': value = '\a'; break;
-        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
-            value = static_cast<unsigned>(e - '0');
-            for (int k = 0; k < 2 && i < n && data[i] >= '0' && data[i] <= '7'; ++k)
-                value = value * 8 + static_cast<unsigned>(data[i++] - '0');
-            value &= 0xFF;
-            break;
-        }
-        case 'x': {
-            const int h1 = i < n ? hexValue(data[i]) : -1;
-            const int h2 = i + 1 < n ? hexValue(data[i + 1]) : -1;
-            if (h1 < 0 || h2 < 0) {
-                failure = { ErrorCode::BadArgument, "invalid \\x escape at position " + std::to_string(start) };
-                return false;
-            }
-            value = static_cast<unsigned>(h1 * 16 + h2);
-            i += 2;
-            break;
-        }
-        default:
-            if (!push('\\', out.size()))
-                return false;
-            value = static_cast<unsigned char>(e);
-            break;
-        }
-        if (!push(value, out.size()))
-            return false;
+    failure = { ErrorCode::BadArgument, std::move(problem) };
+    return false;
+}
+
+bool rawUnicodeEscapeArg(std::string_view data, std::u32string& out, Failure& failure)
+{
+    std::string problem;
+    if (decodeRawUnicodeEscape(data, out, problem))
+        return true;
+    failure = { ErrorCode::BadArgument, std::move(problem) };
+    return false;
+}
+
+// read_stringnl: escape_decode then .decode("ascii"); the quotes stripped first when quoted.
+bool decodeStringnl(
+    std::string_view data, bool quoted, std::u32string& out, std::string& scratch, Failure& failure)
+{
+    std::string problem;
+    const bool ok = quoted ? decodeStringLiteral(data, scratch, problem, TextRules::Pickletools)
+                           : escapeDecode(data, scratch, problem, TextRules::Pickletools);
+    if (!ok) {
+        failure = { ErrorCode::BadArgument, std::move(problem) };
+        return false;
     }
+    out.assign(scratch.begin(), scratch.end()); // ASCII: bytes are code points
     return true;
 }
 
@@ -393,7 +247,8 @@ std::string bytesReprText(std::string_view data)
 bool parsePythonInt(std::string_view data, std::string& out, Failure& failure)
 {
     auto invalid = [&] {
-        failure = { ErrorCode::BadArgument, "invalid literal for int() with base 10: " + bytesReprText(data) };
+        failure = { ErrorCode::BadArgument,
+            "invalid literal for int() with base 10: " + bytesReprText(data) };
         return false;
     };
     std::size_t b = 0, e = data.size();
@@ -421,8 +276,8 @@ bool parsePythonInt(std::string_view data, std::string& out, Failure& failure)
     }
     if (digits.size() > kMaxStrDigits) {
         failure = { ErrorCode::LimitExceeded,
-            "Exceeds the limit (4300 digits) for integer string conversion: value has " + std::to_string(digits.size())
-                + " digits" };
+            "Exceeds the limit (4300 digits) for integer string conversion: value has "
+                + std::to_string(digits.size()) + " digits" };
         return false;
     }
     std::size_t first = digits.find_first_not_of('0');
@@ -462,7 +317,8 @@ bool equalsNoCase(std::string_view text, std::string_view lower)
 bool parsePythonFloat(std::string_view data, double& value, Failure& failure)
 {
     auto invalid = [&] {
-        failure = { ErrorCode::BadArgument, "could not convert string to float: " + bytesReprText(data) };
+        failure = { ErrorCode::BadArgument,
+            "could not convert string to float: " + bytesReprText(data) };
         return false;
     };
     std::size_t b = 0, e = data.size();
@@ -543,7 +399,8 @@ bool parsePythonFloat(std::string_view data, double& value, Failure& failure)
     if (i != body.size())
         return invalid();
     double parsed = 0;
-    const auto result = std::from_chars(body.data(), body.data() + body.size(), parsed, std::chars_format::general);
+    const auto result = std::from_chars(
+        body.data(), body.data() + body.size(), parsed, std::chars_format::general);
     if (result.ec == std::errc::result_out_of_range) {
         parsed = (seenNonZero && leadingExponent + exponent > 0) ? HUGE_VAL : 0.0;
     } else if (result.ec != std::errc() || result.ptr != body.data() + body.size()) {
@@ -570,7 +427,8 @@ bool decodeLong(std::string_view data, std::string& out, Failure& failure)
         --n;
     if (n > 1800) { // at least 2^14392: beyond 4300 decimal digits
         failure = { ErrorCode::LimitExceeded,
-            "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to "
+            "Exceeds the limit (4300 digits) for integer string conversion; use "
+            "sys.set_int_max_str_digits() to "
             "increase the limit" };
         return false;
     }
@@ -584,7 +442,8 @@ bool decodeLong(std::string_view data, std::string& out, Failure& failure)
             limbs[i / 4] |= 0xFFu << (8 * (i % 4));
         std::uint64_t carry = 1;
         for (auto& limb : limbs) {
-            const std::uint64_t v = static_cast<std::uint64_t>(static_cast<std::uint32_t>(~limb)) + carry;
+            const std::uint64_t v
+                = static_cast<std::uint64_t>(static_cast<std::uint32_t>(~limb)) + carry;
             limb = static_cast<std::uint32_t>(v);
             carry = v >> 32;
         }
@@ -617,7 +476,8 @@ bool decodeLong(std::string_view data, std::string& out, Failure& failure)
     }
     if (digits.size() > kMaxStrDigits) {
         failure = { ErrorCode::LimitExceeded,
-            "Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to "
+            "Exceeds the limit (4300 digits) for integer string conversion; use "
+            "sys.set_int_max_str_digits() to "
             "increase the limit" };
         return false;
     }
@@ -640,7 +500,9 @@ public:
     {
         if (key >= 0 && key < kDenseLimit) {
             if (static_cast<std::size_t>(key) >= m_dense.size())
-                m_dense.resize(std::max<std::size_t>(static_cast<std::size_t>(key) + 1, m_dense.size() * 2), 0);
+                m_dense.resize(
+                    std::max<std::size_t>(static_cast<std::size_t>(key) + 1, m_dense.size() * 2),
+                    0);
             m_dense[static_cast<std::size_t>(key)] = 1;
         } else {
             m_sparse.insert(key);
@@ -671,7 +533,8 @@ struct ArgResult {
 
 class Walker {
 public:
-    Walker(std::span<const std::byte> bytes, std::uint64_t base, const DisassembleOptions& options = {})
+    Walker(std::span<const std::byte> bytes, std::uint64_t base,
+        const DisassembleOptions& options = {})
         : m_reader(bytes, base)
         , m_maxPayload(options.maxArgPayload)
     {
@@ -749,14 +612,14 @@ bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Fail
             return false;
         }
         std::u32string joined;
-        if (!escapeDecodeAscii(first->line, joined, failure))
+        if (!decodeStringnl(first->line, false, joined, m_text, failure))
             return false;
         auto second = readArgument<ArgKind::StringnlNoescape>(m_reader, line);
         if (!second.ok()) {
             failure = readFailure(kind);
             return false;
         }
-        if (!escapeDecodeAscii(second->line, m_scratch, failure))
+        if (!decodeStringnl(second->line, false, m_scratch, m_text, failure))
             return false;
         joined.push_back(' ');
         joined += m_scratch;
@@ -814,38 +677,18 @@ bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Fail
         appendFloatRepr(text, v);
         return true;
     }
-    case ArgKind::Stringnl: {
-        std::string_view line = a.line;
-        bool quoted = false;
-        for (const char q : { '"', '\'' }) {
-            if (!line.empty() && line.front() == q) {
-                if (line.back() != q) {
-                    std::string qs(1, q);
-                    failure = { ErrorCode::BadArgument,
-                        "strinq quote " + bytesReprText(qs) + " not found at both ends of " + bytesReprText(line) };
-                    return false;
-                }
-                line = line.size() >= 2 ? line.substr(1, line.size() - 2) : std::string_view {};
-                quoted = true;
-                break;
-            }
-        }
-        if (!quoted) {
-            failure = { ErrorCode::BadArgument, "no string quotes around " + bytesReprText(line) };
-            return false;
-        }
-        if (!escapeDecodeAscii(line, m_scratch, failure))
+    case ArgKind::Stringnl:
+        if (!decodeStringnl(a.line, true, m_scratch, m_text, failure))
             return false;
         appendStrRepr(text, m_scratch);
         return true;
-    }
     case ArgKind::StringnlNoescape:
     case ArgKind::Unicodestringnl: {
         if (a.line.find('\\') == std::string_view::npos && appendPlainAsciiRepr(text, a.line))
             return true;
         const bool decoded = kind == ArgKind::StringnlNoescape
-            ? escapeDecodeAscii(a.line, m_scratch, failure)
-            : decodeRawUnicodeEscape(a.line, m_scratch, failure);
+            ? decodeStringnl(a.line, false, m_scratch, m_text, failure)
+            : rawUnicodeEscapeArg(a.line, m_scratch, failure);
         if (!decoded)
             return false;
         appendStrRepr(text, m_scratch);
@@ -903,7 +746,7 @@ bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Fail
         return true;
     default:
         if (shortened) {
-            if (!decodeUtf8(payload, m_scratch, failure, false))
+            if (!utf8Arg(payload, nullptr, failure))
                 return false;
             std::size_t cut = m_maxPayload;
             while (cut > 0 && (static_cast<unsigned char>(payload[cut]) & 0xC0) == 0x80)
@@ -911,7 +754,7 @@ bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Fail
             payload = payload.substr(0, cut);
         }
         if (!appendPlainAsciiRepr(text, payload)) {
-            if (!decodeUtf8(payload, m_scratch, failure))
+            if (!utf8Arg(payload, &m_scratch, failure))
                 return false;
             appendStrRepr(text, m_scratch);
         }
@@ -921,8 +764,14 @@ bool Walker::readArg(const OpcodeInfo& info, OpRecord& rec, ArgResult& arg, Fail
     return true;
 }
 
-bool isPut(Op op) { return op == Op::Put || op == Op::BinPut || op == Op::LongBinPut; }
-bool isGet(Op op) { return op == Op::Get || op == Op::BinGet || op == Op::LongBinGet; }
+bool isPut(Op op)
+{
+    return op == Op::Put || op == Op::BinPut || op == Op::LongBinPut;
+}
+bool isGet(Op op)
+{
+    return op == Op::Get || op == Op::BinGet || op == Op::LongBinGet;
+}
 
 Disassembly Walker::run(const OpRecordSink* sink)
 {
@@ -976,12 +825,14 @@ Disassembly Walker::run(const OpRecordSink* sink)
         ArgResult arg;
         Failure failure;
         if (!readArg(*info, rec, arg, failure)) {
-            if (failure.code == ErrorCode::LimitExceeded && (info->arg == ArgKind::Long1 || info->arg == ArgKind::Long4))
+            if (failure.code == ErrorCode::LimitExceeded
+                && (info->arg == ArgKind::Long1 || info->arg == ArgKind::Long4))
                 d.danglingOffset = at; // pickletools read the int, then repr() refused it
             fail(failure.code, at, std::string(info->name) + ": " + failure.message);
             break;
         }
-        rec.length = static_cast<std::uint32_t>(std::min<std::size_t>(m_reader.pos() - pos, UINT32_MAX));
+        rec.length
+            = static_cast<std::uint32_t>(std::min<std::size_t>(m_reader.pos() - pos, UINT32_MAX));
         maxproto = std::max<int>(maxproto, info->proto);
         const Op op = info->op;
 
@@ -1025,7 +876,8 @@ Disassembly Walker::run(const OpRecordSink* sink)
                 defined = arg.bigInt ? memo.containsBig(rec.argText) : memo.contains(arg.intValue);
             }
             if (defined) {
-                memoMessage = "memo key " + (op == Op::Memoize ? std::string("None") : rec.argText) + " already defined";
+                memoMessage = "memo key " + (op == Op::Memoize ? std::string("None") : rec.argText)
+                    + " already defined";
                 errorCode = ErrorCode::BadArgument;
             } else if (stack.empty()) {
                 errormsg = "stack is empty -- can't store into memo";
@@ -1040,7 +892,8 @@ Disassembly Walker::run(const OpRecordSink* sink)
             }
         } else if (isGet(op)) {
             rec.memoIndex = arg.bigInt ? -1 : arg.intValue;
-            const bool found = arg.bigInt ? memo.containsBig(rec.argText) : memo.contains(arg.intValue);
+            const bool found
+                = arg.bigInt ? memo.containsBig(rec.argText) : memo.contains(arg.intValue);
             if (!found) {
                 memoMessage = "memo key " + rec.argText + " has never been stored into";
                 errorCode = ErrorCode::MemoMiss;
@@ -1052,13 +905,15 @@ Disassembly Walker::run(const OpRecordSink* sink)
         else
             d.records.push_back(rec);
         if (errormsg != nullptr || !memoMessage.empty()) {
-            fail(errorCode, at, std::string(info->name) + ": " + (errormsg != nullptr ? std::string(errormsg) : memoMessage));
+            fail(errorCode, at,
+                std::string(info->name) + ": "
+                    + (errormsg != nullptr ? std::string(errormsg) : memoMessage));
             break;
         }
         if (stack.size() < numtopop) {
             fail(ErrorCode::StackUnderflow, at,
-                std::string(info->name) + ": tries to pop " + std::to_string(numtopop) + " items from stack with only "
-                    + std::to_string(stack.size()) + " items");
+                std::string(info->name) + ": tries to pop " + std::to_string(numtopop)
+                    + " items from stack with only " + std::to_string(stack.size()) + " items");
             break;
         }
         for (std::size_t i = 0; i < numtopop; ++i) {
@@ -1077,7 +932,8 @@ Disassembly Walker::run(const OpRecordSink* sink)
             d.stopped = true;
             if (!stack.empty())
                 fail(ErrorCode::BadValue, at,
-                    "STOP: stack not empty after STOP: " + std::to_string(stack.size() - marksInStack) + " item(s) and "
+                    "STOP: stack not empty after STOP: "
+                        + std::to_string(stack.size() - marksInStack) + " item(s) and "
                         + std::to_string(marksInStack) + " MARK(s) left");
             break;
         }
@@ -1102,14 +958,15 @@ Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffs
     return walker.run(nullptr);
 }
 
-Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink)
+Disassembly disassemble(
+    std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink)
 {
     Walker walker(bytes, baseOffset);
     return walker.run(&sink);
 }
 
-Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset, const OpRecordSink& sink,
-    const DisassembleOptions& options)
+Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffset,
+    const OpRecordSink& sink, const DisassembleOptions& options)
 {
     Walker walker(bytes, baseOffset, options);
     return walker.run(&sink);
@@ -1117,7 +974,8 @@ Disassembly disassemble(std::span<const std::byte> bytes, std::uint64_t baseOffs
 
 std::size_t pickletoolsLineBound(const OpRecord& rec)
 {
-    return 80 + static_cast<std::size_t>(rec.markDepth) * 4 + rec.info->name.size() + rec.argText.size();
+    return 80 + static_cast<std::size_t>(rec.markDepth) * 4 + rec.info->name.size()
+        + rec.argText.size();
 }
 
 void appendPickletoolsLine(std::string& out, const OpRecord& rec, std::uint64_t baseOffset)
@@ -1143,9 +1001,10 @@ inline char* copyInto(char* p, const char* src, std::size_t n)
     return p + n;
 }
 
-constexpr char kDigitPairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                               "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                               "8081828384858687888990919293949596979899";
+constexpr char kDigitPairs[]
+    = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
 
 // Decimal digits of v at p, right-aligned in `width` columns (spaces before).
 inline char* writeDecimal(char* p, std::uint64_t v, std::size_t width = 0)

@@ -1,13 +1,15 @@
 #include "core/pickle/text_decoding.h"
 
+#include "core/value/py_repr.h"
+
 #include <QChar>
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <iconv.h>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <iconv.h>
 
 namespace core {
 
@@ -30,67 +32,183 @@ void appendUtf8(std::string& out, char32_t cp)
     }
 }
 
-bool validateUtf8(std::string_view text, bool allowSurrogates, bool& surrogates, std::size_t& badPos)
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+std::string hexByteText(unsigned char b)
+{
+    std::string out = "0x";
+    out.push_back(kHexDigits[b >> 4]);
+    out.push_back(kHexDigits[b & 0xF]);
+    return out;
+}
+
+// Where a UTF-8 decode failed, as CPython reports it: the bad sequence's first byte, its length
+// (the lead byte and the valid continuation bytes after it) and the reason.
+struct Utf8Failure {
+    std::size_t position = 0;
+    std::size_t length = 1;
+    const char* reason = "";
+};
+
+// The one UTF-8 decoder: CPython's checks in CPython's order, put(cp) for every code point.
+template <typename Put>
+bool scanUtf8(
+    std::string_view text, bool allowSurrogates, bool& surrogates, Utf8Failure& failure, Put&& put)
 {
     const auto* s = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
     std::size_t i = 0;
+    auto fail = [&](const char* why, std::size_t length = 1) {
+        failure = { i, length, why };
+        return false;
+    };
     while (i < n) {
         // Fast path over ASCII, 8 bytes at a time.
-        while (i + 8 <= n) {
+        std::size_t run = i;
+        while (run + 8 <= n) {
             std::uint64_t chunk;
-            __builtin_memcpy(&chunk, s + i, 8);
+            __builtin_memcpy(&chunk, s + run, 8);
             if ((chunk & 0x8080808080808080ull) != 0)
                 break;
-            i += 8;
+            run += 8;
         }
+        for (; i < run; ++i)
+            put(static_cast<char32_t>(s[i]));
         if (i >= n)
             break;
         const unsigned char c = s[i];
         if (c < 0x80) {
+            put(static_cast<char32_t>(c));
             ++i;
             continue;
         }
         std::size_t len = 0;
-        char32_t cp = 0;
+        unsigned char lo = 0x80, hi = 0xBF;
         if (c >= 0xC2 && c <= 0xDF) {
             len = 2;
-            cp = c & 0x1F;
         } else if (c >= 0xE0 && c <= 0xEF) {
             len = 3;
-            cp = c & 0x0F;
+            if (c == 0xE0)
+                lo = 0xA0;
+            if (c == 0xED && !allowSurrogates)
+                hi = 0x9F;
         } else if (c >= 0xF0 && c <= 0xF4) {
             len = 4;
-            cp = c & 0x07;
+            if (c == 0xF0)
+                lo = 0x90;
+            if (c == 0xF4)
+                hi = 0x8F;
         } else {
-            badPos = i;
-            return false;
+            return fail("invalid start byte");
         }
-        if (len > n - i) {
-            badPos = i;
-            return false;
+        if (n - i < 2)
+            return fail("unexpected end of data");
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return fail("invalid continuation byte");
+        for (std::size_t k = 2; k < len; ++k) {
+            if (k >= n - i)
+                return fail("unexpected end of data", k);
+            if ((s[i + k] & 0xC0) != 0x80)
+                return fail("invalid continuation byte", k);
         }
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((s[i + k] & 0xC0) != 0x80) {
-                badPos = i;
-                return false;
-            }
+        char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < len; ++k)
             cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-            badPos = i;
-            return false;
-        }
-        if (cp >= 0xD800 && cp <= 0xDFFF) {
-            if (!allowSurrogates) {
-                badPos = i;
-                return false;
-            }
+        if (cp >= 0xD800 && cp <= 0xDFFF)
             surrogates = true;
-        }
+        put(cp);
         i += len;
     }
     return true;
+}
+
+// raw-unicode-escape: \uXXXX and \UXXXXXXXX after an odd run of backslashes, every other byte
+// is its Latin-1 code point. put(cp) for every code point; `problem` as Python words it.
+template <typename Put>
+bool scanRawUnicodeEscape(std::string_view line, std::string& problem, Put&& put)
+{
+    auto failAt = [&](std::size_t start, std::size_t end, const char* reason) {
+        problem = "'rawunicodeescape' codec can't decode bytes in position " + std::to_string(start)
+            + "-" + std::to_string(end - 1) + ": " + reason;
+        return false;
+    };
+    std::size_t i = 0;
+    while (i < line.size()) {
+        const char c = line[i];
+        if (c != '\\') {
+            put(static_cast<char32_t>(static_cast<unsigned char>(c)));
+            ++i;
+            continue;
+        }
+        // A run of backslashes: only an odd count followed by u/U starts an escape.
+        std::size_t run = 0;
+        while (i + run < line.size() && line[i + run] == '\\')
+            ++run;
+        const std::size_t after = i + run;
+        const bool escape
+            = (run % 2 == 1) && after < line.size() && (line[after] == 'u' || line[after] == 'U');
+        const std::size_t literal = escape ? run - 1 : run;
+        for (std::size_t k = 0; k < literal; ++k)
+            put(U'\\');
+        i += literal;
+        if (!escape)
+            continue;
+        const bool big = line[after] == 'U';
+        const std::size_t digits = big ? 8 : 4;
+        char32_t cp = 0;
+        std::size_t end = after + 1;
+        for (; end < line.size() && end < after + 1 + digits; ++end) {
+            const int h = hexValue(line[end]);
+            if (h < 0)
+                break;
+            cp = cp * 16 + static_cast<char32_t>(h);
+        }
+        if (end != after + 1 + digits)
+            return failAt(
+                i, end, big ? "truncated \\UXXXXXXXX escape" : "truncated \\uXXXX escape");
+        if (cp > 0x10FFFF)
+            return failAt(i, end, "\\Uxxxxxxxx out of range");
+        put(cp);
+        i = end;
+    }
+    return true;
+}
+
+} // namespace
+
+bool validateUtf8(
+    std::string_view text, bool allowSurrogates, bool& surrogates, std::size_t& badPos)
+{
+    Utf8Failure failure;
+    if (scanUtf8(text, allowSurrogates, surrogates, failure, [](char32_t) {}))
+        return true;
+    badPos = failure.position;
+    return false;
+}
+
+bool decodeUtf8(
+    std::string_view text, bool allowSurrogates, std::u32string* out, std::string& problem)
+{
+    bool surrogates = false;
+    Utf8Failure f;
+    if (out != nullptr)
+        out->clear();
+    const bool ok = out != nullptr
+        ? scanUtf8(text, allowSurrogates, surrogates, f, [out](char32_t cp) { out->push_back(cp); })
+        : scanUtf8(text, allowSurrogates, surrogates, f, [](char32_t) {});
+    if (ok)
+        return true;
+    if (f.length == 1)
+        problem = "'utf-8' codec can't decode byte "
+            + hexByteText(static_cast<unsigned char>(text[f.position])) + " in position "
+            + std::to_string(f.position);
+    else
+        problem = "'utf-8' codec can't decode bytes in position " + std::to_string(f.position) + "-"
+            + std::to_string(f.position + f.length - 1);
+    problem += std::string(": ") + f.reason;
+    return false;
 }
 
 void decodeLatin1(std::string_view bytes, std::string& out)
@@ -109,7 +227,8 @@ bool encodeLatin1(std::string_view utf8, std::string_view encoding, std::string&
         out.assign(utf8);
         return true;
     }
-    const bool latin1 = enc == "latin1" || enc == "latin-1" || enc == "iso-8859-1" || enc == "iso8859-1" || enc == "l1";
+    const bool latin1 = enc == "latin1" || enc == "latin-1" || enc == "iso-8859-1"
+        || enc == "iso8859-1" || enc == "l1";
     const bool ascii = enc == "ascii" || enc == "us-ascii";
     if (!latin1 && !ascii)
         return false;
@@ -144,13 +263,8 @@ int hexValue(char c)
     return -1;
 }
 
-bool decodeStringLiteral(std::string_view line, std::string& out, std::string& problem)
+bool escapeDecode(std::string_view body, std::string& out, std::string& problem, TextRules rules)
 {
-    if (line.size() < 2 || line.front() != line.back() || (line.front() != '\'' && line.front() != '"')) {
-        problem = "the STRING opcode argument must be quoted";
-        return false;
-    }
-    const std::string_view body = line.substr(1, line.size() - 2);
     out.clear();
     out.reserve(body.size());
     for (std::size_t i = 0; i < body.size(); ++i) {
@@ -165,20 +279,49 @@ bool decodeStringLiteral(std::string_view line, std::string& out, std::string& p
         }
         const char e = body[++i];
         switch (e) {
-        case '\n': break;
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 't': out.push_back('\t'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 'v': out.push_back('\v'); break;
-        case 'a': out.push_back('\a'); break;
-        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        case '\n':
+            break;
+        case '\\':
+            out.push_back('\\');
+            break;
+        case '\'':
+            out.push_back('\'');
+            break;
+        case '"':
+            out.push_back('"');
+            break;
+        case 'b':
+            out.push_back('\b');
+            break;
+        case 'f':
+            out.push_back('\f');
+            break;
+        case 't':
+            out.push_back('\t');
+            break;
+        case 'n':
+            out.push_back('\n');
+            break;
+        case 'r':
+            out.push_back('\r');
+            break;
+        case 'v':
+            out.push_back('\v');
+            break;
+        case 'a':
+            out.push_back('\a');
+            break;
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7': {
             unsigned value = static_cast<unsigned>(e - '0');
-            for (int k = 0; k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++k)
+            for (int k = 0;
+                 k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++k)
                 value = value * 8 + static_cast<unsigned>(body[++i] - '0');
             out.push_back(static_cast<char>(value & 0xFF));
             break;
@@ -200,59 +343,63 @@ bool decodeStringLiteral(std::string_view line, std::string& out, std::string& p
             break;
         }
     }
+    if (rules == TextRules::Pickletools) { // then .decode("ascii")
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const auto b = static_cast<unsigned char>(out[i]);
+            if (b >= 0x80) {
+                problem = "'ascii' codec can't decode byte " + hexByteText(b) + " in position "
+                    + std::to_string(i) + ": ordinal not in range(128)";
+                return false;
+            }
+        }
+    }
     return true;
 }
 
-bool decodeRawUnicodeEscape(std::string_view line, std::string& out, bool& surrogates, std::string& problem)
+bool decodeStringLiteral(
+    std::string_view line, std::string& out, std::string& problem, TextRules rules)
+{
+    if (rules == TextRules::Unpickler) {
+        if (line.size() < 2 || line.front() != line.back()
+            || (line.front() != '\'' && line.front() != '"')) {
+            problem = "the STRING opcode argument must be quoted";
+            return false;
+        }
+        return escapeDecode(line.substr(1, line.size() - 2), out, problem, rules);
+    }
+    // pickletools.read_stringnl: '"' is tried first, then "'"; a lone quote is both ends.
+    for (const char q : { '"', '\'' }) {
+        if (line.empty() || line.front() != q)
+            continue;
+        if (line.back() != q) {
+            problem = "strinq quote " + pyBytesRepr(std::string_view(&q, 1))
+                + " not found at both ends of " + pyBytesRepr(line);
+            return false;
+        }
+        return escapeDecode(
+            line.size() >= 2 ? line.substr(1, line.size() - 2) : std::string_view {}, out, problem,
+            rules);
+    }
+    problem = "no string quotes around " + pyBytesRepr(line);
+    return false;
+}
+
+bool decodeRawUnicodeEscape(
+    std::string_view line, std::string& out, bool& surrogates, std::string& problem)
 {
     out.clear();
     out.reserve(line.size());
-    std::size_t i = 0;
-    while (i < line.size()) {
-        const char c = line[i];
-        if (c != '\\') {
-            appendUtf8(out, static_cast<unsigned char>(c));
-            ++i;
-            continue;
-        }
-        // A run of backslashes: only an odd count followed by u/U starts an escape.
-        std::size_t run = 0;
-        while (i + run < line.size() && line[i + run] == '\\')
-            ++run;
-        const std::size_t after = i + run;
-        const bool escape = (run % 2 == 1) && after < line.size() && (line[after] == 'u' || line[after] == 'U');
-        const std::size_t literal = escape ? run - 1 : run;
-        out.append(literal, '\\');
-        i += literal;
-        if (!escape)
-            continue;
-        const std::size_t digits = line[after] == 'u' ? 4 : 8;
-        if (after + 1 + digits > line.size()) {
-            problem = std::string("'rawunicodeescape' codec can't decode bytes in position ") + std::to_string(i)
-                + ": truncated \\" + line[after] + "XXXX escape";
-            return false;
-        }
-        char32_t cp = 0;
-        for (std::size_t k = 0; k < digits; ++k) {
-            const int h = hexValue(line[after + 1 + k]);
-            if (h < 0) {
-                problem = std::string("'rawunicodeescape' codec can't decode bytes in position ") + std::to_string(i)
-                    + ": truncated \\" + line[after] + "XXXX escape";
-                return false;
-            }
-            cp = cp * 16 + static_cast<char32_t>(h);
-        }
-        if (cp > 0x10FFFF) {
-            problem = "'rawunicodeescape' codec can't decode bytes in position " + std::to_string(i)
-                + ": \\Uxxxxxxxx out of range";
-            return false;
-        }
+    return scanRawUnicodeEscape(line, problem, [&](char32_t cp) {
         if (cp >= 0xD800 && cp <= 0xDFFF)
             surrogates = true;
         appendUtf8(out, cp);
-        i = after + 1 + digits;
-    }
-    return true;
+    });
+}
+
+bool decodeRawUnicodeEscape(std::string_view line, std::u32string& out, std::string& problem)
+{
+    out.clear();
+    return scanRawUnicodeEscape(line, problem, [&](char32_t cp) { out.push_back(cp); });
 }
 
 bool parsePythonFloat(std::string_view text, double& out)
@@ -271,7 +418,8 @@ bool parsePythonFloat(std::string_view text, double& out)
         if (a.size() != b.size())
             return false;
         for (std::size_t i = 0; i < a.size(); ++i) {
-            const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+            const char c
+                = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
             if (c != b[i])
                 return false;
         }
@@ -359,8 +507,10 @@ bool pythonIsPrintable(char32_t c)
     case QChar::Other_NotAssigned:
     case QChar::Separator_Line:
     case QChar::Separator_Paragraph:
-    case QChar::Separator_Space: return false;
-    default: return true;
+    case QChar::Separator_Space:
+        return false;
+    default:
+        return true;
     }
 }
 
@@ -467,26 +617,87 @@ std::string iconvCodecName(std::string_view pythonName)
         return {};
     // Python's aliases (encodings/aliases.py) whose iconv name is spelled differently
     static const std::pair<std::string_view, std::string_view> kAliases[] = {
-        { "latin_1", "ISO-8859-1" }, { "latin1", "ISO-8859-1" }, { "l1", "ISO-8859-1" }, { "iso8859_1", "ISO-8859-1" },
-        { "iso_8859_1", "ISO-8859-1" }, { "8859", "ISO-8859-1" }, { "cp819", "ISO-8859-1" }, { "latin", "ISO-8859-1" },
-        { "latin2", "ISO-8859-2" }, { "l2", "ISO-8859-2" }, { "latin3", "ISO-8859-3" }, { "latin4", "ISO-8859-4" },
-        { "cyrillic", "ISO-8859-5" }, { "arabic", "ISO-8859-6" }, { "greek", "ISO-8859-7" }, { "hebrew", "ISO-8859-8" },
-        { "latin5", "ISO-8859-9" }, { "latin6", "ISO-8859-10" }, { "latin7", "ISO-8859-13" }, { "latin8", "ISO-8859-14" },
-        { "latin9", "ISO-8859-15" }, { "l9", "ISO-8859-15" }, { "latin10", "ISO-8859-16" }, { "ascii", "ASCII" },
-        { "us_ascii", "ASCII" }, { "646", "ASCII" }, { "utf_8", "UTF-8" }, { "utf8", "UTF-8" }, { "u8", "UTF-8" },
-        { "utf", "UTF-8" }, { "utf_16", "UTF-16" }, { "utf16", "UTF-16" }, { "utf_16_le", "UTF-16LE" },
-        { "utf_16le", "UTF-16LE" }, { "utf_16_be", "UTF-16BE" }, { "utf_16be", "UTF-16BE" }, { "utf_32", "UTF-32" },
-        { "utf32", "UTF-32" }, { "utf_32_le", "UTF-32LE" }, { "utf_32le", "UTF-32LE" }, { "utf_32_be", "UTF-32BE" },
-        { "utf_32be", "UTF-32BE" }, { "utf_7", "UTF-7" }, { "utf7", "UTF-7" }, { "shift_jis", "SHIFT_JIS" },
-        { "sjis", "SHIFT_JIS" }, { "s_jis", "SHIFT_JIS" }, { "shiftjis", "SHIFT_JIS" }, { "csshiftjis", "SHIFT_JIS" },
-        { "shift_jis_2004", "SHIFT_JISX0213" }, { "shift_jisx0213", "SHIFT_JISX0213" }, { "cp932", "CP932" },
-        { "ms932", "CP932" }, { "mskanji", "CP932" }, { "ms_kanji", "CP932" }, { "euc_jp", "EUC-JP" },
-        { "eucjp", "EUC-JP" }, { "ujis", "EUC-JP" }, { "u_jis", "EUC-JP" }, { "euc_kr", "EUC-KR" }, { "euckr", "EUC-KR" },
-        { "gb2312", "GB2312" }, { "gbk", "GBK" }, { "cp936", "GBK" }, { "ms936", "GBK" }, { "gb18030", "GB18030" },
-        { "big5", "BIG5" }, { "big5_tw", "BIG5" }, { "big5hkscs", "BIG5-HKSCS" }, { "iso2022_jp", "ISO-2022-JP" },
-        { "iso_2022_jp", "ISO-2022-JP" }, { "koi8_r", "KOI8-R" }, { "koi8_u", "KOI8-U" }, { "mac_roman", "MACINTOSH" },
-        { "macroman", "MACINTOSH" }, { "mac_cyrillic", "MAC-CYRILLIC" }, { "maccyrillic", "MAC-CYRILLIC" },
-        { "cp1252", "CP1252" }, { "windows_1252", "CP1252" }, { "ibm437", "CP437" }, { "437", "CP437" },
+        { "latin_1", "ISO-8859-1" },
+        { "latin1", "ISO-8859-1" },
+        { "l1", "ISO-8859-1" },
+        { "iso8859_1", "ISO-8859-1" },
+        { "iso_8859_1", "ISO-8859-1" },
+        { "8859", "ISO-8859-1" },
+        { "cp819", "ISO-8859-1" },
+        { "latin", "ISO-8859-1" },
+        { "latin2", "ISO-8859-2" },
+        { "l2", "ISO-8859-2" },
+        { "latin3", "ISO-8859-3" },
+        { "latin4", "ISO-8859-4" },
+        { "cyrillic", "ISO-8859-5" },
+        { "arabic", "ISO-8859-6" },
+        { "greek", "ISO-8859-7" },
+        { "hebrew", "ISO-8859-8" },
+        { "latin5", "ISO-8859-9" },
+        { "latin6", "ISO-8859-10" },
+        { "latin7", "ISO-8859-13" },
+        { "latin8", "ISO-8859-14" },
+        { "latin9", "ISO-8859-15" },
+        { "l9", "ISO-8859-15" },
+        { "latin10", "ISO-8859-16" },
+        { "ascii", "ASCII" },
+        { "us_ascii", "ASCII" },
+        { "646", "ASCII" },
+        { "utf_8", "UTF-8" },
+        { "utf8", "UTF-8" },
+        { "u8", "UTF-8" },
+        { "utf", "UTF-8" },
+        { "utf_16", "UTF-16" },
+        { "utf16", "UTF-16" },
+        { "utf_16_le", "UTF-16LE" },
+        { "utf_16le", "UTF-16LE" },
+        { "utf_16_be", "UTF-16BE" },
+        { "utf_16be", "UTF-16BE" },
+        { "utf_32", "UTF-32" },
+        { "utf32", "UTF-32" },
+        { "utf_32_le", "UTF-32LE" },
+        { "utf_32le", "UTF-32LE" },
+        { "utf_32_be", "UTF-32BE" },
+        { "utf_32be", "UTF-32BE" },
+        { "utf_7", "UTF-7" },
+        { "utf7", "UTF-7" },
+        { "shift_jis", "SHIFT_JIS" },
+        { "sjis", "SHIFT_JIS" },
+        { "s_jis", "SHIFT_JIS" },
+        { "shiftjis", "SHIFT_JIS" },
+        { "csshiftjis", "SHIFT_JIS" },
+        { "shift_jis_2004", "SHIFT_JISX0213" },
+        { "shift_jisx0213", "SHIFT_JISX0213" },
+        { "cp932", "CP932" },
+        { "ms932", "CP932" },
+        { "mskanji", "CP932" },
+        { "ms_kanji", "CP932" },
+        { "euc_jp", "EUC-JP" },
+        { "eucjp", "EUC-JP" },
+        { "ujis", "EUC-JP" },
+        { "u_jis", "EUC-JP" },
+        { "euc_kr", "EUC-KR" },
+        { "euckr", "EUC-KR" },
+        { "gb2312", "GB2312" },
+        { "gbk", "GBK" },
+        { "cp936", "GBK" },
+        { "ms936", "GBK" },
+        { "gb18030", "GB18030" },
+        { "big5", "BIG5" },
+        { "big5_tw", "BIG5" },
+        { "big5hkscs", "BIG5-HKSCS" },
+        { "iso2022_jp", "ISO-2022-JP" },
+        { "iso_2022_jp", "ISO-2022-JP" },
+        { "koi8_r", "KOI8-R" },
+        { "koi8_u", "KOI8-U" },
+        { "mac_roman", "MACINTOSH" },
+        { "macroman", "MACINTOSH" },
+        { "mac_cyrillic", "MAC-CYRILLIC" },
+        { "maccyrillic", "MAC-CYRILLIC" },
+        { "cp1252", "CP1252" },
+        { "windows_1252", "CP1252" },
+        { "ibm437", "CP437" },
+        { "437", "CP437" },
     };
     std::string candidate;
     for (const auto& [alias, iconvName] : kAliases)
@@ -505,13 +716,15 @@ std::string iconvCodecName(std::string_view pythonName)
             candidate = "CP" + n.substr(8);
         else {
             for (char c : n)
-                candidate.push_back(c == '_' ? '-' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+                candidate.push_back(
+                    c == '_' ? '-' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
         }
     }
     return iconvKnows(candidate) ? candidate : std::string();
 }
 
-bool decodeWithCodec(std::string_view bytes, const std::string& iconvName, std::string& out, std::string& problem)
+bool decodeWithCodec(
+    std::string_view bytes, const std::string& iconvName, std::string& out, std::string& problem)
 {
     thread_local IconvCache cache;
     const iconv_t cd = cache.get(iconvName);
@@ -541,9 +754,12 @@ bool decodeWithCodec(std::string_view bytes, const std::string& iconvName, std::
         }
         const std::size_t position = bytes.size() - inLeft;
         char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(bytes[position])));
-        problem = "'" + iconvName + "' codec can't decode byte " + hex + " in position " + std::to_string(position)
-            + (errno == EINVAL ? ": incomplete multibyte sequence" : ": illegal multibyte sequence");
+        std::snprintf(hex, sizeof hex, "0x%02x",
+            static_cast<unsigned>(static_cast<unsigned char>(bytes[position])));
+        problem = "'" + iconvName + "' codec can't decode byte " + hex + " in position "
+            + std::to_string(position)
+            + (errno == EINVAL ? ": incomplete multibyte sequence"
+                               : ": illegal multibyte sequence");
         return false;
     }
     out.assign(buffer.data(), done);

@@ -11,9 +11,27 @@
 
 namespace core {
 
+// Where pickletools and _pickle.c read a text argument differently (the codecs themselves are
+// the same).
+enum class TextRules : std::uint8_t {
+    // _pickle.c (pickle.load): STRING needs the same quote at both ends of 2+ bytes; its
+    // escape_decode'd bytes then go through the load's encoding.
+    Unpickler,
+    // pickletools.dis: read_stringnl strips a quote found at both ends (a lone quote passes) with
+    // its own error words; stringnl arguments (STRING, and GLOBAL / INST / PERSID's
+    // stringnl_noescape lines) are escape_decode'd, then decoded as ASCII.
+    Pickletools,
+};
+
 // Valid UTF-8 (no overlongs, <= U+10FFFF). With allowSurrogates, encoded U+D800..U+DFFF pass
 // (and set `surrogates`). On failure `badPos` is the offending byte.
-bool validateUtf8(std::string_view text, bool allowSurrogates, bool& surrogates, std::size_t& badPos);
+bool validateUtf8(
+    std::string_view text, bool allowSurrogates, bool& surrogates, std::size_t& badPos);
+// The same decoder into code points (`out` replaced), failing as bytes.decode('utf-8'[,
+// 'surrogatepass']) does: `problem` is Python's message ("'utf-8' codec can't decode byte 0xc3 in
+// position 1: invalid continuation byte"). out == nullptr: check only.
+bool decodeUtf8(
+    std::string_view text, bool allowSurrogates, std::u32string* out, std::string& problem);
 
 // Latin-1 bytes -> UTF-8.
 void decodeLatin1(std::string_view bytes, std::string& out);
@@ -26,17 +44,28 @@ std::string iconvCodecName(std::string_view pythonName);
 std::string normalizeCodecName(std::string_view name);
 // bytes.decode(codec) through iconv (codec: an iconv name): UTF-8 out, or false with Python's
 // message ("'cp1252' codec can't decode byte 0x81 in position 3").
-bool decodeWithCodec(std::string_view bytes, const std::string& iconvName, std::string& out, std::string& problem);
+bool decodeWithCodec(
+    std::string_view bytes, const std::string& iconvName, std::string& out, std::string& problem);
 
 // _codecs.encode(text, encoding) for latin-1 family / utf-8 / ascii; false when the encoding is
 // not one of these or a character does not fit.
 bool encodeLatin1(std::string_view utf8, std::string_view encoding, std::string& out);
 
-// STRING's argument: a quoted Python 2 literal ('...' or "..."), escapes decoded to bytes.
-bool decodeStringLiteral(std::string_view line, std::string& out, std::string& problem);
+// codecs.escape_decode: a Python 2 string literal's body, escapes decoded to bytes. With
+// TextRules::Pickletools the bytes must then be ASCII ("'ascii' codec can't decode byte 0x..").
+bool escapeDecode(std::string_view body, std::string& out, std::string& problem,
+    TextRules rules = TextRules::Unpickler);
 
-// UNICODE's argument: raw-unicode-escape (\uXXXX, \UXXXXXXXX; other bytes are Latin-1).
-bool decodeRawUnicodeEscape(std::string_view line, std::string& out, bool& surrogates, std::string& problem);
+// STRING's argument: a quoted Python 2 literal ('...' or "..."), unquoted as `rules` say, then
+// escapeDecode.
+bool decodeStringLiteral(std::string_view line, std::string& out, std::string& problem,
+    TextRules rules = TextRules::Unpickler);
+
+// UNICODE's argument: raw-unicode-escape (\uXXXX, \UXXXXXXXX; other bytes are Latin-1), into
+// UTF-8 (WTF-8 when it holds lone surrogates) or into code points. `problem`: Python's message.
+bool decodeRawUnicodeEscape(
+    std::string_view line, std::string& out, bool& surrogates, std::string& problem);
+bool decodeRawUnicodeEscape(std::string_view line, std::u32string& out, std::string& problem);
 
 // FLOAT's argument as _pickle.c parses it: no surrounding blanks, no '_', inf/nan accepted,
 // overflow refused.
@@ -56,7 +85,10 @@ void appendUtf8(std::string& out, char32_t cp);
 // Whether Python's str.isprintable() holds for one code point (repr() leaves it unescaped).
 bool pythonIsPrintable(char32_t codePoint);
 // The quote repr() puts around a str or bytes: ' unless the text holds ' and no ".
-inline char pythonReprQuote(bool hasSingle, bool hasDouble) { return hasSingle && !hasDouble ? '"' : '\''; }
+inline char pythonReprQuote(bool hasSingle, bool hasDouble)
+{
+    return hasSingle && !hasDouble ? '"' : '\'';
+}
 // Appends one code point as repr() writes it between `quote`s: \\, \t, \n, \r, \xNN for other
 // controls and unprintable Latin-1, \uNNNN, \UNNNNNNNN, printable text as UTF-8.
 void appendPythonReprChar(std::string& out, char32_t c, char quote);

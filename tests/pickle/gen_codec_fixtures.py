@@ -45,5 +45,43 @@ def main():
         json.dump(expected, f, ensure_ascii=False, indent=1)
 
 
+# Text arguments through the codecs pickle uses, for tst_codecs::decodesTextAsCPythonsCodecsDo:
+# bytes.decode('utf-8'[, 'surrogatepass']), bytes.decode('raw-unicode-escape'),
+# codecs.escape_decode, and escape_decode then .decode('ascii') as pickletools' read_stringnl does.
+TEXT_CASES = [
+    b"plain ascii", b"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", b"\xff\xfe", b"a\xc3(", b"\xe2\x82",
+    b"\xe2\x82(", b"\xed\xa0\x80 lone surrogate", b"\xe0\x80\x80 overlong", b"\xf4\x90\x80\x80 too big",
+    b"\xf0\x9f\x98", b"\xc0\xaf", b"ab\x80",
+    b"\\u03c0\\x41", b"\\U0001f600", b"\\u12", b"x\\\\\\u12zz", b"\\\\u0041", b"\\U0011ffff", b"\\ud800",
+    b"caf\xe9", b"\\u",
+    b"a\\n\\x41\\101\\q\\\n", b"\\x4", b"end\\", b"\\xff", b"\xe9\\xZZ", b"\\777\\0",
+]
+
+
+def outcome(fn, data):
+    try:
+        value = fn(data)
+    except (UnicodeDecodeError, ValueError) as e:
+        return {"error": str(e)}
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    return {"codepoints": [ord(c) for c in value]}
+
+
+def text_cases():
+    import codecs
+    readers = {
+        "utf-8": lambda d: d.decode("utf-8"),
+        "utf-8 surrogatepass": lambda d: d.decode("utf-8", "surrogatepass"),
+        "raw-unicode-escape": lambda d: d.decode("raw-unicode-escape"),
+        "escape_decode": lambda d: codecs.escape_decode(d)[0],
+        "escape_decode ascii": lambda d: codecs.escape_decode(d)[0].decode("ascii"),
+    }
+    cases = [dict(input=d.hex(), codec=name, **outcome(fn, d)) for d in TEXT_CASES for name, fn in readers.items()]
+    with open(os.path.join(OUT, "text_codecs.expected.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f, indent=1)
+
+
 if __name__ == "__main__":
     main()
+    text_cases()

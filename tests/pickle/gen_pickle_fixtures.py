@@ -362,6 +362,8 @@ def build_fixtures():
     add("hand_global_escape", b"cbuiltins\nge\\x74attr\n.", 0, "GLOBAL name with an escape")
     add("hand_proto6", b"\x80\x06N.", 6, "PROTO 6 (pickletools accepts; pickle.load refuses)")
     add("hand_stack_not_empty", b"K\x01K\x02.", 1, "two items left: pickletools complains after STOP")
+    add("hand_memo_text_index_forms", b"((lp 1_0\n0g+10\ng 10 \np-0\ng0\nt.", 0,
+        "GET/PUT text indices in int() syntax: blanks, a sign, '_' between digits, minus zero")
     add("hand_memoize_after_put", b"\x80\x04K\x01q\x00\x94K\x02\x94\x86.", 4,
         "MEMOIZE numbering after BINPUT")
 
@@ -404,6 +406,8 @@ def build_bad():
     p4 = pickle.dumps({"a": [1, 2.5, "x"]}, 4)
     bad("truncated_p4", p4[:len(p4) // 2], "protocol 4 pickle cut in half")
     bad("empty", b"", "empty input")
+    bad("memo_text_index_negative", b"Np-1\n.", "PUT with a negative text index")
+    bad("memo_text_index_double_underscore", b"Np1__0\n.", "PUT index with '__' (not int() syntax)")
     bad("no_stop", b"\x80\x02N", "ends without STOP")
     bad("unknown_opcode", b"\x80\x02\xffN.", "unknown opcode byte 0xff")
     bad("unknown_opcode_text", b"(Z.", "unknown opcode byte 'Z'")

@@ -1,10 +1,14 @@
 // Python 2 str payloads decoded with any codec name Python accepts (pickle.loads(data,
 // encoding=NAME)): for each (file, name) of tests/data/pickle/codecs/py2_codecs.expected.json,
 // written by tests/pickle/gen_codec_fixtures.py from CPython, the loaded strings equal CPython's,
-// or the load fails where CPython raised UnicodeDecodeError.
+// or the load fails where CPython raised UnicodeDecodeError. And the text codecs themselves
+// (core/pickle/text_decoding: UTF-8 strict and surrogatepass, raw-unicode-escape, escape_decode
+// with the unpickler's and pickletools' rules) against text_codecs.expected.json: CPython's
+// result or its exact error message for each input.
 
 #include "core/loader.h"
 #include "core/pickle/pickle_machine.h"
+#include "core/pickle/text_decoding.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -27,6 +31,8 @@ private Q_SLOTS:
     void decodesAsCPythonDoesForEveryCodecName_data();
     void decodesAsCPythonDoesForEveryCodecName();
     void refusesACodecNameNobodyKnows();
+    void decodesTextAsCPythonsCodecsDo_data();
+    void decodesTextAsCPythonsCodecsDo();
 };
 
 void TestCodecs::decodesAsCPythonDoesForEveryCodecName_data()
@@ -83,6 +89,78 @@ void TestCodecs::refusesACodecNameNobodyKnows()
     QCOMPARE(options.encoding, Py2Encoding::Latin1);
     QVERIFY(setEncodingByName(options, "bytes"));
     QCOMPARE(options.encoding, Py2Encoding::Bytes);
+}
+
+void TestCodecs::decodesTextAsCPythonsCodecsDo_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("codec");
+    QTest::addColumn<QJsonObject>("expected");
+    QFile f(kDir + QStringLiteral("text_codecs.expected.json"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray rows = QJsonDocument::fromJson(f.readAll()).array();
+    QVERIFY(rows.size() >= 100);
+    for (const auto& r : rows) {
+        const QJsonObject o = r.toObject();
+        const QByteArray input
+            = QByteArray::fromHex(o.value(QStringLiteral("input")).toString().toLatin1());
+        const QString codec = o.value(QStringLiteral("codec")).toString();
+        QTest::addRow("%s of %s %s", qPrintable(codec), input.toPercentEncoding(" ").constData(),
+            o.contains(QStringLiteral("error")) ? "fails with CPython's message"
+                                                : "gives CPython's text")
+            << input << codec << o;
+    }
+}
+
+void TestCodecs::decodesTextAsCPythonsCodecsDo()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QString, codec);
+    QFETCH(QJsonObject, expected);
+    const std::string_view text(input.constData(), static_cast<std::size_t>(input.size()));
+    std::u32string codePoints;
+    std::string bytes;
+    std::string problem;
+    bool ok = false;
+    if (codec == QStringLiteral("utf-8") || codec == QStringLiteral("utf-8 surrogatepass")) {
+        ok = decodeUtf8(
+            text, codec.endsWith(QStringLiteral("surrogatepass")), &codePoints, problem);
+        // The machine's check agrees on where it fails.
+        bool surrogates = false;
+        std::size_t bad = 0;
+        QCOMPARE(
+            validateUtf8(text, codec.endsWith(QStringLiteral("surrogatepass")), surrogates, bad),
+            ok);
+    } else if (codec == QStringLiteral("raw-unicode-escape")) {
+        ok = decodeRawUnicodeEscape(text, codePoints, problem);
+        std::string utf8;
+        bool surrogates = false;
+        std::string again;
+        QCOMPARE(decodeRawUnicodeEscape(text, utf8, surrogates, again), ok);
+        QCOMPARE(again, problem);
+    } else if (codec == QStringLiteral("escape_decode")) {
+        ok = escapeDecode(text, bytes, problem);
+    } else {
+        QCOMPARE(codec, QStringLiteral("escape_decode ascii"));
+        ok = escapeDecode(text, bytes, problem, TextRules::Pickletools);
+        codePoints.assign(bytes.begin(), bytes.end());
+        bytes.clear();
+    }
+    if (expected.contains(QStringLiteral("error"))) {
+        QVERIFY(!ok);
+        QCOMPARE(
+            QString::fromStdString(problem), expected.value(QStringLiteral("error")).toString());
+    } else if (expected.contains(QStringLiteral("bytes"))) {
+        QVERIFY2(ok, problem.c_str());
+        QCOMPARE(QByteArray::fromStdString(bytes).toHex(),
+            expected.value(QStringLiteral("bytes")).toString().toLatin1());
+    } else {
+        QVERIFY2(ok, problem.c_str());
+        QJsonArray got;
+        for (char32_t c : codePoints)
+            got.append(static_cast<qint64>(c));
+        QCOMPARE(got, expected.value(QStringLiteral("codepoints")).toArray());
+    }
 }
 
 QTEST_APPLESS_MAIN(TestCodecs)

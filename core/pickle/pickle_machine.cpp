@@ -198,67 +198,9 @@ struct PickleMachine::Impl {
             return argumentFailure();
         return a.value;
     }
-    template <ArgKind K> Result<std::string_view> lineArg()
+    // EXT1 / EXT2 / EXT4: a code in copyreg's extension registry.
+    Result<void> loadExtension(std::int64_t codeValue)
     {
-        RawArg a;
-        if (!readArgumentInto<K>(r, a)) [[unlikely]]
-            return argumentFailure();
-        return a.line;
-    }
-    template <ArgKind K> Result<std::span<const std::byte>> payloadArg()
-    {
-        RawArg a;
-        if (!readArgumentInto<K>(r, a)) [[unlikely]]
-            return argumentFailure();
-        return a.payload;
-    }
-    // GET / PUT and their binary forms: the memo index.
-    Result<std::uint64_t> memoIndexArg(Op op)
-    {
-        switch (op) {
-        case Op::BinGet:
-        case Op::BinPut:
-            return numberArg<ArgKind::Uint1>();
-        case Op::LongBinGet:
-        case Op::LongBinPut:
-            return numberArg<ArgKind::Uint4>();
-        default: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlShort>());
-            return decimalIndex(line, opName());
-        }
-        }
-    }
-
-    template <ArgKind K> Result<void> loadBytes(ValueKind kind)
-    {
-        PS_ASSIGN(const auto payload, payloadArg<K>());
-        return push(g.addBytesView(payload, kind, opOffset));
-    }
-
-    template <ArgKind K> Result<void> loadUtf8()
-    {
-        PS_ASSIGN(const auto payload, payloadArg<K>());
-        PS_ASSIGN(const ValueId id, utf8String(payload, opOffset));
-        return push(id);
-    }
-
-    template <ArgKind K> Result<void> loadPy2Binary()
-    {
-        PS_ASSIGN(const auto payload, payloadArg<K>());
-        PS_ASSIGN(const ValueId id, py2String(payload, opOffset, false));
-        return push(id);
-    }
-
-    template <ArgKind K> Result<void> loadBinInt()
-    {
-        PS_ASSIGN(const std::uint64_t number, numberArg<K>());
-        return push(g.addInt(static_cast<std::int64_t>(number), opOffset));
-    }
-
-    template <ArgKind K> Result<void> loadExtension()
-    {
-        PS_ASSIGN(const std::uint64_t number, numberArg<K>());
-        const auto codeValue = static_cast<std::int64_t>(number);
         if (codeValue <= 0)
             return fail(ErrorCode::BadArgument, "EXT specifies code <= 0");
         if (m.m_hooks.getExtension) {
@@ -266,6 +208,14 @@ struct PickleMachine::Impl {
             return push(isNull(id) ? g.addExtension(codeValue, opOffset) : id);
         }
         return push(g.addExtension(codeValue, opOffset));
+    }
+
+    static ValueKind emptyContainerKind(Op op)
+    {
+        return op == Op::EmptyList ? ValueKind::List
+            : op == Op::EmptyTuple ? ValueKind::Tuple
+            : op == Op::EmptyDict  ? ValueKind::Dict
+                                   : ValueKind::Set;
     }
 
     // ---- keys, hashing and dedupe --------------------------------------------------------------
@@ -597,6 +547,7 @@ struct PickleMachine::Impl {
         case Reconstructor::ByteArray:
             return bytesCall(ValueKind::ByteArray, a);
         case Reconstructor::Encode:
+        case Reconstructor::CodecsEncode:
             if ((n == 1 || n == 2) && g.kind(a[0]) == ValueKind::Str && (n == 1 || g.kind(a[1]) == ValueKind::Str))
                 return encodeCall(ValueKind::Bytes, g.text(a[0]), n == 2 ? g.text(a[1]) : std::string_view("utf-8"));
             return kNullValue;
@@ -675,7 +626,7 @@ struct PickleMachine::Impl {
             bool surrogates = false;
             std::size_t bad = 0;
             if (!validateUtf8(bytes, false, surrogates, bad))
-                return fail(ErrorCode::BadArgument, "'utf-8' codec can't decode byte at position " + std::to_string(bad));
+                return utf8Failure(bytes, false);
             return copy ? g.addStrCopy(bytes, offset, FlagPy2String) : g.addStrView(bytes, offset, FlagPy2String);
         }
         case Py2Encoding::Codec: {
@@ -690,15 +641,21 @@ struct PickleMachine::Impl {
         return kNullValue;
     }
 
+    // Python's words for text that is not UTF-8 (decoded again to phrase it: failures only).
+    Error utf8Failure(std::string_view text, bool surrogatePass) const
+    {
+        std::string problem;
+        decodeUtf8(text, surrogatePass, nullptr, problem);
+        return fail(ErrorCode::BadArgument, problem);
+    }
+
     Result<ValueId> utf8String(std::span<const std::byte> raw, std::uint64_t offset)
     {
         const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
         bool surrogates = false;
         std::size_t bad = 0;
-        if (!validateUtf8(text, true, surrogates, bad))
-            return fail(ErrorCode::BadArgument,
-                "'utf-8' codec can't decode byte " + hexByte(static_cast<std::uint8_t>(text[bad])) + " in position "
-                    + std::to_string(bad) + ": invalid UTF-8");
+        if (!validateUtf8(text, true, surrogates, bad)) [[unlikely]]
+            return utf8Failure(text, true);
         return g.addStrView(text, offset, surrogates ? FlagLoneSurrogate : 0);
     }
 
@@ -899,6 +856,11 @@ Result<ValueId> PickleMachine::Impl::run()
         PS_TRY(checkValueLimit());
 
         const Op op = static_cast<Op>(code);
+        // Every argument is read here, as the opcode table lays it out (INST and FRAME read
+        // theirs after their own checks, as CPython does).
+        RawArg a;
+        if (op != Op::Inst && op != Op::Frame && !readArgumentInto(r, *info, a)) [[unlikely]]
+            return argumentFailure();
         switch (op) {
         case Op::Mark:
             PS_TRY(push(kMarkTag));
@@ -929,66 +891,39 @@ Result<ValueId> PickleMachine::Impl::run()
         }
 
         // ---- numbers
-        case Op::Int: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlShort>());
-            if (line.empty())
+        case Op::Int:
+        case Op::Long:
+            if (a.line.empty())
                 return fail(ErrorCode::BadArgument, "empty integer literal");
-            PS_TRY(loadInt(line, false));
+            PS_TRY(loadInt(a.line, op == Op::Long));
             break;
-        }
-        case Op::Long: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::DecimalnlLong>());
-            if (line.empty())
-                return fail(ErrorCode::BadArgument, "empty integer literal");
-            PS_TRY(loadInt(line, true));
-            break;
-        }
-        case Op::BinInt:
-            PS_TRY(loadBinInt<ArgKind::Int4>());
-            break;
+        case Op::BinInt: // int4 (sign-extended by the reader), uint1, uint2
         case Op::BinInt1:
-            PS_TRY(loadBinInt<ArgKind::Uint1>());
-            break;
         case Op::BinInt2:
-            PS_TRY(loadBinInt<ArgKind::Uint2>());
+            PS_TRY(push(g.addInt(a.asSigned(), opOffset)));
             break;
-        case Op::Long1: {
-            PS_ASSIGN(const auto payload, payloadArg<ArgKind::Long1>());
-            PS_TRY(push(g.addLong(payload, opOffset)));
+        case Op::Long1:
+        case Op::Long4:
+            PS_TRY(materialize(op == Op::Long4 ? a.payload.size() : 0));
+            PS_TRY(push(g.addLong(a.payload, opOffset)));
             break;
-        }
-        case Op::Long4: {
-            PS_ASSIGN(const auto payload, payloadArg<ArgKind::Long4>());
-            PS_TRY(materialize(payload.size()));
-            PS_TRY(push(g.addLong(payload, opOffset)));
+        case Op::Float:
+            PS_TRY(loadFloat(a.line));
             break;
-        }
-        case Op::Float: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Floatnl>());
-            PS_TRY(loadFloat(line));
+        case Op::BinFloat:
+            PS_TRY(push(g.addFloat(a.asDouble(), opOffset)));
             break;
-        }
-        case Op::BinFloat: {
-            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Float8>());
-            PS_TRY(push(g.addFloat(std::bit_cast<double>(number), opOffset)));
-            break;
-        }
         case Op::None:
-            PS_TRY(push(g.addNone(opOffset)));
-            break;
         case Op::NewTrue:
-            PS_TRY(push(g.addBool(true, opOffset)));
-            break;
         case Op::NewFalse:
-            PS_TRY(push(g.addBool(false, opOffset)));
+            PS_TRY(push(op == Op::None ? g.addNone(opOffset) : g.addBool(op == Op::NewTrue, opOffset)));
             break;
 
         // ---- strings and bytes
         case Op::String: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Stringnl>());
             std::string decoded;
             std::string problem;
-            if (!decodeStringLiteral(line, decoded, problem))
+            if (!decodeStringLiteral(a.line, decoded, problem))
                 return fail(ErrorCode::BadArgument, problem);
             PS_TRY(materialize(decoded.size()));
             const auto raw = std::span<const std::byte>(reinterpret_cast<const std::byte*>(decoded.data()), decoded.size());
@@ -997,56 +932,41 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::BinString:
-            PS_TRY(loadPy2Binary<ArgKind::String4>());
+        case Op::ShortBinString: {
+            PS_ASSIGN(const ValueId id, py2String(a.payload, opOffset, false));
+            PS_TRY(push(id));
             break;
-        case Op::ShortBinString:
-            PS_TRY(loadPy2Binary<ArgKind::String1>());
-            break;
+        }
         case Op::BinBytes:
-            PS_TRY(loadBytes<ArgKind::Bytes4>(ValueKind::Bytes));
-            break;
         case Op::ShortBinBytes:
-            PS_TRY(loadBytes<ArgKind::Bytes1>(ValueKind::Bytes));
-            break;
         case Op::BinBytes8:
-            PS_TRY(loadBytes<ArgKind::Bytes8>(ValueKind::Bytes));
-            break;
         case Op::ByteArray8:
-            PS_TRY(loadBytes<ArgKind::Bytearray8>(ValueKind::ByteArray));
+            PS_TRY(push(g.addBytesView(a.payload, op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
             break;
         case Op::Unicode: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::Unicodestringnl>());
             std::string decoded;
             std::string problem;
             bool surrogates = false;
-            if (!decodeRawUnicodeEscape(line, decoded, surrogates, problem))
+            if (!decodeRawUnicodeEscape(a.line, decoded, surrogates, problem))
                 return fail(ErrorCode::BadArgument, problem);
             PS_TRY(materialize(decoded.size()));
             PS_TRY(push(g.addStrCopy(decoded, opOffset, surrogates ? FlagLoneSurrogate : 0)));
             break;
         }
         case Op::ShortBinUnicode:
-            PS_TRY(loadUtf8<ArgKind::Unicodestring1>());
-            break;
         case Op::BinUnicode:
-            PS_TRY(loadUtf8<ArgKind::Unicodestring4>());
+        case Op::BinUnicode8: {
+            PS_ASSIGN(const ValueId id, utf8String(a.payload, opOffset));
+            PS_TRY(push(id));
             break;
-        case Op::BinUnicode8:
-            PS_TRY(loadUtf8<ArgKind::Unicodestring8>());
-            break;
+        }
 
         // ---- containers
         case Op::EmptyList:
-            PS_TRY(push(g.addContainer(ValueKind::List, opOffset)));
-            break;
         case Op::EmptyTuple:
-            PS_TRY(push(g.addContainer(ValueKind::Tuple, opOffset)));
-            break;
         case Op::EmptyDict:
-            PS_TRY(push(g.addContainer(ValueKind::Dict, opOffset)));
-            break;
         case Op::EmptySet:
-            PS_TRY(push(g.addContainer(ValueKind::Set, opOffset)));
+            PS_TRY(push(g.addContainer(emptyContainerKind(op), opOffset)));
             break;
         case Op::List:
         case Op::Tuple: {
@@ -1134,16 +1054,14 @@ Result<ValueId> PickleMachine::Impl::run()
         // ---- memo
         case Op::Get:
         case Op::BinGet:
-        case Op::LongBinGet: {
-            PS_ASSIGN(const std::uint64_t index, memoIndexArg(op));
-            PS_TRY(memoGet(index));
-            break;
-        }
+        case Op::LongBinGet:
         case Op::Put:
         case Op::BinPut:
         case Op::LongBinPut: {
-            PS_ASSIGN(const std::uint64_t index, memoIndexArg(op));
-            PS_TRY(memoPut(index));
+            const bool text = op == Op::Get || op == Op::Put;
+            const bool get = op == Op::Get || op == Op::BinGet || op == Op::LongBinGet;
+            PS_ASSIGN(const std::uint64_t index, text ? decimalIndex(a.line, opName()) : Result<std::uint64_t>(a.value));
+            PS_TRY(get ? memoGet(index) : memoPut(index));
             break;
         }
         case Op::Memoize:
@@ -1152,9 +1070,6 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- globals, calls, objects
         case Op::Global: {
-            RawArg a;
-            if (!readArgumentInto<ArgKind::StringnlNoescapePair>(r, a)) [[unlikely]]
-                return argumentFailure();
             const std::string_view module = a.line, name = a.line2;
             if (module.empty() || name.empty())
                 return fail(ErrorCode::BadArgument, "empty module or attribute name");
@@ -1207,7 +1122,6 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         case Op::Inst: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            RawArg a;
             if (!readArgumentInto<ArgKind::StringnlNoescapePair>(r, a)) [[unlikely]]
                 return argumentFailure();
             const std::string_view module = a.line, name = a.line2;
@@ -1234,7 +1148,7 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- persistent ids, extensions, buffers
         case Op::PersId: {
-            PS_ASSIGN(const std::string_view line, lineArg<ArgKind::StringnlNoescape>());
+            const std::string_view line = a.line;
             for (char c : line)
                 if (static_cast<unsigned char>(c) >= 0x80)
                     return fail(ErrorCode::BadArgument, "persistent IDs in protocol 0 must be ASCII strings");
@@ -1259,13 +1173,9 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         }
         case Op::Ext1:
-            PS_TRY(loadExtension<ArgKind::Uint1>());
-            break;
         case Op::Ext2:
-            PS_TRY(loadExtension<ArgKind::Uint2>());
-            break;
         case Op::Ext4:
-            PS_TRY(loadExtension<ArgKind::Int4>());
+            PS_TRY(loadExtension(a.asSigned()));
             break;
         case Op::NextBuffer: {
             if (m.m_hooks.nextBuffer) {
@@ -1295,8 +1205,7 @@ Result<ValueId> PickleMachine::Impl::run()
 
         // ---- protocol and framing
         case Op::Proto: {
-            PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Uint1>());
-            const auto proto = static_cast<std::uint8_t>(number);
+            const auto proto = static_cast<std::uint8_t>(a.value);
             if (proto > 5)
                 return fail(ErrorCode::Unsupported, "unsupported pickle protocol: " + std::to_string(proto));
             m.m_proto = proto;

@@ -1,10 +1,12 @@
 #pragma once
 
-// The reconstructors the core types: (module, name) of a callable that REDUCE applies -> what the
-// machine builds instead of an inert Object (PickleMachine's typedCall). One table, read by the
-// machine and by the safety rules (core/safety/global_rules.cpp classifies every row as safe).
+// The reconstructors the core types: the global a REDUCE applies -> what the machine builds
+// instead of an inert Object (PickleMachine's typedCall). One table, read by the machine and by
+// the safety rules (core/safety/global_rules.cpp classifies every entry as safe).
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 namespace core {
@@ -19,39 +21,28 @@ enum class Reconstructor : std::uint8_t {
     Bytes, // builtins.bytes(...)
     ByteArray, // builtins.bytearray(...)
     Encode, // _codecs.encode(str, 'latin1'): how protocol 2 writes bytes
+    CodecsEncode, // codecs.encode: the same function under its public module
     Complex, // builtins.complex(re, im)
     CopyregReconstructor, // copyreg._reconstructor(cls, base, state): protocol 0/1 objects
     CopyregNewObj, // copyreg.__newobj__(cls, *args)
     CopyregNewObjEx, // copyreg.__newobj_ex__(cls, args, kwargs)
 };
 
-struct ReconstructorRow {
-    std::string_view module;
-    std::string_view name;
-    Reconstructor kind;
-};
-
-inline constexpr ReconstructorRow kReconstructors[] = {
-    { "collections", "OrderedDict", Reconstructor::OrderedDict },
-    { "collections", "Counter", Reconstructor::Counter },
-    { "collections", "defaultdict", Reconstructor::DefaultDict },
-    { "builtins", "set", Reconstructor::Set },
-    { "builtins", "frozenset", Reconstructor::FrozenSet },
-    { "builtins", "bytes", Reconstructor::Bytes },
-    { "builtins", "bytearray", Reconstructor::ByteArray },
-    { "_codecs", "encode", Reconstructor::Encode },
-    { "codecs", "encode", Reconstructor::Encode },
-    { "builtins", "complex", Reconstructor::Complex },
-    { "copyreg", "_reconstructor", Reconstructor::CopyregReconstructor },
-    { "copyreg", "__newobj__", Reconstructor::CopyregNewObj },
-    { "copyreg", "__newobj_ex__", Reconstructor::CopyregNewObjEx },
-};
+// The global ("module.name") of each Reconstructor, in the enum's order.
+inline constexpr std::string_view kReconstructorGlobals[] = { "", "collections.OrderedDict",
+    "collections.Counter", "collections.defaultdict", "builtins.set", "builtins.frozenset",
+    "builtins.bytes", "builtins.bytearray", "_codecs.encode", "codecs.encode", "builtins.complex",
+    "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__" };
+static_assert(std::size(kReconstructorGlobals) == std::size_t(Reconstructor::CopyregNewObjEx) + 1);
 
 constexpr Reconstructor reconstructorOf(std::string_view module, std::string_view name)
 {
-    for (const ReconstructorRow& row : kReconstructors)
-        if (row.name == name && row.module == module)
-            return row.kind;
+    for (std::size_t i = 1; i < std::size(kReconstructorGlobals); ++i) {
+        const std::string_view global = kReconstructorGlobals[i];
+        if (global.size() == module.size() + 1 + name.size() && global.ends_with(name)
+            && global.starts_with(module) && global[module.size()] == '.')
+            return static_cast<Reconstructor>(i);
+    }
     return Reconstructor::None;
 }
 

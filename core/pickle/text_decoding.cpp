@@ -499,24 +499,16 @@ bool pythonIsPrintable(char32_t c)
         return c > 0x20;
     if (c > 0x10FFFF)
         return false;
-    switch (QChar::category(static_cast<char32_t>(c))) {
-    case QChar::Other_Control:
-    case QChar::Other_Format:
-    case QChar::Other_Surrogate:
-    case QChar::Other_PrivateUse:
-    case QChar::Other_NotAssigned:
-    case QChar::Separator_Line:
-    case QChar::Separator_Paragraph:
-    case QChar::Separator_Space:
-        return false;
-    default:
-        return true;
-    }
+    // The categories str.isprintable() rejects (Cc, Cf, Cs, Co, Cn, Zl, Zp, Zs).
+    constexpr auto bit = [](QChar::Category category) { return std::uint64_t(1) << category; };
+    constexpr std::uint64_t kUnprintable = bit(QChar::Other_Control) | bit(QChar::Other_Format)
+        | bit(QChar::Other_Surrogate) | bit(QChar::Other_PrivateUse) | bit(QChar::Other_NotAssigned)
+        | bit(QChar::Separator_Line) | bit(QChar::Separator_Paragraph) | bit(QChar::Separator_Space);
+    return ((kUnprintable >> QChar::category(static_cast<char32_t>(c))) & 1) == 0;
 }
 
 void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int digits)
 {
-    static constexpr char kHexDigits[] = "0123456789abcdef";
     out.push_back('\\');
     out.push_back(prefix);
     for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)

@@ -564,9 +564,14 @@ const Tables& tables()
         }
         static const std::vector<Rule> reconstructors = [] {
             std::vector<Rule> rows;
-            for (const ReconstructorRow& row : kReconstructors)
-                rows.push_back({ row.module, row.name, Verdict::Safe,
-                    inGeneratedAllowlist(row.module, row.name) ? kTorchAllow : kReconstructor });
+            for (const std::string_view global : kReconstructorGlobals) {
+                const std::size_t dot = global.rfind('.');
+                if (dot == std::string_view::npos)
+                    continue; // Reconstructor::None
+                const std::string_view module = global.substr(0, dot), name = global.substr(dot + 1);
+                rows.push_back({ module, name, Verdict::Safe,
+                    inGeneratedAllowlist(module, name) ? kTorchAllow : kReconstructor });
+            }
             return rows;
         }();
         for (const Rule& rule : reconstructors)

@@ -3,7 +3,10 @@
 
 #include "core/pickle/pickle_machine.h"
 
+#include <algorithm>
 #include <array>
+#include <initializer_list>
+#include <span>
 #include <utility>
 
 namespace core {
@@ -105,22 +108,19 @@ bool fixImportName(std::string_view module, std::string_view name, std::string& 
             return true;
         }
     }
-    if (module == "exceptions") {
-        for (std::string_view exception : kPython2Exceptions) {
-            if (exception == name) {
-                outModule = "builtins";
-                outName = name;
-                return true;
-            }
-        }
-    }
-    if (module == "multiprocessing") {
-        for (std::string_view exception : kMultiprocessingExceptions) {
-            if (exception == name) {
-                outModule = "multiprocessing.context";
-                outName = name;
-                return true;
-            }
+    // Whole lists of exception names that moved module.
+    struct Moved {
+        std::string_view from;
+        std::span<const std::string_view> names;
+        std::string_view to;
+    };
+    for (const Moved& moved : { Moved { "exceptions", kPython2Exceptions, "builtins" },
+             Moved { "multiprocessing", kMultiprocessingExceptions, "multiprocessing.context" } }) {
+        if (module == moved.from
+            && std::find(moved.names.begin(), moved.names.end(), name) != moved.names.end()) {
+            outModule = moved.to;
+            outName = name;
+            return true;
         }
     }
     for (const Pair& rename : kImportMapping) {

@@ -21,11 +21,6 @@ constexpr std::size_t kMaxStrDigits = 4300;
 
 constexpr char kHex[] = "0123456789abcdef";
 
-bool isPySpace(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
-}
-
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
@@ -243,19 +238,20 @@ std::string bytesReprText(std::string_view data)
     return out;
 }
 
+// Refuses a number literal as int() / float() word it ("<what>b'...'"): false.
+bool refuseLiteral(Failure& failure, const char* what, std::string_view data)
+{
+    failure = { ErrorCode::BadArgument, what + bytesReprText(data) };
+    return false;
+}
+
 // int(data) for bytes, base 10, normalised to Python's repr. Fails as int() does.
 bool parsePythonInt(std::string_view data, std::string& out, Failure& failure)
 {
-    auto invalid = [&] {
-        failure = { ErrorCode::BadArgument,
-            "invalid literal for int() with base 10: " + bytesReprText(data) };
-        return false;
-    };
-    std::size_t b = 0, e = data.size();
-    while (b < e && isPySpace(data[b]))
-        ++b;
-    while (e > b && isPySpace(data[e - 1]))
-        --e;
+    auto invalid
+        = [&] { return refuseLiteral(failure, "invalid literal for int() with base 10: ", data); };
+    const std::string_view trimmed = trimPythonSpace(data);
+    std::size_t b = static_cast<std::size_t>(trimmed.data() - data.data()), e = b + trimmed.size();
     bool negative = false;
     if (b < e && (data[b] == '+' || data[b] == '-')) {
         negative = data[b] == '-';
@@ -316,16 +312,10 @@ bool equalsNoCase(std::string_view text, std::string_view lower)
 // float(data) for bytes.
 bool parsePythonFloat(std::string_view data, double& value, Failure& failure)
 {
-    auto invalid = [&] {
-        failure = { ErrorCode::BadArgument,
-            "could not convert string to float: " + bytesReprText(data) };
-        return false;
-    };
-    std::size_t b = 0, e = data.size();
-    while (b < e && isPySpace(data[b]))
-        ++b;
-    while (e > b && isPySpace(data[e - 1]))
-        --e;
+    auto invalid
+        = [&] { return refuseLiteral(failure, "could not convert string to float: ", data); };
+    const std::string_view trimmed = trimPythonSpace(data);
+    std::size_t b = static_cast<std::size_t>(trimmed.data() - data.data()), e = b + trimmed.size();
     std::string text;
     text.reserve(e - b);
     for (std::size_t i = b; i < e; ++i) {

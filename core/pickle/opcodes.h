@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 
 namespace core {
@@ -125,62 +126,50 @@ enum class ArgForm : std::uint8_t {
     LinePair, // two lines (module, name)
 };
 
+// The layout of each argument kind, in ArgKind's order: its form and the bytes of its fixed part
+// (the whole argument of an Integer or Float8 form, the length prefix of a Counted one, 0 for
+// lines).
+struct ArgLayout {
+    ArgForm form;
+    std::uint8_t fixedSize;
+};
+inline constexpr ArgLayout kArgLayouts[] = {
+    { ArgForm::None, 0 }, // None
+    { ArgForm::Integer, 1 }, // Uint1
+    { ArgForm::Integer, 2 }, // Uint2
+    { ArgForm::Integer, 4 }, // Int4
+    { ArgForm::Integer, 4 }, // Uint4
+    { ArgForm::Integer, 8 }, // Uint8
+    { ArgForm::Line, 0 }, // DecimalnlShort
+    { ArgForm::Line, 0 }, // DecimalnlLong
+    { ArgForm::Line, 0 }, // Floatnl
+    { ArgForm::Float8, 8 }, // Float8
+    { ArgForm::Line, 0 }, // Stringnl
+    { ArgForm::Line, 0 }, // StringnlNoescape
+    { ArgForm::LinePair, 0 }, // StringnlNoescapePair
+    { ArgForm::Counted, 1 }, // String1
+    { ArgForm::Counted, 4 }, // String4
+    { ArgForm::Counted, 1 }, // Bytes1
+    { ArgForm::Counted, 4 }, // Bytes4
+    { ArgForm::Counted, 8 }, // Bytes8
+    { ArgForm::Counted, 8 }, // Bytearray8
+    { ArgForm::Counted, 1 }, // Unicodestring1
+    { ArgForm::Counted, 4 }, // Unicodestring4
+    { ArgForm::Counted, 8 }, // Unicodestring8
+    { ArgForm::Line, 0 }, // Unicodestringnl
+    { ArgForm::Counted, 1 }, // Long1
+    { ArgForm::Counted, 4 }, // Long4
+};
+static_assert(std::size(kArgLayouts) == std::size_t(ArgKind::Long4) + 1);
+
 constexpr ArgForm argForm(ArgKind kind)
 {
-    switch (kind) {
-    case ArgKind::None:
-        return ArgForm::None;
-    case ArgKind::Uint1:
-    case ArgKind::Uint2:
-    case ArgKind::Int4:
-    case ArgKind::Uint4:
-    case ArgKind::Uint8:
-        return ArgForm::Integer;
-    case ArgKind::Float8:
-        return ArgForm::Float8;
-    case ArgKind::DecimalnlShort:
-    case ArgKind::DecimalnlLong:
-    case ArgKind::Floatnl:
-    case ArgKind::Stringnl:
-    case ArgKind::StringnlNoescape:
-    case ArgKind::Unicodestringnl:
-        return ArgForm::Line;
-    case ArgKind::StringnlNoescapePair:
-        return ArgForm::LinePair;
-    default:
-        return ArgForm::Counted;
-    }
+    return kArgLayouts[static_cast<std::size_t>(kind)].form;
 }
 
-// Bytes of the fixed part of an argument: the whole argument of an Integer or Float8 form, the
-// length prefix of a Counted one, 0 for lines.
 constexpr std::uint8_t argFixedSize(ArgKind kind)
 {
-    switch (kind) {
-    case ArgKind::Uint1:
-    case ArgKind::String1:
-    case ArgKind::Bytes1:
-    case ArgKind::Unicodestring1:
-    case ArgKind::Long1:
-        return 1;
-    case ArgKind::Uint2:
-        return 2;
-    case ArgKind::Int4:
-    case ArgKind::Uint4:
-    case ArgKind::String4:
-    case ArgKind::Bytes4:
-    case ArgKind::Unicodestring4:
-    case ArgKind::Long4:
-        return 4;
-    case ArgKind::Uint8:
-    case ArgKind::Float8:
-    case ArgKind::Bytes8:
-    case ArgKind::Bytearray8:
-    case ArgKind::Unicodestring8:
-        return 8;
-    default:
-        return 0;
-    }
+    return kArgLayouts[static_cast<std::size_t>(kind)].fixedSize;
 }
 
 // Whether the fixed part is signed (int4, and the int4 length of string4 / long4).

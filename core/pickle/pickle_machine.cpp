@@ -24,43 +24,6 @@ namespace {
 constexpr std::uint32_t kPollEvery = 4096;
 constexpr std::size_t kDictIndexThreshold = 16;
 
-std::string hexByte(std::uint8_t b)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out = "0x";
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-    return out;
-}
-
-// int(text, 10)'s syntax for a memo index: surrounding ASCII whitespace, a sign, digits with
-// single '_' between them. The magnitude (nullopt: not that syntax, or beyond 64 bits).
-std::optional<std::uint64_t> parseDecimalIndex(std::string_view text, bool& negative)
-{
-    constexpr std::string_view kSpace = " \t\n\r\f\v";
-    const std::size_t first = text.find_first_not_of(kSpace);
-    if (first == std::string_view::npos)
-        return std::nullopt;
-    text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-    negative = text.front() == '-';
-    if (text.front() == '+' || text.front() == '-')
-        text.remove_prefix(1);
-    if (text.empty() || text.front() == '_' || text.back() == '_' || text.find("__") != std::string_view::npos)
-        return std::nullopt;
-    std::string digits;
-    if (text.find('_') != std::string_view::npos) {
-        for (char c : text)
-            if (c != '_')
-                digits.push_back(c);
-        text = digits;
-    }
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size())
-        return std::nullopt;
-    return value;
-}
-
 // Python's equality for hashable scalars, so repeated dict keys and set members collapse as
 // they do in CPython ({1: 'a', 1.0: 'b', True: 'c'} is {1: 'c'}). Kinds compared by identity
 // (tuples, objects, globals) hash by id.
@@ -82,7 +45,8 @@ struct PickleMachine::Impl {
     const char* opName() const { return opInfo != nullptr ? opInfo->name.data() : ""; }
     std::int64_t bufferCount = 0;
     // Per-container key index for large dicts/sets (dedupe on insert), dropped after load.
-    std::unordered_map<std::uint32_t, std::unordered_multimap<std::uint64_t, std::uint32_t>> keyIndex;
+    std::unordered_map<std::uint32_t, std::unordered_multimap<std::uint64_t, std::uint32_t>>
+        keyIndex;
 
     Impl(PickleMachine& machine, std::span<const std::byte> data, std::uint64_t base)
         : m(machine)
@@ -120,12 +84,22 @@ struct PickleMachine::Impl {
     Result<void> push(ValueId id)
     {
         if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth) [[unlikely]]
-            return fail(ErrorCode::LimitExceeded, "stack deeper than the limit of " + std::to_string(m.m_options.limits.maxStackDepth));
+            return fail(ErrorCode::LimitExceeded,
+                "stack deeper than the limit of "
+                    + std::to_string(m.m_options.limits.maxStackDepth));
         if (id == kMarkTag)
             marks.push_back(stack.size());
         else
             stack.push_back(id);
         return {};
+    }
+
+    // A value made by a step that may fail.
+    Result<void> push(Result<ValueId>&& made)
+    {
+        if (!made.ok()) [[unlikely]]
+            return made.takeError();
+        return push(made.value());
     }
 
     // The item on top, above the fence.
@@ -174,7 +148,8 @@ struct PickleMachine::Impl {
     Result<void> checkValueLimit() const
     {
         if (g.size() >= m.m_options.limits.maxValues)
-            return fail(ErrorCode::LimitExceeded, "more values than the limit of " + std::to_string(m.m_options.limits.maxValues));
+            return fail(ErrorCode::LimitExceeded,
+                "more values than the limit of " + std::to_string(m.m_options.limits.maxValues));
         return {};
     }
 
@@ -182,7 +157,9 @@ struct PickleMachine::Impl {
     {
         m.m_materialized += n;
         if (m.m_materialized > m.m_options.limits.maxMaterializedBytes)
-            return fail(ErrorCode::LimitExceeded, "decoded text beyond the limit of " + std::to_string(m.m_options.limits.maxMaterializedBytes) + " bytes");
+            return fail(ErrorCode::LimitExceeded,
+                "decoded text beyond the limit of "
+                    + std::to_string(m.m_options.limits.maxMaterializedBytes) + " bytes");
         return {};
     }
 
@@ -203,11 +180,28 @@ struct PickleMachine::Impl {
     {
         if (codeValue <= 0)
             return fail(ErrorCode::BadArgument, "EXT specifies code <= 0");
-        if (m.m_hooks.getExtension) {
-            PS_ASSIGN(const ValueId id, m.m_hooks.getExtension(codeValue, opOffset));
-            return push(isNull(id) ? g.addExtension(codeValue, opOffset) : id);
+        return pushHooked(
+            m.m_hooks.getExtension, [&] { return g.addExtension(codeValue, opOffset); }, codeValue);
+    }
+
+    // What a hook makes of the opcode (hook(args..., offset)), or the inert default when there
+    // is no hook or it returns kNullValue.
+    template <typename Hook, typename Default, typename... Args>
+    Result<void> pushHooked(const Hook& hook, const Default& makeDefault, Args... args)
+    {
+        if (hook) {
+            PS_ASSIGN(const ValueId id, hook(args..., opOffset));
+            if (!isNull(id))
+                return push(id);
         }
-        return push(g.addExtension(codeValue, opOffset));
+        return push(makeDefault());
+    }
+
+    // PERSID / BINPERSID: the persistent id resolved by the hook, or kept as a Persistent value.
+    Result<void> persistent(ValueId pid)
+    {
+        return pushHooked(
+            m.m_hooks.persistentLoad, [&] { return g.addPersistent(pid, opOffset); }, pid);
     }
 
     static ValueKind emptyContainerKind(Op op)
@@ -238,7 +232,10 @@ struct PickleMachine::Impl {
             std::uint64_t h = 1469598103934665603ull;
             for (std::byte b : g.bytes(id))
                 h = (h ^ static_cast<std::uint8_t>(b)) * 1099511628211ull;
-            return { h, static_cast<std::uint8_t>(v.kind == ValueKind::Str ? 1 : v.kind == ValueKind::Bytes ? 2 : 5) };
+            return { h,
+                static_cast<std::uint8_t>(v.kind == ValueKind::Str ? 1
+                        : v.kind == ValueKind::Bytes               ? 2
+                                                                   : 5) };
         }
         case ValueKind::None:
             return { 0, 3 };
@@ -255,11 +252,15 @@ struct PickleMachine::Impl {
         const Value& vb = g.at(b);
         if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.sub != vb.sub)
             return false; // inline payloads: sub is the length (or kLongPayload for both)
-        auto numeric = [](ValueKind k) { return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float; };
+        auto numeric = [](ValueKind k) {
+            return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float;
+        };
         if (numeric(va.kind) && numeric(vb.kind)) {
             if (va.kind == ValueKind::Float || vb.kind == ValueKind::Float) {
-                const double x = va.kind == ValueKind::Float ? va.num.f : static_cast<double>(va.num.i);
-                const double y = vb.kind == ValueKind::Float ? vb.num.f : static_cast<double>(vb.num.i);
+                const double x
+                    = va.kind == ValueKind::Float ? va.num.f : static_cast<double>(va.num.i);
+                const double y
+                    = vb.kind == ValueKind::Float ? vb.num.f : static_cast<double>(vb.num.i);
                 if (va.kind != ValueKind::Float && static_cast<std::int64_t>(x) != va.num.i)
                     return false;
                 if (vb.kind != ValueKind::Float && static_cast<std::int64_t>(y) != vb.num.i)
@@ -275,7 +276,8 @@ struct PickleMachine::Impl {
         case ValueKind::Bytes:
         case ValueKind::BigInt: {
             const auto x = g.bytes(a), y = g.bytes(b);
-            return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size()) == 0);
+            return x.size() == y.size()
+                && (x.empty() || std::memcmp(x.data(), y.data(), x.size()) == 0);
         }
         case ValueKind::None:
             return true;
@@ -288,8 +290,8 @@ struct PickleMachine::Impl {
     Result<void> checkHashable(ValueId id) const
     {
         const ValueKind first = g.kind(id);
-        if (first != ValueKind::Tuple && first != ValueKind::List && first != ValueKind::Dict && first != ValueKind::Set
-            && first != ValueKind::ByteArray)
+        if (first != ValueKind::Tuple && first != ValueKind::List && first != ValueKind::Dict
+            && first != ValueKind::Set && first != ValueKind::ByteArray)
             return {};
         std::vector<ValueId> work { id };
         std::size_t budget = 100000; // tuples nest; bounded walk
@@ -297,8 +299,10 @@ struct PickleMachine::Impl {
             const ValueId cur = work.back();
             work.pop_back();
             const ValueKind k = g.kind(cur);
-            if (k == ValueKind::List || k == ValueKind::Dict || k == ValueKind::Set || k == ValueKind::ByteArray)
-                return fail(ErrorCode::BadValue, std::string("unhashable type: '") + std::string(valueKindName(k)) + "'");
+            if (k == ValueKind::List || k == ValueKind::Dict || k == ValueKind::Set
+                || k == ValueKind::ByteArray)
+                return fail(ErrorCode::BadValue,
+                    std::string("unhashable type: '") + std::string(valueKindName(k)) + "'");
             if (k == ValueKind::Tuple)
                 for (ValueId child : g.items(cur))
                     work.push_back(child);
@@ -372,7 +376,8 @@ struct PickleMachine::Impl {
     {
         std::string fixedModule, fixedName;
         std::string_view useModule = module, useName = name;
-        if (m.m_options.fixImports && m.m_proto < 3 && fixImportName(module, name, fixedModule, fixedName)) {
+        if (m.m_options.fixImports && m.m_proto < 3
+            && fixImportName(module, name, fixedModule, fixedName)) {
             useModule = g.intern(fixedModule);
             useName = g.intern(fixedName);
         }
@@ -430,7 +435,8 @@ struct PickleMachine::Impl {
             for (ValueId pair : copy) {
                 const auto* kv = sequenceItems(pair);
                 if (kv == nullptr || kv->size() != 2)
-                    return fail(ErrorCode::BadValue, std::string(gl.name) + " argument items must be pairs");
+                    return fail(ErrorCode::BadValue,
+                        std::string(gl.name) + " argument items must be pairs");
                 PS_TRY(dictSet(dict, (*kv)[0], (*kv)[1]));
             }
         } else {
@@ -474,7 +480,8 @@ struct PickleMachine::Impl {
         if (n == 1 && fk == ValueKind::List) {
             std::string out;
             for (ValueId item : g.items(first)) {
-                if (g.kind(item) != ValueKind::Int || g.intValue(item) < 0 || g.intValue(item) > 255)
+                if (g.kind(item) != ValueKind::Int || g.intValue(item) < 0
+                    || g.intValue(item) > 255)
                     return kNullValue;
                 out.push_back(static_cast<char>(g.intValue(item)));
             }
@@ -516,17 +523,20 @@ struct PickleMachine::Impl {
     ValueId reconstructorCall(const std::vector<ValueId>& a)
     {
         const ValueId base = a[1];
-        const bool plainObject = g.kind(base) == ValueKind::Global && is(g.global(base), "builtins", "object");
+        const bool plainObject
+            = g.kind(base) == ValueKind::Global && is(g.global(base), "builtins", "object");
         std::vector<ValueId> ctor;
         if (!plainObject && g.kind(a[2]) != ValueKind::None)
             ctor.push_back(a[2]);
         const ValueId args = g.addContainer(ValueKind::Tuple, opOffset, std::move(ctor));
-        return g.addCall(ObjectVia::NewObj, a[0], args, opOffset, kNullValue, plainObject ? kNullValue : base);
+        return g.addCall(
+            ObjectVia::NewObj, a[0], args, opOffset, kNullValue, plainObject ? kNullValue : base);
     }
 
     // The typed value of a REDUCE the reconstructor table names; kNullValue when the call is not
     // one the core types (wrong arity, argument kinds it does not read).
-    Result<ValueId> reconstruct(Reconstructor kind, const GlobalRecord& gl, const std::vector<ValueId>& a)
+    Result<ValueId> reconstruct(
+        Reconstructor kind, const GlobalRecord& gl, const std::vector<ValueId>& a)
     {
         const std::size_t n = a.size();
         switch (kind) {
@@ -548,8 +558,10 @@ struct PickleMachine::Impl {
             return bytesCall(ValueKind::ByteArray, a);
         case Reconstructor::Encode:
         case Reconstructor::CodecsEncode:
-            if ((n == 1 || n == 2) && g.kind(a[0]) == ValueKind::Str && (n == 1 || g.kind(a[1]) == ValueKind::Str))
-                return encodeCall(ValueKind::Bytes, g.text(a[0]), n == 2 ? g.text(a[1]) : std::string_view("utf-8"));
+            if ((n == 1 || n == 2) && g.kind(a[0]) == ValueKind::Str
+                && (n == 1 || g.kind(a[1]) == ValueKind::Str))
+                return encodeCall(ValueKind::Bytes, g.text(a[0]),
+                    n == 2 ? g.text(a[1]) : std::string_view("utf-8"));
             return kNullValue;
         case Reconstructor::Complex:
             return complexCall(a);
@@ -559,7 +571,9 @@ struct PickleMachine::Impl {
             if (n < 1)
                 return kNullValue;
             return g.addCall(ObjectVia::NewObj, a[0],
-                g.addContainer(ValueKind::Tuple, opOffset, std::vector<ValueId>(a.begin() + 1, a.end())), opOffset);
+                g.addContainer(
+                    ValueKind::Tuple, opOffset, std::vector<ValueId>(a.begin() + 1, a.end())),
+                opOffset);
         case Reconstructor::CopyregNewObjEx:
             return n == 3 ? g.addCall(ObjectVia::NewObjEx, a[0], a[1], opOffset, a[2]) : kNullValue;
         }
@@ -573,14 +587,16 @@ struct PickleMachine::Impl {
             return kNullValue;
         const GlobalRecord gl = g.global(callable);
         if (via == ObjectVia::Reduce && g.kind(args) == ValueKind::Tuple) {
-            if (const Reconstructor kind = reconstructorOf(gl.module, gl.name); kind != Reconstructor::None) {
+            if (const Reconstructor kind = reconstructorOf(gl.module, gl.name);
+                kind != Reconstructor::None) {
                 // A copy: adding containers below may move the graph's item lists.
                 const std::vector<ValueId> argv = g.items(args);
                 return reconstruct(kind, gl, argv);
             }
         }
         if (m.m_hooks.reduce) {
-            PS_ASSIGN(const ValueId typed, m.m_hooks.reduce(gl, callable, args, kwargs, via, opOffset));
+            PS_ASSIGN(
+                const ValueId typed, m.m_hooks.reduce(gl, callable, args, kwargs, via, opOffset));
             return typed;
         }
         return kNullValue;
@@ -591,10 +607,13 @@ struct PickleMachine::Impl {
         // CPython's own checks: call arguments must be a tuple, NEWOBJ_EX keywords a dict.
         if (g.kind(args) != ValueKind::Tuple)
             return fail(ErrorCode::BadValue,
-                std::string(via == ObjectVia::Reduce ? "argument list must be a tuple" : "args argument must be a tuple")
+                std::string(via == ObjectVia::Reduce ? "argument list must be a tuple"
+                                                     : "args argument must be a tuple")
                     + ", not " + std::string(valueKindName(g.kind(args))));
         if (via == ObjectVia::NewObjEx && g.kind(kwargs) != ValueKind::Dict)
-            return fail(ErrorCode::BadValue, "NEWOBJ_EX kwargs argument must be a dict, not " + std::string(valueKindName(g.kind(kwargs))));
+            return fail(ErrorCode::BadValue,
+                "NEWOBJ_EX kwargs argument must be a dict, not "
+                    + std::string(valueKindName(g.kind(kwargs))));
         PS_ASSIGN(const ValueId typed, typedCall(callable, args, kwargs, via));
         if (!isNull(typed))
             return typed;
@@ -613,9 +632,12 @@ struct PickleMachine::Impl {
             for (std::size_t i = 0; i < bytes.size(); ++i)
                 if (static_cast<unsigned char>(bytes[i]) >= 0x80)
                     return fail(ErrorCode::BadArgument,
-                        "'ascii' codec can't decode byte " + hexByte(static_cast<std::uint8_t>(bytes[i])) + " in position "
-                            + std::to_string(i) + ": ordinal not in range(128) (load with encoding latin1 or bytes)");
-            return copy ? g.addStrCopy(bytes, offset, FlagPy2String) : g.addStrView(bytes, offset, FlagPy2String);
+                        "'ascii' codec can't decode byte "
+                            + hexByteText(static_cast<std::uint8_t>(bytes[i])) + " in position "
+                            + std::to_string(i)
+                            + ": ordinal not in range(128) (load with encoding latin1 or bytes)");
+            return copy ? g.addStrCopy(bytes, offset, FlagPy2String)
+                        : g.addStrView(bytes, offset, FlagPy2String);
         case Py2Encoding::Latin1: {
             std::string out;
             decodeLatin1(bytes, out);
@@ -627,7 +649,8 @@ struct PickleMachine::Impl {
             std::size_t bad = 0;
             if (!validateUtf8(bytes, false, surrogates, bad))
                 return utf8Failure(bytes, false);
-            return copy ? g.addStrCopy(bytes, offset, FlagPy2String) : g.addStrView(bytes, offset, FlagPy2String);
+            return copy ? g.addStrCopy(bytes, offset, FlagPy2String)
+                        : g.addStrView(bytes, offset, FlagPy2String);
         }
         case Py2Encoding::Codec: {
             std::string out;
@@ -674,11 +697,13 @@ struct PickleMachine::Impl {
         // CPython refuses decimal text over 4300 digits (int_max_str_digits); decimal parsing is
         // quadratic, so the same bound keeps a hostile LONG from hanging the load.
         if (digits.size() > 4300 + 8)
-            return fail(ErrorCode::LimitExceeded, "Exceeds the limit (4300 digits) for integer string conversion: value has "
+            return fail(ErrorCode::LimitExceeded,
+                "Exceeds the limit (4300 digits) for integer string conversion: value has "
                     + std::to_string(digits.size()) + " characters");
         const ValueId id = g.addIntFromDecimal(digits, opOffset);
         if (isNull(id))
-            return fail(ErrorCode::BadArgument, "invalid literal for int() with base 10: '" + printable(text) + "'");
+            return fail(ErrorCode::BadArgument,
+                "invalid literal for int() with base 10: '" + printable(text) + "'");
         return push(id);
     }
 
@@ -686,7 +711,8 @@ struct PickleMachine::Impl {
     {
         double value = 0;
         if (!parsePythonFloat(text, value))
-            return fail(ErrorCode::BadArgument, "could not convert string to float: '" + printable(text) + "'");
+            return fail(ErrorCode::BadArgument,
+                "could not convert string to float: '" + printable(text) + "'");
         return push(g.addFloat(value, opOffset));
     }
 
@@ -696,9 +722,11 @@ struct PickleMachine::Impl {
     {
         bool negative = false;
         const std::optional<std::uint64_t> magnitude = parseDecimalIndex(text, negative);
-        const std::uint64_t limit = std::uint64_t(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+        const std::uint64_t limit
+            = std::uint64_t(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
         if (!magnitude || *magnitude > limit)
-            return fail(ErrorCode::BadArgument, std::string("invalid ") + what + " index '" + printable(text) + "'");
+            return fail(ErrorCode::BadArgument,
+                std::string("invalid ") + what + " index '" + printable(text) + "'");
         if (negative && *magnitude != 0)
             return fail(ErrorCode::BadArgument, std::string("negative ") + what + " argument");
         return *magnitude;
@@ -720,7 +748,9 @@ struct PickleMachine::Impl {
             return {};
         }
         if (m.m_memoCount >= m.m_options.limits.maxMemoEntries)
-            return fail(ErrorCode::LimitExceeded, "memo larger than the limit of " + std::to_string(m.m_options.limits.maxMemoEntries));
+            return fail(ErrorCode::LimitExceeded,
+                "memo larger than the limit of "
+                    + std::to_string(m.m_options.limits.maxMemoEntries));
         ++m.m_memoCount;
         // Dense while the index stays near the filled part (bounded by entries, not by the index).
         if (index < m.m_memoDense.size() + 4096 && index < 2 * m.m_memoCount + 4096) {
@@ -737,7 +767,8 @@ struct PickleMachine::Impl {
     {
         const ValueId* slot = memoSlot(index);
         if (slot == nullptr)
-            return fail(ErrorCode::MemoMiss, "Memo value not found at index " + std::to_string(index));
+            return fail(
+                ErrorCode::MemoMiss, "Memo value not found at index " + std::to_string(index));
         return push(*slot);
     }
 
@@ -750,12 +781,20 @@ struct PickleMachine::Impl {
             list.insert(list.end(), items.begin(), items.end());
             return {};
         }
-        if (k == ValueKind::Object) {
-            auto& list = g.object(target).listItems;
-            list.insert(list.end(), items.begin(), items.end());
-            return {};
-        }
-        return fail(ErrorCode::BadValue, std::string("cannot append to a ") + std::string(valueKindName(k)));
+        return addToObject(target, items, &ObjectRecord::listItems, "cannot append to a ");
+    }
+
+    // Items an opcode adds to an inert object (to its listItems or dictItems); any other target
+    // fails: "<what><kind>".
+    Result<void> addToObject(ValueId target, std::span<const ValueId> items,
+        std::vector<ValueId> ObjectRecord::*field, const char* what)
+    {
+        const ValueKind k = g.kind(target);
+        if (k != ValueKind::Object)
+            return fail(ErrorCode::BadValue, what + std::string(valueKindName(k)));
+        auto& list = g.object(target).*field;
+        list.insert(list.end(), items.begin(), items.end());
+        return {};
     }
 
     Result<void> setItems(ValueId target, std::vector<ValueId>&& items)
@@ -766,8 +805,8 @@ struct PickleMachine::Impl {
         if (k == ValueKind::Dict) {
             auto& existing = g.mutableItems(target);
             if (existing.empty() && items.size() <= 2 * kDictIndexThreshold) {
-                // The common case: one batch into a new dict. Keep the batch's storage when its keys
-                // are distinct (checked pairwise: small).
+                // The common case: one batch into a new dict. Keep the batch's storage when its
+                // keys are distinct (checked pairwise: small).
                 bool distinct = true;
                 for (std::size_t i = 0; i < items.size() && distinct; i += 2) {
                     PS_TRY(checkHashable(items[i]));
@@ -787,12 +826,7 @@ struct PickleMachine::Impl {
                 PS_TRY(dictSet(target, items[i], items[i + 1]));
             return {};
         }
-        if (k == ValueKind::Object) {
-            auto& list = g.object(target).dictItems;
-            list.insert(list.end(), items.begin(), items.end());
-            return {};
-        }
-        return fail(ErrorCode::BadValue, std::string("cannot set items on a ") + std::string(valueKindName(k)));
+        return addToObject(target, items, &ObjectRecord::dictItems, "cannot set items on a ");
     }
 
     Result<void> build()
@@ -826,7 +860,8 @@ Result<ValueId> PickleMachine::Impl::run()
             untilPoll = kPollEvery;
             if (m.m_observer != nullptr) {
                 if (m.m_observer->isCancelled())
-                    return makeError(ErrorCode::Cancelled, r.absolute(r.pos()), "loading cancelled");
+                    return makeError(
+                        ErrorCode::Cancelled, r.absolute(r.pos()), "loading cancelled");
                 m.m_observer->progress(r.pos(), r.size());
             }
         }
@@ -837,19 +872,24 @@ Result<ValueId> PickleMachine::Impl::run()
             if (s == ReadStatus::Truncated) {
                 opInfo = nullptr;
                 return makeError(ErrorCode::EndOfInput, opOffset,
-                    r.size() == 0 ? "empty input: no pickle opcode (Ran out of input)" : "ran out of input before STOP");
+                    r.size() == 0 ? "empty input: no pickle opcode (Ran out of input)"
+                                  : "ran out of input before STOP");
             }
             if (s != ReadStatus::Ok) {
                 opInfo = nullptr;
-                return makeError(ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
+                return makeError(
+                    ErrorCode::Truncated, opOffset, "opcode runs past the end of its frame");
             }
         }
         const OpcodeInfo* info = opcodeInfo(code);
         if (info == nullptr) {
             opInfo = nullptr;
             const char c = static_cast<char>(code);
-            std::string shown = (code >= 0x20 && code < 0x7f && c != '\'' && c != '\\') ? std::string(1, c) : "\\x" + hexByte(code).substr(2);
-            return makeError(ErrorCode::UnknownOpcode, opOffset, "invalid load key, '" + shown + "' (unknown opcode " + hexByte(code) + ")");
+            std::string shown = (code >= 0x20 && code < 0x7f && c != '\'' && c != '\\')
+                ? std::string(1, c)
+                : "\\x" + hexByteText(code).substr(2);
+            return makeError(ErrorCode::UnknownOpcode, opOffset,
+                "invalid load key, '" + shown + "' (unknown opcode " + hexByteText(code) + ")");
         }
         opInfo = info;
         m.m_highestProto = std::max<int>(m.m_highestProto, info->proto);
@@ -916,7 +956,8 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::None:
         case Op::NewTrue:
         case Op::NewFalse:
-            PS_TRY(push(op == Op::None ? g.addNone(opOffset) : g.addBool(op == Op::NewTrue, opOffset)));
+            PS_TRY(push(
+                op == Op::None ? g.addNone(opOffset) : g.addBool(op == Op::NewTrue, opOffset)));
             break;
 
         // ---- strings and bytes
@@ -926,22 +967,22 @@ Result<ValueId> PickleMachine::Impl::run()
             if (!decodeStringLiteral(a.line, decoded, problem))
                 return fail(ErrorCode::BadArgument, problem);
             PS_TRY(materialize(decoded.size()));
-            const auto raw = std::span<const std::byte>(reinterpret_cast<const std::byte*>(decoded.data()), decoded.size());
-            PS_ASSIGN(const ValueId id, py2String(raw, opOffset, true));
-            PS_TRY(push(id));
+            const auto raw = std::span<const std::byte>(
+                reinterpret_cast<const std::byte*>(decoded.data()), decoded.size());
+            PS_TRY(push(py2String(raw, opOffset, true)));
             break;
         }
         case Op::BinString:
         case Op::ShortBinString: {
-            PS_ASSIGN(const ValueId id, py2String(a.payload, opOffset, false));
-            PS_TRY(push(id));
+            PS_TRY(push(py2String(a.payload, opOffset, false)));
             break;
         }
         case Op::BinBytes:
         case Op::ShortBinBytes:
         case Op::BinBytes8:
         case Op::ByteArray8:
-            PS_TRY(push(g.addBytesView(a.payload, op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
+            PS_TRY(push(g.addBytesView(a.payload,
+                op == Op::ByteArray8 ? ValueKind::ByteArray : ValueKind::Bytes, opOffset)));
             break;
         case Op::Unicode: {
             std::string decoded;
@@ -956,8 +997,7 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::ShortBinUnicode:
         case Op::BinUnicode:
         case Op::BinUnicode8: {
-            PS_ASSIGN(const ValueId id, utf8String(a.payload, opOffset));
-            PS_TRY(push(id));
+            PS_TRY(push(utf8String(a.payload, opOffset)));
             break;
         }
 
@@ -972,7 +1012,8 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Tuple: {
             PS_ASSIGN(const std::size_t begin, popMark());
             auto items = takeFrom(begin);
-            PS_TRY(push(g.addContainer(op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, std::move(items))));
+            PS_TRY(push(g.addContainer(
+                op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, std::move(items))));
             break;
         }
         case Op::Tuple1:
@@ -1017,7 +1058,8 @@ Result<ValueId> PickleMachine::Impl::run()
                 return underflow();
             }
             // Straight from the stack into the target (no batch copy).
-            auto appended = appendItems(stack[begin - 1], std::span<const ValueId>(stack).subspan(begin));
+            auto appended
+                = appendItems(stack[begin - 1], std::span<const ValueId>(stack).subspan(begin));
             dropFrom(begin);
             PS_TRY(appended);
             break;
@@ -1030,15 +1072,12 @@ Result<ValueId> PickleMachine::Impl::run()
             if (op == Op::SetItems) {
                 PS_TRY(setItems(target, std::move(items)));
             } else {
-                const ValueKind k = g.kind(target);
-                if (k == ValueKind::Set) {
+                if (g.kind(target) == ValueKind::Set) {
                     for (ValueId item : items)
                         PS_TRY(setAdd(target, item));
-                } else if (k == ValueKind::Object) {
-                    auto& list = g.object(target).listItems;
-                    list.insert(list.end(), items.begin(), items.end());
                 } else {
-                    return fail(ErrorCode::BadValue, std::string("cannot add items to a ") + std::string(valueKindName(k)));
+                    PS_TRY(addToObject(
+                        target, items, &ObjectRecord::listItems, "cannot add items to a "));
                 }
             }
             break;
@@ -1060,7 +1099,8 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::LongBinPut: {
             const bool text = op == Op::Get || op == Op::Put;
             const bool get = op == Op::Get || op == Op::BinGet || op == Op::LongBinGet;
-            PS_ASSIGN(const std::uint64_t index, text ? decimalIndex(a.line, opName()) : Result<std::uint64_t>(a.value));
+            PS_ASSIGN(const std::uint64_t index,
+                text ? decimalIndex(a.line, opName()) : Result<std::uint64_t>(a.value));
             PS_TRY(get ? memoGet(index) : memoPut(index));
             break;
         }
@@ -1077,8 +1117,7 @@ Result<ValueId> PickleMachine::Impl::run()
             std::size_t bad = 0;
             if (!validateUtf8(module, false, s1, bad) || !validateUtf8(name, false, s2, bad))
                 return fail(ErrorCode::BadArgument, "GLOBAL names are not valid UTF-8");
-            PS_ASSIGN(const ValueId id, makeGlobal(module, name));
-            PS_TRY(push(id));
+            PS_TRY(push(makeGlobal(module, name)));
             break;
         }
         case Op::StackGlobal: {
@@ -1088,22 +1127,22 @@ Result<ValueId> PickleMachine::Impl::run()
                 return fail(ErrorCode::BadValue, "STACK_GLOBAL requires str");
             if (g.text(moduleId).empty())
                 return fail(ErrorCode::BadValue, "Empty module name");
-            PS_ASSIGN(const ValueId id, makeGlobal(g.text(moduleId), g.text(nameId)));
-            PS_TRY(push(id));
+            PS_TRY(push(makeGlobal(g.text(moduleId), g.text(nameId))));
             break;
         }
         case Op::Reduce:
         case Op::NewObj: {
             PS_ASSIGN(const auto parts, popN<2>());
             const ValueId callable = parts[0], args = parts[1]; // NEWOBJ: the class
-            PS_ASSIGN(const ValueId id, call(callable, args, kNullValue, op == Op::Reduce ? ObjectVia::Reduce : ObjectVia::NewObj));
+            PS_ASSIGN(const ValueId id,
+                call(callable, args, kNullValue,
+                    op == Op::Reduce ? ObjectVia::Reduce : ObjectVia::NewObj));
             PS_TRY(push(id));
             break;
         }
         case Op::NewObjEx: {
             PS_ASSIGN(const auto parts, popN<3>());
-            PS_ASSIGN(const ValueId id, call(parts[0], parts[1], parts[2], ObjectVia::NewObjEx));
-            PS_TRY(push(id));
+            PS_TRY(push(call(parts[0], parts[1], parts[2], ObjectVia::NewObjEx)));
             break;
         }
         case Op::Build:
@@ -1112,9 +1151,11 @@ Result<ValueId> PickleMachine::Impl::run()
                 ValueId replacement = kNullValue;
                 const std::size_t at = r.pos();
                 PS_ASSIGN(const ValueId built, top());
-                PS_ASSIGN(const std::uint64_t skip, m.m_hooks.afterBuild(built, r.data().subspan(at), r.absolute(at), replacement));
+                PS_ASSIGN(const std::uint64_t skip,
+                    m.m_hooks.afterBuild(built, r.data().subspan(at), r.absolute(at), replacement));
                 if (skip > r.remaining())
-                    return fail(ErrorCode::Truncated, "data after BUILD runs past the end of the input");
+                    return fail(
+                        ErrorCode::Truncated, "data after BUILD runs past the end of the input");
                 r.seek(at + static_cast<std::size_t>(skip));
                 if (!isNull(replacement))
                     PS_TRY(replaceTop(replacement));
@@ -1130,8 +1171,7 @@ Result<ValueId> PickleMachine::Impl::run()
             auto items = takeFrom(begin);
             PS_ASSIGN(const ValueId cls, makeGlobal(module, name));
             const ValueId args = g.addContainer(ValueKind::Tuple, opOffset, std::move(items));
-            PS_ASSIGN(const ValueId id, call(cls, args, kNullValue, ObjectVia::Inst));
-            PS_TRY(push(id));
+            PS_TRY(push(call(cls, args, kNullValue, ObjectVia::Inst)));
             break;
         }
         case Op::Obj: {
@@ -1140,9 +1180,9 @@ Result<ValueId> PickleMachine::Impl::run()
             if (items.empty())
                 return fail(ErrorCode::StackUnderflow, "OBJ needs a class after the MARK");
             const ValueId cls = items.front();
-            const ValueId args = g.addContainer(ValueKind::Tuple, opOffset, std::vector<ValueId>(items.begin() + 1, items.end()));
-            PS_ASSIGN(const ValueId id, call(cls, args, kNullValue, ObjectVia::Obj));
-            PS_TRY(push(id));
+            const ValueId args = g.addContainer(
+                ValueKind::Tuple, opOffset, std::vector<ValueId>(items.begin() + 1, items.end()));
+            PS_TRY(push(call(cls, args, kNullValue, ObjectVia::Obj)));
             break;
         }
 
@@ -1151,25 +1191,14 @@ Result<ValueId> PickleMachine::Impl::run()
             const std::string_view line = a.line;
             for (char c : line)
                 if (static_cast<unsigned char>(c) >= 0x80)
-                    return fail(ErrorCode::BadArgument, "persistent IDs in protocol 0 must be ASCII strings");
-            const ValueId pid = g.addStrView(line, opOffset);
-            if (m.m_hooks.persistentLoad) {
-                PS_ASSIGN(const ValueId id, m.m_hooks.persistentLoad(pid, opOffset));
-                PS_TRY(push(isNull(id) ? g.addPersistent(pid, opOffset) : id));
-            } else {
-                PS_TRY(push(g.addPersistent(pid, opOffset)));
-            }
+                    return fail(ErrorCode::BadArgument,
+                        "persistent IDs in protocol 0 must be ASCII strings");
+            PS_TRY(persistent(g.addStrView(line, opOffset)));
             break;
         }
         case Op::BinPersId: {
             PS_ASSIGN(const auto popped, popN<1>());
-            const ValueId pid = popped[0];
-            if (m.m_hooks.persistentLoad) {
-                PS_ASSIGN(const ValueId id, m.m_hooks.persistentLoad(pid, opOffset));
-                PS_TRY(push(isNull(id) ? g.addPersistent(pid, opOffset) : id));
-            } else {
-                PS_TRY(push(g.addPersistent(pid, opOffset)));
-            }
+            PS_TRY(persistent(popped[0]));
             break;
         }
         case Op::Ext1:
@@ -1178,13 +1207,8 @@ Result<ValueId> PickleMachine::Impl::run()
             PS_TRY(loadExtension(a.asSigned()));
             break;
         case Op::NextBuffer: {
-            if (m.m_hooks.nextBuffer) {
-                PS_ASSIGN(const ValueId id, m.m_hooks.nextBuffer(opOffset));
-                PS_TRY(push(isNull(id) ? g.addBuffer(bufferCount, opOffset) : id));
-            } else {
-                PS_TRY(push(g.addBuffer(bufferCount, opOffset)));
-            }
-            ++bufferCount;
+            const std::int64_t index = bufferCount++;
+            PS_TRY(pushHooked(m.m_hooks.nextBuffer, [&] { return g.addBuffer(index, opOffset); }));
             break;
         }
         case Op::ReadOnlyBuffer: {
@@ -1207,7 +1231,8 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Proto: {
             const auto proto = static_cast<std::uint8_t>(a.value);
             if (proto > 5)
-                return fail(ErrorCode::Unsupported, "unsupported pickle protocol: " + std::to_string(proto));
+                return fail(ErrorCode::Unsupported,
+                    "unsupported pickle protocol: " + std::to_string(proto));
             m.m_proto = proto;
             if (m.m_highestProto < proto)
                 m.m_highestProto = proto;
@@ -1215,12 +1240,15 @@ Result<ValueId> PickleMachine::Impl::run()
         }
         case Op::Frame: {
             if (r.inFrame())
-                return fail(ErrorCode::BadArgument, "beginning of a new frame before end of current frame");
+                return fail(
+                    ErrorCode::BadArgument, "beginning of a new frame before end of current frame");
             PS_ASSIGN(const std::uint64_t number, numberArg<ArgKind::Uint8>());
             const std::uint64_t length = number;
             if (length > r.remaining())
-                return fail(ErrorCode::Truncated, "frame of " + std::to_string(length) + " bytes runs past the end of the data, "
-                        + std::to_string(r.remaining()) + " bytes left (pickle data was truncated)");
+                return fail(ErrorCode::Truncated,
+                    "frame of " + std::to_string(length) + " bytes runs past the end of the data, "
+                        + std::to_string(r.remaining())
+                        + " bytes left (pickle data was truncated)");
             r.beginFrame(static_cast<std::size_t>(length));
             break;
         }
@@ -1246,8 +1274,10 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
     // values, 1 GiB of address space) so that a huge file of a few big payloads does not ask
     // for tens of GiB up front; beyond that the arena grows as it fills.
     constexpr std::size_t kMaxReservedValues = std::size_t(1) << 26;
-    const std::size_t values = std::min<std::size_t>({ data.size() / 6, kMaxReservedValues, m_options.limits.maxValues });
-    m_graph.reserve(m_graph.size() + values, std::min<std::size_t>(data.size() / 32, kMaxReservedValues / 4));
+    const std::size_t values = std::min<std::size_t>(
+        { data.size() / 6, kMaxReservedValues, m_options.limits.maxValues });
+    m_graph.reserve(
+        m_graph.size() + values, std::min<std::size_t>(data.size() / 32, kMaxReservedValues / 4));
     Impl impl(*this, data, baseOffset);
     m_stackAtError.clear();
     auto result = impl.run();
@@ -1267,8 +1297,8 @@ bool setEncodingByName(LoadOptions& options, std::string_view pythonName)
     const std::string n = normalizeCodecName(pythonName);
     if (n == "ascii" || n == "us_ascii" || n == "646") {
         options.encoding = Py2Encoding::Ascii;
-    } else if (n == "latin_1" || n == "latin1" || n == "iso8859_1" || n == "iso_8859_1" || n == "l1" || n == "latin"
-        || n == "8859" || n == "cp819") {
+    } else if (n == "latin_1" || n == "latin1" || n == "iso8859_1" || n == "iso_8859_1" || n == "l1"
+        || n == "latin" || n == "8859" || n == "cp819") {
         options.encoding = Py2Encoding::Latin1;
     } else if (n == "utf_8" || n == "utf8" || n == "u8" || n == "utf") {
         options.encoding = Py2Encoding::Utf8;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <iconv.h>
+#include <optional>
 
 namespace core {
 
@@ -35,14 +36,6 @@ void appendUtf8(std::string& out, char32_t cp)
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-
-std::string hexByteText(unsigned char b)
-{
-    std::string out = "0x";
-    out.push_back(kHexDigits[b >> 4]);
-    out.push_back(kHexDigits[b & 0xF]);
-    return out;
-}
 
 // Where a UTF-8 decode failed, as CPython reports it: the bad sequence's first byte, its length
 // (the lead byte and the valid continuation bytes after it) and the reason.
@@ -470,6 +463,48 @@ bool parsePythonFloat(std::string_view text, double& out)
     return true;
 }
 
+std::string hexByteText(unsigned char b)
+{
+    std::string out = "0x";
+    out.push_back(kHexDigits[b >> 4]);
+    out.push_back(kHexDigits[b & 0xF]);
+    return out;
+}
+
+std::string_view trimPythonSpace(std::string_view text)
+{
+    constexpr std::string_view kSpace = " \t\n\r\v\f";
+    const std::size_t first = text.find_first_not_of(kSpace);
+    if (first == std::string_view::npos)
+        return text.substr(text.size());
+    return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+std::optional<std::uint64_t> parseDecimalIndex(std::string_view text, bool& negative)
+{
+    text = trimPythonSpace(text);
+    if (text.empty())
+        return std::nullopt;
+    negative = text.front() == '-';
+    if (text.front() == '+' || text.front() == '-')
+        text.remove_prefix(1);
+    if (text.empty() || text.front() == '_' || text.back() == '_'
+        || text.find("__") != std::string_view::npos)
+        return std::nullopt;
+    std::string digits;
+    if (text.find('_') != std::string_view::npos) {
+        for (char c : text)
+            if (c != '_')
+                digits.push_back(c);
+        text = digits;
+    }
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
 std::string printable(std::string_view text, std::size_t maxChars)
 {
     std::string out;
@@ -503,7 +538,8 @@ bool pythonIsPrintable(char32_t c)
     constexpr auto bit = [](QChar::Category category) { return std::uint64_t(1) << category; };
     constexpr std::uint64_t kUnprintable = bit(QChar::Other_Control) | bit(QChar::Other_Format)
         | bit(QChar::Other_Surrogate) | bit(QChar::Other_PrivateUse) | bit(QChar::Other_NotAssigned)
-        | bit(QChar::Separator_Line) | bit(QChar::Separator_Paragraph) | bit(QChar::Separator_Space);
+        | bit(QChar::Separator_Line) | bit(QChar::Separator_Paragraph)
+        | bit(QChar::Separator_Space);
     return ((kUnprintable >> QChar::category(static_cast<char32_t>(c))) & 1) == 0;
 }
 

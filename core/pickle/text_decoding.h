@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,17 @@ bool decodeRawUnicodeEscape(std::string_view line, std::u32string& out, std::str
 // FLOAT's argument as _pickle.c parses it: no surrounding blanks, no '_', inf/nan accepted,
 // overflow refused.
 bool parsePythonFloat(std::string_view text, double& out);
+
+// GET / PUT's text index as int(text, 10) reads it (surrounding ASCII whitespace, a sign, digits
+// with single '_' between them): its magnitude, or nullopt when it is not that syntax or beyond
+// 64 bits; `negative` set for a '-' sign.
+std::optional<std::uint64_t> parseDecimalIndex(std::string_view text, bool& negative);
+
+// "0x" and two lowercase hex digits, as Python's codec errors name a byte ("0xff").
+std::string hexByteText(unsigned char b);
+
+// `text` without the ASCII whitespace int() and float() strip from both ends (" \t\n\r\v\f").
+std::string_view trimPythonSpace(std::string_view text);
 
 // Short printable rendering of raw argument bytes for error messages.
 std::string printable(std::string_view text, std::size_t maxChars = 40);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -672,24 +673,21 @@ bool inGeneratedAllowlist(std::string_view module, std::string_view name)
         || weightsOnlySet(TorchVersion::V1_13).count(dotted(module, name)) != 0;
 }
 
+// Whether module.name is listModule.<one of names>.
+bool isListed(std::string_view module, std::string_view name, std::string_view listModule,
+    std::span<const std::string_view> names)
+{
+    return module == listModule && std::find(names.begin(), names.end(), name) != names.end();
+}
+
 bool isNumpyScalar(std::string_view module, std::string_view name)
 {
-    if (module != "numpy")
-        return false;
-    for (std::string_view s : kNumpyScalars)
-        if (s == name)
-            return true;
-    return false;
+    return isListed(module, name, "numpy", kNumpyScalars);
 }
 
 bool isException(std::string_view module, std::string_view name)
 {
-    if (module != "builtins")
-        return false;
-    for (std::string_view e : kExceptions)
-        if (e == name)
-            return true;
-    return false;
+    return isListed(module, name, "builtins", kExceptions);
 }
 
 constexpr std::size_t kMaxSegments = 32;

@@ -18,17 +18,9 @@ namespace core::safety {
 
 std::string_view globalOpcodeName(GlobalOpcode op)
 {
-    switch (op) {
-    case GlobalOpcode::Global:
-        return "GLOBAL";
-    case GlobalOpcode::StackGlobal:
-        return "STACK_GLOBAL";
-    case GlobalOpcode::Inst:
-        return "INST";
-    case GlobalOpcode::Ext:
-        return "EXT";
-    }
-    return "GLOBAL";
+    static constexpr std::string_view kNames[] = { "GLOBAL", "STACK_GLOBAL", "INST", "EXT" };
+    const auto index = static_cast<std::size_t>(op);
+    return index < std::size(kNames) ? kNames[index] : kNames[0];
 }
 
 namespace {
@@ -60,18 +52,10 @@ static_assert(sizeof(Item) == 16);
 // Header size (opcode + length) of the binary string opcodes, 0 for every other opcode.
 constexpr std::size_t binaryStringHeader(std::uint8_t op)
 {
-    switch (static_cast<Op>(op)) {
-    case Op::ShortBinUnicode:
-    case Op::ShortBinString:
-        return 2;
-    case Op::BinUnicode:
-    case Op::BinString:
-        return 5;
-    case Op::BinUnicode8:
-        return 9;
-    default:
-        return 0;
-    }
+    const auto o = static_cast<Op>(op);
+    const bool text = o == Op::ShortBinUnicode || o == Op::ShortBinString || o == Op::BinUnicode
+        || o == Op::BinString || o == Op::BinUnicode8;
+    return text ? 1 + opcodeInfo(op)->fixedSize : 0;
 }
 
 // The Str item of the binary string opcode at `pos` of `bytes` (already walked: its length is
@@ -311,14 +295,16 @@ constexpr std::string_view opName(std::uint8_t byte)
     return opcodeName(byte);
 }
 
-// GET / PUT's text argument: plain decimal digits (at most 19, so it fits), parsed with
-// from_chars.
+// GET / PUT's text argument as the machine reads it (text_decoding's parseDecimalIndex): a
+// memo index that is not negative and fits a Py_ssize_t.
 bool decimalMemoIndex(std::string_view line, std::uint64_t& index)
 {
-    if (line.empty() || line.size() > 19)
+    bool negative = false;
+    const std::optional<std::uint64_t> magnitude = parseDecimalIndex(line, negative);
+    if (!magnitude || (negative && *magnitude != 0) || *magnitude > std::uint64_t(INT64_MAX))
         return false;
-    const auto result = std::from_chars(line.data(), line.data() + line.size(), index);
-    return result.ec == std::errc() && result.ptr == line.data() + line.size();
+    index = *magnitude;
+    return true;
 }
 
 // UNICODE's argument for a name: raw-unicode-escape decoded, or the line as it is when it does
@@ -736,7 +722,13 @@ OpcodeScan Scanner::run(ScanWalk walk)
         const std::uint64_t number = raw.value;
 
         auto underflow = [&] { fail(ErrorCode::StackUnderflow, offset, op, "stack underflow"); };
-        auto noMark = [&] { fail(ErrorCode::MarkError, offset, op, "no MARK to pop to"); };
+        // popMark(), reporting a missing MARK.
+        auto takeMark = [&](std::vector<Item>* into) {
+            if (popMark(into))
+                return true;
+            fail(ErrorCode::MarkError, offset, op, "no MARK to pop to");
+            return false;
+        };
         Item a, b, c;
         std::vector<Item>& items = m_items; // filled by popMark() only
 
@@ -786,8 +778,7 @@ OpcodeScan Scanner::run(ScanWalk walk)
             break;
         case Op::PopMark:
             items.clear();
-            if (!popMark(&items))
-                noMark();
+            takeMark(&items);
             for (const Item& item : items)
                 discard(item, offset, "discarded by POP_MARK");
             break;
@@ -869,17 +860,13 @@ OpcodeScan Scanner::run(ScanWalk walk)
             break;
         // Containers.
         case Op::Tuple:
-            if (!popMark(&items))
-                noMark();
-            else
+            if (takeMark(&items))
                 pushTuple(items.data(), items.size(), op, offset);
             break;
         case Op::List:
         case Op::Dict:
         case Op::FrozenSet:
-            if (!popMark(nullptr))
-                noMark();
-            else
+            if (takeMark(nullptr))
                 push(Kind::Other, op, offset);
             break;
         case Op::Tuple1:
@@ -909,9 +896,7 @@ OpcodeScan Scanner::run(ScanWalk walk)
         case Op::Appends:
         case Op::SetItems:
         case Op::AddItems:
-            if (!popMark(nullptr))
-                noMark();
-            else if (m_stack.size() <= floor())
+            if (takeMark(nullptr) && m_stack.size() <= floor())
                 underflow();
             break;
         // Memo.
@@ -994,20 +979,16 @@ OpcodeScan Scanner::run(ScanWalk walk)
             break;
         }
         case Op::Inst: {
-            if (!popMark(nullptr)) {
-                noMark();
+            if (!takeMark(nullptr))
                 break;
-            }
             addGlobal(std::string(line), std::string(line2), GlobalOpcode::Inst, offset, true, {});
             m_out.globals.back().uses.push_back(offset);
             push(Kind::Call, op, offset);
             break;
         }
         case Op::Obj: {
-            if (!popMark(&items)) {
-                noMark();
+            if (!takeMark(&items))
                 break;
-            }
             if (items.empty()) {
                 fail(ErrorCode::StackUnderflow, offset, op, "OBJ with nothing after its MARK");
                 break;
@@ -1026,16 +1007,9 @@ OpcodeScan Scanner::run(ScanWalk walk)
             push(Kind::Call, op, offset, known);
             break;
         }
-        case Op::NewObj:
-            if (!pop(b) || !pop(a)) {
-                underflow();
-                break;
-            }
-            callOn(a, op, offset);
-            push(Kind::Call, op, offset);
-            break;
-        case Op::NewObjEx:
-            if (!pop(c) || !pop(b) || !pop(a)) {
+        case Op::NewObj: // cls, args
+        case Op::NewObjEx: // cls, args, kwargs
+            if ((static_cast<Op>(op) == Op::NewObjEx && !pop(c)) || !pop(b) || !pop(a)) {
                 underflow();
                 break;
             }

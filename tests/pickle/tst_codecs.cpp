@@ -22,6 +22,17 @@ namespace {
 
 const QString kDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/pickle/codecs/");
 
+// The rows of one of the generator's JSON files (empty when it cannot be read), as objects.
+QList<QJsonObject> expectedRows(const QString& name)
+{
+    QFile f(kDir + name);
+    QList<QJsonObject> rows;
+    if (f.open(QIODevice::ReadOnly))
+        for (const auto& row : QJsonDocument::fromJson(f.readAll()).array())
+            rows.append(row.toObject());
+    return rows;
+}
+
 } // namespace
 
 class TestCodecs : public QObject {
@@ -40,12 +51,9 @@ void TestCodecs::decodesAsCPythonDoesForEveryCodecName_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("encoding");
     QTest::addColumn<QJsonValue>("expected");
-    QFile f(kDir + QStringLiteral("py2_codecs.expected.json"));
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QJsonArray rows = QJsonDocument::fromJson(f.readAll()).array();
+    const QList<QJsonObject> rows = expectedRows(QStringLiteral("py2_codecs.expected.json"));
     QVERIFY(rows.size() >= 15);
-    for (const auto& r : rows) {
-        const QJsonObject o = r.toObject();
+    for (const QJsonObject& o : rows) {
         const QString file = o.value(QStringLiteral("file")).toString();
         const QString encoding = o.value(QStringLiteral("encoding")).toString();
         const bool error = o.contains(QStringLiteral("error"));
@@ -93,30 +101,23 @@ void TestCodecs::refusesACodecNameNobodyKnows()
 
 void TestCodecs::decodesTextAsCPythonsCodecsDo_data()
 {
-    QTest::addColumn<QByteArray>("input");
-    QTest::addColumn<QString>("codec");
-    QTest::addColumn<QJsonObject>("expected");
-    QFile f(kDir + QStringLiteral("text_codecs.expected.json"));
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QJsonArray rows = QJsonDocument::fromJson(f.readAll()).array();
+    QTest::addColumn<QJsonObject>("expected"); // input (hex), codec, and error / bytes / codepoints
+    const QList<QJsonObject> rows = expectedRows(QStringLiteral("text_codecs.expected.json"));
     QVERIFY(rows.size() >= 100);
-    for (const auto& r : rows) {
-        const QJsonObject o = r.toObject();
-        const QByteArray input
-            = QByteArray::fromHex(o.value(QStringLiteral("input")).toString().toLatin1());
-        const QString codec = o.value(QStringLiteral("codec")).toString();
-        QTest::addRow("%s of %s %s", qPrintable(codec), input.toPercentEncoding(" ").constData(),
+    for (const QJsonObject& o : rows)
+        QTest::addRow("%s of %s %s", qPrintable(o.value(QStringLiteral("codec")).toString()),
+            qPrintable(o.value(QStringLiteral("input")).toString()),
             o.contains(QStringLiteral("error")) ? "fails with CPython's message"
                                                 : "gives CPython's text")
-            << input << codec << o;
-    }
+            << o;
 }
 
 void TestCodecs::decodesTextAsCPythonsCodecsDo()
 {
-    QFETCH(QByteArray, input);
-    QFETCH(QString, codec);
     QFETCH(QJsonObject, expected);
+    const QByteArray input
+        = QByteArray::fromHex(expected.value(QStringLiteral("input")).toString().toLatin1());
+    const QString codec = expected.value(QStringLiteral("codec")).toString();
     const std::string_view text(input.constData(), static_cast<std::size_t>(input.size()));
     std::u32string codePoints;
     std::string bytes;

@@ -772,12 +772,22 @@ struct PickleMachine::Impl {
         return push(*slot);
     }
 
+    // Room for `more` items in a container's list: exact while the list is small (most lists
+    // of a pickle hold a few items: a 16-slot minimum would triple their memory), geometric with
+    // huge pages once it is big.
+    static void growItems(std::vector<ValueId>& list, std::size_t more)
+    {
+        constexpr std::size_t kBig = 4096;
+        if (list.size() + more > kBig)
+            reserveWithHugePages(list, list.size() + more);
+    }
+
     Result<void> appendItems(ValueId target, std::span<const ValueId> items)
     {
         const ValueKind k = g.kind(target);
         if (k == ValueKind::List) {
             auto& list = g.mutableItems(target);
-            reserveWithHugePages(list, list.size() + items.size());
+            growItems(list, items.size());
             list.insert(list.end(), items.begin(), items.end());
             return {};
         }
@@ -821,7 +831,7 @@ struct PickleMachine::Impl {
                     return {};
                 }
             }
-            reserveWithHugePages(existing, existing.size() + items.size());
+            growItems(existing, items.size());
             for (std::size_t i = 0; i < items.size(); i += 2)
                 PS_TRY(dictSet(target, items[i], items[i + 1]));
             return {};

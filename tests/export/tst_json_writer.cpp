@@ -303,7 +303,7 @@ void TestJsonWriter::defaultdictFactoryAndDictStateAreWritten()
     const ValueId factory = g.addGlobal("builtins", "list", "__builtin__", "list", 0);
     const ValueId dict
         = g.addContainer(ValueKind::Dict, 0, { g.addStrCopy("k", 0), g.addInt(1, 0) });
-    g.at(dict).sub = static_cast<std::uint16_t>(DictClass::DefaultDict);
+    g.retypeAsDict(dict, DictClass::DefaultDict, g.items(dict));
     g.setDefaultFactory(dict, factory);
     g.setExtraState(dict, g.addNone(0));
     const auto doc = documentFor(std::move(g), dict);

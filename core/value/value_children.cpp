@@ -1,0 +1,440 @@
+#include "core/value/value_children.h"
+
+#include "core/value/value_text.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace core {
+
+namespace {
+
+struct FieldText {
+    const char* label;
+    const char* path;
+};
+
+// By ChildField.
+constexpr FieldText kFieldTexts[] = {
+    { "state", ".__state__" },
+    { "state", ".__dict__" }, // obj.__dict__['k'] is obj.k
+    { "state", ".__getstate__()" }, // what __getstate__ gave
+    { "default_factory", ".default_factory" },
+    { "callable", ".__callable__" },
+    { "args", ".__args__" },
+    { "kwargs", ".__kwargs__" },
+    { "base", ".__base__" },
+    { "pid", ".__pid__" },
+    { "storage", ".untyped_storage()" },
+    { "scales", ".q_per_channel_scales()" },
+    { "zero_points", ".q_per_channel_zero_points()" },
+    { "components", ".__components__" },
+    { "data", ".__data__" },
+};
+static_assert(std::size(kFieldTexts) == std::size_t(ChildField::Data) + 1);
+
+constexpr std::size_t kLabelChars = 60;
+constexpr std::size_t kPathKeyChars = 200;
+
+// Adds runs to a Children: spans of the graph's vectors and single ids.
+class RunBuilder {
+public:
+    RunBuilder(const ValueGraph& g, Children& out)
+        : m_g(g)
+        , m_out(out)
+    {
+    }
+
+    // Items [i] of a vector.
+    void items(const std::vector<ValueId>& ids)
+    {
+        m_out.add(ChildRun { ids.data(), kNullValue, count(ids.size()), 1, ChildRun::Role::Index,
+            ChildField::State });
+    }
+    // The values of a flattened k, v, k, v vector, labelled by their keys.
+    void dictValues(const std::vector<ValueId>& flat)
+    {
+        if (flat.size() < 2)
+            return;
+        m_out.add(ChildRun { flat.data() + 1, kNullValue, count(flat.size() / 2), 2,
+            ChildRun::Role::DictValue, ChildField::State });
+    }
+    // A named child when it is not null.
+    void field(ValueId id, ChildField f)
+    {
+        if (!isNull(id))
+            m_out.add(ChildRun { nullptr, id, 1, 1, ChildRun::Role::Field, f });
+    }
+    // A named child when it is a valid id.
+    void validField(ValueId id, ChildField f)
+    {
+        if (m_g.valid(id))
+            field(id, f);
+    }
+
+private:
+    static std::uint32_t count(std::size_t n)
+    {
+        return n > std::numeric_limits<std::uint32_t>::max()
+            ? std::numeric_limits<std::uint32_t>::max()
+            : static_cast<std::uint32_t>(n);
+    }
+
+    const ValueGraph& m_g;
+    Children& m_out;
+};
+
+bool isContainerKind(ValueKind k)
+{
+    return k == ValueKind::List || k == ValueKind::Tuple || k == ValueKind::Set
+        || k == ValueKind::FrozenSet || k == ValueKind::Dict;
+}
+
+bool isEmptySequence(const ValueGraph& g, ValueId id)
+{
+    const ValueKind k = g.kind(id);
+    return (k == ValueKind::Tuple || k == ValueKind::List) && g.items(id).empty();
+}
+
+bool isObjectArray(const ValueGraph& g, const NdArrayRecord& a)
+{
+    return g.valid(a.data)
+        && (g.kind(a.data) == ValueKind::List || g.kind(a.data) == ValueKind::Tuple);
+}
+
+void displayChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
+{
+    const ValueKind k = g.kind(id);
+    if (isContainerKind(k)) {
+        if (k == ValueKind::Dict) {
+            b.field(g.defaultFactory(id), ChildField::DefaultFactory);
+            b.dictValues(g.items(id));
+        } else {
+            b.items(g.items(id));
+        }
+        b.field(g.extraState(id), ChildField::State);
+        return;
+    }
+    switch (k) {
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        if (g.valid(o.args) && !isEmptySequence(g, o.args))
+            b.field(o.args, ChildField::Args);
+        if (g.valid(o.kwargs)
+            && !(g.kind(o.kwargs) == ValueKind::Dict && g.items(o.kwargs).empty()))
+            b.field(o.kwargs, ChildField::Kwargs);
+        b.validField(o.base, ChildField::Base);
+        b.items(o.listItems);
+        b.dictValues(o.dictItems);
+        // The BUILD state is one "state" row (its dict entries below it), so that a tree shows
+        // callable arguments and state side by side for classes it does not know.
+        if (g.valid(o.state))
+            b.field(o.state,
+                g.kind(o.state) == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain
+                    ? ChildField::StateDict
+                    : ChildField::StateOther);
+        return;
+    }
+    case ValueKind::Persistent:
+        b.field(g.persistentId(id), ChildField::Pid);
+        return;
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        b.validField(t.scales, ChildField::Scales);
+        b.validField(t.zeroPoints, ChildField::ZeroPoints);
+        b.validField(t.components, ChildField::Components);
+        return;
+    }
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        if (a.dtype == DType::Object && g.valid(a.data) && isContainerKind(g.kind(a.data)))
+            b.items(g.items(a.data));
+        return;
+    }
+    default:
+        b.field(g.extraState(id), ChildField::State);
+        return;
+    }
+}
+
+void exportChildren(const ValueGraph& g, ValueId id, bool plain, RunBuilder& b)
+{
+    const ValueKind k = g.kind(id);
+    if (isContainerKind(k)) {
+        if (k == ValueKind::Dict && !plain)
+            b.validField(g.defaultFactory(id), ChildField::DefaultFactory);
+        b.items(g.items(id));
+        if (!plain)
+            b.validField(g.extraState(id), ChildField::State);
+        return;
+    }
+    switch (k) {
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        if (plain && !displayRepr(g, id).empty())
+            return;
+        if (!plain)
+            b.validField(o.callable, ChildField::Callable);
+        if (g.valid(o.args) && g.kind(o.args) == ValueKind::Tuple)
+            b.items(g.items(o.args));
+        else
+            b.validField(o.args, ChildField::Args);
+        b.validField(o.kwargs, ChildField::Kwargs);
+        b.validField(o.state, ChildField::StateOther);
+        b.validField(o.base, ChildField::Base);
+        b.items(o.listItems);
+        b.items(o.dictItems);
+        return;
+    }
+    case ValueKind::Persistent:
+        b.validField(g.persistentId(id), ChildField::Pid);
+        return;
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        b.validField(t.scales, ChildField::Scales);
+        b.validField(t.zeroPoints, ChildField::ZeroPoints);
+        b.validField(t.components, ChildField::Components);
+        return;
+    }
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        if (isObjectArray(g, a))
+            b.items(g.items(a.data));
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+void graphChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
+{
+    const ValueKind k = g.kind(id);
+    if (isContainerKind(k)) {
+        b.items(g.items(id));
+        if (k == ValueKind::Dict)
+            b.field(g.defaultFactory(id), ChildField::DefaultFactory);
+        b.field(g.extraState(id), ChildField::State);
+        return;
+    }
+    switch (k) {
+    case ValueKind::Object: {
+        const ObjectRecord& o = g.object(id);
+        b.field(o.callable, ChildField::Callable);
+        b.field(o.args, ChildField::Args);
+        b.field(o.kwargs, ChildField::Kwargs);
+        b.field(o.state, ChildField::StateOther);
+        b.field(o.base, ChildField::Base);
+        b.items(o.listItems);
+        b.items(o.dictItems);
+        return; // an object's BUILD state is o.state
+    }
+    case ValueKind::Persistent:
+        b.field(g.persistentId(id), ChildField::Pid);
+        break;
+    case ValueKind::Tensor: {
+        const TensorRecord& t = g.tensor(id);
+        b.field(t.storage, ChildField::Storage);
+        b.field(t.scales, ChildField::Scales);
+        b.field(t.zeroPoints, ChildField::ZeroPoints);
+        b.field(t.components, ChildField::Components);
+        break;
+    }
+    case ValueKind::NdArray:
+        b.field(g.ndarray(id).data, ChildField::Data);
+        break;
+    default:
+        break;
+    }
+    b.field(g.extraState(id), ChildField::State);
+}
+
+} // namespace
+
+Children childrenOf(const ValueGraph& g, ValueId id, ChildSet set)
+{
+    Children out;
+    if (!g.valid(id))
+        return out;
+    RunBuilder b(g, out);
+    switch (set) {
+    case ChildSet::Display:
+        displayChildren(g, id, b);
+        break;
+    case ChildSet::Export:
+    case ChildSet::ExportPlain:
+        exportChildren(g, id, set == ChildSet::ExportPlain, b);
+        break;
+    case ChildSet::Graph:
+        graphChildren(g, id, b);
+        break;
+    }
+    return out;
+}
+
+DisplayChild childLabel(const ValueGraph& g, ValueId id, std::size_t index, ChildSet set)
+{
+    DisplayChild c;
+    const Children children = childrenOf(g, id, set);
+    std::size_t at = index;
+    const ChildRun* run = children.runOf(at);
+    if (run == nullptr)
+        return c;
+    c.child = run->at(at);
+    switch (run->role) {
+    case ChildRun::Role::Index:
+        c.kind = EdgeKind::Item;
+        c.label = "[" + std::to_string(at) + "]";
+        c.pathSegment = c.label;
+        break;
+    case ChildRun::Role::DictValue: {
+        const ValueId* value = run->data + at * run->stride;
+        const ValueId key = *(value - 1); // the flattened k, v, k, v: the key precedes its value
+        c.kind = EdgeKind::Key;
+        c.label = keyText(g, key, kLabelChars);
+        c.pathSegment = "[" + keyText(g, key, kPathKeyChars) + "]";
+        break;
+    }
+    case ChildRun::Role::Field: {
+        const FieldText& f = kFieldTexts[static_cast<std::size_t>(run->field)];
+        c.kind = EdgeKind::Field;
+        c.label = f.label;
+        c.pathSegment = f.path;
+        break;
+    }
+    }
+    return c;
+}
+
+bool isIdentityValue(const ValueGraph& g, ValueId id)
+{
+    if (!g.valid(id))
+        return false;
+    switch (g.kind(id)) {
+    case ValueKind::ByteArray:
+    case ValueKind::List:
+    case ValueKind::Tuple:
+    case ValueKind::Dict:
+    case ValueKind::Set:
+    case ValueKind::FrozenSet:
+    case ValueKind::Object:
+    case ValueKind::Persistent:
+    case ValueKind::Storage:
+    case ValueKind::Tensor:
+    case ValueKind::NdArray:
+        return true;
+    default:
+        return false;
+    }
+}
+
+ReferenceCounts referenceCounts(const ValueGraph& g, ValueId root, ChildSet set)
+{
+    ReferenceCounts out;
+    out.appearances.assign(g.size(), 0);
+    out.cyclic.assign(g.size(), 0);
+    if (!g.valid(root))
+        return out;
+    constexpr std::uint32_t kUnseen = std::numeric_limits<std::uint32_t>::max();
+    auto bump = [&](ValueId id) {
+        std::uint8_t& n = out.appearances[indexOf(id)];
+        if (n < 255)
+            ++n;
+    };
+
+    // 1. The reachable values (discovery order), their edges (CSR) and appearance counts.
+    std::vector<std::uint32_t> local(g.size(), kUnseen); // value index -> reachable index
+    std::vector<ValueId> order { root };
+    std::vector<std::uint32_t> edgeStart;
+    std::vector<std::uint32_t> edges; // reachable indices
+    local[indexOf(root)] = 0;
+    bump(root);
+    for (std::size_t v = 0; v < order.size(); ++v) {
+        edgeStart.push_back(static_cast<std::uint32_t>(edges.size()));
+        const ValueId id = order[v];
+        childrenOf(g, id, set).forEach([&](ValueId child) {
+            if (!g.valid(child))
+                return;
+            bump(child);
+            std::uint32_t& l = local[indexOf(child)];
+            if (l == kUnseen) {
+                l = static_cast<std::uint32_t>(order.size());
+                order.push_back(child);
+            }
+            if (l == v)
+                out.cyclic[indexOf(id)] = 1; // holds itself
+            edges.push_back(l);
+        });
+    }
+    edgeStart.push_back(static_cast<std::uint32_t>(edges.size()));
+
+    // 2. Strongly connected components (Tarjan, iterative): every value of a component of two or
+    // more is on a cycle.
+    const std::size_t n = order.size();
+    std::vector<std::uint32_t> number(n, kUnseen), low(n, 0);
+    std::vector<std::uint8_t> onStack(n, 0);
+    std::vector<std::uint32_t> component; // Tarjan's stack
+    struct Frame {
+        std::uint32_t v;
+        std::uint32_t next; // edge position
+    };
+    std::vector<Frame> frames;
+    std::uint32_t clock = 0;
+    auto open = [&](std::uint32_t v) {
+        number[v] = low[v] = clock++;
+        onStack[v] = 1;
+        component.push_back(v);
+        frames.push_back({ v, edgeStart[v] });
+    };
+    open(0);
+    while (!frames.empty()) {
+        Frame& f = frames.back();
+        if (f.next < edgeStart[f.v + 1]) {
+            const std::uint32_t w = edges[f.next++];
+            if (number[w] == kUnseen)
+                open(w); // invalidates f
+            else if (onStack[w] != 0)
+                low[f.v] = std::min(low[f.v], number[w]);
+            continue;
+        }
+        const std::uint32_t v = f.v;
+        frames.pop_back();
+        if (!frames.empty())
+            low[frames.back().v] = std::min(low[frames.back().v], low[v]);
+        if (low[v] != number[v])
+            continue;
+        const bool several = component.back() != v;
+        while (true) {
+            const std::uint32_t w = component.back();
+            component.pop_back();
+            onStack[w] = 0;
+            if (several)
+                out.cyclic[indexOf(order[w])] = 1;
+            if (w == v)
+                break;
+        }
+    }
+    return out;
+}
+
+RepeatMark repeatMark(const ValueGraph& g, ValueId id, bool firstAppearance, bool onPath)
+{
+    if (firstAppearance || !isIdentityValue(g, id))
+        return RepeatMark::None;
+    return onPath ? RepeatMark::Cycle : RepeatMark::Shared;
+}
+
+std::string_view repeatMarkSign(RepeatMark mark)
+{
+    switch (mark) {
+    case RepeatMark::Shared:
+        return "\xE2\x86\x97"; // ↗
+    case RepeatMark::Cycle:
+        return "\xE2\x86\xBB"; // ↻
+    case RepeatMark::None:
+        break;
+    }
+    return {};
+}
+
+} // namespace core

@@ -1,7 +1,7 @@
 #include "core/numpy/numpy_dtype.h"
 
 #include "core/torch/element_decode.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 
 #include <algorithm>
 #include <array>
@@ -12,12 +12,6 @@
 #include <limits>
 
 namespace core::numpy {
-
-using core::torch::dictGet;
-using core::torch::intOf;
-using core::torch::objectCallable;
-using core::torch::seqOf;
-using core::torch::textOf;
 
 namespace {
 
@@ -189,7 +183,7 @@ bool readDTypeObject(
         // subarray: (base dtype, shape)
         if (const auto* sub = seqOf(g, (*st)[2]); sub != nullptr && sub->size() == 2) {
             std::vector<std::int64_t> shape;
-            if (!core::torch::intListOf(g, (*sub)[1], shape)) {
+            if (!intListOf(g, (*sub)[1], shape)) {
                 const auto one = intOf(g, (*sub)[1]);
                 if (!one)
                     return false;

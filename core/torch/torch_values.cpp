@@ -7,7 +7,7 @@
 #include "core/numpy/ndarray_reconstruct.h"
 #include "core/torch/legacy_reader.h"
 #include "core/torch/torch_dtypes.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 
 namespace core::torch {
 

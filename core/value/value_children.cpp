@@ -1,5 +1,7 @@
 #include "core/value/value_children.h"
 
+#include "core/value/access_path.h"
+#include "core/value/value_access.h"
 #include "core/value/value_text.h"
 
 #include <algorithm>
@@ -25,13 +27,15 @@ constexpr FieldText kFieldTexts[] = {
     { "kwargs", ".__kwargs__" },
     { "base", ".__base__" },
     { "pid", ".__pid__" },
-    { "storage", ".untyped_storage()" },
+    { "storage", ".storage" },
     { "scales", ".q_per_channel_scales()" },
     { "zero_points", ".q_per_channel_zero_points()" },
     { "components", ".__components__" },
-    { "data", ".__data__" },
+    { "data", ".data" },
+    { "rebuild", ".__rebuild__" },
+    { "dtype", ".dtype" },
 };
-static_assert(std::size(kFieldTexts) == std::size_t(ChildField::Data) + 1);
+static_assert(std::size(kFieldTexts) == std::size_t(ChildField::DTypeValue) + 1);
 
 constexpr std::size_t kLabelChars = 60;
 constexpr std::size_t kPathKeyChars = 200;
@@ -58,6 +62,20 @@ public:
             return;
         m_out.add(ChildRun { flat.data() + 1, kNullValue, count(flat.size() / 2), 2,
             ChildRun::Role::DictValue, ChildField::State });
+    }
+    // The keys of a flattened k, v, k, v vector.
+    void dictKeys(const std::vector<ValueId>& flat)
+    {
+        m_out.add(ChildRun { flat.data(), kNullValue, count(flat.size() / 2), 2,
+            ChildRun::Role::DictKey, ChildField::State });
+    }
+    // The values of a flattened k, v, k, v vector as attributes named by their keys.
+    void attributes(const std::vector<ValueId>& flat)
+    {
+        if (flat.size() < 2)
+            return;
+        m_out.add(ChildRun { flat.data() + 1, kNullValue, count(flat.size() / 2), 2,
+            ChildRun::Role::Attribute, ChildField::State });
     }
     // A named child when it is not null.
     void field(ValueId id, ChildField f)
@@ -86,8 +104,7 @@ private:
 
 bool isContainerKind(ValueKind k)
 {
-    return k == ValueKind::List || k == ValueKind::Tuple || k == ValueKind::Set
-        || k == ValueKind::FrozenSet || k == ValueKind::Dict;
+    return hasKind(kContainerKinds, k);
 }
 
 bool isEmptySequence(const ValueGraph& g, ValueId id)
@@ -211,9 +228,13 @@ void graphChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
 {
     const ValueKind k = g.kind(id);
     if (isContainerKind(k)) {
-        b.items(g.items(id));
-        if (k == ValueKind::Dict)
+        if (k == ValueKind::Dict) {
+            b.dictValues(g.items(id));
+            b.dictKeys(g.items(id));
             b.field(g.defaultFactory(id), ChildField::DefaultFactory);
+        } else {
+            b.items(g.items(id));
+        }
         b.field(g.extraState(id), ChildField::State);
         return;
     }
@@ -226,7 +247,8 @@ void graphChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
         b.field(o.state, ChildField::StateOther);
         b.field(o.base, ChildField::Base);
         b.items(o.listItems);
-        b.items(o.dictItems);
+        b.dictValues(o.dictItems);
+        b.dictKeys(o.dictItems);
         return; // an object's BUILD state is o.state
     }
     case ValueKind::Persistent:
@@ -238,15 +260,39 @@ void graphChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
         b.field(t.scales, ChildField::Scales);
         b.field(t.zeroPoints, ChildField::ZeroPoints);
         b.field(t.components, ChildField::Components);
+        b.field(t.rebuild, ChildField::Rebuild);
         break;
     }
-    case ValueKind::NdArray:
-        b.field(g.ndarray(id).data, ChildField::Data);
+    case ValueKind::NdArray: {
+        const NdArrayRecord& a = g.ndarray(id);
+        b.field(a.data, ChildField::Data);
+        b.field(a.dtypeValue, ChildField::DTypeValue);
+        b.field(a.rebuild, ChildField::Rebuild);
         break;
+    }
     default:
         break;
     }
     b.field(g.extraState(id), ChildField::State);
+}
+
+void accessChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
+{
+    const ValueKind k = g.kind(id);
+    if (k == ValueKind::Dict) {
+        b.dictValues(g.items(id));
+    } else if (isContainerKind(k)) {
+        b.items(g.items(id));
+    } else if (k == ValueKind::Object) {
+        const ObjectRecord& o = g.object(id);
+        if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict)
+            b.attributes(g.items(o.state));
+        else
+            b.validField(o.state, ChildField::State);
+        b.validField(o.args, ChildField::Args);
+        b.items(o.listItems);
+        b.dictValues(o.dictItems);
+    }
 }
 
 } // namespace
@@ -268,8 +314,44 @@ Children childrenOf(const ValueGraph& g, ValueId id, ChildSet set)
     case ChildSet::Graph:
         graphChildren(g, id, b);
         break;
+    case ChildSet::Access:
+        accessChildren(g, id, b);
+        break;
     }
     return out;
+}
+
+void appendChildSegment(std::string& path, const ValueGraph& g, const ChildRun& run,
+    std::size_t index, ChildSet set, std::string_view stripPrefix)
+{
+    switch (run.role) {
+    case ChildRun::Role::Index:
+        appendIndexSegment(path, index);
+        return;
+    case ChildRun::Role::DictKey:
+        path += ".keys()";
+        appendIndexSegment(path, index);
+        return;
+    case ChildRun::Role::DictValue:
+    case ChildRun::Role::Attribute: {
+        const ValueId key = (run.data + index * run.stride)[-1]; // k, v, k, v: before its value
+        if (run.role == ChildRun::Role::Attribute && g.valid(key) && g.kind(key) == ValueKind::Str
+            && isAsciiIdentifier(g.text(key))) {
+            path += '.';
+            path += g.text(key);
+        } else if (set == ChildSet::Access) {
+            appendKeySegment(path, g, key, stripPrefix);
+        } else {
+            path += '[';
+            path += keyText(g, key, kPathKeyChars);
+            path += ']';
+        }
+        return;
+    }
+    case ChildRun::Role::Field:
+        path += kFieldTexts[static_cast<std::size_t>(run.field)].path;
+        return;
+    }
 }
 
 DisplayChild childLabel(const ValueGraph& g, ValueId id, std::size_t index, ChildSet set)
@@ -281,51 +363,37 @@ DisplayChild childLabel(const ValueGraph& g, ValueId id, std::size_t index, Chil
     if (run == nullptr)
         return c;
     c.child = run->at(at);
+    appendChildSegment(c.pathSegment, g, *run, at, set);
     switch (run->role) {
     case ChildRun::Role::Index:
         c.kind = EdgeKind::Item;
-        c.label = "[" + std::to_string(at) + "]";
-        c.pathSegment = c.label;
+        c.label = c.pathSegment;
         break;
-    case ChildRun::Role::DictValue: {
-        const ValueId* value = run->data + at * run->stride;
-        const ValueId key = *(value - 1); // the flattened k, v, k, v: the key precedes its value
+    case ChildRun::Role::DictKey:
         c.kind = EdgeKind::Key;
-        c.label = keyText(g, key, kLabelChars);
-        c.pathSegment = "[" + keyText(g, key, kPathKeyChars) + "]";
+        c.label = c.pathSegment;
         break;
-    }
-    case ChildRun::Role::Field: {
-        const FieldText& f = kFieldTexts[static_cast<std::size_t>(run->field)];
+    case ChildRun::Role::DictValue:
+        c.kind = EdgeKind::Key;
+        c.label = set == ChildSet::Access
+            ? c.pathSegment
+            : keyText(g, (run->data + at * run->stride)[-1], kLabelChars);
+        break;
+    case ChildRun::Role::Attribute:
+        c.kind = c.pathSegment.front() == '.' ? EdgeKind::Attribute : EdgeKind::Key;
+        c.label = c.kind == EdgeKind::Attribute ? c.pathSegment.substr(1) : c.pathSegment;
+        break;
+    case ChildRun::Role::Field:
         c.kind = EdgeKind::Field;
-        c.label = f.label;
-        c.pathSegment = f.path;
+        c.label = kFieldTexts[static_cast<std::size_t>(run->field)].label;
         break;
-    }
     }
     return c;
 }
 
 bool isIdentityValue(const ValueGraph& g, ValueId id)
 {
-    if (!g.valid(id))
-        return false;
-    switch (g.kind(id)) {
-    case ValueKind::ByteArray:
-    case ValueKind::List:
-    case ValueKind::Tuple:
-    case ValueKind::Dict:
-    case ValueKind::Set:
-    case ValueKind::FrozenSet:
-    case ValueKind::Object:
-    case ValueKind::Persistent:
-    case ValueKind::Storage:
-    case ValueKind::Tensor:
-    case ValueKind::NdArray:
-        return true;
-    default:
-        return false;
-    }
+    return g.valid(id) && hasKind(kIdentityKinds, g.kind(id));
 }
 
 ReferenceCounts referenceCounts(const ValueGraph& g, ValueId root, ChildSet set)

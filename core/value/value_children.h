@@ -37,10 +37,16 @@ enum class ChildSet : std::uint8_t {
     // The --plain export: no default_factory, no BUILD state on containers, no callable, and no
     // children for an object whose repr the core decodes (datetime, Decimal, ...).
     ExportPlain,
-    // Every referenced id (reachability, safety): containers' items and default_factory, objects'
-    // callable, args, kwargs, state, base and items, persistent pid, a tensor's storage and parts,
-    // an ndarray's data; the BUILD state of anything but an object.
+    // Every referenced id (reachability, safety): containers' values, keys and default_factory,
+    // objects' callable, args, kwargs, state, base, list items, dict values and keys, persistent
+    // pid, a tensor's storage, parts and original rebuild call, an ndarray's data, dtype and
+    // rebuild call; the BUILD state of anything but an object.
     Graph,
+    // Access paths (core/value/access_path.h: picklescope-cli info, the tensor table, diff):
+    // dict values under ['key'], sequence and set items under [i]; an object's dict state as
+    // attributes (.name, or ['key'] when the key is not an identifier), other state as
+    // .__state__, then its args (.__args__), list items and dict items.
+    Access,
 };
 
 enum class EdgeKind : std::uint8_t { Item, Key, Attribute, Field };
@@ -61,6 +67,8 @@ enum class ChildField : std::uint8_t {
     ZeroPoints,
     Components,
     Data,
+    Rebuild,
+    DTypeValue,
 };
 
 // One run of children: `count` ids at data[0], data[stride], ... or, when data is null, the one
@@ -69,6 +77,8 @@ struct ChildRun {
     enum class Role : std::uint8_t {
         Index, // labelled "[i]" (i counted within the run)
         DictValue, // data[i * 2 - 1] is the key: labelled by the key's repr
+        DictKey, // a dict's key: ".keys()[i]"
+        Attribute, // data[i * 2 - 1] is the key: .name when it is an identifier, else ['key']
         Field, // a named child (ChildField)
     };
     const ValueId* data = nullptr;
@@ -166,6 +176,12 @@ struct DisplayChild {
     std::string label; // "'weight'", "[3]", "epoch", "args", "state"
     std::string pathSegment; // "['weight']", "[3]", ".epoch", ".__args__"
 };
+
+// Appends the access-path segment of child `index` of `run` (a run of childrenOf(.., set)):
+// Display and the others: "['weight']" (the key's repr), "[3]", ".__args__", ".__dict__";
+// Access: "['weight']" (access_path's key segments, a str key losing `stripPrefix`), ".epoch".
+void appendChildSegment(std::string& path, const ValueGraph& graph, const ChildRun& run,
+    std::size_t index, ChildSet set, std::string_view stripPrefix = {});
 
 // The child at `index` with its label (made now; empty child past the end).
 DisplayChild childLabel(

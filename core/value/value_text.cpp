@@ -1,5 +1,7 @@
 #include "core/value/value_text.h"
 
+#include "core/value/value_access.h"
+
 #include "core/torch/element_decode.h"
 #include "core/value/py_repr.h"
 
@@ -27,69 +29,7 @@ constexpr std::string_view kEllipsis = "\xE2\x80\xA6"; // …
 
 // ---- graph access helpers -----------------------------------------------------------------------
 
-bool isScalarKind(ValueKind k)
-{
-    switch (k) {
-    case ValueKind::None:
-    case ValueKind::Bool:
-    case ValueKind::Int:
-    case ValueKind::BigInt:
-    case ValueKind::Float:
-    case ValueKind::Complex:
-    case ValueKind::Str:
-    case ValueKind::Bytes:
-    case ValueKind::ByteArray:
-        return true;
-    default:
-        return false;
-    }
-}
-
-std::string globalName(const ValueGraph& g, ValueId id)
-{
-    const GlobalRecord& gl = g.global(id);
-    std::string out(gl.module);
-    out.push_back('.');
-    out.append(gl.name);
-    return out;
-}
-
-bool isGlobal(const ValueGraph& g, ValueId id, std::string_view module, std::string_view name)
-{
-    if (!g.valid(id) || g.kind(id) != ValueKind::Global)
-        return false;
-    const GlobalRecord& gl = g.global(id);
-    return gl.module == module && gl.name == name;
-}
-
-const std::vector<ValueId>* tupleItems(const ValueGraph& g, ValueId id)
-{
-    if (!g.valid(id))
-        return nullptr;
-    const ValueKind k = g.kind(id);
-    return (k == ValueKind::Tuple || k == ValueKind::List) ? &g.items(id) : nullptr;
-}
-
-const std::vector<ValueId>* objectArgs(const ValueGraph& g, ValueId id)
-{
-    return tupleItems(g, g.object(id).args);
-}
-
-std::optional<std::int64_t> intOf(const ValueGraph& g, ValueId id)
-{
-    if (!g.valid(id))
-        return std::nullopt;
-    if (g.kind(id) == ValueKind::Int || g.kind(id) == ValueKind::Bool)
-        return g.intValue(id);
-    return std::nullopt;
-}
-
-std::optional<std::string_view> strOf(const ValueGraph& g, ValueId id)
-{
-    if (!g.valid(id) || g.kind(id) != ValueKind::Str)
-        return std::nullopt;
-    return g.text(id);
-}
+bool isScalarKind(ValueKind k) { return hasKind(kScalarKinds, k); }
 
 // Bytes of a Bytes/ByteArray value, or of a str whose code points all fit in a byte (Python 2
 // and protocol-0 pickles carry binary state as latin-1 text).
@@ -112,18 +52,6 @@ std::optional<std::string> binaryOf(const ValueGraph& g, ValueId id)
         return out;
     }
     return std::nullopt;
-}
-
-// The value of key `name` in a str-keyed Dict, or kNullValue.
-ValueId dictGet(const ValueGraph& g, ValueId dict, std::string_view name)
-{
-    if (!g.valid(dict) || g.kind(dict) != ValueKind::Dict)
-        return kNullValue;
-    const auto& items = g.items(dict);
-    for (std::size_t i = 0; i + 1 < items.size(); i += 2)
-        if (g.kind(items[i]) == ValueKind::Str && g.text(items[i]) == name)
-            return items[i + 1];
-    return kNullValue;
 }
 
 // The "instance dict" of an object's state: the dict itself, or the slot dict / dict of a
@@ -368,36 +296,15 @@ std::optional<MachineFormat> machineFormat(std::int64_t code)
 // Native (x86-64 Linux) machine format of a typecode, as array pickles them at protocol < 3.
 std::optional<MachineFormat> nativeFormat(char typecode)
 {
-    switch (typecode) {
-    case 'b':
-        return MachineFormat { 1, true, false, false, false };
-    case 'B':
-        return MachineFormat { 1, false, false, false, false };
-    case 'u':
-        return MachineFormat { 4, false, false, false, true };
-    case 'w':
-        return MachineFormat { 4, false, false, false, true };
-    case 'h':
-        return MachineFormat { 2, true, false, false, false };
-    case 'H':
-        return MachineFormat { 2, false, false, false, false };
-    case 'i':
-        return MachineFormat { 4, true, false, false, false };
-    case 'I':
-        return MachineFormat { 4, false, false, false, false };
-    case 'l':
-    case 'q':
-        return MachineFormat { 8, true, false, false, false };
-    case 'L':
-    case 'Q':
-        return MachineFormat { 8, false, false, false, false };
-    case 'f':
-        return MachineFormat { 4, true, true, false, false };
-    case 'd':
-        return MachineFormat { 8, true, true, false, false };
-    default:
+    // By typecode: size, signedness; 'f'/'d' are floats, 'u'/'w' text (Py_UCS4).
+    constexpr std::string_view kCodes = "bBuwhHiIlqLQfd";
+    constexpr std::string_view kSizes = "11442244888848";
+    constexpr std::string_view kSigned = "10001010110011";
+    const std::size_t at = kCodes.find(typecode);
+    if (at == std::string_view::npos)
         return std::nullopt;
-    }
+    return MachineFormat { kSizes[at] - '0', kSigned[at] == '1', typecode == 'f' || typecode == 'd',
+        false, typecode == 'u' || typecode == 'w' };
 }
 
 // The typecode array._array_reconstructor gives (CPython, x86-64 Linux): the pickled one when
@@ -494,7 +401,7 @@ std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_vi
 std::string reprArray(const ValueGraph& g, ValueId id)
 {
     const ObjectRecord& o = g.object(id);
-    const auto* a = tupleItems(g, o.args);
+    const auto* a = seqOf(g, o.args);
     if (a == nullptr)
         return {};
     if (isGlobal(g, o.callable, "array", "_array_reconstructor")) {
@@ -606,7 +513,7 @@ std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
         return std::nullopt;
     t.size = size;
     const ValueId state = g.object(id).state;
-    if (const auto* s = tupleItems(g, state); s != nullptr && s->size() >= 2)
+    if (const auto* s = seqOf(g, state); s != nullptr && s->size() >= 2)
         if (const auto order = strOf(g, (*s)[1]); order && order->size() == 1)
             t.order = (*order)[0];
     if (t.order == '=')
@@ -900,7 +807,7 @@ std::string reprTorchSize(const ValueGraph& g, ValueId id)
     const auto* a = objectArgs(g, id);
     if (a == nullptr || a->size() != 1)
         return {};
-    const auto* dims = tupleItems(g, (*a)[0]);
+    const auto* dims = seqOf(g, (*a)[0]);
     if (dims == nullptr)
         return {};
     std::string out = "torch.Size([";
@@ -975,23 +882,10 @@ std::string shapeText(const std::vector<std::int64_t>& shape, bool tupleStyle)
 
 std::string_view layoutName(TensorLayout layout)
 {
-    switch (layout) {
-    case TensorLayout::Strided:
-        return "strided";
-    case TensorLayout::SparseCoo:
-        return "sparse_coo";
-    case TensorLayout::SparseCsr:
-        return "sparse_csr";
-    case TensorLayout::Meta:
-        return "meta";
-    case TensorLayout::Quantized:
-        return "quantized";
-    case TensorLayout::Nested:
-        return "nested";
-    case TensorLayout::Other:
-        return "other";
-    }
-    return "other";
+    constexpr std::string_view kNames[] = { "strided", "sparse_coo", "sparse_csr", "meta",
+        "quantized", "nested", "other" }; // by TensorLayout
+    const auto at = static_cast<std::size_t>(layout);
+    return at < std::size(kNames) ? kNames[at] : "other";
 }
 
 // A key's text for labels and access paths: repr of scalar keys, tuples of scalars; the summary
@@ -1048,7 +942,7 @@ std::string className(const ValueGraph& g, ValueId id)
                                        || gl.name == "__newobj_ex__"))
         || (gl.module == "array" && gl.name == "_array_reconstructor");
     if (reconstructor) {
-        const auto* a = tupleItems(g, o.args);
+        const auto* a = seqOf(g, o.args);
         if (a != nullptr && !a->empty() && g.kind((*a)[0]) == ValueKind::Global)
             return globalName(g, (*a)[0]);
     }

@@ -67,16 +67,21 @@ Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId call
     ObjectVia via, std::uint64_t offset)
 {
     const bool masked = (callable.module == "numpy.ma.core" && callable.name == "_mareconstruct");
-    if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") || masked) {
-        // The array is empty until BUILD fills it.
-        NdArrayRecord rec;
-        rec.masked = masked;
+    // The original call, kept as an object (lossless).
+    auto addRebuild = [&] {
         ObjectRecord call;
         call.via = via;
         call.callable = callableId;
         call.args = args;
         call.kwargs = kwargs;
-        rec.rebuild = g.addObject(std::move(call), offset);
+        return g.addObject(std::move(call), offset);
+    };
+    if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct")
+        || masked) {
+        // The array is empty until BUILD fills it.
+        NdArrayRecord rec;
+        rec.masked = masked;
+        rec.rebuild = addRebuild();
         rec.dtypeText = g.intern("?");
         return g.addNdArray(std::move(rec), offset);
     }
@@ -94,12 +99,7 @@ Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId call
             return kNullValue;
         if (const auto info = dtypeInfo(g, (*a)[1]))
             rec.dtypeText = g.intern(info->text);
-        ObjectRecord call;
-        call.via = via;
-        call.callable = callableId;
-        call.args = args;
-        call.kwargs = kwargs;
-        rec.rebuild = g.addObject(std::move(call), offset);
+        rec.rebuild = addRebuild();
         return g.addNdArray(std::move(rec), offset);
     }
     return kNullValue;

@@ -3,6 +3,7 @@
 #include "core/pickle/opcodes.h"
 #include "core/safety/global_rules.h"
 #include "core/safety/opcode_scan.h"
+#include "core/value/enum_name.h"
 #include "core/value/value_text.h"
 
 #include <algorithm>
@@ -16,15 +17,8 @@ namespace core::safety {
 
 std::string_view verdictName(Verdict verdict)
 {
-    switch (verdict) {
-    case Verdict::Safe:
-        return "safe";
-    case Verdict::Unknown:
-        return "unknown";
-    case Verdict::Dangerous:
-        return "dangerous";
-    }
-    return "unknown";
+    constexpr std::array<std::string_view, 3> kNames { "safe", "unknown", "dangerous" };
+    return enumName(verdict, kNames, "unknown");
 }
 
 namespace {

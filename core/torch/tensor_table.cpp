@@ -27,39 +27,34 @@ std::uint64_t elementCount(const std::vector<std::int64_t>& shape)
     return n;
 }
 
-TensorRow tensorRow(const ValueGraph& g, ValueId id, const std::string& path)
+// The row of a tensor or an ndarray at `path`.
+TensorRow rowOf(const ValueGraph& g, ValueId id, const std::string& path)
 {
-    const TensorRecord& t = g.tensor(id);
     TensorRow row;
     row.id = id;
     row.path = path;
+    if (g.kind(id) == ValueKind::NdArray) {
+        const NdArrayRecord& a = g.ndarray(id);
+        row.ndarray = true;
+        row.dtype = std::string(a.dtypeText);
+        row.shape = a.shape;
+        row.elements = elementCount(a.shape);
+        row.bytesUnknown = a.dtype == DType::Object; // elements are Python objects
+        row.bytes = row.bytesUnknown ? 0 : row.elements * a.itemSize;
+        return row;
+    }
+    const TensorRecord& t = g.tensor(id);
     row.dtype = std::string(dtypeName(t.dtype));
     row.shape = t.shape;
-    const std::uint64_t n = elementCount(t.shape);
-    row.elements = n;
-    const std::uint32_t size = dtypeSize(t.dtype);
+    const std::uint64_t n = row.elements = elementCount(t.shape);
     row.bytes = t.dtype == DType::QUInt4x2 ? (n + 1) / 2
-                                           : (t.dtype == DType::QUInt2x4 ? (n + 3) / 4 : n * size);
+        : t.dtype == DType::QUInt2x4       ? (n + 3) / 4
+                                           : n * dtypeSize(t.dtype);
     row.parameter = t.cls == TensorClass::Parameter;
     if (g.valid(t.storage) && g.kind(t.storage) == ValueKind::Storage) {
         row.storage = t.storage;
         row.storageKey = std::string(g.storage(t.storage).key);
     }
-    return row;
-}
-
-TensorRow arrayRow(const ValueGraph& g, ValueId id, const std::string& path)
-{
-    const NdArrayRecord& a = g.ndarray(id);
-    TensorRow row;
-    row.id = id;
-    row.path = path;
-    row.dtype = std::string(a.dtypeText);
-    row.shape = a.shape;
-    row.ndarray = true;
-    row.elements = elementCount(a.shape);
-    row.bytesUnknown = a.dtype == DType::Object;
-    row.bytes = row.bytesUnknown ? 0 : row.elements * a.itemSize;
     return row;
 }
 
@@ -76,10 +71,8 @@ TensorTable tensorTable(const Document& doc)
     walkAccessPaths(g, doc.root, "$", [&](ValueId id, const std::string& path) {
         switch (g.kind(id)) {
         case ValueKind::Tensor:
-            table.rows.push_back(tensorRow(g, id, path));
-            return false;
         case ValueKind::NdArray:
-            table.rows.push_back(arrayRow(g, id, path));
+            table.rows.push_back(rowOf(g, id, path));
             return false;
         case ValueKind::Object:
             if (isPandasFrame(g, id)) {

@@ -1,5 +1,7 @@
 #include "core/value/dtype.h"
 
+#include "core/value/enum_name.h"
+
 #include <array>
 #include <cstddef>
 
@@ -22,8 +24,7 @@ static_assert(kNames.size() == std::size_t(DType::Other) + 1);
 
 std::string_view dtypeName(DType type)
 {
-    const auto at = static_cast<std::size_t>(type);
-    return at < kNames.size() ? kNames[at] : "unknown";
+    return enumName(type, kNames, "unknown");
 }
 
 std::uint32_t dtypeSize(DType type)

@@ -43,6 +43,14 @@ inline constexpr std::uint32_t kScalarKinds
 // list, tuple, set, frozenset, dict: items in the graph's item store.
 inline constexpr std::uint32_t kContainerKinds = kindSet(
     ValueKind::List, ValueKind::Tuple, ValueKind::Set, ValueKind::FrozenSet, ValueKind::Dict);
+constexpr bool isScalarKind(ValueKind k)
+{
+    return hasKind(kScalarKinds, k);
+}
+constexpr bool isContainerKind(ValueKind k)
+{
+    return hasKind(kContainerKinds, k);
+}
 // Values reachable more than once as the same object (see isIdentityValue).
 inline constexpr std::uint32_t kIdentityKinds = kContainerKinds
     | kindSet(ValueKind::ByteArray, ValueKind::Object, ValueKind::Persistent, ValueKind::Storage,
@@ -50,35 +58,24 @@ inline constexpr std::uint32_t kIdentityKinds = kContainerKinds
 
 inline std::optional<std::int64_t> intOf(const ValueGraph& g, ValueId id)
 {
-    if (!g.valid(id))
+    if (!g.valid(id) || !(g.kind(id) == ValueKind::Int || g.kind(id) == ValueKind::Bool))
         return std::nullopt;
-    if (g.kind(id) == ValueKind::Int)
-        return g.intValue(id);
-    if (g.kind(id) == ValueKind::Bool)
-        return g.boolValue(id) ? 1 : 0;
-    return std::nullopt;
+    return g.kind(id) == ValueKind::Bool ? std::int64_t(g.boolValue(id)) : g.intValue(id);
 }
 
 inline std::optional<double> floatOf(const ValueGraph& g, ValueId id)
 {
-    if (!g.valid(id))
-        return std::nullopt;
-    if (g.kind(id) == ValueKind::Float)
+    if (g.valid(id) && g.kind(id) == ValueKind::Float)
         return g.floatValue(id);
-    if (const auto i = intOf(g, id))
-        return static_cast<double>(*i);
-    return std::nullopt;
+    const auto i = intOf(g, id);
+    return i ? std::optional<double>(static_cast<double>(*i)) : std::nullopt;
 }
 
+// A bool, or an int by its truth value.
 inline std::optional<bool> boolOf(const ValueGraph& g, ValueId id)
 {
-    if (!g.valid(id))
-        return std::nullopt;
-    if (g.kind(id) == ValueKind::Bool)
-        return g.boolValue(id);
-    if (g.kind(id) == ValueKind::Int)
-        return g.intValue(id) != 0;
-    return std::nullopt;
+    const auto i = intOf(g, id);
+    return i ? std::optional<bool>(*i != 0) : std::nullopt;
 }
 
 // A str.

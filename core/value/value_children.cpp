@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 
 namespace core {
 
@@ -83,6 +84,22 @@ public:
         if (!isNull(id))
             m_out.add(ChildRun { nullptr, id, 1, 1, ChildRun::Role::Field, f });
     }
+    // The items of `id` as `run` makes them when it is a `kind`, else `id` as a named child.
+    void itemsOrField(ValueId id, ValueKind kind,
+        void (RunBuilder::*run)(const std::vector<ValueId>&), ChildField f)
+    {
+        if (m_g.valid(id) && m_g.kind(id) == kind)
+            (this->*run)(m_g.items(id));
+        else
+            validField(id, f);
+    }
+    // A quantized tensor's per-channel scales and zero points, a sparse tensor's components.
+    void tensorParts(const TensorRecord& t)
+    {
+        validField(t.scales, ChildField::Scales);
+        validField(t.zeroPoints, ChildField::ZeroPoints);
+        validField(t.components, ChildField::Components);
+    }
     // A named child when it is a valid id.
     void validField(ValueId id, ChildField f)
     {
@@ -102,11 +119,6 @@ private:
     Children& m_out;
 };
 
-bool isContainerKind(ValueKind k)
-{
-    return hasKind(kContainerKinds, k);
-}
-
 bool isEmptySequence(const ValueGraph& g, ValueId id)
 {
     const ValueKind k = g.kind(id);
@@ -119,59 +131,138 @@ bool isObjectArray(const ValueGraph& g, const NdArrayRecord& a)
         && (g.kind(a.data) == ValueKind::List || g.kind(a.data) == ValueKind::Tuple);
 }
 
+// An object's children, part by part; each set lists the parts it shows, in its order.
+enum class ObjectPart : std::uint8_t {
+    Callable,
+    Args, // the args value (display: only when not an empty tuple or list)
+    ArgItems, // a tuple's items, else the args value
+    Kwargs, // (display: only when not an empty dict)
+    Base,
+    State, // (display: ".__dict__" for a plain dict, else ".__getstate__()")
+    AttributeState, // a dict state's values as attributes, else the state
+    ListItems,
+    DictValues,
+    DictKeys,
+    DictItems, // keys and values alternating
+};
+
+constexpr ObjectPart kDisplayParts[] = { ObjectPart::Args, ObjectPart::Kwargs, ObjectPart::Base,
+    ObjectPart::ListItems, ObjectPart::DictValues, ObjectPart::State };
+constexpr ObjectPart kExportParts[]
+    = { ObjectPart::Callable, ObjectPart::ArgItems, ObjectPart::Kwargs, ObjectPart::State,
+          ObjectPart::Base, ObjectPart::ListItems, ObjectPart::DictItems };
+constexpr ObjectPart kGraphParts[]
+    = { ObjectPart::Callable, ObjectPart::Args, ObjectPart::Kwargs, ObjectPart::State,
+          ObjectPart::Base, ObjectPart::ListItems, ObjectPart::DictValues, ObjectPart::DictKeys };
+constexpr ObjectPart kAccessParts[] = { ObjectPart::AttributeState, ObjectPart::Args,
+    ObjectPart::ListItems, ObjectPart::DictValues };
+
+// The parts that are runs of an object's own item vectors.
+struct ItemPart {
+    ObjectPart part;
+    std::vector<ValueId> ObjectRecord::*items;
+    void (RunBuilder::*run)(const std::vector<ValueId>&);
+};
+const ItemPart kItemParts[]
+    = { { ObjectPart::ListItems, &ObjectRecord::listItems, &RunBuilder::items },
+          { ObjectPart::DictValues, &ObjectRecord::dictItems, &RunBuilder::dictValues },
+          { ObjectPart::DictKeys, &ObjectRecord::dictItems, &RunBuilder::dictKeys },
+          { ObjectPart::DictItems, &ObjectRecord::dictItems, &RunBuilder::items } };
+
+void objectPart(
+    const ValueGraph& g, const ObjectRecord& o, ObjectPart part, bool display, RunBuilder& b)
+{
+    switch (part) {
+    case ObjectPart::Callable:
+        b.validField(o.callable, ChildField::Callable);
+        return;
+    case ObjectPart::Args:
+        if (!(display && g.valid(o.args) && isEmptySequence(g, o.args)))
+            b.validField(o.args, ChildField::Args);
+        return;
+    case ObjectPart::ArgItems:
+        b.itemsOrField(o.args, ValueKind::Tuple, &RunBuilder::items, ChildField::Args);
+        return;
+    case ObjectPart::Kwargs:
+        if (!(display && g.valid(o.kwargs) && g.kind(o.kwargs) == ValueKind::Dict
+                && g.items(o.kwargs).empty()))
+            b.validField(o.kwargs, ChildField::Kwargs);
+        return;
+    case ObjectPart::Base:
+        b.validField(o.base, ChildField::Base);
+        return;
+    case ObjectPart::State: {
+        // Display: the BUILD state is one "state" row (its dict entries below it), so that a tree
+        // shows callable arguments and state side by side for classes it does not know.
+        const bool plainDict = g.valid(o.state) && g.kind(o.state) == ValueKind::Dict
+            && g.dictClass(o.state) == DictClass::Plain;
+        b.validField(
+            o.state, display && plainDict ? ChildField::StateDict : ChildField::StateOther);
+        return;
+    }
+    case ObjectPart::AttributeState:
+        b.itemsOrField(o.state, ValueKind::Dict, &RunBuilder::attributes, ChildField::State);
+        return;
+    default: // the item runs
+        for (const ItemPart& p : kItemParts)
+            if (p.part == part)
+                (b.*p.run)(o.*p.items);
+        return;
+    }
+}
+
+void objectChildren(
+    const ValueGraph& g, ValueId id, std::span<const ObjectPart> parts, bool display, RunBuilder& b)
+{
+    const ObjectRecord& o = g.object(id);
+    for (const ObjectPart part : parts)
+        objectPart(g, o, part, display, b);
+}
+
+// A container's items (a dict: its default_factory, its values, the keys too when asked), then
+// its BUILD state.
+void containerChildren(const ValueGraph& g, ValueId id, bool withKeys, RunBuilder& b)
+{
+    if (g.kind(id) == ValueKind::Dict) {
+        b.field(g.defaultFactory(id), ChildField::DefaultFactory);
+        b.dictValues(g.items(id));
+        if (withKeys)
+            b.dictKeys(g.items(id));
+    } else {
+        b.items(g.items(id));
+    }
+    b.field(g.extraState(id), ChildField::State);
+}
+
+// The children the display and export sets show alike: a persistent id's pid, a tensor's parts,
+// an object array's items. False for the other kinds.
+bool recordChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
+{
+    switch (g.kind(id)) {
+    case ValueKind::Persistent:
+        b.validField(g.persistentId(id), ChildField::Pid);
+        return true;
+    case ValueKind::Tensor:
+        b.tensorParts(g.tensor(id));
+        return true;
+    case ValueKind::NdArray:
+        if (isObjectArray(g, g.ndarray(id)))
+            b.items(g.items(g.ndarray(id).data));
+        return true;
+    default:
+        return false;
+    }
+}
+
 void displayChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
 {
     const ValueKind k = g.kind(id);
-    if (isContainerKind(k)) {
-        if (k == ValueKind::Dict) {
-            b.field(g.defaultFactory(id), ChildField::DefaultFactory);
-            b.dictValues(g.items(id));
-        } else {
-            b.items(g.items(id));
-        }
+    if (isContainerKind(k))
+        containerChildren(g, id, false, b);
+    else if (k == ValueKind::Object)
+        objectChildren(g, id, kDisplayParts, true, b);
+    else if (!recordChildren(g, id, b))
         b.field(g.extraState(id), ChildField::State);
-        return;
-    }
-    switch (k) {
-    case ValueKind::Object: {
-        const ObjectRecord& o = g.object(id);
-        if (g.valid(o.args) && !isEmptySequence(g, o.args))
-            b.field(o.args, ChildField::Args);
-        if (g.valid(o.kwargs)
-            && !(g.kind(o.kwargs) == ValueKind::Dict && g.items(o.kwargs).empty()))
-            b.field(o.kwargs, ChildField::Kwargs);
-        b.validField(o.base, ChildField::Base);
-        b.items(o.listItems);
-        b.dictValues(o.dictItems);
-        // The BUILD state is one "state" row (its dict entries below it), so that a tree shows
-        // callable arguments and state side by side for classes it does not know.
-        if (g.valid(o.state))
-            b.field(o.state,
-                g.kind(o.state) == ValueKind::Dict && g.dictClass(o.state) == DictClass::Plain
-                    ? ChildField::StateDict
-                    : ChildField::StateOther);
-        return;
-    }
-    case ValueKind::Persistent:
-        b.field(g.persistentId(id), ChildField::Pid);
-        return;
-    case ValueKind::Tensor: {
-        const TensorRecord& t = g.tensor(id);
-        b.validField(t.scales, ChildField::Scales);
-        b.validField(t.zeroPoints, ChildField::ZeroPoints);
-        b.validField(t.components, ChildField::Components);
-        return;
-    }
-    case ValueKind::NdArray: {
-        const NdArrayRecord& a = g.ndarray(id);
-        if (a.dtype == DType::Object && g.valid(a.data) && isContainerKind(g.kind(a.data)))
-            b.items(g.items(a.data));
-        return;
-    }
-    default:
-        b.field(g.extraState(id), ChildField::State);
-        return;
-    }
 }
 
 void exportChildren(const ValueGraph& g, ValueId id, bool plain, RunBuilder& b)
@@ -183,44 +274,13 @@ void exportChildren(const ValueGraph& g, ValueId id, bool plain, RunBuilder& b)
         b.items(g.items(id));
         if (!plain)
             b.validField(g.extraState(id), ChildField::State);
-        return;
-    }
-    switch (k) {
-    case ValueKind::Object: {
-        const ObjectRecord& o = g.object(id);
-        if (plain && !displayRepr(g, id).empty())
-            return;
+    } else if (k == ValueKind::Object) {
         if (!plain)
-            b.validField(o.callable, ChildField::Callable);
-        if (g.valid(o.args) && g.kind(o.args) == ValueKind::Tuple)
-            b.items(g.items(o.args));
-        else
-            b.validField(o.args, ChildField::Args);
-        b.validField(o.kwargs, ChildField::Kwargs);
-        b.validField(o.state, ChildField::StateOther);
-        b.validField(o.base, ChildField::Base);
-        b.items(o.listItems);
-        b.items(o.dictItems);
-        return;
-    }
-    case ValueKind::Persistent:
-        b.validField(g.persistentId(id), ChildField::Pid);
-        return;
-    case ValueKind::Tensor: {
-        const TensorRecord& t = g.tensor(id);
-        b.validField(t.scales, ChildField::Scales);
-        b.validField(t.zeroPoints, ChildField::ZeroPoints);
-        b.validField(t.components, ChildField::Components);
-        return;
-    }
-    case ValueKind::NdArray: {
-        const NdArrayRecord& a = g.ndarray(id);
-        if (isObjectArray(g, a))
-            b.items(g.items(a.data));
-        return;
-    }
-    default:
-        return;
+            objectChildren(g, id, kExportParts, false, b);
+        else if (displayRepr(g, id).empty()) // --plain: no callable; a decoded repr: no children
+            objectChildren(g, id, std::span(kExportParts).subspan(1), false, b);
+    } else {
+        recordChildren(g, id, b);
     }
 }
 
@@ -228,38 +288,20 @@ void graphChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
 {
     const ValueKind k = g.kind(id);
     if (isContainerKind(k)) {
-        if (k == ValueKind::Dict) {
-            b.dictValues(g.items(id));
-            b.dictKeys(g.items(id));
-            b.field(g.defaultFactory(id), ChildField::DefaultFactory);
-        } else {
-            b.items(g.items(id));
-        }
-        b.field(g.extraState(id), ChildField::State);
+        containerChildren(g, id, true, b);
         return;
     }
     switch (k) {
-    case ValueKind::Object: {
-        const ObjectRecord& o = g.object(id);
-        b.field(o.callable, ChildField::Callable);
-        b.field(o.args, ChildField::Args);
-        b.field(o.kwargs, ChildField::Kwargs);
-        b.field(o.state, ChildField::StateOther);
-        b.field(o.base, ChildField::Base);
-        b.items(o.listItems);
-        b.dictValues(o.dictItems);
-        b.dictKeys(o.dictItems);
+    case ValueKind::Object:
+        objectChildren(g, id, kGraphParts, false, b);
         return; // an object's BUILD state is o.state
-    }
     case ValueKind::Persistent:
         b.field(g.persistentId(id), ChildField::Pid);
         break;
     case ValueKind::Tensor: {
         const TensorRecord& t = g.tensor(id);
         b.field(t.storage, ChildField::Storage);
-        b.field(t.scales, ChildField::Scales);
-        b.field(t.zeroPoints, ChildField::ZeroPoints);
-        b.field(t.components, ChildField::Components);
+        b.tensorParts(t);
         b.field(t.rebuild, ChildField::Rebuild);
         break;
     }
@@ -279,20 +321,12 @@ void graphChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
 void accessChildren(const ValueGraph& g, ValueId id, RunBuilder& b)
 {
     const ValueKind k = g.kind(id);
-    if (k == ValueKind::Dict) {
+    if (k == ValueKind::Dict)
         b.dictValues(g.items(id));
-    } else if (isContainerKind(k)) {
+    else if (isContainerKind(k))
         b.items(g.items(id));
-    } else if (k == ValueKind::Object) {
-        const ObjectRecord& o = g.object(id);
-        if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict)
-            b.attributes(g.items(o.state));
-        else
-            b.validField(o.state, ChildField::State);
-        b.validField(o.args, ChildField::Args);
-        b.items(o.listItems);
-        b.dictValues(o.dictItems);
-    }
+    else if (k == ValueKind::Object)
+        objectChildren(g, id, kAccessParts, false, b);
 }
 
 } // namespace

@@ -37,7 +37,7 @@ enum class ChildSet : std::uint8_t {
     // The --plain export: no default_factory, no BUILD state on containers, no callable, and no
     // children for an object whose repr the core decodes (datetime, Decimal, ...).
     ExportPlain,
-    // Every referenced id (reachability, safety): containers' values, keys and default_factory,
+    // Every referenced id (reachability, safety): containers' default_factory, values and keys,
     // objects' callable, args, kwargs, state, base, list items, dict values and keys, persistent
     // pid, a tensor's storage, parts and original rebuild call, an ndarray's data, dtype and
     // rebuild call; the BUILD state of anything but an object.

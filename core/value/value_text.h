@@ -1,10 +1,13 @@
 #pragma once
 
-// How values read as text: type labels, one-line summaries, Python reprs of known types, and the
-// text of dict keys in labels and access paths (the children themselves: value_children.h). Shared by picklescope-cli tree/info, the GUI tree and the JSON "display" field.
+// How values read as text: type labels, one-line summaries and the text of dict keys in labels
+// and access paths. Shared by picklescope-cli tree/info, the GUI tree and the JSON "display"
+// field. The children a tree shows are in value_children.h, the reprs of known types (datetime,
+// numpy scalars, ...) in known_type_repr.h; this header includes both.
 // Everything is computed on demand, in time independent of container sizes (except the text
 // asked for), and never recurses on the graph's depth.
 
+#include "core/value/known_type_repr.h" // displayRepr (datetime, Decimal, numpy scalars, ...)
 #include "core/value/py_repr.h" // the Python reprs (pyStrRepr, pyFloatRepr, ...), formerly here
 #include "core/value/value_children.h" // display children (displayChild, ...), formerly here
 #include "core/value/value_graph.h"
@@ -27,11 +30,6 @@ std::string className(const ValueGraph& graph, ValueId id);
 // Python repr of scalars: 42, -1.5, 'abc', b'\x00', None, True, (1+2j). Truncated to maxChars
 // with '…' (0: no limit). Empty for values that are not scalars.
 std::string scalarRepr(const ValueGraph& graph, ValueId id, std::size_t maxChars = 0);
-
-// Python's repr of an object the core decodes for display (datetime, date, time, timedelta,
-// timezone, Decimal, array.array, numpy scalar, torch.Size/device, range, slice, UUID, pathlib
-// paths, ...). Empty when the value is not one of them or its arguments do not decode.
-std::string displayRepr(const ValueGraph& graph, ValueId id);
 
 // The one-line summary for a tree's value column: "dict (12 items)", "'abc…'",
 // "tensor float32 [64, 3, 7, 7]", "datetime.datetime(2020, 1, 1, 0, 0)", "42".

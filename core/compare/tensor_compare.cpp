@@ -1,6 +1,7 @@
 #include "core/compare/tensor_compare.h"
 
 #include "core/torch/tensor_view.h"
+#include "core/value/enum_name.h"
 
 #include <algorithm>
 #include <atomic>
@@ -21,36 +22,20 @@ constexpr std::uint64_t kBlockBytes = std::uint64_t(4) << 20;
 
 bool isComplex(DType t)
 {
-    return t == DType::Complex32 || t == DType::Complex64 || t == DType::Complex128;
+    return inSet(enumSet(DType::Complex32, DType::Complex64, DType::Complex128), t);
 }
 
 bool isNumeric(DType t)
 {
-    switch (t) {
-    case DType::Unknown:
-    case DType::Object:
-    case DType::Other:
-        return false;
-    default:
-        return true;
-    }
+    return !inSet(enumSet(DType::Unknown, DType::Object, DType::Other), t);
 }
 
 // Plain element types whose stored bytes are the value (equal bytes <=> identical elements).
 bool rawComparable(DType t)
 {
-    switch (t) {
-    case DType::Unknown:
-    case DType::Object:
-    case DType::QInt8:
-    case DType::QUInt8:
-    case DType::QInt32:
-    case DType::QUInt4x2:
-    case DType::QUInt2x4:
-        return false;
-    default:
-        return dtypeSize(t) > 0;
-    }
+    constexpr std::uint64_t kQuantizedOrOpaque = enumSet(DType::Unknown, DType::Object,
+        DType::QInt8, DType::QUInt8, DType::QInt32, DType::QUInt4x2, DType::QUInt2x4);
+    return !inSet(kQuantizedOrOpaque, t) && dtypeSize(t) > 0;
 }
 
 bool rowMajor(const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& stride)

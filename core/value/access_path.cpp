@@ -53,7 +53,7 @@ namespace {
 // Values entered once: containers and objects.
 bool isContainerValue(const ValueGraph& g, ValueId id)
 {
-    return hasKind(kContainerKinds | kindBit(ValueKind::Object), g.kind(id));
+    return inSet(kContainerKinds | enumBit(ValueKind::Object), g.kind(id));
 }
 
 } // namespace

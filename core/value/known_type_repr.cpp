@@ -808,6 +808,43 @@ std::string reprDecimal(const ValueGraph& g, ValueId id)
     return "Decimal(" + pyStrRepr(*text) + ")";
 }
 
+// How a known class's repr is made (its class name given).
+using KnownRepr = std::string (*)(const ValueGraph& g, ValueId id, std::string_view cls);
+
+template <std::string (*Repr)(const ValueGraph&, ValueId)>
+std::string withoutClass(const ValueGraph& g, ValueId id, std::string_view)
+{
+    return Repr(g, id);
+}
+
+std::string reprRangeOrSlice(const ValueGraph& g, ValueId id, std::string_view cls)
+{
+    return reprRangeSlice(g, id, cls == "builtins.range");
+}
+
+std::string reprDType(const ValueGraph& g, ValueId id, std::string_view)
+{
+    const auto d = numpy::dtypeFromValue(g, id);
+    return d ? d->repr() : std::string();
+}
+
+// The classes displayRepr decodes.
+const std::pair<std::string_view, KnownRepr> kKnownReprs[]
+    = { { "datetime.datetime", reprDateLike }, { "datetime.date", reprDateLike },
+          { "datetime.time", reprDateLike }, { "datetime.timedelta", withoutClass<reprTimedelta> },
+          { "datetime.timezone", withoutClass<reprTimezone> },
+          { "zoneinfo.ZoneInfo._unpickle", withoutClass<reprTzinfo> },
+          { "decimal.Decimal", withoutClass<reprDecimal> },
+          { "array.array", withoutClass<reprArray> },
+          { "numpy.core.multiarray.scalar", withoutClass<reprNumpyScalar> },
+          { "numpy._core.multiarray.scalar", withoutClass<reprNumpyScalar> },
+          { "numpy.dtype", reprDType }, { "builtins.range", reprRangeOrSlice },
+          { "builtins.slice", reprRangeOrSlice }, { "uuid.UUID", withoutClass<reprUuid> },
+          { "pathlib.PosixPath", reprPath }, { "pathlib.WindowsPath", reprPath },
+          { "pathlib.PurePosixPath", reprPath }, { "pathlib.PureWindowsPath", reprPath },
+          { "pathlib.Path", reprPath }, { "torch.Size", withoutClass<reprTorchSize> },
+          { "torch.device", withoutClass<reprTorchDevice> } };
+
 } // namespace
 
 std::string numpyScalarType(const ValueGraph& g, ValueId id)
@@ -857,44 +894,12 @@ bool isNumpyScalarCall(const std::string& cls)
 
 std::string displayRepr(const ValueGraph& g, ValueId id)
 {
-    if (!g.valid(id))
-        return {};
-    if (g.kind(id) != ValueKind::Object)
+    if (!g.valid(id) || g.kind(id) != ValueKind::Object)
         return {};
     const std::string cls = className(g, id);
-    if (cls.empty())
-        return {};
-    if (cls == "datetime.datetime" || cls == "datetime.date" || cls == "datetime.time")
-        return reprDateLike(g, id, cls);
-    if (cls == "datetime.timedelta")
-        return reprTimedelta(g, id);
-    if (cls == "datetime.timezone")
-        return reprTimezone(g, id);
-    if (cls == "decimal.Decimal")
-        return reprDecimal(g, id);
-    if (cls == "array.array")
-        return reprArray(g, id);
-    if (isNumpyScalarCall(cls))
-        return reprNumpyScalar(g, id);
-    if (cls == "numpy.dtype") {
-        const auto d = numpy::dtypeFromValue(g, id);
-        return d ? d->repr() : std::string();
-    }
-    if (cls == "builtins.range")
-        return reprRangeSlice(g, id, true);
-    if (cls == "builtins.slice")
-        return reprRangeSlice(g, id, false);
-    if (cls == "uuid.UUID")
-        return reprUuid(g, id);
-    if (cls == "pathlib.PosixPath" || cls == "pathlib.WindowsPath" || cls == "pathlib.PurePosixPath"
-        || cls == "pathlib.PureWindowsPath" || cls == "pathlib.Path")
-        return reprPath(g, id, cls);
-    if (cls == "torch.Size")
-        return reprTorchSize(g, id);
-    if (cls == "torch.device")
-        return reprTorchDevice(g, id);
-    if (cls == "zoneinfo.ZoneInfo._unpickle")
-        return reprTzinfo(g, id);
+    for (const auto& [name, repr] : kKnownReprs)
+        if (cls == name)
+            return repr(g, id, cls);
     return {};
 }
 

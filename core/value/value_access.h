@@ -12,6 +12,7 @@
 //   with encoding='bytes' (and torch's legacy files) hold names and keys as bytes.
 // - dictGet matches a str key or a bytes key of the same bytes, by the textOf rule.
 
+#include "core/value/enum_name.h"
 #include "core/value/value_graph.h"
 
 #include <cstdint>
@@ -22,39 +23,19 @@
 
 namespace core {
 
-// Sets of kinds as bit masks: hasKind(kContainerKinds, k).
-constexpr std::uint32_t kindBit(ValueKind k)
-{
-    return std::uint32_t(1) << static_cast<unsigned>(k);
-}
-template <typename... Kinds> constexpr std::uint32_t kindSet(Kinds... kinds)
-{
-    return (kindBit(kinds) | ...);
-}
-constexpr bool hasKind(std::uint32_t set, ValueKind k)
-{
-    return (set & kindBit(k)) != 0;
-}
-
 // Python scalars, str and bytes: values without children.
-inline constexpr std::uint32_t kScalarKinds
-    = kindSet(ValueKind::None, ValueKind::Bool, ValueKind::Int, ValueKind::BigInt, ValueKind::Float,
+inline constexpr std::uint64_t kScalarKinds
+    = enumSet(ValueKind::None, ValueKind::Bool, ValueKind::Int, ValueKind::BigInt, ValueKind::Float,
         ValueKind::Complex, ValueKind::Str, ValueKind::Bytes, ValueKind::ByteArray);
 // list, tuple, set, frozenset, dict: items in the graph's item store.
-inline constexpr std::uint32_t kContainerKinds = kindSet(
+inline constexpr std::uint64_t kContainerKinds = enumSet(
     ValueKind::List, ValueKind::Tuple, ValueKind::Set, ValueKind::FrozenSet, ValueKind::Dict);
-constexpr bool isScalarKind(ValueKind k)
-{
-    return hasKind(kScalarKinds, k);
-}
-constexpr bool isContainerKind(ValueKind k)
-{
-    return hasKind(kContainerKinds, k);
-}
 // Values reachable more than once as the same object (see isIdentityValue).
-inline constexpr std::uint32_t kIdentityKinds = kContainerKinds
-    | kindSet(ValueKind::ByteArray, ValueKind::Object, ValueKind::Persistent, ValueKind::Storage,
+inline constexpr std::uint64_t kIdentityKinds = kContainerKinds
+    | enumSet(ValueKind::ByteArray, ValueKind::Object, ValueKind::Persistent, ValueKind::Storage,
         ValueKind::Tensor, ValueKind::NdArray);
+constexpr bool isScalarKind(ValueKind k) { return inSet(kScalarKinds, k); }
+constexpr bool isContainerKind(ValueKind k) { return inSet(kContainerKinds, k); }
 
 inline std::optional<std::int64_t> intOf(const ValueGraph& g, ValueId id)
 {

@@ -427,7 +427,7 @@ DisplayChild childLabel(const ValueGraph& g, ValueId id, std::size_t index, Chil
 
 bool isIdentityValue(const ValueGraph& g, ValueId id)
 {
-    return g.valid(id) && hasKind(kIdentityKinds, g.kind(id));
+    return g.valid(id) && inSet(kIdentityKinds, g.kind(id));
 }
 
 ReferenceCounts referenceCounts(const ValueGraph& g, ValueId root, ChildSet set)

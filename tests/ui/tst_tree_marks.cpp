@@ -6,12 +6,10 @@
 
 #include "ui/value_tree_model.h"
 
-#include "core/loader.h"
-
 #include "../common/cli_run.h"
+#include "../value/children_fixtures.h"
 
 #include <QAbstractItemModelTester>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -19,7 +17,6 @@
 
 namespace {
 
-const QString kValueDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/value/");
 const QString kShared = QStringLiteral("\u2197"); // ↗
 const QString kCycle = QStringLiteral("\u21BB"); // ↻
 
@@ -68,11 +65,8 @@ QStringList cliMarks(const QByteArray& output)
 
 QStringList expectedSigns(const QString& name)
 {
-    QFile file(kValueDir + name);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
     QStringList out;
-    for (const auto& m : QJsonDocument::fromJson(file.readAll()).object().value("marks").toArray())
+    for (const auto& m : testing::childrenExpectation(name).value("marks").toArray())
         out << (m.toObject().value("mark").toString() == QLatin1String("cycle") ? kCycle : kShared);
     return out;
 }
@@ -91,28 +85,15 @@ class TestTreeMarks : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void theWindowAndTheCliMarkTheSameRows_data()
-    {
-        QTest::addColumn<QString>("file");
-        QTest::addColumn<QString>("expected");
-        QTest::newRow("a torch checkpoint with one tensor under two keys and a list holding itself")
-            << "shared_tensor.pt"
-            << "shared_tensor.expected.json";
-        QTest::newRow("a protocol 2 pickle of shared lists, tuples, bytearrays and four cycles")
-            << "children_p2.pkl"
-            << "children.expected.json";
-        QTest::newRow("the same objects at protocol 5") << "children_p5.pkl"
-                                                        << "children.expected.json";
-    }
+    void theWindowAndTheCliMarkTheSameRows_data() { testing::addChildrenFixtureRows(); }
 
     void theWindowAndTheCliMarkTheSameRows()
     {
         QFETCH(QString, file);
         QFETCH(QString, expected);
-        auto loaded = core::loadFile((kValueDir + file).toStdString());
-        QVERIFY(loaded.ok());
         ui::LoadedFile opened;
-        opened.doc = loaded.value();
+        opened.doc = testing::loadDocument(testing::kValueFixtureDir + file);
+        QVERIFY(opened.doc);
         opened.index = ui::DocumentIndex::build(opened.doc);
         ui::ValueTreeModel model;
         model.setDocument(opened);
@@ -120,7 +101,8 @@ private Q_SLOTS:
             &model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         const QStringList window = windowMarks(model);
 
-        const testing::CliRun run = testing::runCli({ QStringLiteral("tree"), kValueDir + file });
+        const testing::CliRun run
+            = testing::runCli({ QStringLiteral("tree"), testing::kValueFixtureDir + file });
         QCOMPARE(run.exitCode, 0);
         const QStringList cli = cliMarks(run.out);
 

@@ -6,9 +6,10 @@
 // (count/index, forEach, labels) agree for every ChildSet over every fixture, and the counter
 // walks a million-deep cycle without recursion.
 
-#include "core/loader.h"
 #include "core/value/value_children.h"
 #include "core/value/value_text.h"
+
+#include "children_fixtures.h"
 
 #include <QDir>
 #include <QFile>
@@ -23,22 +24,16 @@ using namespace core;
 
 namespace {
 
-const QString kValueDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/value/");
-
-std::shared_ptr<Document> load(const QString& path)
+// The pickles and checkpoints under tests/data/<dir> for each dir.
+QStringList fixtureFiles(const QStringList& dirs)
 {
-    auto loaded = loadFile(path.toStdString());
-    if (!loaded.ok())
-        return nullptr;
-    return loaded.value();
-}
-
-QJsonObject readExpected(const QString& name)
-{
-    QFile file(kValueDir + name);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object();
+    QStringList out;
+    for (const QString& dir : dirs) {
+        const QDir d(QStringLiteral(PICKLESCOPE_TEST_DATA "/") + dir);
+        for (const QString& f : d.entryList({ "*.pkl", "*.pt", "*.pth", "*.joblib" }, QDir::Files))
+            out << d.filePath(f);
+    }
+    return out;
 }
 
 // What the generator's walk finds, read from the loaded graph: a pre-order walk over the display
@@ -131,25 +126,16 @@ private Q_SLOTS:
 
 void TestValueChildren::sharingAndCyclesMatchPythonsObjects_data()
 {
-    QTest::addColumn<QString>("file");
-    QTest::addColumn<QString>("expected");
-    QTest::newRow("a protocol 2 pickle of shared lists, tuples, bytearrays and four cycles")
-        << "children_p2.pkl"
-        << "children.expected.json";
-    QTest::newRow("the same objects at protocol 5") << "children_p5.pkl"
-                                                    << "children.expected.json";
-    QTest::newRow("a torch checkpoint with one tensor under two keys and a list holding itself")
-        << "shared_tensor.pt"
-        << "shared_tensor.expected.json";
+    testing::addChildrenFixtureRows();
 }
 
 void TestValueChildren::sharingAndCyclesMatchPythonsObjects()
 {
     QFETCH(QString, file);
     QFETCH(QString, expected);
-    const auto doc = load(kValueDir + file);
+    const auto doc = testing::loadDocument(testing::kValueFixtureDir + file);
     QVERIFY(doc);
-    const QJsonObject want = readExpected(expected);
+    const QJsonObject want = testing::childrenExpectation(expected);
     QVERIFY(!want.isEmpty());
     const Walk got = walkDisplay(doc->graph, doc->root);
     const Walk exp = expectedWalk(want);
@@ -161,28 +147,22 @@ void TestValueChildren::sharingAndCyclesMatchPythonsObjects()
 void TestValueChildren::countIndexVisitAndLabelsAgree_data()
 {
     QTest::addColumn<QString>("path");
-    const QString data = QStringLiteral(PICKLESCOPE_TEST_DATA);
-    for (const QString dir : { "value", "export", "torch", "numpy", "domain" }) {
-        const QStringList files
-            = QDir(data + "/" + dir)
-                  .entryList({ "*.pkl", "*.pt", "*.pth", "*.joblib" }, QDir::Files);
-        for (const QString& f : files)
-            QTest::newRow(qPrintable(dir + "/" + f)) << data + "/" + dir + "/" + f;
-    }
+    for (const QString& path : fixtureFiles({ "value", "export", "torch", "numpy", "domain" }))
+        QTest::newRow(qPrintable(path.mid(path.indexOf("/data/") + 6))) << path;
 }
 
 void TestValueChildren::countIndexVisitAndLabelsAgree()
 {
     QFETCH(QString, path);
-    const auto doc = load(path);
+    const auto doc = testing::loadDocument(path);
     if (!doc)
         QSKIP("does not load (an error fixture)");
     const ValueGraph& g = doc->graph;
     std::size_t edges = 0;
     for (std::uint32_t i = 0; i < g.size(); ++i) {
         const ValueId id { i };
-        for (ChildSet set :
-            { ChildSet::Display, ChildSet::Export, ChildSet::ExportPlain, ChildSet::Graph }) {
+        for (ChildSet set : { ChildSet::Display, ChildSet::Export, ChildSet::ExportPlain,
+                 ChildSet::Graph, ChildSet::Access }) {
             const Children children = childrenOf(g, id, set);
             std::vector<ValueId> visited;
             forEachChild(g, id, set, [&](ValueId c) { visited.push_back(c); });
@@ -203,37 +183,33 @@ void TestValueChildren::countIndexVisitAndLabelsAgree()
 
 void TestValueChildren::theGraphSetReachesEveryValueTheOtherSetsReach()
 {
-    const QString data = QStringLiteral(PICKLESCOPE_TEST_DATA);
     int checked = 0;
-    for (const QString dir : { "value", "export", "torch" }) {
-        for (const QString& f :
-            QDir(data + "/" + dir).entryList({ "*.pkl", "*.pt" }, QDir::Files)) {
-            const auto doc = load(data + "/" + dir + "/" + f);
-            if (!doc)
-                continue;
-            const ValueGraph& g = doc->graph;
-            const ReferenceCounts all = referenceCounts(g, doc->root, ChildSet::Graph);
-            for (ChildSet set : { ChildSet::Display, ChildSet::Export, ChildSet::ExportPlain }) {
-                const ReferenceCounts some = referenceCounts(g, doc->root, set);
-                for (std::uint32_t i = 0; i < g.size(); ++i) {
-                    if (some.appearances[i] != 0 && all.appearances[i] == 0)
-                        QFAIL(qPrintable(QStringLiteral("%1/%2: value %3 is reached by set %4 only")
-                                             .arg(dir, f)
-                                             .arg(i)
-                                             .arg(int(set))));
-                    // Fewer edges cannot make a cycle the full graph does not have.
-                    QVERIFY(some.cyclic[i] == 0 || all.cyclic[i] != 0);
-                }
+    for (const QString& path : fixtureFiles({ "value", "export", "torch" })) {
+        const auto doc = testing::loadDocument(path);
+        if (!doc)
+            continue;
+        const ValueGraph& g = doc->graph;
+        const ReferenceCounts all = referenceCounts(g, doc->root, ChildSet::Graph);
+        for (ChildSet set : { ChildSet::Display, ChildSet::Export, ChildSet::ExportPlain }) {
+            const ReferenceCounts some = referenceCounts(g, doc->root, set);
+            for (std::uint32_t i = 0; i < g.size(); ++i) {
+                if (some.appearances[i] != 0 && all.appearances[i] == 0)
+                    QFAIL(qPrintable(QStringLiteral("%1: value %2 is reached by set %3 only")
+                                         .arg(path)
+                                         .arg(i)
+                                         .arg(int(set))));
+                // Fewer edges cannot make a cycle the full graph does not have.
+                QVERIFY(some.cyclic[i] == 0 || all.cyclic[i] != 0);
             }
-            ++checked;
         }
+        ++checked;
     }
     QVERIFY(checked > 10);
 }
 
 void TestValueChildren::labelsAreMadeOnlyForTheChildAskedFor()
 {
-    const auto doc = load(kValueDir + "children_p2.pkl");
+    const auto doc = testing::loadDocument(testing::kValueFixtureDir + "children_p2.pkl");
     QVERIFY(doc);
     const ValueGraph& g = doc->graph;
     // root['counts']: a defaultdict: its factory first, then the key.

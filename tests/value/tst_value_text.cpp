@@ -6,6 +6,8 @@
 #include "core/loader.h"
 #include "core/value/value_text.h"
 
+#include "children_fixtures.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -20,10 +22,7 @@ const QString kPickleDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/pickle/");
 
 std::shared_ptr<Document> load(const QString& path)
 {
-    auto loaded = loadFile(path.toStdString());
-    if (!loaded.ok())
-        return nullptr;
-    return loaded.value();
+    return testing::loadDocument(path);
 }
 
 QStringList readReprs(const QString& stem)

@@ -120,13 +120,7 @@ Result<void> TensorView::writeNpy(const NpySink& sink, LoadObserver* observer) c
                             ^= std::byte { 0x80 }; // little-endian sign bit of each component
                 if (m_conjugate && complex)
                     dst[m_elemSize - 1] ^= std::byte { 0x80 }; // the imaginary part's sign
-                for (std::size_t k = rank; k-- > 0;) {
-                    pos += static_cast<std::uint64_t>(m_stride[k]);
-                    if (++coord[k] < static_cast<std::uint64_t>(m_shape[k]))
-                        break;
-                    pos -= coord[k] * static_cast<std::uint64_t>(m_stride[k]);
-                    coord[k] = 0;
-                }
+                advance(coord, pos);
             }
         } else {
             vals.resize(n);

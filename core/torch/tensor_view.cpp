@@ -388,13 +388,18 @@ void TensorView::read(std::uint64_t first, std::size_t count, double* out) const
     }
     for (std::size_t i = 0; i < count; ++i) {
         out[i] = decodeAt(pos, first + i);
-        for (std::size_t k = rank; k-- > 0;) {
-            pos += static_cast<std::uint64_t>(m_stride[k]);
-            if (++coord[k] < static_cast<std::uint64_t>(m_shape[k]))
-                break;
-            pos -= coord[k] * static_cast<std::uint64_t>(m_stride[k]);
-            coord[k] = 0;
-        }
+        advance(coord, pos);
+    }
+}
+
+void TensorView::advance(std::vector<std::uint64_t>& coord, std::uint64_t& pos) const
+{
+    for (std::size_t k = coord.size(); k-- > 0;) {
+        pos += static_cast<std::uint64_t>(m_stride[k]);
+        if (++coord[k] < static_cast<std::uint64_t>(m_shape[k]))
+            return;
+        pos -= coord[k] * static_cast<std::uint64_t>(m_stride[k]);
+        coord[k] = 0;
     }
 }
 

@@ -89,6 +89,8 @@ public:
 private:
     // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.
     std::uint64_t position(std::uint64_t index) const;
+    // Steps `coord` (one per axis) and the storage position `pos` to the next row-major element.
+    void advance(std::vector<std::uint64_t>& coord, std::uint64_t& pos) const;
     double decodeAt(std::uint64_t position, std::uint64_t index) const;
     // A remote file: fetch [p, p + n) of the storage and pin it while the returned lease lives
     // (a failed fetch leaves zeros; stats() reports it). Local files and inflated records: an

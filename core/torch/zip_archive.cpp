@@ -2,7 +2,7 @@
 
 #include "core/byte_order.h"
 
-#include <zlib.h> // linked through QuaZip (its INTERFACE_LINK_LIBRARIES carry ZLIB::ZLIB)
+#include <zlib.h> // ZLIB::ZLIB (core/CMakeLists.txt)
 
 #include <algorithm>
 #include <cstring>

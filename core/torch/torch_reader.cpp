@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -356,6 +357,20 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
         return items;
     };
 
+    // The next 8-byte little-endian word of a member (an element count, a rank); nullopt when the
+    // member is cut there (cutShort says `cut`), an error when a whole member ends before it.
+    auto wordOf = [&](const TarMember& m, const std::string& cut,
+                      const char* pastEnd) -> Result<std::optional<std::uint64_t>> {
+        if (m.size - pos < 8) {
+            if (!m.cut)
+                return makeError(ErrorCode::Truncated, m.offset + pos, pastEnd);
+            cutShort(m.offset + pos, cut);
+            return std::optional<std::uint64_t>();
+        }
+        const std::uint64_t word = le64(file.data() + m.offset + pos);
+        pos += 8;
+        return std::optional<std::uint64_t>(word);
+    };
     // Runs body(at, header) for each entry of a member (storages, tensors): the count pickle the
     // member starts with, then each entry's header pickle, a triple `shape`, and what body reads
     // after it. Stops where the member is cut, or where body says false.
@@ -387,16 +402,12 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
             if (elsize == 0)
                 return makeError(
                     ErrorCode::Format, at, "tar storages: unknown storage type for key " + key);
-            if (storages->size - pos < 8) {
-                if (storages->cut) {
-                    cutShort(storages->offset + pos, "storage " + key + "'s element count is cut");
-                    return false;
-                }
-                return makeError(ErrorCode::Truncated, storages->offset + pos,
-                    "tar storages: element count runs past the member");
-            }
-            std::uint64_t n = le64(file.data() + storages->offset + pos);
-            pos += 8;
+            PS_ASSIGN(const auto count,
+                wordOf(*storages, "storage " + key + "'s element count is cut",
+                    "tar storages: element count runs past the member"));
+            if (!count)
+                return false;
+            std::uint64_t n = *count;
             std::uint64_t bytes = 0;
             if (__builtin_mul_overflow(n, elsize, &bytes) || bytes > storages->size - pos) {
                 const std::uint64_t swapped = byteswap64(n);
@@ -490,17 +501,12 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
             if (storage == objects.end() || g.kind(storage->second) != ValueKind::Storage)
                 return makeError(ErrorCode::Format, at,
                     "tar tensors: tensor " + key + " names an unknown storage");
-            if (tensors->size - pos < 8) {
-                if (tensors->cut) {
-                    cutShort(tensors->offset + pos, "tensor " + key + "'s rank is cut");
-                    return false;
-                }
-                return makeError(ErrorCode::Truncated, tensors->offset + pos,
-                    "tar tensors: ndim runs past the member");
-            }
-            const std::byte* p = file.data() + tensors->offset + pos;
-            const std::uint32_t ndim = static_cast<std::uint32_t>(le64(p) & 0xFFFFFFFFu);
-            pos += 8;
+            PS_ASSIGN(const auto rank,
+                wordOf(*tensors, "tensor " + key + "'s rank is cut",
+                    "tar tensors: ndim runs past the member"));
+            if (!rank)
+                return false;
+            const std::uint32_t ndim = static_cast<std::uint32_t>(*rank & 0xFFFFFFFFu);
             if (ndim <= 64 && tensors->cut && tensors->size - pos < (2ull * ndim + 1) * 8) {
                 cutShort(tensors->offset + pos, "tensor " + key + "'s shape is cut");
                 return false;
@@ -511,7 +517,7 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
             TensorRecord t;
             t.storage = storage->second;
             t.dtype = g.storage(storage->second).dtype;
-            p = file.data() + tensors->offset + pos;
+            const std::byte* p = file.data() + tensors->offset + pos;
             for (std::uint32_t k = 0; k < ndim; ++k)
                 t.shape.push_back(static_cast<std::int64_t>(le64(p + 8 * k)));
             for (std::uint32_t k = 0; k < ndim; ++k)

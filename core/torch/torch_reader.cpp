@@ -34,6 +34,22 @@ void warn(Document& doc, std::uint64_t offset, std::string message)
     doc.diagnostics.push_back({ Severity::Warning, offset, std::move(message) });
 }
 
+// The main pickle: the one that started at `index` (the last one when it did not start); its
+// protocol is the document's.
+void setMainPickle(Document& doc, std::size_t index)
+{
+    doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
+    if (doc.mainPickle < doc.pickles.size())
+        doc.protocol = doc.pickles[doc.mainPickle].protocol;
+}
+
+// A checkpoint cut short: the document is marked recovered, with an error at `offset`.
+void markCut(Document& doc, std::uint64_t offset, std::string message)
+{
+    doc.recovered = true;
+    doc.diagnostics.push_back({ Severity::Error, offset, std::move(message) });
+}
+
 // The storage type of a pid: a Global named *Storage (any module: torch, torch.cuda, torch.storage).
 DType storageTypeOf(const ValueGraph& g, ValueId id, std::string_view& typeName)
 {
@@ -246,9 +262,7 @@ Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& option
     }
     const std::size_t index = doc.pickles.size();
     auto root = runZipPickle(ctx, *data, "data.pkl", "data", options, observer, true);
-    doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
-    if (doc.mainPickle < doc.pickles.size())
-        doc.protocol = doc.pickles[doc.mainPickle].protocol;
+    setMainPickle(doc, index);
     if (!root.ok()) {
         if (doc.pickles.size() <= index) // the pickle did not even start
             return root.takeError();
@@ -286,10 +300,9 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     bool lost = false;
     auto cutShort = [&](std::uint64_t at, const std::string& what) {
         lost = true;
-        doc.recovered = true;
-        doc.diagnostics.push_back({ Severity::Error, at,
+        markCut(doc, at,
             "tar checkpoint cut short: " + what + "; the file ends at byte "
-                + std::to_string(file.size()) + ", what follows is missing" });
+                + std::to_string(file.size()) + ", what follows is missing");
     };
     // A failure inside a cut member is the cut (the member's declared bytes are not all there).
     auto inCut = [&](const TarMember* m, const Error& e) {
@@ -539,9 +552,7 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     };
     const std::size_t index = doc.pickles.size();
     auto root = runPickle(doc, machine, "pickle", file.subspan(pickle->offset, pickle->size), pickle->offset);
-    doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
-    if (doc.mainPickle < doc.pickles.size())
-        doc.protocol = doc.pickles[doc.mainPickle].protocol;
+    setMainPickle(doc, index);
     if (!root.ok()) {
         if (doc.pickles.size() <= index)
             return root.takeError();
@@ -590,10 +601,9 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     bool wasCut = false;
     auto cutShort = [&](std::uint64_t at, const std::string& what) {
         wasCut = true;
-        doc.recovered = true;
-        doc.diagnostics.push_back({ Severity::Error, at,
+        markCut(doc, at,
             "legacy checkpoint cut short: " + what + "; the file ends at byte "
-                + std::to_string(where.base + bytes.size()) + ", storages after it are missing" });
+                + std::to_string(where.base + bytes.size()) + ", storages after it are missing");
     };
 
     PS_ASSIGN(ValueId magic, run("magic number", {}));
@@ -759,9 +769,7 @@ Result<void> loadArchive(Document& doc, FileFormat format, const LoadOptions& op
         std::size_t index = 0;
         ValueId object = kNullValue;
         auto root = loadLegacyStream(doc, doc.source->bytes(), Placement {}, options, observer, &index, &object);
-        doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
-        if (doc.mainPickle < doc.pickles.size())
-            doc.protocol = doc.pickles[doc.mainPickle].protocol;
+        setMainPickle(doc, index);
         if (!root.ok()) {
             if (doc.pickles.size() <= index)
                 return root.takeError();

@@ -1,5 +1,6 @@
 #include "core/loader.h"
 
+#include "core/byte_order.h"
 #include "core/formats/detect_format.h"
 #include "core/formats/distcp_reader.h"
 #include "core/formats/joblib_reader.h"
@@ -13,6 +14,7 @@
 #include <QFileInfo>
 
 #include <new>
+#include <utility>
 
 namespace core {
 
@@ -123,9 +125,7 @@ Result<void> prefetchForLoad(ByteSource& source, LoadObserver* observer)
     }
     // safetensors: its 8-byte length and JSON header only (tensor views fetch the data).
     if (size >= 10 && bytes[8] == std::byte { '{' }) {
-        std::uint64_t n = 0;
-        for (int i = 7; i >= 0; --i)
-            n = (n << 8) | std::to_integer<std::uint64_t>(bytes[static_cast<std::size_t>(i)]);
+        const std::uint64_t n = le64(bytes.data());
         if (n <= size - 8 && n <= (std::uint64_t(100) << 20))
             return source.ensure(8, n);
     }
@@ -140,6 +140,24 @@ Result<void> prefetchForLoad(ByteSource& source, LoadObserver* observer)
     }
     return {};
 }
+
+namespace {
+
+// The readers of the formats that are neither a plain pickle nor a torch archive.
+using FormatReader = Result<void> (*)(Document&, const LoadOptions&, LoadObserver*);
+constexpr std::pair<FileFormat, FormatReader> kReaders[] = {
+    { FileFormat::Safetensors,
+        [](Document& doc, const LoadOptions&, LoadObserver*) {
+            return formats::loadSafetensors(doc);
+        } },
+    { FileFormat::ShardedIndex, formats::loadShardedIndex },
+    { FileFormat::Joblib, formats::loadJoblib },
+    { FileFormat::Npy, formats::loadNpy },
+    { FileFormat::Npz, formats::loadNpz },
+    { FileFormat::DistributedCheckpoint, formats::loadDistributedCheckpoint },
+};
+
+} // namespace
 
 Result<std::shared_ptr<Document>> loadSource(
     std::shared_ptr<ByteSource> source, const LoadOptions& options, LoadObserver* observer)
@@ -158,51 +176,15 @@ Result<std::shared_ptr<Document>> loadSource(
         case FileFormat::TorchZip:
         case FileFormat::TorchLegacy:
         case FileFormat::TorchTar:
-        case FileFormat::TorchScript: {
-            auto loaded = torch::loadArchive(*doc, format, options, observer);
-            if (!loaded.ok())
-                return loaded.takeError();
-            if (format == FileFormat::TorchScript && !doc->error) {
-                auto programs = torch::loadTorchScriptPrograms(*doc, options, observer);
-                if (!programs.ok())
-                    return programs.takeError();
-            }
+        case FileFormat::TorchScript:
+            PS_TRY(torch::loadArchive(*doc, format, options, observer));
+            if (format == FileFormat::TorchScript && !doc->error)
+                PS_TRY(torch::loadTorchScriptPrograms(*doc, options, observer));
             break;
-        }
-        case FileFormat::Safetensors: {
-            auto loaded = formats::loadSafetensors(*doc);
-            if (!loaded.ok())
-                return loaded.takeError();
-            break;
-        }
-        case FileFormat::ShardedIndex: {
-            auto loaded = formats::loadShardedIndex(*doc, options, observer);
-            if (!loaded.ok())
-                return loaded.takeError();
-            break;
-        }
-        case FileFormat::Joblib: {
-            auto loaded = formats::loadJoblib(*doc, options, observer);
-            if (!loaded.ok())
-                return loaded.takeError();
-            break;
-        }
-        case FileFormat::Npy: {
-            auto loaded = formats::loadNpy(*doc, options, observer);
-            if (!loaded.ok())
-                return loaded.takeError();
-            break;
-        }
-        case FileFormat::Npz: {
-            auto loaded = formats::loadNpz(*doc, options, observer);
-            if (!loaded.ok())
-                return loaded.takeError();
-            break;
-        }
-        case FileFormat::DistributedCheckpoint: {
-            auto loaded = formats::loadDistributedCheckpoint(*doc, options, observer);
-            if (!loaded.ok())
-                return loaded.takeError();
+        default: { // the other containers: a reader each
+            for (const auto& [readerFormat, read] : kReaders)
+                if (readerFormat == format)
+                    PS_TRY(read(*doc, options, observer));
             break;
         }
         }

@@ -182,7 +182,17 @@ int runDiff(const cli::Args& args)
 
 PS_CLI_COMMAND({ "diff",
     "diff A B [--json] [--atol X] [--rtol Y] [--values none|summary|full] [--strip-prefix P] "
-    "[--under PATH]",
+    "[--under PATH] [--filter QUERY]",
     "what changed between two files: values paired by access path, tensors compared element-wise "
     "(exit 0 same or close, 4 differences)",
-    { "--atol", "--rtol", "--values", "--strip-prefix", "--under" }, runDiff })
+    {
+        { { "json" }, "", "the comparison as JSON" },
+        { { "atol" }, "X", "absolute tolerance of numpy's allclose (default 1e-08)" },
+        { { "rtol" }, "Y", "relative tolerance of numpy's allclose (default 1e-05)" },
+        { { "values" }, "MODE", "reprs of other changed values: none, summary (default) or full" },
+        { { "strip-prefix" }, "P",
+            "remove P from the start of every str dict key on both sides (module.)" },
+        { { "under" }, "PATH", "compare the sub-tree at this access path" },
+        cli::filterOption(),
+    },
+    runDiff })

@@ -174,5 +174,11 @@ int runDis(const cli::Args& args)
 } // namespace
 
 PS_CLI_COMMAND({ "dis", "dis FILE [--member NAME] [--json]",
-    "opcode listing, as python3 -m pickletools prints it (--json: one object per opcode)", { "--member" },
+    "opcode listing, as python3 -m pickletools prints it (--json: one object per opcode)",
+    {
+        { { "member" }, "NAME",
+            "the archive's pickle to list (default: the main one), by full name or by the name "
+            "after the last /" },
+        { { "json" }, "", "one JSON object per opcode instead of pickletools' text" },
+    },
     runDis })

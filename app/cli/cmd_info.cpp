@@ -228,4 +228,13 @@ int runInfo(const cli::Args& args)
 PS_CLI_COMMAND({ "info", "info FILE [--stats] [--filter QUERY] [--modules [--depth N]]",
     "format, protocol, value count, tensor table, totals per dtype, parameter count, safety "
     "verdict",
-    { "--depth" }, runInfo })
+    {
+        { { "stats" }, "",
+            "add min, max, mean, std, NaN and inf counts of every tensor (reads all tensor data)" },
+        cli::filterOption(),
+        { { "modules" }, "",
+            "the model view (modules and their parameters) instead of the tensor "
+            "table" },
+        { { "depth" }, "N", "with --modules: the deepest module level shown" },
+    },
+    runInfo })

@@ -126,7 +126,17 @@ int runJson(const cli::Args& args)
 
 } // namespace
 
-PS_CLI_COMMAND(
-    { "json", "json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N]",
-        "export the value graph as JSON (typed schema 1 by default; --plain for jq)",
-        { "-o", "--output", "--tensor-data", "--indent" }, runJson })
+PS_CLI_COMMAND({ "json",
+    "json FILE [-o OUT] [--plain] [--tensor-data none|summary|full] [--indent N] "
+    "[--filter QUERY]",
+    "export the value graph as JSON (typed schema 1 by default; --plain for jq)",
+    {
+        { { "o", "output" }, "OUT", "write to OUT instead of stdout (- for stdout)" },
+        { { "plain" }, "", "the plain form, for people and jq (may lose information)" },
+        { { "tensor-data" }, "MODE",
+            "none, summary (default: min, max, sum, mean, nan, inf, first values) or full "
+            "(every value)" },
+        { { "indent" }, "N", "spaces per level, 0 to 16 (default 0: one line)" },
+        cli::filterOption(),
+    },
+    runJson })

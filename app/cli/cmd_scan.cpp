@@ -415,4 +415,11 @@ PS_CLI_COMMAND({ "scan",
     "[--fail-on dangerous|unknown] [--json]",
     "safety report: every global classified (exit 0 nothing dangerous, 3 dangerous, 1 malformed); "
     "one FILE: the detailed report (--json as JSON), else one line per file",
-    { "--jobs", "--format", "--fail-on" }, runScan })
+    {
+        { { "r", "recursive" }, "", "scan the files in folders and their subfolders" },
+        { { "jobs" }, "N", "files scanned in parallel, 1 to 1024" },
+        { { "format" }, "FORMAT", "text, json or sarif: the report of many files" },
+        { { "fail-on" }, "VERDICT", "dangerous (default) or unknown: what exits 3" },
+        { { "json" }, "", "one file: its detailed report as JSON" },
+    },
+    runScan })

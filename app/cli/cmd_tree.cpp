@@ -200,6 +200,11 @@ int runTree(const cli::Args& args)
 
 } // namespace
 
-PS_CLI_COMMAND({ "tree", "tree FILE [--depth N] [--max-items N]",
+PS_CLI_COMMAND({ "tree", "tree FILE [--depth N] [--max-items N] [--filter QUERY]",
     "the object tree as indented text (label: summary), as the GUI shows it",
-    { "--depth", "--max-items" }, runTree })
+    {
+        { { "depth" }, "N", "the deepest level shown" },
+        { { "max-items" }, "N", "items shown per container (default 100)" },
+        cli::filterOption(),
+    },
+    runTree })

@@ -1,5 +1,6 @@
 #include "core/formats/safetensors_reader.h"
 
+#include "core/byte_order.h"
 #include "core/pickle/text_decoding.h"
 
 #include <QJsonArray>
@@ -13,14 +14,6 @@
 namespace core::formats {
 
 namespace {
-
-std::uint64_t le64(const std::byte* p)
-{
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
-    return v;
-}
 
 // The first repeated member name of the top-level object, as written (escapes kept): a plain
 // scan over the text, without recursion, that tracks strings and nesting depth. QJsonObject

@@ -3,9 +3,13 @@
 // Reads a tensor's (or ndarray's) logical elements from the document's bytes, lazily and in
 // chunks: elements as float64 (complex: real part, see elementComplex), statistics streamed with
 // progress and cancel, 2-D slices for the preview pane, export to .npy.
+//
+// tensor_view.cpp holds the view (open, shape/strides, element reading), tensor_stats.cpp the
+// statistics (its kernel in tensor_stats.h), npy_writer.cpp the .npy export.
 
 #include "core/pickle/pickle_machine.h"
 #include "core/result.h"
+#include "core/torch/tensor_stats.h"
 #include "core/value/document.h"
 
 #include <cstdint>
@@ -17,13 +21,6 @@
 #include <vector>
 
 namespace core::torch {
-
-struct TensorStats {
-    std::uint64_t count = 0; // logical elements
-    double min = 0, max = 0, sum = 0, mean = 0, stddev = 0;
-    std::uint64_t nanCount = 0, infCount = 0, zeroCount = 0;
-    std::vector<double> first; // up to 16 values, row-major
-};
 
 // Asks the kernel to map [p, p+n) ahead of a sequential scan: one call instead of a page fault
 // per 4 KiB (MADV_POPULATE_READ, Linux 5.14+; harmless elsewhere and on heap buffers).
@@ -92,6 +89,8 @@ public:
 private:
     // Storage element position (offset + sum i_k * stride_k) of a row-major logical index.
     std::uint64_t position(std::uint64_t index) const;
+    // Steps `coord` (one per axis) and the storage position `pos` to the next row-major element.
+    void advance(std::vector<std::uint64_t>& coord, std::uint64_t& pos) const;
     double decodeAt(std::uint64_t position, std::uint64_t index) const;
     // A remote file: fetch [p, p + n) of the storage and pin it while the returned lease lives
     // (a failed fetch leaves zeros; stats() reports it). Local files and inflated records: an

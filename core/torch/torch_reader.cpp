@@ -1,5 +1,6 @@
 #include "core/torch/torch_reader.h"
 
+#include "core/byte_order.h"
 #include "core/loader.h"
 #include "core/torch/legacy_reader.h"
 #include "core/torch/tar_archive.h"
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -16,22 +19,35 @@ namespace core::torch {
 
 namespace {
 
-std::uint64_t le64(const std::byte* p)
-{
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
-    return v;
-}
-
 std::uint64_t byteswap64(std::uint64_t v)
 {
     return __builtin_bswap64(v);
 }
 
+// The storage a persistent id ('storage', storage type, key, location, numel, ...) names, as
+// torch.save writes it in zip and legacy files: dtype, type name, key, location and element count
+// (no bytes yet); nullopt for any other pid.
+std::optional<StorageRecord> storageOfPid(const ValueGraph& g, std::span<const ValueId> items);
+
 void warn(Document& doc, std::uint64_t offset, std::string message)
 {
     doc.diagnostics.push_back({ Severity::Warning, offset, std::move(message) });
+}
+
+// The main pickle: the one that started at `index` (the last one when it did not start); its
+// protocol is the document's.
+void setMainPickle(Document& doc, std::size_t index)
+{
+    doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
+    if (doc.mainPickle < doc.pickles.size())
+        doc.protocol = doc.pickles[doc.mainPickle].protocol;
+}
+
+// A checkpoint cut short: the document is marked recovered, with an error at `offset`.
+void markCut(Document& doc, std::uint64_t offset, std::string message)
+{
+    doc.recovered = true;
+    doc.diagnostics.push_back({ Severity::Error, offset, std::move(message) });
 }
 
 // The storage type of a pid: a Global named *Storage (any module: torch, torch.cuda, torch.storage).
@@ -41,6 +57,23 @@ DType storageTypeOf(const ValueGraph& g, ValueId id, std::string_view& typeName)
         return DType::Unknown;
     typeName = g.global(id).name;
     return dtypeFromStorageName(typeName);
+}
+
+std::optional<StorageRecord> storageOfPid(const ValueGraph& g, std::span<const ValueId> items)
+{
+    if (items.size() < 5 || textOf(g, items[0]) != std::string_view("storage"))
+        return std::nullopt;
+    StorageRecord rec;
+    rec.dtype = storageTypeOf(g, items[1], rec.typeName);
+    const auto key = textOf(g, items[2]);
+    const auto location = textOf(g, items[3]);
+    const auto numel = intOf(g, items[4]);
+    if (!key || !numel || *numel < 0)
+        return std::nullopt;
+    rec.key = *key;
+    rec.location = location ? *location : std::string_view();
+    rec.numel = static_cast<std::uint64_t>(*numel);
+    return rec;
 }
 
 // --- zip ----------------------------------------------------------------------------------
@@ -64,42 +97,36 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
 {
     ValueGraph& g = ctx.doc.graph;
     const auto* items = seqOf(g, pid);
-    if (items == nullptr || items->empty() || textOf(g, (*items)[0]) != std::string_view("storage") || items->size() < 5)
+    auto named = items != nullptr ? storageOfPid(g, *items) : std::nullopt;
+    if (!named)
         return kNullValue; // stays an unresolved persistent id
-    StorageRecord rec;
-    rec.dtype = storageTypeOf(g, (*items)[1], rec.typeName);
-    const auto key = textOf(g, (*items)[2]);
-    const auto location = textOf(g, (*items)[3]);
-    const auto numel = intOf(g, (*items)[4]);
-    if (!key || !numel || *numel < 0)
-        return kNullValue;
+    StorageRecord rec = *named;
+    const std::string_view key = rec.key;
     auto& known = ctx.storages[dir];
-    if (const auto it = known.find(*key); it != known.end())
+    if (const auto it = known.find(key); it != known.end())
         return it->second;
-    rec.key = *key;
-    const std::string record = dir + "/" + std::string(*key);
-    rec.location = location ? *location : std::string_view();
-    rec.numel = static_cast<std::uint64_t>(*numel);
+    const std::string record = dir + "/" + std::string(key);
     rec.bigEndian = ctx.bigEndian;
     ctx.name.assign(ctx.prefix).append("/").append(record);
     const ZipEntry* entry = ctx.zip.find(ctx.name);
     if (entry == nullptr && ctx.zip.recovery().used) {
         ctx.doc.diagnostics.push_back({ Severity::Error, ctx.zip.recovery().stopOffset,
-            "storage '" + std::string(*key) + "' is missing: the file ends (at byte "
+            "storage '" + std::string(key) + "' is missing: the file ends (at byte "
                 + std::to_string(ctx.doc.source->size()) + ") before its record " + record });
     } else if (entry == nullptr) {
-        warn(ctx.doc, offset, "storage '" + std::string(*key) + "' has no record " + record + " in the archive");
+        warn(ctx.doc, offset,
+            "storage '" + std::string(key) + "' has no record " + record + " in the archive");
     } else if (std::uint64_t need = 0; entry->cut && entry->method == 0 && dtypeSize(rec.dtype) > 0
                && !__builtin_mul_overflow(rec.numel, dtypeSize(rec.dtype), &need) && need <= entry->availableBytes) {
         // The file ends after the bytes the pickle declares (before the record's data descriptor).
         rec.bytes = { entry->dataOffset, need, -1 };
         rec.bytesFound = true;
         warn(ctx.doc, entry->dataOffset,
-            "storage '" + std::string(*key) + "': the file ends after its " + std::to_string(need)
+            "storage '" + std::string(key) + "': the file ends after its " + std::to_string(need)
                 + " declared bytes, before the end of its record; read as whole");
     } else if (entry->cut) {
         ctx.doc.diagnostics.push_back({ Severity::Error, entry->dataOffset,
-            "storage '" + std::string(*key) + "' is cut at byte "
+            "storage '" + std::string(key) + "' is cut at byte "
                 + std::to_string(ctx.doc.source->size()) + ": "
                 + std::to_string(entry->availableBytes) + " of its bytes are present, from byte "
                 + std::to_string(entry->dataOffset) + "; its data is not read" });
@@ -131,8 +158,9 @@ Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, Value
     std::uint64_t need = 0;
     if (rec.bytesFound && elsize > 0 && (__builtin_mul_overflow(rec.numel, elsize, &need) || need != rec.bytes.length))
         warn(ctx.doc, offset,
-            "storage '" + std::string(*key) + "' declares " + std::to_string(rec.numel) + " elements of "
-                + std::string(dtypeName(rec.dtype)) + " but its record holds " + std::to_string(rec.bytes.length) + " bytes");
+            "storage '" + std::string(key) + "' declares " + std::to_string(rec.numel)
+                + " elements of " + std::string(dtypeName(rec.dtype)) + " but its record holds "
+                + std::to_string(rec.bytes.length) + " bytes");
     const ValueId id = g.addStorage(rec, offset);
     known.emplace(rec.key, id);
     return id;
@@ -234,9 +262,7 @@ Result<void> loadZip(Document& doc, FileFormat format, const LoadOptions& option
     }
     const std::size_t index = doc.pickles.size();
     auto root = runZipPickle(ctx, *data, "data.pkl", "data", options, observer, true);
-    doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
-    if (doc.mainPickle < doc.pickles.size())
-        doc.protocol = doc.pickles[doc.mainPickle].protocol;
+    setMainPickle(doc, index);
     if (!root.ok()) {
         if (doc.pickles.size() <= index) // the pickle did not even start
             return root.takeError();
@@ -274,10 +300,9 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     bool lost = false;
     auto cutShort = [&](std::uint64_t at, const std::string& what) {
         lost = true;
-        doc.recovered = true;
-        doc.diagnostics.push_back({ Severity::Error, at,
+        markCut(doc, at,
             "tar checkpoint cut short: " + what + "; the file ends at byte "
-                + std::to_string(file.size()) + ", what follows is missing" });
+                + std::to_string(file.size()) + ", what follows is missing");
     };
     // A failure inside a cut member is the cut (the member's declared bytes are not all there).
     auto inCut = [&](const TarMember* m, const Error& e) {
@@ -304,78 +329,123 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
         return {};
     };
     std::unordered_map<std::string, ValueId> objects; // key -> Storage or Tensor
+    std::uint64_t pos = 0;
+    // The count pickle a member (storages, tensors) starts with; 0 when the member is missing
+    // or cut before it.
+    auto countOf = [&](const TarMember* m, const std::string& what,
+                       const std::string& one) -> Result<std::int64_t> {
+        pos = 0;
+        auto id = m != nullptr ? runAt(*m, pos, what + ": count")
+                               : Result<ValueId>(makeError(
+                                   ErrorCode::Truncated, file.size(), "no " + what + " member"));
+        if (id.ok()) {
+            const auto count = intOf(g, *id);
+            if (!count || *count < 0 || static_cast<std::uint64_t>(*count) > m->size)
+                return makeError(
+                    ErrorCode::Format, m->offset, "tar " + what + ": bad " + one + " count");
+            return *count;
+        }
+        if (m != nullptr && !inCut(m, id.error()))
+            return id.takeError();
+        cutShort(m != nullptr ? m->offset : file.size(),
+            "the " + what + " member is missing or cut before its count");
+        return 0;
+    };
+    // The header pickle of entry i of a member, a triple `shape`; nullptr when the member is
+    // cut there.
+    auto headerOf
+        = [&](const TarMember& m, std::int64_t i, const std::string& what, const std::string& one,
+              const char* shape) -> Result<decltype(seqOf(g, kNullValue))> {
+        const std::uint64_t at = m.offset + pos;
+        auto head = runAt(m, pos, what + ": header " + std::to_string(i));
+        if (!head.ok()) {
+            if (!inCut(&m, head.error()))
+                return head.takeError();
+            cutShort(at, "the header of " + one + " " + std::to_string(i) + " is cut");
+            return nullptr;
+        }
+        const auto* items = seqOf(g, *head);
+        if (items == nullptr || items->size() != 3)
+            return makeError(ErrorCode::Format, at, "tar " + what + ": header is not " + shape);
+        return items;
+    };
+
+    // The next 8-byte little-endian word of a member (an element count, a rank); nullopt when the
+    // member is cut there (cutShort says `cut`), an error when a whole member ends before it.
+    auto wordOf = [&](const TarMember& m, const std::string& cut,
+                      const char* pastEnd) -> Result<std::optional<std::uint64_t>> {
+        if (m.size - pos < 8) {
+            if (!m.cut)
+                return makeError(ErrorCode::Truncated, m.offset + pos, pastEnd);
+            cutShort(m.offset + pos, cut);
+            return std::optional<std::uint64_t>();
+        }
+        const std::uint64_t word = le64(file.data() + m.offset + pos);
+        pos += 8;
+        return std::optional<std::uint64_t>(word);
+    };
+    // Runs body(at, header) for each entry of a member (storages, tensors): the count pickle the
+    // member starts with, then each entry's header pickle, a triple `shape`, and what body reads
+    // after it. Stops where the member is cut, or where body says false.
+    auto forEachEntry = [&](const TarMember* m, const std::string& what, const std::string& one,
+                            const char* shape, const auto& body) -> Result<void> {
+        PS_ASSIGN(const std::int64_t count, countOf(m, what, one));
+        for (std::int64_t i = 0; i < count; ++i) {
+            const std::uint64_t at = m->offset + pos;
+            PS_ASSIGN(const auto* items, headerOf(*m, i, what, one, shape));
+            if (items == nullptr)
+                return {};
+            PS_ASSIGN(const bool more, body(at, std::span<const ValueId>(*items)));
+            if (!more)
+                return {};
+        }
+        return {};
+    };
 
     // storages
-    std::uint64_t pos = 0;
-    auto countId = storages != nullptr
-        ? runAt(*storages, pos, "storages: count")
-        : Result<ValueId>(makeError(ErrorCode::Truncated, file.size(), "no storages member"));
-    std::int64_t storageCount = 0;
-    if (countId.ok()) {
-        const auto count = intOf(g, *countId);
-        if (!count || *count < 0 || static_cast<std::uint64_t>(*count) > storages->size)
-            return makeError(
-                ErrorCode::Format, storages->offset, "tar storages: bad storage count");
-        storageCount = *count;
-    } else if (storages == nullptr || inCut(storages, countId.error())) {
-        cutShort(storages != nullptr ? storages->offset : file.size(),
-            "the storages member is missing or cut before its count");
-    } else {
-        return countId.takeError();
-    }
-    for (std::int64_t i = 0; i < storageCount; ++i) {
-        const std::uint64_t at = storages->offset + pos;
-        auto headResult = runAt(*storages, pos, "storages: header " + std::to_string(i));
-        if (!headResult.ok()) {
-            if (!inCut(storages, headResult.error()))
-                return headResult.takeError();
-            cutShort(at, "the header of storage " + std::to_string(i) + " is cut");
-            break;
-        }
-        const ValueId head = *headResult;
-        const auto* items = seqOf(g, head);
-        if (items == nullptr || items->size() != 3)
-            return makeError(ErrorCode::Format, at, "tar storages: header is not (key, location, type)");
-        StorageRecord rec;
-        const std::string key = keyText((*items)[0]);
-        rec.key = g.intern(key);
-        if (const auto loc = textOf(g, (*items)[1]))
-            rec.location = *loc;
-        rec.dtype = storageTypeOf(g, (*items)[2], rec.typeName);
-        const std::uint32_t elsize = dtypeSize(rec.dtype);
-        if (elsize == 0)
-            return makeError(ErrorCode::Format, at, "tar storages: unknown storage type for key " + key);
-        if (storages->size - pos < 8) {
-            if (storages->cut) {
-                cutShort(storages->offset + pos, "storage " + key + "'s element count is cut");
-                break;
+    PS_TRY(forEachEntry(storages, "storages", "storage", "(key, location, type)",
+        [&](std::uint64_t at, std::span<const ValueId> items) -> Result<bool> {
+            StorageRecord rec;
+            const std::string key = keyText(items[0]);
+            rec.key = g.intern(key);
+            if (const auto loc = textOf(g, items[1]))
+                rec.location = *loc;
+            rec.dtype = storageTypeOf(g, items[2], rec.typeName);
+            const std::uint32_t elsize = dtypeSize(rec.dtype);
+            if (elsize == 0)
+                return makeError(
+                    ErrorCode::Format, at, "tar storages: unknown storage type for key " + key);
+            PS_ASSIGN(const auto count,
+                wordOf(*storages, "storage " + key + "'s element count is cut",
+                    "tar storages: element count runs past the member"));
+            if (!count)
+                return false;
+            std::uint64_t n = *count;
+            std::uint64_t bytes = 0;
+            if (__builtin_mul_overflow(n, elsize, &bytes) || bytes > storages->size - pos) {
+                const std::uint64_t swapped = byteswap64(n);
+                if (!__builtin_mul_overflow(swapped, elsize, &bytes)
+                    && bytes <= storages->size - pos) {
+                    n = swapped; // a big-endian writer's count
+                } else if (storages->cut) {
+                    cutShort(storages->offset + pos,
+                        "storage " + key + " (" + std::to_string(n) + " elements from byte "
+                            + std::to_string(storages->offset + pos) + ") is cut: "
+                            + std::to_string(storages->size - pos) + " of its bytes are present");
+                    return false;
+                } else {
+                    return makeError(ErrorCode::Truncated, storages->offset + pos - 8,
+                        "tar storages: storage " + key + " of " + std::to_string(n)
+                            + " elements runs past the member");
+                }
             }
-            return makeError(ErrorCode::Truncated, storages->offset + pos, "tar storages: element count runs past the member");
-        }
-        std::uint64_t n = le64(file.data() + storages->offset + pos);
-        pos += 8;
-        std::uint64_t bytes = 0;
-        if (__builtin_mul_overflow(n, elsize, &bytes) || bytes > storages->size - pos) {
-            const std::uint64_t swapped = byteswap64(n);
-            if (!__builtin_mul_overflow(swapped, elsize, &bytes) && bytes <= storages->size - pos) {
-                n = swapped; // a big-endian writer's count
-            } else if (storages->cut) {
-                cutShort(storages->offset + pos,
-                    "storage " + key + " (" + std::to_string(n) + " elements from byte "
-                        + std::to_string(storages->offset + pos) + ") is cut: "
-                        + std::to_string(storages->size - pos) + " of its bytes are present");
-                break;
-            } else {
-                return makeError(ErrorCode::Truncated, storages->offset + pos - 8,
-                    "tar storages: storage " + key + " of " + std::to_string(n) + " elements runs past the member");
-            }
-        }
-        rec.numel = n;
-        rec.bytes = { storages->offset + pos, bytes, -1 };
-        rec.bytesFound = true;
-        pos += bytes;
-        objects[key] = g.addStorage(rec, at);
-    }
+            rec.numel = n;
+            rec.bytes = { storages->offset + pos, bytes, -1 };
+            rec.bytesFound = true;
+            pos += bytes;
+            objects[key] = g.addStorage(rec, at);
+            return true;
+        }));
     if (!lost && storages != nullptr) {
         const std::uint64_t at = storages->offset + pos;
         auto viewsResult = runAt(*storages, pos, "storages: views");
@@ -415,87 +485,61 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     }
 
     // tensors
-    pos = 0;
-    auto tcountId = tensors != nullptr
-        ? runAt(*tensors, pos, "tensors: count")
-        : Result<ValueId>(makeError(ErrorCode::Truncated, file.size(), "no tensors member"));
-    std::int64_t tensorCount = 0;
-    if (tcountId.ok()) {
-        const auto tcount = intOf(g, *tcountId);
-        if (!tcount || *tcount < 0 || static_cast<std::uint64_t>(*tcount) > tensors->size)
-            return makeError(ErrorCode::Format, tensors->offset, "tar tensors: bad tensor count");
-        tensorCount = *tcount;
-    } else if (tensors == nullptr || inCut(tensors, tcountId.error())) {
-        cutShort(tensors != nullptr ? tensors->offset : file.size(),
-            "the tensors member is missing or cut before its count");
-    } else {
-        return tcountId.takeError();
-    }
-    for (std::int64_t i = 0; i < tensorCount; ++i) {
-        const std::uint64_t at = tensors->offset + pos;
-        auto headResult = runAt(*tensors, pos, "tensors: header " + std::to_string(i));
-        if (!headResult.ok()) {
-            if (!inCut(tensors, headResult.error()))
-                return headResult.takeError();
-            cutShort(at, "the header of tensor " + std::to_string(i) + " is cut");
-            break;
-        }
-        const auto* items = seqOf(g, *headResult);
-        if (items == nullptr || items->size() != 3)
-            return makeError(ErrorCode::Format, at, "tar tensors: header is not (key, storage key, type)");
-        const std::string key = keyText((*items)[0]);
-        const std::string storageKey = keyText((*items)[1]);
-        auto storage = objects.find(storageKey);
-        if ((storage == objects.end() || g.kind(storage->second) != ValueKind::Storage) && lost) {
-            // Its storage was in the part of the file that is missing: a storage without bytes.
-            StorageRecord rec;
-            std::string_view typeName;
-            rec.key = g.intern(storageKey);
-            rec.dtype = storageTypeOf(g, (*items)[2], typeName);
-            if (rec.dtype == DType::Unknown && g.valid((*items)[2])
-                && g.kind((*items)[2]) == ValueKind::Global) {
-                const std::string tensorType(
-                    g.global((*items)[2]).name); // FloatTensor -> FloatStorage
-                const auto t = tensorType.rfind("Tensor");
-                rec.dtype = t == std::string::npos
-                    ? DType::Unknown
-                    : dtypeFromStorageName(tensorType.substr(0, t) + "Storage");
+    PS_TRY(forEachEntry(tensors, "tensors", "tensor", "(key, storage key, type)",
+        [&](std::uint64_t at, std::span<const ValueId> items) -> Result<bool> {
+            const std::string key = keyText(items[0]);
+            const std::string storageKey = keyText(items[1]);
+            auto storage = objects.find(storageKey);
+            if ((storage == objects.end() || g.kind(storage->second) != ValueKind::Storage)
+                && lost) {
+                // Its storage was in the part of the file that is missing: a storage without bytes.
+                StorageRecord rec;
+                std::string_view typeName;
+                rec.key = g.intern(storageKey);
+                rec.dtype = storageTypeOf(g, items[2], typeName);
+                if (rec.dtype == DType::Unknown && g.valid(items[2])
+                    && g.kind(items[2]) == ValueKind::Global) {
+                    const std::string tensorType(
+                        g.global(items[2]).name); // FloatTensor -> FloatStorage
+                    const auto t = tensorType.rfind("Tensor");
+                    rec.dtype = t == std::string::npos
+                        ? DType::Unknown
+                        : dtypeFromStorageName(tensorType.substr(0, t) + "Storage");
+                }
+                doc.diagnostics.push_back({ Severity::Error, at,
+                    "tensor " + key + ": its storage " + storageKey
+                        + " is missing (the file is cut before it)" });
+                storage = objects.insert_or_assign(storageKey, g.addStorage(rec, at)).first;
             }
-            doc.diagnostics.push_back({ Severity::Error, at,
-                "tensor " + key + ": its storage " + storageKey
-                    + " is missing (the file is cut before it)" });
-            storage = objects.insert_or_assign(storageKey, g.addStorage(rec, at)).first;
-        }
-        if (storage == objects.end() || g.kind(storage->second) != ValueKind::Storage)
-            return makeError(ErrorCode::Format, at, "tar tensors: tensor " + key + " names an unknown storage");
-        if (tensors->size - pos < 8) {
-            if (tensors->cut) {
-                cutShort(tensors->offset + pos, "tensor " + key + "'s rank is cut");
-                break;
+            if (storage == objects.end() || g.kind(storage->second) != ValueKind::Storage)
+                return makeError(ErrorCode::Format, at,
+                    "tar tensors: tensor " + key + " names an unknown storage");
+            PS_ASSIGN(const auto rank,
+                wordOf(*tensors, "tensor " + key + "'s rank is cut",
+                    "tar tensors: ndim runs past the member"));
+            if (!rank)
+                return false;
+            const std::uint32_t ndim = static_cast<std::uint32_t>(*rank & 0xFFFFFFFFu);
+            if (ndim <= 64 && tensors->cut && tensors->size - pos < (2ull * ndim + 1) * 8) {
+                cutShort(tensors->offset + pos, "tensor " + key + "'s shape is cut");
+                return false;
             }
-            return makeError(ErrorCode::Truncated, tensors->offset + pos, "tar tensors: ndim runs past the member");
-        }
-        const std::byte* p = file.data() + tensors->offset + pos;
-        const std::uint32_t ndim = static_cast<std::uint32_t>(le64(p) & 0xFFFFFFFFu);
-        pos += 8;
-        if (ndim <= 64 && tensors->cut && tensors->size - pos < (2ull * ndim + 1) * 8) {
-            cutShort(tensors->offset + pos, "tensor " + key + "'s shape is cut");
-            break;
-        }
-        if (ndim > 64 || tensors->size - pos < (2ull * ndim + 1) * 8)
-            return makeError(ErrorCode::Format, tensors->offset + pos - 8, "tar tensors: bad rank " + std::to_string(ndim));
-        TensorRecord t;
-        t.storage = storage->second;
-        t.dtype = g.storage(storage->second).dtype;
-        p = file.data() + tensors->offset + pos;
-        for (std::uint32_t k = 0; k < ndim; ++k)
-            t.shape.push_back(static_cast<std::int64_t>(le64(p + 8 * k)));
-        for (std::uint32_t k = 0; k < ndim; ++k)
-            t.stride.push_back(static_cast<std::int64_t>(le64(p + 8 * (ndim + k))));
-        t.storageOffset = static_cast<std::int64_t>(le64(p + 16 * ndim));
-        pos += (2ull * ndim + 1) * 8;
-        objects[key] = g.addTensor(std::move(t), at);
-    }
+            if (ndim > 64 || tensors->size - pos < (2ull * ndim + 1) * 8)
+                return makeError(ErrorCode::Format, tensors->offset + pos - 8,
+                    "tar tensors: bad rank " + std::to_string(ndim));
+            TensorRecord t;
+            t.storage = storage->second;
+            t.dtype = g.storage(storage->second).dtype;
+            const std::byte* p = file.data() + tensors->offset + pos;
+            for (std::uint32_t k = 0; k < ndim; ++k)
+                t.shape.push_back(static_cast<std::int64_t>(le64(p + 8 * k)));
+            for (std::uint32_t k = 0; k < ndim; ++k)
+                t.stride.push_back(static_cast<std::int64_t>(le64(p + 8 * (ndim + k))));
+            t.storageOffset = static_cast<std::int64_t>(le64(p + 16 * ndim));
+            pos += (2ull * ndim + 1) * 8;
+            objects[key] = g.addTensor(std::move(t), at);
+            return true;
+        }));
 
     // the object
     PickleMachine machine(g, options);
@@ -508,9 +552,7 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     };
     const std::size_t index = doc.pickles.size();
     auto root = runPickle(doc, machine, "pickle", file.subspan(pickle->offset, pickle->size), pickle->offset);
-    doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
-    if (doc.mainPickle < doc.pickles.size())
-        doc.protocol = doc.pickles[doc.mainPickle].protocol;
+    setMainPickle(doc, index);
     if (!root.ok()) {
         if (doc.pickles.size() <= index)
             return root.takeError();
@@ -559,10 +601,9 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     bool wasCut = false;
     auto cutShort = [&](std::uint64_t at, const std::string& what) {
         wasCut = true;
-        doc.recovered = true;
-        doc.diagnostics.push_back({ Severity::Error, at,
+        markCut(doc, at,
             "legacy checkpoint cut short: " + what + "; the file ends at byte "
-                + std::to_string(where.base + bytes.size()) + ", storages after it are missing" });
+                + std::to_string(where.base + bytes.size()) + ", storages after it are missing");
     };
 
     PS_ASSIGN(ValueId magic, run("magic number", {}));
@@ -598,24 +639,15 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
         const auto type = textOf(g, (*items)[0]);
         if (type == std::string_view("module") && items->size() >= 2)
             return (*items)[1];
-        if (type != std::string_view("storage") || items->size() < 5)
+        const auto rec = storageOfPid(g, *items);
+        if (!rec)
             return kNullValue;
-        StorageRecord rec;
-        rec.dtype = storageTypeOf(g, (*items)[1], rec.typeName);
-        const auto key = textOf(g, (*items)[2]);
-        const auto location = textOf(g, (*items)[3]);
-        const auto numel = intOf(g, (*items)[4]);
-        if (!key || !numel || *numel < 0)
-            return kNullValue;
-        const std::string rootKey(*key);
+        const std::string rootKey(rec->key);
         ValueId root;
         if (const auto it = roots.find(rootKey); it != roots.end()) {
             root = it->second;
         } else {
-            rec.key = g.text((*items)[2]);
-            rec.location = location ? *location : std::string_view();
-            rec.numel = static_cast<std::uint64_t>(*numel);
-            root = g.addStorage(rec, offset);
+            root = g.addStorage(*rec, offset);
             roots.emplace(rootKey, root);
         }
         if (items->size() >= 6) {
@@ -737,9 +769,7 @@ Result<void> loadArchive(Document& doc, FileFormat format, const LoadOptions& op
         std::size_t index = 0;
         ValueId object = kNullValue;
         auto root = loadLegacyStream(doc, doc.source->bytes(), Placement {}, options, observer, &index, &object);
-        doc.mainPickle = std::min(index, doc.pickles.empty() ? 0 : doc.pickles.size() - 1);
-        if (doc.mainPickle < doc.pickles.size())
-            doc.protocol = doc.pickles[doc.mainPickle].protocol;
+        setMainPickle(doc, index);
         if (!root.ok()) {
             if (doc.pickles.size() <= index)
                 return root.takeError();

@@ -1,9 +1,12 @@
 #include "core/torch/zip_archive.h"
 
-#include <zlib.h> // linked through QuaZip (its INTERFACE_LINK_LIBRARIES carry ZLIB::ZLIB)
+#include "core/byte_order.h"
+
+#include <zlib.h> // ZLIB::ZLIB (core/CMakeLists.txt)
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 
 namespace core::torch {
@@ -17,24 +20,35 @@ constexpr std::uint32_t kZip64EndSig = 0x06064b50;
 constexpr std::uint32_t kZip64LocatorSig = 0x07064b50;
 constexpr std::uint32_t kDescriptorSig = 0x08074b50;
 
-std::uint16_t le16(const std::byte* p)
-{
-    return static_cast<std::uint16_t>(
-        std::to_integer<unsigned>(p[0]) | (std::to_integer<unsigned>(p[1]) << 8));
-}
-std::uint32_t le32(const std::byte* p)
-{
-    return static_cast<std::uint32_t>(le16(p)) | (static_cast<std::uint32_t>(le16(p + 2)) << 16);
-}
-std::uint64_t le64(const std::byte* p)
-{
-    return static_cast<std::uint64_t>(le32(p)) | (static_cast<std::uint64_t>(le32(p + 4)) << 32);
-}
-
 // [offset, offset + length) lies within size (overflow-safe).
 bool within(std::uint64_t offset, std::uint64_t length, std::uint64_t size)
 {
     return offset <= size && length <= size - offset;
+}
+
+// The zip64 extended information (extra field 0x0001) in the `length` bytes of extra fields at
+// x: each of `fields` that is saturated (0xFFFFFFFF) in the record's fixed part takes the next 8
+// bytes of it, in order.
+void readZip64Extra(
+    const std::byte* x, std::uint16_t length, std::initializer_list<std::uint64_t*> fields)
+{
+    const std::byte* end = x + length;
+    while (end - x >= 4) {
+        const std::uint16_t id = le16(x);
+        const std::uint16_t len = le16(x + 2);
+        if (len > end - x - 4)
+            break;
+        if (id == 0x0001) {
+            const std::byte* f = x + 4;
+            for (std::uint64_t* field : fields) {
+                if (*field == 0xFFFFFFFFu && x + 4 + len - f >= 8) {
+                    *field = le64(f);
+                    f += 8;
+                }
+            }
+        }
+        x += 4 + len;
+    }
 }
 
 // A data descriptor (general purpose bit 3) after the data starting at `data`: the first
@@ -230,25 +244,7 @@ ZipArchive ZipArchive::recoverFromLocalHeaders(
         std::uint64_t compressed = le32(h + 18);
         std::uint64_t uncompressed = le32(h + 22);
         // zip64 extended information in a local header: uncompressed, then compressed size.
-        const std::byte* x = h + 30 + nameLen;
-        const std::byte* xEnd = x + extraLen;
-        while (xEnd - x >= 4) {
-            const std::uint16_t id = le16(x);
-            const std::uint16_t len = le16(x + 2);
-            if (len > xEnd - x - 4)
-                break;
-            if (id == 0x0001) {
-                const std::byte* f = x + 4;
-                const std::byte* fEnd = f + len;
-                if (uncompressed == 0xFFFFFFFFu && fEnd - f >= 8) {
-                    uncompressed = le64(f);
-                    f += 8;
-                }
-                if (compressed == 0xFFFFFFFFu && fEnd - f >= 8)
-                    compressed = le64(f);
-            }
-            x += 4 + len;
-        }
+        readZip64Extra(h + 30 + nameLen, extraLen, { &uncompressed, &compressed });
         const std::uint64_t data = pos + 30 + nameLen + extraLen;
         e.dataOffset = data;
         bool known = true;
@@ -394,29 +390,8 @@ Result<ZipArchive> ZipArchive::openDirectory(std::span<const std::byte> file, co
             return makeError(ErrorCode::Format, pos,
                 "zip: central directory entry " + std::to_string(i) + " runs past the directory");
         e.name.assign(reinterpret_cast<const char*>(h + 46), nameLen);
-        // zip64 extended information: only the fields saturated in the fixed part, in order.
-        const std::byte* x = h + 46 + nameLen;
-        const std::byte* xEnd = x + extraLen;
-        while (xEnd - x >= 4) {
-            const std::uint16_t id = le16(x);
-            const std::uint16_t len = le16(x + 2);
-            if (len > xEnd - x - 4)
-                break;
-            if (id == 0x0001) {
-                const std::byte* f = x + 4;
-                const std::byte* fEnd = f + len;
-                auto take = [&](std::uint64_t& field) {
-                    if (field == 0xFFFFFFFFu && fEnd - f >= 8) {
-                        field = le64(f);
-                        f += 8;
-                    }
-                };
-                take(e.size);
-                take(e.compressedSize);
-                take(e.localHeaderOffset);
-            }
-            x += 4 + len;
-        }
+        readZip64Extra(
+            h + 46 + nameLen, extraLen, { &e.size, &e.compressedSize, &e.localHeaderOffset });
         zip.m_entries.push_back(std::move(e));
         pos += total;
     }

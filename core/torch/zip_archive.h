@@ -3,8 +3,8 @@
 // The zip container of torch.save (>= 1.6) and TorchScript archives. The central directory
 // (classic and zip64 end records) is parsed straight from the mapped bytes: listing 20,000
 // records costs microseconds and STORED records are read in place, with their data offset taken
-// from the local header. DEFLATE records are inflated through QuaZip on demand, after checking
-// the declared size against a limit (zip-bomb safe).
+// from the local header. DEFLATE records are inflated with zlib straight from the mapped bytes on
+// demand, after checking the declared size against a limit (zip-bomb safe).
 //
 // A zip whose end record or central directory is missing or damaged (an interrupted download)
 // is recovered the way `zip -FF` does it: the local file headers are walked from byte 0, each

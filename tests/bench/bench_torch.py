@@ -9,10 +9,13 @@ and reports, best of N runs each, wall time and peak RSS (/usr/bin/time) of
   ours stats:  picklescope-cli info --stats FILE    (statistics over every tensor; GB/s)
   torch.load:  /usr/bin/python3 -c 'import torch; torch.load(F)'
   import:      /usr/bin/python3 -c 'import torch'   (the floor under torch.load)
+  vs cat:      info --stats big.pt against `cat big.pt > /dev/null` (page cache warm), run
+               alternately in one loop, best of N of each: wall and CPU (user + system) time,
+               their ratios, with the load average and the transparent-huge-page mode
 When the CLI has no `info` command yet, tests/bench/torch_info_driver.cpp is compiled against
 the build's libcore.a and used instead (same work: load, tensor table, optional stats).
 
-Usage: tests/bench/bench_torch.py [--cli PATH] [--build DIR] [--runs N] [--keep DIR]
+Usage: tests/bench/bench_torch.py [--cli PATH] [--build DIR] [--runs N] [--keep DIR] [--stats-vs-cat]
 """
 import argparse
 import atexit
@@ -57,6 +60,44 @@ def measure(cmd, runs):
     return best_time, best_rss, out
 
 
+def run_timed(cmd):
+    """Wall seconds and CPU seconds (user + system, from wait4) of one run, output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit("command failed (%d): %s" % (proc.returncode, " ".join(cmd)))
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def thp_mode():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown"
+
+
+def stats_vs_cat(stats_cmd, path, runs):
+    """info --stats against cat of the same file, alternately, page cache warm (a first cat)."""
+    run_timed(["cat", path])
+    best = {"cat": [1e9, 1e9], "stats": [1e9, 1e9]}
+    for _ in range(max(runs, 5)):
+        for name, cmd in (("cat", ["cat", path]), ("stats", stats_cmd)):
+            wall, cpu = run_timed(cmd)
+            best[name][0] = min(best[name][0], wall)
+            best[name][1] = min(best[name][1], cpu)
+    load = os.getloadavg()
+    print("info --stats vs cat, page cache warm, best of %d each, alternating; load average "
+          "%.2f %.2f %.2f; THP %s" % (max(runs, 5), load[0], load[1], load[2], thp_mode()))
+    for name, label in (("cat", "cat FILE > /dev/null"), ("stats", "picklescope-cli info --stats")):
+        print("  %-30s wall %7.3f s   CPU %7.3f s" % (label, best[name][0], best[name][1]))
+    print("  ratio vs cat: wall %.2fx   CPU %.2fx" % (best["stats"][0] / best["cat"][0],
+                                                   best["stats"][1] / max(best["cat"][1], 1e-3)))
+
+
 def cli_has_info(cli):
     if not os.path.exists(cli):
         return False
@@ -84,6 +125,8 @@ def main():
                         help="build folder whose core/libcore.a the fallback driver links")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="folder for the generated inputs (kept)")
+    parser.add_argument("--stats-vs-cat", action="store_true",
+                        help="only info --stats against cat on big.pt")
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="picklescope-bench-torch-")
     if not args.keep:
@@ -97,6 +140,9 @@ def main():
         _, ours = build_driver(root, args.build)
         print("ours: tests/bench/torch_info_driver.cpp (picklescope-cli info not built yet)")
 
+    if args.stats_vs_cat:
+        stats_vs_cat(ours(paths["big"], True), paths["big"], args.runs)
+        return
     imp_t, imp_m, _ = measure(["/usr/bin/python3", "-c", "import torch"], args.runs)
     print("import torch alone: %.3f s, %.0f MB" % (imp_t, imp_m))
     print("%-6s %9s | %8s %8s | %9s %8s | %8s %8s | %8s %8s" % (
@@ -115,6 +161,8 @@ def main():
             ours_t / load_only, stats_t))
         print("       info --stats over every tensor (whole process, load included): %.2f GB/s"
               % (os.path.getsize(path) / stats_t / 1e9))
+        if name == "big":
+            stats_vs_cat(ours(path, True), path, args.runs)
         sys.stdout.flush()
 
 

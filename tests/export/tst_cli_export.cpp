@@ -1,11 +1,12 @@
 // picklescope-cli json / tree / info end to end: outputs, options and the exit codes of
 // DESIGN.md (0 ok, 1 malformed with one line on stderr naming the byte offset, 2 usage).
 
+#include "tests/common/cli_run.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -14,23 +15,11 @@ namespace {
 const QString kExportDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/export/");
 const QString kTorchDir = QStringLiteral(PICKLESCOPE_TEST_DATA "/torch/");
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = testing::CliRun;
 
 Run cli(const QStringList& args)
 {
-    Run r;
-    QProcess p;
-    p.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
-    if (!p.waitForFinished(60000))
-        return r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return testing::runCli(args);
 }
 
 QJsonDocument readJson(const QString& path)

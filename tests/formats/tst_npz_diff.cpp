@@ -3,6 +3,8 @@
 // `same`; against a copy with one key perturbed it reports that key `changed`, with the first
 // mismatching index, and exits 4. Fixtures: tests/formats/gen_npy_fixtures.py (gen_diff).
 
+#include "tests/common/cli_run.h"
+
 #include <QtTest>
 
 namespace {
@@ -24,14 +26,8 @@ struct DiffRun {
 
 DiffRun runDiff(const QString& a, const QString& b)
 {
-    DiffRun run;
-    QProcess cli;
-    cli.start(qEnvironmentVariable("PICKLESCOPE_CLI"), { "diff", "--json", kDir + a, kDir + b });
-    if (!cli.waitForFinished(20000))
-        return run;
-    run.exitCode = cli.exitCode();
-    run.json = QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
-    return run;
+    const testing::CliRun cli = testing::runCli({ "diff", "--json", kDir + a, kDir + b });
+    return { cli.exitCode, QJsonDocument::fromJson(cli.out).object() };
 }
 
 // path "$['name']" -> entry

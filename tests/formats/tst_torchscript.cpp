@@ -8,6 +8,7 @@
 #include "core/loader.h"
 #include "core/torch/tensor_view.h"
 #include "core/torch/torchscript_reader.h"
+#include "tests/common/cli_run.h"
 
 #include <QtTest>
 
@@ -153,23 +154,20 @@ private Q_SLOTS:
 
     void catPrintsACodeMember()
     {
-        const QString cli = qEnvironmentVariable("PICKLESCOPE_CLI");
-        if (cli.isEmpty())
+        if (qEnvironmentVariable("PICKLESCOPE_CLI").isEmpty())
             QSKIP("PICKLESCOPE_CLI not set");
-        QProcess p;
-        p.start(cli, { "cat", kDir + "scripted_module.pt", "code/__torch__.py" });
-        QVERIFY(p.waitForFinished(10000));
-        QCOMPARE(p.exitCode(), 0);
+        testing::CliRun p
+            = testing::runCli({ "cat", kDir + "scripted_module.pt", "code/__torch__.py" });
+        QCOMPARE(p.exitCode, 0);
         const QString expected = expectations()["scripted_module.pt"]
                                      .toObject()["members"]
                                      .toObject()["code/__torch__.py"]
                                      .toObject()["text"]
                                      .toString();
-        QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()), expected);
-        p.start(cli, { "cat", kDir + "scripted_module.pt", "code/none.py" });
-        QVERIFY(p.waitForFinished(10000));
-        QCOMPARE(p.exitCode(), 1);
-        QVERIFY(p.readAllStandardError().contains("no member 'code/none.py'"));
+        QCOMPARE(QString::fromUtf8(p.out), expected);
+        p = testing::runCli({ "cat", kDir + "scripted_module.pt", "code/none.py" });
+        QCOMPARE(p.exitCode, 1);
+        QVERIFY(p.err.contains("no member 'code/none.py'"));
     }
 };
 

@@ -4,13 +4,13 @@
 // PATH...` exit codes.
 
 #include "core/safety/batch_scan.h"
+#include "tests/common/cli_run.h"
 
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -62,24 +62,8 @@ QStringList pathsOf(const BatchResult& result, const QString& root)
     return out;
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-};
-
-Run runCli(const QStringList& args, const QString& workDir = {})
-{
-    Run run;
-    QProcess process;
-    if (!workDir.isEmpty())
-        process.setWorkingDirectory(workDir);
-    process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
-    if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit)
-        return run;
-    run.exitCode = process.exitCode();
-    run.out = process.readAllStandardOutput();
-    return run;
-}
+using Run = testing::CliRun;
+using testing::runCli;
 
 } // namespace
 

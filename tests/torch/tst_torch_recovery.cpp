@@ -8,6 +8,7 @@
 #include "core/torch/zip_archive.h"
 #include "core/value/byte_source.h"
 
+#include "tests/common/cli_run.h"
 #include "tests/common/json_text.h"
 
 #include <QtTest>
@@ -58,24 +59,8 @@ ValueId step(const ValueGraph& g, ValueId at, const QJsonValue& key)
     return kNullValue;
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run runCli(const QStringList& args)
-{
-    Run run;
-    QProcess process;
-    process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
-    if (!process.waitForFinished(30000) || process.exitStatus() != QProcess::NormalExit)
-        return run;
-    run.exitCode = process.exitCode();
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
-}
+using Run = testing::CliRun;
+using testing::runCli;
 
 } // namespace
 

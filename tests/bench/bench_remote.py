@@ -5,7 +5,8 @@ of N runs, process start included) and the bytes fetched the CLI reports; checks
 listed. The checkpoint is deleted afterwards.
 
 usage: /usr/bin/python3 tests/bench/bench_remote.py [--cli CLI] [--tensors N] [--runs N] [--keep DIR]
-(--keep DIR: generate into DIR and leave the server running, for screenshots; it prints its pid)
+(--keep DIR: generate into DIR and leave the server running, for screenshots; it prints its pid;
+with --runs 0 nothing is measured: tests/ui/gui_journey_remote.sh serves the file so)
 """
 import argparse
 import os
@@ -46,6 +47,9 @@ def main():
         time.sleep(0.05)
     port = int(open(port_file).read())
     url = f"http://127.0.0.1:{port}/model_1g.pt"
+    if a.keep and a.runs == 0:
+        print(f"serving {url} (server pid {server.pid}); stop it with kill {server.pid}")
+        return 0
     try:
         best, fetched, listed = None, None, None
         for _ in range(a.runs):

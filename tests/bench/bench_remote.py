@@ -31,6 +31,7 @@ def main():
     a, _ = ap.parse_known_args()  # scripts/bench.sh passes its arguments to every bench
 
     folder = a.keep or tempfile.mkdtemp(prefix="ps-bench-remote-")
+    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "model_1g.pt")
     per = (1 << 30) // a.tensors // 4  # float32 elements per tensor: 1 GiB in all
     if not os.path.exists(path):

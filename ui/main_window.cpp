@@ -2,6 +2,7 @@
 
 #include "ui/compare_window.h"
 #include "ui/code_pane.h"
+#include "ui/download_offer.h"
 #include "ui/find_bar.h"
 #include "ui/hex_view.h"
 #include "ui/load_controller.h"
@@ -118,6 +119,7 @@ void MainWindow::createActions()
     });
 
     m_openUrlAction = new QAction(icon("open"), tr("Open &URL…"), this);
+    m_openUrlAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_openUrlAction->setToolTip(tr("Open a pickle or checkpoint on an HTTP(S) server, fetching only what is shown"));
     connect(m_openUrlAction, &QAction::triggered, this, [this] { openFile(OpenUrlDialog::getUrl(this)); });
     m_sampleAction = new QAction(icon("sample"), tr("Open &Sample Checkpoint"), this);
@@ -471,6 +473,9 @@ void MainWindow::connectPanes()
             else
                 showMessage(tr("Could not export the tensor: %1").arg(error), true);
         });
+    // A remote tensor's window or statistics fetched more: the status bar says so at once.
+    connect(m_tensor, &TensorPreview::sliceRead, m_statusFetched, &FetchedLabel::refresh);
+    connect(m_tensor, &TensorPreview::statsFinished, m_statusFetched, &FetchedLabel::refresh);
 
     connect(m_loader, &LoadController::started, this, [this](const QString& path) {
         hideMessage();
@@ -518,6 +523,20 @@ void MainWindow::connectPanes()
     connect(m_loader, &LoadController::failed, this,
         [this](const QString& path, const QString& message) {
             m_statusFile->setText(m_file->doc ? m_fileStatus : QString());
+            // A server without range support: offer to download the file and open the copy.
+            if (const qint64 size = DownloadOffer::noRangeFileSize(message);
+                size >= 0 && core::ByteSource::isUrl(path.toStdString())) {
+                auto* offer = new DownloadOffer(this, path, size);
+                connect(offer, &DownloadOffer::downloaded, this, [this](const QString& local, const QString& url) {
+                    FetchedLabel::noteDownload(local, url);
+                    openFile(local);
+                });
+                connect(offer, &DownloadOffer::failed, this, [this](const QString& url, const QString& error) {
+                    showMessage(tr("Could not download %1: %2").arg(url, error), true);
+                });
+                offer->start();
+                return;
+            }
             showMessage(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), message), true);
         });
     connect(m_loader, &LoadController::cancelled, this, [this](const QString& path) {

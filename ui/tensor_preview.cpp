@@ -21,6 +21,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QSlider>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableView>
@@ -29,6 +30,8 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
+#include <limits>
+#include <optional>
 
 namespace ui {
 
@@ -52,7 +55,8 @@ public:
     void progress(std::uint64_t done, std::uint64_t total) override
     {
         if (total)
-            m_promise.setProgressValue(m_from + int((m_to - m_from) * double(std::min(done, total)) / double(total)));
+            m_promise.setProgressValue(
+                m_from + int((m_to - m_from) * double(std::min(done, total)) / double(total)));
     }
 
 private:
@@ -60,7 +64,7 @@ private:
     int m_from, m_to;
 };
 
-void computeStats(QPromise<TensorStatsOutcome>& promise, core::torch::TensorView view)
+void computeTensorStats(QPromise<TensorStatsOutcome>& promise, core::torch::TensorView view)
 {
     promise.setProgressRange(0, 1000);
     TensorStatsOutcome out;
@@ -166,9 +170,15 @@ QString listText(const std::vector<std::int64_t>& v)
     return QStringLiteral("[") + parts.join(QStringLiteral(", ")) + QStringLiteral("]");
 }
 
+QString sizeText(std::uint64_t bytes)
+{
+    return QLocale::c().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat);
+}
+
 QString row(const QString& key, const QString& value)
 {
-    return QStringLiteral("<tr><td style='color:#6b7280; padding-right:12px'>%1</td><td>%2</td></tr>")
+    return QStringLiteral(
+        "<tr><td style='color:#6b7280; padding-right:12px'>%1</td><td>%2</td></tr>")
         .arg(key, value.toHtmlEscaped());
 }
 
@@ -195,6 +205,12 @@ TensorPreview::TensorPreview(QWidget* parent)
     , m_slice(new TensorSliceModel(this))
     , m_heatmap(new HeatmapWidget(this))
     , m_histogram(new HistogramWidget(this))
+    , m_remoteBox(new QWidget(this))
+    , m_remoteNote(new QLabel(this))
+    , m_rowFrom(new QSpinBox(this))
+    , m_colFrom(new QSpinBox(this))
+    , m_remoteCancel(new QPushButton(tr("Cancel"), this))
+    , m_statsButton(new QPushButton(this))
 {
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
@@ -243,6 +259,10 @@ TensorPreview::TensorPreview(QWidget* parent)
     m_statsProgress->setMaximumHeight(14);
     m_statsProgress->setTextVisible(false);
     statsCol->addWidget(m_statsProgress);
+    m_statsButton->setToolTip(
+        tr("Read every element of this tensor from the server (on a worker; Cancel stops it)"));
+    m_statsButton->hide();
+    statsCol->addWidget(m_statsButton, 0, Qt::AlignLeft);
     statsCol->addStretch(1);
     infoRow->addLayout(statsCol, 1);
     layout->addLayout(infoRow);
@@ -260,6 +280,26 @@ TensorPreview::TensorPreview(QWidget* parent)
     layout->addWidget(m_axesBox);
     m_slidersLayout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_slidersBox);
+
+    // Remote tensors: which window of the slice is shown, and what reading it cost.
+    auto* remote = new QHBoxLayout(m_remoteBox);
+    remote->setContentsMargins(0, 0, 0, 0);
+    m_remoteNote->setWordWrap(true);
+    m_remoteNote->setStyleSheet(QStringLiteral("color: #4b5563;"));
+    remote->addWidget(m_remoteNote, 1);
+    remote->addWidget(new QLabel(tr("From row:"), m_remoteBox));
+    m_rowFrom->setSingleStep(kWindowRows);
+    m_rowFrom->setToolTip(tr("First row of the window shown (only the window is fetched)"));
+    remote->addWidget(m_rowFrom);
+    remote->addWidget(new QLabel(tr("column:"), m_remoteBox));
+    m_colFrom->setSingleStep(kWindowColumns);
+    m_colFrom->setToolTip(tr("First column of the window shown (only the window is fetched)"));
+    remote->addWidget(m_colFrom);
+    m_remoteCancel->setToolTip(tr("Stop waiting for the server (the result is dropped)"));
+    m_remoteCancel->hide();
+    remote->addWidget(m_remoteCancel);
+    m_remoteBox->hide();
+    layout->addWidget(m_remoteBox);
 
     m_table->setModel(m_slice);
     m_table->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
@@ -282,24 +322,37 @@ TensorPreview::TensorPreview(QWidget* parent)
         return QStringLiteral("[%1] = %2")
             .arg(parts.join(QStringLiteral(", ")), m_slice->textAt(r, c));
     });
-    connect(m_rowAxis, &QComboBox::activated, this, [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
-    connect(m_colAxis, &QComboBox::activated, this, [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
+    connect(m_rowAxis, &QComboBox::activated, this,
+        [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
+    connect(m_colAxis, &QComboBox::activated, this,
+        [this](int) { setAxes(m_rowAxis->currentIndex(), m_colAxis->currentIndex()); });
     connect(m_export, &QPushButton::clicked, this, [this] {
         QString suggested = m_title->text().section(QLatin1Char(' '), 0, 0);
-        suggested.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
+        suggested.replace(
+            QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
         const QString path = QFileDialog::getSaveFileName(this, tr("Export Tensor"),
             suggested.isEmpty() ? QStringLiteral("tensor.npy") : suggested + QStringLiteral(".npy"),
             tr("NumPy array (*.npy)"));
         if (!path.isEmpty())
             exportNpy(path);
     });
-    connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::progressValueChanged, m_statsProgress,
-        &QProgressBar::setValue);
-    connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::finished, this, &TensorPreview::onStatsFinished);
+    connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::progressValueChanged,
+        m_statsProgress, &QProgressBar::setValue);
+    connect(&m_statsWatcher, &QFutureWatcher<TensorStatsOutcome>::finished, this,
+        &TensorPreview::onStatsFinished);
+    connect(m_rowFrom, &QSpinBox::valueChanged, this, [this] { requestWindow(); });
+    connect(m_colFrom, &QSpinBox::valueChanged, this, [this] { requestWindow(); });
+    connect(m_remoteCancel, &QPushButton::clicked, this, &TensorPreview::cancelReading);
+    connect(m_statsButton, &QPushButton::clicked, this, &TensorPreview::computeStats);
+    connect(&m_windowWatcher, &QFutureWatcher<SliceWindowData>::finished, this,
+        &TensorPreview::onWindowRead);
+    m_fetchTimer.setInterval(200);
+    connect(&m_fetchTimer, &QTimer::timeout, this, &TensorPreview::updateRemoteNote);
     connect(&m_exportWatcher, &QFutureWatcher<QString>::progressValueChanged, this,
         [this](int value) { Q_EMIT exportProgressChanged(value); });
     connect(&m_exportWatcher, &QFutureWatcher<QString>::finished, this, [this] {
-        const QString error = m_exportWatcher.future().resultCount() ? m_exportWatcher.result() : tr("cancelled");
+        const QString error
+            = m_exportWatcher.future().resultCount() ? m_exportWatcher.result() : tr("cancelled");
         m_export->setEnabled(true);
         Q_EMIT tensorExported(m_exportPath, error);
     });
@@ -308,13 +361,29 @@ TensorPreview::TensorPreview(QWidget* parent)
 TensorPreview::~TensorPreview()
 {
     m_statsWatcher.cancel();
+    m_windowWatcher.cancel();
     m_statsWatcher.waitForFinished();
+    m_windowWatcher.waitForFinished();
     m_exportWatcher.waitForFinished();
+}
+
+// Abandons the statistics and window reads of the tensor shown (their results are dropped).
+void TensorPreview::dropReads()
+{
+    m_statsWatcher.cancel();
+    m_windowWatcher.cancel();
+    ++m_windowGeneration;
+    m_window.reset();
+    m_remote = nullptr;
+    m_fetchTimer.stop();
+    m_remoteBox->hide();
+    m_remoteCancel->hide();
+    m_statsButton->hide();
 }
 
 void TensorPreview::setDocument(const LoadedFile& file)
 {
-    m_statsWatcher.cancel();
+    dropReads();
     m_partBox->hide();
     m_file = file;
     m_value = core::kNullValue;
@@ -343,7 +412,7 @@ void TensorPreview::showMessage(const QString& text)
 
 bool TensorPreview::showValue(core::ValueId id)
 {
-    m_statsWatcher.cancel();
+    dropReads();
     ++m_generation;
     m_value = id;
     m_view.reset();
@@ -369,28 +438,35 @@ bool TensorPreview::showValue(core::ValueId id)
         // The label of the value's first appearance names it.
         const auto a = m_file.index->firstAppearance(id);
         if (a.parent != DocumentIndex::kNoParent)
-            path = QString::fromStdString(core::displayChild(graph, core::ValueId(a.parent), a.index).label);
+            path = QString::fromStdString(
+                core::displayChild(graph, core::ValueId(a.parent), a.index).label);
     }
-    m_title->setText((path.isEmpty() ? QStringLiteral("#%1").arg(core::indexOf(id)) : path) + QStringLiteral("  ·  ")
-        + QString::fromStdString(core::typeLabel(graph, id)));
+    m_title->setText((path.isEmpty() ? QStringLiteral("#%1").arg(core::indexOf(id)) : path)
+        + QStringLiteral("  ·  ") + QString::fromStdString(core::typeLabel(graph, id)));
     if (kind == core::ValueKind::Tensor) {
         const core::TensorRecord& t = graph.tensor(id);
-        info += row(tr("dtype"), QString::fromLatin1(core::dtypeName(t.dtype).data(), qsizetype(core::dtypeName(t.dtype).size())));
+        info += row(tr("dtype"),
+            QString::fromLatin1(
+                core::dtypeName(t.dtype).data(), qsizetype(core::dtypeName(t.dtype).size())));
         info += row(tr("shape"), listText(t.shape));
         info += row(tr("stride"), listText(t.stride));
         info += row(tr("storage offset"), QString::number(t.storageOffset));
         if (!core::isNull(t.storage) && graph.kind(t.storage) == core::ValueKind::Storage) {
             const core::StorageRecord& s = graph.storage(t.storage);
-            info += row(tr("storage"), QStringLiteral("key %1 · %2 · %L3 elements · %4")
-                                           .arg(QString::fromUtf8(s.key.data(), qsizetype(s.key.size())))
-                                           .arg(QString::fromLatin1(core::dtypeName(s.dtype).data(), qsizetype(core::dtypeName(s.dtype).size())))
-                                           .arg(s.numel)
-                                           .arg(QString::fromUtf8(s.location.data(), qsizetype(s.location.size()))));
+            info += row(tr("storage"),
+                QStringLiteral("key %1 · %2 · %L3 elements · %4")
+                    .arg(QString::fromUtf8(s.key.data(), qsizetype(s.key.size())))
+                    .arg(QString::fromLatin1(core::dtypeName(s.dtype).data(),
+                        qsizetype(core::dtypeName(s.dtype).size())))
+                    .arg(s.numel)
+                    .arg(QString::fromUtf8(s.location.data(), qsizetype(s.location.size()))));
         }
-        info += row(tr("requires_grad"), t.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
+        info += row(
+            tr("requires_grad"), t.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
     } else {
         const core::NdArrayRecord& a = graph.ndarray(id);
-        info += row(tr("dtype"), QString::fromUtf8(a.dtypeText.data(), qsizetype(a.dtypeText.size())));
+        info += row(
+            tr("dtype"), QString::fromUtf8(a.dtypeText.data(), qsizetype(a.dtypeText.size())));
         info += row(tr("shape"), listText(a.shape));
         info += row(tr("order"), a.fortranOrder ? QStringLiteral("Fortran") : QStringLiteral("C"));
         info += row(tr("item size"), QString::number(a.itemSize));
@@ -422,11 +498,63 @@ bool TensorPreview::showValue(core::ValueId id)
     m_view = std::move(view).value();
     const double bytes = double(m_view->numel()) * core::dtypeSize(m_view->dtype());
     info += row(tr("elements"), QLocale().toString(qulonglong(m_view->numel())));
-    info += row(tr("bytes"), QLocale::c().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeTraditionalFormat));
+    info += row(tr("bytes"),
+        QLocale::c().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeTraditionalFormat));
     info += QStringLiteral("</table>");
     m_info->setText(info);
     m_export->setEnabled(true);
 
+    m_remote = remoteSourceOf(*m_file.doc, id);
+    if (m_remote != nullptr) {
+        // Values come from the window read on a worker (m_window); nothing is read here.
+        auto cell = [this](std::span<const std::int64_t> coords) -> std::optional<std::size_t> {
+            if (!m_window)
+                return std::nullopt;
+            const SliceWindow& w = m_window->window;
+            std::int64_t r = 0, c = 0;
+            if (coords.size() == 1)
+                r = coords[0] - w.rowStart;
+            else if (coords.size() >= 2) {
+                for (std::size_t k = 0; k < coords.size() && k < w.coords.size(); ++k)
+                    if (int(k) != w.rowAxis && int(k) != w.colAxis && coords[k] != w.coords[k])
+                        return std::nullopt; // another slice than the one read
+                r = coords[std::size_t(w.rowAxis)] - w.rowStart;
+                c = coords[std::size_t(w.colAxis)] - w.colStart;
+            }
+            if (r < 0 || c < 0 || r >= w.rows || c >= w.cols)
+                return std::nullopt;
+            const auto at = std::size_t(r * w.cols + c);
+            return at < m_window->values.size() ? std::optional<std::size_t>(at) : std::nullopt;
+        };
+        if (isComplex(m_view->dtype())) {
+            m_slice->setComplexTensor(
+                m_view->shape(), [this, cell](std::span<const std::int64_t> coords) {
+                    const auto at = cell(coords);
+                    if (!at || *at >= m_window->imag.size())
+                        return std::pair { std::nan(""), std::nan("") };
+                    return std::pair { m_window->values[*at], m_window->imag[*at] };
+                });
+            m_slice->setPart(TensorSliceModel::Part(m_part->currentData().toInt()));
+        } else {
+            m_slice->setTensor(
+                m_view->shape(),
+                [this, cell](std::span<const std::int64_t> coords) {
+                    const auto at = cell(coords);
+                    return at ? m_window->values[*at] : std::nan("");
+                },
+                formatFor(m_view->dtype()));
+        }
+        m_partBox->setVisible(m_slice->isComplex());
+        const QSignalBlocker rowBlock(m_rowFrom), colBlock(m_colFrom);
+        m_rowFrom->setValue(0);
+        m_colFrom->setValue(0);
+        m_remoteBox->show();
+        rebuildControls();
+        m_stack->setCurrentIndex(1);
+        requestWindow();
+        showStatsOffer();
+        return true;
+    }
     const core::torch::TensorView captured = *m_view;
     if (isComplex(m_view->dtype())) {
         m_slice->setComplexTensor(
@@ -492,9 +620,11 @@ void TensorPreview::rebuildControls()
         slider->setValue(int(m_slice->fixedCoords()[std::size_t(axis)]));
         slider->setProperty("axis", axis);
         slider->setToolTip(tr("Index along dim %1").arg(axis));
-        label->setText(tr("dim %1: %2 / %3").arg(axis).arg(slider->value()).arg(shape[std::size_t(axis)] - 1));
+        label->setText(
+            tr("dim %1: %2 / %3").arg(axis).arg(slider->value()).arg(shape[std::size_t(axis)] - 1));
         connect(slider, &QSlider::valueChanged, this, [this, axis, label, shape](int value) {
-            label->setText(tr("dim %1: %2 / %3").arg(axis).arg(value).arg(shape[std::size_t(axis)] - 1));
+            label->setText(
+                tr("dim %1: %2 / %3").arg(axis).arg(value).arg(shape[std::size_t(axis)] - 1));
             setFixedIndex(axis, value);
         });
         m_slidersLayout->addWidget(label, gridRow, 0);
@@ -503,6 +633,16 @@ void TensorPreview::rebuildControls()
         ++gridRow;
     }
     m_slidersBox->setVisible(gridRow > 0);
+    // The window's start: any row / column of the slice (rank 1: rows only).
+    const std::int64_t rows
+        = rank == 0 ? 1 : shape[std::size_t(rank == 1 ? 0 : m_slice->rowAxis())];
+    const std::int64_t cols = rank >= 2 ? shape[std::size_t(m_slice->colAxis())] : 1;
+    const QSignalBlocker rowBlock(m_rowFrom), colBlock(m_colFrom);
+    m_rowFrom->setRange(
+        0, int(std::clamp<std::int64_t>(rows - 1, 0, std::numeric_limits<int>::max())));
+    m_colFrom->setRange(
+        0, int(std::clamp<std::int64_t>(cols - 1, 0, std::numeric_limits<int>::max())));
+    m_colFrom->setEnabled(rank >= 2);
 }
 
 void TensorPreview::setAxes(int rowAxis, int colAxis)
@@ -527,6 +667,14 @@ void TensorPreview::setFixedIndex(int axis, std::int64_t index)
 
 void TensorPreview::refreshSlice()
 {
+    if (m_remote != nullptr)
+        requestWindow(); // draws when the window arrives
+    else
+        drawHeatmap();
+}
+
+void TensorPreview::drawHeatmap()
+{
     const auto& shape = m_slice->shape();
     if (!m_view) {
         m_heatmap->clear();
@@ -534,7 +682,8 @@ void TensorPreview::refreshSlice()
     }
     if (shape.size() == 1) {
         // A vector draws as one strip.
-        m_heatmap->setSlice(1, m_slice->rowCount(), [this](int, int c) { return m_slice->valueAt(c, 0); });
+        m_heatmap->setSlice(
+            1, m_slice->rowCount(), [this](int, int c) { return m_slice->valueAt(c, 0); });
     } else {
         m_heatmap->setSlice(m_slice->rowCount(), m_slice->columnCount(),
             [this](int r, int c) { return m_slice->valueAt(r, c); });
@@ -550,7 +699,7 @@ void TensorPreview::startStats()
     m_statsProgress->setRange(0, 1000);
     m_statsProgress->setValue(0);
     m_statsProgress->show();
-    m_statsWatcher.setFuture(QtConcurrent::run(computeStats, *m_view));
+    m_statsWatcher.setFuture(QtConcurrent::run(computeTensorStats, *m_view));
 }
 
 void TensorPreview::onStatsFinished()
@@ -558,15 +707,23 @@ void TensorPreview::onStatsFinished()
     if (m_statsWatcher.isCanceled() || m_statsWatcher.future().resultCount() == 0)
         return;
     m_statsProgress->hide();
+    m_statsButton->hide();
+    if (!isReading()) {
+        m_remoteCancel->hide();
+        m_fetchTimer.stop();
+    }
     const TensorStatsOutcome out = m_statsWatcher.result();
     if (!out.stats) {
-        m_stats->setText(tr("<span style='color:#b91c1c'>Statistics failed: %1</span>").arg(out.error.toHtmlEscaped()));
+        m_stats->setText(tr("<span style='color:#b91c1c'>Statistics failed: %1</span>")
+                             .arg(out.error.toHtmlEscaped()));
         Q_EMIT statsFinished(false);
         return;
     }
     m_lastStats = out;
     const core::torch::TensorStats& s = *out.stats;
-    auto num = [](double v) { return TensorSliceModel::formatNumber(v, TensorSliceModel::Format::Float); };
+    auto num = [](double v) {
+        return TensorSliceModel::formatNumber(v, TensorSliceModel::Format::Float);
+    };
     QString text = QStringLiteral("<table>");
     if (out.complex && s.count > 0) {
         const auto& c = *out.complex;
@@ -600,7 +757,10 @@ void TensorPreview::onStatsFinished()
         text += row(tr("max"), num(s.max));
         text += row(tr("mean"), num(s.mean));
         text += row(tr("std"), num(s.stddev));
-        text += row(tr("zeros"), QStringLiteral("%L1 (%2%)").arg(s.zeroCount).arg(100.0 * double(s.zeroCount) / double(s.count), 0, 'f', 1));
+        text += row(tr("zeros"),
+            QStringLiteral("%L1 (%2%)")
+                .arg(s.zeroCount)
+                .arg(100.0 * double(s.zeroCount) / double(s.count), 0, 'f', 1));
         text += row(tr("NaN / Inf"), QStringLiteral("%L1 / %L2").arg(s.nanCount).arg(s.infCount));
     }
     text += QStringLiteral("</table>");
@@ -641,7 +801,7 @@ void TensorPreview::setComplexPart(TensorSliceModel::Part part)
     if (i >= 0)
         m_part->setCurrentIndex(i);
     m_slice->setPart(part);
-    refreshSlice();
+    drawHeatmap();
     applyStatsRange();
 }
 
@@ -712,6 +872,197 @@ void TensorPreview::cancelExport()
 bool TensorPreview::isExporting() const
 {
     return m_exportWatcher.isRunning();
+}
+
+// --- remote tensors ---------------------------------------------------------------------------
+
+bool TensorPreview::isReading() const
+{
+    return m_windowWatcher.isRunning() && !m_windowWatcher.isCanceled();
+}
+
+QString TensorPreview::remoteText() const
+{
+    return m_remoteNote->text();
+}
+
+void TensorPreview::setWindowStart(std::int64_t row, std::int64_t column)
+{
+    const QSignalBlocker rowBlock(m_rowFrom), colBlock(m_colFrom);
+    m_rowFrom->setValue(int(std::clamp<std::int64_t>(row, 0, m_rowFrom->maximum())));
+    m_colFrom->setValue(int(std::clamp<std::int64_t>(column, 0, m_colFrom->maximum())));
+    refreshSlice();
+}
+
+// Starts reading the window of the current slice that the From row / column boxes name; the
+// table and heatmap stay empty until it arrives (onWindowRead).
+void TensorPreview::requestWindow()
+{
+    if (!m_view || m_remote == nullptr)
+        return;
+    m_windowWatcher.cancel();
+    const quint64 generation = ++m_windowGeneration;
+    const auto& shape = m_view->shape();
+    const std::size_t rank = shape.size();
+    SliceWindow w;
+    w.coords = m_slice->fixedCoords();
+    w.rowAxis = rank >= 2 ? m_slice->rowAxis() : 0;
+    w.colAxis = rank >= 2 ? m_slice->colAxis() : 0;
+    const std::int64_t rows = rank == 0 ? 1 : shape[std::size_t(w.rowAxis)];
+    const std::int64_t cols = rank >= 2 ? shape[std::size_t(w.colAxis)] : 1;
+    bool empty = false;
+    for (auto d : shape)
+        empty = empty || d == 0;
+    w.rowStart
+        = std::clamp<std::int64_t>(m_rowFrom->value(), 0, std::max<std::int64_t>(rows - 1, 0));
+    w.colStart
+        = std::clamp<std::int64_t>(m_colFrom->value(), 0, std::max<std::int64_t>(cols - 1, 0));
+    w.rows = empty ? 0 : std::min<std::int64_t>(kWindowRows, rows - w.rowStart);
+    w.cols = empty ? 0 : std::min<std::int64_t>(kWindowColumns, cols - w.colStart);
+    m_window.reset();
+    m_pendingWindow = w;
+    m_slice->setWindow(w.rowStart, 0, w.colStart, 0);
+    m_heatmap->clear();
+    if (w.rows == 0 || w.cols == 0) {
+        auto outcome = std::make_shared<SliceWindowData>();
+        outcome->window = w;
+        m_window = std::move(outcome);
+        updateRemoteNote();
+        return;
+    }
+    m_windowFetchBase = m_remote->bytesFetched();
+    const std::shared_ptr<const core::Document> doc = m_file.doc;
+    const core::ValueId id = m_value;
+    const core::torch::TensorView view = *m_view;
+    m_windowWatcher.setFuture(
+        QtConcurrent::run([doc, id, view, w, generation](QPromise<SliceWindowData>& promise) {
+            SliceWindowData outcome;
+            try {
+                outcome = readSliceWindow(
+                    *doc, id, view, w, [&promise] { return promise.isCanceled(); });
+            } catch (const std::bad_alloc&) {
+                outcome.window = w;
+                outcome.error = QStringLiteral("out of memory");
+            }
+            outcome.generation = generation;
+            promise.addResult(std::move(outcome));
+        }));
+    m_remoteCancel->show();
+    m_fetchTimer.start();
+    updateRemoteNote();
+}
+
+void TensorPreview::onWindowRead()
+{
+    if (m_windowWatcher.isCanceled() || m_windowWatcher.future().resultCount() == 0)
+        return;
+    SliceWindowData outcome = m_windowWatcher.result();
+    if (outcome.generation != m_windowGeneration || outcome.cancelled)
+        return; // an older window, or one abandoned
+    if (!m_statsWatcher.isRunning()) {
+        m_remoteCancel->hide();
+        m_fetchTimer.stop();
+    }
+    const bool ok = outcome.error.isEmpty();
+    const SliceWindow w = outcome.window;
+    m_window = std::make_shared<const SliceWindowData>(std::move(outcome));
+    if (ok) {
+        m_slice->setWindow(w.rowStart, w.rows, w.colStart, w.cols);
+        drawHeatmap();
+    }
+    updateRemoteNote();
+    Q_EMIT sliceRead(ok);
+}
+
+void TensorPreview::updateRemoteNote()
+{
+    if (m_remote == nullptr)
+        return;
+    const SliceWindow& w = m_window ? m_window->window : m_pendingWindow;
+    const std::size_t rank = m_view ? m_view->shape().size() : 0;
+    auto span = [](std::int64_t from, std::int64_t count) {
+        return count <= 1 ? QString::number(from)
+                          : QStringLiteral("%1–%2").arg(from).arg(from + count - 1);
+    };
+    const QString where = rank >= 2
+        ? tr("rows %1, columns %2").arg(span(w.rowStart, w.rows), span(w.colStart, w.cols))
+        : tr("elements %1").arg(span(w.rowStart, w.rows));
+    if (isReading()) {
+        m_remoteNote->setText(
+            tr("Reading %1 … (%2 fetched)")
+                .arg(where, sizeText(m_remote->bytesFetched() - m_windowFetchBase)));
+    } else if (m_window && !m_window->error.isEmpty()) {
+        m_remoteNote->setText(tr("Could not read %1: %2").arg(where, m_window->error));
+    } else if (m_window && m_window->window.rows * m_window->window.cols == 0) {
+        m_remoteNote->setText(tr("Remote file: no elements to show."));
+    } else if (m_window) {
+        const auto& shape = m_view->shape();
+        QStringList dims;
+        if (rank >= 2)
+            dims << QString::number(shape[std::size_t(w.rowAxis)])
+                 << QString::number(shape[std::size_t(w.colAxis)]);
+        else if (rank == 1)
+            dims << QString::number(shape[0]);
+        m_remoteNote->setText(
+            tr("Remote file: %1 of %2 shown, fetched %3 for them (only the "
+               "window shown is fetched)")
+                .arg(where, dims.join(QStringLiteral(" × ")), sizeText(m_window->fetched)));
+    } else {
+        m_remoteNote->setText(
+            tr("Cancelled: nothing read. Move the window or pick another slice to read again."));
+    }
+    if (m_statsWatcher.isRunning())
+        m_stats->setText(tr("<span style='color:#6b7280'>Computing statistics… (%1 fetched)</span>")
+                             .arg(sizeText(m_remote->bytesFetched() - m_statsFetchBase)));
+}
+
+// Remote: statistics read every element, so they wait for the user's word.
+void TensorPreview::showStatsOffer()
+{
+    if (!m_view || m_remote == nullptr)
+        return;
+    const std::uint64_t bytes
+        = m_view->numel() * std::max<std::uint32_t>(core::dtypeSize(m_view->dtype()), 1);
+    m_stats->setText(tr("<span style='color:#6b7280'>Statistics read every element of the tensor "
+                        "from the server.</span>"));
+    m_statsButton->setText(tr("Compute statistics — fetches up to %1").arg(sizeText(bytes)));
+    m_statsButton->show();
+    m_statsProgress->hide();
+}
+
+void TensorPreview::computeStats()
+{
+    if (!m_view)
+        return;
+    m_statsButton->hide();
+    if (m_remote != nullptr) {
+        m_statsFetchBase = m_remote->bytesFetched();
+        m_remoteCancel->show();
+        m_fetchTimer.start();
+    }
+    startStats();
+    updateRemoteNote();
+}
+
+void TensorPreview::cancelReading()
+{
+    const bool reading = isReading(), computing = m_statsWatcher.isRunning();
+    if (reading) {
+        ++m_windowGeneration; // its result, when the worker returns, is dropped
+        m_windowWatcher.cancel();
+        m_window.reset();
+        m_pendingWindow = {};
+    }
+    if (computing) {
+        m_statsWatcher.cancel();
+        m_lastStats.reset();
+        showStatsOffer();
+    }
+    m_remoteCancel->hide();
+    m_fetchTimer.stop();
+    if (reading)
+        m_remoteNote->setText(
+            tr("Cancelled: nothing read. Move the window or pick another slice to read again."));
 }
 
 } // namespace ui

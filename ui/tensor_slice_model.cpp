@@ -23,6 +23,19 @@ void TensorSliceModel::setTensor(std::vector<std::int64_t> shape, Accessor acces
     m_format = format;
     m_rowAxis = 0;
     m_colAxis = m_shape.size() >= 2 ? 1 : -1;
+    m_windowed = false;
+    endResetModel();
+}
+
+void TensorSliceModel::setWindow(
+    std::int64_t rowStart, std::int64_t rows, std::int64_t colStart, std::int64_t cols)
+{
+    beginResetModel();
+    m_windowed = true;
+    m_rowStart = std::max<std::int64_t>(rowStart, 0);
+    m_rows = std::max<std::int64_t>(rows, 0);
+    m_colStart = std::max<std::int64_t>(colStart, 0);
+    m_cols = std::max<std::int64_t>(cols, 0);
     endResetModel();
 }
 
@@ -87,7 +100,8 @@ void TensorSliceModel::clear()
 void TensorSliceModel::setAxes(int rowAxis, int colAxis)
 {
     const int rank = int(m_shape.size());
-    if (rank < 2 || rowAxis == colAxis || rowAxis < 0 || colAxis < 0 || rowAxis >= rank || colAxis >= rank)
+    if (rank < 2 || rowAxis == colAxis || rowAxis < 0 || colAxis < 0 || rowAxis >= rank
+        || colAxis >= rank)
         return;
     beginResetModel();
     m_rowAxis = rowAxis;
@@ -110,11 +124,12 @@ void TensorSliceModel::setFixedIndex(int axis, std::int64_t index)
 std::vector<std::int64_t> TensorSliceModel::coordsOf(int row, int column) const
 {
     std::vector<std::int64_t> c = m_coords;
+    const std::int64_t r = rowStart() + row, k = colStart() + column;
     if (m_shape.size() == 1)
-        c[0] = row;
+        c[0] = r;
     else if (m_shape.size() >= 2) {
-        c[std::size_t(m_rowAxis)] = row;
-        c[std::size_t(m_colAxis)] = column;
+        c[std::size_t(m_rowAxis)] = r;
+        c[std::size_t(m_colAxis)] = k;
     }
     return c;
 }
@@ -133,6 +148,8 @@ int TensorSliceModel::rowCount(const QModelIndex& parent) const
         return 0;
     if (m_shape.empty())
         return 1;
+    if (m_windowed)
+        return int(std::min<std::int64_t>(m_rows, std::numeric_limits<int>::max()));
     const std::int64_t n = m_shape.size() == 1 ? m_shape[0] : m_shape[std::size_t(m_rowAxis)];
     return int(std::min<std::int64_t>(n, std::numeric_limits<int>::max()));
 }
@@ -143,12 +160,15 @@ int TensorSliceModel::columnCount(const QModelIndex& parent) const
         return 0;
     if (m_shape.size() < 2)
         return 1;
+    if (m_windowed)
+        return int(std::min<std::int64_t>(m_cols, std::numeric_limits<int>::max()));
     // A slice with an empty axis anywhere has no cells.
     for (auto d : m_shape) {
         if (d == 0)
             return 0;
     }
-    return int(std::min<std::int64_t>(m_shape[std::size_t(m_colAxis)], std::numeric_limits<int>::max()));
+    return int(
+        std::min<std::int64_t>(m_shape[std::size_t(m_colAxis)], std::numeric_limits<int>::max()));
 }
 
 QString TensorSliceModel::formatNumber(double v, Format format)
@@ -208,11 +228,11 @@ QVariant TensorSliceModel::data(const QModelIndex& index, int role) const
     }
 }
 
-QVariant TensorSliceModel::headerData(int section, Qt::Orientation, int role) const
+QVariant TensorSliceModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (role != Qt::DisplayRole)
         return {};
-    return QString::number(section);
+    return QString::number(section + (orientation == Qt::Vertical ? rowStart() : colStart()));
 }
 
 } // namespace ui

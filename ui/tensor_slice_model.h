@@ -44,6 +44,14 @@ public:
     int colAxis() const { return m_colAxis; }
     const std::vector<std::int64_t>& shape() const { return m_shape; }
     const std::vector<std::int64_t>& fixedCoords() const { return m_coords; }
+    // Shows only rows [rowStart, rowStart + rows) and columns [colStart, colStart + cols) of the
+    // slice (a remote tensor: the window fetched); headers keep the slice's indices. setTensor()
+    // ends the window.
+    void setWindow(
+        std::int64_t rowStart, std::int64_t rows, std::int64_t colStart, std::int64_t cols);
+    bool isWindowed() const { return m_windowed; }
+    std::int64_t rowStart() const { return m_windowed ? m_rowStart : 0; }
+    std::int64_t colStart() const { return m_windowed ? m_colStart : 0; }
     // Coordinates of a cell (the fixed indices with row/col filled in).
     std::vector<std::int64_t> coordsOf(int row, int column) const;
     double valueAt(int row, int column) const;
@@ -65,6 +73,8 @@ private:
     Format m_format = Format::Float;
     Part m_part = Part::Abs;
     int m_rowAxis = 0, m_colAxis = 1;
+    bool m_windowed = false;
+    std::int64_t m_rowStart = 0, m_rows = 0, m_colStart = 0, m_cols = 0;
 };
 
 } // namespace ui

@@ -2,9 +2,9 @@
 //   picklescope [FILE] [--select PATH]
 // (The load-timing harness that was `--bench-load` is tests/bench/bench_load.cpp.)
 
-#include "core/remote/http_source.h"
 #include "ui/load_controller.h"
 #include "ui/main_window.h"
+#include "ui/open_url_dialog.h"
 #include "ui/resources_init.h"
 #include "ui/value_tree_pane.h"
 
@@ -44,7 +44,8 @@ int main(int argc, char* argv[])
     parser.addOption(select);
     parser.process(app);
 
-    core::remote::installUrlOpener({}); // FILE may be an http(s) URL (File ▸ Open URL… too)
+    // FILE may be an http(s) URL (File ▸ Open URL… too), with the cache setting.
+    ui::OpenUrlDialog::applySettings();
     ui::MainWindow window;
     window.show();
 

@@ -608,6 +608,8 @@ Result<void> downloadUrl(const std::string& url, const std::string& path,
 
 namespace {
 
+// The options installUrlOpener set; the window changes them (its cache setting) while loads run.
+std::mutex g_installedMutex;
 HttpOptions& installedOptions()
 {
     static HttpOptions options;
@@ -622,14 +624,23 @@ Result<std::shared_ptr<ByteSource>> openInstalled(const std::string& url)
         static char* argv[] = { name, nullptr };
         new QCoreApplication(argc, argv); // the network thread's event loop needs one; kept to exit
     }
-    return openUrl(url, installedOptions());
+    return openUrl(url, installedUrlOptions());
 }
 
 } // namespace
 
+HttpOptions installedUrlOptions()
+{
+    const std::lock_guard lock(g_installedMutex);
+    return installedOptions();
+}
+
 void installUrlOpener(HttpOptions options)
 {
-    installedOptions() = std::move(options);
+    {
+        const std::lock_guard lock(g_installedMutex);
+        installedOptions() = std::move(options);
+    }
     ByteSource::setUrlOpener(&openInstalled);
 }
 

@@ -58,7 +58,10 @@ std::string downloadPath(const std::string& url);
 
 // Makes ByteSource::mapFile (and so every loader entry point) open URLs with `options`. The first
 // URL opened creates a QCoreApplication when there is none (the CLI: it opens on its main thread).
+// Installing again replaces the options for URLs opened from then on.
 void installUrlOpener(HttpOptions options);
+// The options installed (a copy): what a download the window starts uses too.
+HttpOptions installedUrlOptions();
 
 // "user:pass" for `host` from a netrc file (machine / default entries); empty when none.
 std::string netrcCredentials(const std::string& netrcPath, const std::string& host);

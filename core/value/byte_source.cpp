@@ -78,6 +78,48 @@ struct ByteSource::Remote {
             pages[page].store(Kept, std::memory_order_release);
         }
     }
+    // [first, last] page of each non-empty (offset, length) range; Error for one outside the file.
+    Result<std::vector<std::pair<std::uint64_t, std::uint64_t>>> pagesOf(
+        std::span<const std::pair<std::uint64_t, std::uint64_t>> ranges) const
+    {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+        for (const auto& [offset, length] : ranges) {
+            if (length == 0)
+                continue;
+            if (offset > size || length > size - offset)
+                return makeError(ErrorCode::Truncated, offset,
+                    std::to_string(length) + " bytes at offset " + std::to_string(offset)
+                        + " run past the end of the " + std::to_string(size) + "-byte remote file");
+            out.emplace_back(offset / kPage, (offset + length - 1) / kPage);
+        }
+        return out;
+    }
+    // stateMutex held: the runs [first page, end page) of the Absent pages of sorted [first,
+    // last] page ranges, for one batch. Missing pages at most `gap` apart (all between missing)
+    // share a run: one request with a little more data costs less than another round trip.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> missingRuns(
+        std::span<const std::pair<std::uint64_t, std::uint64_t>> sorted, std::uint64_t gap) const
+    {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+        auto absent = [this](std::uint64_t page) { return state(page) == Absent; };
+        for (const auto& [first, last] : sorted) {
+            for (std::uint64_t page = first; page <= last; ++page) {
+                if (!absent(page) || (!runs.empty() && page < runs.back().second))
+                    continue;
+                if (!runs.empty() && page - runs.back().second <= gap) {
+                    std::uint64_t between = runs.back().second;
+                    while (between < page && absent(between))
+                        ++between;
+                    if (between == page) {
+                        runs.back().second = page + 1;
+                        continue;
+                    }
+                }
+                runs.emplace_back(page, page + 1);
+            }
+        }
+        return runs;
+    }
     // stateMutex held: drops least recently used unpinned Cached pages while over the limit.
     void evictOverLimit()
     {
@@ -147,7 +189,7 @@ Result<std::shared_ptr<ByteSource>> ByteSource::mapFile(const std::string& path)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return makeError(ErrorCode::Io, 0, "cannot open " + path + ": " + std::strerror(errno));
-    struct stat info {};
+    struct stat info { };
     if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         ::close(fd);
         return makeError(ErrorCode::Io, 0, "cannot open " + path + ": not a regular file");
@@ -179,7 +221,8 @@ std::shared_ptr<ByteSource> ByteSource::fromBuffer(std::vector<std::byte> bytes,
     return source;
 }
 
-std::shared_ptr<ByteSource> ByteSource::fromBytes(std::span<const std::byte> bytes, std::string name)
+std::shared_ptr<ByteSource> ByteSource::fromBytes(
+    std::span<const std::byte> bytes, std::string name)
 {
     return fromBuffer(std::vector<std::byte>(bytes.begin(), bytes.end()), std::move(name));
 }
@@ -414,45 +457,56 @@ Result<void> ByteSource::ensureRanges(
     if (m_remote == nullptr)
         return {};
     Remote& r = *m_remote;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> pages; // [first, last] page of each
-    for (const auto& [offset, length] : ranges) {
-        if (length == 0)
-            continue;
-        if (offset > r.size || length > r.size - offset)
-            return makeError(ErrorCode::Truncated, offset,
-                std::to_string(length) + " bytes at offset " + std::to_string(offset)
-                    + " run past the end of the " + std::to_string(r.size) + "-byte remote file");
-        pages.emplace_back(offset / kPage, (offset + length - 1) / kPage);
-    }
+    PS_ASSIGN(auto pages, r.pagesOf(ranges));
     std::sort(pages.begin(), pages.end());
     const std::lock_guard fetchLock(r.fetchMutex);
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs; // [first page, end page)
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
     {
         const std::lock_guard lock(r.stateMutex);
-        auto absent = [&r](std::uint64_t page) { return r.state(page) == Remote::Absent; };
-        for (const auto& [first, last] : pages) {
+        for (const auto& [first, last] : pages)
             r.keep(first, last); // what is here stays (no other fetch runs until we are done)
-            for (std::uint64_t page = first; page <= last; ++page) {
-                if (!absent(page) || (!runs.empty() && page < runs.back().second))
-                    continue;
-                // Join the previous run when the pages between are few and all missing: one
-                // request with a little more data costs less than another round trip.
-                if (!runs.empty() && page - runs.back().second <= kMergeGap) {
-                    std::uint64_t gap = runs.back().second;
-                    while (gap < page && absent(gap))
-                        ++gap;
-                    if (gap == page) {
-                        runs.back().second = page + 1;
-                        continue;
-                    }
-                }
-                runs.emplace_back(page, page + 1);
-            }
-        }
+        runs = r.missingRuns(pages, kMergeGap);
     }
     if (runs.empty())
         return {};
     return fetchRuns(runs, pages);
+}
+
+Result<ByteSource::Lease> ByteSource::leaseRanges(
+    std::span<const std::pair<std::uint64_t, std::uint64_t>> ranges) const
+{
+    if (m_remote == nullptr)
+        return Lease {};
+    Remote& r = *m_remote;
+    PS_ASSIGN(auto pages, r.pagesOf(ranges));
+    if (pages.empty())
+        return Lease {};
+    std::sort(pages.begin(), pages.end());
+    Lease lease;
+    {
+        // One pin from the first page to the last: nothing between goes while the lease lives.
+        const std::lock_guard lock(r.stateMutex);
+        std::uint64_t last = 0;
+        for (const auto& range : pages)
+            last = std::max(last, range.second);
+        lease.m_pin = r.nextPin++;
+        r.pins.push_back({ lease.m_pin, pages.front().first, last });
+        for (const auto& [first, end] : pages)
+            for (std::uint64_t page = first; page <= end; ++page)
+                if (r.state(page) == Remote::Cached)
+                    r.touch(page);
+    }
+    lease.m_source = this;
+    const std::lock_guard fetchLock(r.fetchMutex);
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> runs;
+    {
+        // Only the pages asked for: a window of a tensor skips the rest of each row.
+        const std::lock_guard lock(r.stateMutex);
+        runs = r.missingRuns(pages, 0);
+    }
+    if (!runs.empty())
+        PS_TRY(fetchRuns(runs, {})); // the lease unpins on the way out
+    return lease;
 }
 
 ByteSource::Lease::Lease(Lease&& other) noexcept
@@ -485,7 +539,8 @@ std::span<const std::byte> ByteSource::keep(std::vector<std::byte> bytes)
     return *m_kept.back();
 }
 
-std::size_t ByteSource::keepView(std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
+std::size_t ByteSource::keepView(
+    std::span<const std::byte> bytes, std::shared_ptr<const void> owner)
 {
     m_kept.push_back(std::make_unique<std::vector<std::byte>>());
     m_keptViews.emplace_back(bytes, std::move(owner));

@@ -32,8 +32,10 @@ public:
     // A local file, or an http:// / https:// URL when a URL opener is installed (the
     // applications install core/remote's; without one a URL is an Io error).
     static Result<std::shared_ptr<ByteSource>> mapFile(const std::string& path);
-    static std::shared_ptr<ByteSource> fromBuffer(std::vector<std::byte> bytes, std::string name = {});
-    static std::shared_ptr<ByteSource> fromBytes(std::span<const std::byte> bytes, std::string name = {});
+    static std::shared_ptr<ByteSource> fromBuffer(
+        std::vector<std::byte> bytes, std::string name = {});
+    static std::shared_ptr<ByteSource> fromBytes(
+        std::span<const std::byte> bytes, std::string name = {});
 
     std::span<const std::byte> bytes() const { return m_view; }
     std::uint64_t size() const { return m_view.size(); }
@@ -111,6 +113,13 @@ public:
             return Lease {};
         return leaseRemote(offset, length);
     }
+
+    // lease() of many (offset, length) ranges at once, their missing pages fetched in one batch
+    // as ensureRanges() does (a window of a tensor: one round trip instead of one per row). The
+    // lease pins every page from the first range's to the last's. Only the pages asked for are
+    // fetched (no read-ahead; adjacent pages share a request).
+    Result<Lease> leaseRanges(
+        std::span<const std::pair<std::uint64_t, std::uint64_t>> ranges) const;
 
     bool isRemote() const { return m_remote != nullptr; }
     std::uint64_t bytesFetched() const; // remote: bytes received so far; local: 0

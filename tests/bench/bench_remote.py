@@ -5,7 +5,8 @@ of N runs, process start included) and the bytes fetched the CLI reports; checks
 listed. The checkpoint is deleted afterwards.
 
 usage: /usr/bin/python3 tests/bench/bench_remote.py [--cli CLI] [--tensors N] [--runs N] [--keep DIR]
-(--keep DIR: generate into DIR and leave the server running, for screenshots; it prints its pid)
+(--keep DIR: generate into DIR and leave the server running, for screenshots; it prints its pid;
+with --runs 0 nothing is measured: tests/ui/gui_journey_remote.sh serves the file so)
 """
 import argparse
 import os
@@ -30,6 +31,7 @@ def main():
     a, _ = ap.parse_known_args()  # scripts/bench.sh passes its arguments to every bench
 
     folder = a.keep or tempfile.mkdtemp(prefix="ps-bench-remote-")
+    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "model_1g.pt")
     per = (1 << 30) // a.tensors // 4  # float32 elements per tensor: 1 GiB in all
     if not os.path.exists(path):
@@ -46,6 +48,9 @@ def main():
         time.sleep(0.05)
     port = int(open(port_file).read())
     url = f"http://127.0.0.1:{port}/model_1g.pt"
+    if a.keep and a.runs == 0:
+        print(f"serving {url} (server pid {server.pid}); stop it with kill {server.pid}")
+        return 0
     try:
         best, fetched, listed = None, None, None
         for _ in range(a.runs):

@@ -2,8 +2,9 @@
 """A small HTTP/1.1 file server with Range support, for benchmarks and screenshots on 127.0.0.1
 only (Debian's `python3 -m http.server` ignores Range). Counts the bytes it sends.
 
-usage: range_server.py DIR [--port N] [--port-file F] [--cert PEM --key PEM]
-(prints the port; stops on SIGTERM; --cert/--key: https)
+usage: range_server.py DIR [--port N] [--port-file F] [--cert PEM --key PEM] [--no-ranges]
+(prints the port; stops on SIGTERM; --cert/--key: https; --no-ranges: ignores Range and sends
+the whole file with 200, as a server without range support does)
 """
 import argparse
 import http.server
@@ -16,6 +17,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
     root = "."
+    no_ranges = False
 
     def log_message(self, *args):
         pass
@@ -30,7 +32,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         size = os.path.getsize(path)
         m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         first, last, status = 0, size - 1, 200
-        if m:
+        if m and not self.no_ranges:
             first = int(m.group(1))
             last = min(int(m.group(2)) if m.group(2) else size - 1, size - 1)
             status = 206
@@ -41,7 +43,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 return
         self.send_response(status)
-        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Accept-Ranges", "none" if self.no_ranges else "bytes")
         self.send_header("Content-Length", str(last - first + 1))
         if status == 206:
             self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
@@ -64,8 +66,10 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--no-ranges", action="store_true")
     a = ap.parse_args()
     Handler.root = a.dir
+    Handler.no_ranges = a.no_ranges
     server = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     if a.cert:
         import ssl

@@ -11,18 +11,24 @@
 //   /redirect/PATH  302 to /ok/PATH
 //   /away/PATH      302 to http://localhost:PORT/ok/PATH (another host name)
 //   anything else   404
+//
+// hold(true) makes it keep every request unanswered until hold(false) (a client blocked on the
+// network, deterministically); heldRequests() counts those waiting.
 
 #include <QByteArray>
 #include <QFile>
 #include <QHash>
 #include <QMutex>
 #include <QMutexLocker>
+#include <QPointer>
 #include <QStringList>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
 
 #include <atomic>
+#include <utility>
+#include <vector>
 
 class RangeServer : public QObject {
 public:
@@ -64,6 +70,24 @@ public:
         return m_headers.value(name);
     }
 
+    void hold(bool on)
+    {
+        QMetaObject::invokeMethod(
+            this,
+            [this, on] {
+                m_holding = on;
+                if (on)
+                    return;
+                const auto held = std::exchange(m_held, {});
+                m_heldCount = 0;
+                for (const auto& [socket, head] : held)
+                    if (socket && !answer(socket, head))
+                        m_buffers.remove(socket);
+            },
+            Qt::BlockingQueuedConnection);
+    }
+    int heldRequests() const { return m_heldCount.load(); }
+
 private:
     void accept()
     {
@@ -86,6 +110,11 @@ private:
                 return;
             const QByteArray head = buffer.left(end);
             buffer.remove(0, end + 4);
+            if (m_holding) {
+                m_held.emplace_back(QPointer<QTcpSocket>(socket), head);
+                ++m_heldCount;
+                continue;
+            }
             if (!answer(socket, head)) {
                 m_buffers.remove(socket);
                 return;
@@ -188,4 +217,7 @@ private:
     std::atomic<int> m_requests { 0 };
     mutable QMutex m_mutex;
     QHash<QByteArray, QStringList> m_headers;
+    bool m_holding = false; // server thread only
+    std::vector<std::pair<QPointer<QTcpSocket>, QByteArray>> m_held;
+    std::atomic<int> m_heldCount { 0 };
 };

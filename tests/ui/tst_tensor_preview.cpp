@@ -1,5 +1,6 @@
 // The tensor pane's slicing: axis choice, fixed indices, 0-d / 1-d / empty tensors, the heatmap,
-// and (with the torch reader built in) real tensors from torch.save.
+// and (with the torch reader built in) real tensors from torch.save; a remote checkpoint's tensors
+// over HTTP from tests/remote/range_server.h (read on workers, only the window shown).
 
 #include "ui_test_support.h"
 
@@ -8,18 +9,23 @@
 #include "ui/tensor_preview.h"
 #include "ui/tensor_slice_model.h"
 
+#include "core/remote/http_source.h"
 #include "core/value/value_text.h"
+#include "tests/remote/range_server.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QDir>
 #include <QJsonArray>
 #include <QMouseEvent>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QThreadPool>
 #include <QtTest>
 
 #include <cstring>
+#include <set>
 
 namespace {
 
@@ -32,6 +38,43 @@ double coded(std::span<const std::int64_t> c)
     return v;
 }
 
+// The value under `key` of a document's root dict.
+core::ValueId childNamed(const core::Document& doc, const QString& key)
+{
+    for (std::size_t i = 0; i < core::displayChildCount(doc.graph, doc.root); ++i) {
+        const core::DisplayChild c = core::displayChild(doc.graph, doc.root, i);
+        if (QString::fromStdString(c.label).remove(QLatin1Char('\'')) == key)
+            return c.child;
+    }
+    return core::kNullValue;
+}
+
+// The 4 KiB pages of `doc`'s file that hold the elements (coords with `row`, `col` free) of a
+// rows x cols window of a Tensor value: what a remote read of that window has to fetch.
+std::set<std::uint64_t> windowPages(const core::Document& doc, core::ValueId id,
+    std::vector<std::int64_t> at, int rowAxis, int colAxis, int rows, int cols, int colStart = 0)
+{
+    const core::TensorRecord& t = doc.graph.tensor(id);
+    auto bytes = core::torch::storageBytes(doc, doc.graph.storage(t.storage));
+    std::set<std::uint64_t> pages;
+    if (!bytes)
+        return pages;
+    const auto base = std::uint64_t(bytes.value().data() - doc.source->bytes().data());
+    const std::uint32_t size = core::dtypeSize(t.dtype);
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) {
+            at[std::size_t(rowAxis)] = r;
+            at[std::size_t(colAxis)] = colStart + c;
+            std::int64_t position = t.storageOffset;
+            for (std::size_t k = 0; k < at.size(); ++k)
+                position += at[k] * t.stride[k];
+            const std::uint64_t first = base + std::uint64_t(position) * size;
+            for (std::uint64_t p = first / 4096; p <= (first + size - 1) / 4096; ++p)
+                pages.insert(p);
+        }
+    return pages;
+}
+
 } // namespace
 
 class TestTensorPreview : public QObject {
@@ -41,7 +84,8 @@ private Q_SLOTS:
     {
         ui::TensorSliceModel model;
         model.setTensor({ 2, 3, 4 }, coded, ui::TensorSliceModel::Format::Integer);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(
+            &model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model.rowCount(), 2);
         QCOMPARE(model.columnCount(), 3);
         QCOMPARE(model.index(1, 2).data().toString(), QStringLiteral("120"));
@@ -51,7 +95,8 @@ private Q_SLOTS:
     {
         ui::TensorSliceModel model;
         model.setTensor({ 2, 3, 4 }, coded, ui::TensorSliceModel::Format::Integer);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(
+            &model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setAxes(2, 0); // rows: k, columns: i; j fixed
         model.setFixedIndex(1, 2);
         QCOMPARE(model.rowCount(), 4);
@@ -67,7 +112,8 @@ private Q_SLOTS:
     void showsAZeroDimensionalTensorAsOneCell()
     {
         ui::TensorSliceModel model;
-        model.setTensor({}, [](std::span<const std::int64_t> c) { return c.empty() ? 7.0 : -1.0; },
+        model.setTensor(
+            {}, [](std::span<const std::int64_t> c) { return c.empty() ? 7.0 : -1.0; },
             ui::TensorSliceModel::Format::Float);
         QCOMPARE(model.rowCount(), 1);
         QCOMPARE(model.columnCount(), 1);
@@ -87,7 +133,8 @@ private Q_SLOTS:
     {
         ui::TensorSliceModel model;
         model.setTensor({ 0, 3 }, coded, ui::TensorSliceModel::Format::Float);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(
+            &model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model.rowCount() * model.columnCount(), 0);
     }
 
@@ -101,7 +148,8 @@ private Q_SLOTS:
         QCOMPARE(heatmap.image().pixel(0, 0), ui::colorMap(0.0));
         QCOMPARE(heatmap.image().pixel(3, 2), ui::colorMap(1.0));
         heatmap.setSlice(2000, 3000, [](int r, int) { return double(r); });
-        QCOMPARE(heatmap.image().size(), QSize(ui::HeatmapWidget::kMaxSide, ui::HeatmapWidget::kMaxSide));
+        QCOMPARE(heatmap.image().size(),
+            QSize(ui::HeatmapWidget::kMaxSide, ui::HeatmapWidget::kMaxSide));
     }
 
     void showsComplexTensorsAsPythonWritesThem_data()
@@ -351,7 +399,9 @@ private Q_SLOTS:
         const core::ValueGraph& g = doc->graph;
         for (std::size_t i = 0; i < core::displayChildCount(g, doc->root); ++i) {
             const core::DisplayChild c = core::displayChild(g, doc->root, i);
-            const QString key = QString::fromStdString(c.label).remove(QLatin1Char('\'')).remove(QLatin1Char('"'));
+            const QString key = QString::fromStdString(c.label)
+                                    .remove(QLatin1Char('\''))
+                                    .remove(QLatin1Char('"'));
             const QJsonObject want = expected.value(key).toObject();
             QVERIFY2(!want.isEmpty(), qPrintable(key));
             QVERIFY(pane.showValue(c.child));
@@ -377,6 +427,205 @@ private Q_SLOTS:
                 QCOMPARE(slice->rowCount() * slice->columnCount(), 0);
             }
         }
+    }
+    void readsOnlyTheShownWindowOfARemoteTensorOnAWorker()
+    {
+        RangeServer server(QStringLiteral(PICKLESCOPE_TEST_DATA));
+        core::remote::HttpOptions options;
+        options.useNetrc = false;
+        options.guardUnfetched = true; // a read of unfetched bytes crashes instead of giving zeros
+        options.cacheLimit = 64 << 10; // windows read earlier are dropped: reading again fetches
+        auto source = core::remote::openUrl(
+            server.url(QStringLiteral("ok/remote/preview.pt")).toStdString(), options);
+        QVERIFY2(source.ok(), source.ok() ? "" : source.error().toString().c_str());
+        std::shared_ptr<core::ByteSource> remoteSource = source.value();
+        auto remote = core::loadSource(remoteSource);
+        QVERIFY2(remote.ok(), remote.ok() ? "" : remote.error().toString().c_str());
+        auto local = core::loadFile(PICKLESCOPE_TEST_DATA "/remote/preview.pt");
+        QVERIFY(local.ok());
+        std::shared_ptr<const core::Document> doc = std::move(remote).value();
+        std::shared_ptr<const core::Document> localDoc = std::move(local).value();
+        const QJsonObject expected = QJsonDocument::fromJson([] {
+            QFile f(QStringLiteral(PICKLESCOPE_TEST_DATA "/remote/preview.json"));
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }())
+                                         .object();
+        const core::ValueId matrix = childNamed(*doc, QStringLiteral("matrix"));
+        const core::ValueId waves = childNamed(*doc, QStringLiteral("waves"));
+        QVERIFY(!core::isNull(matrix) && !core::isNull(waves));
+        const core::ValueId localMatrixId = childNamed(*localDoc, QStringLiteral("matrix"));
+        auto localMatrix = core::torch::TensorView::open(localDoc, localMatrixId);
+        auto localWaves = core::torch::TensorView::open(
+            localDoc, childNamed(*localDoc, QStringLiteral("waves")));
+        QVERIFY(localMatrix.ok() && localWaves.ok());
+
+        ui::LoadedFile file;
+        file.doc = doc;
+        file.index = ui::DocumentIndex::build(doc);
+        ui::TensorPreview pane;
+        pane.resize(900, 700);
+        pane.show();
+        pane.setDocument(file);
+        QSignalSpy read(&pane, &ui::TensorPreview::sliceRead);
+        QSignalSpy stats(&pane, &ui::TensorPreview::statsFinished);
+
+        // The server answers nothing until released: showValue returns at once (a read on the UI
+        // thread would block it here), the pane says it is reading, the event loop keeps turning.
+        std::uint64_t before = remoteSource->bytesFetched();
+        server.hold(true);
+        QVERIFY(pane.showValue(matrix));
+        QVERIFY(pane.isRemote());
+        QVERIFY(pane.isReading());
+        QVERIFY2(pane.remoteText().startsWith(QStringLiteral("Reading rows 0–23, columns 0–127 …")),
+            qPrintable(pane.remoteText()));
+        QCOMPARE(pane.sliceModel()->rowCount(), 0);
+        QTRY_VERIFY(server.heldRequests() > 0);
+        bool turned = false;
+        QTimer::singleShot(0, &pane, [&turned] { turned = true; });
+        QTRY_VERIFY(turned);
+        QVERIFY(pane.isReading());
+        server.hold(false);
+        QVERIFY(read.wait(10000));
+        QCOMPARE(read.takeFirst().at(0).toBool(), true);
+
+        // [24, 8192] float16: rows 0-23, columns 0-127 are shown, and only the pages they lie
+        // in were fetched (in one batch, before any element was read): a quarter of the tensor.
+        ui::TensorSliceModel* slice = pane.sliceModel();
+        QCOMPARE(slice->rowCount(), 24);
+        QCOMPARE(slice->columnCount(), 128);
+        std::uint64_t fetched = remoteSource->bytesFetched() - before;
+        auto pages = windowPages(*localDoc, localMatrixId, { 0, 0 }, 0, 1, 24, 128);
+        QCOMPARE(pages.size(), std::size_t(24));
+        QVERIFY2(fetched > 0 && fetched <= pages.size() * 4096,
+            qPrintable(
+                QStringLiteral("fetched %1, window pages %2").arg(fetched).arg(pages.size())));
+        const QJsonObject want = expected.value(QStringLiteral("matrix")).toObject();
+        const auto tensorBytes = std::uint64_t(want.value(QStringLiteral("bytes")).toInteger());
+        QVERIFY(fetched * 2 < tensorBytes);
+        for (int r = 0; r < 24; ++r)
+            for (int c = 0; c < 128; ++c) {
+                const std::int64_t at[] = { r, c };
+                QCOMPARE(slice->valueAt(r, c), localMatrix.value().elementAt(at));
+            }
+        const QJsonArray probes = want.value(QStringLiteral("probes")).toArray();
+        QCOMPARE(
+            slice->valueAt(0, 0), probes.at(0).toObject().value(QStringLiteral("real")).toDouble());
+        QVERIFY2(pane.remoteText().startsWith(
+                     QStringLiteral("Remote file: rows 0–23, columns 0–127 of 24 × 8192 shown")),
+            qPrintable(pane.remoteText()));
+        QCOMPARE(pane.heatmap()->image().size(), QSize(128, 24));
+        // Statistics wait to be asked for.
+        QVERIFY(!pane.lastStats());
+        QVERIFY(pane.statsButton()->isVisible());
+        QCOMPARE(pane.statsButton()->text(),
+            QStringLiteral("Compute statistics — fetches up to 384.0 KiB"));
+
+        // The window moved to columns 3072-3199: read on a worker, only its pages fetched.
+        before = remoteSource->bytesFetched();
+        pane.setWindowStart(0, 3072);
+        QVERIFY(read.wait(10000));
+        QCOMPARE(slice->columnCount(), 128);
+        QCOMPARE(slice->headerData(0, Qt::Horizontal, Qt::DisplayRole).toString(),
+            QStringLiteral("3072"));
+        const std::int64_t middle[] = { 12, 3072 };
+        QCOMPARE(slice->valueAt(12, 0), localMatrix.value().elementAt(middle));
+        const std::int64_t last[] = { 23, 3199 };
+        QCOMPARE(slice->valueAt(23, 127), localMatrix.value().elementAt(last));
+        const auto pages3072 = windowPages(*localDoc, localMatrixId, { 0, 0 }, 0, 1, 24, 128, 3072);
+        QVERIFY(remoteSource->bytesFetched() - before <= pages3072.size() * 4096);
+        // Two windows none of whose pages has been fetched yet (rows are 4 pages long).
+        std::set<std::uint64_t> seen = pages;
+        seen.insert(pages3072.begin(), pages3072.end());
+        std::vector<int> unfetched;
+        for (int c0 = 4096; c0 + 128 <= 8192 && unfetched.size() < 2; c0 += 128) {
+            const auto more = windowPages(*localDoc, localMatrixId, { 0, 0 }, 0, 1, 24, 128, c0);
+            bool fresh = true;
+            for (auto p : more)
+                fresh = fresh && !seen.count(p);
+            if (fresh) {
+                unfetched.push_back(c0);
+                seen.insert(more.begin(), more.end());
+            }
+        }
+        QCOMPARE(unfetched.size(), std::size_t(2));
+
+        // Cancel abandons a read the server has not answered: nothing arrives, nothing shown.
+        read.clear();
+        server.hold(true);
+        pane.setWindowStart(0, unfetched[0]);
+        QTRY_VERIFY(server.heldRequests() > 0);
+        QVERIFY(pane.isReading());
+        pane.cancelReading();
+        QVERIFY(!pane.isReading());
+        QVERIFY2(pane.remoteText().startsWith(QStringLiteral("Cancelled")),
+            qPrintable(pane.remoteText()));
+        server.hold(false);
+        QThreadPool::globalInstance()->waitForDone(10000); // the abandoned read has returned
+        QCoreApplication::processEvents();
+        QCOMPARE(read.count(), 0);
+        QCOMPARE(slice->rowCount(), 0);
+
+        // A newer selection drops the older read: the matrix's next window waits at the server,
+        // the complex tensor is selected meanwhile; only its window arrives, cut at 128 of 160
+        // columns, values as the local file's.
+        server.hold(true);
+        pane.setWindowStart(0, unfetched[1]);
+        QTRY_VERIFY(server.heldRequests() > 0);
+        QVERIFY(pane.showValue(waves)); // its read waits for the first (one fetch at a time)
+        server.hold(false);
+        QVERIFY(read.wait(10000));
+        QThreadPool::globalInstance()->waitForDone(10000);
+        QCoreApplication::processEvents();
+        QCOMPARE(read.count(), 1);
+        QCOMPARE(slice->shape(), (std::vector<std::int64_t> { 16, 160 }));
+        QCOMPARE(slice->rowCount(), 16);
+        QCOMPARE(slice->columnCount(), 128);
+        for (int r = 0; r < 16; ++r)
+            for (int c = 0; c < 128; c += 7) {
+                const auto [re, im] = localWaves.value().elementComplex(std::uint64_t(r * 160 + c));
+                QCOMPARE(slice->textAt(r, c), ui::TensorSliceModel::formatComplex(re, im));
+            }
+
+        // Statistics on request: the complex tensor's, on a worker, equal to the local file's.
+        pane.computeStats();
+        QVERIFY(stats.wait(10000));
+        QCOMPARE(stats.takeFirst().at(0).toBool(), true);
+        QVERIFY(pane.lastStats() && pane.lastStats()->complex);
+        auto whole = localWaves.value().complexStats();
+        QVERIFY(whole.ok());
+        QCOMPARE(pane.lastStats()->complex->real.sum, whole.value().real.sum);
+        QCOMPARE(pane.lastStats()->complex->imag.max, whole.value().imag.max);
+        QCOMPARE(pane.lastStats()->stats->count, std::uint64_t(16 * 160));
+
+        // The matrix's statistics fetch every element (under the 64 KiB cache cap), say how much
+        // so far, and Cancel abandons them.
+        read.clear();
+        QVERIFY(pane.showValue(matrix));
+        QVERIFY(read.wait(10000));
+        server.hold(true);
+        before = remoteSource->bytesFetched();
+        pane.computeStats();
+        QVERIFY(!pane.statsButton()->isVisible());
+        QTRY_VERIFY(server.heldRequests() > 0);
+        QVERIFY2(pane.statsText().contains(QStringLiteral("Computing statistics… (")),
+            qPrintable(pane.statsText()));
+        pane.cancelReading();
+        QVERIFY(pane.statsButton()->isVisible());
+        server.hold(false);
+        QThreadPool::globalInstance()->waitForDone(10000);
+        QCoreApplication::processEvents();
+        QCOMPARE(stats.count(), 0);
+        QVERIFY(!pane.lastStats());
+        pane.computeStats();
+        QVERIFY(stats.wait(20000));
+        QCOMPARE(stats.takeFirst().at(0).toBool(), true);
+        auto matrixStats = localMatrix.value().stats();
+        QVERIFY(matrixStats.ok());
+        QCOMPARE(pane.lastStats()->stats->sum, matrixStats.value().sum);
+        QCOMPARE(pane.lastStats()->stats->min, matrixStats.value().min);
+        QCOMPARE(pane.lastStats()->stats->max, matrixStats.value().max);
+        QVERIFY(remoteSource->bytesFetched() - before >= tensorBytes / 2);
+        QVERIFY(remoteSource->evictedBytes() > 0);
     }
 };
 

@@ -61,12 +61,4 @@ void ExportContext::pair(double re, double im)
     out.beginArray().value(re).value(im).endArray();
 }
 
-void ExportContext::shape(const std::vector<std::int64_t>& dims)
-{
-    out.beginArray();
-    for (std::int64_t d : dims)
-        out.value(d);
-    out.endArray();
-}
-
 } // namespace core

@@ -2,7 +2,7 @@
 
 // What every part of the value export shares: the document, its graph, the JsonStream the text
 // goes to, the options and the observer, and the scalar forms the typed and plain exports both
-// write (ints, wide integers, bytes, complex pairs, shapes). The walk (json_writer.cpp), the
+// write (ints, wide integers, bytes, complex pairs). The walk (json_writer.cpp), the
 // tensor data writer, the numpy item writer and the pandas table writer each hold a reference.
 
 #include "core/export/json_stream.h"
@@ -36,7 +36,6 @@ public:
     void bytesValue(std::string_view bytes);
     // [re, im]
     void pair(double re, double im);
-    void shape(const std::vector<std::int64_t>& dims);
     // Whether the observer asked to stop.
     bool cancelled() const { return observer != nullptr && observer->isCancelled(); }
 

@@ -42,16 +42,6 @@ void appendJsonString(std::string& out, std::string_view utf8)
     putJsonString([&out](auto part) { out += part; }, utf8);
 }
 
-void appendJsonDouble(std::string& out, double v)
-{
-    if (std::isnan(v))
-        out += "\"nan\"";
-    else if (std::isinf(v))
-        out += v > 0 ? "\"inf\"" : "\"-inf\"";
-    else
-        out += pyFloatRepr(v);
-}
-
 JsonStream::JsonStream(JsonSink& sink, JsonStyle style)
     : m_sink(sink)
     , m_style(style)

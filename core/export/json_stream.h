@@ -179,10 +179,9 @@ template <typename Put> void putJsonString(Put&& put, std::string_view s)
     put('"');
 }
 
-// For other JSON outputs (diff): a JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates
-// as \udXXX), and a double as the export writes it (shortest round trip; "nan", "inf", "-inf").
+// A JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates as \udXXX) appended to `out`,
+// for text assembled by hand (the CLI's `json --filter`); new code writes through JsonStream.
 void appendJsonString(std::string& out, std::string_view utf8);
-void appendJsonDouble(std::string& out, double value);
 
 struct JsonStyle {
     // Spaces per level; 0: one line.
@@ -227,6 +226,15 @@ public:
     JsonStream& raw(std::string_view json);
     // A JSON string of the standard base64 (RFC 4648, padded) of `bytes`, encoded as it streams.
     JsonStream& base64(std::string_view bytes);
+
+    // [v, …]: value(v) of every element of `items`.
+    template <typename Range> JsonStream& array(const Range& items)
+    {
+        beginArray();
+        for (const auto& v : items)
+            value(v);
+        return endArray();
+    }
 
     // key(name).value(v)
     template <typename T> JsonStream& member(std::string_view name, const T& v)

@@ -505,10 +505,8 @@ private:
         openTyped("tensor", assigned);
         m_out.member(
             "class", t.cls == TensorClass::Parameter ? "torch.nn.Parameter" : "torch.Tensor");
-        m_out.member("dtype", dtypeName(t.dtype)).key("shape");
-        m_ctx.shape(t.shape);
-        m_out.key("stride");
-        m_ctx.shape(t.stride);
+        m_out.member("dtype", dtypeName(t.dtype)).key("shape").array(t.shape);
+        m_out.key("stride").array(t.stride);
         m_out.member("storage_offset", t.storageOffset)
             .key("requires_grad")
             .boolean(t.requiresGrad);
@@ -558,8 +556,7 @@ private:
             m_out.member("dtype", a.dtypeText);
         else
             m_out.member("dtype", dtypeName(a.dtype));
-        m_out.member("byteorder", std::string_view(&a.byteOrder, 1)).key("shape");
-        m_ctx.shape(a.shape);
+        m_out.member("byteorder", std::string_view(&a.byteOrder, 1)).key("shape").array(a.shape);
         m_out.key("fortran_order").boolean(a.fortranOrder);
         if (!a.dtypeText.empty())
             m_out.member("descr", a.dtypeText);
@@ -658,10 +655,8 @@ private:
                 elem = fn->subBase;
             }
             m_out.member("dtype", d.str(elem)).member("offset", f.offset);
-            if (shape != nullptr) {
-                m_out.key("shape");
-                m_ctx.shape(*shape);
-            }
+            if (shape != nullptr)
+                m_out.key("shape").array(*shape);
             if (d.structured(elem)) {
                 m_out.key("fields").beginArray();
                 stack.push_back({ elem, 0 });
@@ -782,8 +777,7 @@ private:
             const TensorRecord& t = m_g.tensor(id);
             openPlain(
                 t.cls == TensorClass::Parameter ? "torch.nn.Parameter" : "torch.Tensor", assigned);
-            m_out.member("dtype", dtypeName(t.dtype)).key("shape");
-            m_ctx.shape(t.shape);
+            m_out.member("dtype", dtypeName(t.dtype)).key("shape").array(t.shape);
             push(FrameType::EndObject);
             push(FrameType::TensorData, indexOf(id));
             return;

@@ -1,42 +1,10 @@
 #include "ui/document_index.h"
 
-#include "core/value/value_text.h"
+#include "core/value/value_children.h"
 
 #include <algorithm>
 
 namespace ui {
-
-namespace {
-
-// displayChild(...).child without making labels, for the kinds that hold millions of children;
-// the order is value_text's (items first; a dict's default_factory/state come first when present).
-core::ValueId childAt(const core::ValueGraph& graph, core::ValueId id, std::size_t i)
-{
-    switch (graph.kind(id)) {
-    case core::ValueKind::List:
-    case core::ValueKind::Tuple:
-    case core::ValueKind::Set:
-    case core::ValueKind::FrozenSet: {
-        const auto& items = graph.items(id);
-        if (i < items.size())
-            return items[i];
-        break;
-    }
-    case core::ValueKind::Dict: {
-        if (!core::isNull(graph.defaultFactory(id)) || !core::isNull(graph.extraState(id)))
-            break;
-        const auto& items = graph.items(id);
-        if (2 * i + 1 < items.size())
-            return items[2 * i + 1];
-        break;
-    }
-    default:
-        break;
-    }
-    return core::displayChild(graph, id, i).child;
-}
-
-} // namespace
 
 std::shared_ptr<const DocumentIndex> DocumentIndex::build(
     std::shared_ptr<const core::Document> docPtr, core::LoadObserver* observer)
@@ -73,31 +41,38 @@ std::shared_ptr<const DocumentIndex> DocumentIndex::build(
         struct Frame {
             core::ValueId id;
             std::size_t next;
-            std::size_t count;
         };
         std::vector<Frame> stack;
         std::uint32_t clock = 0;
         index->m_reached[core::indexOf(doc.root)] = true;
         index->m_span[core::indexOf(doc.root)].first = clock++;
-        stack.push_back({ doc.root, 0, core::displayChildCount(graph, doc.root) });
+        stack.push_back({ doc.root, 0 });
+        // The children of the frame on top, made again only when the top changes (ids on the
+        // stack are distinct: a value is entered once).
+        core::Children children = core::childrenOf(graph, doc.root, core::ChildSet::Display);
+        core::ValueId childrenFor = doc.root;
         std::size_t visited = 0;
         while (!stack.empty()) {
             Frame& top = stack.back();
-            if (top.next >= top.count) {
+            if (top.id != childrenFor) {
+                children = core::childrenOf(graph, top.id, core::ChildSet::Display);
+                childrenFor = top.id;
+            }
+            if (top.next >= children.size()) {
                 index->m_span[core::indexOf(top.id)].second = clock;
                 stack.pop_back();
                 continue;
             }
             const std::size_t i = top.next++;
             const core::ValueId parent = top.id;
-            const core::ValueId child = childAt(graph, parent, i);
+            const core::ValueId child = children[i];
             if (core::isNull(child) || !graph.valid(child)
                 || index->m_reached[core::indexOf(child)])
                 continue;
             index->m_reached[core::indexOf(child)] = true;
             index->m_first[core::indexOf(child)] = { core::indexOf(parent), std::uint32_t(i) };
             index->m_span[core::indexOf(child)].first = clock++;
-            stack.push_back({ child, 0, core::displayChildCount(graph, child) });
+            stack.push_back({ child, 0 });
             if ((++visited & 0xFFFF) == 0) {
                 if (cancelled())
                     return nullptr;

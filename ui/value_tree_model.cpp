@@ -217,12 +217,20 @@ ValueTreeModel::Node ValueTreeModel::makeChild(NodeId parentId, std::size_t row)
         return node;
     }
     const std::size_t count = core::displayChildCount(graph, child.child);
-    if (count > 0) {
-        if (onAncestorChain(parentId, child.child))
-            node.link = Link::Cycle;
-        else if (m_file.index
-            && !m_file.index->isFirstAppearance(child.child, container, childIndex))
-            node.link = Link::Shared;
+    // Marks as picklescope-cli tree makes them (core::repeatMark): an identity value, leaf or
+    // not, is shown in full at its first appearance; on the path from the root it is a cycle.
+    const bool onPath = count > 0 && onAncestorChain(parentId, child.child);
+    const bool first = !onPath
+        && (!m_file.index || m_file.index->isFirstAppearance(child.child, container, childIndex));
+    switch (core::repeatMark(graph, child.child, first, onPath)) {
+    case core::RepeatMark::Cycle:
+        node.link = Link::Cycle;
+        break;
+    case core::RepeatMark::Shared:
+        node.link = Link::Shared;
+        break;
+    case core::RepeatMark::None:
+        break;
     }
     if (node.link == Link::None)
         node.total

@@ -26,31 +26,6 @@ bool parseCount(const std::string& text, std::uint64_t& out)
     return r.ec == std::errc() && r.ptr == text.data() + text.size() && !text.empty();
 }
 
-// Identity values reached more than once through display children (iterative).
-std::vector<std::uint8_t> displayCounts(const core::ValueGraph& g, core::ValueId root)
-{
-    std::vector<std::uint8_t> counts(g.size(), 0);
-    std::vector<core::ValueId> stack { root };
-    while (!stack.empty()) {
-        const core::ValueId id = stack.back();
-        stack.pop_back();
-        if (!g.valid(id))
-            continue;
-        if (core::isIdentityValue(g, id)) {
-            auto& c = counts[core::indexOf(id)];
-            if (c >= 1) {
-                c = 2;
-                continue;
-            }
-            c = 1;
-        }
-        const std::size_t n = core::displayChildCount(g, id);
-        for (std::size_t i = 0; i < n; ++i)
-            stack.push_back(core::displayChildId(g, id, i));
-    }
-    return counts;
-}
-
 struct Frame {
     core::ValueId id;
     std::size_t next = 0;
@@ -73,7 +48,7 @@ public:
 
     void print(core::ValueId root, const std::string& name = "root")
     {
-        m_counts = displayCounts(m_g, root);
+        m_counts = core::referenceCounts(m_g, root, core::ChildSet::Display);
         m_onPath.assign(m_g.size(), 0);
         m_seen.clear();
         m_path = name;
@@ -121,14 +96,13 @@ private:
     {
         std::string text = depth == 0 ? std::string() : prefix;
         text += core::summary(m_g, id);
-        const bool shared
-            = m_g.valid(id) && core::isIdentityValue(m_g, id) && m_counts[core::indexOf(id)] >= 2;
-        if (shared) {
+        if (core::isIdentityValue(m_g, id) && m_counts.shared(id)) {
             const auto it = m_seen.find(core::indexOf(id));
-            if (it != m_seen.end()) {
-                // On the current path from the root: a cycle (↻); elsewhere: shared (↗).
-                const bool cycle = m_onPath[core::indexOf(id)] != 0;
-                text += std::string(cycle ? "  \xE2\x86\xBB #" : "  \xE2\x86\x97 #")
+            // On the current path from the root: a cycle (↻); elsewhere: shared (↗).
+            const core::RepeatMark mark = core::repeatMark(
+                m_g, id, it == m_seen.end(), m_onPath[core::indexOf(id)] != 0);
+            if (mark != core::RepeatMark::None) {
+                text += "  " + std::string(core::repeatMarkSign(mark)) + " #"
                     + std::to_string(it->second.first) + " (" + it->second.second + ")";
                 line(depth, text);
                 return false;
@@ -152,7 +126,7 @@ private:
     const core::ValueGraph& m_g;
     std::uint64_t m_maxDepth;
     std::uint64_t m_maxItems;
-    std::vector<std::uint8_t> m_counts;
+    core::ReferenceCounts m_counts;
     const std::vector<bool>* m_keep = nullptr; // --filter: values to show (nullptr: all)
     std::vector<std::uint32_t>
         m_onPath; // values whose frame is on the stack (the path from the root)

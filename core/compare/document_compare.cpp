@@ -2,6 +2,7 @@
 
 #include "core/export/json_stream.h"
 #include "core/value/access_path.h"
+#include "core/value/enum_name.h"
 #include "core/value/value_text.h"
 
 #include <chrono>
@@ -198,38 +199,15 @@ std::vector<std::int64_t> coordinates(std::uint64_t index, const std::vector<std
 
 std::string_view statusName(Status status)
 {
-    switch (status) {
-    case Status::Same:
-        return "same";
-    case Status::Close:
-        return "close";
-    case Status::Changed:
-        return "changed";
-    case Status::DType:
-        return "dtype";
-    case Status::Shape:
-        return "shape";
-    case Status::OnlyA:
-        return "only_a";
-    case Status::OnlyB:
-        return "only_b";
-    }
-    return "changed";
+    constexpr std::array<std::string_view, kStatusCount> kNames { "same", "close", "changed",
+        "dtype", "shape", "only_a", "only_b" };
+    return enumName(status, kNames, "changed");
 }
 
 std::string_view entryKindName(EntryKind kind)
 {
-    switch (kind) {
-    case EntryKind::Tensor:
-        return "tensor";
-    case EntryKind::NdArray:
-        return "ndarray";
-    case EntryKind::Value:
-        return "value";
-    case EntryKind::Container:
-        return "container";
-    }
-    return "value";
+    constexpr std::array<std::string_view, 4> kNames { "tensor", "ndarray", "value", "container" };
+    return enumName(kind, kNames, "value");
 }
 
 bool Comparison::hasDifferences() const
@@ -263,6 +241,22 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
     std::vector<std::size_t> pairEntry; // entry of each pair
     std::unordered_map<std::string, std::size_t> firstOfView; // viewKey(a)|viewKey(b) -> entry
     std::vector<std::pair<std::size_t, std::size_t>> followers; // (entry, entry it repeats)
+    // An entry for a path on one side only; true when its value is a container (its sub-tree is
+    // not listed path by path).
+    auto addOnlyEntry
+        = [&](const ValueGraph& g, ValueId id, const std::string& path, Status status) {
+              Entry e;
+              e.path = path;
+              e.status = status;
+              const ValueKind k = g.kind(id);
+              e.kind = k == ValueKind::Tensor ? EntryKind::Tensor
+                  : k == ValueKind::NdArray   ? EntryKind::NdArray
+                  : isContainerKind(k)        ? EntryKind::Container
+                                              : EntryKind::Value;
+              (status == Status::OnlyA ? e.a : e.b) = sideOf(g, id, options.values);
+              result.entries.push_back(std::move(e));
+              return isContainerKind(k);
+          };
     std::string missingA; // top of the last sub-tree only in a
     for (const auto& [path, idA] : ia.order) {
         const auto found = ib.byPath.find(path);
@@ -271,17 +265,7 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
                 continue;
             if (options.filter && !options.filter(ga, idA, path))
                 continue; // its children are looked at one by one
-            Entry e;
-            e.path = path;
-            e.status = Status::OnlyA;
-            const ValueKind k = ga.kind(idA);
-            e.kind = k == ValueKind::Tensor ? EntryKind::Tensor
-                : k == ValueKind::NdArray   ? EntryKind::NdArray
-                : isContainerKind(k)        ? EntryKind::Container
-                                            : EntryKind::Value;
-            e.a = sideOf(ga, idA, options.values);
-            result.entries.push_back(std::move(e));
-            if (isContainerKind(k))
+            if (addOnlyEntry(ga, idA, path, Status::OnlyA))
                 missingA = path;
             continue;
         }
@@ -332,17 +316,7 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
             continue;
         if (options.filter && !options.filter(gb, idB, path))
             continue;
-        Entry e;
-        e.path = path;
-        e.status = Status::OnlyB;
-        const ValueKind k = gb.kind(idB);
-        e.kind = k == ValueKind::Tensor ? EntryKind::Tensor
-            : k == ValueKind::NdArray   ? EntryKind::NdArray
-            : isContainerKind(k)        ? EntryKind::Container
-                                        : EntryKind::Value;
-        e.b = sideOf(gb, idB, options.values);
-        result.entries.push_back(std::move(e));
-        if (isContainerKind(k))
+        if (addOnlyEntry(gb, idB, path, Status::OnlyB))
             missingB = path;
     }
 
@@ -374,16 +348,17 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
             e.status = sameDtype ? Status::Changed : Status::DType;
     }
     for (const auto& [entry, first] : followers) {
+        // A follower takes the outcome of the entry it repeats (status, differences, note) and
+        // keeps its own path, kind and sides; it read no bytes.
         Entry& e = result.entries[entry];
-        const Entry& f = result.entries[first];
-        e.status = f.status;
-        e.compared = f.compared;
-        e.maxAbs = f.maxAbs;
-        e.maxRel = f.maxRel;
-        e.mismatched = f.mismatched;
-        e.firstMismatch = f.firstMismatch;
-        e.note = f.note;
-        e.sharedWith = f.path;
+        Entry outcome = result.entries[first];
+        std::swap(outcome.path, e.path);
+        std::swap(outcome.a, e.a);
+        std::swap(outcome.b, e.b);
+        std::swap(outcome.kind, e.kind);
+        outcome.bytes = e.bytes;
+        outcome.sharedWith = result.entries[first].path;
+        e = std::move(outcome);
     }
     for (const Entry& e : result.entries)
         ++result.counts[static_cast<std::size_t>(e.status)];

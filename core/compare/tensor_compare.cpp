@@ -267,6 +267,22 @@ void accumulateChunk(
     }
 }
 
+// Compares elements [first, first + n) of two native `dtype` (F) storages where they lie, when
+// both are of that type and aligned for F; false otherwise.
+template <typename F>
+bool accumulateInPlace(const Prepared& pp, DType dtype, std::uint64_t first, std::size_t n,
+    const Tolerance& tol, Partial& part)
+{
+    const std::byte* pa = pp.rawA->bytes.data();
+    const std::byte* pb = pp.rawB->bytes.data();
+    if (pp.rawA->dtype != dtype || reinterpret_cast<std::uintptr_t>(pa) % alignof(F) != 0
+        || reinterpret_cast<std::uintptr_t>(pb) % alignof(F) != 0)
+        return false;
+    accumulateChunk(reinterpret_cast<const F*>(pa) + first, reinterpret_cast<const F*>(pb) + first,
+        n, first, tol, part);
+    return true;
+}
+
 void decodeAndAccumulate(const Prepared& pp, std::uint64_t first, std::size_t n,
     const Tolerance& tol, std::vector<double>& bufA, std::vector<double>& bufB, Partial& part)
 {
@@ -277,24 +293,10 @@ void decodeAndAccumulate(const Prepared& pp, std::uint64_t first, std::size_t n,
         return;
     }
     // Native float32 / float64 stored in place: compared where they lie (no copy to float64).
-    if (pp.raw && !pp.rawA->bigEndian) {
-        const std::byte* pa = pp.rawA->bytes.data();
-        const std::byte* pb = pp.rawB->bytes.data();
-        if (pp.rawA->dtype == DType::Float32
-            && reinterpret_cast<std::uintptr_t>(pa) % alignof(float) == 0
-            && reinterpret_cast<std::uintptr_t>(pb) % alignof(float) == 0) {
-            accumulateChunk(reinterpret_cast<const float*>(pa) + first,
-                reinterpret_cast<const float*>(pb) + first, n, first, tol, part);
-            return;
-        }
-        if (pp.rawA->dtype == DType::Float64
-            && reinterpret_cast<std::uintptr_t>(pa) % alignof(double) == 0
-            && reinterpret_cast<std::uintptr_t>(pb) % alignof(double) == 0) {
-            accumulateChunk(reinterpret_cast<const double*>(pa) + first,
-                reinterpret_cast<const double*>(pb) + first, n, first, tol, part);
-            return;
-        }
-    }
+    if (pp.raw && !pp.rawA->bigEndian
+        && (accumulateInPlace<float>(pp, DType::Float32, first, n, tol, part)
+            || accumulateInPlace<double>(pp, DType::Float64, first, n, tol, part)))
+        return;
     pp.a->read(first, n, bufA.data());
     pp.b->read(first, n, bufB.data());
     accumulateChunk(bufA.data(), bufB.data(), n, first, tol, part);

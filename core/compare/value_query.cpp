@@ -147,27 +147,38 @@ Result<ValueQuery::Term> parseTerm(std::string_view word, std::size_t column)
     return term;
 }
 
-bool shapeMatches(const std::vector<std::int64_t>& pattern, const std::vector<std::int64_t>& shape)
+// Glob matching of a sequence against a pattern of single items (`matchesOne`) and runs
+// (`isRun`: '*' over text, '...' over dimensions). Iterative backtracking to the last run.
+template <typename Pattern, typename Text, typename MatchesOne, typename IsRun>
+bool globSequence(const Pattern& pattern, const Text& text, MatchesOne matchesOne, IsRun isRun)
 {
-    // Glob over dimensions: -2 ('...') any run, -1 ('*') one, n exactly n. Iterative backtracking.
-    std::size_t p = 0, s = 0, starP = std::string::npos, starS = 0;
-    while (s < shape.size()) {
-        if (p < pattern.size() && (pattern[p] == -1 || pattern[p] == shape[s])) {
+    constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t p = 0, s = 0, starP = kNone, starS = 0;
+    while (s < text.size()) {
+        if (p < pattern.size() && matchesOne(pattern[p], text[s])) {
             ++p;
             ++s;
-        } else if (p < pattern.size() && pattern[p] == -2) {
+        } else if (p < pattern.size() && isRun(pattern[p])) {
             starP = p++;
             starS = s;
-        } else if (starP != std::string::npos) {
+        } else if (starP != kNone) {
             p = starP + 1;
             s = ++starS;
         } else {
             return false;
         }
     }
-    while (p < pattern.size() && pattern[p] == -2)
+    while (p < pattern.size() && isRun(pattern[p]))
         ++p;
     return p == pattern.size();
+}
+
+bool shapeMatches(const std::vector<std::int64_t>& pattern, const std::vector<std::int64_t>& shape)
+{
+    // Over dimensions: -2 ('...') any run, -1 ('*') one, n exactly n.
+    return globSequence(
+        pattern, shape, [](std::int64_t p, std::int64_t d) { return p == -1 || p == d; },
+        [](std::int64_t p) { return p == -2; });
 }
 
 bool dimsOf(const ValueGraph& g, ValueId id, std::vector<std::int64_t>& shape, std::string& dtype)
@@ -252,24 +263,9 @@ bool termMatches(const ValueQuery::Term& t, const ValueGraph& g, ValueId id, std
 
 bool globMatch(std::string_view pattern, std::string_view text)
 {
-    std::size_t p = 0, s = 0, starP = std::string_view::npos, starS = 0;
-    while (s < text.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[s]))) {
-            ++p;
-            ++s;
-        } else if (p < pattern.size() && pattern[p] == '*') {
-            starP = p++;
-            starS = s;
-        } else if (starP != std::string_view::npos) {
-            p = starP + 1;
-            s = ++starS;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*')
-        ++p;
-    return p == pattern.size();
+    return globSequence(
+        pattern, text, [](char p, char c) { return p == '?' || lower(p) == lower(c); },
+        [](char p) { return p == '*'; });
 }
 
 Result<ValueQuery> ValueQuery::parse(std::string_view text)

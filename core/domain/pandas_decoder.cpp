@@ -1,37 +1,14 @@
 #include "core/domain/pandas_decoder.h"
 
 #include "core/numpy/numpy_dtype.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 #include "core/value/value_text.h"
 
 #include <string_view>
 
 namespace core::domain {
 
-using core::torch::dictGet;
-using core::torch::intOf;
-using core::torch::seqOf;
-using core::torch::textOf;
-
 namespace {
-
-// The class given to a reconstructor (copyreg, NEWOBJ) or the function a REDUCE called.
-std::string classOf(const ValueGraph& g, ValueId id)
-{
-    return g.valid(id) && g.kind(id) == ValueKind::Object ? className(g, id) : std::string();
-}
-
-const std::vector<ValueId>* argsOf(const ValueGraph& g, ValueId id)
-{
-    return g.valid(id) && g.kind(id) == ValueKind::Object ? seqOf(g, g.object(id).args) : nullptr;
-}
-
-std::string globalName(const ValueGraph& g, ValueId id)
-{
-    if (!g.valid(id) || g.kind(id) != ValueKind::Global)
-        return {};
-    return std::string(g.global(id).module) + "." + std::string(g.global(id).name);
-}
 
 // The last component of a dotted name.
 std::string leaf(const std::string& dotted)
@@ -55,10 +32,10 @@ std::string numpyName(const ValueGraph& g, ValueId array)
 // A time zone object's name: pytz (_UTC, _p('Europe/Paris', ...)), zoneinfo, datetime.timezone.
 std::string tzName(const ValueGraph& g, ValueId tz)
 {
-    const std::string cls = classOf(g, tz);
+    const std::string cls = className(g, tz);
     if (cls == "pytz._UTC" || cls == "datetime.timezone")
         return "UTC";
-    if (const auto* a = argsOf(g, tz); a != nullptr && !a->empty())
+    if (const auto* a = objectArgs(g, tz); a != nullptr && !a->empty())
         if (const auto name = textOf(g, (*a)[0]))
             return std::string(*name);
     if (g.valid(tz) && g.kind(tz) == ValueKind::Str)
@@ -80,7 +57,7 @@ std::optional<PandasSource> decodeValues(const ValueGraph& g, ValueId values, st
         s.dtype = numpyName(g, values);
         return s;
     }
-    const std::string cls = classOf(g, values);
+    const std::string cls = className(g, values);
     if (cls.empty())
         return std::nullopt;
     const ObjectRecord& o = g.object(values);
@@ -112,7 +89,7 @@ std::optional<PandasSource> decodeValues(const ValueGraph& g, ValueId values, st
     // NDArrayBacked: __pyx_unpickle_NDArrayBacked(cls, checksum, None) + state (dtype, ndarray,
     // attrs)
     if (cls == "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked") {
-        const auto* a = argsOf(g, values);
+        const auto* a = objectArgs(g, values);
         const auto* st = seqOf(g, o.state);
         if (a == nullptr || a->empty() || st == nullptr || st->size() < 2 || !isArray(g, (*st)[1]))
             return std::nullopt;
@@ -136,7 +113,7 @@ std::optional<PandasSource> decodeValues(const ValueGraph& g, ValueId values, st
             return s;
         }
         if (arrayCls == "DatetimeArray") {
-            if (classOf(g, dtype) == "pandas.core.dtypes.dtypes.DatetimeTZDtype") {
+            if (className(g, dtype) == "pandas.core.dtypes.dtypes.DatetimeTZDtype") {
                 const ValueId state = g.object(dtype).state;
                 const auto unit = textOf(g, dictGet(g, state, "unit"));
                 s.dtype = "datetime64[" + std::string(unit ? *unit : "ns") + ", "
@@ -160,11 +137,11 @@ std::optional<PandasIndex> decodeIndex(const ValueGraph& g, ValueId id)
 {
     // _new_Index(cls, {...})
     // the reconstructors of Index (every class) and DatetimeIndex; both take (cls, dict)
-    const std::string cls = classOf(g, id);
+    const std::string cls = className(g, id);
     if (cls != "pandas.core.indexes.base._new_Index"
         && cls != "pandas.core.indexes.datetimes._new_DatetimeIndex")
         return std::nullopt;
-    const auto* a = argsOf(g, id);
+    const auto* a = objectArgs(g, id);
     if (a == nullptr || a->size() < 2 || !g.valid((*a)[1]) || g.kind((*a)[1]) != ValueKind::Dict)
         return std::nullopt;
     const ValueId d = (*a)[1];
@@ -213,8 +190,8 @@ std::optional<PandasIndex> decodeIndex(const ValueGraph& g, ValueId id)
 // Column positions of a block's placement: slice(start, stop, step) or an int64 array.
 bool placementOf(const ValueGraph& g, ValueId placement, std::vector<std::int64_t>& out)
 {
-    if (classOf(g, placement) == "builtins.slice") {
-        const auto* a = argsOf(g, placement);
+    if (className(g, placement) == "builtins.slice") {
+        const auto* a = objectArgs(g, placement);
         if (a == nullptr || a->size() != 3)
             return false;
         const auto start = intOf(g, (*a)[0]);
@@ -266,12 +243,12 @@ bool managerParts(
             return true;
         }
     }
-    const auto* a = argsOf(g, mgr);
+    const auto* a = objectArgs(g, mgr);
     if (a == nullptr || a->size() < 2)
         return false;
     // pandas 2.x SingleBlockManager.__reduce__: (block, index), not ([blocks], [axes])
-    if (classOf(g, (*a)[0]) == "pandas._libs.internals._unpickle_block") {
-        const auto* ba = argsOf(g, (*a)[0]);
+    if (className(g, (*a)[0]) == "pandas._libs.internals._unpickle_block") {
+        const auto* ba = objectArgs(g, (*a)[0]);
         if (ba == nullptr || ba->size() < 2)
             return false;
         blocks.push_back({ (*ba)[0], (*ba)[1] });
@@ -284,9 +261,9 @@ bool managerParts(
         return false;
     axes = *ax;
     for (ValueId b : *bl) {
-        if (classOf(g, b) != "pandas._libs.internals._unpickle_block")
+        if (className(g, b) != "pandas._libs.internals._unpickle_block")
             return false;
-        const auto* ba = argsOf(g, b);
+        const auto* ba = objectArgs(g, b);
         if (ba == nullptr || ba->size() < 2)
             return false;
         blocks.push_back({ (*ba)[0], (*ba)[1] });
@@ -327,7 +304,7 @@ std::uint64_t indexLength(const ValueGraph& g, const PandasIndex& index)
 
 std::optional<PandasTable> decodePandas(const ValueGraph& g, ValueId id)
 {
-    const std::string cls = classOf(g, id);
+    const std::string cls = className(g, id);
     const bool frame = cls == "pandas.core.frame.DataFrame";
     const bool series = cls == "pandas.core.series.Series";
     if (!frame && !series)

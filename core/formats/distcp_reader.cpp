@@ -3,7 +3,7 @@
 #include "core/formats/safetensors_reader.h"
 #include "core/loader.h"
 #include "core/torch/torch_dtypes.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 #include "core/torch/zip_archive.h"
 
 #include <QDir>
@@ -15,13 +15,6 @@
 namespace core::formats {
 
 namespace {
-
-using torch::dictGet;
-using torch::intListOf;
-using torch::intOf;
-using torch::objectCallable;
-using torch::seqOf;
-using torch::textOf;
 
 constexpr std::string_view kMetadataModule = "torch.distributed.checkpoint.metadata";
 

@@ -4,7 +4,7 @@
 #include "core/formats/detect_format.h"
 #include "core/loader.h"
 #include "core/numpy/ndarray_reconstruct.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 
 #include <QFile>
 
@@ -13,11 +13,6 @@
 namespace core::formats {
 
 namespace {
-
-using torch::dictGet;
-using torch::intOf;
-using torch::seqOf;
-using torch::textOf;
 
 bool isWrapper(const ValueGraph& g, ValueId id, std::string_view name)
 {

@@ -2,7 +2,7 @@
 
 #include "core/numpy/numpy_dtype.h"
 #include "core/torch/element_decode.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 
 #include <algorithm>
 #include <charconv>
@@ -10,12 +10,6 @@
 #include <cstdio>
 
 namespace core::numpy {
-
-using core::torch::intListOf;
-using core::torch::intOf;
-using core::torch::objectCallable;
-using core::torch::seqOf;
-using core::torch::textOf;
 
 namespace {
 
@@ -73,16 +67,21 @@ Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId call
     ObjectVia via, std::uint64_t offset)
 {
     const bool masked = (callable.module == "numpy.ma.core" && callable.name == "_mareconstruct");
-    if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct") || masked) {
-        // The array is empty until BUILD fills it.
-        NdArrayRecord rec;
-        rec.masked = masked;
+    // The original call, kept as an object (lossless).
+    auto addRebuild = [&] {
         ObjectRecord call;
         call.via = via;
         call.callable = callableId;
         call.args = args;
         call.kwargs = kwargs;
-        rec.rebuild = g.addObject(std::move(call), offset);
+        return g.addObject(std::move(call), offset);
+    };
+    if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct")
+        || masked) {
+        // The array is empty until BUILD fills it.
+        NdArrayRecord rec;
+        rec.masked = masked;
+        rec.rebuild = addRebuild();
         rec.dtypeText = g.intern("?");
         return g.addNdArray(std::move(rec), offset);
     }
@@ -100,12 +99,7 @@ Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId call
             return kNullValue;
         if (const auto info = dtypeInfo(g, (*a)[1]))
             rec.dtypeText = g.intern(info->text);
-        ObjectRecord call;
-        call.via = via;
-        call.callable = callableId;
-        call.args = args;
-        call.kwargs = kwargs;
-        rec.rebuild = g.addObject(std::move(call), offset);
+        rec.rebuild = addRebuild();
         return g.addNdArray(std::move(rec), offset);
     }
     return kNullValue;
@@ -125,7 +119,7 @@ Result<bool> build(ValueGraph& g, ValueId target, ValueId state, std::uint64_t /
     // array: (version, shape, dtype, is_fortran, data, mask, fill_value)
     if (rec.masked && st->size() == 7) {
         NdArrayRecord filled = rec;
-        const auto fortran = core::torch::boolOf(g, (*st)[3]);
+        const auto fortran = boolOf(g, (*st)[3]);
         if (fillArray(g, filled, (*st)[1], (*st)[2], fortran.value_or(false), (*st)[4])) {
             if (const auto info = dtypeInfo(g, (*st)[2]))
                 filled.dtypeText = g.intern(info->text);
@@ -138,7 +132,7 @@ Result<bool> build(ValueGraph& g, ValueId target, ValueId state, std::uint64_t /
     std::size_t base = st->size() == 5 ? 1 : 0;
     if (st->size() != 4 && st->size() != 5)
         return true;
-    const auto fortran = core::torch::boolOf(g, (*st)[base + 2]);
+    const auto fortran = boolOf(g, (*st)[base + 2]);
     NdArrayRecord filled = rec;
     if (fillArray(g, filled, (*st)[base], (*st)[base + 1], fortran.value_or(false), (*st)[base + 3])) {
         if (const auto info = dtypeInfo(g, (*st)[base + 1]))

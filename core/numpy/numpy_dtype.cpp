@@ -1,7 +1,7 @@
 #include "core/numpy/numpy_dtype.h"
 
 #include "core/torch/element_decode.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 
 #include <algorithm>
 #include <array>
@@ -9,15 +9,10 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 namespace core::numpy {
-
-using core::torch::dictGet;
-using core::torch::intOf;
-using core::torch::objectCallable;
-using core::torch::seqOf;
-using core::torch::textOf;
 
 namespace {
 
@@ -189,7 +184,7 @@ bool readDTypeObject(
         // subarray: (base dtype, shape)
         if (const auto* sub = seqOf(g, (*st)[2]); sub != nullptr && sub->size() == 2) {
             std::vector<std::int64_t> shape;
-            if (!core::torch::intListOf(g, (*sub)[1], shape)) {
+            if (!intListOf(g, (*sub)[1], shape)) {
                 const auto one = intOf(g, (*sub)[1]);
                 if (!one)
                     return false;
@@ -369,6 +364,19 @@ std::string NumpyDType::name(std::uint32_t i) const
     }
 }
 
+namespace {
+
+// The first of `types` whose size (dtypeSize) is `size`, else `otherwise`.
+DType bySize(std::uint32_t size, std::initializer_list<DType> types, DType otherwise)
+{
+    for (const DType t : types)
+        if (dtypeSize(t) == size)
+            return t;
+    return otherwise;
+}
+
+} // namespace
+
 DType NumpyDType::elementType(std::uint32_t i) const
 {
     const DTypeNode& n = nodes[i];
@@ -378,24 +386,14 @@ DType NumpyDType::elementType(std::uint32_t i) const
     case 'b':
         return DType::Bool;
     case 'i':
-        return n.itemSize == 1 ? DType::Int8
-            : n.itemSize == 2  ? DType::Int16
-            : n.itemSize == 4  ? DType::Int32
-                               : DType::Int64;
+        return bySize(n.itemSize, { DType::Int8, DType::Int16, DType::Int32 }, DType::Int64);
     case 'u':
-        return n.itemSize == 1 ? DType::UInt8
-            : n.itemSize == 2  ? DType::UInt16
-            : n.itemSize == 4  ? DType::UInt32
-                               : DType::UInt64;
+        return bySize(n.itemSize, { DType::UInt8, DType::UInt16, DType::UInt32 }, DType::UInt64);
     case 'f':
-        return n.itemSize == 2 ? DType::Float16
-            : n.itemSize == 4  ? DType::Float32
-            : n.itemSize == 8  ? DType::Float64
-                               : DType::LongDouble;
+        return bySize(
+            n.itemSize, { DType::Float16, DType::Float32, DType::Float64 }, DType::LongDouble);
     case 'c':
-        return n.itemSize == 8 ? DType::Complex64
-            : n.itemSize == 16 ? DType::Complex128
-                               : DType::Other;
+        return bySize(n.itemSize, { DType::Complex64, DType::Complex128 }, DType::Other);
     case 'O':
         return DType::Object;
     default:

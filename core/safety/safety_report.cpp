@@ -3,6 +3,7 @@
 #include "core/pickle/opcodes.h"
 #include "core/safety/global_rules.h"
 #include "core/safety/opcode_scan.h"
+#include "core/value/enum_name.h"
 #include "core/value/value_text.h"
 
 #include <algorithm>
@@ -16,15 +17,8 @@ namespace core::safety {
 
 std::string_view verdictName(Verdict verdict)
 {
-    switch (verdict) {
-    case Verdict::Safe:
-        return "safe";
-    case Verdict::Unknown:
-        return "unknown";
-    case Verdict::Dangerous:
-        return "dangerous";
-    }
-    return "unknown";
+    constexpr std::array<std::string_view, 3> kNames { "safe", "unknown", "dangerous" };
+    return enumName(verdict, kNames, "unknown");
 }
 
 namespace {
@@ -36,183 +30,14 @@ Verdict worst(Verdict a, Verdict b)
 
 // ---- paths in the value graph --------------------------------------------------------------
 
-enum class Edge : std::uint8_t {
-    Display, // a child as the value tree shows it (core/value/value_text.h): its path segment
-    Item,
-    DictValue,
-    DictKey,
-    DefaultFactory,
-    Callable,
-    Args,
-    Kwargs,
-    State,
-    Base,
-    ListItem,
-    DictItemValue,
-    DictItemKey,
-    Pid,
-    Storage,
-    Scales,
-    ZeroPoints,
-    Components,
-    Data,
-    Rebuild,
-    DTypeValue,
-    ExtraState,
-};
-
+// How a value was first reached: child `index` of `parent` in the tree's children
+// (ChildSet::Display) or in every referenced child (ChildSet::Graph: a tensor's rebuild call,
+// a dict's keys, ... that the tree folds away).
 struct ParentLink {
     std::uint32_t parent = 0xFFFFFFFFu;
     std::uint32_t index = 0;
-    Edge edge = Edge::Item;
+    ChildSet set = ChildSet::Display;
 };
-
-// Children with the edge that leads to them, in display order. Iterative callers only.
-template <typename Visit> void enumerateChildren(const ValueGraph& g, ValueId id, Visit&& visit)
-{
-    auto maybe = [&](ValueId child, Edge edge) {
-        if (!isNull(child) && g.valid(child))
-            visit(child, edge, 0u);
-    };
-    const Value& v = g.at(id);
-    switch (v.kind) {
-    case ValueKind::List:
-    case ValueKind::Tuple:
-    case ValueKind::Set:
-    case ValueKind::FrozenSet: {
-        const auto& items = g.items(id);
-        for (std::size_t i = 0; i < items.size(); ++i)
-            if (g.valid(items[i]))
-                visit(items[i], Edge::Item, static_cast<std::uint32_t>(i));
-        break;
-    }
-    case ValueKind::Dict: {
-        const auto& items = g.items(id);
-        for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-            if (g.valid(items[i + 1]))
-                visit(items[i + 1], Edge::DictValue, static_cast<std::uint32_t>(i / 2));
-            if (g.valid(items[i]))
-                visit(items[i], Edge::DictKey, static_cast<std::uint32_t>(i / 2));
-        }
-        maybe(g.defaultFactory(id), Edge::DefaultFactory);
-        break;
-    }
-    case ValueKind::Object: {
-        const ObjectRecord& o = g.object(id);
-        maybe(o.callable, Edge::Callable);
-        maybe(o.args, Edge::Args);
-        maybe(o.kwargs, Edge::Kwargs);
-        maybe(o.state, Edge::State);
-        maybe(o.base, Edge::Base);
-        for (std::size_t i = 0; i < o.listItems.size(); ++i)
-            if (g.valid(o.listItems[i]))
-                visit(o.listItems[i], Edge::ListItem, static_cast<std::uint32_t>(i));
-        for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
-            if (g.valid(o.dictItems[i + 1]))
-                visit(o.dictItems[i + 1], Edge::DictItemValue, static_cast<std::uint32_t>(i / 2));
-            if (g.valid(o.dictItems[i]))
-                visit(o.dictItems[i], Edge::DictItemKey, static_cast<std::uint32_t>(i / 2));
-        }
-        break;
-    }
-    case ValueKind::Persistent:
-        maybe(g.persistentId(id), Edge::Pid);
-        break;
-    case ValueKind::Tensor: {
-        const TensorRecord& t = g.tensor(id);
-        maybe(t.storage, Edge::Storage);
-        maybe(t.scales, Edge::Scales);
-        maybe(t.zeroPoints, Edge::ZeroPoints);
-        maybe(t.components, Edge::Components);
-        maybe(t.rebuild, Edge::Rebuild);
-        break;
-    }
-    case ValueKind::NdArray: {
-        const NdArrayRecord& a = g.ndarray(id);
-        maybe(a.data, Edge::Data);
-        maybe(a.dtypeValue, Edge::DTypeValue);
-        maybe(a.rebuild, Edge::Rebuild);
-        break;
-    }
-    default:
-        break;
-    }
-    if (v.kind != ValueKind::Object)
-        maybe(g.extraState(id), Edge::ExtraState);
-}
-
-std::string keyText(const ValueGraph& g, ValueId key)
-{
-    if (!g.valid(key))
-        return "?";
-    switch (g.kind(key)) {
-    case ValueKind::Str: {
-        std::string_view text = g.text(key);
-        std::string out = "'";
-        for (const char c : text.substr(0, 48))
-            out.push_back(c == '\'' ? '"' : (static_cast<unsigned char>(c) < 0x20 ? '?' : c));
-        if (text.size() > 48)
-            out += "...";
-        return out + "'";
-    }
-    case ValueKind::Int:
-        return std::to_string(g.intValue(key));
-    case ValueKind::Bool:
-        return g.boolValue(key) ? "True" : "False";
-    case ValueKind::None:
-        return "None";
-    default:
-        return "<" + std::string(valueKindName(g.kind(key))) + ">";
-    }
-}
-
-std::string edgeLabel(const ValueGraph& g, ValueId parent, Edge edge, std::uint32_t index)
-{
-    switch (edge) {
-    case Edge::Display:
-        return displayChild(g, parent, index).pathSegment;
-    case Edge::Item:
-    case Edge::ListItem:
-        return "[" + std::to_string(index) + "]";
-    case Edge::DictValue:
-        return "[" + keyText(g, g.items(parent)[std::size_t(index) * 2]) + "]";
-    case Edge::DictItemValue:
-        return "[" + keyText(g, g.object(parent).dictItems[std::size_t(index) * 2]) + "]";
-    case Edge::DictKey:
-    case Edge::DictItemKey:
-        return ".keys()[" + std::to_string(index) + "]";
-    case Edge::DefaultFactory:
-        return ".default_factory";
-    case Edge::Callable:
-        return ".__callable__";
-    case Edge::Args:
-        return ".__args__";
-    case Edge::Kwargs:
-        return ".__kwargs__";
-    case Edge::State:
-    case Edge::ExtraState:
-        return ".__state__";
-    case Edge::Base:
-        return ".__base__";
-    case Edge::Pid:
-        return ".__pid__";
-    case Edge::Storage:
-        return ".storage";
-    case Edge::Scales:
-        return ".q_scales";
-    case Edge::ZeroPoints:
-        return ".q_zero_points";
-    case Edge::Components:
-        return ".__components__";
-    case Edge::Data:
-        return ".data";
-    case Edge::Rebuild:
-        return ".__rebuild__";
-    case Edge::DTypeValue:
-        return ".dtype";
-    }
-    return "?";
-}
 
 // Breadth-first walk from a root: the first (shortest) parent link of every reachable value,
 // and the first reachable value created at each of the `wanted` opcode offsets. One Reach is
@@ -238,7 +63,7 @@ void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint6
     reach.visited.clear();
     reach.byOffset.clear();
     if (reach.parent.size() != g.size())
-        reach.parent.assign(g.size(), ParentLink { Reach::kUnvisited, 0, Edge::Item });
+        reach.parent.assign(g.size(), ParentLink { Reach::kUnvisited, 0, ChildSet::Display });
     if (isNull(root) || !g.valid(root))
         return;
     auto note = [&](ValueId id) {
@@ -246,28 +71,27 @@ void walk(const ValueGraph& g, ValueId root, const std::unordered_set<std::uint6
         if (wanted.count(at) != 0)
             reach.byOffset.emplace(at, id);
     };
-    reach.parent[indexOf(root)] = ParentLink { Reach::kRoot, 0, Edge::Item };
+    reach.parent[indexOf(root)] = ParentLink { Reach::kRoot, 0, ChildSet::Display };
     reach.visited.push_back(indexOf(root));
     note(root);
     for (std::size_t head = 0; head < reach.visited.size(); ++head) {
         const ValueId id { reach.visited[head] };
-        auto visit = [&](ValueId child, Edge edge, std::uint32_t index) {
-            ParentLink& link = reach.parent[indexOf(child)];
-            if (link.parent != Reach::kUnvisited)
-                return;
-            link = ParentLink { indexOf(id), index, edge };
-            reach.visited.push_back(indexOf(child));
-            note(child);
-        };
         // The tree's own children first (paths then read as the tree shows them), then the
         // edges it folds away (a tensor's original rebuild call, ...).
-        const std::size_t shown = displayChildCount(g, id);
-        for (std::size_t i = 0; i < shown && i <= 0xFFFFFFFFu; ++i) {
-            const ValueId child = displayChildId(g, id, i);
-            if (g.valid(child))
-                visit(child, Edge::Display, static_cast<std::uint32_t>(i));
+        for (const ChildSet set : { ChildSet::Display, ChildSet::Graph }) {
+            std::uint32_t index = 0;
+            forEachChild(g, id, set, [&](ValueId child) {
+                const std::uint32_t at = index++;
+                if (!g.valid(child))
+                    return;
+                ParentLink& link = reach.parent[indexOf(child)];
+                if (link.parent != Reach::kUnvisited)
+                    return;
+                link = ParentLink { indexOf(id), at, set };
+                reach.visited.push_back(indexOf(child));
+                note(child);
+            });
         }
-        enumerateChildren(g, id, visit);
     }
 }
 
@@ -285,7 +109,7 @@ std::string pathOf(const ValueGraph& g, const Reach& reach, ValueId id)
         if (link.parent == Reach::kRoot || link.parent == Reach::kUnvisited)
             break;
         if (segments.size() < kMaxSegments)
-            segments.push_back(edgeLabel(g, ValueId { link.parent }, link.edge, link.index));
+            segments.push_back(childLabel(g, ValueId { link.parent }, link.index, link.set).pathSegment);
         else
             truncated = true;
         current = link.parent;

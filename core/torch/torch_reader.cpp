@@ -4,7 +4,7 @@
 #include "core/torch/legacy_reader.h"
 #include "core/torch/tar_archive.h"
 #include "core/torch/torch_dtypes.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 #include "core/torch/zip_archive.h"
 
 #include <algorithm>

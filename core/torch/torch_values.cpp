@@ -7,7 +7,7 @@
 #include "core/numpy/ndarray_reconstruct.h"
 #include "core/torch/legacy_reader.h"
 #include "core/torch/torch_dtypes.h"
-#include "core/torch/value_access.h"
+#include "core/value/value_access.h"
 
 namespace core::torch {
 
@@ -108,6 +108,18 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
     auto finish = [&](TensorRecord rec) -> ValueId {
         rec.rebuild = rebuildObject(g, c.callable, c.args, c.kwargs, c.via, c.offset);
         return g.addTensor(std::move(rec), c.offset);
+    };
+    // A tensor without storage: dtype at a[dtypeAt], size and stride at a[shapeAt] and the next,
+    // requires_grad at a[gradAt] when given.
+    auto storageless = [&](std::size_t minArgs, std::size_t dtypeAt, std::size_t shapeAt,
+                           std::size_t gradAt, TensorLayout layout) {
+        if (a.size() < minArgs || !intListOf(g, a[shapeAt], t.shape)
+            || !intListOf(g, a[shapeAt + 1], t.stride))
+            return false;
+        t.dtype = dtypeOfGlobal(g, a[dtypeAt]);
+        t.layout = layout;
+        t.requiresGrad = a.size() > gradAt && boolOf(g, a[gradAt]).value_or(false);
+        return true;
     };
     if (n == "_rebuild_tensor") {
         if (a.size() != 4 || !stridedPart(g, a, t))
@@ -213,14 +225,8 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
         t.components = a[1];
         return finish(std::move(t));
     }
-    if (n == "_rebuild_meta_tensor_no_storage") {
-        if (a.size() < 3 || !intListOf(g, a[1], t.shape) || !intListOf(g, a[2], t.stride))
-            return kNullValue;
-        t.dtype = dtypeOfGlobal(g, a[0]);
-        t.layout = TensorLayout::Meta;
-        t.requiresGrad = a.size() > 3 && boolOf(g, a[3]).value_or(false);
-        return finish(std::move(t));
-    }
+    if (n == "_rebuild_meta_tensor_no_storage") // (dtype, size, stride, requires_grad)
+        return storageless(3, 0, 1, 3, TensorLayout::Meta) ? finish(std::move(t)) : kNullValue;
     if (n == "_rebuild_device_tensor_from_numpy" || n == "_rebuild_xla_tensor" || n == "_rebuild_device_tensor_from_cpu_tensor") {
         if (a.size() < 2)
             return kNullValue;
@@ -236,12 +242,9 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
     }
     if (n == "_rebuild_wrapper_subclass") {
         // (cls, dtype, size, stride, storage_offset, layout, device, requires_grad)
-        if (a.size() < 5 || !intListOf(g, a[2], t.shape) || !intListOf(g, a[3], t.stride))
+        if (!storageless(5, 1, 2, 7, TensorLayout::Other))
             return kNullValue;
-        t.dtype = dtypeOfGlobal(g, a[1]);
         t.storageOffset = intOf(g, a[4]).value_or(0);
-        t.layout = TensorLayout::Other;
-        t.requiresGrad = a.size() > 7 && boolOf(g, a[7]).value_or(false);
         return finish(std::move(t));
     }
     if (n == "_rebuild_nested_tensor") {

@@ -1,7 +1,7 @@
 #include "core/value/access_path.h"
 
-#include <utility>
-#include <vector>
+#include "core/value/value_access.h"
+#include "core/value/value_children.h"
 
 namespace core {
 
@@ -48,6 +48,16 @@ void appendKeySegment(
     }
 }
 
+namespace {
+
+// Values entered once: containers and objects.
+bool isContainerValue(const ValueGraph& g, ValueId id)
+{
+    return hasKind(kContainerKinds | kindBit(ValueKind::Object), g.kind(id));
+}
+
+} // namespace
+
 void appendIndexSegment(std::string& path, std::size_t index)
 {
     path += '[';
@@ -66,103 +76,54 @@ bool isAsciiIdentifier(std::string_view s)
     return true;
 }
 
-void walkAccessPaths(const ValueGraph& g, ValueId root, const std::string& rootPath,
-    const std::function<bool(ValueId, const std::string&)>& visit, const AccessPathWalk& options)
+AccessPathCursor::AccessPathCursor(const ValueGraph& graph, ValueId root,
+    const std::string& rootPath, const AccessPathWalk& options)
+    : m_g(graph)
+    , m_stripPrefix(options.stripPrefix)
+    , m_seen(graph.size())
+    , m_path(rootPath)
+    , m_id(root)
 {
-    if (!g.valid(root))
-        return;
-    // One path string shared by the whole walk: an entry holds its parent's path length and its
-    // own segment, so a million-deep chain costs O(depth) text, not O(depth^2). In a pre-order
-    // walk the first `base` characters are still the parent's path when an entry is popped.
-    struct Entry {
-        ValueId id;
-        std::size_t base;
-        std::string segment;
+}
+
+bool AccessPathCursor::next()
+{
+    auto entered = [&](ValueId id) {
+        const bool container = isContainerValue(m_g, id);
+        if (container && m_seen[indexOf(id)])
+            return false;
+        if (container)
+            m_seen[indexOf(id)] = true;
+        m_id = id;
+        m_enter = container;
+        return true;
     };
-    std::vector<Entry> stack;
-    std::vector<std::pair<ValueId, std::string>> children; // (child, its segment)
-    std::vector<bool> seen(g.size());
-    std::string path;
-    stack.push_back({ root, 0, rootPath });
-    while (!stack.empty()) {
-        Entry entry = std::move(stack.back());
-        stack.pop_back();
-        const ValueId id = entry.id;
-        path.resize(entry.base);
-        path += entry.segment;
-        if (!g.valid(id))
-            continue;
-        const ValueKind kind = g.kind(id);
-        const bool container = kind == ValueKind::Dict || kind == ValueKind::List
-            || kind == ValueKind::Tuple || kind == ValueKind::Set || kind == ValueKind::FrozenSet
-            || kind == ValueKind::Object;
-        if (container) {
-            if (seen[indexOf(id)])
-                continue;
-            seen[indexOf(id)] = true;
-        }
-        if (!visit(id, path) || !container)
-            continue;
-        children.clear();
-        switch (kind) {
-        case ValueKind::Dict: {
-            const auto& items = g.items(id);
-            for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-                std::string p;
-                appendKeySegment(p, g, items[i], options.stripPrefix);
-                children.emplace_back(items[i + 1], std::move(p));
-            }
-            break;
-        }
-        case ValueKind::List:
-        case ValueKind::Tuple:
-        case ValueKind::Set:
-        case ValueKind::FrozenSet: {
-            const auto& items = g.items(id);
-            for (std::size_t i = 0; i < items.size(); ++i) {
-                std::string p;
-                appendIndexSegment(p, i);
-                children.emplace_back(items[i], std::move(p));
-            }
-            break;
-        }
-        case ValueKind::Object: {
-            const ObjectRecord& o = g.object(id);
-            if (g.valid(o.state) && g.kind(o.state) == ValueKind::Dict) {
-                const auto& items = g.items(o.state);
-                for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-                    std::string p;
-                    if (g.kind(items[i]) == ValueKind::Str && isAsciiIdentifier(g.text(items[i]))) {
-                        p += '.';
-                        p += g.text(items[i]);
-                    } else {
-                        appendKeySegment(p, g, items[i], options.stripPrefix);
-                    }
-                    children.emplace_back(items[i + 1], std::move(p));
-                }
-            } else if (g.valid(o.state)) {
-                children.emplace_back(o.state, std::string(".__state__"));
-            }
-            if (g.valid(o.args))
-                children.emplace_back(o.args, std::string(".__args__"));
-            for (std::size_t i = 0; i < o.listItems.size(); ++i) {
-                std::string p;
-                appendIndexSegment(p, i);
-                children.emplace_back(o.listItems[i], std::move(p));
-            }
-            for (std::size_t i = 0; i + 1 < o.dictItems.size(); i += 2) {
-                std::string p;
-                appendKeySegment(p, g, o.dictItems[i], options.stripPrefix);
-                children.emplace_back(o.dictItems[i + 1], std::move(p));
-            }
-            break;
-        }
-        default:
-            break;
-        }
-        for (auto it = children.rbegin(); it != children.rend(); ++it)
-            stack.push_back({ it->first, path.size(), std::move(it->second) });
+    if (!m_started) {
+        m_started = true;
+        return m_g.valid(m_id) && entered(m_id);
     }
+    if (m_enter)
+        m_frames.push_back({ m_id, 0, m_path.size() });
+    m_enter = false;
+    while (!m_frames.empty()) {
+        Frame& top = m_frames.back();
+        const Children children = childrenOf(m_g, top.id, ChildSet::Access);
+        std::size_t index = top.next;
+        const ChildRun* run = children.runOf(index);
+        if (run == nullptr) {
+            m_frames.pop_back();
+            continue;
+        }
+        ++top.next;
+        const ValueId child = run->at(index);
+        if (!m_g.valid(child))
+            continue;
+        m_path.resize(top.base);
+        appendChildSegment(m_path, m_g, *run, index, ChildSet::Access, m_stripPrefix);
+        if (entered(child))
+            return true;
+    }
+    return false;
 }
 
 } // namespace core

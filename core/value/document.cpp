@@ -1,5 +1,7 @@
 #include "core/value/document.h"
 
+#include "core/value/enum_name.h"
+
 namespace core {
 
 std::string_view fileFormatName(FileFormat format)
@@ -22,12 +24,8 @@ std::string_view fileFormatName(FileFormat format)
 
 std::string_view severityName(Severity severity)
 {
-    switch (severity) {
-    case Severity::Info: return "info";
-    case Severity::Warning: return "warning";
-    case Severity::Error: return "error";
-    }
-    return "warning";
+    constexpr std::array<std::string_view, 3> kNames { "info", "warning", "error" };
+    return enumName(severity, kNames, "warning");
 }
 
 } // namespace core

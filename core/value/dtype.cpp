@@ -1,89 +1,36 @@
 #include "core/value/dtype.h"
 
+#include "core/value/enum_name.h"
+
+#include <array>
+#include <cstddef>
+
 namespace core {
+
+namespace {
+
+// By DType, in enumerator order.
+constexpr std::array<std::string_view, 32> kNames { "unknown", "bool", "uint8", "int8", "int16",
+    "int32", "int64", "uint16", "uint32", "uint64", "float16", "bfloat16", "float32", "float64",
+    "longdouble", "complex32", "complex64", "complex128", "qint8", "quint8", "qint32", "quint4x2",
+    "quint2x4", "float8_e5m2", "float8_e4m3fn", "float8_e5m2fnuz", "float8_e4m3fnuz", "bits8",
+    "bits16", "uint8" /* UntypedByte */, "object", "other" };
+// Bytes per element: packed sub-byte types 1; Object, Other and Unknown 0.
+constexpr std::array<std::uint8_t, 32> kSizes { 0, 1, 1, 1, 2, 4, 8, 2, 4, 8, 2, 2, 4, 8, 16, 4, 8,
+    16, 1, 1, 4, 1, 1, 1, 1, 1, 1, 1, 2, 1, 0, 0 };
+static_assert(kNames.size() == std::size_t(DType::Other) + 1);
+
+} // namespace
 
 std::string_view dtypeName(DType type)
 {
-    switch (type) {
-    case DType::Unknown: return "unknown";
-    case DType::Bool: return "bool";
-    case DType::UInt8: return "uint8";
-    case DType::Int8: return "int8";
-    case DType::Int16: return "int16";
-    case DType::Int32: return "int32";
-    case DType::Int64: return "int64";
-    case DType::UInt16: return "uint16";
-    case DType::UInt32: return "uint32";
-    case DType::UInt64: return "uint64";
-    case DType::Float16: return "float16";
-    case DType::BFloat16: return "bfloat16";
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
-    case DType::LongDouble: return "longdouble";
-    case DType::Complex32: return "complex32";
-    case DType::Complex64: return "complex64";
-    case DType::Complex128: return "complex128";
-    case DType::QInt8: return "qint8";
-    case DType::QUInt8: return "quint8";
-    case DType::QInt32: return "qint32";
-    case DType::QUInt4x2: return "quint4x2";
-    case DType::QUInt2x4: return "quint2x4";
-    case DType::Float8E5M2: return "float8_e5m2";
-    case DType::Float8E4M3Fn: return "float8_e4m3fn";
-    case DType::Float8E5M2Fnuz: return "float8_e5m2fnuz";
-    case DType::Float8E4M3Fnuz: return "float8_e4m3fnuz";
-    case DType::Bits8: return "bits8";
-    case DType::Bits16: return "bits16";
-    case DType::UntypedByte: return "uint8";
-    case DType::Object: return "object";
-    case DType::Other: return "other";
-    }
-    return "unknown";
+    return enumName(type, kNames, "unknown");
 }
 
 std::uint32_t dtypeSize(DType type)
 {
-    switch (type) {
-    case DType::Bool:
-    case DType::UInt8:
-    case DType::Int8:
-    case DType::QInt8:
-    case DType::QUInt8:
-    case DType::QUInt4x2:
-    case DType::QUInt2x4:
-    case DType::Float8E5M2:
-    case DType::Float8E4M3Fn:
-    case DType::Float8E5M2Fnuz:
-    case DType::Float8E4M3Fnuz:
-    case DType::Bits8:
-    case DType::UntypedByte:
-        return 1;
-    case DType::Int16:
-    case DType::UInt16:
-    case DType::Float16:
-    case DType::BFloat16:
-    case DType::Bits16:
-        return 2;
-    case DType::Int32:
-    case DType::UInt32:
-    case DType::Float32:
-    case DType::QInt32:
-    case DType::Complex32:
-        return 4;
-    case DType::Int64:
-    case DType::UInt64:
-    case DType::Float64:
-    case DType::Complex64:
-        return 8;
-    case DType::LongDouble:
-    case DType::Complex128:
-        return 16;
-    case DType::Unknown:
-    case DType::Object:
-    case DType::Other:
-        return 0;
-    }
-    return 0;
+    const auto at = static_cast<std::size_t>(type);
+    return at < kSizes.size() ? kSizes[at] : 0;
 }
 
 } // namespace core

@@ -212,17 +212,4 @@ std::string pyFloat32Repr(float value)
     return floatText(value, true);
 }
 
-std::string pyComplexRepr(double real, double imag)
-{
-    auto part = [](double v, bool sign) {
-        std::string s = floatText(v, false);
-        if (sign && s[0] != '-')
-            s.insert(s.begin(), '+');
-        return s;
-    };
-    if (real == 0 && !std::signbit(real))
-        return part(imag, false) + "j";
-    return "(" + part(real, false) + part(imag, true) + "j)";
-}
-
 } // namespace core

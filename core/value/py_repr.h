@@ -5,6 +5,7 @@
 // for escapes, '…' where a repr is cut short). Shared by the value texts (core/value/value_text),
 // the JSON export and the CLI.
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -20,8 +21,7 @@ std::string pyBytesRepr(
 // repr(float) / repr(numpy.float32): shortest round trip, Python's layout.
 std::string pyFloatRepr(double value);
 std::string pyFloat32Repr(float value);
-// repr(complex).
-std::string pyComplexRepr(double real, double imag);
+// repr(complex): pyComplexRepr below the pieces it uses.
 
 // ---- the pieces -----------------------------------------------------------------------------
 
@@ -36,5 +36,20 @@ std::string formatShort(std::string_view sci, bool addDot0);
 std::string floatText(double value, bool addDot0);
 std::string floatText(float value, bool addDot0);
 std::string floatText(long double value, bool addDot0);
+
+// Python's repr of a complex: (1+2j), 2j, (-0-1j); parts in F's own precision (numpy's
+// complex64 repr uses float parts, clongdouble long double ones).
+template <typename F> std::string pyComplexRepr(F real, F imag)
+{
+    auto part = [](F v, bool sign) {
+        std::string s = floatText(v, false);
+        if (sign && s[0] != '-')
+            s.insert(s.begin(), '+');
+        return s;
+    };
+    if (real == 0 && !std::signbit(real))
+        return part(imag, false) + "j";
+    return "(" + part(real, false) + part(imag, true) + "j)";
+}
 
 } // namespace core

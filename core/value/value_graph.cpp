@@ -1,6 +1,7 @@
 #include "core/value/value_graph.h"
 
 #include "core/value/huge_pages.h"
+#include "core/value/value_children.h"
 
 #include <algorithm>
 #include <cstring>
@@ -540,56 +541,7 @@ void ValueGraph::setExtraState(ValueId id, ValueId state) { m_extraStates[indexO
 
 void ValueGraph::forEachChild(ValueId id, const std::function<void(ValueId)>& visit) const
 {
-    auto maybe = [&](ValueId child) {
-        if (!isNull(child))
-            visit(child);
-    };
-    const Value& v = at(id);
-    switch (v.kind) {
-    case ValueKind::List:
-    case ValueKind::Tuple:
-    case ValueKind::Set:
-    case ValueKind::FrozenSet:
-    case ValueKind::Dict:
-        for (ValueId child : m_lists[v.num.ref])
-            visit(child);
-        if (v.kind == ValueKind::Dict)
-            maybe(defaultFactory(id));
-        break;
-    case ValueKind::Object: {
-        const ObjectRecord& o = m_objects[v.num.ref];
-        maybe(o.callable);
-        maybe(o.args);
-        maybe(o.kwargs);
-        maybe(o.state);
-        maybe(o.base);
-        for (ValueId child : o.listItems)
-            visit(child);
-        for (ValueId child : o.dictItems)
-            visit(child);
-        break;
-    }
-    case ValueKind::Persistent:
-        visit(persistentId(id));
-        break;
-    case ValueKind::Tensor: {
-        const TensorRecord& t = m_tensors[v.num.ref];
-        maybe(t.storage);
-        maybe(t.scales);
-        maybe(t.zeroPoints);
-        maybe(t.components);
-        break;
-    }
-    case ValueKind::NdArray: {
-        const NdArrayRecord& a = m_ndarrays[v.num.ref];
-        maybe(a.data);
-        break;
-    }
-    default:
-        break;
-    }
-    if (v.kind != ValueKind::Object)
-        maybe(extraState(id));
+    core::forEachChild(*this, id, ChildSet::Graph, visit); // core/value/value_children.h
 }
 
 std::size_t ValueGraph::memoryUsage() const

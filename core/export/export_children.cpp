@@ -1,5 +1,7 @@
 #include "core/export/export_children.h"
 
+#include "core/value/value_access.h"
+
 namespace core {
 
 std::vector<std::uint8_t> countExportReferences(const ValueGraph& g, ValueId root, bool plain)
@@ -21,7 +23,9 @@ std::vector<std::uint8_t> countExportReferences(const ValueGraph& g, ValueId roo
             }
             c = 1;
         }
-        forEachExportChild(g, id, plain, [&](ValueId child) { stack.push_back(child); });
+        if (isScalarKind(g.kind(id)))
+            continue; // no children: skip building an empty enumeration, the common case
+        forEachChild(g, id, exportChildSet(plain), [&](ValueId child) { stack.push_back(child); });
     }
     return counts;
 }

@@ -56,6 +56,33 @@ void ExportContext::bytesValue(std::string_view bytes)
     out.base64(bytes).endObject();
 }
 
+bool ExportContext::plainScalar(ValueId id)
+{
+    switch (g.kind(id)) {
+    case ValueKind::None:
+        out.null();
+        return true;
+    case ValueKind::Bool:
+        out.boolean(g.boolValue(id));
+        return true;
+    case ValueKind::Int:
+    case ValueKind::BigInt:
+        intValue(id);
+        return true;
+    case ValueKind::Float:
+        out.value(g.floatValue(id));
+        return true;
+    case ValueKind::Str:
+        out.value(g.text(id));
+        return true;
+    case ValueKind::Bytes:
+        bytesValue(g.text(id));
+        return true;
+    default:
+        return false;
+    }
+}
+
 void ExportContext::pair(double re, double im)
 {
     out.beginArray().value(re).value(im).endArray();

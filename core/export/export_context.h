@@ -34,6 +34,9 @@ public:
     void wide(numpy::Int128 v);
     // bytes: {"type":"bytes","base64":…} (plain: "$type").
     void bytesValue(std::string_view bytes);
+    // None, bool, int, float, str and bytes as plain JSON (null, true, 3, 1.5, "text",
+    // {"$type":"bytes",…}); false (nothing written) for any other kind.
+    bool plainScalar(ValueId id);
     // [re, im]
     void pair(double re, double im);
     // Whether the observer asked to stop.

@@ -198,6 +198,9 @@ struct JsonStyle {
 // indentation when the style has none), e.g. one record per line in a one-line document.
 enum class JsonLayout : std::uint8_t { Style, OnePerLine };
 
+// The structural tokens, for writers that queue them on a worklist.
+enum class JsonToken : std::uint8_t { BeginObject, EndObject, BeginArray, EndArray };
+
 class JsonStream {
 public:
     explicit JsonStream(JsonSink& sink, JsonStyle style = {});
@@ -207,6 +210,20 @@ public:
     JsonStream& beginArray(JsonLayout layout = JsonLayout::Style) { return open('[', layout); }
     JsonStream& endArray() { return close(']'); }
     JsonStream& key(std::string_view name);
+    JsonStream& token(JsonToken t)
+    {
+        switch (t) {
+        case JsonToken::BeginObject:
+            return beginObject();
+        case JsonToken::EndObject:
+            return endObject();
+        case JsonToken::BeginArray:
+            return beginArray();
+        case JsonToken::EndArray:
+            break;
+        }
+        return endArray();
+    }
 
     JsonStream& value(std::string_view text);
     JsonStream& value(const char* text) { return value(std::string_view(text)); }

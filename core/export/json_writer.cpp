@@ -29,9 +29,7 @@ enum class FrameType : std::uint8_t {
     Seq, // the next entry of an id vector (id: the value that holds it; next: the index)
     Key, // a member key (id: KeyId)
     KeyArray, // a member key and the array it opens (id: KeyId)
-    BeginArray,
-    EndArray,
-    EndObject,
+    Token, // a bracket (token)
     TensorData, // a tensor's or ndarray's "data" member (id: the value)
 };
 // Which id vector a Seq frame walks.
@@ -70,6 +68,7 @@ struct Frame {
     std::uint64_t next = 0; // Seq: next index into the vector
     std::uint32_t id = 0; // Value/Seq/TensorData: the value; Key/KeyArray: KeyId
     FrameType type = FrameType::Value;
+    JsonToken token = JsonToken::EndObject; // Token
     Source source = Source::Items;
     SeqMode mode = SeqMode::Values;
 };
@@ -172,11 +171,18 @@ private:
         m_stack.push_back(f);
     }
     void pushValue(ValueId id) { push(FrameType::Value, indexOf(id)); }
+    void pushToken(JsonToken token)
+    {
+        Frame f;
+        f.type = FrameType::Token;
+        f.token = token;
+        m_stack.push_back(f);
+    }
     void pushKey(KeyId key) { push(FrameType::Key, key); }
     // key: [ entries of `source` ]
     void pushArrayMember(KeyId key, ValueId id, Source source, SeqMode mode)
     {
-        push(FrameType::EndArray);
+        pushToken(JsonToken::EndArray);
         pushSeq(id, source, mode);
         push(FrameType::KeyArray, key);
     }
@@ -240,14 +246,8 @@ private:
             case FrameType::KeyArray:
                 m_out.key(kKeys[f.id]).beginArray();
                 break;
-            case FrameType::BeginArray:
-                m_out.beginArray();
-                break;
-            case FrameType::EndArray:
-                m_out.endArray();
-                break;
-            case FrameType::EndObject:
-                m_out.endObject();
+            case FrameType::Token:
+                m_out.token(f.token);
                 break;
             case FrameType::TensorData:
                 PS_TRY(m_data.write(static_cast<ValueId>(f.id)));
@@ -290,7 +290,7 @@ private:
             break;
         case SeqMode::Pairs:
             m_out.beginArray();
-            push(FrameType::EndArray);
+            pushToken(JsonToken::EndArray);
             pushValue(items[i + 1]);
             pushValue(items[i]);
             break;
@@ -332,125 +332,157 @@ private:
         std::uint32_t assigned = 0;
         if (refOrId(id, assigned))
             return;
-        if (m_options.plain)
-            plainValue(id, assigned);
-        else
-            typedValue(id, assigned);
+        formValue(id, assigned);
     }
 
     // ---- typed form -----------------------------------------------------------------------------
-    void openTyped(std::string_view type, std::uint32_t assigned = 0)
+    JsonStream& openTyped(std::string_view type, std::uint32_t assigned = 0)
     {
         m_out.beginObject().member("type", type);
         if (assigned != 0)
             m_out.member("id", assigned);
+        return m_out;
     }
 
-    void typedValue(ValueId id, std::uint32_t assigned)
+    // {"type":T (plain: "$type":T), plus "id" ("$id") on the first appearance of a shared value.
+    void open(std::string_view type, std::uint32_t assigned)
     {
+        if (m_options.plain)
+            openPlain(type, assigned);
+        else
+            openTyped(type, assigned);
+    }
+
+    // One value, typed or plain; what follows its own members is pushed as frames.
+    void formValue(ValueId id, std::uint32_t assigned)
+    {
+        if (m_options.plain && m_ctx.plainScalar(id))
+            return;
         const ValueKind k = m_g.kind(id);
         switch (k) {
         case ValueKind::None:
-            openTyped("none");
-            m_out.endObject();
+            openTyped("none").endObject();
             return;
         case ValueKind::Bool:
-            openTyped("bool");
-            m_out.key("value").boolean(m_g.boolValue(id)).endObject();
+            openTyped("bool").key("value").boolean(m_g.boolValue(id)).endObject();
             return;
         case ValueKind::Int:
         case ValueKind::BigInt:
-            openTyped("int");
-            m_out.key("value");
+            openTyped("int").key("value");
             m_ctx.intValue(id);
             m_out.endObject();
             return;
         case ValueKind::Float:
-            openTyped("float");
-            m_out.member("value", m_g.floatValue(id)).endObject();
+            openTyped("float").member("value", m_g.floatValue(id)).endObject();
+            return;
+        case ValueKind::Str:
+            openTyped("str").member("value", m_g.text(id)).endObject();
             return;
         case ValueKind::Complex: {
             const auto [re, im] = m_g.complexValue(id);
-            openTyped("complex");
+            open("complex", assigned);
             m_out.member("real", re).member("imag", im).endObject();
             return;
         }
-        case ValueKind::Str:
-            openTyped("str");
-            m_out.member("value", m_g.text(id)).endObject();
-            return;
         case ValueKind::Bytes:
         case ValueKind::ByteArray:
-            openTyped(k == ValueKind::Bytes ? "bytes" : "bytearray", assigned);
+            open(k == ValueKind::Bytes ? "bytes" : "bytearray", assigned);
             m_out.key("base64").base64(m_g.text(id)).endObject();
             return;
         case ValueKind::List:
         case ValueKind::Tuple:
         case ValueKind::Set:
         case ValueKind::FrozenSet:
-        case ValueKind::Dict: {
-            openTyped(valueKindName(k), assigned);
-            const bool dict = k == ValueKind::Dict;
-            if (dict && m_g.dictClass(id) != DictClass::Plain)
-                m_out.member("class", "collections." + typeLabel(m_g, id));
-            const bool factory = dict && m_g.valid(m_g.defaultFactory(id));
-            if (factory)
-                m_out.key("default_factory");
+        case ValueKind::Dict:
+            if (m_options.plain)
+                plainContainer(id, assigned);
             else
-                m_out.key("items").beginArray();
-            // Pushed in reverse: [default_factory], items..., [state], close.
-            push(FrameType::EndObject);
-            pushMember(KState, m_g.extraState(id));
-            push(FrameType::EndArray);
-            pushSeq(id, Source::Items, dict ? SeqMode::Pairs : SeqMode::Values);
-            if (factory) {
-                push(FrameType::KeyArray, KItems);
-                pushValue(m_g.defaultFactory(id));
-            }
+                typedContainer(id, assigned);
             return;
-        }
-        case ValueKind::Global: {
-            const GlobalRecord& gl = m_g.global(id);
-            openTyped("global");
-            m_out.member("module", gl.module).member("name", gl.name);
-            if (gl.pickledModule != gl.module || gl.pickledName != gl.name)
-                m_out.member("pickled_module", gl.pickledModule)
-                    .member("pickled_name", gl.pickledName);
+        case ValueKind::Global:
+            if (m_options.plain) {
+                const GlobalRecord& gl = m_g.global(id);
+                open("global", assigned);
+                m_out.member("name", std::string(gl.module) + "." + std::string(gl.name));
+            } else {
+                typedGlobal(m_g.global(id));
+            }
             m_out.endObject();
             return;
-        }
         case ValueKind::Object:
-            typedObject(id, assigned);
+            if (m_options.plain)
+                plainObject(id, assigned);
+            else
+                typedObject(id, assigned);
             return;
         case ValueKind::Persistent:
-            openTyped("persistent", assigned);
+            open("persistent", assigned);
             m_out.key("pid");
-            push(FrameType::EndObject);
+            pushToken(JsonToken::EndObject);
             pushValue(m_g.persistentId(id));
             return;
         case ValueKind::Extension:
-            openTyped("extension");
+            open("extension", assigned);
             m_out.member("code", m_g.extensionCode(id)).endObject();
             return;
         case ValueKind::Buffer:
-            openTyped("buffer");
-            m_out.member("index", m_g.bufferIndex(id)).key("readonly");
-            m_out.boolean((m_g.at(id).flags & FlagReadOnly) != 0).endObject();
+            open("buffer", assigned);
+            m_out.member("index", m_g.bufferIndex(id));
+            if (!m_options.plain)
+                m_out.key("readonly").boolean((m_g.at(id).flags & FlagReadOnly) != 0);
+            m_out.endObject();
             return;
         case ValueKind::Storage:
-            openTyped("storage", assigned);
+            open("storage", assigned);
             storageMembers(m_g.storage(id));
             m_out.endObject();
             return;
         case ValueKind::Tensor:
-            typedTensor(id, assigned);
+            if (m_options.plain)
+                plainTensor(id, assigned);
+            else
+                typedTensor(id, assigned);
             return;
         case ValueKind::NdArray:
-            openTyped("ndarray", assigned);
+            open(m_options.plain ? "numpy.ndarray" : "ndarray", assigned);
+            if (m_options.plain && isObjectArray(m_g, id)
+                && m_options.tensorData == TensorDataMode::Full && pushObjectValues(id))
+                return;
             ndarrayTail(id);
             return;
         }
         m_out.null();
+    }
+
+    void typedContainer(ValueId id, std::uint32_t assigned)
+    {
+        const ValueKind k = m_g.kind(id);
+        openTyped(valueKindName(k), assigned);
+        const bool dict = k == ValueKind::Dict;
+        if (dict && m_g.dictClass(id) != DictClass::Plain)
+            m_out.member("class", "collections." + typeLabel(m_g, id));
+        const bool factory = dict && m_g.valid(m_g.defaultFactory(id));
+        if (factory)
+            m_out.key("default_factory");
+        else
+            m_out.key("items").beginArray();
+        // Pushed in reverse: [default_factory], items..., [state], close.
+        pushToken(JsonToken::EndObject);
+        pushMember(KState, m_g.extraState(id));
+        pushToken(JsonToken::EndArray);
+        pushSeq(id, Source::Items, dict ? SeqMode::Pairs : SeqMode::Values);
+        if (factory) {
+            push(FrameType::KeyArray, KItems);
+            pushValue(m_g.defaultFactory(id));
+        }
+    }
+
+    void typedGlobal(const GlobalRecord& gl)
+    {
+        openTyped("global");
+        m_out.member("module", gl.module).member("name", gl.name);
+        if (gl.pickledModule != gl.module || gl.pickledName != gl.name)
+            m_out.member("pickled_module", gl.pickledModule).member("pickled_name", gl.pickledName);
     }
 
     void storageMembers(const StorageRecord& s)
@@ -482,14 +514,14 @@ private:
             m_items.item(scalar->first, 0, scalar->second);
         }
         // Reverse order of: callable, args, kwargs, state, base, listitems, dictitems.
-        push(FrameType::EndObject);
+        pushToken(JsonToken::EndObject);
         pushObjectMembers(id, o);
         if (isTuple(m_g, o.args)) {
             pushArrayMember(KArgs, id, Source::ArgsItems, SeqMode::Values);
         } else if (m_g.valid(o.args)) {
             pushMember(KArgs, o.args);
         } else {
-            push(FrameType::EndArray);
+            pushToken(JsonToken::EndArray);
             push(FrameType::KeyArray, KArgs);
         }
         m_out.key("callable");
@@ -527,7 +559,7 @@ private:
         } else {
             m_out.null();
         }
-        push(FrameType::EndObject);
+        pushToken(JsonToken::EndObject);
         push(FrameType::TensorData, indexOf(id));
         pushMember(KComponents, t.components);
         pushMember(KZeroPoints, t.zeroPoints);
@@ -538,7 +570,7 @@ private:
     void ndarrayTail(ValueId id)
     {
         ndarrayHeader(m_g.ndarray(id));
-        push(FrameType::EndObject);
+        pushToken(JsonToken::EndObject);
         if (isObjectArray(m_g, id))
             pushArrayMember(KItems, id, Source::NdItems, SeqMode::Values);
         else
@@ -684,113 +716,37 @@ private:
     {
         if (assigned != 0) {
             m_out.beginObject().member("$id", assigned).key("$value");
-            push(FrameType::EndObject);
+            pushToken(JsonToken::EndObject);
         }
     }
 
-    void plainValue(ValueId id, std::uint32_t assigned)
+    void plainContainer(ValueId id, std::uint32_t assigned)
     {
-        const ValueKind k = m_g.kind(id);
-        switch (k) {
-        case ValueKind::None:
-            m_out.null();
-            return;
-        case ValueKind::Bool:
-            m_out.boolean(m_g.boolValue(id));
-            return;
-        case ValueKind::Int:
-        case ValueKind::BigInt:
-            m_ctx.intValue(id);
-            return;
-        case ValueKind::Float:
-            m_out.value(m_g.floatValue(id));
-            return;
-        case ValueKind::Complex: {
-            const auto [re, im] = m_g.complexValue(id);
-            openPlain("complex", assigned);
-            m_out.member("real", re).member("imag", im).endObject();
+        const auto& items = m_g.items(id);
+        bool strKeys = m_g.kind(id) == ValueKind::Dict;
+        for (std::size_t i = 0; i + 1 < items.size() && strKeys; i += 2)
+            strKeys = m_g.kind(items[i]) == ValueKind::Str;
+        if (strKeys) { // a dict of str keys: an object
+            openPlain(assigned);
+            pushToken(JsonToken::EndObject);
+            pushSeq(id, Source::Items, SeqMode::Members);
             return;
         }
-        case ValueKind::Str:
-            m_out.value(m_g.text(id));
-            return;
-        case ValueKind::Bytes:
-        case ValueKind::ByteArray:
-            openPlain(k == ValueKind::Bytes ? "bytes" : "bytearray", assigned);
-            m_out.key("base64").base64(m_g.text(id)).endObject();
-            return;
-        case ValueKind::List:
-        case ValueKind::Tuple:
-        case ValueKind::Set:
-        case ValueKind::FrozenSet:
-            wrapPlain(assigned);
-            m_out.beginArray();
-            push(FrameType::EndArray);
-            pushSeq(id, Source::Items, SeqMode::Values);
-            return;
-        case ValueKind::Dict: {
-            bool strKeys = true;
-            const auto& items = m_g.items(id);
-            for (std::size_t i = 0; i + 1 < items.size() && strKeys; i += 2)
-                strKeys = m_g.kind(items[i]) == ValueKind::Str;
-            if (strKeys) {
-                openPlain(assigned);
-                push(FrameType::EndObject);
-                pushSeq(id, Source::Items, SeqMode::Members);
-            } else {
-                wrapPlain(assigned);
-                m_out.beginArray();
-                push(FrameType::EndArray);
-                pushSeq(id, Source::Items, SeqMode::Pairs);
-            }
-            return;
-        }
-        case ValueKind::Global:
-            openPlain("global", assigned);
-            m_out.member("name",
-                std::string(m_g.global(id).module) + "." + std::string(m_g.global(id).name));
-            m_out.endObject();
-            return;
-        case ValueKind::Object:
-            plainObject(id, assigned);
-            return;
-        case ValueKind::Persistent:
-            openPlain("persistent", assigned);
-            m_out.key("pid");
-            push(FrameType::EndObject);
-            pushValue(m_g.persistentId(id));
-            return;
-        case ValueKind::Extension:
-            openPlain("extension", assigned);
-            m_out.member("code", m_g.extensionCode(id)).endObject();
-            return;
-        case ValueKind::Buffer:
-            openPlain("buffer", assigned);
-            m_out.member("index", m_g.bufferIndex(id)).endObject();
-            return;
-        case ValueKind::Storage:
-            openPlain("storage", assigned);
-            storageMembers(m_g.storage(id));
-            m_out.endObject();
-            return;
-        case ValueKind::Tensor: {
-            const TensorRecord& t = m_g.tensor(id);
-            openPlain(
-                t.cls == TensorClass::Parameter ? "torch.nn.Parameter" : "torch.Tensor", assigned);
-            m_out.member("dtype", dtypeName(t.dtype)).key("shape").array(t.shape);
-            push(FrameType::EndObject);
-            push(FrameType::TensorData, indexOf(id));
-            return;
-        }
-        case ValueKind::NdArray:
-            openPlain("numpy.ndarray", assigned);
-            if (isObjectArray(m_g, id) && m_options.tensorData == TensorDataMode::Full
-                && pushObjectValues(id))
-                return;
-            ndarrayTail(id);
-            return;
-        }
-        m_out.null();
+        wrapPlain(assigned);
+        m_out.beginArray();
+        pushToken(JsonToken::EndArray);
+        pushSeq(
+            id, Source::Items, m_g.kind(id) == ValueKind::Dict ? SeqMode::Pairs : SeqMode::Values);
+    }
+
+    void plainTensor(ValueId id, std::uint32_t assigned)
+    {
+        const TensorRecord& t = m_g.tensor(id);
+        openPlain(
+            t.cls == TensorClass::Parameter ? "torch.nn.Parameter" : "torch.Tensor", assigned);
+        m_out.member("dtype", dtypeName(t.dtype)).key("shape").array(t.shape);
+        pushToken(JsonToken::EndObject);
+        push(FrameType::TensorData, indexOf(id));
     }
 
     void plainObject(ValueId id, std::uint32_t assigned)
@@ -817,7 +773,7 @@ private:
             m_out.member("display", display).endObject();
             return;
         }
-        push(FrameType::EndObject);
+        pushToken(JsonToken::EndObject);
         pushObjectMembers(id, o);
         if (isTuple(m_g, o.args)) {
             if (!m_g.items(o.args).empty())
@@ -842,16 +798,16 @@ private:
             return false;
         ndarrayHeader(a);
         m_out.key("data").beginObject().key("values");
-        push(FrameType::EndObject); // the array
-        push(FrameType::EndObject); // "data"
+        pushToken(JsonToken::EndObject); // the array
+        pushToken(JsonToken::EndObject); // "data"
         m_forward.clear();
         forEachNested(
             a.shape,
             [&] {
-                m_forward.push_back({ 0, 0, FrameType::BeginArray });
+                m_forward.push_back({ 0, 0, FrameType::Token, JsonToken::BeginArray });
             },
             [&] {
-                m_forward.push_back({ 0, 0, FrameType::EndArray });
+                m_forward.push_back({ 0, 0, FrameType::Token, JsonToken::EndArray });
             },
             [&](std::uint64_t n) {
                 m_forward.push_back({ 0, indexOf(items[static_cast<std::size_t>(n)]) });
@@ -876,11 +832,6 @@ private:
 };
 
 } // namespace
-
-std::vector<std::uint8_t> countReferences(const ValueGraph& graph, ValueId root)
-{
-    return countExportReferences(graph, root, false);
-}
 
 Result<void> writeJson(const std::shared_ptr<const Document>& doc, JsonSink& sink,
     const JsonExportOptions& options, LoadObserver* observer)

@@ -95,38 +95,27 @@ void NumpyItemWriter::item(const numpy::NumpyDType& d, std::uint32_t node, const
 {
     JsonStream& out = m_ctx.out;
     m_stack.clear();
-    m_stack.push_back({ Op::Item, node, p, {} });
+    m_stack.push_back({ Op::Item, {}, node, p, {} });
     while (!m_stack.empty()) {
         const Piece piece = m_stack.back();
         m_stack.pop_back();
-        switch (piece.op) {
-        case Op::Key:
+        if (piece.op == Op::Key) {
             out.key(piece.key);
             continue;
-        case Op::BeginObject:
-            out.beginObject();
+        }
+        if (piece.op == Op::Token) {
+            out.token(piece.token);
             continue;
-        case Op::EndObject:
-            out.endObject();
-            continue;
-        case Op::BeginArray:
-            out.beginArray();
-            continue;
-        case Op::EndArray:
-            out.endArray();
-            continue;
-        case Op::Item:
-            break;
         }
         const numpy::DTypeNode& n = d.node(piece.node);
         if (!n.fields.empty()) {
             // {field: item, ...}, pushed in reverse
             out.beginObject();
-            m_stack.push_back({ Op::EndObject, numpy::kNoNode, nullptr, {} });
+            m_stack.push_back({ Op::Token, JsonToken::EndObject, numpy::kNoNode, nullptr, {} });
             for (std::size_t k = n.fields.size(); k-- > 0;) {
                 const numpy::DTypeField& f = n.fields[k];
-                m_stack.push_back({ Op::Item, f.node, piece.p + f.offset, {} });
-                m_stack.push_back({ Op::Key, numpy::kNoNode, nullptr, f.name });
+                m_stack.push_back({ Op::Item, {}, f.node, piece.p + f.offset, {} });
+                m_stack.push_back({ Op::Key, {}, numpy::kNoNode, nullptr, f.name });
             }
             continue;
         }
@@ -134,16 +123,14 @@ void NumpyItemWriter::item(const numpy::NumpyDType& d, std::uint32_t node, const
             // nested lists over subShape, written forward then pushed reversed
             const std::uint64_t size = d.node(n.subBase).itemSize;
             m_forward.clear();
+            auto token = [&](JsonToken t) {
+                m_forward.push_back({ Op::Token, t, 0, nullptr, {} });
+            };
             forEachNested(
-                n.subShape,
-                [&] {
-                    m_forward.push_back({ Op::BeginArray, numpy::kNoNode, nullptr, {} });
-                },
-                [&] {
-                    m_forward.push_back({ Op::EndArray, numpy::kNoNode, nullptr, {} });
-                },
+                n.subShape, [&] { token(JsonToken::BeginArray); },
+                [&] { token(JsonToken::EndArray); },
                 [&](std::uint64_t e) {
-                    m_forward.push_back({ Op::Item, n.subBase, piece.p + e * size, {} });
+                    m_forward.push_back({ Op::Item, {}, n.subBase, piece.p + e * size, {} });
                     return true;
                 });
             m_stack.insert(m_stack.end(), m_forward.rbegin(), m_forward.rend());

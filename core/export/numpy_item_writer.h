@@ -37,9 +37,10 @@ public:
     void item(const numpy::NumpyDType& d, std::uint32_t node, const std::byte* p);
 
 private:
-    enum class Op : std::uint8_t { Item, Key, BeginObject, EndObject, BeginArray, EndArray };
+    enum class Op : std::uint8_t { Item, Key, Token };
     struct Piece {
         Op op = Op::Item;
+        JsonToken token = JsonToken::BeginArray; // Token
         std::uint32_t node = numpy::kNoNode; // Item
         const std::byte* p = nullptr; // Item
         std::string_view key; // Key

@@ -67,26 +67,9 @@ void PandasTableWriter::objectCell(ValueId v)
         out.null();
         return;
     }
+    if (m_ctx.plainScalar(v))
+        return;
     switch (g.kind(v)) {
-    case ValueKind::None:
-        out.null();
-        return;
-    case ValueKind::Bool:
-        out.boolean(g.boolValue(v));
-        return;
-    case ValueKind::Int:
-    case ValueKind::BigInt:
-        m_ctx.intValue(v);
-        return;
-    case ValueKind::Float:
-        out.value(g.floatValue(v));
-        return;
-    case ValueKind::Str:
-        out.value(g.text(v));
-        return;
-    case ValueKind::Bytes:
-        m_ctx.bytesValue(g.text(v));
-        return;
     case ValueKind::Global: // pandas.NA
         if (g.global(v).name == "NA" || g.global(v).name == "NaT") {
             out.null();

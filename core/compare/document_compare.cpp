@@ -1,6 +1,6 @@
 #include "core/compare/document_compare.h"
 
-#include "core/export/json_writer.h"
+#include "core/export/json_stream.h"
 #include "core/value/access_path.h"
 #include "core/value/enum_name.h"
 #include "core/value/value_text.h"
@@ -369,99 +369,65 @@ Result<Comparison> compareDocuments(const std::shared_ptr<const Document>& docA,
 
 namespace {
 
-void appendShape(std::string& out, const std::vector<std::int64_t>& shape)
-{
-    out += '[';
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i > 0)
-            out += ',';
-        out += std::to_string(shape[i]);
-    }
-    out += ']';
-}
-
-void appendSide(std::string& out, const Entry& e, const EntrySide& side)
+void writeSide(JsonStream& out, const Entry& e, const EntrySide& side)
 {
     const bool tensor = e.kind == EntryKind::Tensor || e.kind == EntryKind::NdArray;
+    out.beginObject();
     if (tensor && side.repr.empty()) {
-        out += "{\"dtype\":";
-        appendJsonString(out, side.type);
-        out += ",\"shape\":";
-        appendShape(out, side.shape);
+        out.member("dtype", side.type).key("shape").array(side.shape);
     } else {
-        out += "{\"type\":";
-        appendJsonString(out, side.type);
-        if (!side.repr.empty()) {
-            out += ",\"repr\":";
-            appendJsonString(out, side.repr);
-        }
+        out.member("type", side.type);
+        if (!side.repr.empty())
+            out.member("repr", side.repr);
     }
-    out += '}';
+    out.endObject();
 }
 
 } // namespace
 
 std::string comparisonJson(const Comparison& c, const Document& a, const Document& b)
 {
-    std::string out = "{\"a\":{\"name\":";
-    appendJsonString(out, a.fileName);
-    out += ",\"format\":";
-    appendJsonString(out, fileFormatName(a.format));
-    out += "},\"b\":{\"name\":";
-    appendJsonString(out, b.fileName);
-    out += ",\"format\":";
-    appendJsonString(out, fileFormatName(b.format));
-    out += "},\"summary\":{";
-    for (std::size_t s = 0; s < kStatusCount; ++s) {
-        if (s > 0)
-            out += ',';
-        appendJsonString(out, statusName(static_cast<Status>(s)));
-        out += ':';
-        out += std::to_string(c.counts[s]);
-    }
-    out += ",\"bytes_compared\":" + std::to_string(c.bytesCompared) + ",\"seconds\":";
-    appendJsonDouble(out, c.seconds);
-    out += "},\"entries\":[";
-    for (std::size_t i = 0; i < c.entries.size(); ++i) {
-        const Entry& e = c.entries[i];
-        out += i > 0 ? ",\n" : "\n";
-        out += "{\"path\":";
-        appendJsonString(out, e.path);
-        out += ",\"kind\":";
-        appendJsonString(out, entryKindName(e.kind));
-        out += ",\"status\":";
-        appendJsonString(out, statusName(e.status));
+    StringJsonSink sink;
+    JsonStream out(sink);
+    out.beginObject();
+    out.key("a").beginObject().member("name", a.fileName);
+    out.member("format", fileFormatName(a.format)).endObject();
+    out.key("b").beginObject().member("name", b.fileName);
+    out.member("format", fileFormatName(b.format)).endObject();
+    out.key("summary").beginObject();
+    for (std::size_t s = 0; s < kStatusCount; ++s)
+        out.member(statusName(static_cast<Status>(s)), c.counts[s]);
+    out.member("bytes_compared", c.bytesCompared).member("seconds", c.seconds).endObject();
+    out.key("entries").beginArray(JsonLayout::OnePerLine); // one entry a line
+    for (const Entry& e : c.entries) {
+        out.beginObject()
+            .member("path", e.path)
+            .member("kind", entryKindName(e.kind))
+            .member("status", statusName(e.status));
         if (e.compared) {
-            out += ",\"max_abs\":";
-            appendJsonDouble(out, e.maxAbs);
-            out += ",\"max_rel\":";
-            appendJsonDouble(out, e.maxRel);
-            out += ",\"mismatched\":" + std::to_string(e.mismatched);
-            if (!e.firstMismatch.empty() || e.mismatched > 0) {
-                out += ",\"first_mismatch\":";
-                appendShape(out, e.firstMismatch);
-            }
+            out.member("max_abs", e.maxAbs)
+                .member("max_rel", e.maxRel)
+                .member("mismatched", e.mismatched);
+            if (!e.firstMismatch.empty() || e.mismatched > 0)
+                out.key("first_mismatch").array(e.firstMismatch);
         }
-        if (!e.sharedWith.empty()) {
-            out += ",\"shared_with\":";
-            appendJsonString(out, e.sharedWith);
-        }
-        if (!e.note.empty()) {
-            out += ",\"note\":";
-            appendJsonString(out, e.note);
-        }
+        if (!e.sharedWith.empty())
+            out.member("shared_with", e.sharedWith);
+        if (!e.note.empty())
+            out.member("note", e.note);
         if (!isNull(e.a.id)) {
-            out += ",\"a\":";
-            appendSide(out, e, e.a);
+            out.key("a");
+            writeSide(out, e, e.a);
         }
         if (!isNull(e.b.id)) {
-            out += ",\"b\":";
-            appendSide(out, e, e.b);
+            out.key("b");
+            writeSide(out, e, e.b);
         }
-        out += '}';
+        out.endObject();
     }
-    out += "\n]}\n";
-    return out;
+    out.endArray().endObject();
+    (void)out.finish(); // a string sink never refuses bytes
+    return sink.take();
 }
 
 } // namespace core::compare

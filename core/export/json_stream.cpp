@@ -5,6 +5,7 @@
 #include <QIODevice>
 #include <QtGlobal>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -41,77 +42,51 @@ void appendJsonString(std::string& out, std::string_view utf8)
     putJsonString([&out](auto part) { out += part; }, utf8);
 }
 
-void appendJsonDouble(std::string& out, double v)
-{
-    if (std::isnan(v))
-        out += "\"nan\"";
-    else if (std::isinf(v))
-        out += v > 0 ? "\"inf\"" : "\"-inf\"";
-    else
-        out += pyFloatRepr(v);
-}
-
-namespace {
-
-constexpr std::size_t kBufferSize = std::size_t(1) << 16;
-
-} // namespace
-
 JsonStream::JsonStream(JsonSink& sink, JsonStyle style)
     : m_sink(sink)
     , m_style(style)
+    , m_buffer(new char[kBufferSize])
+    , m_spacedColon(style.spaced || style.indent > 0)
 {
-    m_buffer.reserve(kBufferSize + 1024);
 }
 
-void JsonStream::put(std::string_view text)
+void JsonStream::flush()
 {
-    m_buffer.append(text);
+    if (!m_failed)
+        m_failed = !m_sink.write(std::string_view(m_buffer.get(), m_used));
+    m_used = 0;
 }
 
-void JsonStream::put(char c)
+void JsonStream::putLong(std::string_view text)
 {
-    m_buffer.push_back(c);
-}
-
-void JsonStream::flushIfFull()
-{
-    if (m_buffer.size() < kBufferSize || m_failed)
-        return;
-    m_failed = !m_sink.write(m_buffer);
-    m_buffer.clear();
+    flush();
+    if (text.size() <= kBufferSize) {
+        std::memcpy(m_buffer.get(), text.data(), text.size());
+        m_used = text.size();
+    } else if (!m_failed) {
+        m_failed = !m_sink.write(text);
+    }
 }
 
 void JsonStream::newline(std::size_t levels)
 {
     put('\n');
-    m_buffer.append(levels * static_cast<std::size_t>(m_style.indent), ' ');
-}
-
-// Before a value or a key: the comma after the previous element, then the element's own line.
-void JsonStream::beforeValue()
-{
-    if (m_afterKey) {
-        m_afterKey = false;
-        return;
+    const auto limit = static_cast<std::size_t>(std::max(m_style.indentLimit, 0));
+    for (std::size_t n = std::min(levels, limit) * static_cast<std::size_t>(m_style.indent);
+         n > 0;) {
+        static constexpr std::string_view kSpaces = "                                ";
+        const std::size_t k = std::min(n, kSpaces.size());
+        put(kSpaces.substr(0, k));
+        n -= k;
     }
-    if (m_levels.empty())
-        return;
-    Level& level = m_levels.back();
-    if (!level.first)
-        put(',');
-    if (level.lines)
-        newline(m_levels.size());
-    else if (!level.first && (m_style.spaced || m_style.indent > 0))
-        put(' ');
-    level.first = false;
 }
 
-JsonStream& JsonStream::open(char bracket)
+JsonStream& JsonStream::open(char bracket, JsonLayout layout)
 {
     beforeValue();
     put(bracket);
-    const bool lines = m_style.indent > 0 && static_cast<int>(m_levels.size()) < m_style.lineDepth;
+    const bool lines = layout == JsonLayout::OnePerLine
+        || (m_style.indent > 0 && static_cast<int>(m_levels.size()) < m_style.lineDepth);
     m_levels.push_back({ true, lines });
     return *this;
 }
@@ -124,24 +99,6 @@ JsonStream& JsonStream::close(char bracket)
     if (level.lines && !level.first)
         newline(m_levels.size());
     put(bracket);
-    flushIfFull();
-    return *this;
-}
-
-JsonStream& JsonStream::key(std::string_view name)
-{
-    beforeValue();
-    putJsonString([this](auto part) { put(part); }, name);
-    put(m_style.spaced || m_style.indent > 0 ? ": " : ":");
-    m_afterKey = true;
-    return *this;
-}
-
-JsonStream& JsonStream::value(std::string_view text)
-{
-    beforeValue();
-    putJsonString([this](auto part) { put(part); }, text);
-    flushIfFull();
     return *this;
 }
 
@@ -168,7 +125,12 @@ JsonStream& JsonStream::unsignedValue(std::uint64_t value)
 JsonStream& JsonStream::value(double number)
 {
     beforeValue();
-    appendJsonDouble(m_buffer, number);
+    if (std::isnan(number))
+        put("\"nan\"");
+    else if (std::isinf(number))
+        put(number > 0 ? "\"inf\"" : "\"-inf\"");
+    else
+        put(pyFloatRepr(number));
     return *this;
 }
 
@@ -190,7 +152,31 @@ JsonStream& JsonStream::raw(std::string_view json)
 {
     beforeValue();
     put(json);
-    flushIfFull();
+    return *this;
+}
+
+JsonStream& JsonStream::base64(std::string_view data)
+{
+    static constexpr char kB64[]
+        = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    auto byte = [&](std::size_t i) { return std::uint32_t(static_cast<unsigned char>(data[i])); };
+    beforeValue();
+    put('"');
+    std::size_t i = 0;
+    for (; data.size() - i >= 3; i += 3) {
+        const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+        const char chunk[4]
+            = { kB64[(v >> 18) & 63], kB64[(v >> 12) & 63], kB64[(v >> 6) & 63], kB64[v & 63] };
+        put(std::string_view(chunk, 4));
+    }
+    const std::size_t rest = data.size() - i;
+    if (rest > 0) {
+        const std::uint32_t v = (byte(i) << 16) | (rest == 2 ? byte(i + 1) << 8 : 0);
+        const char chunk[4] = { kB64[(v >> 18) & 63], kB64[(v >> 12) & 63],
+            rest == 2 ? kB64[(v >> 6) & 63] : '=', '=' };
+        put(std::string_view(chunk, 4));
+    }
+    put('"');
     return *this;
 }
 
@@ -199,8 +185,8 @@ Result<void> JsonStream::finish()
     Q_ASSERT(m_levels.empty());
     put('\n');
     if (!m_failed)
-        m_failed = !m_sink.write(m_buffer);
-    m_buffer.clear();
+        m_failed = !m_sink.write(std::string_view(m_buffer.get(), m_used));
+    m_used = 0;
     if (m_failed)
         return makeError(ErrorCode::Io, 0, "could not write the JSON output");
     return {};

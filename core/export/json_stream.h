@@ -4,16 +4,19 @@
 // newlines come from the structure as it is written (never from re-scanning the output), strings
 // are escaped as the export always has (UTF-8 kept, lone surrogates of WTF-8 text as \udXXX,
 // bytes that are not UTF-8 as \ufffd), and output streams through a small buffer into a
-// JsonSink, so memory stays flat. Used by the CLI's `scan --json` and `dis --json`; the value
-// export (json_writer) shares its string escaping and sinks.
+// JsonSink, so memory stays flat. Every JSON output of the core and the CLI writes through it:
+// the value export (json_writer), `scan --json`, `dis --json`, batch scan, SARIF and diff.
 
 #include "core/result.h"
 
+#include <array>
 #include <climits>
 #include <concepts>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -80,18 +83,37 @@ private:
     std::string m_text;
 };
 
+namespace detail {
+// ASCII bytes a JSON string holds as they are (not a control, quote or backslash).
+inline constexpr auto kJsonVerbatim = [] {
+    std::array<bool, 256> table {};
+    for (int c = 0x20; c < 0x80; ++c)
+        table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return table;
+}();
+} // namespace detail
+
 // JSON string of UTF-8 / WTF-8 text: lone surrogates as \udXXX, bytes that are not UTF-8 as
 // \ufffd. `put` takes a string_view or a char.
 template <typename Put> void putJsonString(Put&& put, std::string_view s)
 {
     static constexpr char kHex[] = "0123456789abcdef";
+    // Most text (keys, names) needs no escape: one scan, one put.
+    std::size_t i = 0;
+    while (i < s.size() && detail::kJsonVerbatim[static_cast<unsigned char>(s[i])])
+        ++i;
     put('"');
+    if (i == s.size()) {
+        put(s);
+        put('"');
+        return;
+    }
     std::size_t run = 0; // start of the pending verbatim run
     auto flushRun = [&](std::size_t end) {
         if (end > run)
             put(s.substr(run, end - run));
     };
-    for (std::size_t i = 0; i < s.size();) {
+    while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             ++i;
@@ -157,10 +179,9 @@ template <typename Put> void putJsonString(Put&& put, std::string_view s)
     put('"');
 }
 
-// For other JSON outputs (diff): a JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates
-// as \udXXX), and a double as the export writes it (shortest round trip; "nan", "inf", "-inf").
+// A JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates as \udXXX) appended to `out`,
+// for text assembled by hand (the CLI's `json --filter`); new code writes through JsonStream.
 void appendJsonString(std::string& out, std::string_view utf8);
-void appendJsonDouble(std::string& out, double value);
 
 struct JsonStyle {
     // Spaces per level; 0: one line.
@@ -169,17 +190,40 @@ struct JsonStyle {
     bool spaced = false;
     // Containers opened at this depth or deeper stay on one line (spaced) even when indenting.
     int lineDepth = INT_MAX;
+    // Indentation stops growing after this many levels (deep documents stay linear in size).
+    int indentLimit = INT_MAX;
 };
+
+// How a container lays out its elements: as the style says, or each on its own line (without
+// indentation when the style has none), e.g. one record per line in a one-line document.
+enum class JsonLayout : std::uint8_t { Style, OnePerLine };
+
+// The structural tokens, for writers that queue them on a worklist.
+enum class JsonToken : std::uint8_t { BeginObject, EndObject, BeginArray, EndArray };
 
 class JsonStream {
 public:
     explicit JsonStream(JsonSink& sink, JsonStyle style = {});
 
-    JsonStream& beginObject() { return open('{'); }
+    JsonStream& beginObject(JsonLayout layout = JsonLayout::Style) { return open('{', layout); }
     JsonStream& endObject() { return close('}'); }
-    JsonStream& beginArray() { return open('['); }
+    JsonStream& beginArray(JsonLayout layout = JsonLayout::Style) { return open('[', layout); }
     JsonStream& endArray() { return close(']'); }
     JsonStream& key(std::string_view name);
+    JsonStream& token(JsonToken t)
+    {
+        switch (t) {
+        case JsonToken::BeginObject:
+            return beginObject();
+        case JsonToken::EndObject:
+            return endObject();
+        case JsonToken::BeginArray:
+            return beginArray();
+        case JsonToken::EndArray:
+            break;
+        }
+        return endArray();
+    }
 
     JsonStream& value(std::string_view text);
     JsonStream& value(const char* text) { return value(std::string_view(text)); }
@@ -197,6 +241,17 @@ public:
     JsonStream& null();
     // Already-formed JSON text, written as one value.
     JsonStream& raw(std::string_view json);
+    // A JSON string of the standard base64 (RFC 4648, padded) of `bytes`, encoded as it streams.
+    JsonStream& base64(std::string_view bytes);
+
+    // [v, …]: value(v) of every element of `items`.
+    template <typename Range> JsonStream& array(const Range& items)
+    {
+        beginArray();
+        for (const auto& v : items)
+            value(v);
+        return endArray();
+    }
 
     // key(name).value(v)
     template <typename T> JsonStream& member(std::string_view name, const T& v)
@@ -207,6 +262,8 @@ public:
 
     // Depth of open containers.
     std::size_t depth() const { return m_levels.size(); }
+    // The sink refused bytes (finish() reports it as Error::Io); long writers poll this to stop.
+    bool failed() const { return m_failed; }
     // Ends the text with a newline and writes out what is buffered; Error::Io when the sink
     // refused bytes. Every container must be closed.
     Result<void> finish();
@@ -220,19 +277,95 @@ private:
     JsonStream& unsignedValue(std::uint64_t number);
     template <typename Number> void number(Number value);
     void beforeValue();
-    JsonStream& open(char bracket);
+    JsonStream& open(char bracket, JsonLayout layout);
     JsonStream& close(char bracket);
     void newline(std::size_t levels);
-    void put(std::string_view text);
-    void put(char c);
-    void flushIfFull();
+    // Output goes into a fixed buffer that is written to the sink whenever it fills.
+    void put(std::string_view text)
+    {
+        if (text.size() > kBufferSize - m_used) {
+            putLong(text);
+            return;
+        }
+        std::memcpy(m_buffer.get() + m_used, text.data(), text.size());
+        m_used += text.size();
+    }
+    void put(char c)
+    {
+        if (m_used == kBufferSize)
+            flush();
+        m_buffer[m_used++] = c;
+    }
+    void putLong(std::string_view text);
+    void putString(std::string_view s);
+    void flush();
+
+    static constexpr std::size_t kBufferSize = std::size_t(1) << 16;
 
     JsonSink& m_sink;
     JsonStyle m_style;
     std::vector<Level> m_levels;
-    std::string m_buffer;
+    std::unique_ptr<char[]> m_buffer;
+    std::size_t m_used = 0;
+    bool m_spacedColon = false; // ": " instead of ":"
     bool m_afterKey = false;
     bool m_failed = false;
 };
+
+// The hot path, inline: every value and key goes through these.
+
+// Before a value or a key: the comma after the previous element, then the element's own line.
+inline void JsonStream::beforeValue()
+{
+    if (m_afterKey) {
+        m_afterKey = false;
+        return;
+    }
+    if (m_levels.empty())
+        return;
+    Level& level = m_levels.back();
+    if (!level.first)
+        put(',');
+    if (level.lines)
+        newline(m_levels.size());
+    else if (!level.first && (m_style.spaced || m_style.indent > 0))
+        put(' ');
+    level.first = false;
+}
+
+// A JSON string; text that needs no escape (most keys and names) is copied in one go.
+inline void JsonStream::putString(std::string_view s)
+{
+    std::size_t i = 0;
+    while (i < s.size() && detail::kJsonVerbatim[static_cast<unsigned char>(s[i])])
+        ++i;
+    if (i == s.size() && s.size() + 2 <= kBufferSize - m_used) {
+        char* out = m_buffer.get() + m_used;
+        out[0] = '"';
+        std::memcpy(out + 1, s.data(), s.size());
+        out[s.size() + 1] = '"';
+        m_used += s.size() + 2;
+        return;
+    }
+    putJsonString([this](auto part) { put(part); }, s);
+}
+
+inline JsonStream& JsonStream::key(std::string_view name)
+{
+    beforeValue();
+    putString(name);
+    put(':');
+    if (m_spacedColon)
+        put(' ');
+    m_afterKey = true;
+    return *this;
+}
+
+inline JsonStream& JsonStream::value(std::string_view text)
+{
+    beforeValue();
+    putString(text);
+    return *this;
+}
 
 } // namespace core

@@ -47,9 +47,4 @@ Result<void> writeJson(const std::shared_ptr<const Document>& doc, JsonSink& sin
 std::string toJson(
     const std::shared_ptr<const Document>& doc, const JsonExportOptions& options = {});
 
-// Reference counts from `root` over the values an export writes as VALUE (iterative): 0 not
-// reached, 1 once, 2 more than once. Only identity values (isIdentityValue) are counted.
-// Shared with the tree printer so both mark the same values.
-std::vector<std::uint8_t> countReferences(const ValueGraph& graph, ValueId root);
-
 } // namespace core

@@ -1,5 +1,6 @@
 #include "core/safety/batch_scan.h"
 
+#include "core/export/json_stream.h"
 #include "core/formats/detect_format.h"
 
 #include "core/pickle/opcodes.h"
@@ -7,11 +8,6 @@
 #include "core/safety/scanned_load.h"
 #include "core/torch/torch_reader.h"
 #include "core/value/byte_source.h"
-
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QString>
 
 #include <algorithm>
 #include <atomic>
@@ -349,104 +345,78 @@ BatchResult scanPaths(const std::vector<std::string>& paths, const BatchOptions&
         work();
     }
 
+    // The count each verdict of a scanned file adds to (Verdict's order: safe, unknown, dangerous).
+    static constexpr std::size_t BatchSummary::*kByVerdict[]
+        = { &BatchSummary::clean, &BatchSummary::unknown, &BatchSummary::dangerous };
     BatchSummary& s = result.summary;
     for (const FileScan& file : result.files) {
-        switch (file.status) {
-        case FileStatus::Skipped:
+        if (file.status == FileStatus::Skipped) {
             ++s.skipped;
-            break;
-        case FileStatus::Error:
-            ++s.errors;
-            break;
-        case FileStatus::Scanned:
+            continue;
+        }
+        if (file.malformed())
+            ++s.errors; // unreadable, or scanned as far as it loaded
+        if (file.status == FileStatus::Scanned) {
             ++s.scanned;
-            if (!file.error.empty())
-                ++s.errors;
-            switch (file.report.verdict) {
-            case Verdict::Dangerous:
-                ++s.dangerous;
-                break;
-            case Verdict::Unknown:
-                ++s.unknown;
-                break;
-            case Verdict::Safe:
-                ++s.clean;
-                break;
-            }
-            break;
+            ++(s.*kByVerdict[static_cast<std::size_t>(file.report.verdict)]);
         }
     }
     return result;
 }
 
-namespace {
-
-QString text(std::string_view s)
-{
-    return QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size()));
-}
-
-} // namespace
-
 QByteArray batchToJson(const BatchResult& result)
 {
-    QJsonArray files;
+    StringJsonSink sink;
+    JsonStream out(sink, { .indent = 4 });
+    out.beginObject().key("files").beginArray();
     for (const FileScan& file : result.files) {
         if (file.status == FileStatus::Skipped)
             continue;
-        QJsonObject entry;
-        entry[QStringLiteral("path")] = text(file.path);
+        out.beginObject().member("path", file.path);
         if (file.status == FileStatus::Error) {
-            entry[QStringLiteral("verdict")] = QStringLiteral("error");
-            entry[QStringLiteral("error")] = text(file.error);
-            files.append(entry);
+            out.member("verdict", "error").member("error", file.error).endObject();
             continue;
         }
-        entry[QStringLiteral("verdict")] = text(verdictName(file.report.verdict));
-        entry[QStringLiteral("format")] = text(file.format);
+        out.member("verdict", verdictName(file.report.verdict)).member("format", file.format);
         if (!file.error.empty())
-            entry[QStringLiteral("error")] = text(file.error);
-        QJsonArray globals;
+            out.member("error", file.error);
+        out.key("globals").beginArray();
         for (std::size_t i = 0; i < file.report.globals.size(); ++i) {
             const GlobalUse& use = file.report.globals[i];
-            QJsonObject g;
-            g[QStringLiteral("module")] = text(use.module);
-            g[QStringLiteral("name")] = text(use.name);
-            g[QStringLiteral("verdict")] = text(verdictName(use.verdict));
-            g[QStringLiteral("reason")] = text(use.reason);
-            g[QStringLiteral("opcode")] = text(use.opcode);
-            g[QStringLiteral("pickle")] = text(use.pickle);
-            g[QStringLiteral("offset")] = static_cast<qint64>(use.offset);
+            out.beginObject()
+                .member("module", use.module)
+                .member("name", use.name)
+                .member("verdict", verdictName(use.verdict))
+                .member("reason", use.reason)
+                .member("opcode", use.opcode)
+                .member("pickle", use.pickle)
+                .member("offset", use.offset);
             if (i < file.opcodeLengths.size() && file.opcodeLengths[i] != 0)
-                g[QStringLiteral("length")] = static_cast<qint64>(file.opcodeLengths[i]);
-            g[QStringLiteral("path")] = text(use.path);
-            globals.append(g);
+                out.member("length", file.opcodeLengths[i]);
+            out.member("path", use.path).endObject();
         }
-        entry[QStringLiteral("globals")] = globals;
-        QJsonArray findings;
+        out.endArray().key("findings").beginArray();
         for (const Finding& f : file.report.findingDetails) {
-            QJsonObject o;
-            o[QStringLiteral("verdict")] = text(verdictName(f.verdict));
-            o[QStringLiteral("pickle")] = text(f.pickle);
-            o[QStringLiteral("offset")] = static_cast<qint64>(f.offset);
-            o[QStringLiteral("message")] = text(f.message);
-            findings.append(o);
+            out.beginObject()
+                .member("verdict", verdictName(f.verdict))
+                .member("pickle", f.pickle)
+                .member("offset", f.offset)
+                .member("message", f.message)
+                .endObject();
         }
-        entry[QStringLiteral("findings")] = findings;
-        files.append(entry);
+        out.endArray().endObject();
     }
     const BatchSummary& s = result.summary;
-    QJsonObject summary;
-    summary[QStringLiteral("scanned")] = static_cast<qint64>(s.scanned);
-    summary[QStringLiteral("dangerous")] = static_cast<qint64>(s.dangerous);
-    summary[QStringLiteral("unknown")] = static_cast<qint64>(s.unknown);
-    summary[QStringLiteral("clean")] = static_cast<qint64>(s.clean);
-    summary[QStringLiteral("skipped")] = static_cast<qint64>(s.skipped);
-    summary[QStringLiteral("errors")] = static_cast<qint64>(s.errors);
-    QJsonObject root;
-    root[QStringLiteral("files")] = files;
-    root[QStringLiteral("summary")] = summary;
-    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+    out.endArray().key("summary").beginObject();
+    out.member("scanned", s.scanned)
+        .member("dangerous", s.dangerous)
+        .member("unknown", s.unknown)
+        .member("clean", s.clean)
+        .member("skipped", s.skipped)
+        .member("errors", s.errors);
+    out.endObject().endObject();
+    (void)out.finish(); // a string sink never refuses bytes
+    return QByteArray::fromStdString(sink.take());
 }
 
 } // namespace core::safety

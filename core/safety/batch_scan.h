@@ -64,7 +64,8 @@ struct BatchOptions {
 BatchResult scanPaths(const std::vector<std::string>& paths, const BatchOptions& options = {});
 
 // The JSON form of a batch: {"files":[{"path","verdict","globals":[...]},...],"summary":{...}}.
-// Skipped files are only counted. Indented, UTF-8 (invalid bytes of names become U+FFFD).
+// Skipped files are only counted. Indented (4 spaces), UTF-8; bytes of names that are not UTF-8
+// become \ufffd escapes.
 QByteArray batchToJson(const BatchResult& result);
 
 // Scans one file as scanPaths does (path and uri set by the caller).

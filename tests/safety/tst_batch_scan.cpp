@@ -4,6 +4,7 @@
 // PATH...` exit codes.
 
 #include "core/safety/batch_scan.h"
+#include "core/safety/sarif_writer.h"
 #include "tests/common/cli_run.h"
 
 #include <QDir>
@@ -168,6 +169,44 @@ private Q_SLOTS:
         const QJsonObject broken = files.at(5).toObject();
         QVERIFY(broken.value("path").toString().endsWith("/broken.pkl"));
         QVERIFY(broken.value("error").toString().contains("byte"));
+    }
+
+    void writesANonUtf8GlobalNameAsValidJsonInTheBatchJsonAndSarif()
+    {
+        QTemporaryDir dir;
+        // c os\xff\n system\n ) R . : GLOBAL with a module name that is not UTF-8
+        QVERIFY(writeFile(dir.path() + "/not_utf8_global.pkl",
+            QByteArray::fromHex("636f73ff0a73797374656d0a29522e")));
+        const BatchResult result = scanPaths({ dir.path().toStdString() });
+        QCOMPARE(result.files.size(), std::size_t(1));
+        QCOMPARE(result.files[0].report.globals.size(), std::size_t(1));
+
+        QJsonParseError error;
+        const QJsonDocument batch = QJsonDocument::fromJson(batchToJson(result), &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        const QJsonObject global = batch.object()
+                                       .value("files")
+                                       .toArray()
+                                       .at(0)
+                                       .toObject()
+                                       .value("globals")
+                                       .toArray()
+                                       .at(0)
+                                       .toObject();
+        QCOMPARE(global.value("module").toString(), QString("os\uFFFD"));
+        QCOMPARE(global.value("name").toString(), QString("system"));
+
+        const QJsonDocument sarif
+            = QJsonDocument::fromJson(toSarif(result, "1.0.0", dir.path().toStdString()), &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        const QJsonArray results
+            = sarif.object().value("runs").toArray().at(0).toObject().value("results").toArray();
+        QCOMPARE(results.size(), 1);
+        const QJsonObject found = results.at(0).toObject();
+        QCOMPARE(found.value("properties").toObject().value("global").toString(),
+            QString("os\uFFFD.system"));
+        QVERIFY(found.value("message").toObject().value("text").toString().startsWith(
+            "os\uFFFD.system"));
     }
 
     void tellsPicklesFromOtherFiles_data()

@@ -4,6 +4,7 @@
 
 #include "app/cli/cli_command.h"
 #include "app/cli/cli_filter.h"
+#include "core/export/json_stream.h"
 #include "core/export/json_writer.h"
 #include "core/value/access_path.h"
 #include "core/value/value_text.h"
@@ -16,33 +17,28 @@ namespace {
 
 // --filter: the values the query selects, by access path, with their type and one-line summary
 // (not their full export): {"picklescope":1,"file":{...},"filter":Q,"matches":[...]}.
-std::string filteredJson(
-    const core::Document& doc, const core::compare::ValueQuery& filter, const std::string& text)
+core::Result<void> writeFilteredJson(const core::Document& doc,
+    const core::compare::ValueQuery& filter, const std::string& text, core::JsonSink& sink)
 {
     const core::ValueGraph& g = doc.graph;
-    std::string out = "{\"picklescope\":1,\"file\":{\"name\":";
-    core::appendJsonString(out, doc.fileName);
-    out += ",\"format\":";
-    core::appendJsonString(out, core::fileFormatName(doc.format));
-    out += "},\"filter\":";
-    core::appendJsonString(out, text);
-    out += ",\"matches\":[";
-    bool first = true;
+    core::JsonStream json(sink);
+    json.beginObject().member("picklescope", 1);
+    json.key("file").beginObject();
+    json.member("name", doc.fileName).member("format", core::fileFormatName(doc.format));
+    json.endObject();
+    json.member("filter", text);
+    json.key("matches").beginArray(core::JsonLayout::OnePerLine);
     core::walkAccessPaths(g, doc.root, "$", [&](core::ValueId id, const std::string& path) {
         if (!filter.matches(g, id, path))
             return true;
-        out += first ? "\n{\"path\":" : ",\n{\"path\":";
-        first = false;
-        core::appendJsonString(out, path);
-        out += ",\"type\":";
-        core::appendJsonString(out, core::valueKindName(g.kind(id)));
-        out += ",\"summary\":";
-        core::appendJsonString(out, core::summary(g, id));
-        out += '}';
-        return true;
+        json.beginObject();
+        json.member("path", path).member("type", core::valueKindName(g.kind(id)));
+        json.member("summary", core::summary(g, id));
+        json.endObject();
+        return !json.failed();
     });
-    out += "\n]}\n";
-    return out;
+    json.endArray().endObject();
+    return json.finish();
 }
 
 int runJson(const cli::Args& args)
@@ -104,10 +100,7 @@ int runJson(const cli::Args& args)
     }
     core::FileJsonSink sink(file);
     auto written = args.has("--filter")
-        ? (sink.write(filteredJson(*doc, filter, args.get("--filter")))
-                ? core::Result<void>()
-                : core::Result<void>(
-                    core::makeError(core::ErrorCode::Io, 0, "could not write the output")))
+        ? writeFilteredJson(*doc, filter, args.get("--filter"), sink)
         : core::writeJson(doc, sink, options);
     bool closed = true;
     if (file != stdout)

@@ -37,11 +37,6 @@ bool IoDeviceJsonSink::write(std::string_view text)
     return true;
 }
 
-void appendJsonString(std::string& out, std::string_view utf8)
-{
-    putJsonString([&out](auto part) { out += part; }, utf8);
-}
-
 JsonStream::JsonStream(JsonSink& sink, JsonStyle style)
     : m_sink(sink)
     , m_style(style)

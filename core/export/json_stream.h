@@ -179,10 +179,6 @@ template <typename Put> void putJsonString(Put&& put, std::string_view s)
     put('"');
 }
 
-// A JSON string of UTF-8 / WTF-8 text (quoted; lone surrogates as \udXXX) appended to `out`,
-// for text assembled by hand (the CLI's `json --filter`); new code writes through JsonStream.
-void appendJsonString(std::string& out, std::string_view utf8);
-
 struct JsonStyle {
     // Spaces per level; 0: one line.
     int indent = 0;

@@ -283,7 +283,8 @@ private:
             putLong(text);
             return;
         }
-        std::memcpy(m_buffer.get() + m_used, text.data(), text.size());
+        if (!text.empty())
+            std::memcpy(m_buffer.get() + m_used, text.data(), text.size());
         m_used += text.size();
     }
     void put(char c)
@@ -338,7 +339,8 @@ inline void JsonStream::putString(std::string_view s)
     if (i == s.size() && s.size() + 2 <= kBufferSize - m_used) {
         char* out = m_buffer.get() + m_used;
         out[0] = '"';
-        std::memcpy(out + 1, s.data(), s.size());
+        if (!s.empty()) // an empty view may hold a null pointer, which memcpy must not get
+            std::memcpy(out + 1, s.data(), s.size());
         out[s.size() + 1] = '"';
         m_used += s.size() + 2;
         return;

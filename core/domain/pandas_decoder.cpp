@@ -35,7 +35,7 @@ std::string tzName(const ValueGraph& g, ValueId tz)
     const std::string cls = className(g, tz);
     if (cls == "pytz._UTC" || cls == "datetime.timezone")
         return "UTC";
-    if (const auto* a = objectArgs(g, tz); a != nullptr && !a->empty())
+    if (const auto a = objectArgs(g, tz); a != nullptr && !a->empty())
         if (const auto name = textOf(g, (*a)[0]))
             return std::string(*name);
     if (g.valid(tz) && g.kind(tz) == ValueKind::Str)
@@ -89,8 +89,8 @@ std::optional<PandasSource> decodeValues(const ValueGraph& g, ValueId values, st
     // NDArrayBacked: __pyx_unpickle_NDArrayBacked(cls, checksum, None) + state (dtype, ndarray,
     // attrs)
     if (cls == "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked") {
-        const auto* a = objectArgs(g, values);
-        const auto* st = seqOf(g, o.state);
+        const auto a = objectArgs(g, values);
+        const auto st = seqOf(g, o.state);
         if (a == nullptr || a->empty() || st == nullptr || st->size() < 2 || !isArray(g, (*st)[1]))
             return std::nullopt;
         const std::string arrayCls = leaf(globalName(g, (*a)[0]));
@@ -141,7 +141,7 @@ std::optional<PandasIndex> decodeIndex(const ValueGraph& g, ValueId id)
     if (cls != "pandas.core.indexes.base._new_Index"
         && cls != "pandas.core.indexes.datetimes._new_DatetimeIndex")
         return std::nullopt;
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->size() < 2 || !g.valid((*a)[1]) || g.kind((*a)[1]) != ValueKind::Dict)
         return std::nullopt;
     const ValueId d = (*a)[1];
@@ -161,9 +161,9 @@ std::optional<PandasIndex> decodeIndex(const ValueGraph& g, ValueId id)
         return index;
     }
     if (index.cls == "MultiIndex") {
-        const auto* levels = seqOf(g, dictGet(g, d, "levels"));
-        const auto* codes = seqOf(g, dictGet(g, d, "codes"));
-        const auto* names = seqOf(g, dictGet(g, d, "names"));
+        const auto levels = seqOf(g, dictGet(g, d, "levels"));
+        const auto codes = seqOf(g, dictGet(g, d, "codes"));
+        const auto names = seqOf(g, dictGet(g, d, "names"));
         if (levels == nullptr || codes == nullptr || levels->size() != codes->size())
             return std::nullopt;
         index.kind = PandasIndex::Kind::Multi;
@@ -191,7 +191,7 @@ std::optional<PandasIndex> decodeIndex(const ValueGraph& g, ValueId id)
 bool placementOf(const ValueGraph& g, ValueId placement, std::vector<std::int64_t>& out)
 {
     if (className(g, placement) == "builtins.slice") {
-        const auto* a = objectArgs(g, placement);
+        const auto a = objectArgs(g, placement);
         if (a == nullptr || a->size() != 3)
             return false;
         const auto start = intOf(g, (*a)[0]);
@@ -232,38 +232,38 @@ bool managerParts(
     if (!g.valid(mgr) || g.kind(mgr) != ValueKind::Object)
         return false;
     const ObjectRecord& o = g.object(mgr);
-    if (const auto* st = seqOf(g, o.state); st != nullptr && !st->empty()) {
+    if (const auto st = seqOf(g, o.state); st != nullptr && !st->empty()) {
         const ValueId extra = dictGet(g, st->back(), "0.14.1");
-        const auto* ax = seqOf(g, dictGet(g, extra, "axes"));
-        const auto* bl = seqOf(g, dictGet(g, extra, "blocks"));
+        const auto ax = seqOf(g, dictGet(g, extra, "axes"));
+        const auto bl = seqOf(g, dictGet(g, extra, "blocks"));
         if (ax != nullptr && bl != nullptr) {
-            axes = *ax;
+            axes.assign(ax->begin(), ax->end());
             for (ValueId b : *bl)
                 blocks.push_back({ dictGet(g, b, "values"), dictGet(g, b, "mgr_locs") });
             return true;
         }
     }
-    const auto* a = objectArgs(g, mgr);
+    const auto a = objectArgs(g, mgr);
     if (a == nullptr || a->size() < 2)
         return false;
     // pandas 2.x SingleBlockManager.__reduce__: (block, index), not ([blocks], [axes])
     if (className(g, (*a)[0]) == "pandas._libs.internals._unpickle_block") {
-        const auto* ba = objectArgs(g, (*a)[0]);
+        const auto ba = objectArgs(g, (*a)[0]);
         if (ba == nullptr || ba->size() < 2)
             return false;
         blocks.push_back({ (*ba)[0], (*ba)[1] });
         axes = { (*a)[1] };
         return true;
     }
-    const auto* bl = seqOf(g, (*a)[0]);
-    const auto* ax = seqOf(g, (*a)[1]);
+    const auto bl = seqOf(g, (*a)[0]);
+    const auto ax = seqOf(g, (*a)[1]);
     if (bl == nullptr || ax == nullptr)
         return false;
-    axes = *ax;
+    axes.assign(ax->begin(), ax->end());
     for (ValueId b : *bl) {
         if (className(g, b) != "pandas._libs.internals._unpickle_block")
             return false;
-        const auto* ba = objectArgs(g, b);
+        const auto ba = objectArgs(g, b);
         if (ba == nullptr || ba->size() < 2)
             return false;
         blocks.push_back({ (*ba)[0], (*ba)[1] });

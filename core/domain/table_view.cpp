@@ -12,7 +12,7 @@ struct Access {
     const NdArrayRecord* rec = nullptr;
     std::optional<numpy::NumpyDType> dtype;
     std::span<const std::byte> bytes;
-    const std::vector<ValueId>* objects = nullptr;
+    ItemsPtr objects; // object arrays: a view into the loaded graph's item pool
     std::uint64_t numel = 0;
 };
 
@@ -27,7 +27,7 @@ Access accessOf(const ValueGraph& g, ValueId array)
         a.numel *= d > 0 ? static_cast<std::uint64_t>(d) : 0;
     const ValueId data = a.rec->data;
     if (g.valid(data) && (g.kind(data) == ValueKind::List || g.kind(data) == ValueKind::Tuple)) {
-        a.objects = &g.items(data);
+        a.objects = ItemsPtr(g.items(data));
         return a;
     }
     a.dtype = numpy::dtypeFromValue(g, a.rec->dtypeValue);

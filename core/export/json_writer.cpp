@@ -215,7 +215,7 @@ private:
         pushMember(KKwargs, o.kwargs);
     }
 
-    const std::vector<ValueId>& sequence(const Frame& f) const
+    std::span<const ValueId> sequence(const Frame& f) const
     {
         const auto id = static_cast<ValueId>(f.id);
         switch (f.source) {

@@ -29,7 +29,7 @@ PandasTableWriter::ArrayAccess PandasTableWriter::arrayAccess(ValueId array) con
     for (std::int64_t d : a.shape)
         acc.numel *= static_cast<std::uint64_t>(d);
     if (isObjectArray(g, array)) {
-        acc.objects = &g.items(a.data);
+        acc.objects = ItemsPtr(g.items(a.data));
         acc.ok = acc.objects->size() >= acc.numel;
         return acc;
     }

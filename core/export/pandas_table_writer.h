@@ -37,7 +37,7 @@ private:
         bool ok = false;
         std::optional<numpy::NumpyDType> dtype;
         std::span<const std::byte> bytes;
-        const std::vector<ValueId>* objects = nullptr;
+        ItemsPtr objects; // object arrays: a view into the loaded graph's item pool
         std::vector<std::int64_t> shape;
         std::vector<std::uint64_t> strides; // in elements
         std::uint64_t numel = 0;

@@ -199,7 +199,7 @@ DType dtypeOfProperties(const ValueGraph& g, ValueId properties)
         return DType::Unknown;
     const ValueId state = g.object(properties).state;
     ValueId dtype = kNullValue;
-    if (const auto* st = seqOf(g, state); st != nullptr && !st->empty())
+    if (const auto st = seqOf(g, state); st != nullptr && !st->empty())
         dtype = (*st)[0]; // TensorProperties.__getstate__: (dtype, layout, requires_grad, ...)
     else
         dtype = dictGet(g, state, "dtype");
@@ -328,7 +328,7 @@ Result<void> loadDistributedCheckpoint(
             std::vector<std::int64_t> offsets, sizes;
         };
         std::vector<Chunk> chunks;
-        if (const auto* list = seqOf(g, fieldOf(g, md, "chunks")))
+        if (const auto list = seqOf(g, fieldOf(g, md, "chunks")))
             for (ValueId c : *list) {
                 Chunk chunk;
                 if (intListOf(g, fieldOf(g, c, "offsets"), chunk.offsets)

@@ -60,7 +60,7 @@ Result<std::uint64_t> afterBuild(JoblibContext& ctx, ValueId target,
     if (!info)
         return makeError(
             ErrorCode::BadValue, restOffset, "joblib: a NumpyArrayWrapper without a numpy dtype");
-    const auto* shapeItems = seqOf(g, dictGet(g, state, "shape"));
+    const auto shapeItems = seqOf(g, dictGet(g, state, "shape"));
     if (shapeItems == nullptr)
         return makeError(
             ErrorCode::BadValue, restOffset, "joblib: a NumpyArrayWrapper without a shape tuple");

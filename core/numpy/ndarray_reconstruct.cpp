@@ -86,7 +86,7 @@ Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId call
         return g.addNdArray(std::move(rec), offset);
     }
     if (isNumpyModule(callable.module, "numeric") && callable.name == "_frombuffer") {
-        const auto* a = seqOf(g, args);
+        const auto a = seqOf(g, args);
         if (a == nullptr || a->size() < 3)
             return kNullValue;
         bool fortran = false;
@@ -112,7 +112,7 @@ Result<bool> build(ValueGraph& g, ValueId target, ValueId state, std::uint64_t /
     NdArrayRecord& rec = g.ndarray(target);
     if (!isNull(rec.rebuild) && g.kind(rec.rebuild) == ValueKind::Object)
         g.object(rec.rebuild).state = state; // lossless: the state as pickled
-    const auto* st = seqOf(g, state);
+    const auto st = seqOf(g, state);
     if (st == nullptr)
         return true;
     // (version, shape, dtype, is_fortran, data) or the old 4-tuple without version; a masked
@@ -147,7 +147,7 @@ std::optional<double> scalarValue(const ValueGraph& g, ValueId id)
     const GlobalRecord* c = objectCallable(g, id);
     if (c == nullptr || !isNumpyModule(c->module, "multiarray") || c->name != "scalar")
         return std::nullopt;
-    const auto* a = seqOf(g, g.object(id).args);
+    const auto a = seqOf(g, g.object(id).args);
     if (a == nullptr || a->size() < 2)
         return std::nullopt;
     const auto info = dtypeInfo(g, (*a)[0]);
@@ -167,7 +167,7 @@ std::optional<std::string> describeScalar(const ValueGraph& g, ValueId id)
     const auto v = scalarValue(g, id);
     if (!v)
         return std::nullopt;
-    const auto* a = seqOf(g, g.object(id).args);
+    const auto a = seqOf(g, g.object(id).args);
     const auto info = dtypeInfo(g, (*a)[0]);
     const DType t = info->type;
     if (t == DType::Bool)

@@ -153,7 +153,7 @@ bool readDTypeObject(
     if (!isDTypeObject(g, id))
         return false;
     const ObjectRecord& o = g.object(id);
-    const auto* args = seqOf(g, o.args);
+    const auto args = seqOf(g, o.args);
     if (args == nullptr || args->empty())
         return false;
     const auto code = textOf(g, (*args)[0]);
@@ -162,7 +162,7 @@ bool readDTypeObject(
     DTypeNode node;
     if (!parseTypeCode(*code, node))
         return false;
-    const auto* st = seqOf(g, o.state);
+    const auto st = seqOf(g, o.state);
     if (st != nullptr && st->size() >= 8) {
         if (const auto bo = textOf(g, (*st)[1]); bo && bo->size() == 1) {
             const char c = (*bo)[0];
@@ -182,7 +182,7 @@ bool readDTypeObject(
         if (const auto flags = intOf(g, (*st)[7]))
             node.alignedStruct = (*flags & 0x80) != 0;
         // subarray: (base dtype, shape)
-        if (const auto* sub = seqOf(g, (*st)[2]); sub != nullptr && sub->size() == 2) {
+        if (const auto sub = seqOf(g, (*st)[2]); sub != nullptr && sub->size() == 2) {
             std::vector<std::int64_t> shape;
             if (!intListOf(g, (*sub)[1], shape)) {
                 const auto one = intOf(g, (*sub)[1]);
@@ -199,7 +199,7 @@ bool readDTypeObject(
             work.push_back({ (*sub)[0], node.subBase });
         }
         // structured: names tuple + fields dict name -> (dtype, offset[, title])
-        if (const auto* names = seqOf(g, (*st)[3]); names != nullptr && !names->empty()) {
+        if (const auto names = seqOf(g, (*st)[3]); names != nullptr && !names->empty()) {
             const ValueId fields = (*st)[4];
             if (!g.valid(fields) || g.kind(fields) != ValueKind::Dict)
                 return false;
@@ -208,7 +208,7 @@ bool readDTypeObject(
                 if (!name)
                     return false;
                 const ValueId entry = dictGet(g, fields, *name);
-                const auto* e = seqOf(g, entry);
+                const auto e = seqOf(g, entry);
                 if (e == nullptr || e->size() < 2)
                     return false;
                 const auto offset = intOf(g, (*e)[1]);
@@ -227,7 +227,7 @@ bool readDTypeObject(
         }
         // datetime metadata: ({}, (unit, num, den, events)) or the bare tuple
         if ((node.kind == 'M' || node.kind == 'm') && st->size() > 8) {
-            const auto* meta = seqOf(g, (*st)[8]);
+            auto meta = seqOf(g, (*st)[8]);
             if (meta != nullptr && meta->size() == 2 && seqOf(g, (*meta)[1]) != nullptr)
                 meta = seqOf(g, (*meta)[1]);
             if (meta != nullptr && !meta->empty()) {

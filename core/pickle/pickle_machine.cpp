@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::uint32_t kPollEvery = 4096;
 constexpr std::size_t kDictIndexThreshold = 16;
+constexpr std::size_t kMaxContainerItems = 0xFFFFFFFFu; // a container's item count is 32-bit
 
 // Python's equality for hashable scalars, so repeated dict keys and set members collapse as
 // they do in CPython ({1: 'a', 1.0: 'b', True: 'c'} is {1: 'c'}). Kinds compared by identity
@@ -47,6 +48,12 @@ struct PickleMachine::Impl {
     // Per-container key index for large dicts/sets (dedupe on insert), dropped after load.
     std::unordered_map<std::uint32_t, std::unordered_multimap<std::uint64_t, std::uint32_t>>
         keyIndex;
+    // The keys of the last SETITEMS batch found distinct and hashable, while no value was retyped
+    // since: a pickle of records writes every dict with the same memoized keys, so the next
+    // batch's check is a comparison of ids.
+    std::array<ValueId, kDictIndexThreshold> distinctKeys {};
+    std::size_t distinctKeyCount = 0;
+    std::uint64_t distinctKeysRetypes = 0;
 
     Impl(PickleMachine& machine, std::span<const std::byte> data, std::uint64_t base)
         : m(machine)
@@ -136,7 +143,13 @@ struct PickleMachine::Impl {
         return begin;
     }
 
-    // The items from a popped MARK's position up (begin <= size: marks never sit above the top).
+    // The items from a popped MARK's position up (begin <= size: marks never sit above the top):
+    // a view into the stack, valid until the stack changes.
+    std::span<const ValueId> above(std::size_t begin) const
+    {
+        return std::span<const ValueId>(stack).subspan(begin);
+    }
+    // The same items as a copy, dropped from the stack.
     std::vector<ValueId> takeFrom(std::size_t begin)
     {
         std::vector<ValueId> items(stack.begin() + static_cast<std::ptrdiff_t>(begin), stack.end());
@@ -250,8 +263,16 @@ struct PickleMachine::Impl {
             return true;
         const Value& va = g.at(a);
         const Value& vb = g.at(b);
-        if (va.kind == ValueKind::Str && vb.kind == ValueKind::Str && va.sub != vb.sub)
-            return false; // inline payloads: sub is the length (or kLongPayload for both)
+        if (va.kind == vb.kind && (va.kind == ValueKind::Str || va.kind == ValueKind::Bytes)) {
+            // Lengths first (inline payloads: sub is the length, or kLongPayload for both), then
+            // the same bytes, then their contents.
+            if (va.sub != vb.sub)
+                return false;
+            const auto x = g.bytes(a), y = g.bytes(b);
+            return x.size() == y.size()
+                && (x.data() == y.data() || x.empty()
+                    || std::memcmp(x.data(), y.data(), x.size()) == 0);
+        }
         auto numeric = [](ValueKind k) {
             return k == ValueKind::Int || k == ValueKind::Bool || k == ValueKind::Float;
         };
@@ -349,14 +370,13 @@ struct PickleMachine::Impl {
     {
         PS_TRY(checkHashable(key));
         const std::int64_t found = findKey(dict, key, 2);
-        auto& items = g.mutableItems(dict);
         if (found >= 0) {
-            items[static_cast<std::size_t>(found) * 2 + 1] = value;
+            g.setItem(dict, static_cast<std::size_t>(found) * 2 + 1, value);
             return {};
         }
-        items.push_back(key);
-        items.push_back(value);
-        noteInserted(dict, key, items.size() / 2 - 1);
+        const std::array<ValueId, 2> pair { key, value };
+        g.appendItems(dict, pair);
+        noteInserted(dict, key, g.items(dict).size() / 2 - 1);
         return {};
     }
 
@@ -365,9 +385,18 @@ struct PickleMachine::Impl {
         PS_TRY(checkHashable(item));
         if (findKey(set, item, 1) >= 0)
             return {};
-        auto& items = g.mutableItems(set);
-        items.push_back(item);
-        noteInserted(set, item, items.size() - 1);
+        g.appendItem(set, item);
+        noteInserted(set, item, g.items(set).size() - 1);
+        return {};
+    }
+
+    // The items of a batch added to a set (ADDITEMS) or to an inert object's listItems.
+    Result<void> addItems(ValueId target, std::span<const ValueId> items)
+    {
+        if (g.kind(target) != ValueKind::Set)
+            return addToObject(target, items, &ObjectRecord::listItems, "cannot add items to a ");
+        for (ValueId item : items)
+            PS_TRY(setAdd(target, item));
         return {};
     }
 
@@ -395,11 +424,14 @@ struct PickleMachine::Impl {
         return gl.module == module && gl.name == name;
     }
 
-    // Items of a list/tuple argument, or nullptr.
-    const std::vector<ValueId>* sequenceItems(ValueId id) const
+    // Items of a list/tuple argument, or nullopt. A view into the graph's item pool: valid
+    // until the next change to any container's items.
+    std::optional<std::span<const ValueId>> sequenceItems(ValueId id) const
     {
         const ValueKind k = g.kind(id);
-        return (k == ValueKind::List || k == ValueKind::Tuple) ? &g.items(id) : nullptr;
+        if (k == ValueKind::List || k == ValueKind::Tuple)
+            return g.items(id);
+        return std::nullopt;
     }
 
     // collections.OrderedDict / Counter / defaultdict: a typed dict of the initial items.
@@ -426,18 +458,21 @@ struct PickleMachine::Impl {
             g.setDefaultFactory(dict, factory);
         if (isNull(initial))
             return dict;
+        // Copies: dictSet adds to the item pool, which may move it.
         if (g.kind(initial) == ValueKind::Dict) {
-            const auto items = g.items(initial);
+            const auto view = g.items(initial);
+            const std::vector<ValueId> items(view.begin(), view.end());
             for (std::size_t i = 0; i + 1 < items.size(); i += 2)
                 PS_TRY(dictSet(dict, items[i], items[i + 1]));
-        } else if (const auto* pairs = sequenceItems(initial)) {
-            const auto copy = *pairs;
+        } else if (const auto pairs = sequenceItems(initial)) {
+            const std::vector<ValueId> copy(pairs->begin(), pairs->end());
             for (ValueId pair : copy) {
-                const auto* kv = sequenceItems(pair);
-                if (kv == nullptr || kv->size() != 2)
+                const auto kv = sequenceItems(pair);
+                if (!kv || kv->size() != 2)
                     return fail(ErrorCode::BadValue,
                         std::string(gl.name) + " argument items must be pairs");
-                PS_TRY(dictSet(dict, (*kv)[0], (*kv)[1]));
+                const ValueId key = (*kv)[0], value = (*kv)[1];
+                PS_TRY(dictSet(dict, key, value));
             }
         } else {
             return kNullValue;
@@ -452,13 +487,14 @@ struct PickleMachine::Impl {
             return kNullValue;
         const ValueId set = g.addContainer(kind, opOffset);
         if (a.size() == 1) {
-            const auto* items = sequenceItems(a[0]);
-            if (items == nullptr) {
+            auto items = sequenceItems(a[0]);
+            if (!items) {
                 if (g.kind(a[0]) != ValueKind::Set && g.kind(a[0]) != ValueKind::FrozenSet)
                     return kNullValue;
-                items = &g.items(a[0]);
+                items = g.items(a[0]);
             }
-            const auto copy = *items;
+            // A copy: setAdd adds to the item pool, which may move it.
+            const std::vector<ValueId> copy(items->begin(), items->end());
             for (ValueId item : copy)
                 PS_TRY(setAdd(set, item));
         }
@@ -590,7 +626,8 @@ struct PickleMachine::Impl {
             if (const Reconstructor kind = reconstructorOf(gl.module, gl.name);
                 kind != Reconstructor::None) {
                 // A copy: adding containers below may move the graph's item lists.
-                const std::vector<ValueId> argv = g.items(args);
+                const auto view = g.items(args);
+                const std::vector<ValueId> argv(view.begin(), view.end());
                 return reconstruct(kind, gl, argv);
             }
         }
@@ -772,23 +809,14 @@ struct PickleMachine::Impl {
         return push(*slot);
     }
 
-    // Room for `more` items in a container's list: exact while the list is small (most lists
-    // of a pickle hold a few items: a 16-slot minimum would triple their memory), geometric with
-    // huge pages once it is big.
-    static void growItems(std::vector<ValueId>& list, std::size_t more)
-    {
-        constexpr std::size_t kBig = 4096;
-        if (list.size() + more > kBig)
-            reserveWithHugePages(list, list.size() + more);
-    }
-
     Result<void> appendItems(ValueId target, std::span<const ValueId> items)
     {
         const ValueKind k = g.kind(target);
         if (k == ValueKind::List) {
-            auto& list = g.mutableItems(target);
-            growItems(list, items.size());
-            list.insert(list.end(), items.begin(), items.end());
+            if (items.size() > kMaxContainerItems - g.items(target).size())
+                return fail(ErrorCode::LimitExceeded,
+                    "a list of more than " + std::to_string(kMaxContainerItems) + " items");
+            g.appendItems(target, items); // into the pool: in place when the list is its last
             return {};
         }
         return addToObject(target, items, &ObjectRecord::listItems, "cannot append to a ");
@@ -807,36 +835,72 @@ struct PickleMachine::Impl {
         return {};
     }
 
-    Result<void> setItems(ValueId target, std::vector<ValueId>&& items)
+    // Whether a small batch's keys (k, v, k, v, ...) are hashable and distinct; fails on the first
+    // unhashable key, as dictSet would.
+    Result<bool> distinctHashableKeys(std::span<const ValueId> items)
+    {
+        const std::size_t pairs = items.size() / 2;
+        Q_ASSERT(pairs <= kDictIndexThreshold);
+        if (pairs == distinctKeyCount && g.retypeCount() == distinctKeysRetypes) {
+            bool same = true;
+            for (std::size_t i = 0; i < pairs && same; ++i)
+                same = items[2 * i] == distinctKeys[i];
+            if (same)
+                return true;
+        }
+        for (std::size_t i = 0; i < pairs; ++i) {
+            const ValueId key = items[2 * i];
+            PS_TRY(checkHashable(key));
+            for (std::size_t j = 0; j < i; ++j)
+                if (keysEqual(items[2 * j], key))
+                    return false;
+        }
+        for (std::size_t i = 0; i < pairs; ++i)
+            distinctKeys[i] = items[2 * i];
+        distinctKeyCount = pairs;
+        distinctKeysRetypes = g.retypeCount();
+        return true;
+    }
+
+    // SETITEMS / SETITEM / DICT: `items` (k, v, k, v, ...) may be a view into the stack (not into
+    // the item pool).
+    Result<void> setItems(ValueId target, std::span<const ValueId> items)
     {
         if (items.size() % 2 != 0)
             return fail(ErrorCode::BadValue, std::string("odd number of items for ") + opName());
         const ValueKind k = g.kind(target);
-        if (k == ValueKind::Dict) {
-            auto& existing = g.mutableItems(target);
-            if (existing.empty() && items.size() <= 2 * kDictIndexThreshold) {
-                // The common case: one batch into a new dict. Keep the batch's storage when its
-                // keys are distinct (checked pairwise: small).
-                bool distinct = true;
-                for (std::size_t i = 0; i < items.size() && distinct; i += 2) {
-                    PS_TRY(checkHashable(items[i]));
-                    for (std::size_t j = 0; j < i; j += 2)
-                        if (keysEqual(items[j], items[i])) {
-                            distinct = false;
-                            break;
-                        }
-                }
-                if (distinct) {
-                    existing = std::move(items);
-                    return {};
-                }
+        if (k != ValueKind::Dict)
+            return addToObject(target, items, &ObjectRecord::dictItems, "cannot set items on a ");
+        if (items.empty())
+            return {};
+        if (g.items(target).empty() && items.size() <= 2 * kDictIndexThreshold) {
+            // The common case: one batch into a new dict, straight into the pool when its keys
+            // are distinct. Otherwise collapsed here first: a repeated key keeps its first place
+            // and takes the last value, as CPython's dict does.
+            PS_ASSIGN(const bool distinct, distinctHashableKeys(items));
+            if (distinct) {
+                g.appendItems(target, items);
+                return {};
             }
-            growItems(existing, items.size());
-            for (std::size_t i = 0; i < items.size(); i += 2)
-                PS_TRY(dictSet(target, items[i], items[i + 1]));
+            std::array<ValueId, 2 * kDictIndexThreshold> merged;
+            std::size_t n = 0;
+            for (std::size_t i = 0; i < items.size(); i += 2) {
+                PS_TRY(checkHashable(items[i]));
+                std::size_t j = 0;
+                while (j < n && !keysEqual(merged[j], items[i]))
+                    j += 2;
+                if (j == n) {
+                    merged[n] = items[i];
+                    n += 2;
+                }
+                merged[j + 1] = items[i + 1];
+            }
+            g.appendItems(target, std::span<const ValueId>(merged.data(), n));
             return {};
         }
-        return addToObject(target, items, &ObjectRecord::dictItems, "cannot set items on a ");
+        for (std::size_t i = 0; i < items.size(); i += 2)
+            PS_TRY(dictSet(target, items[i], items[i + 1]));
+        return {};
     }
 
     Result<void> build()
@@ -931,7 +995,7 @@ Result<ValueId> PickleMachine::Impl::run()
             break;
         case Op::PopMark: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            takeFrom(begin);
+            dropFrom(begin);
             break;
         }
         case Op::Dup: {
@@ -1021,9 +1085,10 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::List:
         case Op::Tuple: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            auto items = takeFrom(begin);
-            PS_TRY(push(g.addContainer(
-                op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, std::move(items))));
+            const ValueId made = g.addContainer(
+                op == Op::List ? ValueKind::List : ValueKind::Tuple, opOffset, above(begin));
+            dropFrom(begin);
+            PS_TRY(push(made));
             break;
         }
         case Op::Tuple1:
@@ -1031,26 +1096,33 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::Tuple3: {
             const std::size_t n = op == Op::Tuple1 ? 1 : op == Op::Tuple2 ? 2 : 3;
             PS_TRY(need(n));
-            auto items = takeFrom(stack.size() - n); // checked by need(n)
-            PS_TRY(push(g.addContainer(ValueKind::Tuple, opOffset, std::move(items))));
+            const std::size_t begin = stack.size() - n; // checked by need(n)
+            const ValueId made = g.addContainer(ValueKind::Tuple, opOffset, above(begin));
+            dropFrom(begin);
+            PS_TRY(push(made));
             break;
         }
         case Op::Dict: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            auto items = takeFrom(begin);
-            if (items.size() % 2 != 0)
+            if ((stack.size() - begin) % 2 != 0) {
+                dropFrom(begin);
                 return fail(ErrorCode::BadValue, "odd number of items for DICT");
+            }
             const ValueId dict = g.addContainer(ValueKind::Dict, opOffset);
-            PS_TRY(setItems(dict, std::move(items)));
+            auto set = setItems(dict, above(begin));
+            dropFrom(begin);
+            PS_TRY(set);
             PS_TRY(push(dict));
             break;
         }
         case Op::FrozenSet: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            auto items = takeFrom(begin);
             const ValueId set = g.addContainer(ValueKind::FrozenSet, opOffset);
-            for (ValueId item : items)
-                PS_TRY(setAdd(set, item));
+            auto added = Result<void>();
+            for (std::size_t i = begin; i < stack.size() && added.ok(); ++i)
+                added = setAdd(set, stack[i]);
+            dropFrom(begin);
+            PS_TRY(added);
             PS_TRY(push(set));
             break;
         }
@@ -1077,26 +1149,23 @@ Result<ValueId> PickleMachine::Impl::run()
         case Op::SetItems:
         case Op::AddItems: {
             PS_ASSIGN(const std::size_t begin, popMark());
-            auto items = takeFrom(begin);
-            PS_ASSIGN(const ValueId target, top());
-            if (op == Op::SetItems) {
-                PS_TRY(setItems(target, std::move(items)));
-            } else {
-                if (g.kind(target) == ValueKind::Set) {
-                    for (ValueId item : items)
-                        PS_TRY(setAdd(target, item));
-                } else {
-                    PS_TRY(addToObject(
-                        target, items, &ObjectRecord::listItems, "cannot add items to a "));
-                }
+            if (begin <= fence()) { // nothing below the MARK to add to
+                dropFrom(begin);
+                return underflow();
             }
+            // Straight from the stack into the target (no batch copy).
+            const ValueId target = stack[begin - 1];
+            auto added = op == Op::SetItems ? setItems(target, above(begin))
+                                            : addItems(target, above(begin));
+            dropFrom(begin);
+            PS_TRY(added);
             break;
         }
         case Op::SetItem: {
             PS_TRY(need(3));
             PS_ASSIGN(const auto kv, popN<2>());
             PS_ASSIGN(const ValueId target, top());
-            PS_TRY(setItems(target, std::vector<ValueId>(kv.begin(), kv.end())));
+            PS_TRY(setItems(target, kv));
             break;
         }
 

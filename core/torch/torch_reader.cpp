@@ -96,7 +96,7 @@ struct ZipContext {
 Result<ValueId> zipPersistentLoad(ZipContext& ctx, const std::string& dir, ValueId pid, std::uint64_t offset)
 {
     ValueGraph& g = ctx.doc.graph;
-    const auto* items = seqOf(g, pid);
+    const auto items = seqOf(g, pid);
     auto named = items != nullptr ? storageOfPid(g, *items) : std::nullopt;
     if (!named)
         return kNullValue; // stays an unresolved persistent id
@@ -362,9 +362,9 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
             if (!inCut(&m, head.error()))
                 return head.takeError();
             cutShort(at, "the header of " + one + " " + std::to_string(i) + " is cut");
-            return nullptr;
+            return ItemsPtr();
         }
-        const auto* items = seqOf(g, *head);
+        const auto items = seqOf(g, *head);
         if (items == nullptr || items->size() != 3)
             return makeError(ErrorCode::Format, at, "tar " + what + ": header is not " + shape);
         return items;
@@ -392,7 +392,7 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
         PS_ASSIGN(const std::int64_t count, countOf(m, what, one));
         for (std::int64_t i = 0; i < count; ++i) {
             const std::uint64_t at = m->offset + pos;
-            PS_ASSIGN(const auto* items, headerOf(*m, i, what, one, shape));
+            PS_ASSIGN(const auto items, headerOf(*m, i, what, one, shape));
             if (items == nullptr)
                 return {};
             PS_ASSIGN(const bool more, body(at, std::span<const ValueId>(*items)));
@@ -454,9 +454,9 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
         if (!viewsResult.ok())
             cutShort(at, "the storage view list is cut");
         const ValueId views = viewsResult.ok() ? *viewsResult : kNullValue;
-        if (const auto* list = isNull(views) ? nullptr : seqOf(g, views)) {
+        if (const auto list = isNull(views) ? nullptr : seqOf(g, views)) {
             for (ValueId v : *list) {
-                const auto* t = seqOf(g, v);
+                const auto t = seqOf(g, v);
                 if (t == nullptr || t->size() != 4)
                     continue;
                 const std::string viewKey = keyText((*t)[0]);
@@ -545,7 +545,7 @@ Result<void> loadTar(Document& doc, const LoadOptions& options, LoadObserver* ob
     PickleMachine machine(g, options);
     machine.setObserver(observer);
     machine.hooks().persistentLoad = [&](ValueId pid, std::uint64_t) -> Result<ValueId> {
-        if (const auto* t = seqOf(g, pid); t != nullptr && !t->empty())
+        if (const auto t = seqOf(g, pid); t != nullptr && !t->empty())
             return (*t)[0]; // (module class, source file, source)
         const auto it = objects.find(keyText(pid));
         return it == objects.end() ? kNullValue : it->second;
@@ -633,7 +633,7 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
     std::unordered_map<std::string, ValueId> views;
     std::vector<Pending> pendingViews;
     auto persistent = [&](ValueId pid, std::uint64_t offset) -> Result<ValueId> {
-        const auto* items = seqOf(g, pid);
+        const auto items = seqOf(g, pid);
         if (items == nullptr || items->empty())
             return kNullValue;
         const auto type = textOf(g, (*items)[0]);
@@ -651,7 +651,7 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
             roots.emplace(rootKey, root);
         }
         if (items->size() >= 6) {
-            if (const auto* view = seqOf(g, (*items)[5]); view != nullptr && view->size() == 3) {
+            if (const auto view = seqOf(g, (*items)[5]); view != nullptr && view->size() == 3) {
                 const auto viewKey = textOf(g, (*view)[0]);
                 const auto vOff = intOf(g, (*view)[1]);
                 const auto vSize = intOf(g, (*view)[2]);
@@ -686,7 +686,7 @@ Result<ValueId> loadLegacyStream(Document& doc, std::span<const std::byte> bytes
         keyList = ValueId(kNullValue);
     }
     PS_TRY(keyList);
-    const auto* keys = isNull(*keyList) ? nullptr : seqOf(g, *keyList);
+    const auto keys = isNull(*keyList) ? nullptr : seqOf(g, *keyList);
     if (keys == nullptr && !isNull(*keyList))
         return makeError(ErrorCode::Format, keysAt, "legacy checkpoint: the storage key list is not a list");
     static const std::vector<ValueId> kNoKeys;

@@ -99,10 +99,10 @@ Result<ValueId> rebuildFromType(Document& doc, const Call& c, const std::vector<
 Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
 {
     ValueGraph& g = doc.graph;
-    const auto* ap = seqOf(g, c.args);
+    const auto ap = seqOf(g, c.args);
     if (ap == nullptr)
         return kNullValue;
-    const std::vector<ValueId> a = *ap; // copy: adding values may grow the lists
+    const std::vector<ValueId> a(ap->begin(), ap->end()); // copy: adding values may grow the lists
     TensorRecord t;
     const std::string_view n = c.name;
     auto finish = [&](TensorRecord rec) -> ValueId {
@@ -148,7 +148,7 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
             return kNullValue;
         t.layout = TensorLayout::Quantized;
         t.requiresGrad = boolOf(g, a[5]).value_or(false);
-        const auto* q = seqOf(g, a[4]);
+        const auto q = seqOf(g, a[4]);
         if (q == nullptr || q->empty() || !g.valid((*q)[0]) || g.kind((*q)[0]) != ValueKind::Global)
             return kNullValue;
         const std::string_view scheme = g.global((*q)[0]).name;
@@ -190,7 +190,7 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
             return kNullValue;
         TensorLayout layout = n == "_rebuild_sparse_csr_tensor" ? TensorLayout::SparseCsr : TensorLayout::SparseCoo;
         if (const GlobalRecord* lg = objectCallable(g, a[0]); lg != nullptr && lg->name == "_get_layout") {
-            const auto* la = seqOf(g, g.object(a[0]).args);
+            const auto la = seqOf(g, g.object(a[0]).args);
             const auto name = la != nullptr && !la->empty() ? textOf(g, (*la)[0]) : std::nullopt;
             if (name == std::string_view("torch.sparse_coo"))
                 layout = TensorLayout::SparseCoo;
@@ -209,7 +209,7 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
                 return finish(std::move(t));
             }
         }
-        const auto* parts = seqOf(g, a[1]);
+        const auto parts = seqOf(g, a[1]);
         if (parts == nullptr || parts->size() < 3)
             return kNullValue;
         // size is the last item, or the one before a trailing bool (is_coalesced)
@@ -265,7 +265,7 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
 Result<ValueId> loadFromBytes(Document& doc, ValueId args)
 {
     ValueGraph& g = doc.graph;
-    const auto* a = seqOf(g, args);
+    const auto a = seqOf(g, args);
     if (a == nullptr || a->size() != 1 || t_blobDepth >= kMaxBlobDepth || !doc.source)
         return kNullValue;
     const ValueId blob = (*a)[0];

@@ -35,4 +35,34 @@ template <typename T> void reserveWithHugePages(std::vector<T>& v, std::size_t n
     v.swap(fresh);
 }
 
+// A growable block of raw bytes for trivially copyable data that grows without a second copy
+// alive: on Linux an anonymous mapping that mremap moves page tables for (no copy, no fresh
+// pages, no doubled peak), advised for huge pages once large; elsewhere malloc/realloc. In an
+// AddressSanitizer build every growth moves the block (new, copy, free the old), so a pointer
+// held across a growth is reported as a use after free. Move-only; contents past the bytes a
+// caller wrote are unspecified.
+class GrowableBlock {
+public:
+    GrowableBlock() = default;
+    ~GrowableBlock();
+    GrowableBlock(const GrowableBlock&) = delete;
+    GrowableBlock& operator=(const GrowableBlock&) = delete;
+    GrowableBlock(GrowableBlock&& other) noexcept;
+    GrowableBlock& operator=(GrowableBlock&& other) noexcept;
+
+    void* data() const { return m_data; }
+    std::size_t capacity() const { return m_capacity; } // bytes
+    bool mapped() const { return m_mapped; } // pages past those written are never touched
+    // Makes room for at least `bytes`, keeping the first `used` bytes; at least doubles the
+    // capacity. Throws std::bad_alloc when the memory is not there (as a vector would).
+    void grow(std::size_t bytes, std::size_t used);
+
+private:
+    void release() noexcept;
+
+    void* m_data = nullptr;
+    std::size_t m_capacity = 0;
+    bool m_mapped = false;
+};
+
 } // namespace core

@@ -102,7 +102,7 @@ std::string timedeltaRepr(long days, long seconds, long micros)
 
 std::string reprTimedelta(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->size() > 3)
         return {};
     long v[3] = { 0, 0, 0 };
@@ -131,7 +131,7 @@ std::string reprTzinfo(const ValueGraph& g, ValueId id);
 
 std::string reprTimezone(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->empty() || a->size() > 2)
         return {};
     const ValueId offset = (*a)[0];
@@ -159,7 +159,7 @@ std::string reprTzinfo(const ValueGraph& g, ValueId id)
     if (cls == "datetime.timezone")
         return reprTimezone(g, id);
     if (cls == "zoneinfo.ZoneInfo._unpickle") {
-        const auto* a = objectArgs(g, id);
+        const auto a = objectArgs(g, id);
         if (a != nullptr && !a->empty())
             if (const auto key = strOf(g, (*a)[0]))
                 return "zoneinfo.ZoneInfo(key=" + pyStrRepr(*key) + ")";
@@ -168,7 +168,7 @@ std::string reprTzinfo(const ValueGraph& g, ValueId id)
 }
 
 // Appends ", tzinfo=..." / ", fold=1" as CPython's datetime/time reprs do (fold first).
-bool appendTzFold(const ValueGraph& g, const std::vector<ValueId>& a, bool fold, std::string& out)
+bool appendTzFold(const ValueGraph& g, std::span<const ValueId> a, bool fold, std::string& out)
 {
     if (fold)
         out += ", fold=1";
@@ -200,7 +200,7 @@ int daysInMonth(int year, int month)
 
 std::string reprDateLike(const ValueGraph& g, ValueId id, std::string_view cls)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->empty())
         return {};
     const auto state = binaryOf(g, (*a)[0]);
@@ -396,7 +396,7 @@ std::string arrayFromBytes(char typecode, const MachineFormat& f, std::string_vi
 std::string reprArray(const ValueGraph& g, ValueId id)
 {
     const ObjectRecord& o = g.object(id);
-    const auto* a = seqOf(g, o.args);
+    const auto a = seqOf(g, o.args);
     if (a == nullptr)
         return {};
     if (isGlobal(g, o.callable, "array", "_array_reconstructor")) {
@@ -494,7 +494,7 @@ std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
     const std::string cls = className(g, id);
     if (cls != "numpy.dtype")
         return std::nullopt;
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->empty())
         return std::nullopt;
     const auto spec = strOf(g, (*a)[0]);
@@ -508,7 +508,7 @@ std::optional<NumpyType> numpyDtype(const ValueGraph& g, ValueId id)
         return std::nullopt;
     t.size = size;
     const ValueId state = g.object(id).state;
-    if (const auto* s = seqOf(g, state); s != nullptr && s->size() >= 2)
+    if (const auto s = seqOf(g, state); s != nullptr && s->size() >= 2)
         if (const auto order = strOf(g, (*s)[1]); order && order->size() == 1)
             t.order = (*order)[0];
     if (t.order == '=')
@@ -601,7 +601,7 @@ std::string reprNumpyScalarKinds(const ValueGraph& g, ValueId dtype, ValueId dat
 
 std::string reprNumpyScalar(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->size() != 2)
         return {};
     if (std::string other = reprNumpyScalarKinds(g, (*a)[0], (*a)[1]); !other.empty())
@@ -689,7 +689,7 @@ std::string reprUuid(const ValueGraph& g, ValueId id)
 
 std::string reprPath(const ValueGraph& g, ValueId id, std::string_view cls)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr)
         return {};
     const bool windows = cls.find("Windows") != std::string_view::npos;
@@ -723,7 +723,7 @@ std::string argRepr(const ValueGraph& g, ValueId id)
 
 std::string reprRangeSlice(const ValueGraph& g, ValueId id, bool isRange)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->empty() || a->size() > 3)
         return {};
     std::vector<std::string> parts;
@@ -751,10 +751,10 @@ std::string reprRangeSlice(const ValueGraph& g, ValueId id, bool isRange)
 
 std::string reprTorchSize(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->size() != 1)
         return {};
-    const auto* dims = seqOf(g, (*a)[0]);
+    const auto dims = seqOf(g, (*a)[0]);
     if (dims == nullptr)
         return {};
     std::string out = "torch.Size([";
@@ -771,7 +771,7 @@ std::string reprTorchSize(const ValueGraph& g, ValueId id)
 
 std::string reprTorchDevice(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->empty() || a->size() > 2)
         return {};
     const auto type = strOf(g, (*a)[0]);
@@ -799,7 +799,7 @@ std::string reprTorchDevice(const ValueGraph& g, ValueId id)
 
 std::string reprDecimal(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->size() != 1)
         return {};
     const auto text = strOf(g, (*a)[0]);
@@ -849,7 +849,7 @@ const std::pair<std::string_view, KnownRepr> kKnownReprs[]
 
 std::string numpyScalarType(const ValueGraph& g, ValueId id)
 {
-    const auto* a = objectArgs(g, id);
+    const auto a = objectArgs(g, id);
     if (a == nullptr || a->size() != 2)
         return {};
     if (const auto d = numpy::dtypeFromValue(g, (*a)[0]); d && !d->structured()) {

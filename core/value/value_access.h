@@ -79,13 +79,13 @@ inline std::optional<std::string_view> textOf(const ValueGraph& g, ValueId id)
 }
 
 // The items of a tuple or list.
-inline const std::vector<ValueId>* seqOf(const ValueGraph& g, ValueId id)
+inline ItemsPtr seqOf(const ValueGraph& g, ValueId id)
 {
     if (!g.valid(id))
         return nullptr;
     const ValueKind k = g.kind(id);
     if (k == ValueKind::Tuple || k == ValueKind::List)
-        return &g.items(id);
+        return ItemsPtr(g.items(id));
     return nullptr;
 }
 
@@ -122,7 +122,7 @@ inline const GlobalRecord* objectCallable(const ValueGraph& g, ValueId id)
 }
 
 // The items of an Object's argument tuple (or list), or null.
-inline const std::vector<ValueId>* objectArgs(const ValueGraph& g, ValueId id)
+inline ItemsPtr objectArgs(const ValueGraph& g, ValueId id)
 {
     if (!g.valid(id) || g.kind(id) != ValueKind::Object)
         return nullptr;
@@ -134,12 +134,12 @@ inline bool intListOf(const ValueGraph& g, ValueId id, std::vector<std::int64_t>
 {
     if (const GlobalRecord* c = objectCallable(g, id);
         c != nullptr && c->module == "torch" && c->name == "Size") {
-        const auto* args = seqOf(g, g.object(id).args);
+        const auto args = seqOf(g, g.object(id).args);
         if (args == nullptr || args->size() != 1)
             return false;
         id = (*args)[0];
     }
-    const auto* items = seqOf(g, id);
+    const auto items = seqOf(g, id);
     if (items == nullptr)
         return false;
     out.clear();

@@ -51,13 +51,13 @@ public:
     }
 
     // Items [i] of a vector.
-    void items(const std::vector<ValueId>& ids)
+    void items(std::span<const ValueId> ids)
     {
         m_out.add(ChildRun { ids.data(), kNullValue, count(ids.size()), 1, ChildRun::Role::Index,
             ChildField::State });
     }
     // The values of a flattened k, v, k, v vector, labelled by their keys.
-    void dictValues(const std::vector<ValueId>& flat)
+    void dictValues(std::span<const ValueId> flat)
     {
         if (flat.size() < 2)
             return;
@@ -65,13 +65,13 @@ public:
             ChildRun::Role::DictValue, ChildField::State });
     }
     // The keys of a flattened k, v, k, v vector.
-    void dictKeys(const std::vector<ValueId>& flat)
+    void dictKeys(std::span<const ValueId> flat)
     {
         m_out.add(ChildRun { flat.data(), kNullValue, count(flat.size() / 2), 2,
             ChildRun::Role::DictKey, ChildField::State });
     }
     // The values of a flattened k, v, k, v vector as attributes named by their keys.
-    void attributes(const std::vector<ValueId>& flat)
+    void attributes(std::span<const ValueId> flat)
     {
         if (flat.size() < 2)
             return;
@@ -85,8 +85,8 @@ public:
             m_out.add(ChildRun { nullptr, id, 1, 1, ChildRun::Role::Field, f });
     }
     // The items of `id` as `run` makes them when it is a `kind`, else `id` as a named child.
-    void itemsOrField(ValueId id, ValueKind kind,
-        void (RunBuilder::*run)(const std::vector<ValueId>&), ChildField f)
+    void itemsOrField(
+        ValueId id, ValueKind kind, void (RunBuilder::*run)(std::span<const ValueId>), ChildField f)
     {
         if (m_g.valid(id) && m_g.kind(id) == kind)
             (this->*run)(m_g.items(id));
@@ -161,7 +161,7 @@ constexpr ObjectPart kAccessParts[] = { ObjectPart::AttributeState, ObjectPart::
 struct ItemPart {
     ObjectPart part;
     std::vector<ValueId> ObjectRecord::*items;
-    void (RunBuilder::*run)(const std::vector<ValueId>&);
+    void (RunBuilder::*run)(std::span<const ValueId>);
 };
 const ItemPart kItemParts[]
     = { { ObjectPart::ListItems, &ObjectRecord::listItems, &RunBuilder::items },

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <iterator>
 #include <cstring>
+#include <iterator>
 
 namespace core {
 
@@ -41,17 +41,14 @@ struct ValueGraph::Arena {
 
 namespace {
 
-const std::vector<ValueId>& emptyItems()
-{
-    static const std::vector<ValueId> empty;
-    return empty;
-}
-
 bool isContainer(ValueKind kind)
 {
-    return kind == ValueKind::List || kind == ValueKind::Tuple || kind == ValueKind::Dict
-        || kind == ValueKind::Set || kind == ValueKind::FrozenSet;
+    return ValueGraph::isContainerKind(kind);
 }
+
+// The pool is compacted when the runs abandoned by moves outgrow the rest (and are worth a pass).
+constexpr std::size_t kCompactAtLeast = std::size_t(1) << 16;
+constexpr std::size_t kMaxRunItems = 0xFFFFFFFFu;
 
 bool isBlob(ValueKind kind)
 {
@@ -193,6 +190,7 @@ template <typename Record>
 void ValueGraph::retypeRecord(ValueId id, std::vector<Record>& table, Record record, ValueKind kind)
 {
     table.push_back(std::move(record));
+    ++m_retypes;
     Value& v = mutableAt(id);
     v.kind = kind;
     v.sub = 0;
@@ -330,9 +328,118 @@ std::string_view ValueGraph::intern(std::string_view text)
     return { copy, text.size() };
 }
 
-ValueId ValueGraph::addContainer(ValueKind kind, std::uint64_t offset, std::vector<ValueId> items)
+ValueId ValueGraph::addContainer(
+    ValueKind kind, std::uint64_t offset, std::span<const ValueId> items)
 {
-    return pushRecord(m_lists, std::move(items), kind, offset);
+    Q_ASSERT(isContainer(kind));
+    const ValueId id = pushRecord(m_runs, ItemRun { m_poolUsed, 0, 0 }, kind, offset);
+    if (!items.empty())
+        appendItems(id, items);
+    return id;
+}
+
+void ValueGraph::reservePool(std::size_t slots)
+{
+    if (slots * sizeof(ValueId) > m_pool.capacity())
+        m_pool.grow(slots * sizeof(ValueId), m_poolUsed * sizeof(ValueId));
+}
+
+void ValueGraph::growRun(ItemRun& run, std::size_t more)
+{
+    const std::size_t needed = std::size_t(run.size) + more;
+    Q_ASSERT(needed <= kMaxRunItems);
+    if (needed <= run.capacity)
+        return;
+    const auto atEnd = [&] { return run.capacity > 0 && run.begin + run.capacity == m_poolUsed; };
+    if (run.capacity > 0 && !atEnd() && m_poolGarbage + run.capacity >= kCompactAtLeast
+        && m_poolGarbage + run.capacity > m_poolUsed - m_poolGarbage - run.capacity)
+        compactPool(); // the garbage would outgrow the rest: slide every run down first
+    if (atEnd()) {
+        // The last run grows in place.
+        reservePool(run.begin + needed);
+        m_poolUsed = run.begin + needed;
+        run.capacity = static_cast<std::uint32_t>(needed);
+        return;
+    }
+    if (run.capacity > 0) {
+        // Moves to the end with doubled room; its old place is garbage.
+        const std::size_t capacity
+            = std::min(kMaxRunItems, std::max(needed, std::size_t(run.size) * 2));
+        reservePool(m_poolUsed + capacity);
+        std::memcpy(pool() + m_poolUsed, pool() + run.begin, run.size * sizeof(ValueId));
+        m_poolGarbage += run.capacity;
+        run.begin = m_poolUsed;
+        run.capacity = static_cast<std::uint32_t>(capacity);
+        m_poolUsed += capacity;
+        return;
+    }
+    // An empty run: exactly the room asked for (most containers are filled in one batch).
+    reservePool(m_poolUsed + needed);
+    run.begin = m_poolUsed;
+    run.capacity = static_cast<std::uint32_t>(needed);
+    m_poolUsed += needed;
+}
+
+void ValueGraph::compactPool()
+{
+    // Slides every run down over the garbage, in pool order (each moves down or stays).
+    std::vector<std::uint32_t> order;
+    order.reserve(m_runs.size());
+    for (std::uint32_t i = 0; i < m_runs.size(); ++i)
+        if (m_runs[i].capacity > 0)
+            order.push_back(i);
+    std::sort(order.begin(), order.end(),
+        [this](std::uint32_t a, std::uint32_t b) { return m_runs[a].begin < m_runs[b].begin; });
+    std::size_t cursor = 0;
+    for (const std::uint32_t i : order) {
+        ItemRun& run = m_runs[i];
+        if (run.size > 0 && run.begin != cursor)
+            std::memmove(pool() + cursor, pool() + run.begin, run.size * sizeof(ValueId));
+        run.begin = cursor;
+        run.capacity = run.size;
+        cursor += run.size;
+    }
+    m_poolUsed = cursor;
+    m_poolGarbage = 0;
+}
+
+void ValueGraph::appendItems(ValueId id, std::span<const ValueId> items)
+{
+    Q_ASSERT(isContainer(kind(id)));
+    if (items.empty())
+        return;
+    // Items from the pool itself (another container's) are copied out before the pool moves.
+    std::vector<ValueId> copy;
+    const ValueId* base = pool();
+    if (base != nullptr && items.data() >= base && items.data() < base + m_poolUsed) {
+        copy.assign(items.begin(), items.end());
+        items = copy;
+    }
+    ItemRun& run = m_runs[at(id).num.ref];
+    growRun(run, items.size());
+    std::memcpy(pool() + run.begin + run.size, items.data(), items.size() * sizeof(ValueId));
+    run.size += static_cast<std::uint32_t>(items.size());
+}
+
+void ValueGraph::setItem(ValueId id, std::size_t index, ValueId item)
+{
+    Q_ASSERT(isContainer(kind(id)));
+    const ItemRun& run = m_runs[at(id).num.ref];
+    Q_ASSERT(index < run.size);
+    pool()[run.begin + index] = item;
+}
+
+void ValueGraph::replaceItems(ValueId id, std::span<const ValueId> items)
+{
+    Q_ASSERT(isContainer(kind(id)));
+    std::vector<ValueId> copy;
+    const ValueId* base = pool();
+    if (base != nullptr && items.data() >= base && items.data() < base + m_poolUsed) {
+        copy.assign(items.begin(), items.end());
+        items = copy;
+    }
+    m_runs[at(id).num.ref].size = 0;
+    appendItems(id, items);
 }
 
 ValueId ValueGraph::addDict(DictClass cls, std::uint64_t offset)
@@ -404,10 +511,11 @@ void ValueGraph::setReadOnly(ValueId id)
     mutableAt(id).flags |= FlagReadOnly;
 }
 
-void ValueGraph::reserve(std::size_t values, std::size_t containers)
+void ValueGraph::reserve(std::size_t values, std::size_t containers, std::size_t items)
 {
     reserveWithHugePages(m_values, values);
-    reserveWithHugePages(m_lists, containers);
+    reserveWithHugePages(m_runs, containers);
+    reservePool(items);
 }
 
 void ValueGraph::retypeAsTensor(ValueId id, TensorRecord record)
@@ -420,27 +528,31 @@ void ValueGraph::retypeAsNdArray(ValueId id, NdArrayRecord record)
     retypeRecord(id, m_ndarrays, std::move(record), ValueKind::NdArray);
 }
 
-void ValueGraph::retypeAsDict(ValueId id, DictClass cls, std::vector<ValueId> items)
+void ValueGraph::retypeAsDict(ValueId id, DictClass cls, std::span<const ValueId> items)
 {
-    retypeAsContainer(id, ValueKind::Dict, std::move(items));
+    retypeAsContainer(id, ValueKind::Dict, items);
     mutableAt(id).sub = static_cast<std::uint16_t>(cls);
 }
 
-void ValueGraph::retypeAsContainer(ValueId id, ValueKind kind, std::vector<ValueId> items)
+void ValueGraph::retypeAsContainer(ValueId id, ValueKind kind, std::span<const ValueId> items)
 {
+    Q_ASSERT(isContainer(kind));
+    ++m_retypes;
     Value& v = mutableAt(id);
     if (isContainer(v.kind)) {
-        m_lists[v.num.ref] = std::move(items);
         v.kind = kind;
         v.sub = 0;
+        replaceItems(id, items);
     } else {
-        retypeRecord(id, m_lists, std::move(items), kind);
+        retypeRecord(id, m_runs, ItemRun { m_poolUsed, 0, 0 }, kind);
+        appendItems(id, items);
     }
 }
 
 void ValueGraph::retypeAsBytes(ValueId id, ValueKind kind, std::string_view bytes)
 {
     const std::string_view kept = intern(bytes);
+    ++m_retypes;
     Value& v = mutableAt(id);
     v.kind = kind;
     v.sub = 0;
@@ -496,18 +608,6 @@ std::string ValueGraph::intDecimal(ValueId id) const
     return decimalFromLimbs(std::move(limbs), negative);
 }
 
-const std::vector<ValueId>& ValueGraph::items(ValueId id) const
-{
-    const Value& v = at(id);
-    return isContainer(v.kind) ? m_lists[v.num.ref] : emptyItems();
-}
-
-std::vector<ValueId>& ValueGraph::mutableItems(ValueId id)
-{
-    Q_ASSERT(isContainer(kind(id)));
-    return m_lists[at(id).num.ref];
-}
-
 std::size_t ValueGraph::itemCount(ValueId id) const
 {
     const std::size_t n = items(id).size();
@@ -537,12 +637,14 @@ void ValueGraph::forEachChild(ValueId id, const std::function<void(ValueId)>& vi
 
 std::size_t ValueGraph::memoryUsage() const
 {
-    std::size_t total = m_values.capacity() * sizeof(Value) + m_lists.capacity() * sizeof(std::vector<ValueId>)
-        + m_blobs.capacity() * sizeof(std::span<const std::byte>) + m_globals.capacity() * sizeof(GlobalRecord)
-        + m_objects.capacity() * sizeof(ObjectRecord) + m_arena->total;
-    for (const auto& list : m_lists)
-        total += list.capacity() * sizeof(ValueId);
-    return total;
+    // The item pool: every slot handed out (live, spare and abandoned); a mapped pool's pages
+    // past those are never touched, a heap block is counted whole.
+    const std::size_t poolBytes
+        = m_pool.mapped() ? m_poolUsed * sizeof(ValueId) : m_pool.capacity();
+    return m_values.capacity() * sizeof(Value) + m_runs.capacity() * sizeof(ItemRun) + poolBytes
+        + m_blobs.capacity() * sizeof(std::span<const std::byte>)
+        + m_globals.capacity() * sizeof(GlobalRecord) + m_objects.capacity() * sizeof(ObjectRecord)
+        + m_arena->total;
 }
 
 std::string_view valueKindName(ValueKind kind)

@@ -6,12 +6,15 @@
 // another, so building, walking and destroying never recurse.
 
 #include "core/value/dtype.h"
+#include "core/value/huge_pages.h"
 
 #include <QtGlobal>
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -142,7 +145,8 @@ struct TensorRecord {
     ValueId scales = kNullValue, zeroPoints = kNullValue;
     std::int64_t axis = -1;
     ValueId components = kNullValue; // sparse: indices/values etc. as a Tuple
-    // torch 2.x rebuild metadata {'neg': True, 'conj': True}: the logical value is -data / conj(data)
+    // torch 2.x rebuild metadata {'neg': True, 'conj': True}: the logical value is -data /
+    // conj(data)
     bool negative = false;
     bool conjugate = false;
 };
@@ -153,15 +157,39 @@ struct NdArrayRecord {
     std::uint32_t itemSize = 0;
     std::vector<std::int64_t> shape;
     bool fortranOrder = false;
-    ValueId data = kNullValue; // Bytes/ByteArray/Buffer value holding the raw data, or a List (object arrays)
+    ValueId data = kNullValue; // Bytes/ByteArray/Buffer value holding the raw data, or a List
+                               // (object arrays)
     ValueId dtypeValue = kNullValue; // the numpy.dtype object as pickled
     ValueId rebuild = kNullValue; // the original call (lossless)
     std::string_view dtypeText; // numpy's str: "<f4", "|O", "<M8[ns]", ...
     // numpy.ma.MaskedArray (numpy.ma.core._mareconstruct + BUILD): the mask's raw bytes (one bool
-    // per element, or a structured bool record) and the fill value as pickled (None or a 0-d array).
+    // per element, or a structured bool record) and the fill value as pickled (None or a 0-d
+    // array).
     bool masked = false;
     ValueId mask = kNullValue;
     ValueId fillValue = kNullValue;
+};
+
+// A container's items or nothing, used like a pointer (`if (a != nullptr && a->size() == 2)`,
+// `(*a)[0]`). A view into the graph's item pool: valid until the next change to any
+// container's items.
+class ItemsPtr {
+public:
+    ItemsPtr() = default;
+    ItemsPtr(std::nullptr_t) { }
+    explicit ItemsPtr(std::span<const ValueId> items)
+        : m_items(items)
+        , m_present(true)
+    {
+    }
+    explicit operator bool() const { return m_present; }
+    const std::span<const ValueId>& operator*() const { return m_items; }
+    const std::span<const ValueId>* operator->() const { return &m_items; }
+    friend bool operator==(const ItemsPtr& p, std::nullptr_t) { return !p.m_present; }
+
+private:
+    std::span<const ValueId> m_items;
+    bool m_present = false;
 };
 
 class ValueGraph {
@@ -204,9 +232,15 @@ public:
         std::uint8_t flags = 0);
     // Text that was decoded: copied into the arena.
     ValueId addStrCopy(std::string_view utf8, std::uint64_t offset, std::uint8_t flags = 0);
-    ValueId addBytesCopy(std::string_view bytes, ValueKind kind, std::uint64_t offset,
-        std::uint8_t flags = 0);
-    ValueId addContainer(ValueKind kind, std::uint64_t offset, std::vector<ValueId> items = {});
+    ValueId addBytesCopy(
+        std::string_view bytes, ValueKind kind, std::uint64_t offset, std::uint8_t flags = 0);
+    // A List/Tuple/Dict/Set/FrozenSet holding a copy of `items` (Dict: k, v, k, v, ...; the
+    // caller has made the keys distinct). `items` may be another container's items.
+    ValueId addContainer(ValueKind kind, std::uint64_t offset, std::span<const ValueId> items = {});
+    ValueId addContainer(ValueKind kind, std::uint64_t offset, std::initializer_list<ValueId> items)
+    {
+        return addContainer(kind, offset, std::span<const ValueId>(items.begin(), items.size()));
+    }
     ValueId addDict(DictClass cls, std::uint64_t offset); // an empty dict of that class
     ValueId addGlobal(std::string_view module, std::string_view name, std::string_view pickledModule,
         std::string_view pickledName, std::uint64_t offset);
@@ -225,8 +259,8 @@ public:
     // Turns an existing value into another kind in place (its id, and every edge to it, stay).
     void retypeAsTensor(ValueId id, TensorRecord record);
     void retypeAsNdArray(ValueId id, NdArrayRecord record);
-    void retypeAsDict(ValueId id, DictClass cls, std::vector<ValueId> items);
-    void retypeAsContainer(ValueId id, ValueKind kind, std::vector<ValueId> items);
+    void retypeAsDict(ValueId id, DictClass cls, std::span<const ValueId> items);
+    void retypeAsContainer(ValueId id, ValueKind kind, std::span<const ValueId> items);
     void retypeAsBytes(ValueId id, ValueKind kind, std::string_view bytes);
     void retypeAsComplex(ValueId id, double real, double imag);
 
@@ -248,10 +282,37 @@ public:
     std::string intDecimal(ValueId id) const;
 
     // List/Tuple/Set/FrozenSet items; Dict items flattened as k, v, k, v... (empty for any other
-    // kind). mutableItems: precondition, `id` is a container.
-    const std::vector<ValueId>& items(ValueId id) const;
-    std::vector<ValueId>& mutableItems(ValueId id);
+    // kind). All containers' items live in one pool: the span is valid until the next change to
+    // any container's items (appendItems, replaceItems, addContainer with items, retypeAs*), which
+    // may move the pool. Copy it ({begin, end}) to keep it across such a change.
+    std::span<const ValueId> items(ValueId id) const
+    {
+        const Value& v = at(id);
+        if (!isContainerKind(v.kind))
+            return {};
+        const ItemRun& run = m_runs[v.num.ref];
+        return { pool() + run.begin, run.size };
+    }
     std::size_t itemCount(ValueId id) const; // Dict: number of pairs
+
+    // Changes to a container's items (precondition: `id` is a List/Tuple/Dict/Set/FrozenSet).
+    // `items` may lie in the pool (another container's items): it is read before anything moves.
+    // A dict's caller keeps its keys distinct.
+    void appendItems(ValueId id, std::span<const ValueId> items);
+    void appendItem(ValueId id, ValueId item)
+    {
+        appendItems(id, std::span<const ValueId>(&item, 1));
+    }
+    void setItem(ValueId id, std::size_t index, ValueId item);
+    void replaceItems(ValueId id, std::span<const ValueId> items);
+    // How many times a value was retyped in place (retypeAs*): a cache of facts about values
+    // (e.g. that some keys are distinct) holds while this stays the same.
+    std::uint64_t retypeCount() const { return m_retypes; }
+    // Item slots the pool has handed out (live items, spare capacity, and runs abandoned when a
+    // container moved to the pool's end; the abandoned part stays under the rest, or the pool is
+    // compacted) and how many of them are abandoned.
+    std::size_t itemPoolSlots() const { return m_poolUsed; }
+    std::size_t itemPoolGarbage() const { return m_poolGarbage; }
 
     DictClass dictClass(ValueId id) const { return static_cast<DictClass>(at(id).sub); }
     ValueId defaultFactory(ValueId dictId) const;
@@ -286,9 +347,29 @@ public:
     std::size_t memoryUsage() const;
 
     // Capacity hints from the input size (avoids regrowth copies of the arena while loading).
-    void reserve(std::size_t values, std::size_t containers);
+    void reserve(std::size_t values, std::size_t containers, std::size_t items = 0);
+
+    static constexpr bool isContainerKind(ValueKind kind)
+    {
+        return kind == ValueKind::List || kind == ValueKind::Tuple || kind == ValueKind::Dict
+            || kind == ValueKind::Set || kind == ValueKind::FrozenSet;
+    }
 
 private:
+    // A container's items: `size` ids from pool slot `begin`, room for `capacity` there.
+    struct ItemRun {
+        std::uint64_t begin = 0;
+        std::uint32_t size = 0;
+        std::uint32_t capacity = 0;
+    };
+    static_assert(sizeof(ItemRun) == 16);
+    const ValueId* pool() const { return static_cast<const ValueId*>(m_pool.data()); }
+    ValueId* pool() { return static_cast<ValueId*>(m_pool.data()); }
+    // Room for `more` items after the run's last one (may move the pool and this run).
+    void growRun(ItemRun& run, std::size_t more);
+    void reservePool(std::size_t slots);
+    void compactPool();
+
     Value& mutableAt(ValueId id)
     {
         Q_ASSERT(valid(id));
@@ -314,7 +395,11 @@ private:
     // Offset segments: values from index first on have offsets base + where. One segment (base
     // 0) unless a file puts pickle opcodes past 4 GiB.
     std::vector<std::pair<std::uint32_t, std::uint64_t>> m_offsetBases { { 0, 0 } };
-    std::vector<std::vector<ValueId>> m_lists; // containers' items
+    std::vector<ItemRun> m_runs; // containers' items: runs in m_pool
+    GrowableBlock m_pool; // ValueIds, back to back
+    std::size_t m_poolUsed = 0; // slots handed out
+    std::size_t m_poolGarbage = 0; // of those, slots of runs abandoned by a move
+    std::uint64_t m_retypes = 0;
     std::vector<std::span<const std::byte>> m_blobs; // Str/Bytes/ByteArray/BigInt payloads
     std::vector<GlobalRecord> m_globals;
     std::vector<ObjectRecord> m_objects;

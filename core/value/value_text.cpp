@@ -95,7 +95,7 @@ std::string className(const ValueGraph& g, ValueId id)
                                        || gl.name == "__newobj_ex__"))
         || (gl.module == "array" && gl.name == "_array_reconstructor");
     if (reconstructor) {
-        const auto* a = seqOf(g, o.args);
+        const auto a = seqOf(g, o.args);
         if (a != nullptr && !a->empty() && g.kind((*a)[0]) == ValueKind::Global)
             return globalName(g, (*a)[0]);
     }

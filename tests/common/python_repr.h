@@ -25,7 +25,7 @@ inline bool pythonRepr(const core::ValueGraph& g, core::ValueId id, std::string&
     if (depth > 200)
         return false;
     const ValueKind kind = g.kind(id);
-    auto seq = [&](const std::vector<core::ValueId>& items, std::size_t stride, const char* sep) {
+    auto seq = [&](std::span<const core::ValueId> items, std::size_t stride, const char* sep) {
         for (std::size_t i = 0; i < items.size(); i += stride) {
             if (i)
                 out += ", ";

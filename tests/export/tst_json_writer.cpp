@@ -220,7 +220,7 @@ void TestJsonWriter::cyclesEndInRefs()
     const ValueId list = g.addContainer(ValueKind::List, 0);
     const ValueId key = g.addStrCopy("self", 0);
     const ValueId dict = g.addContainer(ValueKind::Dict, 0, { key, list });
-    g.mutableItems(list) = { dict, list };
+    g.replaceItems(list, std::vector<ValueId> { dict, list });
     const auto doc = documentFor(std::move(g), list);
     const QJsonObject root = parse(toJson(doc)).object().value("root").toObject();
     QCOMPARE(root.value("id").toInt(), 1);
@@ -260,8 +260,9 @@ void TestJsonWriter::plainFormPutsIdsInsideSharedObjects()
 {
     ValueGraph g;
     const ValueId dict = g.addContainer(ValueKind::Dict, 0);
-    g.mutableItems(dict)
-        = { g.addStrCopy("text", 0), g.addStrCopy("hello", 0), g.addStrCopy("self", 0), dict };
+    g.replaceItems(dict,
+        std::vector<ValueId> {
+            g.addStrCopy("text", 0), g.addStrCopy("hello", 0), g.addStrCopy("self", 0), dict });
     const auto doc = documentFor(std::move(g), dict);
     JsonExportOptions options;
     options.plain = true;

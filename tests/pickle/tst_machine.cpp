@@ -34,7 +34,7 @@ std::string show(const ValueGraph& g, ValueId id, int depth = 0)
     if (depth > 50)
         return "...";
     const Value& v = g.at(id);
-    auto join = [&](const std::vector<ValueId>& items, std::size_t stride) {
+    auto join = [&](std::span<const ValueId> items, std::size_t stride) {
         std::string out;
         for (std::size_t i = 0; i < items.size(); i += stride) {
             if (i)

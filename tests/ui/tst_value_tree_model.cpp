@@ -32,7 +32,7 @@ Fixture makeFixture()
     f.shared = g.addContainer(ValueKind::Dict, off++, { str("x"), g.addInt(1, off++) });
     ValueId list = g.addContainer(ValueKind::List, off++, { f.shared, f.shared });
     f.cycle = g.addContainer(ValueKind::List, off++);
-    g.mutableItems(f.cycle).push_back(f.cycle);
+    g.appendItem(f.cycle, f.cycle);
     std::vector<ValueId> items;
     for (int i = 0; i < 2500; ++i)
         items.push_back(g.addInt(i, off++));

@@ -239,7 +239,7 @@ void TestValueChildren::countsAMillionDeepCycleWithoutRecursion()
     for (std::uint32_t i = 0; i < kDepth; ++i)
         g.addContainer(ValueKind::List, i, { ValueId { (i + 1) % kDepth } });
     const ValueId tail = g.addContainer(ValueKind::List, kDepth);
-    g.mutableItems(ValueId { 0 }).push_back(tail);
+    g.appendItem(ValueId { 0 }, tail);
     const ReferenceCounts counts = referenceCounts(g, ValueId { 0 }, ChildSet::Display);
     QCOMPARE(int(counts.count(ValueId { 0 })), 2); // the root and list999999's item
     QCOMPARE(int(counts.count(ValueId { kDepth / 2 })), 1);

@@ -203,7 +203,8 @@ void TestValueGraph::containersKeepTheirItemsWhileOthersGrowAroundThem()
     }
     QVERIFY(live > 500000);
     // Abandoned runs never outgrow the rest of the pool (or a floor worth compacting for).
-    QVERIFY(g.itemPoolGarbage() <= std::max(g.itemPoolSlots() - g.itemPoolGarbage(), std::size_t(1) << 16));
+    QVERIFY(g.itemPoolGarbage()
+        <= std::max(g.itemPoolSlots() - g.itemPoolGarbage(), std::size_t(1) << 16));
 }
 
 void TestValueGraph::aListAtThePoolsEndGrowsInPlace()
@@ -333,7 +334,8 @@ void TestValueGraph::deepNestingLoadsIntoOnePoolWithoutGarbage()
 void TestValueGraph::interleavedContainersLoadAsCPythonReadsThem_data()
 {
     QTest::addColumn<QString>("name");
-    QTest::newRow("five lists appended to in rounds between other containers") << "lists_interleaved";
+    QTest::newRow("five lists appended to in rounds between other containers")
+        << "lists_interleaved";
     QTest::newRow("dicts reached again after other containers, with repeated keys")
         << "dict_duplicates_later";
     QTest::newRow("sets, a frozenset and typed dicts built between other containers")
@@ -348,7 +350,8 @@ void TestValueGraph::interleavedContainersLoadAsCPythonReadsThem()
     const QString dir = QStringLiteral(PICKLESCOPE_TEST_DATA "/value/");
     QFile json(dir + "item_pool.expected.json");
     QVERIFY(json.open(QIODevice::ReadOnly));
-    const QJsonObject expected = QJsonDocument::fromJson(json.readAll()).object().value(name).toObject();
+    const QJsonObject expected
+        = QJsonDocument::fromJson(json.readAll()).object().value(name).toObject();
     QVERIFY(!expected.isEmpty());
     auto doc = loadFile((dir + "item_pool_" + name + ".pkl").toStdString(), {});
     QVERIFY(doc.ok());

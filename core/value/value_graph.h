@@ -329,3 +329,58 @@ private:
 };
 
 } // namespace core
+
+// ---- The hot creation paths, inline: the unpickling machine adds millions of these ------------
+#include "core/value/huge_pages.h"
+
+#include <bit>
+
+namespace core {
+
+inline ValueId ValueGraph::push(Value v, std::uint64_t offset)
+{
+    if (m_values.size() == m_values.capacity()) [[unlikely]]
+        reserveWithHugePages(m_values, m_values.size() + 1);
+    const auto index = static_cast<std::uint32_t>(m_values.size());
+    std::uint64_t base = m_offsetBases.back().second;
+    if (offset < base || offset - base > 0xFFFFFFFFu) [[unlikely]] {
+        base = offset;
+        if (m_offsetBases.back().first == index)
+            m_offsetBases.back().second = base;
+        else
+            m_offsetBases.emplace_back(index, base);
+    }
+    v.where = static_cast<std::uint32_t>(offset - base);
+    m_values.push_back(v);
+    return static_cast<ValueId>(index);
+}
+
+inline ValueId ValueGraph::pushNumber(ValueKind kind, std::int64_t bits, std::uint64_t offset)
+{
+    Value v;
+    v.kind = kind;
+    v.num.i = bits;
+    return push(v, offset);
+}
+
+inline ValueId ValueGraph::addNone(std::uint64_t offset)
+{
+    return pushNumber(ValueKind::None, 0, offset);
+}
+
+inline ValueId ValueGraph::addBool(bool b, std::uint64_t offset)
+{
+    return pushNumber(ValueKind::Bool, b ? 1 : 0, offset);
+}
+
+inline ValueId ValueGraph::addInt(std::int64_t i, std::uint64_t offset)
+{
+    return pushNumber(ValueKind::Int, i, offset);
+}
+
+inline ValueId ValueGraph::addFloat(double f, std::uint64_t offset)
+{
+    return pushNumber(ValueKind::Float, std::bit_cast<std::int64_t>(f), offset);
+}
+
+} // namespace core

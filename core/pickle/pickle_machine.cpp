@@ -92,7 +92,7 @@ struct PickleMachine::Impl {
         if (id == kMarkTag) [[unlikely]]
             marks.push_back(static_cast<std::uint32_t>(stack.size()));
         else
-            stack.push_back(id);
+            appendGrowing(stack, id);
         return {};
     }
     [[gnu::noinline]] Error depthFailure() const
@@ -906,6 +906,13 @@ template <typename T> [[gnu::always_inline]] inline T loadLittle(const std::byte
 }
 
 template <Op O> constexpr int kProtoOf = opcodeInfo(O).proto;
+
+// fastRun() is flattened (its appends, ValueGraph::push included, inlined); calls that are not
+// worth inlining go through here.
+template <typename F> [[gnu::noinline]] auto outOfLine(const F& f)
+{
+    return f();
+}
 // The fast path notes one protocol for opcodes that share a case.
 static_assert(kProtoOf<Op::NewTrue> == kProtoOf<Op::NewFalse>);
 static_assert(
@@ -934,11 +941,11 @@ bool PickleMachine::Impl::fastMemoPut(std::uint64_t index, ValueId item)
         || index >= 2 * (m.m_memoCount + 1) + 4096)
         return false;
     ++m.m_memoCount;
-    dense.push_back(item);
+    appendGrowing(dense, item);
     return true;
 }
 
-void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
+[[gnu::flatten]] void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
 {
     const std::size_t start = r.pos();
     const std::size_t frameEnd = r.frameEnd();
@@ -954,10 +961,6 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
         return;
     const std::size_t budget = std::min<std::size_t>(
         { std::size_t(untilPoll) - 1, maxValues - values, depthLimit - depth });
-    if (stack.capacity() - stack.size() < budget)
-        stack.reserve(std::max(stack.capacity() * 2, stack.size() + budget));
-    if (marks.capacity() - marks.size() < budget)
-        marks.reserve(std::max(marks.capacity() * 2, marks.size() + budget));
 
     const std::byte* const data = r.data().data();
     const std::uint64_t base = r.baseOffset();
@@ -971,33 +974,33 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
         const std::uint64_t at = base + pos;
         switch (static_cast<Op>(p[0])) {
         case Op::BinFloat:
-            stack.push_back(g.addFloat(loadFloat64BigEndian(p + 1), at));
+            appendGrowing(stack, g.addFloat(loadFloat64BigEndian(p + 1), at));
             note(kProtoOf<Op::BinFloat>);
             pos += 9;
             break;
         case Op::BinInt:
-            stack.push_back(g.addInt(loadLittle<std::int32_t>(p + 1), at));
+            appendGrowing(stack, g.addInt(loadLittle<std::int32_t>(p + 1), at));
             note(kProtoOf<Op::BinInt>);
             pos += 5;
             break;
         case Op::BinInt1:
-            stack.push_back(g.addInt(static_cast<std::uint8_t>(p[1]), at));
+            appendGrowing(stack, g.addInt(static_cast<std::uint8_t>(p[1]), at));
             note(kProtoOf<Op::BinInt1>);
             pos += 2;
             break;
         case Op::BinInt2:
-            stack.push_back(g.addInt(loadLittle<std::uint16_t>(p + 1), at));
+            appendGrowing(stack, g.addInt(loadLittle<std::uint16_t>(p + 1), at));
             note(kProtoOf<Op::BinInt2>);
             pos += 3;
             break;
         case Op::None:
-            stack.push_back(g.addNone(at));
+            appendGrowing(stack, g.addNone(at));
             note(kProtoOf<Op::None>);
             pos += 1;
             break;
         case Op::NewTrue:
         case Op::NewFalse:
-            stack.push_back(g.addBool(static_cast<Op>(p[0]) == Op::NewTrue, at));
+            appendGrowing(stack, g.addBool(static_cast<Op>(p[0]) == Op::NewTrue, at));
             note(kProtoOf<Op::NewTrue>);
             pos += 1;
             break;
@@ -1012,9 +1015,11 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
             const std::string_view text(reinterpret_cast<const char*>(p + head), n);
             bool surrogates = false;
             std::size_t bad = 0;
-            if (!validateUtf8(text, true, surrogates, bad)) [[unlikely]]
+            if (!outOfLine([&] { return validateUtf8(text, true, surrogates, bad); })) [[unlikely]]
                 goto leave;
-            stack.push_back(g.addStrView(text, at, surrogates ? FlagLoneSurrogate : 0));
+            appendGrowing(stack, outOfLine([&] {
+                return g.addStrView(text, at, surrogates ? FlagLoneSurrogate : 0);
+            }));
             note(isShort ? kProtoOf<Op::ShortBinUnicode> : kProtoOf<Op::BinUnicode>);
             pos += head + n;
             break;
@@ -1023,13 +1028,15 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
             const std::size_t n = static_cast<std::uint8_t>(p[1]);
             if (n > limit - pos - 2)
                 goto leave;
-            stack.push_back(g.addBytesView({ p + 2, n }, ValueKind::Bytes, at));
+            appendGrowing(stack, outOfLine([&] {
+                return g.addBytesView({ p + 2, n }, ValueKind::Bytes, at);
+            }));
             note(kProtoOf<Op::ShortBinBytes>);
             pos += 2 + n;
             break;
         }
         case Op::Mark:
-            marks.push_back(static_cast<std::uint32_t>(stack.size()));
+            appendGrowing(marks, static_cast<std::uint32_t>(stack.size()));
             note(kProtoOf<Op::Mark>);
             pos += 1;
             break;
@@ -1060,7 +1067,7 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
                 = isShort ? static_cast<std::uint8_t>(p[1]) : loadLittle<std::uint32_t>(p + 1);
             if (index >= m.m_memoDense.size() || isNull(m.m_memoDense[index]))
                 goto leave;
-            stack.push_back(m.m_memoDense[index]);
+            appendGrowing(stack, m.m_memoDense[index]);
             note(isShort ? kProtoOf<Op::BinGet> : kProtoOf<Op::LongBinGet>);
             pos += isShort ? 2 : 5;
             break;
@@ -1069,7 +1076,8 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
         case Op::EmptyDict:
         case Op::EmptyTuple: {
             const Op op = static_cast<Op>(p[0]);
-            stack.push_back(g.addContainer(emptyContainerKind(op), at));
+            appendGrowing(
+                stack, outOfLine([&] { return g.addContainer(emptyContainerKind(op), at); }));
             note(kProtoOf<Op::EmptyList>); // all three: protocol 1
             pos += 1;
             break;
@@ -1081,8 +1089,10 @@ void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
                 = static_cast<std::uint8_t>(p[0]) - static_cast<std::uint8_t>(Op::Tuple1) + 1;
             if (stack.size() < fence() + n)
                 goto leave;
-            auto items = takeFrom(stack.size() - n);
-            stack.push_back(g.addContainer(ValueKind::Tuple, at, std::move(items)));
+            appendGrowing(stack, outOfLine([&] {
+                auto items = takeFrom(stack.size() - n);
+                return g.addContainer(ValueKind::Tuple, at, std::move(items));
+            }));
             note(kProtoOf<Op::Tuple1>); // all three: protocol 2
             pos += 1;
             break;

@@ -907,6 +907,17 @@ template <typename T> [[gnu::always_inline]] inline T loadLittle(const std::byte
 
 template <Op O> constexpr int kProtoOf = opcodeInfo(O).proto;
 
+// The opcodes fastRun() takes (a general step that is followed by another opcode leaves at once).
+constexpr std::array<bool, 256> kFastOpcodes = [] {
+    std::array<bool, 256> table {};
+    for (Op op : { Op::BinFloat, Op::BinInt, Op::BinInt1, Op::BinInt2, Op::None, Op::NewTrue,
+             Op::NewFalse, Op::ShortBinUnicode, Op::BinUnicode, Op::ShortBinBytes, Op::Mark,
+             Op::Memoize, Op::BinPut, Op::LongBinPut, Op::BinGet, Op::LongBinGet, Op::EmptyList,
+             Op::EmptyDict, Op::EmptyTuple, Op::Tuple1, Op::Tuple2, Op::Tuple3 })
+        table[static_cast<std::uint8_t>(op)] = true;
+    return table;
+}();
+
 // fastRun() is flattened (its appends, ValueGraph::push included, inlined); calls that are not
 // worth inlining go through here.
 template <typename F> [[gnu::noinline]] auto outOfLine(const F& f)
@@ -950,7 +961,8 @@ bool PickleMachine::Impl::fastMemoPut(std::uint64_t index, ValueId item)
     const std::size_t start = r.pos();
     const std::size_t frameEnd = r.frameEnd();
     const std::size_t limit = (frameEnd != 0 && start < frameEnd) ? frameEnd : r.size();
-    if (limit - start < kFastSlack || untilPoll <= 1 || !r.ok())
+    if (limit - start < kFastSlack || untilPoll <= 1 || !r.ok()
+        || !kFastOpcodes[static_cast<std::uint8_t>(r.data()[start])])
         return;
     // Every opcode adds at most one value and one stack entry, and the general step checks
     // the value and depth limits before each: this many opcodes cannot reach either limit.

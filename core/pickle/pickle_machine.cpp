@@ -40,7 +40,9 @@ struct PickleMachine::Impl {
     ValueGraph& g;
     ByteReader r;
     std::vector<ValueId> stack;
-    std::vector<std::size_t> marks;
+    std::vector<std::uint32_t> marks; // stack positions (the depth limit keeps them under 2^32)
+    // The stack depth limit (items + marks), read once; below 2^32 so marks fit 32 bits.
+    const std::size_t depthLimit;
     std::uint64_t opOffset = 0; // absolute offset of the current opcode
     const OpcodeInfo* opInfo = nullptr; // the opcode being run (for error messages)
     const char* opName() const { return opInfo != nullptr ? opInfo->name.data() : ""; }
@@ -59,6 +61,8 @@ struct PickleMachine::Impl {
         : m(machine)
         , g(machine.m_graph)
         , r(data, base)
+        , depthLimit(std::min<std::size_t>(
+              machine.m_options.limits.maxStackDepth, std::numeric_limits<std::uint32_t>::max()))
     {
     }
 
@@ -90,15 +94,18 @@ struct PickleMachine::Impl {
     static constexpr ValueId kMarkTag = kNullValue;
     Result<void> push(ValueId id)
     {
-        if (stack.size() + marks.size() >= m.m_options.limits.maxStackDepth) [[unlikely]]
-            return fail(ErrorCode::LimitExceeded,
-                "stack deeper than the limit of "
-                    + std::to_string(m.m_options.limits.maxStackDepth));
-        if (id == kMarkTag)
-            marks.push_back(stack.size());
+        if (stack.size() + marks.size() >= depthLimit) [[unlikely]]
+            return depthFailure();
+        if (id == kMarkTag) [[unlikely]]
+            marks.push_back(static_cast<std::uint32_t>(stack.size()));
         else
-            stack.push_back(id);
+            appendGrowing(stack, id);
         return {};
+    }
+    [[gnu::noinline]] Error depthFailure() const
+    {
+        return fail(ErrorCode::LimitExceeded,
+            "stack deeper than the limit of " + std::to_string(depthLimit));
     }
 
     // A value made by a step that may fail.
@@ -923,13 +930,266 @@ struct PickleMachine::Impl {
         return {};
     }
 
+    // ---- the dispatch fast path ----------------------------------------------------------------
+    // Runs the hot opcodes straight from the bytes while the current frame (or the unframed
+    // input) has at least kFastSlack bytes left, no limit is near and no poll is due. It never
+    // fails: an opcode it does not take exactly as the general step would (any other opcode, an
+    // argument that reaches the frame's end, text that is not UTF-8, a memo entry that is new
+    // or missing, too few items) it leaves unread to the general step, which runs it or phrases
+    // its error. Off with LoadOptions::dispatchFastPath (the tests compare both).
+    static constexpr std::size_t kFastSlack = 16; // > the longest fixed opcode (BINFLOAT, 9)
+    void fastRun(std::uint32_t& untilPoll);
+    bool fastMemoPut(std::uint64_t index, ValueId item);
+
     Result<ValueId> run();
 };
+
+namespace {
+
+template <typename T> [[gnu::always_inline]] inline T loadLittle(const std::byte* p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    if constexpr (std::endian::native == std::endian::big) {
+        auto u = static_cast<std::make_unsigned_t<T>>(v);
+        std::make_unsigned_t<T> out = 0;
+        for (std::size_t i = 0; i < sizeof(T); ++i, u >>= 8)
+            out = static_cast<std::make_unsigned_t<T>>((out << 8) | (u & 0xff));
+        v = static_cast<T>(out);
+    }
+    return v;
+}
+
+[[gnu::always_inline]] inline double loadFloat64BigEndian(const std::byte* p)
+{
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, p, 8);
+    if constexpr (std::endian::native == std::endian::little)
+        bits = __builtin_bswap64(bits);
+    return std::bit_cast<double>(bits);
+}
+
+template <Op O> constexpr int kProtoOf = opcodeInfo(O).proto;
+
+// The opcodes fastRun() takes (a general step that is followed by another opcode leaves at once).
+constexpr std::array<bool, 256> kFastOpcodes = [] {
+    std::array<bool, 256> table {};
+    for (Op op : { Op::BinFloat, Op::BinInt, Op::BinInt1, Op::BinInt2, Op::None, Op::NewTrue,
+             Op::NewFalse, Op::ShortBinUnicode, Op::BinUnicode, Op::ShortBinBytes, Op::Mark,
+             Op::Memoize, Op::BinPut, Op::LongBinPut, Op::BinGet, Op::LongBinGet, Op::EmptyList,
+             Op::EmptyDict, Op::EmptyTuple, Op::Tuple1, Op::Tuple2, Op::Tuple3 })
+        table[static_cast<std::uint8_t>(op)] = true;
+    return table;
+}();
+
+// fastRun() is flattened (its appends, ValueGraph::push included, inlined); calls that are not
+// worth inlining go through here.
+template <typename F> [[gnu::noinline]] auto outOfLine(const F& f)
+{
+    return f();
+}
+// The fast path notes one protocol for opcodes that share a case.
+static_assert(kProtoOf<Op::NewTrue> == kProtoOf<Op::NewFalse>);
+static_assert(
+    kProtoOf<
+        Op::EmptyList> == kProtoOf<Op::EmptyDict> && kProtoOf<Op::EmptyList> == kProtoOf<Op::EmptyTuple>);
+static_assert(
+    kProtoOf<Op::Tuple1> == kProtoOf<Op::Tuple2> && kProtoOf<Op::Tuple1> == kProtoOf<Op::Tuple3>);
+static_assert(std::uint8_t(Op::Tuple2) == std::uint8_t(Op::Tuple1) + 1
+    && std::uint8_t(Op::Tuple3) == std::uint8_t(Op::Tuple1) + 2);
+
+} // namespace
+
+// MEMOIZE / BINPUT / LONG_BINPUT of `item` where memoPut() would neither fail nor go sparse: an
+// existing dense entry, or the next dense one. False: leave it to memoPut().
+bool PickleMachine::Impl::fastMemoPut(std::uint64_t index, ValueId item)
+{
+    auto& dense = m.m_memoDense;
+    if (index < dense.size()) {
+        if (isNull(dense[index]))
+            return false;
+        dense[index] = item;
+        return true;
+    }
+    if (index != dense.size() || !m.m_memoSparse.empty()
+        || m.m_memoCount >= m.m_options.limits.maxMemoEntries
+        || index >= 2 * (m.m_memoCount + 1) + 4096)
+        return false;
+    ++m.m_memoCount;
+    appendGrowing(dense, item);
+    return true;
+}
+
+[[gnu::flatten]] void PickleMachine::Impl::fastRun(std::uint32_t& untilPoll)
+{
+    const std::size_t start = r.pos();
+    const std::size_t frameEnd = r.frameEnd();
+    const std::size_t limit = (frameEnd != 0 && start < frameEnd) ? frameEnd : r.size();
+    if (limit - start < kFastSlack || untilPoll <= 1 || !r.ok()
+        || !kFastOpcodes[static_cast<std::uint8_t>(r.data()[start])])
+        return;
+    // Every opcode adds at most one value and one stack entry, and the general step checks
+    // the value and depth limits before each: this many opcodes cannot reach either limit.
+    const std::size_t values = g.size();
+    const std::size_t depth = stack.size() + marks.size();
+    const std::size_t maxValues = m.m_options.limits.maxValues;
+    if (values >= maxValues || depth >= depthLimit)
+        return;
+    const std::size_t budget = std::min<std::size_t>(
+        { std::size_t(untilPoll) - 1, maxValues - values, depthLimit - depth });
+
+    const std::byte* const data = r.data().data();
+    const std::uint64_t base = r.baseOffset();
+    const std::size_t last = limit - kFastSlack; // an opcode from here on has >= 16 bytes
+    std::size_t pos = start;
+    std::size_t done = 0;
+    int highest = m.m_highestProto;
+    auto note = [&highest](int proto) { highest = std::max(highest, proto); };
+    for (; done < budget && pos <= last; ++done) {
+        const std::byte* const p = data + pos;
+        const std::uint64_t at = base + pos;
+        switch (static_cast<Op>(p[0])) {
+        case Op::BinFloat:
+            appendGrowing(stack, g.addFloat(loadFloat64BigEndian(p + 1), at));
+            note(kProtoOf<Op::BinFloat>);
+            pos += 9;
+            break;
+        case Op::BinInt:
+            appendGrowing(stack, g.addInt(loadLittle<std::int32_t>(p + 1), at));
+            note(kProtoOf<Op::BinInt>);
+            pos += 5;
+            break;
+        case Op::BinInt1:
+            appendGrowing(stack, g.addInt(static_cast<std::uint8_t>(p[1]), at));
+            note(kProtoOf<Op::BinInt1>);
+            pos += 2;
+            break;
+        case Op::BinInt2:
+            appendGrowing(stack, g.addInt(loadLittle<std::uint16_t>(p + 1), at));
+            note(kProtoOf<Op::BinInt2>);
+            pos += 3;
+            break;
+        case Op::None:
+            appendGrowing(stack, g.addNone(at));
+            note(kProtoOf<Op::None>);
+            pos += 1;
+            break;
+        case Op::NewTrue:
+        case Op::NewFalse:
+            appendGrowing(stack, g.addBool(static_cast<Op>(p[0]) == Op::NewTrue, at));
+            note(kProtoOf<Op::NewTrue>);
+            pos += 1;
+            break;
+        case Op::ShortBinUnicode:
+        case Op::BinUnicode: {
+            const bool isShort = static_cast<Op>(p[0]) == Op::ShortBinUnicode;
+            const std::size_t head = isShort ? 2 : 5;
+            const std::size_t n
+                = isShort ? static_cast<std::uint8_t>(p[1]) : loadLittle<std::uint32_t>(p + 1);
+            if (n > limit - pos - head)
+                goto leave;
+            const std::string_view text(reinterpret_cast<const char*>(p + head), n);
+            bool surrogates = false;
+            std::size_t bad = 0;
+            if (!outOfLine([&] { return validateUtf8(text, true, surrogates, bad); })) [[unlikely]]
+                goto leave;
+            appendGrowing(stack, outOfLine([&] {
+                return g.addStrView(text, at, surrogates ? FlagLoneSurrogate : 0);
+            }));
+            note(isShort ? kProtoOf<Op::ShortBinUnicode> : kProtoOf<Op::BinUnicode>);
+            pos += head + n;
+            break;
+        }
+        case Op::ShortBinBytes: {
+            const std::size_t n = static_cast<std::uint8_t>(p[1]);
+            if (n > limit - pos - 2)
+                goto leave;
+            appendGrowing(stack, outOfLine([&] {
+                return g.addBytesView({ p + 2, n }, ValueKind::Bytes, at);
+            }));
+            note(kProtoOf<Op::ShortBinBytes>);
+            pos += 2 + n;
+            break;
+        }
+        case Op::Mark:
+            appendGrowing(marks, static_cast<std::uint32_t>(stack.size()));
+            note(kProtoOf<Op::Mark>);
+            pos += 1;
+            break;
+        case Op::Memoize:
+            if (stack.size() <= fence() || !fastMemoPut(m.m_memoCount, stack.back()))
+                goto leave;
+            note(kProtoOf<Op::Memoize>);
+            pos += 1;
+            break;
+        case Op::BinPut:
+            if (stack.size() <= fence()
+                || !fastMemoPut(static_cast<std::uint8_t>(p[1]), stack.back()))
+                goto leave;
+            note(kProtoOf<Op::BinPut>);
+            pos += 2;
+            break;
+        case Op::LongBinPut:
+            if (stack.size() <= fence()
+                || !fastMemoPut(loadLittle<std::uint32_t>(p + 1), stack.back()))
+                goto leave;
+            note(kProtoOf<Op::LongBinPut>);
+            pos += 5;
+            break;
+        case Op::BinGet:
+        case Op::LongBinGet: {
+            const bool isShort = static_cast<Op>(p[0]) == Op::BinGet;
+            const std::uint64_t index
+                = isShort ? static_cast<std::uint8_t>(p[1]) : loadLittle<std::uint32_t>(p + 1);
+            if (index >= m.m_memoDense.size() || isNull(m.m_memoDense[index]))
+                goto leave;
+            appendGrowing(stack, m.m_memoDense[index]);
+            note(isShort ? kProtoOf<Op::BinGet> : kProtoOf<Op::LongBinGet>);
+            pos += isShort ? 2 : 5;
+            break;
+        }
+        case Op::EmptyList:
+        case Op::EmptyDict:
+        case Op::EmptyTuple: {
+            const Op op = static_cast<Op>(p[0]);
+            appendGrowing(
+                stack, outOfLine([&] { return g.addContainer(emptyContainerKind(op), at); }));
+            note(kProtoOf<Op::EmptyList>); // all three: protocol 1
+            pos += 1;
+            break;
+        }
+        case Op::Tuple1:
+        case Op::Tuple2:
+        case Op::Tuple3: {
+            const std::size_t n
+                = static_cast<std::uint8_t>(p[0]) - static_cast<std::uint8_t>(Op::Tuple1) + 1;
+            if (stack.size() < fence() + n)
+                goto leave;
+            appendGrowing(stack, outOfLine([&] {
+                auto items = takeFrom(stack.size() - n);
+                return g.addContainer(ValueKind::Tuple, at, std::move(items));
+            }));
+            note(kProtoOf<Op::Tuple1>); // all three: protocol 2
+            pos += 1;
+            break;
+        }
+        default:
+            goto leave;
+        }
+    }
+leave:
+    r.seek(pos);
+    m.m_highestProto = highest;
+    untilPoll -= static_cast<std::uint32_t>(done);
+}
 
 Result<ValueId> PickleMachine::Impl::run()
 {
     std::uint32_t untilPoll = kPollEvery;
+    const bool fast = m.m_options.dispatchFastPath;
     for (;;) {
+        if (fast)
+            fastRun(untilPoll);
         if (--untilPoll == 0) {
             untilPoll = kPollEvery;
             if (m.m_observer != nullptr) {

@@ -38,6 +38,9 @@ struct LoadOptions {
     bool fixImports = true;
     LoadLimits limits;
     std::string codec; // Py2Encoding::Codec: the iconv name (see iconvCodecName)
+    // Not user-facing: false runs every opcode through the machine's general step (the tests
+    // and the fuzzer pin the dispatch fast path to it: same graph, same errors).
+    bool dispatchFastPath = true;
 };
 
 // pickle.load(encoding=NAME) for any codec name Python accepts ("ASCII", "latin-1", "bytes",

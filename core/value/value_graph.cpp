@@ -142,38 +142,12 @@ ValueGraph::~ValueGraph() = default;
 ValueGraph::ValueGraph(ValueGraph&&) noexcept = default;
 ValueGraph& ValueGraph::operator=(ValueGraph&&) noexcept = default;
 
-ValueId ValueGraph::push(Value v, std::uint64_t offset)
-{
-    if (m_values.size() == m_values.capacity()) [[unlikely]]
-        reserveWithHugePages(m_values, m_values.size() + 1);
-    const auto index = static_cast<std::uint32_t>(m_values.size());
-    std::uint64_t base = m_offsetBases.back().second;
-    if (offset < base || offset - base > 0xFFFFFFFFu) [[unlikely]] {
-        base = offset;
-        if (m_offsetBases.back().first == index)
-            m_offsetBases.back().second = base;
-        else
-            m_offsetBases.emplace_back(index, base);
-    }
-    v.where = static_cast<std::uint32_t>(offset - base);
-    m_values.push_back(v);
-    return static_cast<ValueId>(index);
-}
-
 std::uint64_t ValueGraph::offsetBase(std::uint32_t index) const
 {
     // The last segment that starts at or before `index`.
     auto it = std::upper_bound(m_offsetBases.begin(), m_offsetBases.end(), index,
         [](std::uint32_t i, const std::pair<std::uint32_t, std::uint64_t>& seg) { return i < seg.first; });
     return std::prev(it)->second;
-}
-
-ValueId ValueGraph::pushNumber(ValueKind kind, std::int64_t bits, std::uint64_t offset)
-{
-    Value v;
-    v.kind = kind;
-    v.num.i = bits;
-    return push(v, offset);
 }
 
 template <typename Record>
@@ -196,12 +170,6 @@ void ValueGraph::retypeRecord(ValueId id, std::vector<Record>& table, Record rec
     v.sub = 0;
     v.num.ref = static_cast<std::uint32_t>(table.size() - 1);
 }
-
-ValueId ValueGraph::addNone(std::uint64_t offset) { return pushNumber(ValueKind::None, 0, offset); }
-
-ValueId ValueGraph::addBool(bool b, std::uint64_t offset) { return pushNumber(ValueKind::Bool, b ? 1 : 0, offset); }
-
-ValueId ValueGraph::addInt(std::int64_t i, std::uint64_t offset) { return pushNumber(ValueKind::Int, i, offset); }
 
 ValueId ValueGraph::addLong(std::span<const std::byte> bytes, std::uint64_t offset)
 {
@@ -281,11 +249,6 @@ ValueId ValueGraph::addIntFromDecimal(std::string_view text, std::uint64_t offse
         }
     }
     return addLong(bytes, offset);
-}
-
-ValueId ValueGraph::addFloat(double f, std::uint64_t offset)
-{
-    return pushNumber(ValueKind::Float, std::bit_cast<std::int64_t>(f), offset);
 }
 
 ValueId ValueGraph::addComplex(double real, double imag, std::uint64_t offset)

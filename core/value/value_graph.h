@@ -414,3 +414,85 @@ private:
 };
 
 } // namespace core
+
+// ---- The hot creation paths, inline: the unpickling machine adds millions of these ------------
+#include "core/value/huge_pages.h"
+
+#include <bit>
+
+namespace core {
+
+namespace value_graph_detail {
+
+// Out of the hot path: room for one more element (geometric, huge pages when big).
+template <typename T> [[gnu::noinline]] void growByOne(std::vector<T>& v)
+{
+    reserveWithHugePages(v, v.size() + 1);
+}
+
+// A new offset segment for values from `index` on (an offset below the current base, or 4 GiB
+// or more above it): returns its base.
+[[gnu::noinline]] inline std::uint64_t startOffsetSegment(
+    std::vector<std::pair<std::uint32_t, std::uint64_t>>& bases, std::uint32_t index,
+    std::uint64_t offset)
+{
+    if (bases.back().first == index)
+        bases.back().second = offset;
+    else
+        bases.emplace_back(index, offset);
+    return offset;
+}
+
+} // namespace value_graph_detail
+
+// push_back with the reallocation out of line (hot loops that append millions of elements).
+template <typename T>
+[[gnu::always_inline, gnu::flatten]] inline void appendGrowing(std::vector<T>& v, T x)
+{
+    if (v.size() == v.capacity()) [[unlikely]]
+        value_graph_detail::growByOne(v);
+    if (v.size() == v.capacity())
+        __builtin_unreachable(); // growByOne made room: push_back's own reallocation is dead code
+    v.push_back(x);
+}
+
+[[gnu::always_inline]] inline ValueId ValueGraph::push(Value v, std::uint64_t offset)
+{
+    const auto index = static_cast<std::uint32_t>(m_values.size());
+    std::uint64_t base = m_offsetBases.back().second;
+    if (offset < base || offset - base > 0xFFFFFFFFu) [[unlikely]]
+        base = value_graph_detail::startOffsetSegment(m_offsetBases, index, offset);
+    v.where = static_cast<std::uint32_t>(offset - base);
+    appendGrowing(m_values, v);
+    return static_cast<ValueId>(index);
+}
+
+[[gnu::always_inline]] inline ValueId ValueGraph::pushNumber(ValueKind kind, std::int64_t bits, std::uint64_t offset)
+{
+    Value v;
+    v.kind = kind;
+    v.num.i = bits;
+    return push(v, offset);
+}
+
+[[gnu::always_inline]] inline ValueId ValueGraph::addNone(std::uint64_t offset)
+{
+    return pushNumber(ValueKind::None, 0, offset);
+}
+
+[[gnu::always_inline]] inline ValueId ValueGraph::addBool(bool b, std::uint64_t offset)
+{
+    return pushNumber(ValueKind::Bool, b ? 1 : 0, offset);
+}
+
+[[gnu::always_inline]] inline ValueId ValueGraph::addInt(std::int64_t i, std::uint64_t offset)
+{
+    return pushNumber(ValueKind::Int, i, offset);
+}
+
+[[gnu::always_inline]] inline ValueId ValueGraph::addFloat(double f, std::uint64_t offset)
+{
+    return pushNumber(ValueKind::Float, std::bit_cast<std::int64_t>(f), offset);
+}
+
+} // namespace core

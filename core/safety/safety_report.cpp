@@ -496,9 +496,11 @@ SafetyReport scan(const Document& doc, const Prescan* prescan)
     // Call wrappers (functools.partial) by what they wrap, now that the values are known.
     reclassifyCallWrappers(b.report, g);
 
-    // Archive anomalies: storages shorter than declared, data/ records nothing references.
+    // Archive anomalies: storages shorter than declared, data/ records nothing references. Only
+    // a graph that holds storages is walked (this runs after a threaded load's join: a plain
+    // pickle of millions of values pays nothing here).
     std::unordered_set<std::string> keys;
-    for (std::size_t i = 0; i < g.size(); ++i) {
+    for (std::size_t i = 0; g.storageCount() > 0 && i < g.size(); ++i) {
         const ValueId id { static_cast<std::uint32_t>(i) };
         if (g.kind(id) != ValueKind::Storage)
             continue;

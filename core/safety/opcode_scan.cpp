@@ -953,8 +953,11 @@ OpcodeScan Scanner::run(ScanWalk walk)
         case Op::EmptyList:
         case Op::EmptyDict:
         case Op::EmptySet:
-        case Op::PersId:
         case Op::NextBuffer:
+            push(Kind::Other, op, offset);
+            break;
+        case Op::PersId:
+            ++m_out.persistentIds;
             push(Kind::Other, op, offset);
             break;
         case Op::Ext1:
@@ -973,6 +976,7 @@ OpcodeScan Scanner::run(ScanWalk walk)
                 underflow();
             break;
         case Op::BinPersId:
+            ++m_out.persistentIds;
             if (!pop(a))
                 underflow();
             else

@@ -281,8 +281,6 @@ public:
     // How many tensor / ndarray records the graph holds (0: no walk for tensors is needed).
     std::size_t tensorCount() const { return m_tensors.size(); }
     std::size_t ndarrayCount() const { return m_ndarrays.size(); }
-    // How many storage records (0: no value is a Storage; a scan for them can stop at once).
-    std::size_t storageCount() const { return m_storages.size(); }
 
     // Approximate heap bytes used by the graph (for benchmarks and limits).
     std::size_t memoryUsage() const;

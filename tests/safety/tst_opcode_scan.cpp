@@ -88,7 +88,7 @@ std::string scanText(const OpcodeScan& scan, std::uint64_t base = 0, bool messag
     add("protocol ", std::to_string(scan.protocol), " end ", at(scan.endOffset),
         scan.stopped ? " stopped" : " not stopped", " opcodes ", std::to_string(scan.opcodeCount),
         " memo writes ", std::to_string(scan.memoWrites), " unread ",
-        std::to_string(scan.memoUnread));
+        std::to_string(scan.memoUnread), " persistent ids ", std::to_string(scan.persistentIds));
     if (scan.error)
         add("error @", at(scan.error->offset), messages ? " " + scan.error->message : "");
     return out;

@@ -58,86 +58,159 @@ constexpr std::size_t binaryStringHeader(std::uint8_t op)
     return text ? 1 + opcodeInfo(op)->fixedSize : 0;
 }
 
-// The Str item of the binary string opcode at `pos` of `bytes` (already walked: its length is
-// known to fit).
-Item binaryStringItem(std::span<const std::byte> bytes, std::size_t pos, std::uint64_t offset)
-{
-    const auto op = static_cast<std::uint8_t>(bytes[pos]);
-    const std::size_t header = binaryStringHeader(op);
-    std::uint64_t length = 0;
-    for (std::size_t i = header - 1; i >= 1; --i)
-        length = (length << 8) | static_cast<std::uint8_t>(bytes[pos + i]);
-    return Item { Kind::Str, op,
-        static_cast<std::uint16_t>(std::min<std::uint64_t>(length, kMaxNameBytes)), 0, offset };
-}
-
-// The simulated stack: a vector whose push stays inline (std::vector's growth path keeps its
-// emplace_back out of line, a call per opcode).
-class ItemStack {
+// A vector in fixed pages: growing never copies (no doubled peak: a 200,000-deep pickle's stack
+// and marks cost what they hold), indices stay valid. Shrinking keeps the pages.
+template <typename T, std::size_t Bits = 8> class PagedVector {
 public:
     std::size_t size() const { return m_size; }
     bool empty() const { return m_size == 0; }
-    Item& back() { return m_data[m_size - 1]; }
-    const Item& back() const { return m_data[m_size - 1]; }
-    Item& operator[](std::size_t i) { return m_data[i]; }
-    const Item* begin() const { return m_data.get(); }
-    const Item* end() const { return m_data.get() + m_size; }
+    T& operator[](std::size_t i) { return m_pages[i >> Bits][i & (kPage - 1)]; }
+    const T& operator[](std::size_t i) const { return m_pages[i >> Bits][i & (kPage - 1)]; }
+    T& back() { return (*this)[m_size - 1]; }
+    const T& back() const { return (*this)[m_size - 1]; }
     void pop_back() { --m_size; }
     void resize(std::size_t n) { m_size = n; } // shrinking only
-    [[gnu::always_inline]] Item& emplace_back()
+    [[gnu::always_inline]] void push_back(const T& value)
     {
         if (m_size == m_capacity) [[unlikely]]
             grow();
-        return m_data[m_size++];
-    }
-
-private:
-    [[gnu::noinline]] void grow()
-    {
-        const std::size_t capacity = m_capacity < 64 ? 64 : m_capacity * 2;
-        auto data = std::make_unique<Item[]>(capacity);
-        std::copy(m_data.get(), m_data.get() + m_size, data.get());
-        m_data = std::move(data);
-        m_capacity = capacity;
-    }
-    std::unique_ptr<Item[]> m_data;
-    std::size_t m_size = 0;
-    std::size_t m_capacity = 0;
-};
-
-// A vector in fixed pages: growing never copies (no doubled peak), indices stay valid.
-template <typename T> class PagedVector {
-public:
-    std::size_t size() const { return m_size; }
-    T& operator[](std::size_t i) { return m_pages[i >> kBits][i & (kPage - 1)]; }
-    const T& operator[](std::size_t i) const { return m_pages[i >> kBits][i & (kPage - 1)]; }
-    void push_back(const T& value)
-    {
-        if ((m_size & (kPage - 1)) == 0)
-            m_pages.push_back(std::make_unique<T[]>(kPage));
         (*this)[m_size++] = value;
     }
 
 private:
-    static constexpr std::size_t kBits = 8;
-    static constexpr std::size_t kPage = std::size_t(1) << kBits;
+    static constexpr std::size_t kPage = std::size_t(1) << Bits;
+    [[gnu::noinline]] void grow()
+    {
+        m_pages.push_back(std::make_unique_for_overwrite<T[]>(kPage));
+        m_capacity += kPage;
+    }
     std::vector<std::unique_ptr<T[]>> m_pages;
     std::size_t m_size = 0;
+    std::size_t m_capacity = 0;
+};
+
+// An item in 8 bytes: kind (3 bits) and opcode (8 bits), then for an "other" value nothing (its
+// offset is never looked at: the memo drops it too), for a binary string its length (13 bits,
+// at most kMaxNameBytes) and offset (40 bits: its text is read back from the scanned bytes),
+// and for anything else (globals, calls, tuples, decoded strings, a binary string past 1 TiB)
+// kSideTag and the index of its full Item in a side table. Most of a pickle is "other" values and
+// binary strings: the stack and the memo hold those in half the bytes.
+using Packed = std::uint64_t;
+static_assert(static_cast<int>(Kind::Missing) < 7);
+constexpr unsigned kPackedOpShift = 3;
+constexpr unsigned kPackedCountShift = 11;
+constexpr unsigned kPackedOffsetShift = 24;
+constexpr unsigned kPackedRefShift = 11;
+constexpr Packed kSideTag = 7; // in the kind bits: the item is in a side table (index from bit 11)
+constexpr std::uint64_t kMaxPackedOffset = (std::uint64_t(1) << (64 - kPackedOffsetShift)) - 1;
+static_assert(kMaxNameBytes < (std::size_t(1) << (kPackedOffsetShift - kPackedCountShift)));
+
+constexpr Packed packOther(std::uint8_t op)
+{
+    return static_cast<Packed>(Kind::Other) | (Packed(op) << kPackedOpShift);
+}
+constexpr Packed packString(std::uint8_t op, std::size_t count, std::uint64_t offset)
+{
+    return static_cast<Packed>(Kind::Str) | (Packed(op) << kPackedOpShift)
+        | (Packed(count) << kPackedCountShift) | (Packed(offset) << kPackedOffsetShift);
+}
+// Whether `item` packs without a side entry.
+constexpr std::array<bool, 256> kBinaryString = [] {
+    std::array<bool, 256> table {};
+    for (std::size_t op = 0; op < table.size(); ++op)
+        table[op] = binaryStringHeader(static_cast<std::uint8_t>(op)) != 0;
+    return table;
+}();
+constexpr bool packsInline(const Item& item)
+{
+    return item.kind == Kind::Other
+        || (item.kind == Kind::Str && kBinaryString[item.op] && item.offset <= kMaxPackedOffset);
+}
+constexpr Packed packInline(const Item& item)
+{
+    return item.kind == Kind::Other ? packOther(item.op)
+                                    : packString(item.op, item.count, item.offset);
+}
+constexpr Kind packedKind(Packed p)
+{
+    return static_cast<Kind>(p & 7);
+}
+constexpr std::uint8_t packedOp(Packed p)
+{
+    return static_cast<std::uint8_t>(p >> kPackedOpShift);
+}
+// The item of an inline-packed Other or Str.
+constexpr Item unpackInline(Packed p)
+{
+    if (packedKind(p) == Kind::Other)
+        return Item { Kind::Other, packedOp(p), 0, 0, 0 };
+    return Item { Kind::Str, packedOp(p),
+        static_cast<std::uint16_t>((p >> kPackedCountShift)
+            & ((Packed(1) << (kPackedOffsetShift - kPackedCountShift)) - 1)),
+        0, p >> kPackedOffsetShift };
+}
+
+// The simulated stack: packed items in pages, items that do not pack inline in a side stack
+// (with the stack position each sits at, so that truncating the stack drops them too).
+class ItemStack {
+public:
+    std::size_t size() const { return m_packed.size(); }
+    bool empty() const { return m_packed.empty(); }
+    Item operator[](std::size_t i) const { return unpack(m_packed[i]); }
+    Item back() const { return unpack(m_packed.back()); }
+    Packed backPacked() const { return m_packed.back(); }
+    void pop_back() { resize(size() - 1); }
+    void resize(std::size_t n) // shrinking only
+    {
+        m_packed.resize(n);
+        while (!m_side.empty() && m_side.back().at >= n)
+            m_side.pop_back();
+    }
+    // Items [from, size()) into `out`.
+    void copyTo(std::size_t from, std::vector<Item>& out) const
+    {
+        out.clear();
+        for (std::size_t i = from; i < size(); ++i)
+            out.push_back((*this)[i]);
+    }
+    [[gnu::always_inline]] void pushPacked(Packed p) { m_packed.push_back(p); }
+    [[gnu::always_inline]] void push(const Item& item)
+    {
+        if (packsInline(item)) [[likely]] {
+            m_packed.push_back(packInline(item));
+            return;
+        }
+        pushSide(item);
+    }
+
+private:
+    struct Side {
+        Item item;
+        std::size_t at = 0; // its stack position
+    };
+    [[gnu::noinline]] void pushSide(const Item& item)
+    {
+        m_packed.push_back(kSideTag | (Packed(m_side.size()) << kPackedRefShift));
+        m_side.push_back({ item, m_packed.size() - 1 });
+    }
+    Item unpack(Packed p) const
+    {
+        if ((p & 7) == kSideTag) [[unlikely]]
+            return m_side[static_cast<std::size_t>(p >> kPackedRefShift)].item;
+        return unpackInline(p);
+    }
+
+    PagedVector<Packed, 12> m_packed;
+    PagedVector<Side, 10> m_side;
 };
 
 // The memo: a map from index to Item. Indices picklers use (0, 1, 2, ...) live in dense pages of
 // 4-byte slots: two flag bits (present, read) and a payload that is the opcode of an "other"
-// value (what most memo entries are), the index of a binary string's offset (its text and length
-// are read back from the bytes) or the index of a full Item. Indices past the opcodes read so far
-// (LONG_BINPUT 0xffffffff) go to a map, so that they cost one entry.
+// value (what most memo entries are), the index of a binary string packed inline (its opcode,
+// length and offset: a GET never reads the file's bytes back) or the index of a full Item. Indices
+// past the opcodes read so far (LONG_BINPUT 0xffffffff) go to a map, so that they cost one entry.
 class Memo {
 public:
-    Memo(std::span<const std::byte> bytes, std::uint64_t base)
-        : m_bytes(bytes)
-        , m_base(base)
-    {
-    }
-
     // The item at `index` (now read), or one of kind Missing.
     [[gnu::always_inline]] Item get(std::uint64_t index)
     {
@@ -154,35 +227,49 @@ public:
         it->second.read = true;
         return it->second.item;
     }
+    // The same for an item packed inline (an "other" value or a binary string): false when
+    // `index` is missing or holds an item that does not pack inline (nothing is marked read).
+    [[gnu::always_inline]] bool getInline(std::uint64_t index, Packed& out)
+    {
+        if (index >= m_denseSize)
+            return false;
+        std::uint32_t& slot = denseSlot(index);
+        const std::uint32_t payload = slot & kPayload;
+        if ((slot & kPresent) == 0)
+            return false;
+        if ((payload & kStrFlag) != 0)
+            out = m_strings[payload & (kStrFlag - 1)];
+        else if (payload >= kOtherTag)
+            out = packOther(static_cast<std::uint8_t>(payload - kOtherTag));
+        else
+            return false;
+        slot |= kRead;
+        return true;
+    }
     // Stores `item` at `index` (unread). `bound`: indices up to it may grow the dense part (the
     // number of opcodes read so far).
     void put(std::uint64_t index, std::uint64_t bound, const Item& item)
     {
-        if (index >= m_denseSize && index <= bound && index < kMaxDense)
-            grow(index);
-        if (index < m_denseSize) {
-            std::uint32_t& slot = denseSlot(index);
-            if ((slot & kPresent) == 0)
-                ++m_count;
-            else
-                release(slot & kPayload);
-            m_denseUsed = std::max(m_denseUsed, index + 1);
-            std::uint32_t payload = 0;
-            if (item.kind == Kind::Other) {
-                payload = kOtherTag + item.op;
-            } else if (item.kind == Kind::Str && binaryStringHeader(item.op) != 0) {
-                payload = kStrFlag | allocate(m_freeStrings, m_strings, item.offset);
-            } else {
-                payload = allocate(m_freeItems, m_items, item);
-            }
-            slot = kPresent | payload;
+        if (packsInline(item)) {
+            putInline(index, bound, packInline(item));
             return;
         }
-        auto [it, fresh] = m_sparse.try_emplace(index);
-        if (fresh)
-            ++m_count;
-        it->second.item = item;
-        it->second.read = false;
+        if (std::uint32_t* slot = claim(index, bound)) {
+            *slot = kPresent | allocate(m_freeItems, m_items, item);
+            return;
+        }
+        putSparse(index, item);
+    }
+    // The same for an item packed inline.
+    [[gnu::always_inline]] void putInline(std::uint64_t index, std::uint64_t bound, Packed p)
+    {
+        if (std::uint32_t* slot = claim(index, bound)) {
+            *slot = kPresent
+                | (packedKind(p) == Kind::Other ? kOtherTag + packedOp(p)
+                                                : kStrFlag | allocate(m_freeStrings, m_strings, p));
+            return;
+        }
+        putSparse(index, unpackInline(p));
     }
     std::size_t size() const { return m_count; }
     std::size_t unreadCount() const
@@ -214,6 +301,31 @@ private:
         bool read = false;
     };
 
+    // The dense slot to store `index` in (its old side entry released, the count kept), or
+    // nullptr when `index` goes to the map.
+    [[gnu::always_inline]] std::uint32_t* claim(std::uint64_t index, std::uint64_t bound)
+    {
+        if (index >= m_denseSize) {
+            if (index > bound || index >= kMaxDense)
+                return nullptr;
+            grow(index);
+        }
+        std::uint32_t& slot = denseSlot(index);
+        if ((slot & kPresent) == 0)
+            ++m_count;
+        else
+            release(slot & kPayload);
+        m_denseUsed = std::max(m_denseUsed, index + 1);
+        return &slot;
+    }
+    void putSparse(std::uint64_t index, const Item& item)
+    {
+        auto [it, fresh] = m_sparse.try_emplace(index);
+        if (fresh)
+            ++m_count;
+        it->second.item = item;
+        it->second.read = false;
+    }
     std::uint32_t& denseSlot(std::uint64_t index)
     {
         return m_pages[static_cast<std::size_t>(index >> kPageBits)][index & (kPageSize - 1)];
@@ -221,16 +333,15 @@ private:
     Item decode(std::uint32_t slot) const
     {
         const std::uint32_t payload = slot & kPayload;
-        if ((payload & kStrFlag) != 0) {
-            const std::uint64_t offset = m_strings[payload & (kStrFlag - 1)];
-            return binaryStringItem(m_bytes, static_cast<std::size_t>(offset - m_base), offset);
-        }
+        if ((payload & kStrFlag) != 0)
+            return unpackInline(m_strings[payload & (kStrFlag - 1)]);
         if (payload >= kOtherTag)
             return Item { Kind::Other, static_cast<std::uint8_t>(payload - kOtherTag), 0, 0, 0 };
         return m_items[payload];
     }
-    template <typename T>
-    std::uint32_t allocate(std::vector<std::uint32_t>& free, PagedVector<T>& store, const T& value)
+    template <typename T, std::size_t Bits>
+    std::uint32_t allocate(
+        std::vector<std::uint32_t>& free, PagedVector<T, Bits>& store, const T& value)
     {
         if (!free.empty()) {
             const std::uint32_t i = free.back();
@@ -278,12 +389,10 @@ private:
         }
     }
 
-    std::span<const std::byte> m_bytes;
-    std::uint64_t m_base = 0;
     std::vector<std::unique_ptr<std::uint32_t[]>> m_pages;
     std::uint64_t m_denseSize = 0; // m_pages.size() * kPageSize
     std::uint64_t m_denseUsed = 0; // past the highest dense index stored
-    PagedVector<std::uint64_t> m_strings; // offsets of binary string opcodes
+    PagedVector<Packed> m_strings; // binary strings, packed inline
     PagedVector<Item> m_items; // other memo entries that are not "other" values
     std::vector<std::uint32_t> m_freeStrings, m_freeItems; // released side entries
     std::unordered_map<std::uint64_t, SparseSlot> m_sparse;
@@ -344,18 +453,51 @@ std::string quoteForMessage(std::string_view text)
     return out;
 }
 
+// Opcodes to note for the weights-only lists: bit 0 refused by torch 2.x, bit 1 by torch 1.13.
+constexpr std::array<std::uint8_t, 256> kRefusedBy = [] {
+    std::array<std::uint8_t, 256> table {};
+    for (std::size_t op = 0; op < table.size(); ++op) {
+        // through the index, not a pointer test: GCC's sanitizer builds do not fold
+        // `&kOpcodes[i] != nullptr` in a constant expression
+        const std::int8_t index = kOpcodeIndex[op];
+        const std::uint8_t accepted
+            = index < 0 ? 0 : kOpcodes[static_cast<std::size_t>(index)].weightsOnly;
+        table[op] = static_cast<std::uint8_t>(((accepted & kWeightsOnlyV2) != 0 ? 0 : 1)
+            | ((accepted & kWeightsOnlyV113) != 0 ? 0 : 2));
+    }
+    return table;
+}();
+
+// The size of each opcode's fixed argument part (an integer, or a counted payload's length).
+constexpr std::array<std::uint8_t, 256> kFixedSize = [] {
+    std::array<std::uint8_t, 256> table {};
+    for (std::size_t op = 0; op < table.size(); ++op) {
+        const std::int8_t index = kOpcodeIndex[op];
+        table[op] = index < 0 ? 0 : kOpcodes[static_cast<std::size_t>(index)].fixedSize;
+    }
+    return table;
+}();
+
 class Scanner {
 public:
     Scanner(std::span<const std::byte> bytes, std::uint64_t base)
         : m_reader(bytes, base)
-        , m_memo(bytes, base)
     {
     }
 
     OpcodeScan run(ScanWalk walk);
 
 private:
-    bool fastStep(std::uint8_t op, std::size_t pos);
+    std::size_t fastRun(std::size_t pos);
+    // Notes `op` for the weights-only lists when a torch version refuses it and it was not seen.
+    void noteWeightsOnly(std::uint8_t op, std::uint64_t offset)
+    {
+        if ((m_toNote[op] & 1) != 0)
+            m_out.weightsOnlyRejected2.emplace_back(op, offset);
+        if ((m_toNote[op] & 2) != 0)
+            m_out.weightsOnlyRejected113.emplace_back(op, offset);
+        m_toNote[op] = 0;
+    }
 
     void fail(ErrorCode code, std::uint64_t offset, std::uint8_t op, std::string message)
     {
@@ -391,7 +533,7 @@ private:
         const std::size_t mark = m_marks.back();
         m_marks.pop_back();
         if (items != nullptr)
-            items->assign(m_stack.begin() + mark, m_stack.end());
+            m_stack.copyTo(mark, *items);
         m_stack.resize(mark);
         return true;
     }
@@ -400,15 +542,8 @@ private:
     {
         if (kind == Kind::Global)
             ++m_out.globals[ref].pushes;
-        Item& item = m_stack.emplace_back();
-        item.kind = kind;
-        item.op = op;
-        item.count = count;
-        item.ref = ref;
-        item.offset = offset;
+        m_stack.push(Item { kind, op, count, ref, offset });
     }
-    // Field by field: a whole-Item copy of fields just written one by one stalls on store
-    // forwarding.
     void pushItem(const Item& item) { push(item.kind, item.op, item.offset, item.ref, item.count); }
     // A string's text: decoded ones are kept, binary ones are read back from the bytes.
     std::string_view textOf(const Item& item) const
@@ -548,151 +683,136 @@ private:
     ByteReader m_reader;
     OpcodeScan m_out;
     ItemStack m_stack;
-    std::vector<std::size_t> m_marks;
+    PagedVector<std::size_t, 10> m_marks;
     std::vector<std::string> m_texts; // decoded UNICODE and STRING texts
     std::vector<Item> m_tupleItems; // items of the small tuples worth remembering, back to back
     std::vector<Item> m_items; // what a MARK popped, when it is looked at
     Memo m_memo;
     int m_protoCount = 0;
+    std::array<std::uint8_t, 256> m_toNote = kRefusedBy; // what noteWeightsOnly() still notes
 };
 
-// The opcodes most of a real pickle is made of, when their arguments are in bounds and nothing
-// fails: the same effects as the general walk in run() (which handles everything else, errors
-// included, and is the reference: tst_safety compares the two walks over every fixture). The
-// argument is read through the same front end; on any failure the opcode is left to run()
-// (reader rewound, nothing changed). The caller notes weights-only opcodes.
-bool Scanner::fastStep(std::uint8_t op, std::size_t pos)
+// The opcodes most of a real pickle is made of, walked from `pos` while their arguments are in
+// bounds and nothing fails: the same effects as the general walk in run() (which handles
+// everything else, errors included, and is the reference: tst_safety and tst_opcode_scan compare
+// the two walks over every fixture, truncations and mutations of them). Argument sizes come from
+// the opcode table. Returns the position of the first opcode left to the general walk (nothing
+// of it done), or the end of the bytes.
+std::size_t Scanner::fastRun(std::size_t pos)
 {
-    const std::uint64_t offset = m_reader.absolute(pos);
-    RawArg arg;
-    auto leave = [&] {
-        m_reader.clearError();
-        m_reader.seek(pos);
-        return false;
+    const std::byte* const data = m_reader.data().data();
+    const std::size_t size = m_reader.size();
+    const std::uint64_t base = m_reader.baseOffset();
+    std::size_t count = m_out.opcodeCount;
+    auto le = [](const std::byte* p, std::size_t width) {
+        std::uint64_t value = 0;
+        for (std::size_t i = width; i-- > 0;)
+            value = (value << 8) | static_cast<std::uint8_t>(p[i]);
+        return value;
     };
-    auto pushOther = [&] {
-        ++m_out.opcodeCount;
-        push(Kind::Other, op, offset);
-        return true;
-    };
-    m_reader.seek(pos + 1);
-    switch (static_cast<Op>(op)) {
-    case Op::BinGet: {
-        if (!readArgumentInto<ArgKind::Uint1>(m_reader, arg))
-            return leave();
-        const Item item = m_memo.get(arg.value);
-        if (item.kind == Kind::Missing)
-            return leave(); // not read: the general walk reports the miss
-        ++m_out.opcodeCount;
-        pushItem(item);
-        return true;
+    while (pos < size) {
+        const auto op = static_cast<std::uint8_t>(data[pos]);
+        const std::byte* const arg = data + pos + 1;
+        const std::size_t left = size - pos - 1; // bytes after the opcode
+        std::size_t width = kFixedSize[op]; // of the fixed part of its argument
+        if (width > left)
+            break;
+        switch (static_cast<Op>(op)) {
+        case Op::BinGet:
+        case Op::LongBinGet: {
+            // A miss, or a global, call, tuple or decoded string: the general walk.
+            Packed item = 0;
+            if (!m_memo.getInline(le(arg, width), item))
+                break;
+            m_stack.pushPacked(item);
+            goto done;
+        }
+        case Op::Memoize:
+        case Op::BinPut:
+        case Op::LongBinPut: {
+            if (m_stack.size() <= floor())
+                break;
+            const Packed top = m_stack.backPacked();
+            if ((top & 7) == kSideTag)
+                break;
+            m_memo.putInline(width == 0 ? m_memo.size() : le(arg, width), count + 1, top);
+            ++m_out.memoWrites;
+            goto done;
+        }
+        case Op::Mark:
+            m_marks.push_back(m_stack.size());
+            goto done;
+        case Op::None:
+        case Op::NewTrue:
+        case Op::NewFalse:
+        case Op::EmptyList:
+        case Op::EmptyDict:
+        case Op::EmptyTuple:
+        case Op::EmptySet:
+        case Op::BinInt1:
+        case Op::BinInt2:
+        case Op::BinInt:
+        case Op::BinFloat:
+            m_stack.pushPacked(packOther(op));
+            goto done;
+        case Op::ShortBinBytes:
+        case Op::BinBytes:
+        case Op::ShortBinUnicode:
+        case Op::BinUnicode: {
+            const std::uint64_t length = le(arg, width); // both unsigned
+            if (length > left - width)
+                break;
+            if (!kBinaryString[op])
+                m_stack.pushPacked(packOther(op));
+            else if (base + pos <= kMaxPackedOffset)
+                m_stack.pushPacked(
+                    packString(op, std::min<std::uint64_t>(length, kMaxNameBytes), base + pos));
+            else
+                break;
+            width += static_cast<std::size_t>(length);
+            goto done;
+        }
+        case Op::Appends:
+        case Op::SetItems: {
+            // popMark() then "something below the mark to add to".
+            const std::size_t n = m_marks.size();
+            if (n == 0 || m_marks[n - 1] <= (n >= 2 ? m_marks[n - 2] : 0))
+                break;
+            popMark(nullptr);
+            goto done;
+        }
+        case Op::Append:
+        case Op::SetItem: {
+            const std::size_t n = op == static_cast<std::uint8_t>(Op::Append) ? 1 : 2;
+            if (m_stack.size() < floor() + n + 1)
+                break;
+            m_stack.resize(m_stack.size() - n);
+            goto done;
+        }
+        case Op::Frame:
+            goto done;
+        default:
+            break;
+        }
+        break; // left to the general walk
+    done:
+        ++count;
+        if (m_toNote[op] != 0) [[unlikely]]
+            noteWeightsOnly(op, base + pos);
+        pos += 1 + width;
     }
-    case Op::Memoize:
-    case Op::BinPut: {
-        if (op == static_cast<std::uint8_t>(Op::BinPut)
-            && !readArgumentInto<ArgKind::Uint1>(m_reader, arg))
-            return leave();
-        if (m_stack.size() <= floor())
-            return leave();
-        ++m_out.opcodeCount;
-        m_memo.put(op == static_cast<std::uint8_t>(Op::BinPut) ? arg.value : m_memo.size(),
-            m_out.opcodeCount, m_stack.back());
-        ++m_out.memoWrites;
-        return true;
-    }
-    case Op::Mark:
-        ++m_out.opcodeCount;
-        m_marks.push_back(m_stack.size());
-        return true;
-    case Op::None:
-    case Op::NewTrue:
-    case Op::NewFalse:
-    case Op::EmptyList:
-    case Op::EmptyDict:
-    case Op::EmptyTuple:
-        return pushOther();
-    case Op::BinInt1:
-        return readArgumentInto<ArgKind::Uint1>(m_reader, arg) ? pushOther() : leave();
-    case Op::BinInt2:
-        return readArgumentInto<ArgKind::Uint2>(m_reader, arg) ? pushOther() : leave();
-    case Op::BinInt:
-        return readArgumentInto<ArgKind::Int4>(m_reader, arg) ? pushOther() : leave();
-    case Op::BinFloat:
-        return readArgumentInto<ArgKind::Float8>(m_reader, arg) ? pushOther() : leave();
-    case Op::ShortBinBytes:
-        return readArgumentInto<ArgKind::Bytes1>(m_reader, arg) ? pushOther() : leave();
-    case Op::ShortBinUnicode:
-        if (!readArgumentInto<ArgKind::Unicodestring1>(m_reader, arg))
-            return leave();
-        ++m_out.opcodeCount;
-        // At most 255 bytes: below kMaxNameBytes.
-        push(Kind::Str, op, offset, 0, static_cast<std::uint16_t>(arg.payload.size()));
-        return true;
-    case Op::Appends:
-    case Op::SetItems: {
-        // popMark() then "something below the mark to add to".
-        const std::size_t n = m_marks.size();
-        if (n == 0 || m_marks[n - 1] <= (n >= 2 ? m_marks[n - 2] : 0))
-            return leave();
-        ++m_out.opcodeCount;
-        popMark(nullptr);
-        return true;
-    }
-    case Op::Append:
-    case Op::SetItem: {
-        const std::size_t n = op == static_cast<std::uint8_t>(Op::Append) ? 1 : 2;
-        if (m_stack.size() < floor() + n + 1)
-            return leave();
-        ++m_out.opcodeCount;
-        m_stack.resize(m_stack.size() - n);
-        return true;
-    }
-    case Op::Frame:
-        if (!readArgumentInto<ArgKind::Uint8>(m_reader, arg))
-            return leave();
-        ++m_out.opcodeCount;
-        return true;
-    default:
-        return leave();
-    }
+    m_out.opcodeCount = count;
+    return pos;
 }
 
 OpcodeScan Scanner::run(ScanWalk walk)
 {
-    // Opcodes to note for the weights-only lists: refused by a torch version and not seen yet.
-    static constexpr std::array<std::uint8_t, 256> refusedBy = [] {
-        std::array<std::uint8_t, 256> table {};
-        for (std::size_t op = 0; op < table.size(); ++op) {
-            // through the index, not a pointer test: GCC's sanitizer builds do not fold
-            // `&kOpcodes[i] != nullptr` in a constant expression
-            const std::int8_t index = kOpcodeIndex[op];
-            const std::uint8_t accepted
-                = index < 0 ? 0 : kOpcodes[static_cast<std::size_t>(index)].weightsOnly;
-            table[op] = static_cast<std::uint8_t>(((accepted & kWeightsOnlyV2) != 0 ? 0 : 1)
-                | ((accepted & kWeightsOnlyV113) != 0 ? 0 : 2));
-        }
-        return table;
-    }();
-    std::array<std::uint8_t, 256> toNote = refusedBy;
-    auto noteWeightsOnly = [&](std::uint8_t op, std::uint64_t offset) {
-        if ((toNote[op] & 1) != 0)
-            m_out.weightsOnlyRejected2.emplace_back(op, offset);
-        if ((toNote[op] & 2) != 0)
-            m_out.weightsOnlyRejected113.emplace_back(op, offset);
-        toNote[op] = 0;
-    };
-
-    const std::span<const std::byte> all = m_reader.data();
     const bool fast = walk == ScanWalk::Fast;
     while (!m_out.error) {
-        const std::size_t pos = m_reader.pos();
-        if (fast && pos < all.size()) {
-            const auto first = static_cast<std::uint8_t>(all[pos]);
-            if (fastStep(first, pos)) {
-                if (toNote[first] != 0) [[unlikely]]
-                    noteWeightsOnly(first, m_reader.absolute(pos));
-                continue;
-            }
+        std::size_t pos = m_reader.pos();
+        if (fast) {
+            pos = fastRun(pos);
+            m_reader.seek(pos);
         }
         const std::uint64_t offset = m_reader.absolute(pos);
         std::uint8_t op = 0;
@@ -708,7 +828,7 @@ OpcodeScan Scanner::run(ScanWalk walk)
             break;
         }
         ++m_out.opcodeCount;
-        if (toNote[op] != 0) [[unlikely]]
+        if (m_toNote[op] != 0) [[unlikely]]
             noteWeightsOnly(op, offset);
 
         // The argument, through the one front end.
@@ -786,7 +906,7 @@ OpcodeScan Scanner::run(ScanWalk walk)
             if (m_stack.size() <= floor())
                 underflow();
             else
-                pushItem(Item(m_stack.back()));
+                pushItem(m_stack.back());
             break;
         // Strings (possible STACK_GLOBAL operands).
         case Op::ShortBinUnicode:
@@ -833,8 +953,11 @@ OpcodeScan Scanner::run(ScanWalk walk)
         case Op::EmptyList:
         case Op::EmptyDict:
         case Op::EmptySet:
-        case Op::PersId:
         case Op::NextBuffer:
+            push(Kind::Other, op, offset);
+            break;
+        case Op::PersId:
+            ++m_out.persistentIds;
             push(Kind::Other, op, offset);
             break;
         case Op::Ext1:
@@ -853,6 +976,7 @@ OpcodeScan Scanner::run(ScanWalk walk)
                 underflow();
             break;
         case Op::BinPersId:
+            ++m_out.persistentIds;
             if (!pop(a))
                 underflow();
             else
@@ -880,7 +1004,8 @@ OpcodeScan Scanner::run(ScanWalk walk)
                 break;
             }
             Item tuple[3];
-            std::copy(m_stack.end() - n, m_stack.end(), tuple);
+            for (std::size_t i = 0; i < n; ++i)
+                tuple[i] = m_stack[m_stack.size() - n + i];
             m_stack.resize(m_stack.size() - n);
             pushTuple(tuple, n, op, offset);
             break;

@@ -61,6 +61,7 @@ struct OpcodeScan {
     std::size_t opcodeCount = 0;
     std::size_t memoWrites = 0;
     std::size_t memoUnread = 0; // memo entries never fetched by a GET
+    std::size_t persistentIds = 0; // PERSID and BINPERSID opcodes walked (torch storages)
 };
 
 // Walks one program from bytes[0] (absolute offset `baseOffset`) up to and including STOP.

@@ -384,6 +384,12 @@ SafetyReport scan(const Document& doc, const Prescan* prescan)
 
     std::vector<std::pair<std::size_t, std::size_t>>
         streamGlobals; // per stream: [begin, end) in globals
+    // Storage values are made by the archive and container readers, and in a plain pickle only
+    // by a persistent load (a torch checkpoint nested in it, whose pickles are streams here): a
+    // plain pickle none of whose streams holds a PERSID or BINPERSID has none, and its values are
+    // not walked for them below (after a threaded load's join, millions of values would cost the
+    // wall clock for nothing).
+    bool mayHoldStorages = doc.format != FileFormat::Pickle;
     for (std::size_t s = 0; s < doc.pickles.size(); ++s) {
         const PickleStream& stream = doc.pickles[s];
         const std::size_t begin = b.report.globals.size();
@@ -406,6 +412,7 @@ SafetyReport scan(const Document& doc, const Prescan* prescan)
                 "it)");
         b.addStream(stream.name, result, relevant);
         streamGlobals.emplace_back(begin, b.report.globals.size());
+        mayHoldStorages = mayHoldStorages || result.persistentIds > 0;
     }
 
     // A plain pickle file: whatever follows the last stream the loader kept (junk, or pickles
@@ -497,8 +504,12 @@ SafetyReport scan(const Document& doc, const Prescan* prescan)
     reclassifyCallWrappers(b.report, g);
 
     // Archive anomalies: storages shorter than declared, data/ records nothing references.
+#ifndef QT_NO_DEBUG
+    for (std::size_t i = 0; !mayHoldStorages && i < g.size(); ++i)
+        Q_ASSERT(g.kind(ValueId { static_cast<std::uint32_t>(i) }) != ValueKind::Storage);
+#endif
     std::unordered_set<std::string> keys;
-    for (std::size_t i = 0; i < g.size(); ++i) {
+    for (std::size_t i = 0; mayHoldStorages && i < g.size(); ++i) {
         const ValueId id { static_cast<std::uint32_t>(i) };
         if (g.kind(id) != ValueKind::Storage)
             continue;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages PickleScope needs. Usage: scripts/setup.sh [build|gui|test|fixtures|package|all]
-#   build    compiler, CMake, Ninja, Qt 6, QuaZip, mimalloc, help2man (man pages) (always)
+#   build    compiler, CMake, Ninja, Qt 6, mimalloc, help2man (man pages) (always)
 #   gui      + Xvfb, xdotool, ImageMagick (screenshots, GUI under a virtual display)
 #   test     + clang and its sanitizer/fuzzer runtime, Xvfb
 #   fixtures + python3-torch, python3-numpy (regenerating fixtures, benchmarks)
@@ -8,7 +8,7 @@
 #   test and all also get desktop-file-utils, appstream, shared-mime-info (package metadata checks)
 set -euo pipefail
 what="${1:-build}"
-pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libquazip1-qt6-dev libgl-dev libqt6svg6 libmimalloc-dev python3 ccache help2man)
+pkgs=(g++ cmake ninja-build pkg-config qt6-base-dev libgl-dev libqt6svg6 libmimalloc-dev python3 ccache help2man)
 # joblib's compressors (core/formats/decompress)
 pkgs+=(zlib1g-dev libbz2-dev liblzma-dev liblz4-dev)
 case "$what" in

@@ -1,15 +1,73 @@
 // picklescope-cli: look inside pickles and PyTorch checkpoints without running Python.
 
 #include "app/cli/cli_command.h"
-#include "core/remote/http_source.h"
+#include "core/remote/http_plugin.h"
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 namespace {
+
+// How this run reads URLs (its options), for the HTTP plugin.
+core::remote::HttpOptions& httpOptions()
+{
+    static core::remote::HttpOptions options;
+    return options;
+}
+
+// Where the HTTP plugin is: beside the executable (the build tree), else where it is installed
+// (PICKLESCOPE_HTTP_PLUGIN_DIR, relative to the executable's folder).
+std::vector<std::string> httpPluginPaths()
+{
+    char exe[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    std::string dir = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string();
+    dir = dir.substr(0, dir.find_last_of('/') + 1);
+    return { dir + PICKLESCOPE_HTTP_PLUGIN_NAME,
+        dir + PICKLESCOPE_HTTP_PLUGIN_DIR "/" PICKLESCOPE_HTTP_PLUGIN_NAME };
+}
+
+// The URL opener until the first URL is opened: loads the HTTP plugin (core/remote/http_plugin.h),
+// which installs core/remote's opener in this one's place, and opens the URL with it.
+core::Result<std::shared_ptr<core::ByteSource>> openUrlThroughPlugin(const std::string& url)
+{
+    static std::mutex mutex;
+    static bool installed = false;
+    {
+        const std::lock_guard lock(mutex);
+        std::string why;
+        for (const std::string& path : httpPluginPaths()) {
+            if (installed)
+                break;
+            void* plugin = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+            if (plugin == nullptr) {
+                if (why.empty() || ::access(path.c_str(), F_OK) == 0)
+                    why = ::dlerror();
+                continue;
+            }
+            const auto install = reinterpret_cast<PicklescopeHttpInstall>(
+                ::dlsym(plugin, PICKLESCOPE_HTTP_PLUGIN_ENTRY));
+            if (install == nullptr) {
+                why = path + " has no " PICKLESCOPE_HTTP_PLUGIN_ENTRY;
+                continue;
+            }
+            install(&httpOptions());
+            installed = true;
+        }
+        if (!installed)
+            return core::makeError(core::ErrorCode::Io, 0,
+                "cannot open " + url + ": the HTTP plugin does not load (" + why + ")");
+    }
+    return core::ByteSource::mapFile(url); // now through the plugin's opener
+}
 
 // --header, --cache-limit, --ca-file, --download: how a URL is read. Returns false after
 // printing what is wrong.
@@ -107,9 +165,8 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "usage: picklescope-cli %s\n", command->synopsis.c_str());
         return cli::ExitUsage;
     }
-    core::remote::HttpOptions http;
-    if (!httpOptionsFrom(args, http))
+    if (!httpOptionsFrom(args, httpOptions()))
         return cli::ExitUsage;
-    core::remote::installUrlOpener(std::move(http));
+    core::ByteSource::setUrlOpener(&openUrlThroughPlugin);
     return command->run(args);
 }

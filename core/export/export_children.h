@@ -1,14 +1,11 @@
 #pragma once
 
 // What the value export writes as VALUE below a value (its "export children", from the one child
-// enumeration), and the reference counts over them that decide which values get "id" and which
-// are written as refs.
+// enumeration). Which values get "id" and which are written as refs: core/value/value_children's
+// referenceCounts over them (CountMode::AppearancesOnly, one byte a value).
 
 #include "core/value/value_children.h"
 #include "core/value/value_graph.h"
-
-#include <cstdint>
-#include <vector>
 
 namespace core {
 
@@ -32,11 +29,5 @@ inline ChildSet exportChildSet(bool plain)
 {
     return plain ? ChildSet::ExportPlain : ChildSet::Export;
 }
-
-// Reference counts from `root` over the export children (iterative): 0 not reached, 1 once,
-// 2 more than once. Only identity values (isIdentityValue) are counted. One byte a value and a
-// worklist: the export keeps flat memory on tens of millions of values, which the graph-wide
-// referenceCounts (appearances and cycles, ~30 bytes a value) would not.
-std::vector<std::uint8_t> countExportReferences(const ValueGraph& g, ValueId root, bool plain);
 
 } // namespace core

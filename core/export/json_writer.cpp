@@ -125,7 +125,7 @@ public:
                 if (!m_g.valid(stream.root))
                     continue;
                 m_out.key(stream.name);
-                m_counts = countExportReferences(m_g, stream.root, false);
+                m_counts = exportCounts(stream.root, false);
                 PS_TRY(walk(stream.root));
             }
             m_out.endObject();
@@ -158,8 +158,16 @@ private:
             m_out.null();
             return {};
         }
-        m_counts = countExportReferences(m_g, root, m_options.plain);
+        m_counts = exportCounts(root, m_options.plain);
         return walk(root);
+    }
+
+    // How often each value appears below `root` in what the export writes: a shared identity
+    // value (2 or more) gets "id" where it is first written and is a ref everywhere else.
+    std::vector<std::uint8_t> exportCounts(ValueId root, bool plain) const
+    {
+        return referenceCounts(m_g, root, exportChildSet(plain), CountMode::AppearancesOnly)
+            .appearances;
     }
 
     // ---- the walk -------------------------------------------------------------------------------

@@ -214,12 +214,8 @@ ValueId addDTypeValue(ValueGraph& g, const numpy::NumpyDType& d, std::uint64_t a
             { g.addInt(3, at), g.addStrCopy(std::string(1, node.byteOrder), at), subarray, names,
                 fields, g.addInt(flexible ? static_cast<std::int64_t>(node.itemSize) : -1, at),
                 g.addInt(-1, at), g.addInt(node.alignedStruct ? 0x80 : 0, at) });
-        ObjectRecord call;
-        call.via = ObjectVia::Reduce;
-        call.callable = dtypeClass;
-        call.args = args;
-        call.state = state;
-        built[i] = g.addObject(std::move(call), at);
+        built[i] = g.addCall(ObjectVia::Reduce, dtypeClass, args, at);
+        g.object(built[i]).state = state; // what BUILD gives an object
     }
     return built[0];
 }

@@ -68,14 +68,7 @@ Result<ValueId> reduce(ValueGraph& g, const GlobalRecord& callable, ValueId call
 {
     const bool masked = (callable.module == "numpy.ma.core" && callable.name == "_mareconstruct");
     // The original call, kept as an object (lossless).
-    auto addRebuild = [&] {
-        ObjectRecord call;
-        call.via = via;
-        call.callable = callableId;
-        call.args = args;
-        call.kwargs = kwargs;
-        return g.addObject(std::move(call), offset);
-    };
+    auto addRebuild = [&] { return g.addCall(via, callableId, args, offset, kwargs); };
     if ((isNumpyModule(callable.module, "multiarray") && callable.name == "_reconstruct")
         || masked) {
         // The array is empty until BUILD fills it.

@@ -33,16 +33,6 @@ DType dtypeOfGlobal(const ValueGraph& g, ValueId id)
     return dtypeFromTorchName(r.name);
 }
 
-ValueId rebuildObject(ValueGraph& g, ValueId callable, ValueId args, ValueId kwargs, ObjectVia via, std::uint64_t offset)
-{
-    ObjectRecord call;
-    call.via = via;
-    call.callable = callable;
-    call.args = args;
-    call.kwargs = kwargs;
-    return g.addObject(std::move(call), offset);
-}
-
 bool isTensor(const ValueGraph& g, ValueId id)
 {
     return g.valid(id) && g.kind(id) == ValueKind::Tensor;
@@ -89,7 +79,7 @@ Result<ValueId> rebuildFromType(Document& doc, const Call& c, const std::vector<
     TensorRecord t = g.tensor(inner);
     if (isGlobal(g, a[1], "torch.nn.parameter", "Parameter"))
         t.cls = TensorClass::Parameter;
-    t.rebuild = rebuildObject(g, c.callable, c.args, c.kwargs, c.via, c.offset);
+    t.rebuild = g.addCall(c.via, c.callable, c.args, c.offset, c.kwargs);
     const ValueId id = g.addTensor(std::move(t), c.offset);
     if (a.size() > 3 && g.valid(a[3]) && g.kind(a[3]) != ValueKind::None)
         g.setExtraState(id, a[3]);
@@ -106,7 +96,7 @@ Result<ValueId> rebuild(Document& doc, const Call& c, int depth)
     TensorRecord t;
     const std::string_view n = c.name;
     auto finish = [&](TensorRecord rec) -> ValueId {
-        rec.rebuild = rebuildObject(g, c.callable, c.args, c.kwargs, c.via, c.offset);
+        rec.rebuild = g.addCall(c.via, c.callable, c.args, c.offset, c.kwargs);
         return g.addTensor(std::move(rec), c.offset);
     };
     // A tensor without storage: dtype at a[dtypeAt], size and stride at a[shapeAt] and the next,

@@ -430,10 +430,78 @@ bool isIdentityValue(const ValueGraph& g, ValueId id)
     return g.valid(id) && inSet(kIdentityKinds, g.kind(id));
 }
 
-ReferenceCounts referenceCounts(const ValueGraph& g, ValueId root, ChildSet set)
+namespace {
+
+// Whether `id` surely has no children in `set`, known without building them: scalars have none in
+// the export and access sets (in the others, a scalar may carry a BUILD state).
+bool childless(const ValueGraph& g, ValueId id, ChildSet set)
+{
+    return isScalarKind(g.kind(id))
+        && (set == ChildSet::Export || set == ChildSet::ExportPlain || set == ChildSet::Access);
+}
+
+// CountMode::AppearancesOnly: depth first, a frame holding a value and the position of its next
+// child only (its children are enumerated again when the walk comes back to it), so that memory is
+// the counts and a stack as deep as the graph, never as wide. A value's children are walked at
+// its first appearance.
+void countAppearances(
+    const ValueGraph& g, ValueId root, ChildSet set, std::vector<std::uint8_t>& counts)
+{
+    struct Frame {
+        ValueId id;
+        std::uint32_t next; // the child to look at next
+    };
+    std::vector<Frame> stack;
+    // Counts an appearance; true when it is the first and the value may have children.
+    auto appear = [&](ValueId id) {
+        std::uint8_t& n = counts[indexOf(id)];
+        if (n == 255)
+            return false;
+        return ++n == 1 && !childless(g, id, set);
+    };
+    if (appear(root))
+        stack.push_back({ root, 0 });
+    while (!stack.empty()) {
+        const Frame f = stack.back();
+        const Children children = childrenOf(g, f.id, set);
+        std::size_t skip = f.next; // children before it were counted on an earlier visit
+        std::size_t position = f.next;
+        ValueId descend = kNullValue;
+        for (const ChildRun& run : children) {
+            if (skip >= run.count) {
+                skip -= run.count;
+                continue;
+            }
+            for (std::size_t i = skip; i < run.count && isNull(descend); ++i) {
+                const ValueId child = run.at(i);
+                ++position;
+                if (g.valid(child) && appear(child))
+                    descend = child;
+            }
+            skip = 0;
+            if (!isNull(descend))
+                break;
+        }
+        if (isNull(descend)) {
+            stack.pop_back();
+            continue;
+        }
+        stack.back().next = static_cast<std::uint32_t>(position);
+        stack.push_back({ descend, 0 });
+    }
+}
+
+} // namespace
+
+ReferenceCounts referenceCounts(const ValueGraph& g, ValueId root, ChildSet set, CountMode mode)
 {
     ReferenceCounts out;
     out.appearances.assign(g.size(), 0);
+    if (mode == CountMode::AppearancesOnly) {
+        if (g.valid(root))
+            countAppearances(g, root, set, out.appearances);
+        return out;
+    }
     out.cyclic.assign(g.size(), 0);
     if (!g.valid(root))
         return out;

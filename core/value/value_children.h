@@ -212,9 +212,16 @@ bool isIdentityValue(const ValueGraph& graph, ValueId id);
 // 255) and which values lie on a cycle (their strongly connected component has more than one
 // value, or they hold themselves). A value appearing twice or more is shown in full once and
 // marked elsewhere; see repeatMark. Iterative (Tarjan's algorithm over an explicit stack).
+//
+// CountMode::Full finds both (the tree: ~30 bytes a reachable value while it counts).
+// CountMode::AppearancesOnly counts appearances alone (the same numbers) and leaves `cyclic`
+// empty: one byte a value of the graph plus a walk stack as deep as the graph (8 bytes a level),
+// for the JSON export of tens of millions of values.
+enum class CountMode : std::uint8_t { Full, AppearancesOnly };
+
 struct ReferenceCounts {
     std::vector<std::uint8_t> appearances; // by value index; 0: not reachable
-    std::vector<std::uint8_t> cyclic; // by value index; 1: on a cycle
+    std::vector<std::uint8_t> cyclic; // by value index; 1: on a cycle (empty: AppearancesOnly)
 
     std::uint8_t count(ValueId id) const
     {
@@ -226,7 +233,8 @@ struct ReferenceCounts {
         return indexOf(id) < cyclic.size() && cyclic[indexOf(id)] != 0;
     }
 };
-ReferenceCounts referenceCounts(const ValueGraph& graph, ValueId root, ChildSet set);
+ReferenceCounts referenceCounts(
+    const ValueGraph& graph, ValueId root, ChildSet set, CountMode mode = CountMode::Full);
 
 // How a tree (picklescope-cli tree, the window) marks an appearance of a value that is not where
 // it is shown in full: a cycle "↻" when the value is on the path from the root to this appearance

@@ -112,7 +112,7 @@ def build_driver(root, build):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "Qt6Core"], capture_output=True,
                            text=True, check=True).stdout.split()
     subprocess.run(["g++", "-std=c++20", "-O2", "-fPIC", "-I", root, src, lib] + flags
-                   + ["-lquazip1-qt6", "-lz", "-o", out], check=True)
+                   + ["-lz", "-lbz2", "-llzma", "-llz4", "-o", out], check=True)
     return [out], lambda f, stats: [out, f] + (["--stats"] if stats else [])
 
 

@@ -6,12 +6,12 @@
 
 #include "core/loader.h"
 #include "core/torch/module_tree.h"
+#include "tests/common/cli_run.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTest>
 
 namespace {
@@ -207,15 +207,13 @@ private Q_SLOTS:
 
     void printsTheModuleViewFromTheCli()
     {
-        if (qEnvironmentVariable("PICKLESCOPE_CLI").isEmpty())
+        if (testing::cliPath().isEmpty())
             QSKIP("PICKLESCOPE_CLI is not set (run through ctest)");
-        QProcess p;
-        p.start(qEnvironmentVariable("PICKLESCOPE_CLI"),
+        const testing::CliRun model = testing::runCli(
             { "info", QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/model_ckpt.pt"), "--modules",
                 "--depth", "1" });
-        QVERIFY(p.waitForFinished(30000));
-        QCOMPARE(p.exitCode(), 0);
-        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QCOMPARE(model.exitCode, 0);
+        const QString out = QString::fromUtf8(model.out);
         QVERIFY(out.contains("state dict: $['model'] (11 tensors)"));
         QVERIFY(out.contains(QRegularExpression("\\n  features +1,425 +89\\.3 %")));
         QVERIFY(out.contains(QRegularExpression("\\n  classifier +170 ")));
@@ -224,12 +222,10 @@ private Q_SLOTS:
             "optimizer: $['optimizer']: state for 6 parameters (exp_avg 6, exp_avg_sq 6, step 6)"));
 
         // A pickled model with a tied output layer (counts from modules/expected.json).
-        p.start(qEnvironmentVariable("PICKLESCOPE_CLI"),
-            { "info", QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/tied_model.pt"),
-                "--modules" });
-        QVERIFY(p.waitForFinished(30000));
-        QCOMPARE(p.exitCode(), 0);
-        const QString tied = QString::fromUtf8(p.readAllStandardOutput());
+        const testing::CliRun tiedRun = testing::runCli({ "info",
+            QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/tied_model.pt"), "--modules" });
+        QCOMPARE(tiedRun.exitCode, 0);
+        const QString tied = QString::fromUtf8(tiedRun.out);
         QVERIFY(tied.contains("module: $ (6 tensors)"));
         QFile json(QStringLiteral(PICKLESCOPE_TEST_DATA "/compare/modules/expected.json"));
         QVERIFY(json.open(QIODevice::ReadOnly));

@@ -9,6 +9,7 @@
 #include "core/formats/npy_reader.h"
 #include "core/loader.h"
 #include "core/safety/scanned_load.h"
+#include "tests/common/cli_run.h"
 #include "tests/common/json_text.h"
 
 #include <QtTest>
@@ -218,11 +219,10 @@ private Q_SLOTS:
         QCOMPARE(scanned->report.picklesScanned, std::size_t(0));
         QCOMPARE(scanned->report.verdict, safety::Verdict::Safe);
         // the CLI says so
-        QProcess cli;
-        QVERIFY2(qEnvironmentVariableIsSet("PICKLESCOPE_CLI"), "run under ctest (PICKLESCOPE_CLI)");
-        cli.start(qEnvironmentVariable("PICKLESCOPE_CLI"), { "scan", kDir + file });
-        QVERIFY(cli.waitForFinished(10000));
-        QVERIFY(cli.readAllStandardOutput().contains("no code possible"));
+        QVERIFY2(!testing::cliPath().isEmpty(), "run under ctest (PICKLESCOPE_CLI)");
+        const testing::CliRun cli = testing::runCli({ "scan", kDir + file });
+        QVERIFY(cli.exitCode >= 0);
+        QVERIFY(cli.out.contains("no code possible"));
     }
 
     void scansTheObjectArrayPickles()

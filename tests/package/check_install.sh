@@ -34,7 +34,7 @@ case "$mode" in
     [ "$(dpkg-deb -f "$input" Package)" = picklescope ] || fail "Package field"
     [ "$(dpkg-deb -f "$input" Version)" = "$version" ] || fail "Version field is not $version"
     depends="$(dpkg-deb -f "$input" Depends)"
-    for lib in libqt6core6 libqt6widgets6 libquazip1-qt6 libc6 libqt6svg6; do
+    for lib in libqt6core6 libqt6widgets6 libc6 libqt6svg6; do
       echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
     done
     pass "control: picklescope $version, Depends: $depends"
@@ -94,4 +94,14 @@ rc=$?
 set -e
 [ "$rc" = 3 ] || fail "scan of a malicious pickle exited $rc, not 3"
 pass "installed picklescope-cli and picklescope run: version $version, scan exits 3 on os.system"
+
+# URLs: the installed CLI finds its HTTP plugin (lib/picklescope/picklescope-cli-http.so) and gets
+# as far as the connection (port 9 of this machine: refused).
+plugin="$(find "$usr/lib" -path '*/picklescope/picklescope-cli-http.so' | head -n 1)"
+[ -n "$plugin" ] || fail "missing the HTTP plugin under /usr/lib/.../picklescope/"
+set +e
+err="$("$usr/bin/picklescope-cli" info http://127.0.0.1:9/none.pt 2>&1 >/dev/null)"
+set -e
+case "$err" in *"HTTP plugin"*|"") fail "picklescope-cli does not load its HTTP plugin: $err" ;; esac
+pass "installed picklescope-cli loads ${plugin#"$usr"} for URLs"
 echo "all checks passed"

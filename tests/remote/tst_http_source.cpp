@@ -9,6 +9,7 @@
 #include "core/safety/scanned_load.h"
 #include "core/torch/tensor_table.h"
 #include "core/torch/tensor_view.h"
+#include "tests/common/cli_run.h"
 #include "tests/remote/range_server.h"
 
 #include <QProcess>
@@ -48,24 +49,14 @@ bool sameDouble(double a, double b)
     return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0 || a == b;
 }
 
-struct CliRun {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-CliRun runCli(const QStringList& args,
+// picklescope-cli against the server (30 s at most).
+testing::CliRun runCli(const QStringList& args,
     const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment())
 {
-    CliRun run;
-    QProcess process;
-    process.setProcessEnvironment(env);
-    process.start(qEnvironmentVariable("PICKLESCOPE_CLI"), args);
-    if (!process.waitForFinished(30000) || process.exitStatus() != QProcess::NormalExit)
-        return run;
-    run.exitCode = process.exitCode();
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
+    testing::RunOptions options;
+    options.env = env;
+    options.timeoutMs = 30000;
+    return testing::runCli(args, options);
 }
 
 } // namespace
@@ -664,7 +655,17 @@ private Q_SLOTS:
                     .contains(QStringLiteral("Basic YWxpY2U6czNjcmV0")));
     }
 
-    // The command line, against the same server.
+    // The command line, against the same server. It reads URLs through its HTTP plugin
+    // (core/remote/http_plugin.h), loaded with the first URL: QtNetwork is no start-up cost.
+    void cliLinksQtNetworkOnlyThroughItsPlugin()
+    {
+        const testing::CliRun elf = testing::runProcess(
+            QStringLiteral("readelf"), { QStringLiteral("--dynamic"), testing::cliPath() });
+        QCOMPARE(elf.exitCode, 0);
+        QVERIFY2(elf.out.contains("libQt6Core.so"), elf.out.constData());
+        QVERIFY2(!elf.out.contains("libQt6Network"), elf.out.constData());
+    }
+
     void cliInfoOfAUrlListsTheTensorsAndTheBytesFetched()
     {
         const auto run = runCli(

@@ -6,9 +6,9 @@
 #include "core/loader.h"
 #include "core/safety/safety_report.h"
 #include "core/value/byte_source.h"
+#include "tests/common/cli_run.h"
 
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -96,7 +96,7 @@ private Q_SLOTS:
     // First: the peak of a child counts the pages it shares with this process before exec.
     void keepsTheCliPeakMemorySmall()
     {
-        const QString cli = qEnvironmentVariable("PICKLESCOPE_CLI");
+        const QString cli = testing::cliPath();
         if (cli.isEmpty())
             QSKIP("PICKLESCOPE_CLI is not set (run through ctest)");
         if (underAddressSanitizer())
@@ -125,14 +125,15 @@ private Q_SLOTS:
         const std::int64_t capKiB = 1 << 20; // 1 GiB
         const std::int64_t boundKiB = 64 * 1024 + 80 * largest / 1024;
         for (const QString& path : files) {
-            QProcess process;
-            process.start("/bin/sh",
+            testing::RunOptions options;
+            options.timeoutMs = 120000;
+            const testing::CliRun run = testing::runProcess("/bin/sh",
                 { "-c", QString("ulimit -v %1; exec \"$0\" scan \"$1\" >/dev/null").arg(capKiB),
-                    cli, path });
-            QVERIFY(process.waitForFinished(120000));
-            QCOMPARE(process.exitStatus(), QProcess::NormalExit);
-            const int code = process.exitCode();
-            const QByteArray err = process.readAllStandardError();
+                    cli, path },
+                options);
+            QVERIFY2(run.exitCode >= 0, qPrintable(path + ": did not finish, or crashed"));
+            const int code = run.exitCode;
+            const QByteArray err = run.err;
             QVERIFY2(code == 0 || code == 1 || code == 3, qPrintable(path + ": " + err));
             QVERIFY2(!err.contains("out of memory"), qPrintable(path + ": " + err));
             rusage usage {};

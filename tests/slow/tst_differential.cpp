@@ -16,11 +16,11 @@
 
 #include "core/loader.h"
 #include "core/pickle/disassembler.h"
+#include "tests/common/cli_run.h"
 #include "tests/common/python_repr.h"
 
 #include <QDir>
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -47,15 +47,15 @@ class TestDifferential : public QObject {
     {
         if (error.message.find("end of its frame") == std::string::npos)
             return false;
-        QProcess py;
-        py.start(kPython, { QStringLiteral("-c"),
-            QStringLiteral("import pickle, sys\n"
-                           "try:\n"
-                           "    pickle._loads(open(sys.argv[1], 'rb').read())\n"
-                           "except pickle.UnpicklingError as e:\n"
-                           "    print(e)\n"),
-            file });
-        return py.waitForFinished(60000) && py.readAllStandardOutput().contains("exhausted before end of frame");
+        const testing::CliRun py = testing::runProcess(kPython,
+            { QStringLiteral("-c"),
+                QStringLiteral("import pickle, sys\n"
+                               "try:\n"
+                               "    pickle._loads(open(sys.argv[1], 'rb').read())\n"
+                               "except pickle.UnpicklingError as e:\n"
+                               "    print(e)\n"),
+                file });
+        return py.out.contains("exhausted before end of frame");
     }
 
 private Q_SLOTS:
@@ -72,13 +72,14 @@ private Q_SLOTS:
         QStringList mismatches;
         for (const QString& seed : seeds) {
             const QString dir = tmp.path() + "/" + seed;
-            QProcess gen;
-            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-            env.insert("PYTHONHASHSEED", "0"); // the same bytes for the same seed
-            gen.setProcessEnvironment(env);
-            gen.start(kPython, { QStringLiteral(PICKLESCOPE_SOURCE_DIR "/tests/slow/random_pickles.py"), seed, QString::number(cases), dir });
-            QVERIFY(gen.waitForFinished(600000));
-            QVERIFY2(gen.exitCode() == 0, gen.readAllStandardError().constData());
+            testing::RunOptions options;
+            options.env.insert("PYTHONHASHSEED", "0"); // the same bytes for the same seed
+            options.timeoutMs = 600000;
+            const testing::CliRun gen = testing::runProcess(kPython,
+                { QStringLiteral(PICKLESCOPE_SOURCE_DIR "/tests/slow/random_pickles.py"), seed,
+                    QString::number(cases), dir },
+                options);
+            QVERIFY2(gen.exitCode == 0, gen.err.constData());
             for (int n = 0; n < cases; ++n) {
                 const QString base = dir + "/" + QString::number(n);
                 const QString label = QStringLiteral("seed %1 case %2").arg(seed).arg(n);

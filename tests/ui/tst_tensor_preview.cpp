@@ -75,6 +75,20 @@ std::set<std::uint64_t> windowPages(const core::Document& doc, core::ValueId id,
     return pages;
 }
 
+// Loads root_tensor.pt (a tensor torch.save wrote as the file's root), indexes it and shows its
+// root in `pane`; false when a step fails.
+bool showRootTensor(ui::TensorPreview& pane)
+{
+    auto loaded = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
+    if (!loaded.ok())
+        return false;
+    ui::LoadedFile file;
+    file.doc = std::move(loaded).value();
+    file.index = ui::DocumentIndex::build(file.doc);
+    pane.setDocument(file);
+    return pane.showValue(file.doc->root);
+}
+
 } // namespace
 
 class TestTensorPreview : public QObject {
@@ -289,17 +303,9 @@ private Q_SLOTS:
 
     void coloursAWholeMatrixByItsStatistics()
     {
-        auto loaded
-            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
-        QVERIFY(loaded.ok());
-        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
-        ui::LoadedFile file;
-        file.doc = doc;
-        file.index = ui::DocumentIndex::build(doc);
         ui::TensorPreview pane;
-        pane.setDocument(file);
         QSignalSpy stats(&pane, &ui::TensorPreview::statsFinished);
-        QVERIFY(pane.showValue(doc->root));
+        QVERIFY(showRootTensor(pane));
         QVERIFY(stats.wait(5000));
         const QJsonArray values = uitest::readJson(QStringLiteral("issue9.json"))
                                       .value(QStringLiteral("root_tensor"))
@@ -320,16 +326,8 @@ private Q_SLOTS:
 
     void aFailedNpyExportLeavesNoFile()
     {
-        auto loaded
-            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
-        QVERIFY(loaded.ok());
-        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
-        ui::LoadedFile file;
-        file.doc = doc;
-        file.index = ui::DocumentIndex::build(doc);
         ui::TensorPreview pane;
-        pane.setDocument(file);
-        QVERIFY(pane.showValue(doc->root));
+        QVERIFY(showRootTensor(pane));
         QTemporaryDir dir;
         // A folder that does not exist: QSaveFile cannot open, nothing is left anywhere.
         const QString out = dir.filePath(QStringLiteral("missing/t.npy"));
@@ -344,16 +342,8 @@ private Q_SLOTS:
 
     void exportsNpyWithoutLeavingATemporaryFile()
     {
-        auto loaded
-            = core::loadFile(uitest::dataPath(QStringLiteral("root_tensor.pt")).toStdString());
-        QVERIFY(loaded.ok());
-        std::shared_ptr<const core::Document> doc = std::move(loaded).value();
-        ui::LoadedFile file;
-        file.doc = doc;
-        file.index = ui::DocumentIndex::build(doc);
         ui::TensorPreview pane;
-        pane.setDocument(file);
-        QVERIFY(pane.showValue(doc->root));
+        QVERIFY(showRootTensor(pane));
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("t.npy"));
         QSignalSpy exported(&pane, &ui::TensorPreview::tensorExported);

@@ -18,6 +18,7 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <algorithm>
 #include <unordered_map>
 
 using namespace core;
@@ -119,6 +120,7 @@ private Q_SLOTS:
     void countIndexVisitAndLabelsAgree_data();
     void countIndexVisitAndLabelsAgree();
     void theGraphSetReachesEveryValueTheOtherSetsReach();
+    void appearancesOnlyCountsWhatTheFullCounterCounts();
     void labelsAreMadeOnlyForTheChildAskedFor();
     void countsAMillionDeepCycleWithoutRecursion();
     void marksAreShownOnlyForRepeatedIdentityValues();
@@ -207,6 +209,39 @@ void TestValueChildren::theGraphSetReachesEveryValueTheOtherSetsReach()
     QVERIFY(checked > 10);
 }
 
+void TestValueChildren::appearancesOnlyCountsWhatTheFullCounterCounts()
+{
+    // The export's mode (CountMode::AppearancesOnly: no cycle bookkeeping) counts each value as
+    // Tarjan's walk does, for every set, on every fixture (shared values, cycles, tensors).
+    int checked = 0;
+    for (const QString& path : fixtureFiles({ "value", "export", "torch" })) {
+        const auto doc = testing::loadDocument(path);
+        if (!doc)
+            continue;
+        const ValueGraph& g = doc->graph;
+        for (ChildSet set : { ChildSet::Display, ChildSet::Export, ChildSet::ExportPlain,
+                 ChildSet::Graph, ChildSet::Access }) {
+            const ReferenceCounts full = referenceCounts(g, doc->root, set);
+            const ReferenceCounts only
+                = referenceCounts(g, doc->root, set, CountMode::AppearancesOnly);
+            QVERIFY(only.cyclic.empty());
+            QCOMPARE(only.appearances.size(), g.size());
+            for (std::uint32_t i = 0; i < g.size(); ++i) {
+                if (only.appearances[i] != full.appearances[i])
+                    QFAIL(qPrintable(QStringLiteral("%1: set %2, value %3: %4 appearances, not %5")
+                                         .arg(path)
+                                         .arg(int(set))
+                                         .arg(i)
+                                         .arg(only.appearances[i])
+                                         .arg(full.appearances[i])));
+            }
+            checked += std::count_if(full.appearances.begin(), full.appearances.end(),
+                [](std::uint8_t n) { return n >= 2; });
+        }
+    }
+    QVERIFY(checked > 10); // shared values were compared, not only counts of one
+}
+
 void TestValueChildren::labelsAreMadeOnlyForTheChildAskedFor()
 {
     const auto doc = testing::loadDocument(testing::kValueFixtureDir + "children_p2.pkl");
@@ -249,6 +284,11 @@ void TestValueChildren::countsAMillionDeepCycleWithoutRecursion()
         cyclic += counts.onCycle(ValueId { i }) ? 1 : 0;
     QCOMPARE(cyclic, std::size_t(kDepth));
     QVERIFY(!counts.onCycle(tail));
+    // Appearances alone: the same counts, its walk a million frames deep (no recursion either).
+    const ReferenceCounts only
+        = referenceCounts(g, ValueId { 0 }, ChildSet::Display, CountMode::AppearancesOnly);
+    QVERIFY(only.appearances == counts.appearances);
+    QVERIFY(!only.onCycle(ValueId { 0 }));
 }
 
 void TestValueChildren::marksAreShownOnlyForRepeatedIdentityValues()

@@ -13,6 +13,9 @@ namespace core::formats {
 namespace {
 
 constexpr std::size_t kChunk = std::size_t(1) << 20;
+// liblzma allocates the dictionary a stream's header declares before it decodes a byte (an
+// LZMA-alone header may claim 4 GiB in 13 bytes). xz -9e needs 65 MiB to decode: refuse more.
+constexpr std::uint64_t kXzMemoryLimit = std::uint64_t(256) << 20;
 
 Error tooBig(std::string_view kind, std::uint64_t maxBytes)
 {
@@ -114,7 +117,7 @@ Result<std::vector<std::byte>> inflateXz(
     std::span<const std::byte> in, std::string_view kind, std::uint64_t maxBytes)
 {
     lzma_stream xz = LZMA_STREAM_INIT;
-    if (lzma_auto_decoder(&xz, UINT64_MAX, 0) != LZMA_OK) // .xz and .lzma (alone)
+    if (lzma_auto_decoder(&xz, kXzMemoryLimit, 0) != LZMA_OK) // .xz and .lzma (alone)
         return makeError(ErrorCode::Format, 0, std::string(kind) + ": cannot start decompressing");
     std::vector<std::byte> out;
     std::size_t used = 0;
@@ -131,6 +134,14 @@ Result<std::vector<std::byte>> inflateXz(
         const std::size_t before = xz.avail_out;
         rc = lzma_code(&xz, xz.avail_in == 0 ? LZMA_FINISH : LZMA_RUN);
         used += before - xz.avail_out;
+        if (rc == LZMA_MEMLIMIT_ERROR) {
+            const std::uint64_t at = in.size() - xz.avail_in;
+            lzma_end(&xz);
+            return makeError(ErrorCode::LimitExceeded, at,
+                std::string(kind) + " stream needs more than "
+                    + std::to_string(kXzMemoryLimit >> 20)
+                    + " MiB of decoder memory (the dictionary its header declares)");
+        }
         if (rc != LZMA_OK && rc != LZMA_STREAM_END) {
             const std::uint64_t at = in.size() - xz.avail_in;
             lzma_end(&xz);

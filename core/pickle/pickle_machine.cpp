@@ -64,6 +64,12 @@ struct PickleMachine::Impl {
         , depthLimit(std::min<std::size_t>(
               machine.m_options.limits.maxStackDepth, std::numeric_limits<std::uint32_t>::max()))
     {
+        // Address space for the stack and the marks as deep as the input could make them (up to
+        // 4 Mi entries each), so that deep nesting does not regrow them entry by entry.
+        const std::size_t deepest
+            = std::min<std::size_t>({ data.size() / 2, depthLimit, std::size_t(1) << 22 });
+        stack.reserve(deepest);
+        marks.reserve(deepest);
     }
 
     // ---- errors ------------------------------------------------------------------------------
@@ -1608,15 +1614,17 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
     m_proto = 0;
     m_leftover = 0;
     m_consumed = 0;
-    // Roughly one value per 6 bytes of input in typical pickles: reserve so the arena does not
-    // regrow (and copy) while loading. Pages never touched are never resident. Capped (64 Mi
-    // values, 1 GiB of address space) so that a huge file of a few big payloads does not ask
-    // for tens of GiB up front; beyond that the arena grows as it fills.
+    // A value, a container and a stack entry each take an opcode of at least one byte, and
+    // dense pickles make one value per 2-6 bytes (one container per 3 in deep nesting): reserve
+    // one of each per 2 bytes, so that the arena, the run table and the stack do not regrow
+    // (a copy, and fresh pages for the old and the new block) while loading. It is address space
+    // only: pages never touched are never resident. Capped (64 Mi values, 1 GiB) so that a huge
+    // file of a few big payloads does not ask for tens of GiB up front; past that they grow.
     constexpr std::size_t kMaxReservedValues = std::size_t(1) << 26;
     const std::size_t values = std::min<std::size_t>(
-        { data.size() / 6, kMaxReservedValues, m_options.limits.maxValues });
+        { data.size() / 2, kMaxReservedValues, m_options.limits.maxValues });
     m_graph.reserve(
-        m_graph.size() + values, std::min<std::size_t>(data.size() / 32, kMaxReservedValues / 4));
+        m_graph.size() + values, std::min<std::size_t>(data.size() / 2, kMaxReservedValues / 4));
     Impl impl(*this, data, baseOffset);
     m_stackAtError.clear();
     auto result = impl.run();

@@ -214,6 +214,10 @@ private Q_SLOTS:
         QTest::newRow("a zlib bomb over the byte limit")
             << "bad_bomb.joblib" << (quint64(1) << 20) << int(ErrorCode::LimitExceeded)
             << "expands past the limit of 1048576 bytes";
+        // fuzz_machine's reproducer: 45 bytes whose LZMA-alone header asks liblzma for 2 GiB.
+        QTest::newRow("an lzma stream declaring a 2 GiB dictionary")
+            << "../fuzz-crashes/lzma-alone-declaring-a-2gib-dictionary" << (quint64(1) << 30)
+            << int(ErrorCode::LimitExceeded) << "needs more than 256 MiB of decoder memory";
     }
     void refusesDamagedStreams()
     {

@@ -129,7 +129,7 @@ inline std::string graphDifference(const ValueGraph& a, const ValueGraph& b)
         } else if (x.num.u != y.num.u) {
             return where + "number or record index";
         }
-        if (isItemsKind(x.kind) && a.items(id) != b.items(id))
+        if (isItemsKind(x.kind) && !std::ranges::equal(a.items(id), b.items(id)))
             return where + "items";
         if (x.kind == ValueKind::Global) {
             const GlobalRecord& g = a.global(id);

@@ -980,10 +980,11 @@ template <Op O> constexpr int kProtoOf = opcodeInfo(O).proto;
 // The opcodes fastRun() takes (a general step that is followed by another opcode leaves at once).
 constexpr std::array<bool, 256> kFastOpcodes = [] {
     std::array<bool, 256> table {};
-    for (Op op : { Op::BinFloat, Op::BinInt, Op::BinInt1, Op::BinInt2, Op::None, Op::NewTrue,
-             Op::NewFalse, Op::ShortBinUnicode, Op::BinUnicode, Op::ShortBinBytes, Op::Mark,
-             Op::Memoize, Op::BinPut, Op::LongBinPut, Op::BinGet, Op::LongBinGet, Op::EmptyList,
-             Op::EmptyDict, Op::EmptyTuple, Op::Tuple1, Op::Tuple2, Op::Tuple3 })
+    for (Op op :
+        { Op::BinFloat, Op::BinInt, Op::BinInt1, Op::BinInt2, Op::None, Op::NewTrue, Op::NewFalse,
+            Op::ShortBinUnicode, Op::BinUnicode, Op::ShortBinBytes, Op::Mark, Op::Memoize,
+            Op::BinPut, Op::LongBinPut, Op::BinGet, Op::LongBinGet, Op::EmptyList, Op::EmptyDict,
+            Op::EmptyTuple, Op::Tuple1, Op::Tuple2, Op::Tuple3, Op::Append, Op::Appends })
         table[static_cast<std::uint8_t>(op)] = true;
     return table;
 }();
@@ -1176,6 +1177,32 @@ bool PickleMachine::Impl::fastMemoPut(std::uint64_t index, ValueId item)
                 return g.addContainer(ValueKind::Tuple, at, std::move(items));
             }));
             note(kProtoOf<Op::Tuple1>); // all three: protocol 2
+            pos += 1;
+            break;
+        }
+        case Op::Append: // onto a list (an object's listItems: the general step)
+            if (stack.size() < fence() + 2 || g.kind(stack[stack.size() - 2]) != ValueKind::List
+                || g.items(stack[stack.size() - 2]).size() >= kMaxContainerItems)
+                goto leave;
+            outOfLine([&] { g.appendItem(stack[stack.size() - 2], stack.back()); });
+            stack.pop_back();
+            note(kProtoOf<Op::Append>);
+            pos += 1;
+            break;
+        case Op::Appends: { // the items above the last MARK onto the list below it
+            if (marks.empty())
+                goto leave;
+            const std::size_t begin = marks.back();
+            const std::size_t below = marks.size() >= 2 ? marks[marks.size() - 2] : 0;
+            if (begin <= below || g.kind(stack[begin - 1]) != ValueKind::List
+                || stack.size() - begin > kMaxContainerItems - g.items(stack[begin - 1]).size())
+                goto leave;
+            outOfLine([&] {
+                g.appendItems(stack[begin - 1], std::span<const ValueId>(stack).subspan(begin));
+            });
+            stack.resize(begin);
+            marks.pop_back();
+            note(kProtoOf<Op::Appends>);
             pos += 1;
             break;
         }

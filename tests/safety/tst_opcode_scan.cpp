@@ -9,6 +9,8 @@
 #include "core/safety/opcode_scan.h"
 #include "core/safety/safety_report.h"
 
+#include "tests/common/file_bytes.h"
+
 #include <QDirIterator>
 #include <QFile>
 #include <QTest>
@@ -22,16 +24,6 @@ using namespace core::safety;
 using namespace std::string_literals;
 
 namespace {
-
-std::vector<std::byte> readBytes(const QString& path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray data = file.readAll();
-    const auto* begin = reinterpret_cast<const std::byte*>(data.constData());
-    return std::vector<std::byte>(begin, begin + data.size());
-}
 
 std::vector<std::byte> bytesOf(std::string_view text)
 {
@@ -125,7 +117,7 @@ private Q_SLOTS:
         QVERIFY(files.size() > 1000);
         std::size_t scans = 0;
         for (const QString& path : files) {
-            const std::vector<std::byte> data = readBytes(path);
+            const std::vector<std::byte> data = testing::readFileBytes(path);
             const std::size_t size = data.size();
             for (std::size_t i = 0; i < 96 && i <= size; ++i) {
                 const std::size_t cut = i < 64 || size <= 96 ? i : 64 + (size - 64) * (i - 63) / 32;
@@ -150,7 +142,7 @@ private Q_SLOTS:
         std::mt19937 random(10);
         std::size_t mutants = 0;
         for (const QString& path : files) {
-            const std::vector<std::byte> data = readBytes(path);
+            const std::vector<std::byte> data = testing::readFileBytes(path);
             if (data.size() < 2)
                 continue;
             for (int m = 0; m < 24; ++m) {
@@ -198,7 +190,7 @@ private Q_SLOTS:
         const QStringList files = smallFixtures({ "safety", "pickle" }, 4096);
         std::size_t globals = 0, files_ = 0;
         for (const QString& path : files) {
-            const std::vector<std::byte> data = readBytes(path);
+            const std::vector<std::byte> data = testing::readFileBytes(path);
             for (const ScanWalk walk : { ScanWalk::Fast, ScanWalk::General }) {
                 const OpcodeScan atZero = scanOpcodes(data, 0, walk);
                 const OpcodeScan shifted = scanOpcodes(data, base, walk);

@@ -9,6 +9,8 @@
 #include "core/safety/scanned_load.h"
 #include "core/value/byte_source.h"
 
+#include "tests/common/file_bytes.h"
+
 #include <QDirIterator>
 #include <QFile>
 #include <QTest>
@@ -19,16 +21,6 @@
 using namespace core::safety;
 
 namespace {
-
-std::vector<std::byte> readBytes(const QString& path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray data = file.readAll();
-    const auto* begin = reinterpret_cast<const std::byte*>(data.constData());
-    return std::vector<std::byte>(begin, begin + data.size());
-}
 
 QStringList fixtureFiles()
 {
@@ -74,7 +66,8 @@ QString difference(const SafetyReport& a, const SafetyReport& b)
         return QStringLiteral("verdict");
     if (text(a.findings) != text(b.findings))
         return QStringLiteral("findings:\n%1---\n%2")
-            .arg(QString::fromStdString(text(a.findings)), QString::fromStdString(text(b.findings)));
+            .arg(
+                QString::fromStdString(text(a.findings)), QString::fromStdString(text(b.findings)));
     if (a.findingDetails.size() != b.findingDetails.size())
         return QStringLiteral("finding details");
     for (std::size_t i = 0; i < a.findingDetails.size(); ++i)
@@ -84,7 +77,9 @@ QString difference(const SafetyReport& a, const SafetyReport& b)
             || a.findingDetails[i].message != b.findingDetails[i].message)
             return QStringLiteral("finding detail %1").arg(i);
     if (a.anomalies.size() != b.anomalies.size())
-        return QStringLiteral("anomaly count %1 vs %2").arg(a.anomalies.size()).arg(b.anomalies.size());
+        return QStringLiteral("anomaly count %1 vs %2")
+            .arg(a.anomalies.size())
+            .arg(b.anomalies.size());
     for (std::size_t i = 0; i < a.anomalies.size(); ++i)
         if (a.anomalies[i].severity != b.anomalies[i].severity
             || a.anomalies[i].offset != b.anomalies[i].offset
@@ -162,8 +157,8 @@ private Q_SLOTS:
     void prescanServesEveryStreamOfAPlainPickle_data()
     {
         QTest::addColumn<QString>("path");
-        QDirIterator it(QStringLiteral(PICKLESCOPE_TEST_DATA "/safety/malicious"), { "*.pkl" },
-            QDir::Files);
+        QDirIterator it(
+            QStringLiteral(PICKLESCOPE_TEST_DATA "/safety/malicious"), { "*.pkl" }, QDir::Files);
         QStringList files;
         while (it.hasNext())
             files << it.next();
@@ -200,7 +195,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, path);
         QFETCH(QString, shape);
-        const std::vector<std::byte> one = readBytes(path);
+        const std::vector<std::byte> one = testing::readFileBytes(path);
         QVERIFY(!one.empty());
         std::vector<std::byte> bytes;
         if (shape == "stacked") { // 64 pickles are loaded, the rest scanned as trailing bytes

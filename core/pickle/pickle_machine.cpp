@@ -1645,9 +1645,9 @@ Result<ValueId> PickleMachine::load(std::span<const std::byte> data, std::uint64
     // dense pickles make one value per 2-6 bytes (one container per 3 in deep nesting): reserve
     // one of each per 2 bytes, so that the arena, the run table and the stack do not regrow
     // (a copy, and fresh pages for the old and the new block) while loading. It is address space
-    // only: pages never touched are never resident. Capped (64 Mi values, 1 GiB) so that a huge
+    // only: pages never touched are never resident. Capped (4 Mi values, 64 MiB) so that a huge
     // file of a few big payloads does not ask for tens of GiB up front; past that they grow.
-    constexpr std::size_t kMaxReservedValues = std::size_t(1) << 26;
+    constexpr std::size_t kMaxReservedValues = std::size_t(1) << 22;
     const std::size_t values = std::min<std::size_t>(
         { data.size() / 2, kMaxReservedValues, m_options.limits.maxValues });
     m_graph.reserve(
